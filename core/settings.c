@@ -1,0 +1,2 @@
+/* core/settings.c: stub, to be written */
+typedef int ezc_stub_29578_t;

@@ -1,0 +1,21 @@
+/* ezc/ezc.h — everything a program using ezc includes. */
+#ifndef EZC_EZC_H
+#define EZC_EZC_H
+
+#include "error.h"
+#include "log.h"
+#include "dtype.h"
+#include "buffer.h"
+#include "array.h"
+#include "xp.h"
+#include "wire.h"
+#include "pub.h"
+#include "sub.h"
+#include "settings.h"
+#include "transformer.h"
+#include "plugin.h"
+#include "registry.h"
+
+#define EZC_VERSION_STRING "0.1.0"
+
+#endif

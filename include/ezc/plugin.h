@@ -1,0 +1,42 @@
+/* ezc/plugin.h — the one header a plugin author includes.
+ *
+ * A plugin is a shared object that exports
+ *
+ *   EZC_PLUGIN_EXPORT const ezc_plugin_info *ezc_plugin_entry(void);
+ *
+ * returning its transformer types and the EZC_PLUGIN_ABI it was built
+ * against; the loader refuses any other ABI. Build it with
+ *   cc -shared -fPIC my.c $(pkg-config --cflags --libs ezc) -o my.so
+ * and name it under `plugins:` in a graph file, or load it with
+ * ezc_registry_load_plugin. See examples/plugin/. */
+#ifndef EZC_PLUGIN_H
+#define EZC_PLUGIN_H
+
+#include "array.h"
+#include "error.h"
+#include "log.h"
+#include "settings.h"
+#include "transformer.h"
+#include "xp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Bumped whenever a struct or table a plugin sees changes layout. */
+#define EZC_PLUGIN_ABI 1
+#define EZC_PLUGIN_ENTRY_NAME "ezc_plugin_entry"
+#define EZC_PLUGIN_EXPORT __attribute__((visibility("default")))
+
+typedef struct ezc_plugin_info {
+    int abi;          /* EZC_PLUGIN_ABI */
+    const char *name; /* the plugin's name */
+    const ezc_transformer_type *const *types; /* NULL-terminated */
+} ezc_plugin_info;
+
+typedef const ezc_plugin_info *(*ezc_plugin_entry_fn)(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
