@@ -75,13 +75,13 @@ static void try_load_cuda(void)
     const char *path = NULL;
     void *h = open_cuda_module(&path);
     if (!h) {
-        snprintf(cuda_error, sizeof cuda_error, "the CUDA backend module is not loaded (%s)",
+        snprintf(cuda_error, sizeof cuda_error, "the CUDA backend module is not loaded (%.400s)",
                  dlerror());
         return;
     }
     cuda_entry_fn entry = (cuda_entry_fn)dlsym(h, "ezc_xp_cuda_entry");
     if (!entry) {
-        snprintf(cuda_error, sizeof cuda_error, "%s has no ezc_xp_cuda_entry",
+        snprintf(cuda_error, sizeof cuda_error, "%.400s has no ezc_xp_cuda_entry",
                  path ? path : "libezc-cuda.so");
         dlclose(h);
         return;
@@ -89,7 +89,7 @@ static void try_load_cuda(void)
     char why[EZC_ERROR_MSG_MAX] = "";
     const ezc_xp *xp = entry(why, sizeof why);
     if (!xp || xp->abi != EZC_XP_ABI) {
-        snprintf(cuda_error, sizeof cuda_error, "the CUDA backend did not start: %s",
+        snprintf(cuda_error, sizeof cuda_error, "the CUDA backend did not start: %.400s",
                  xp ? "xp ABI mismatch" : why);
         return; /* keep the module loaded: unloading CUDA runtimes is unsafe */
     }
