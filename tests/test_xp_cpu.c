@@ -9,6 +9,7 @@
 #include <check.h>
 #include <complex.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,6 +692,86 @@ START_TEST(t_fft)
 }
 END_TEST
 
+/* Every length from 1 to 80 against a direct DFT: odd, prime and tiny sizes,
+ * and more shapes than the plan cache holds (the rest get one-off plans). */
+START_TEST(t_fft_many_shapes)
+{
+    const ezc_xp *xp = ezc_xp_cpu();
+    for (int64_t n = 1; n <= 80; n++) {
+        int64_t nh = n / 2 + 1;
+        ezc_array *x = empty(EZC_FLOAT64, 1, &n), *y = empty(EZC_COMPLEX128, 1, &nh);
+        ezc_array *back = empty(EZC_FLOAT64, 1, &n);
+        double *xd = ezc_array_data(x);
+        for (int64_t i = 0; i < n; i++)
+            xd[i] = sin(0.7 * (double)(i * i)) + 0.25;
+        OK(xp->fft(EZC_FFT_R2C, x, 0, n, y, &e_));
+        const double complex *yd = ezc_array_data(y);
+        for (int64_t k = 0; k < nh; k++) {
+            double complex want = 0;
+            for (int64_t i = 0; i < n; i++)
+                want += xd[i] * cexp(-2 * M_PI * I * (double)((k * i) % n) / (double)n);
+            ck_assert_msg(cabs(yd[k] - want) <= 1e-12 * (double)n, "rfft n=%lld bin %lld",
+                          (long long)n, (long long)k);
+        }
+        OK(xp->fft(EZC_FFT_C2R, y, 0, n, back, &e_));
+        for (int64_t i = 0; i < n; i++)
+            ck_assert_msg(fabs(((double *)ezc_array_data(back))[i] - xd[i]) <= 1e-12,
+                          "irfft(rfft(x)) n=%lld [%lld]", (long long)n, (long long)i);
+        FREE(x, y, back);
+    }
+}
+END_TEST
+
+/* Threads planning and executing at once get the same answers as one. */
+typedef struct {
+    int64_t n;
+    int bad;
+} fft_job;
+
+static void *fft_worker(void *arg)
+{
+    fft_job *job = arg;
+    const ezc_xp *xp = ezc_xp_cpu();
+    int64_t shape[2] = {job->n, 8}, out[2] = {job->n / 2 + 1, 8};
+    ezc_array *x = ezc_array_new(EZC_FLOAT32, 2, shape, NULL, ezc_device_cpu(), NULL);
+    ezc_array *y = ezc_array_new(EZC_COMPLEX64, 2, out, NULL, ezc_device_cpu(), NULL);
+    float *xd = ezc_array_data(x);
+    for (int64_t i = 0; i < job->n * 8; i++)
+        xd[i] = (float)(i % 8); /* channel c is the constant c */
+    for (int r = 0; r < 50; r++) {
+        memset(ezc_array_data(y), 0, ezc_array_nbytes(y));
+        if (xp->fft(EZC_FFT_R2C, x, 0, job->n, y, NULL)) {
+            job->bad++;
+            continue;
+        }
+        /* A constant c has c * n at DC and nothing elsewhere. */
+        const float complex *yd = ezc_array_data(y);
+        for (int64_t k = 0; k < out[0]; k++)
+            for (int c = 0; c < 8; c++) {
+                float complex want = k == 0 ? (float)(c * job->n) : 0;
+                if (cabsf(yd[k * 8 + c] - want) > 1e-4f * (float)job->n)
+                    job->bad++;
+            }
+    }
+    ezc_array_destroy(&x);
+    ezc_array_destroy(&y);
+    return NULL;
+}
+
+START_TEST(t_fft_threads)
+{
+    pthread_t th[6];
+    fft_job jobs[6] = {{96, 0}, {100, 0}, {96, 0}, {250, 0}, {100, 0}, {33, 0}};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, fft_worker, &jobs[i]), 0);
+    for (int i = 0; i < 6; i++) {
+        pthread_join(th[i], NULL);
+        ck_assert_msg(jobs[i].bad == 0, "thread %d (n=%lld): %d wrong values", i,
+                      (long long)jobs[i].n, jobs[i].bad);
+    }
+}
+END_TEST
+
 /* ---- linear algebra ----------------------------------------------------- */
 
 START_TEST(t_matmul)
@@ -946,6 +1027,8 @@ int main(void)
     tcase_add_test(tc, t_diff);
     tcase_add_test(tc, t_take_concat_permute);
     tcase_add_test(tc, t_fft);
+    tcase_add_test(tc, t_fft_many_shapes);
+    tcase_add_test(tc, t_fft_threads);
     tcase_add_test(tc, t_matmul);
     tcase_add_test(tc, t_cholesky_solve);
     tcase_add_test(tc, t_eigh_svd);
