@@ -188,7 +188,7 @@ int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y,
         if (x->dtype != x0->dtype)
             return ezc_error_set(err, EZC_EDTYPE, "xp.%s: %s is %s but xs[0] is %s", op, name,
                                  ezc_dtype_name(x->dtype), ezc_dtype_name(x0->dtype));
-        if ((rc = ezc_cpu_shape_except(op, x0, axis, x->shape[axis], x, NULL))) {
+        if (ezc_cpu_shape_except(op, x0, axis, x->shape[axis], x, NULL)) {
             char s0[128], sk[128];
             return ezc_error_set(err, EZC_ESHAPE,
                                  "xp.%s: %s has shape %s, xs[0] %s: they may differ along axis "
@@ -269,7 +269,7 @@ int ezc_cpu_permute(const ezc_array *x, const int *perm, ezc_array *y, ezc_error
         return 0;
     /* Output dims with their input strides (elements), length-1 dims
      * dropped and neighbours merged where the input has them adjacent too. */
-    size_t xstride[EZC_MAX_DIMS], len[EZC_MAX_DIMS], str[EZC_MAX_DIMS];
+    size_t xstride[EZC_MAX_DIMS] = {0}, len[EZC_MAX_DIMS], str[EZC_MAX_DIMS];
     size_t acc = 1;
     for (int d = nd - 1; d >= 0; d--) {
         xstride[d] = acc;

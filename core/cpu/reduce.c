@@ -331,9 +331,11 @@ static double select_kth(double *a, ptrdiff_t n, ptrdiff_t k)
         double x = med3(a[l], a[l + (m - l) / 2], a[m]);
         ptrdiff_t i = l, j = m;
         do {
-            while (a[i] < x)
+            /* The pivot is one of a[l..m], so these stop in range; the
+             * bounds only make that plain. */
+            while (i < m && a[i] < x)
                 i++;
-            while (x < a[j])
+            while (j > l && x < a[j])
                 j--;
             if (i <= j) {
                 double t = a[i];
