@@ -1,2 +1,380 @@
-/* core/pub.c: stub, to be written */
-typedef int ezc_stub_29018_t;
+/* pub.c — the publisher: stamps src/seq/ts and sends each AxisArray.
+ *
+ * An XPUB socket rather than PUB: ZMQ_XPUB_NODROP gives back-pressure, and
+ * the subscription messages XPUB hands up let ezc_pub_wait_subscribers count
+ * peers. ipc/tcp send [topic][header][data] with the data frame pointing at
+ * the array's buffer (a buffer reference lives until ZeroMQ lets go of it);
+ * inproc sends [topic][ezc_inproc_frame] carrying a header clone by reference. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+#include "ezc/pub.h"
+#include "ezc/wire.h"
+#include "pubsub_internal.h"
+
+#define DRAIN_EVERY 16 /* sends between reads of pending subscription messages */
+#define MAX_TOPICS 256  /* numbered topics; beyond, the oldest restarts at 0 */
+
+/* Numbers run per topic so that a subscriber filtering on a prefix sees an
+ * unbroken sequence for each topic it gets, and gaps mean loss. */
+typedef struct {
+    char *name;
+    uint64_t next_seq;
+    uint64_t used; /* send count when last used */
+} topic_seq;
+
+struct ezc_pub {
+    void *sock;
+    int shared_ctx;
+    int inproc;
+    int send_timeout_ms;
+    ezc_wire_encoder *enc; /* NULL on inproc */
+    uint64_t id;
+    uint64_t sent;
+    uint64_t subscriptions;
+    topic_seq *topics;
+    size_t ntopics, cap, last;
+    unsigned since_drain;
+    char endpoint[512];
+};
+
+void ezc_pub_options_init(ezc_pub_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->hwm = 1000;
+    o->send_timeout_ms = -1;
+    o->lossy = 0;
+    o->linger_ms = 1000;
+    o->zmq_context = NULL;
+}
+
+static int set_int(ezc_pub *p, int option, int value, const char *name, ezc_error *err)
+{
+    if (zmq_setsockopt(p->sock, option, &value, sizeof value) == 0)
+        return 0;
+    return ezc_error_set(err, EZC_EIO, "pub %s: cannot set %s = %d: %s", p->endpoint, name,
+                         value, zmq_strerror(zmq_errno()));
+}
+
+static int transport_of(const char *endpoint, int *inproc)
+{
+    *inproc = strncmp(endpoint, "inproc://", 9) == 0;
+    return *inproc || strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "tcp://", 6) == 0;
+}
+
+ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error *err)
+{
+    ezc_pub_options defaults;
+    if (!opt) {
+        ezc_pub_options_init(&defaults);
+        opt = &defaults;
+    }
+    int inproc;
+    if (!endpoint || !transport_of(endpoint, &inproc)) {
+        ezc_error_set(err, EZC_EINVAL,
+                      "pub: endpoint '%s' must start with tcp://, ipc:// or inproc://",
+                      endpoint ? endpoint : "(null)");
+        return NULL;
+    }
+    if (strlen(endpoint) >= sizeof(((ezc_pub *)0)->endpoint)) {
+        ezc_error_set(err, EZC_EINVAL, "pub: endpoint '%.64s...' is too long", endpoint);
+        return NULL;
+    }
+    if (opt->hwm < 0 || opt->send_timeout_ms < -1 || opt->linger_ms < -1) {
+        ezc_error_set(err, EZC_EINVAL,
+                      "pub %s: options out of range (hwm %d >= 0, send_timeout_ms %d >= -1, "
+                      "linger_ms %d >= -1)",
+                      endpoint, opt->hwm, opt->send_timeout_ms, opt->linger_ms);
+        return NULL;
+    }
+    ezc_pub *p = calloc(1, sizeof *p);
+    if (!p) {
+        ezc_error_set(err, EZC_ENOMEM, "pub %s: out of memory", endpoint);
+        return NULL;
+    }
+    strcpy(p->endpoint, endpoint);
+    p->inproc = inproc;
+    p->send_timeout_ms = opt->send_timeout_ms;
+    p->id = ezc_random_u64();
+    p->shared_ctx = opt->zmq_context == NULL;
+    p->sock = ezc_zmq_socket_open(opt->zmq_context, ZMQ_XPUB);
+    if (!p->sock) {
+        ezc_error_set(err, EZC_EIO, "pub %s: cannot create a socket: %s", endpoint,
+                      zmq_strerror(zmq_errno()));
+        free(p);
+        return NULL;
+    }
+    if (set_int(p, ZMQ_SNDHWM, opt->hwm, "ZMQ_SNDHWM", err) ||
+        set_int(p, ZMQ_LINGER, opt->linger_ms, "ZMQ_LINGER", err) ||
+        set_int(p, ZMQ_SNDTIMEO, opt->send_timeout_ms, "ZMQ_SNDTIMEO", err) ||
+        set_int(p, ZMQ_XPUB_VERBOSE, 1, "ZMQ_XPUB_VERBOSE", err) ||
+        set_int(p, ZMQ_XPUB_NODROP, !opt->lossy, "ZMQ_XPUB_NODROP", err))
+        goto fail;
+    if (zmq_bind(p->sock, endpoint) != 0) {
+        ezc_error_set(err, EZC_EIO, "pub: cannot bind '%s': %s", endpoint,
+                      zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    size_t len = sizeof p->endpoint;
+    if (zmq_getsockopt(p->sock, ZMQ_LAST_ENDPOINT, p->endpoint, &len) != 0)
+        strcpy(p->endpoint, endpoint);
+    p->endpoint[sizeof p->endpoint - 1] = '\0';
+    if (!inproc && !(p->enc = ezc_wire_encoder_new(err))) {
+        ezc_error_prefix(err, "pub %s", p->endpoint);
+        goto fail;
+    }
+    return p;
+fail:
+    ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    free(p);
+    return NULL;
+}
+
+void ezc_pub_destroy(ezc_pub **pp)
+{
+    if (!pp || !*pp)
+        return;
+    ezc_pub *p = *pp;
+    *pp = NULL;
+    ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    ezc_wire_encoder_destroy(&p->enc);
+    for (size_t i = 0; i < p->ntopics; i++)
+        free(p->topics[i].name);
+    free(p->topics);
+    free(p);
+}
+
+/* The counter of `topic`, created at 0 when new; NULL when out of memory. */
+static topic_seq *topic_find(ezc_pub *p, const char *topic, ezc_error *err)
+{
+    if (p->last < p->ntopics && strcmp(p->topics[p->last].name, topic) == 0)
+        return &p->topics[p->last];
+    for (size_t i = 0; i < p->ntopics; i++)
+        if (strcmp(p->topics[i].name, topic) == 0)
+            return &p->topics[p->last = i];
+    char *name = strdup(topic);
+    if (!name)
+        goto oom;
+    size_t slot = p->ntopics;
+    if (p->ntopics == p->cap && p->cap < MAX_TOPICS) {
+        size_t cap = p->cap ? p->cap * 2 : 4;
+        topic_seq *grown = realloc(p->topics, cap * sizeof *grown);
+        if (!grown) {
+            free(name);
+            goto oom;
+        }
+        p->topics = grown;
+        p->cap = cap;
+    }
+    if (p->ntopics < p->cap) {
+        p->ntopics++;
+    } else {
+        slot = 0;
+        for (size_t i = 1; i < p->ntopics; i++)
+            if (p->topics[i].used < p->topics[slot].used)
+                slot = i;
+        free(p->topics[slot].name);
+    }
+    p->topics[slot] = (topic_seq){name, 0, p->sent};
+    return &p->topics[p->last = slot];
+oom:
+    ezc_error_set(err, EZC_ENOMEM, "pub %s: out of memory", p->endpoint);
+    return NULL;
+}
+
+/* Subscription messages queue up on an XPUB socket until read; count them. */
+static void drain_subscriptions(ezc_pub *p)
+{
+    unsigned char buf[64];
+    for (;;) {
+        int n = zmq_recv(p->sock, buf, sizeof buf, ZMQ_DONTWAIT);
+        if (n < 0)
+            break;
+        if (n >= 1 && buf[0] == 1)
+            p->subscriptions++;
+    }
+    p->since_drain = 0;
+}
+
+/* Sends the topic frame, the one that may wait for room (back-pressure);
+ * a signal restarts the wait with the time that is left. */
+static int send_topic(ezc_pub *p, const char *topic, ezc_error *err)
+{
+    size_t len = strlen(topic);
+    int64_t deadline = 0;
+    if (p->send_timeout_ms > 0)
+        deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)p->send_timeout_ms * 1000000;
+    int restarted = 0, rc = 0;
+    for (;;) {
+        if (zmq_send(p->sock, topic, len, ZMQ_SNDMORE) >= 0)
+            break;
+        int e = zmq_errno();
+        if (e == EINTR && p->send_timeout_ms != 0) {
+            if (deadline) {
+                int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
+                int ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
+                zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &ms, sizeof ms);
+                restarted = 1;
+            }
+            continue;
+        }
+        if (e == EAGAIN)
+            rc = ezc_error_set(err, EZC_ETIMEOUT,
+                               "pub %s: send timed out after %d ms: a subscriber's queue is "
+                               "full (hwm reached, back-pressure)",
+                               p->endpoint, p->send_timeout_ms);
+        else
+            rc = ezc_error_set(err, EZC_EIO, "pub %s: send failed: %s", p->endpoint,
+                               zmq_strerror(e));
+        break;
+    }
+    if (restarted)
+        zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &p->send_timeout_ms, sizeof p->send_timeout_ms);
+    return rc;
+}
+
+/* Later frames of a message never wait: ZeroMQ admits whole messages. */
+static int send_more(ezc_pub *p, zmq_msg_t *m, int flags, ezc_error *err)
+{
+    while (zmq_msg_send(m, p->sock, flags) < 0) {
+        if (zmq_errno() != EINTR)
+            return ezc_error_set(err, EZC_EIO, "pub %s: send failed mid-message: %s",
+                                 p->endpoint, zmq_strerror(zmq_errno()));
+    }
+    return 0;
+}
+
+static void inproc_free(void *data, void *hint)
+{
+    (void)hint;
+    ezc_inproc_frame *f = data;
+    ezc_array_destroy(&f->arr);
+    f->tag = 0;
+    free(f);
+}
+
+static int send_inproc(ezc_pub *p, const char *topic, uint64_t seq, const ezc_array *a,
+                       ezc_error *err)
+{
+    ezc_inproc_frame *f = malloc(sizeof *f);
+    ezc_array *c = f ? ezc_array_clone(a, err) : NULL;
+    if (!c) {
+        free(f);
+        if (!f)
+            ezc_error_set(err, EZC_ENOMEM, "out of memory");
+        return ezc_error_prefix(err, "pub %s", p->endpoint);
+    }
+    c->src = p->id;
+    c->seq = seq;
+    c->ts_ns = ezc_clock_ns(CLOCK_REALTIME);
+    f->arr = c;
+    f->self = f;
+    f->tag = ezc_inproc_tag(f);
+    zmq_msg_t m;
+    if (zmq_msg_init_data(&m, f, sizeof *f, inproc_free, NULL) != 0) {
+        inproc_free(f, NULL);
+        return ezc_error_set(err, EZC_ENOMEM, "pub %s: out of memory", p->endpoint);
+    }
+    int rc = send_topic(p, topic, err);
+    if (rc == 0)
+        rc = send_more(p, &m, 0, err);
+    zmq_msg_close(&m); /* runs inproc_free when the message was not sent */
+    return rc;
+}
+
+static void wire_free(void *data, void *hint)
+{
+    (void)data;
+    ezc_buffer *b = hint;
+    ezc_buffer_unref(&b);
+}
+
+static int send_wire(ezc_pub *p, const char *topic, uint64_t seq, const ezc_array *a,
+                     ezc_error *err)
+{
+    /* A's own header is not ours to stamp: encode a shallow copy. */
+    ezc_array stamped = *a;
+    stamped.src = p->id;
+    stamped.seq = seq;
+    stamped.ts_ns = ezc_clock_ns(CLOCK_REALTIME);
+    const void *hdr;
+    size_t hlen;
+    if (ezc_wire_encode_header(p->enc, &stamped, &hdr, &hlen, err))
+        return ezc_error_prefix(err, "pub %s", p->endpoint);
+    size_t nbytes = ezc_array_nbytes(a);
+    zmq_msg_t data, head;
+    if (nbytes) {
+        ezc_buffer *ref = ezc_buffer_ref(a->buf);
+        if (zmq_msg_init_data(&data, ezc_array_data(a), nbytes, wire_free, ref) != 0) {
+            ezc_buffer_unref(&ref);
+            return ezc_error_set(err, EZC_ENOMEM, "pub %s: out of memory", p->endpoint);
+        }
+    } else {
+        zmq_msg_init(&data);
+    }
+    if (zmq_msg_init_size(&head, hlen) != 0) {
+        zmq_msg_close(&data);
+        return ezc_error_set(err, EZC_ENOMEM, "pub %s: out of memory", p->endpoint);
+    }
+    memcpy(zmq_msg_data(&head), hdr, hlen);
+    int rc = send_topic(p, topic, err);
+    if (rc == 0)
+        rc = send_more(p, &head, ZMQ_SNDMORE, err);
+    if (rc == 0)
+        rc = send_more(p, &data, 0, err);
+    zmq_msg_close(&head);
+    zmq_msg_close(&data);
+    return rc;
+}
+
+int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *err)
+{
+    if (!p || !a)
+        return ezc_error_set(err, EZC_EINVAL, "pub: send needs a publisher and an array");
+    if (++p->since_drain >= DRAIN_EVERY)
+        drain_subscriptions(p);
+    if (!topic)
+        topic = "";
+    topic_seq *t = topic_find(p, topic, err);
+    if (!t)
+        return EZC_ENOMEM;
+    int rc = p->inproc ? send_inproc(p, topic, t->next_seq, a, err)
+                       : send_wire(p, topic, t->next_seq, a, err);
+    if (rc == 0) {
+        /* A message that never left takes no number: no false gap. */
+        t->next_seq++;
+        t->used = ++p->sent;
+    }
+    return rc;
+}
+
+int ezc_pub_wait_subscribers(ezc_pub *p, int n, int timeout_ms, ezc_error *err)
+{
+    if (!p)
+        return ezc_error_set(err, EZC_EINVAL, "pub: wait_subscribers needs a publisher");
+    int64_t deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        drain_subscriptions(p);
+        if (p->subscriptions >= (uint64_t)(n < 0 ? 0 : n))
+            return 0;
+        int wait = -1;
+        if (timeout_ms >= 0) {
+            int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
+            if (left <= 0)
+                return ezc_error_set(err, EZC_ETIMEOUT,
+                                     "pub %s: %llu of %d subscribers after %d ms", p->endpoint,
+                                     (unsigned long long)p->subscriptions, n, timeout_ms);
+            wait = (int)((left + 999999) / 1000000);
+        }
+        zmq_pollitem_t item = {p->sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, wait) < 0 && zmq_errno() != EINTR)
+            return ezc_error_set(err, EZC_EIO, "pub %s: poll failed: %s", p->endpoint,
+                                 zmq_strerror(zmq_errno()));
+    }
+}
+
+const char *ezc_pub_endpoint(const ezc_pub *p) { return p ? p->endpoint : ""; }
+uint64_t ezc_pub_sent(const ezc_pub *p) { return p ? p->sent : 0; }
+uint64_t ezc_pub_id(const ezc_pub *p) { return p ? p->id : 0; }

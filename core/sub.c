@@ -1,2 +1,398 @@
-/* core/sub.c: stub, to be written */
-typedef int ezc_stub_24677_t;
+/* sub.c — the subscriber: receives, checks and decodes AxisArrays.
+ *
+ * A message is [topic][header][data] (any transport; the data frame becomes
+ * the array's buffer, no copy) or, from an inproc publisher of this process,
+ * [topic][ezc_inproc_frame] (the sender's header is cloned: same buffer).
+ * Anything else is counted, logged once per kind and skipped. Sequence
+ * numbers are tracked per publisher id to count gaps. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+#include "ezc/log.h"
+#include "ezc/sub.h"
+#include "ezc/wire.h"
+#include "pubsub_internal.h"
+
+#define MAX_STREAMS 4096 /* tracked (publisher, topic) pairs; least recently seen goes first */
+
+enum { BAD_FRAMES, BAD_HEADER, BAD_INPROC, BAD_KINDS };
+
+/* Publishers number their messages per topic: a stream is (src, topic). */
+typedef struct {
+    uint64_t src;
+    uint64_t topic; /* hash of the topic */
+    uint64_t last_seq;
+    uint64_t seen; /* s->tick when last seen */
+} stream;
+
+struct ezc_sub {
+    void *sock;
+    int shared_ctx;
+    int inproc; /* some endpoint is inproc: [topic][inproc frame] is possible */
+    int conflate;
+    ezc_sub_stats stats;
+    unsigned logged; /* BAD_* kinds already logged */
+    stream *streams;
+    size_t nstreams, cap, hit;
+    uint64_t tick;
+    char endpoint[256]; /* the first one, for messages */
+};
+
+void ezc_sub_options_init(ezc_sub_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->hwm = 1000;
+}
+
+static int transport_ok(const char *endpoint, int *inproc)
+{
+    *inproc = strncmp(endpoint, "inproc://", 9) == 0;
+    return *inproc || strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "tcp://", 6) == 0;
+}
+
+int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err)
+{
+    int inproc;
+    if (!s)
+        return ezc_error_set(err, EZC_EINVAL, "sub: connect needs a subscriber");
+    if (!endpoint || !transport_ok(endpoint, &inproc))
+        return ezc_error_set(err, EZC_EINVAL,
+                             "sub: endpoint '%s' must start with tcp://, ipc:// or inproc://",
+                             endpoint ? endpoint : "(null)");
+    if (zmq_connect(s->sock, endpoint) != 0)
+        return ezc_error_set(err, EZC_EIO, "sub: cannot connect to '%s': %s", endpoint,
+                             zmq_strerror(zmq_errno()));
+    s->inproc |= inproc;
+    return 0;
+}
+
+ezc_sub *ezc_sub_new(const char *endpoint, const char *topic, const ezc_sub_options *opt,
+                     ezc_error *err)
+{
+    ezc_sub_options defaults;
+    if (!opt) {
+        ezc_sub_options_init(&defaults);
+        opt = &defaults;
+    }
+    if (opt->hwm < 0) {
+        ezc_error_set(err, EZC_EINVAL, "sub %s: hwm %d must be >= 0",
+                      endpoint ? endpoint : "(null)", opt->hwm);
+        return NULL;
+    }
+    ezc_sub *s = calloc(1, sizeof *s);
+    if (!s) {
+        ezc_error_set(err, EZC_ENOMEM, "sub: out of memory");
+        return NULL;
+    }
+    snprintf(s->endpoint, sizeof s->endpoint, "%s", endpoint ? endpoint : "(null)");
+    s->conflate = opt->conflate;
+    s->shared_ctx = opt->zmq_context == NULL;
+    s->sock = ezc_zmq_socket_open(opt->zmq_context, ZMQ_SUB);
+    if (!s->sock) {
+        ezc_error_set(err, EZC_EIO, "sub %s: cannot create a socket: %s", s->endpoint,
+                      zmq_strerror(zmq_errno()));
+        free(s);
+        return NULL;
+    }
+    int linger = 0;
+    const char *t = topic ? topic : "";
+    if (zmq_setsockopt(s->sock, ZMQ_RCVHWM, &opt->hwm, sizeof opt->hwm) != 0 ||
+        zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(s->sock, ZMQ_SUBSCRIBE, t, strlen(t)) != 0) {
+        ezc_error_set(err, EZC_EIO, "sub %s: cannot set socket options: %s", s->endpoint,
+                      zmq_strerror(zmq_errno()));
+        ezc_sub_destroy(&s);
+        return NULL;
+    }
+    if (ezc_sub_connect(s, endpoint, err))
+        ezc_sub_destroy(&s);
+    return s;
+}
+
+void ezc_sub_destroy(ezc_sub **sp)
+{
+    if (!sp || !*sp)
+        return;
+    ezc_sub *s = *sp;
+    *sp = NULL;
+    ezc_zmq_socket_close(s->sock, s->shared_ctx);
+    free(s->streams);
+    free(s);
+}
+
+void ezc_sub_stats_get(const ezc_sub *s, ezc_sub_stats *st)
+{
+    if (s)
+        *st = s->stats;
+    else
+        memset(st, 0, sizeof *st);
+}
+
+static void malformed(ezc_sub *s, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void malformed(ezc_sub *s, int kind, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->stats.last_error, sizeof s->stats.last_error, fmt, ap);
+    va_end(ap);
+    s->stats.malformed++;
+    if (!(s->logged & (1u << kind))) {
+        s->logged |= 1u << kind;
+        ezc_log(EZC_LOG_WARN, "%s (skipped; later ones of this kind are only counted)",
+                s->stats.last_error);
+    }
+}
+
+static uint64_t hash_bytes(const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3ULL;
+    return h;
+}
+
+static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
+{
+    s->tick++;
+    stream *st = NULL;
+    int known_src = 0;
+    if (s->hit < s->nstreams && s->streams[s->hit].src == a->src &&
+        s->streams[s->hit].topic == topic) {
+        st = &s->streams[s->hit];
+    } else {
+        for (size_t i = 0; i < s->nstreams && !st; i++) {
+            known_src |= s->streams[i].src == a->src;
+            if (s->streams[i].src == a->src && s->streams[i].topic == topic)
+                st = &s->streams[i];
+        }
+    }
+    if (st) {
+        if (a->seq > st->last_seq)
+            s->stats.gaps += a->seq - st->last_seq - 1;
+        /* seq <= last: a restarted publisher that drew the same id; start over. */
+        st->last_seq = a->seq;
+        st->seen = s->tick;
+        s->hit = (size_t)(st - s->streams);
+        return;
+    }
+    if (!known_src)
+        s->stats.publishers++;
+    if (s->nstreams == s->cap && s->cap < MAX_STREAMS) {
+        size_t cap = s->cap ? s->cap * 2 : 8;
+        stream *grown = realloc(s->streams, cap * sizeof *grown);
+        if (grown) {
+            s->streams = grown;
+            s->cap = cap;
+        }
+    }
+    size_t slot = s->nstreams;
+    if (s->nstreams < s->cap) {
+        s->nstreams++;
+    } else if (s->nstreams) {
+        slot = 0;
+        for (size_t i = 1; i < s->nstreams; i++)
+            if (s->streams[i].seen < s->streams[slot].seen)
+                slot = i;
+    } else {
+        return; /* no table at all (out of memory): count, do not track */
+    }
+    s->streams[slot] = (stream){a->src, topic, a->seq, s->tick};
+    s->hit = slot;
+}
+
+static int decode_inproc(ezc_sub *s, zmq_msg_t *frame, ezc_array **out, ezc_error *err)
+{
+    size_t size = zmq_msg_size(frame);
+    const void *data = zmq_msg_data(frame);
+    if (size != sizeof(ezc_inproc_frame)) {
+        malformed(s, BAD_INPROC, "sub %s: inproc frame of %zu bytes (expected %zu)", s->endpoint,
+                  size, sizeof(ezc_inproc_frame));
+        return 1;
+    }
+    ezc_inproc_frame f;
+    memcpy(&f, data, sizeof f);
+    if (f.self != data || f.tag != ezc_inproc_tag(data) || !f.arr) {
+        malformed(s, BAD_INPROC,
+                  "sub %s: inproc frame was not made by an ezc publisher of this process",
+                  s->endpoint);
+        return 1;
+    }
+    if (!(*out = ezc_array_clone(f.arr, err)))
+        return ezc_error_prefix(err, "sub %s", s->endpoint);
+    return 0;
+}
+
+static void close_held(void *data, void *ctx)
+{
+    (void)data;
+    zmq_msg_close(ctx);
+    free(ctx);
+}
+
+/* The array's data becomes unaligned for its dtype only when ZeroMQ packed
+ * a small frame inside a larger receive buffer; such frames are cheap to copy. */
+static int align_data(ezc_array *a, ezc_error *err)
+{
+    size_t item = ezc_dtype_size(a->dtype);
+    size_t nbytes = ezc_array_nbytes(a);
+    if (!nbytes || (uintptr_t)ezc_array_data(a) % item == 0)
+        return 0;
+    ezc_buffer *b = ezc_buffer_new_host(nbytes, err);
+    if (!b)
+        return EZC_ENOMEM;
+    memcpy(b->data, ezc_array_data(a), nbytes);
+    ezc_array_set_buffer(a, b, 0, NULL);
+    ezc_buffer_unref(&b);
+    return 0;
+}
+
+static int decode_wire(ezc_sub *s, zmq_msg_t *head, zmq_msg_t *data, ezc_array **out,
+                       ezc_error *err)
+{
+    ezc_buffer *buf = NULL;
+    if (zmq_msg_size(data) > 0) {
+        zmq_msg_t *held = malloc(sizeof *held);
+        if (!held || zmq_msg_init(held) != 0) {
+            free(held);
+            return ezc_error_set(err, EZC_ENOMEM, "sub %s: out of memory", s->endpoint);
+        }
+        zmq_msg_move(held, data);
+        buf = ezc_buffer_wrap(zmq_msg_data(held), zmq_msg_size(held), ezc_device_cpu(),
+                              close_held, held, err);
+        if (!buf) {
+            close_held(NULL, held);
+            return ezc_error_prefix(err, "sub %s", s->endpoint);
+        }
+    }
+    ezc_error derr = {0, ""};
+    int rc = ezc_wire_decode(zmq_msg_data(head), zmq_msg_size(head), buf, out, &derr);
+    ezc_buffer_unref(&buf);
+    if (rc == EZC_ENOMEM) {
+        *err = derr;
+        return rc;
+    }
+    if (rc) {
+        malformed(s, BAD_HEADER, "sub %s: %s", s->endpoint, derr.msg);
+        return 1;
+    }
+    if (align_data(*out, err)) {
+        ezc_array_destroy(out);
+        return ezc_error_prefix(err, "sub %s", s->endpoint);
+    }
+    return 0;
+}
+
+static void copy_topic(zmq_msg_t *topic, char *out, size_t cap)
+{
+    if (!out || !cap)
+        return;
+    size_t n = zmq_msg_size(topic);
+    if (n > cap - 1)
+        n = cap - 1;
+    memcpy(out, zmq_msg_data(topic), n);
+    out[n] = '\0';
+}
+
+/* One message off the socket without waiting: 0 with *out set, 1 when there
+ * was nothing or it was malformed (*skipped tells which), or an error. */
+static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, int *skipped,
+                    ezc_error *err)
+{
+    zmq_msg_t parts[3];
+    int n = 0, total = 0, more = 1, rc = 0;
+    *skipped = 0;
+    while (more) {
+        zmq_msg_t spare, *m = n < 3 ? &parts[n] : &spare;
+        zmq_msg_init(m);
+        if (zmq_msg_recv(m, s->sock, total == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+            int e = zmq_errno();
+            zmq_msg_close(m);
+            if (e == EINTR && total > 0)
+                continue; /* the rest of a message is already here */
+            if (total == 0 && (e == EAGAIN || e == EINTR))
+                return 1;
+            rc = ezc_error_set(err, EZC_EIO, "sub %s: receive failed: %s", s->endpoint,
+                               zmq_strerror(e));
+            goto done;
+        }
+        more = zmq_msg_more(m);
+        total++;
+        if (m == &spare)
+            zmq_msg_close(m);
+        else
+            n++;
+    }
+    if (total == 3) {
+        rc = decode_wire(s, &parts[1], &parts[2], out, err);
+    } else if (total == 2 && s->inproc) {
+        rc = decode_inproc(s, &parts[1], out, err);
+    } else {
+        malformed(s, BAD_FRAMES, "sub %s: message of %d frame%s (expected %s)", s->endpoint,
+                  total, total == 1 ? "" : "s",
+                  s->inproc ? "3: topic, header, data; or 2 from an inproc publisher"
+                            : "3: topic, header, data");
+        rc = 1;
+    }
+    if (rc == 1)
+        *skipped = 1;
+    if (rc == 0) {
+        track(s, *out, hash_bytes(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])));
+        copy_topic(&parts[0], topic_out, cap);
+    }
+done:
+    for (int i = 0; i < n; i++)
+        zmq_msg_close(&parts[i]);
+    return rc;
+}
+
+int ezc_sub_recv(ezc_sub *s, ezc_array **out, int timeout_ms, ezc_error *err)
+{
+    return ezc_sub_recv_topic(s, out, NULL, 0, timeout_ms, err);
+}
+
+int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topic_cap,
+                       int timeout_ms, ezc_error *err)
+{
+    if (!s || !out)
+        return ezc_error_set(err, EZC_EINVAL, "sub: recv needs a subscriber and an output");
+    *out = NULL;
+    int64_t deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        int skipped;
+        int rc = recv_one(s, out, topic_out, topic_cap, &skipped, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            /* Conflating: newer messages already queued replace this one. */
+            while (s->conflate) {
+                ezc_array *newer = NULL;
+                int r = recv_one(s, &newer, topic_out, topic_cap, &skipped, err);
+                if (r == 0) {
+                    ezc_array_destroy(out);
+                    *out = newer;
+                } else if (r != 1 || !skipped) {
+                    break;
+                }
+            }
+            s->stats.received++;
+            return 0;
+        }
+        int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
+        if (timeout_ms == 0 ? !skipped : timeout_ms > 0 && left <= 0)
+            return ezc_error_set(err, EZC_ETIMEOUT, "sub %s: no valid message within %d ms%s",
+                                 s->endpoint, timeout_ms,
+                                 s->stats.malformed ? " (malformed ones were skipped)" : "");
+        if (skipped)
+            continue; /* more may be queued behind it */
+        int wait = timeout_ms < 0 ? -1 : timeout_ms == 0 ? 0 : (int)((left + 999999) / 1000000);
+        zmq_pollitem_t item = {s->sock, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll(&item, 1, wait) < 0 && zmq_errno() != EINTR)
+            return ezc_error_set(err, EZC_EIO, "sub %s: poll failed: %s", s->endpoint,
+                                 zmq_strerror(zmq_errno()));
+    }
+}

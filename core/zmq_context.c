@@ -1,2 +1,120 @@
-/* core/zmq_context.c: stub, to be written */
-typedef int ezc_stub_10114_t;
+/* zmq_context.c — the one ZeroMQ context ezc uses unless told otherwise.
+ *
+ * Created on first use under a lock; forgotten in a forked child (ZeroMQ
+ * contexts do not survive fork: the child builds its own); terminated at
+ * exit once every ezc socket on it is closed, so a publisher that exits
+ * right after its last send still delivers what is queued (up to linger). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <sys/random.h>
+#include <unistd.h>
+#include <zmq.h>
+#include "ezc/pub.h"
+#include "pubsub_internal.h"
+
+static pthread_mutex_t ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static void *shared_ctx;
+static atomic_int open_sockets;
+static int hooks_installed;
+static _Atomic uint64_t secret;
+
+static void at_exit(void)
+{
+    pthread_mutex_lock(&ctx_lock);
+    void *ctx = shared_ctx;
+    /* A socket still open would make zmq_ctx_term wait forever. */
+    if (ctx && atomic_load(&open_sockets) <= 0) {
+        shared_ctx = NULL;
+        zmq_ctx_term(ctx);
+    }
+    pthread_mutex_unlock(&ctx_lock);
+}
+
+static void before_fork(void) { pthread_mutex_lock(&ctx_lock); }
+static void after_fork_parent(void) { pthread_mutex_unlock(&ctx_lock); }
+static void after_fork_child(void)
+{
+    /* The parent's I/O threads are not in this process: start afresh. */
+    shared_ctx = NULL;
+    atomic_store(&open_sockets, 0);
+    pthread_mutex_unlock(&ctx_lock);
+}
+
+/* One I/O thread moves about a gigabyte a second; a few are plenty, and a
+ * small machine should keep its cores for the nodes. EZC_ZMQ_IO_THREADS
+ * overrides. */
+static int io_threads(void)
+{
+    const char *env = getenv("EZC_ZMQ_IO_THREADS");
+    if (env && *env) {
+        int n = atoi(env);
+        if (n >= 1 && n <= 64)
+            return n;
+    }
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int n = cpus >= 8 ? (int)(cpus / 4) : 1;
+    return n > 4 ? 4 : n;
+}
+
+void *ezc_zmq_context(void)
+{
+    pthread_mutex_lock(&ctx_lock);
+    if (!hooks_installed) {
+        hooks_installed = 1;
+        pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+        atexit(at_exit);
+    }
+    if (!shared_ctx) {
+        shared_ctx = zmq_ctx_new();
+        if (shared_ctx)
+            zmq_ctx_set(shared_ctx, ZMQ_IO_THREADS, io_threads());
+    }
+    void *ctx = shared_ctx;
+    pthread_mutex_unlock(&ctx_lock);
+    return ctx;
+}
+
+void *ezc_zmq_socket_open(void *ctx, int type)
+{
+    int shared = ctx == NULL;
+    if (shared && !(ctx = ezc_zmq_context()))
+        return NULL;
+    void *sock = zmq_socket(ctx, type);
+    if (sock && shared)
+        atomic_fetch_add(&open_sockets, 1);
+    return sock;
+}
+
+void ezc_zmq_socket_close(void *sock, int shared)
+{
+    if (!sock)
+        return;
+    zmq_close(sock);
+    if (shared)
+        atomic_fetch_sub(&open_sockets, 1);
+}
+
+uint64_t ezc_random_u64(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof v, GRND_NONBLOCK) != (ssize_t)sizeof v) {
+        v = (uint64_t)ezc_clock_ns(CLOCK_REALTIME) * 0x9e3779b97f4a7c15ULL;
+        v ^= (uint64_t)getpid() << 32 ^ (uint64_t)(uintptr_t)&v;
+    }
+    return v;
+}
+
+uint64_t ezc_inproc_secret(void)
+{
+    uint64_t s = atomic_load_explicit(&secret, memory_order_relaxed);
+    while (!s) {
+        uint64_t fresh = ezc_random_u64() | 1;
+        uint64_t expected = 0;
+        if (atomic_compare_exchange_strong(&secret, &expected, fresh))
+            s = fresh;
+        else
+            s = expected;
+    }
+    return s;
+}

@@ -6,15 +6,32 @@
  *
  * Transports: tcp:// and ipc:// send [topic][msgpack header][data] with the
  * data frame zero-copy (the publisher holds a buffer reference until
- * ZeroMQ is done with it). inproc:// passes the array by reference: the
- * receiver gets the same buffer, no bytes are copied.
+ * ZeroMQ is done with it, possibly releasing it on a ZeroMQ I/O thread).
+ * inproc:// passes the array by reference: the receiver gets a header of
+ * its own over the same buffer, no bytes are copied (write through
+ * ezc_array_make_writable: copy-on-write). inproc peers must share a
+ * ZeroMQ context (the default one does).
+ *
+ * Every message carries the publisher's random 64-bit id (src), a sequence
+ * number (seq) and the publish time (ts_ns, CLOCK_REALTIME). seq counts the
+ * messages sent under each topic from 0, so a subscriber that filters on a
+ * topic prefix still sees an unbroken sequence per topic and a gap means a
+ * lost message. A send that fails (timeout) takes no number.
  *
  * Slow subscribers: by default the publisher never drops silently. It uses
- * an XPUB socket with ZMQ_XPUB_NODROP, so when a subscriber's queue (HWM
- * messages) is full, ezc_pub_send waits for room (back-pressure), up to
- * send_timeout_ms (-1 = forever) and then fails with EZC_ETIMEOUT. With
- * `lossy` set it behaves like a plain PUB: messages to a full subscriber are
- * dropped (counted in the subscriber as sequence gaps).
+ * an XPUB socket with ZMQ_XPUB_NODROP, so when a subscriber's queue is full
+ * (hwm messages on each side of the pipe; for ipc/tcp the kernel's socket
+ * buffers come on top), ezc_pub_send waits for room (back-pressure) —
+ * every subscriber then goes at the pace of the slowest — up to
+ * send_timeout_ms (-1 = forever) and then fails with EZC_ETIMEOUT: that
+ * message went to no subscriber and may be sent again. A subscriber that
+ * connected and stopped reading therefore stalls a publisher whose timeout
+ * is -1; one that disconnects releases it. With `lossy` set the socket
+ * behaves like a plain PUB: a message for a full subscriber is dropped for
+ * that subscriber only (whole messages, never parts), and it shows up there
+ * as a sequence gap. Messages sent while no subscriber is connected go
+ * nowhere and are not errors.
+ *
  * A publisher is used from one thread at a time. */
 #ifndef EZC_PUB_H
 #define EZC_PUB_H
@@ -32,31 +49,52 @@ typedef struct ezc_pub_options {
     int hwm;             /* messages queued per subscriber; default 1000 */
     int send_timeout_ms; /* back-pressure wait; default -1 (forever) */
     int lossy;           /* drop for full subscribers instead of waiting */
-    int linger_ms;       /* on destroy, how long queued messages may still go; default 1000 */
+    int linger_ms;       /* after destroy, how long queued messages may still go; default 1000 */
     void *zmq_context;   /* share a context (required for inproc peers); NULL = ezc's shared one */
 } ezc_pub_options;
 
 void ezc_pub_options_init(ezc_pub_options *o);
 
-/* Binds the endpoint ("tcp://0.0.0.0:5560", "ipc:///tmp/x", "inproc://name"). */
+/* Binds the endpoint ("tcp://0.0.0.0:5560", "tcp://127.0.0.1:*" for a free
+ * port, "ipc:///tmp/x", "inproc://name"). NULL opt = defaults. Caller owns
+ * the result; EZC_EINVAL for a bad endpoint or option, EZC_EIO when the bind
+ * fails (address in use). */
 ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error *err);
+/* Closes the socket; queued messages keep going for up to linger_ms. On the
+ * default context the process's exit waits for them (see ezc_zmq_context).
+ * Sets *p to NULL; NULL-safe. */
 void ezc_pub_destroy(ezc_pub **p);
 
-/* Sends a under `topic` (NULL = ""): stamps a new sequence number and the
- * publish time into the message (a itself is not modified). Does not take
- * ownership of a; its buffer is shared, not copied. */
+/* Sends a under `topic` (NULL = ""): stamps src, a new sequence number and
+ * the publish time into the message (a itself is not modified). Does not
+ * take ownership of a; its buffer is shared, not copied, so do not write
+ * into a's data afterwards unless ezc_array_make_writable says it is yours.
+ * 0, EZC_ETIMEOUT (back-pressure, see above), EZC_EDEVICE (ipc/tcp: data not
+ * on the CPU), EZC_ENOMEM or EZC_EIO. */
 int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *err);
 
-/* Waits until at least n subscriptions have arrived (ZeroMQ subscriptions
- * travel asynchronously: messages sent before are not seen by that peer). */
+/* Waits until at least n subscriptions have arrived since the publisher was
+ * created (each subscriber's topic counts once, reconnections again; the
+ * count never goes down). ZeroMQ subscriptions travel asynchronously:
+ * messages sent before a subscription arrived are not seen by that peer.
+ * timeout_ms -1 = forever; EZC_ETIMEOUT names how many arrived. */
 int ezc_pub_wait_subscribers(ezc_pub *p, int n, int timeout_ms, ezc_error *err);
 
-/* The endpoint actually bound (with the port ZeroMQ chose for a wildcard port). */
+/* The endpoint actually bound (ZMQ_LAST_ENDPOINT: with the port ZeroMQ
+ * chose for a wildcard port), valid while p lives. */
 const char *ezc_pub_endpoint(const ezc_pub *p);
+/* Messages handed to ZeroMQ (all topics; dropped-for-lossy ones included). */
 uint64_t ezc_pub_sent(const ezc_pub *p);
+/* The random id carried as src by every message of p. */
 uint64_t ezc_pub_id(const ezc_pub *p);
 
-/* The process-wide ZeroMQ context ezc uses by default (created on first use). */
+/* The process-wide ZeroMQ context ezc uses by default: created on first use
+ * (thread-safe) with one I/O thread per 4 cores, 1 to 4 (environment
+ * EZC_ZMQ_IO_THREADS overrides). A forked child gets a fresh one on its
+ * first use. At exit, once every ezc publisher and subscriber on it is
+ * destroyed, it is terminated, which waits for queued messages (up to each
+ * publisher's linger_ms); sockets a program opens on it itself must be
+ * closed before exit for the same reason. */
 void *ezc_zmq_context(void);
 
 #ifdef __cplusplus

@@ -1,0 +1,50 @@
+/* pubsub_internal.h — what pub.c and sub.c share beyond the public headers:
+ * the process-wide context's socket bookkeeping, clocks, and the inproc
+ * frame that carries an AxisArray by reference. The inproc frame is only
+ * ever trusted when it proves it was made by this process for exactly the
+ * bytes the receiver holds (see ezc_inproc_frame_check). */
+#ifndef EZC_PUBSUB_INTERNAL_H
+#define EZC_PUBSUB_INTERNAL_H
+
+#include <stdint.h>
+#include <time.h>
+#include "ezc/array.h"
+
+/* A ZeroMQ socket of `type` on ctx (NULL = ezc's shared context), counted so
+ * that the shared context can be terminated at exit (letting queued
+ * messages go, up to each socket's linger) once every socket is closed.
+ * Sockets a program opens itself on ezc_zmq_context() are not counted: they
+ * must be closed before exit, since zmq_ctx_term waits for them. */
+void *ezc_zmq_socket_open(void *ctx, int type);
+/* shared: the socket was opened with ctx NULL. */
+void ezc_zmq_socket_close(void *sock, int shared);
+
+/* A process-wide random secret (never 0) that tags inproc frames. */
+uint64_t ezc_inproc_secret(void);
+
+/* The frame body of an inproc message: a heap clone of the sent header.
+ * `self` is the frame's own address and `tag` mixes it with the secret, so a
+ * frame whose bytes were copied (another transport, a raw peer) or forged
+ * without the secret fails the check. */
+typedef struct ezc_inproc_frame {
+    uint64_t tag;
+    const void *self;
+    ezc_array *arr;
+} ezc_inproc_frame;
+
+static inline uint64_t ezc_inproc_tag(const void *self)
+{
+    return ezc_inproc_secret() ^ (uint64_t)(uintptr_t)self ^ 0x657a63696e70726fULL;
+}
+
+static inline int64_t ezc_clock_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Random 64 bits (getrandom, else clock and pid mixed). */
+uint64_t ezc_random_u64(void);
+
+#endif

@@ -1,0 +1,2 @@
+print("placeholder")
+raise SystemExit(77)
