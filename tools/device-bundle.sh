@@ -13,13 +13,13 @@ root="$stage/ezc-bundle"
 mkdir -p "$root/lib" "$root/bin"
 # Binaries and modules of the build, with their relative layout (their
 # RPATHs are $ORIGIN-relative, so the tree stays usable as it is).
-(cd "$build" && find . -type f \( -perm -u+x -o -name '*.so*' \) ! -path './meson-*' ! -name '*.p' -print0 |
+(cd "$build" && find . \( -type f -o -type l \) \( -perm -u+x -o -name '*.so*' \) ! -path './meson-*' ! -name '*.p' -print0 |
   tar --null -T - -cf -) | tar -C "$root/bin" -xf -
 # Libraries they link, minus glibc, the C++ runtime (the target's is newer)
 # and CUDA's driver.
 { find "$root/bin" -type f -print0 | xargs -0 ldd 2>/dev/null || true; } | awk '$3 ~ /^\// {print $3}' | sort -u |
   grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libstdc\+\+|libgcc_s|libcuda)\.so' |
-  grep -v -F "$(cd "$build" && pwd)" | while read -r lib; do cp -L "$lib" "$root/lib/"; done
+  grep -v -F -e "$(cd "$build" && pwd)" -e "$root" | while read -r lib; do cp -L "$lib" "$root/lib/"; done
 cat > "$root/env.sh" <<'ENV'
 # Source me: puts the bundle's libraries and the ezc command on the paths.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
