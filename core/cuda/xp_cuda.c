@@ -7,7 +7,7 @@
 #include "cuda_internal.h"
 #include "kernels.h"
 
-static int check(const char *op, const char *name, const ezc_array *a, ezc_error *err)
+int ezc_cuda_check_device(const char *op, const char *name, const ezc_array *a, ezc_error *err)
 {
     if (!a)
         return ezc_error_set(err, EZC_EINVAL, "xp.%s: %s is NULL", op, name);
@@ -18,10 +18,18 @@ static int check(const char *op, const char *name, const ezc_array *a, ezc_error
                              "memory only (move it with to_device)",
                              op, name, ezc_device_format(a->tensor.device, dev, sizeof dev));
     }
+    cudaSetDevice(a->tensor.device.device_id);
+    return 0;
+}
+
+int ezc_cuda_check(const char *op, const char *name, const ezc_array *a, ezc_error *err)
+{
+    int rc = ezc_cuda_check_device(op, name, a, err);
+    if (rc)
+        return rc;
     if (a->dtype != EZC_FLOAT32 && a->dtype != EZC_FLOAT64)
         return ezc_error_set(err, EZC_EDTYPE, "xp.%s: dtype %s not supported on cuda (float32, float64)",
                              op, ezc_dtype_name(a->dtype));
-    cudaSetDevice(a->tensor.device.device_id);
     return 0;
 }
 
@@ -38,10 +46,10 @@ static int same(const char *op, const ezc_array *x, const ezc_array *y, ezc_erro
     return 0;
 }
 
-static int ktype(const ezc_array *a) { return a->dtype == EZC_FLOAT32 ? EZK_F32 : EZK_F64; }
+int ezc_cuda_ktype(const ezc_array *a) { return a->dtype == EZC_FLOAT32 ? EZK_F32 : EZK_F64; }
 
 /* Waits for the launched work and turns a CUDA error into ours. */
-static int finish(const char *op, int rc, ezc_error *err)
+int ezc_cuda_finish(const char *op, int rc, ezc_error *err)
 {
     if (!rc)
         rc = (int)cudaStreamSynchronize(cudaStreamPerThread);
@@ -50,22 +58,22 @@ static int finish(const char *op, int rc, ezc_error *err)
 
 static int cuda_fill(ezc_array *a, double v, ezc_error *err)
 {
-    int rc = check("fill", "a", a, err);
-    return rc ? rc : finish("fill", ezk_fill(ktype(a), ezc_array_data(a), ezc_array_size(a), v, EZC_CUDA_STREAM), err);
+    int rc = ezc_cuda_check("fill", "a", a, err);
+    return rc ? rc : ezc_cuda_finish("fill", ezk_fill(ezc_cuda_ktype(a), ezc_array_data(a), ezc_array_size(a), v, EZC_CUDA_STREAM), err);
 }
 
 static int cuda_astype(const ezc_array *x, ezc_array *y, ezc_error *err)
 {
-    int rc = check("astype", "x", x, err);
+    int rc = ezc_cuda_check("astype", "x", x, err);
     if (!rc)
-        rc = check("astype", "y", y, err);
+        rc = ezc_cuda_check("astype", "y", y, err);
     if (rc)
         return rc;
     if (ezc_array_size(x) != ezc_array_size(y))
         return ezc_error_set(err, EZC_ESHAPE, "xp.astype: x and y differ in size");
     if (x->dtype == y->dtype)
         return ezc_cuda_copy(x, y, err);
-    return finish("astype", ezk_convert(ktype(x), ktype(y), ezc_array_data(x), ezc_array_data(y),
+    return ezc_cuda_finish("astype", ezk_convert(ezc_cuda_ktype(x), ezc_cuda_ktype(y), ezc_array_data(x), ezc_array_data(y),
                                         ezc_array_size(x), EZC_CUDA_STREAM), err);
 }
 
@@ -74,7 +82,7 @@ static int cuda_sync(DLDevice device, ezc_error *err)
     if (device.device_type != kDLCUDA)
         return ezc_error_set(err, EZC_EDEVICE, "xp.sync: not a cuda device");
     cudaSetDevice(device.device_id);
-    return finish("sync", 0, err);
+    return ezc_cuda_finish("sync", 0, err);
 }
 
 static const char *unary_names[] = {"abs", "neg", "square", "sign", "sqrt", "exp",
@@ -86,41 +94,41 @@ static int cuda_unary(ezc_unary_op op, const ezc_array *x, ezc_array *y, ezc_err
     snprintf(name, sizeof name, "unary(%s)", (unsigned)op < EZC_UNARY_COUNT ? unary_names[op] : "?");
     if ((unsigned)op >= EZC_UNARY_COUNT)
         return ezc_error_set(err, EZC_EINVAL, "xp.%s: unknown op %d", name, (int)op);
-    int rc = check(name, "x", x, err);
-    if (!rc) rc = check(name, "y", y, err);
+    int rc = ezc_cuda_check(name, "x", x, err);
+    if (!rc) rc = ezc_cuda_check(name, "y", y, err);
     if (!rc) rc = same(name, x, y, err);
     if (rc)
         return rc;
-    return finish(name, ezk_unary((int)op, ktype(x), ezc_array_data(x), ezc_array_data(y),
+    return ezc_cuda_finish(name, ezk_unary((int)op, ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
                                   ezc_array_size(x), EZC_CUDA_STREAM), err);
 }
 
 static int cuda_affine(const ezc_array *x, ezc_array *y, double a, double b, ezc_error *err)
 {
-    int rc = check("affine", "x", x, err);
-    if (!rc) rc = check("affine", "y", y, err);
+    int rc = ezc_cuda_check("affine", "x", x, err);
+    if (!rc) rc = ezc_cuda_check("affine", "y", y, err);
     if (!rc) rc = same("affine", x, y, err);
-    return rc ? rc : finish("affine", ezk_affine(ktype(x), ezc_array_data(x), ezc_array_data(y),
+    return rc ? rc : ezc_cuda_finish("affine", ezk_affine(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
                                                  ezc_array_size(x), a, b, EZC_CUDA_STREAM), err);
 }
 
 static int cuda_clip(const ezc_array *x, ezc_array *y, double lo, double hi, ezc_error *err)
 {
-    int rc = check("clip", "x", x, err);
-    if (!rc) rc = check("clip", "y", y, err);
+    int rc = ezc_cuda_check("clip", "x", x, err);
+    if (!rc) rc = ezc_cuda_check("clip", "y", y, err);
     if (!rc) rc = same("clip", x, y, err);
     if (!rc && lo > hi)
         rc = ezc_error_set(err, EZC_EINVAL, "xp.clip: lo (%g) > hi (%g)", lo, hi);
-    return rc ? rc : finish("clip", ezk_clip(ktype(x), ezc_array_data(x), ezc_array_data(y),
+    return rc ? rc : ezc_cuda_finish("clip", ezk_clip(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
                                              ezc_array_size(x), lo, hi, EZC_CUDA_STREAM), err);
 }
 
 static int cuda_pow(const ezc_array *x, ezc_array *y, double p, ezc_error *err)
 {
-    int rc = check("pow", "x", x, err);
-    if (!rc) rc = check("pow", "y", y, err);
+    int rc = ezc_cuda_check("pow", "x", x, err);
+    if (!rc) rc = ezc_cuda_check("pow", "y", y, err);
     if (!rc) rc = same("pow", x, y, err);
-    return rc ? rc : finish("pow", ezk_pow(ktype(x), ezc_array_data(x), ezc_array_data(y),
+    return rc ? rc : ezc_cuda_finish("pow", ezk_pow(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
                                            ezc_array_size(x), p, EZC_CUDA_STREAM), err);
 }
 
@@ -129,12 +137,12 @@ static int cuda_binary(ezc_binary_op op, const ezc_array *a, const ezc_array *b,
 {
     if ((unsigned)op >= EZC_BINARY_COUNT)
         return ezc_error_set(err, EZC_EINVAL, "xp.binary: unknown op %d", (int)op);
-    int rc = check("binary", "a", a, err);
-    if (!rc) rc = check("binary", "b", b, err);
-    if (!rc) rc = check("binary", "y", y, err);
+    int rc = ezc_cuda_check("binary", "a", a, err);
+    if (!rc) rc = ezc_cuda_check("binary", "b", b, err);
+    if (!rc) rc = ezc_cuda_check("binary", "y", y, err);
     if (!rc) rc = same("binary", a, b, err);
     if (!rc) rc = same("binary", a, y, err);
-    return rc ? rc : finish("binary", ezk_binary((int)op, ktype(a), ezc_array_data(a), ezc_array_data(b),
+    return rc ? rc : ezc_cuda_finish("binary", ezk_binary((int)op, ezc_cuda_ktype(a), ezc_array_data(a), ezc_array_data(b),
                                                  ezc_array_data(y), ezc_array_size(a), EZC_CUDA_STREAM), err);
 }
 
@@ -146,8 +154,8 @@ static int cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array
     if (op != EZC_REDUCE_SUM && op != EZC_REDUCE_MEAN && op != EZC_REDUCE_MIN &&
         op != EZC_REDUCE_MAX && op != EZC_REDUCE_STD && op != EZC_REDUCE_VAR)
         return ezc_error_set(err, EZC_ENOTSUP, "xp.%s is not implemented by the cuda backend", name);
-    int rc = check(name, "x", x, err);
-    if (!rc) rc = check(name, "y", y, err);
+    int rc = ezc_cuda_check(name, "x", x, err);
+    if (!rc) rc = ezc_cuda_check(name, "y", y, err);
     if (rc)
         return rc;
     int nd = x->tensor.ndim;
@@ -165,7 +173,7 @@ static int cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array
                              ezc_array_size(y), outer * inner);
     if (n == 0 && (op == EZC_REDUCE_MIN || op == EZC_REDUCE_MAX))
         return ezc_error_set(err, EZC_ESHAPE, "xp.%s: axis %d is empty", name, axis);
-    return finish(name, ezk_reduce((int)op, ktype(x), ezc_array_data(x), ezc_array_data(y), outer, n,
+    return ezc_cuda_finish(name, ezk_reduce((int)op, ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y), outer, n,
                                    inner, EZC_CUDA_STREAM), err);
 }
 
@@ -184,6 +192,11 @@ static const ezc_xp table = {
     .pow = cuda_pow,
     .binary = cuda_binary,
     .reduce = cuda_reduce,
+    .diff = ezc_cuda_diff,
+    .take = ezc_cuda_take,
+    .concat = ezc_cuda_concat,
+    .permute = ezc_cuda_permute,
+    .affine_axis = ezc_cuda_affine_axis,
 };
 
 __attribute__((visibility("default"))) const ezc_xp *ezc_xp_cuda_entry(char *errbuf, size_t n)
