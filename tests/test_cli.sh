@@ -23,7 +23,7 @@ expect() { # expect NAME WANT_STATUS WANT_SUBSTRING -- CMD...
 expect "help" 0 "commands:" -- "$ezc" --help
 expect "no args" 2 "usage: ezc" -- "$ezc"
 expect "unknown command" 2 "unknown command 'bogus'" -- "$ezc" bogus
-for c in pub echo node list; do
+for c in pub echo hz node list; do
   expect "$c --help" 0 "usage: ezc $c" -- "$ezc" "$c" --help
 done
 expect "pub bad fs" 2 "--fs 'abc': expected a number" -- "$ezc" pub "ipc://$dir/x" --fs abc
@@ -55,6 +55,15 @@ maxes=$(grep -o 'max=[0-9.]*' <<<"$out" | cut -d= -f2 | awk '$1 > 0.9 && $1 <= 1
 check "pipeline amplitude kept" $([ "$maxes" -eq "$lines" ]; echo $?) "$out"
 raw=$(timeout 30 "$ezc" echo "ipc://$dir/raw" --count 2 --timeout 10 2>&1)
 check "raw stream has negatives" $(grep -q 'min=-' <<<"$raw"; echo $?) "$raw"
+
+# hz over the live raw stream: 100 msg/s (fs 10000, chunks of 100), no gaps.
+hz=$(timeout 20 "$ezc" hz "ipc://$dir/raw" --window 2 --duration 3 2>&1)
+last=$(grep '^rate' <<<"$hz" | tail -1)
+rate=$(awk '{print $2}' <<<"$last")
+check "hz rate ~100 msg/s" $(awk -v r="$rate" 'BEGIN{exit !(r > 60 && r < 140)}'; echo $?) "$hz"
+check "hz no gaps" $(grep -q 'gaps 0 ' <<<"$last"; echo $?) "$hz"
+check "hz bandwidth 100 x 3200 B" $(awk -v l="$last" 'BEGIN{split(l,f," "); exit !(f[5] > 0.19 && f[5] < 0.45)}'; echo $?) "$hz"
+expect "hz bad window" 2 "--window must be a positive" -- "$ezc" hz "ipc://$dir/raw" --window 0
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

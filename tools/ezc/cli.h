@@ -22,6 +22,7 @@ void cli_print_summary(FILE *f, const char *topic, const ezc_array *a, int heade
 
 int cmd_pub(int argc, char **argv);
 int cmd_echo(int argc, char **argv);
+int cmd_hz(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 

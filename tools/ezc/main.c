@@ -10,6 +10,7 @@ static const struct {
 } commands[] = {
     {"pub", cmd_pub, "publish a synthetic signal (sine, noise, counter)"},
     {"echo", cmd_echo, "print each message's header and a summary"},
+    {"hz", cmd_hz, "rate, bandwidth, gaps and latency of a stream"},
     {"node", cmd_node, "run one transformer between an input and an output endpoint"},
     {"list", cmd_list, "list transformer types, or show one type's settings"},
 };
