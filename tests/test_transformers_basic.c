@@ -13,7 +13,7 @@
 #include <string.h>
 #include "ezc/ezc.h"
 
-extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_log_type;
+extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_log_type, ezc_to_device_type;
 
 static const double src[6] = {-2.5, -1.0, 0.0, 0.25, 3.0, 100.0};
 
@@ -238,6 +238,38 @@ START_TEST(t_log_clip_zero_and_ints)
 }
 END_TEST
 
+/* to_device moves data to the device of the loop and back; values and
+ * metadata survive; a device with no backend is refused at init. */
+START_TEST(t_to_device)
+{
+    ezc_error err;
+    char name[32];
+    ezc_device_format(devs[_i], name, sizeof name);
+    ezc_transformer *t = make(&ezc_to_device_type, "device", name, NULL, NULL);
+    ezc_transformer *back = make(&ezc_to_device_type, "device", "cpu", NULL, NULL);
+    ezc_array *a = vec(EZC_FLOAT64), *y, *z;
+    ezc_array_set_key(a, "dev7", &err);
+    ck_assert_int_eq(ezc_transformer_process(t, 0, a, &y, &err), 0);
+    ck_assert(ezc_device_equal(y->tensor.device, devs[_i]));
+    ck_assert_int_eq(ezc_transformer_process(back, 0, y, &z, &err), 0);
+    ck_assert_int_eq(z->tensor.device.device_type, kDLCPU);
+    ck_assert_double_eq(((double *)ezc_array_data(z))[4], 3.0);
+    ck_assert_str_eq(z->key, "dev7");
+    ck_assert_str_eq(z->dims[1], "ch");
+    ezc_array_destroy(&z);
+    ezc_transformer_destroy(&t);
+    ezc_transformer_destroy(&back);
+    ezc_settings *s = ezc_settings_new(&err);
+    ezc_settings_set(s, "device", "cuda:7", NULL, &err);
+    ck_assert_ptr_null(ezc_transformer_new(&ezc_to_device_type, s, &err));
+    ck_assert_msg(strstr(err.msg, "cuda:7") != NULL, "%s", err.msg);
+    ezc_settings_set(s, "device", "gpu", NULL, &err);
+    ck_assert_ptr_null(ezc_transformer_new(&ezc_to_device_type, s, &err));
+    ck_assert_ptr_nonnull(strstr(err.msg, "to_device: device 'gpu': expected cpu, cuda or cuda:N"));
+    ezc_settings_destroy(&s);
+}
+END_TEST
+
 int main(void)
 {
     ezc_error err;
@@ -253,6 +285,7 @@ int main(void)
     tcase_add_loop_test(tc, t_clip, 0, ndevs);
     tcase_add_loop_test(tc, t_log_bases, 0, ndevs);
     tcase_add_loop_test(tc, t_log_clip_zero_and_ints, 0, ndevs);
+    tcase_add_loop_test(tc, t_to_device, 0, ndevs);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     if (ndevs > 1)

@@ -81,8 +81,11 @@ static int cuda_sync(DLDevice device, ezc_error *err)
 {
     if (device.device_type != kDLCUDA)
         return ezc_error_set(err, EZC_EDEVICE, "xp.sync: not a cuda device");
-    cudaSetDevice(device.device_id);
-    return ezc_cuda_finish("sync", 0, err);
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || device.device_id < 0 || device.device_id >= count)
+        return ezc_error_set(err, EZC_EDEVICE, "xp.sync: no device cuda:%d (this machine has %d)",
+                             device.device_id, count);
+    return ezc_cuda_finish("sync", (int)cudaSetDevice(device.device_id), err);
 }
 
 static const char *unary_names[] = {"abs", "neg", "square", "sign", "sqrt", "exp",
