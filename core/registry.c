@@ -100,6 +100,11 @@ int ezc_registry_load_plugin(ezc_registry *r, const char *path, ezc_error *err)
     void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!h)
         return ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: %s", path, dlerror());
+    for (size_t i = 0; i < r->nhandles; i++)
+        if (r->handles[i] == h) { /* the same library again: already registered */
+            dlclose(h);
+            return 0;
+        }
     ezc_plugin_entry_fn entry;
     *(void **)&entry = dlsym(h, EZC_PLUGIN_ENTRY_NAME);
     if (!entry) {

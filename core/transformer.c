@@ -40,11 +40,12 @@ ezc_transformer *ezc_transformer_new(const ezc_transformer_type *type, const ezc
         if (rc)
             prefix_once(err, type->name);
     }
-    ezc_settings_destroy(&v);
     if (rc) {
+        ezc_settings_destroy(&v);
         free(t);
         return NULL;
     }
+    t->settings = v;
     return t;
 }
 
@@ -54,6 +55,7 @@ void ezc_transformer_destroy(ezc_transformer **tp)
         return;
     if ((*tp)->type->fini)
         (*tp)->type->fini((*tp)->state);
+    ezc_settings_destroy(&(*tp)->settings);
     free(*tp);
     *tp = NULL;
 }

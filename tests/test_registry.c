@@ -40,6 +40,9 @@ START_TEST(t_plugin_loads_and_runs)
     ezc_registry *r = ezc_registry_new(&err);
     ck_assert_int_eq(ezc_registry_add_builtins(r, &err), 0);
     ck_assert_msg(ezc_registry_load_plugin(r, path, &err) == 0, "%s", err.msg);
+    size_t count = ezc_registry_count(r);
+    ck_assert_int_eq(ezc_registry_load_plugin(r, path, &err), 0); /* again: no duplicates */
+    ck_assert_uint_eq(ezc_registry_count(r), count);
     const char *src;
     const ezc_transformer_type *t = ezc_registry_find(r, "rectify_gain", &err);
     ck_assert_ptr_nonnull(t);
