@@ -134,6 +134,8 @@ ezc_array *ezc_array_slice(const ezc_array *a, int axis, int64_t start, int64_t 
         stop += len;
     if (start < 0)
         start = 0;
+    if (start > len)
+        start = len;
     if (stop > len)
         stop = len;
     if (stop < start)

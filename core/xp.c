@@ -7,6 +7,8 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "ezc/xp.h"
 
 extern const ezc_xp ezc_xp_cpu_table;
@@ -35,22 +37,51 @@ int ezc_xp_register(const ezc_xp *xp, ezc_error *err)
 
 typedef const ezc_xp *(*cuda_entry_fn)(char *errbuf, size_t n);
 
+/* The module is looked for where the user says (EZC_CUDA_MODULE), next to
+ * libezc itself (an install or a bundle), in the build tree, and then on
+ * the loader's path. */
+static void *open_cuda_module(const char **path_out)
+{
+    static char candidate[4096];
+    const char *env = getenv("EZC_CUDA_MODULE");
+    if (env) {
+        *path_out = env;
+        return dlopen(env, RTLD_NOW | RTLD_LOCAL);
+    }
+    Dl_info info;
+    if (dladdr((void *)ezc_xp_for, &info) && info.dli_fname) {
+        const char *slash = strrchr(info.dli_fname, '/');
+        int dir = slash ? (int)(slash - info.dli_fname) : 0;
+        static const char *rel[] = {"libezc-cuda.so", "core/cuda/libezc-cuda.so"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            snprintf(candidate, sizeof candidate, "%.*s%s%s", dir, info.dli_fname,
+                     slash ? "/" : "", rel[i]);
+            if (access(candidate, R_OK) == 0) {
+                *path_out = candidate;
+                return dlopen(candidate, RTLD_NOW | RTLD_LOCAL);
+            }
+        }
+    }
+    *path_out = "libezc-cuda.so";
+    return dlopen("libezc-cuda.so", RTLD_NOW | RTLD_LOCAL);
+}
+
 /* Loads libezc-cuda once; remembers why it failed. Caller holds xp_lock. */
 static void try_load_cuda(void)
 {
     if (cuda_tried)
         return;
     cuda_tried = 1;
-    const char *path = getenv("EZC_CUDA_MODULE");
-    void *h = dlopen(path ? path : "libezc-cuda.so", RTLD_NOW | RTLD_LOCAL);
+    const char *path = NULL;
+    void *h = open_cuda_module(&path);
     if (!h) {
-        snprintf(cuda_error, sizeof cuda_error, "the CUDA backend module is not loaded (%s)",
+        snprintf(cuda_error, sizeof cuda_error, "the CUDA backend module is not loaded (%.400s)",
                  dlerror());
         return;
     }
     cuda_entry_fn entry = (cuda_entry_fn)dlsym(h, "ezc_xp_cuda_entry");
     if (!entry) {
-        snprintf(cuda_error, sizeof cuda_error, "%s has no ezc_xp_cuda_entry",
+        snprintf(cuda_error, sizeof cuda_error, "%.400s has no ezc_xp_cuda_entry",
                  path ? path : "libezc-cuda.so");
         dlclose(h);
         return;
@@ -58,7 +89,7 @@ static void try_load_cuda(void)
     char why[EZC_ERROR_MSG_MAX] = "";
     const ezc_xp *xp = entry(why, sizeof why);
     if (!xp || xp->abi != EZC_XP_ABI) {
-        snprintf(cuda_error, sizeof cuda_error, "the CUDA backend did not start: %s",
+        snprintf(cuda_error, sizeof cuda_error, "the CUDA backend did not start: %.400s",
                  xp ? "xp ABI mismatch" : why);
         return; /* keep the module loaded: unloading CUDA runtimes is unsafe */
     }

@@ -1,5 +1,5 @@
 /* learn/builtin.c — the learning transformers this build ships (none yet). */
-#include "ezc/plugin.h"
+#include "builtin.h"
 
 static const ezc_transformer_type *const types[] = {NULL};
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "learn", types};

@@ -1,2 +1,56 @@
-/* nodes/transformer_node.c: stub, to be written */
-typedef int ezc_stub_9060_t;
+/* transformer_node.c — the receive → process → publish loop of one node.
+ *
+ * Errors from the transformer are per message: logged the first time each
+ * error code appears, counted always, and the loop continues. */
+#include <string.h>
+#include "ezc/log.h"
+#include "ezc/node.h"
+
+int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
+                             const ezc_node_options *opt, ezc_node_stats *st, ezc_error *err)
+{
+    ezc_node_options o = {0};
+    if (opt)
+        o = *opt;
+    if (o.poll_ms <= 0)
+        o.poll_ms = 100;
+    ezc_node_stats local;
+    if (!st)
+        st = &local;
+    memset(st, 0, sizeof *st);
+    unsigned logged = 0; /* one bit per error code already logged */
+    char topic[256];
+    while (!(o.stop && *o.stop)) {
+        if (o.max_messages && st->received >= o.max_messages)
+            break;
+        ezc_array *msg = NULL;
+        int rc = ezc_sub_recv_topic(in, &msg, topic, sizeof topic, o.poll_ms, err);
+        if (rc == EZC_ETIMEOUT)
+            continue;
+        if (rc)
+            return rc;
+        st->received++;
+        ezc_array *res = NULL;
+        ezc_error perr;
+        rc = ezc_transformer_process(t, 0, msg, &res, &perr);
+        if (rc) {
+            st->errors++;
+            memcpy(st->last_error, perr.msg, sizeof st->last_error);
+            unsigned bit = 1u << ((unsigned)-rc & 31u);
+            if (!(logged & bit)) {
+                logged |= bit;
+                ezc_log(EZC_LOG_WARN, "node %s: message %llu refused (logged once per kind): %s",
+                        t->type->name, (unsigned long long)st->received, perr.msg);
+            }
+            continue;
+        }
+        if (!res)
+            continue;
+        rc = ezc_pub_send(out, o.topic ? o.topic : topic, res, err);
+        ezc_array_destroy(&res);
+        if (rc)
+            return rc;
+        st->published++;
+    }
+    return 0;
+}

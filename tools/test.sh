@@ -6,6 +6,15 @@
 #   tools/test.sh --no-asan  skip the sanitizer pass
 set -euo pipefail
 cd "$(dirname "$0")/.."
+passed=0 failed=0 skipped=0
+# Adds one meson run's counts (from its log) to the totals.
+count() {
+  local log="$1/meson-logs/testlog.txt"
+  passed=$((passed + $(awk '/^Ok:/ {print $2}' "$log" | tail -1)))
+  failed=$((failed + $(awk '/^Fail:/ {print $2}' "$log" | tail -1) + $(awk '/^Timeout:/ {print $2}' "$log" | tail -1)))
+  skipped=$((skipped + $(awk '/^Skipped:/ {print $2}' "$log" | tail -1)))
+}
+trap 'echo "tests: $passed passed, $failed failed, $skipped skipped"' EXIT
 asan=1
 [ "${1:-}" = "--no-asan" ] && asan=0
 bash tools/deps.sh
@@ -13,12 +22,17 @@ bash tools/deps.sh
 rm -rf build-test build-asan
 meson setup build-test -Dwerror=true -Dbuildtype=debugoptimized >/dev/null
 ninja -C build-test
-meson test -C build-test --print-errorlogs --num-processes 2
+status=0
+meson test -C build-test --print-errorlogs --num-processes 2 || status=1
+count build-test
+[ $status -eq 0 ] || exit 1
 
 if [ $asan -eq 1 ]; then
   meson setup build-asan -Dwerror=true -Db_sanitize=address,undefined -Db_lundef=false \
     -Dbuildtype=debug -Dcuda=disabled >/dev/null
   ninja -C build-asan
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
+    meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3 || status=1
+  count build-asan
+  [ $status -eq 0 ] || exit 1
 fi

@@ -1,14 +1,15 @@
 /* transformers/builtin.c — the list of built-in signal transformers.
  * Adding a transformer: write transformers/NAME.c exporting
  * `const ezc_transformer_type ezc_NAME_type`, then list it here. */
-#include "ezc/plugin.h"
+#include "builtin.h"
 
-extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_log_type;
+extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_log_type, ezc_to_device_type;
 
 static const ezc_transformer_type *const types[] = {
     &ezc_abs_type,
     &ezc_clip_type,
     &ezc_log_type,
+    &ezc_to_device_type,
     NULL,
 };
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "transformers", types};

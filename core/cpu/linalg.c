@@ -1,2 +1,247 @@
-/* core/cpu/linalg.c: stub, to be written */
-typedef int ezc_stub_30294_t;
+/* linalg.c — matmul (cblas gemm) and small dense LAPACK: cholesky, solve,
+ * eigh, svd, all row-major.
+ *
+ * LAPACK overwrites what it factors, so every routine works on a copy (the
+ * output itself where it has the input's shape) and inputs stay untouched.
+ * One code path serves both precisions: S picks the s- or d- routine. */
+#include <cblas.h>
+#include <lapacke.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cpu_internal.h"
+
+/* a is a host 2-D (or, with ndim1_ok, 1-D) float32/float64 matrix of dtype
+ * `want` (or any float dtype when want is invalid). */
+static int check_mat(const char *op, const char *name, const ezc_array *a, ezc_dtype want,
+                     int ndim1_ok, ezc_error *err)
+{
+    int rc = ezc_cpu_check(op, name, a, err);
+    if (rc)
+        return rc;
+    if (!ezc_dtype_is_float(a->dtype))
+        return ezc_cpu_bad_dtype(op, a->dtype, err);
+    if (want != EZC_DTYPE_INVALID && (rc = ezc_cpu_want_dtype(op, name, a, want, err)))
+        return rc;
+    if (a->tensor.ndim != 2 && !(ndim1_ok && a->tensor.ndim == 1)) {
+        char s[128];
+        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s must be %s, got shape %s", op, name,
+                             ndim1_ok ? "1-D or 2-D" : "2-D", ezc_cpu_shape_str(a, s, sizeof s));
+    }
+    for (int i = 0; i < a->tensor.ndim; i++)
+        if (a->shape[i] > INT_MAX / 2)
+            return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s is too large for LAPACK", op, name);
+    return 0;
+}
+
+static int check_square(const char *op, const ezc_array *a, ezc_error *err)
+{
+    if (a->shape[0] == a->shape[1])
+        return 0;
+    char s[128];
+    return ezc_error_set(err, EZC_ESHAPE, "xp.%s: a must be square, got shape %s", op,
+                         ezc_cpu_shape_str(a, s, sizeof s));
+}
+
+/* EZC_ESHAPE unless a has shape (r) (c < 0) or (r, c). */
+static int want_shape(const char *op, const char *name, const ezc_array *a, int64_t r, int64_t c,
+                      ezc_error *err)
+{
+    int nd = c < 0 ? 1 : 2;
+    if (a->tensor.ndim == nd && a->shape[0] == r && (nd == 1 || a->shape[1] == c))
+        return 0;
+    char s[128];
+    if (nd == 1)
+        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s, expected (%lld,)", op,
+                             name, ezc_cpu_shape_str(a, s, sizeof s), (long long)r);
+    return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s, expected (%lld, %lld)", op,
+                         name, ezc_cpu_shape_str(a, s, sizeof s), (long long)r, (long long)c);
+}
+
+static int lapack_fail(const char *op, const char *routine, int info, ezc_error *err)
+{
+    /* LAPACKE's own checks (a negative info) report NaN in the input first. */
+    return ezc_error_set(err, EZC_ENUMERIC, "xp.%s: %s failed (info %d; NaN or inf in the input?)",
+                         op, routine, info);
+}
+
+/* ---- matmul ------------------------------------------------------------- */
+
+int ezc_cpu_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a,
+                   int trans_b, ezc_error *err)
+{
+    const char *op = "matmul";
+    int rc;
+    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
+        (rc = check_mat(op, "b", b, a->dtype, 0, err)) ||
+        (rc = check_mat(op, "c", c, a->dtype, 0, err)))
+        return rc;
+    int64_t m = a->shape[trans_a ? 1 : 0], k = a->shape[trans_a ? 0 : 1];
+    int64_t kb = b->shape[trans_b ? 1 : 0], n = b->shape[trans_b ? 0 : 1];
+    if (k != kb) {
+        char sa[128], sb[128];
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "xp.%s: a%s %s and b%s %s do not fit (inner lengths %lld and %lld)",
+                             op, trans_a ? ".T of" : "", ezc_cpu_shape_str(a, sa, sizeof sa),
+                             trans_b ? ".T of" : "", ezc_cpu_shape_str(b, sb, sizeof sb),
+                             (long long)k, (long long)kb);
+    }
+    if ((rc = want_shape(op, "c", c, m, n, err)) || (rc = ezc_cpu_disjoint(op, a, c, err)) ||
+        (rc = ezc_cpu_disjoint(op, b, c, err)))
+        return rc;
+    if (!m || !n)
+        return 0;
+    if (!k)
+        return ezc_cpu_fill(c, 0.0, err);
+    int lda = a->shape[1] ? (int)a->shape[1] : 1, ldb = b->shape[1] ? (int)b->shape[1] : 1;
+    enum CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans;
+    enum CBLAS_TRANSPOSE tb = trans_b ? CblasTrans : CblasNoTrans;
+    if (a->dtype == EZC_FLOAT32)
+        cblas_sgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0f, ezc_array_data(a), lda,
+                    ezc_array_data(b), ldb, 0.0f, ezc_array_data(c), (int)n);
+    else
+        cblas_dgemm(CblasRowMajor, ta, tb, (int)m, (int)n, (int)k, 1.0, ezc_array_data(a), lda,
+                    ezc_array_data(b), ldb, 0.0, ezc_array_data(c), (int)n);
+    return 0;
+}
+
+/* ---- cholesky ----------------------------------------------------------- */
+
+int ezc_cpu_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err)
+{
+    const char *op = "cholesky";
+    int rc;
+    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
+        (rc = check_square(op, a, err)) || (rc = check_mat(op, "l", l, a->dtype, 0, err)) ||
+        (rc = want_shape(op, "l", l, a->shape[0], a->shape[0], err)) ||
+        (rc = ezc_cpu_no_partial_overlap(op, a, l, err)))
+        return rc;
+    int n = (int)a->shape[0];
+    if (!n)
+        return 0;
+    memmove(ezc_array_data(l), ezc_array_data(a), ezc_array_nbytes(a));
+    int info;
+    if (a->dtype == EZC_FLOAT32) {
+        float *p = ezc_array_data(l);
+        info = LAPACKE_spotrf(LAPACK_ROW_MAJOR, 'L', n, p, n);
+        for (int i = 0; i < n && info == 0; i++)
+            memset(p + (size_t)i * n + i + 1, 0, (size_t)(n - i - 1) * sizeof *p);
+    } else {
+        double *p = ezc_array_data(l);
+        info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', n, p, n);
+        for (int i = 0; i < n && info == 0; i++)
+            memset(p + (size_t)i * n + i + 1, 0, (size_t)(n - i - 1) * sizeof *p);
+    }
+    if (info > 0)
+        return ezc_error_set(err, EZC_ENUMERIC,
+                             "xp.%s: matrix is not positive definite (leading minor of order %d)",
+                             op, info);
+    return info ? lapack_fail(op, "potrf", info, err) : 0;
+}
+
+/* ---- solve -------------------------------------------------------------- */
+
+int ezc_cpu_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_error *err)
+{
+    const char *op = "solve";
+    int rc;
+    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
+        (rc = check_square(op, a, err)) || (rc = check_mat(op, "b", b, a->dtype, 1, err)) ||
+        (rc = check_mat(op, "x", x, a->dtype, 1, err)))
+        return rc;
+    int64_t n = a->shape[0], k = b->tensor.ndim == 2 ? b->shape[1] : -1;
+    if ((rc = want_shape(op, "b", b, n, k, err)) || (rc = want_shape(op, "x", x, n, k, err)) ||
+        (rc = ezc_cpu_disjoint(op, a, x, err)) || (rc = ezc_cpu_no_partial_overlap(op, b, x, err)))
+        return rc;
+    int nrhs = k < 0 ? 1 : (int)k;
+    if (!n || !nrhs)
+        return 0;
+    size_t isz = ezc_dtype_size(a->dtype);
+    void *lu = malloc(ezc_array_nbytes(a));
+    lapack_int *piv = malloc((size_t)n * sizeof *piv);
+    if (!lu || !piv) {
+        free(lu);
+        free(piv);
+        return ezc_error_set(err, EZC_ENOMEM, "xp.%s: out of memory for a %lld x %lld copy", op,
+                             (long long)n, (long long)n);
+    }
+    memcpy(lu, ezc_array_data(a), (size_t)(n * n) * isz);
+    memmove(ezc_array_data(x), ezc_array_data(b), ezc_array_nbytes(b));
+    int info = a->dtype == EZC_FLOAT32
+                   ? LAPACKE_sgesv(LAPACK_ROW_MAJOR, (int)n, nrhs, lu, (int)n, piv,
+                                   ezc_array_data(x), nrhs)
+                   : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (int)n, nrhs, lu, (int)n, piv,
+                                   ezc_array_data(x), nrhs);
+    free(lu);
+    free(piv);
+    if (info > 0)
+        return ezc_error_set(err, EZC_ENUMERIC,
+                             "xp.%s: matrix is singular (U[%d, %d] of its LU factors is zero)", op,
+                             info - 1, info - 1);
+    return info ? lapack_fail(op, "gesv", info, err) : 0;
+}
+
+/* ---- eigh --------------------------------------------------------------- */
+
+int ezc_cpu_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err)
+{
+    const char *op = "eigh";
+    int rc;
+    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
+        (rc = check_square(op, a, err)) || (rc = check_mat(op, "w", w, a->dtype, 1, err)) ||
+        (rc = check_mat(op, "v", v, a->dtype, 0, err)))
+        return rc;
+    int64_t n = a->shape[0];
+    if ((rc = want_shape(op, "w", w, n, -1, err)) || (rc = want_shape(op, "v", v, n, n, err)) ||
+        (rc = ezc_cpu_no_partial_overlap(op, a, v, err)) ||
+        (rc = ezc_cpu_disjoint(op, a, w, err)) || (rc = ezc_cpu_disjoint(op, v, w, err)))
+        return rc;
+    if (!n)
+        return 0;
+    memmove(ezc_array_data(v), ezc_array_data(a), ezc_array_nbytes(a));
+    int info = a->dtype == EZC_FLOAT32
+                   ? LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'L', (int)n, ezc_array_data(v),
+                                    (int)n, ezc_array_data(w))
+                   : LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', (int)n, ezc_array_data(v),
+                                    (int)n, ezc_array_data(w));
+    if (info > 0)
+        return ezc_error_set(err, EZC_ENUMERIC, "xp.%s: eigenvalues did not converge (info %d)",
+                             op, info);
+    return info ? lapack_fail(op, "syevd", info, err) : 0;
+}
+
+/* ---- svd ---------------------------------------------------------------- */
+
+int ezc_cpu_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, ezc_error *err)
+{
+    const char *op = "svd";
+    int rc;
+    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
+        (rc = check_mat(op, "u", u, a->dtype, 0, err)) ||
+        (rc = check_mat(op, "s", s, a->dtype, 1, err)) ||
+        (rc = check_mat(op, "vt", vt, a->dtype, 0, err)))
+        return rc;
+    int64_t m = a->shape[0], n = a->shape[1], k = m < n ? m : n;
+    if ((rc = want_shape(op, "u", u, m, k, err)) || (rc = want_shape(op, "s", s, k, -1, err)) ||
+        (rc = want_shape(op, "vt", vt, k, n, err)) || (rc = ezc_cpu_disjoint(op, u, s, err)) ||
+        (rc = ezc_cpu_disjoint(op, u, vt, err)) || (rc = ezc_cpu_disjoint(op, s, vt, err)))
+        return rc;
+    if (!k)
+        return 0;
+    void *copy = malloc(ezc_array_nbytes(a));
+    if (!copy)
+        return ezc_error_set(err, EZC_ENOMEM, "xp.%s: out of memory for a %lld x %lld copy", op,
+                             (long long)m, (long long)n);
+    memcpy(copy, ezc_array_data(a), ezc_array_nbytes(a));
+    int info = a->dtype == EZC_FLOAT32
+                   ? LAPACKE_sgesdd(LAPACK_ROW_MAJOR, 'S', (int)m, (int)n, copy, (int)n,
+                                    ezc_array_data(s), ezc_array_data(u), (int)k,
+                                    ezc_array_data(vt), (int)n)
+                   : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (int)m, (int)n, copy, (int)n,
+                                    ezc_array_data(s), ezc_array_data(u), (int)k,
+                                    ezc_array_data(vt), (int)n);
+    free(copy);
+    if (info > 0)
+        return ezc_error_set(err, EZC_ENUMERIC, "xp.%s: did not converge (info %d)", op, info);
+    return info ? lapack_fail(op, "gesdd", info, err) : 0;
+}

@@ -15,6 +15,8 @@
 #include "transformer.h"
 #include "plugin.h"
 #include "registry.h"
+#include "node.h"
+#include "synth.h"
 
 #define EZC_VERSION_STRING "0.1.0"
 

@@ -42,14 +42,16 @@ typedef struct ezc_transformer_type {
     void (*fini)(void *state);
 } ezc_transformer_type;
 
-/* An instance: a type and its state. */
+/* An instance: a type, its state, and its validated settings (kept for the
+ * instance's lifetime, so init may keep pointers to strings and lists). */
 typedef struct ezc_transformer {
     const ezc_transformer_type *type;
     void *state;
+    ezc_settings *settings;
 } ezc_transformer;
 
-/* Validates settings (a copy is checked; s may be NULL for defaults), runs
- * init. Caller owns the result. */
+/* Validates settings (a copy is checked and kept; s may be NULL for
+ * defaults), runs init. Caller owns the result. */
 ezc_transformer *ezc_transformer_new(const ezc_transformer_type *type, const ezc_settings *s,
                                      ezc_error *err);
 void ezc_transformer_destroy(ezc_transformer **t);

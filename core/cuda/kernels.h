@@ -1,0 +1,44 @@
+/* kernels.h — the launchers in the .cu files, in plain C (internal).
+ *
+ * Host logic (checks, dispatch, memory) is C compiled by the C compiler;
+ * only kernels and their launchers are CUDA C++. So the .cu files never
+ * include ezc headers (which use C11 atomics) and this header is all the
+ * two sides share: raw device pointers, element counts, a stream. Each
+ * launcher returns a cudaError_t as int (0 = cudaSuccess). */
+#ifndef EZC_CUDA_KERNELS_H
+#define EZC_CUDA_KERNELS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types the kernels know (a subset of ezc_dtype). */
+enum { EZK_F32 = 0, EZK_F64 = 1 };
+
+/* Unary ops, numbered as ezc_unary_op. */
+int ezk_unary(int op, int type, const void *x, void *y, size_t n, void *stream);
+/* y = x * a + b */
+int ezk_affine(int type, const void *x, void *y, size_t n, double a, double b, void *stream);
+/* y = clamp(x, lo, hi), NaN through */
+int ezk_clip(int type, const void *x, void *y, size_t n, double lo, double hi, void *stream);
+/* y = x ** p */
+int ezk_pow(int type, const void *x, void *y, size_t n, double p, void *stream);
+/* Binary ops, numbered as ezc_binary_op. */
+int ezk_binary(int op, int type, const void *a, const void *b, void *y, size_t n, void *stream);
+/* Every element = v. */
+int ezk_fill(int type, void *y, size_t n, double v, void *stream);
+/* float32 <-> float64 */
+int ezk_convert(int from, int to, const void *x, void *y, size_t n, void *stream);
+
+/* Reductions of an (outer, n, inner) array along the middle axis into
+ * (outer, inner); op numbered as ezc_reduce_op (SUM, MEAN, MIN, MAX, STD,
+ * VAR only). Accumulates in double. */
+int ezk_reduce(int op, int type, const void *x, void *y, size_t outer, size_t n, size_t inner,
+               void *stream);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

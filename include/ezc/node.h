@@ -1,0 +1,42 @@
+/* ezc/node.h — a transformer node: subscribe, transform, publish.
+ *
+ * The loop every node runs: receive a message, hand it to the transformer,
+ * publish what comes out. A bad message (one the transformer refuses) is
+ * logged once per kind of error, counted, and the loop goes on; nothing that
+ * was accepted is dropped silently. */
+#ifndef EZC_NODE_H
+#define EZC_NODE_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "pub.h"
+#include "sub.h"
+#include "transformer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ezc_node_stats {
+    uint64_t received;  /* messages taken from the input */
+    uint64_t published; /* messages sent on the output */
+    uint64_t errors;    /* messages the transformer refused */
+    char last_error[EZC_ERROR_MSG_MAX];
+} ezc_node_stats;
+
+typedef struct ezc_node_options {
+    const char *topic;          /* output topic; NULL = the input's topic */
+    uint64_t max_messages;      /* stop after this many inputs; 0 = no limit */
+    int poll_ms;                /* how often `stop` is looked at; default 100 */
+    volatile sig_atomic_t *stop; /* set non-zero (e.g. by a signal) to stop; may be NULL */
+} ezc_node_options;
+
+/* Runs until *stop, max_messages, or a socket failure (EZC_EIO). Returns 0
+ * when stopped by the caller or the message limit. */
+int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
+                             const ezc_node_options *opt, ezc_node_stats *st, ezc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,146 @@
+/* cmd_hz.c — `ezc hz`: message rate, bandwidth, sequence gaps and latency
+ * percentiles of a stream, over a sliding window, printed once a second. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "cli.h"
+
+#define WINDOW_MAX 100000
+
+typedef struct sample {
+    double t;       /* arrival, monotonic seconds */
+    double latency; /* publish -> arrival, seconds */
+    size_t bytes;
+} sample;
+
+static void help(FILE *f)
+{
+    fprintf(f,
+        "usage: ezc hz ENDPOINT [options]\n"
+        "Subscribes to ENDPOINT and prints, once a second, over the last WINDOW\n"
+        "seconds: messages/s, MB/s, sequence gaps (missing messages), and the\n"
+        "publish-to-arrival latency p50/p99 (publisher and receiver share a clock\n"
+        "on one host; across hosts it is only as good as their clock sync).\n\n"
+        "  --topic T       topic prefix (default: all)\n"
+        "  --window S      sliding window in seconds (default 5)\n"
+        "  --duration S    stop after S seconds (default: until Ctrl-C)\n\n"
+        "examples:\n"
+        "  ezc hz ipc:///tmp/raw\n"
+        "  ezc hz tcp://127.0.0.1:5560 --window 10 --duration 30\n");
+}
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+int cmd_hz(int argc, char **argv)
+{
+    static const struct option opts[] = {{"topic", 1, 0, 't'}, {"window", 1, 0, 'w'},
+                                         {"duration", 1, 0, 'd'}, {"help", 0, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *topic = "";
+    double window = 5, duration = 0;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': topic = optarg; break;
+        case 'w':
+            if (cli_parse_double("hz", "--window", optarg, &window) || window <= 0) {
+                fprintf(stderr, "ezc hz: --window must be a positive number of seconds\n");
+                return 2;
+            }
+            break;
+        case 'd': if (cli_parse_double("hz", "--duration", optarg, &duration)) return 2; break;
+        case 'h': help(stdout); return 0;
+        default: help(stderr); return 2;
+        }
+    }
+    if (optind != argc - 1) {
+        fprintf(stderr, "ezc hz: expected one ENDPOINT\n");
+        help(stderr);
+        return 2;
+    }
+    ezc_error err;
+    ezc_sub *s = ezc_sub_new(argv[optind], topic, NULL, &err);
+    if (!s) {
+        fprintf(stderr, "ezc hz: %s\n", err.msg);
+        return 1;
+    }
+    sample *win = malloc(WINDOW_MAX * sizeof *win);
+    double *lat = malloc(WINDOW_MAX * sizeof *lat);
+    if (!win || !lat) {
+        fprintf(stderr, "ezc hz: out of memory\n");
+        free(win);
+        free(lat);
+        ezc_sub_destroy(&s);
+        return 1;
+    }
+    cli_install_signals();
+    size_t head = 0, count = 0; /* ring buffer of the window's samples */
+    double start = now_mono(), next_print = start + 1;
+    ezc_sub_stats st0;
+    ezc_sub_stats_get(s, &st0);
+    while (!cli_stop && (duration <= 0 || now_mono() - start < duration)) {
+        ezc_array *a = NULL;
+        int rc = ezc_sub_recv(s, &a, 100, &err);
+        double t = now_mono();
+        if (rc == 0) {
+            struct timespec rt;
+            clock_gettime(CLOCK_REALTIME, &rt);
+            int64_t now_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+            sample *x = &win[(head + count) % WINDOW_MAX];
+            if (count == WINDOW_MAX) {
+                head = (head + 1) % WINDOW_MAX;
+                count--;
+                x = &win[(head + count) % WINDOW_MAX];
+            }
+            x->t = t;
+            x->latency = a->ts_ns ? (double)(now_ns - a->ts_ns) * 1e-9 : 0;
+            x->bytes = ezc_array_nbytes(a);
+            count++;
+            ezc_array_destroy(&a);
+        } else if (rc != EZC_ETIMEOUT) {
+            fprintf(stderr, "ezc hz: %s\n", err.msg);
+            break;
+        }
+        while (count && win[head].t < t - window) {
+            head = (head + 1) % WINDOW_MAX;
+            count--;
+        }
+        if (t < next_print)
+            continue;
+        next_print = t + 1;
+        double span = t - start < window ? t - start : window;
+        size_t bytes = 0;
+        for (size_t i = 0; i < count; i++) {
+            const sample *x = &win[(head + i) % WINDOW_MAX];
+            bytes += x->bytes;
+            lat[i] = x->latency;
+        }
+        qsort(lat, count, sizeof *lat, cmp_double);
+        ezc_sub_stats st;
+        ezc_sub_stats_get(s, &st);
+        printf("rate %.1f msg/s  bw %.3f MB/s  gaps %llu  malformed %llu  latency p50 %.0f us p99 %.0f us  (n=%zu, window %.0f s)\n",
+               span > 0 ? (double)count / span : 0.0, span > 0 ? (double)bytes / span / 1e6 : 0.0,
+               (unsigned long long)(st.gaps - st0.gaps), (unsigned long long)st.malformed,
+               count ? lat[count / 2] * 1e6 : 0.0, count ? lat[(count * 99) / 100] * 1e6 : 0.0,
+               count, window);
+        fflush(stdout);
+    }
+    free(win);
+    free(lat);
+    ezc_sub_destroy(&s);
+    return 0;
+}

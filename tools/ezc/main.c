@@ -1,0 +1,45 @@
+/* main.c — the `ezc` command: dispatches to one subcommand per file. */
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"pub", cmd_pub, "publish a synthetic signal (sine, noise, counter)"},
+    {"echo", cmd_echo, "print each message's header and a summary"},
+    {"hz", cmd_hz, "rate, bandwidth, gaps and latency of a stream"},
+    {"node", cmd_node, "run one transformer between an input and an output endpoint"},
+    {"list", cmd_list, "list transformer types, or show one type's settings"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: ezc COMMAND [options]   (ezc COMMAND --help for each)\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nexample, a live demo in three terminals:\n"
+               "  ezc pub ipc:///tmp/raw --channels 8 --fs 1000\n"
+               "  ezc node abs --in ipc:///tmp/raw --out ipc:///tmp/abs\n"
+               "  ezc echo ipc:///tmp/abs --count 10\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("ezc %s\n", EZC_VERSION_STRING);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "ezc: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}
