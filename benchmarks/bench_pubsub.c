@@ -105,6 +105,7 @@ static void send_ezc(const run_spec *r)
     ezc_pub_options o;
     ezc_pub_options_init(&o);
     o.hwm = HWM;
+    o.linger_ms = -1; /* exit only once the end marker is out (16 MiB queues drain slowly) */
     ezc_pub *p = ezc_pub_new(r->endpoint, &o, &err);
     if (!p || ezc_pub_wait_subscribers(p, 1, 20000, &err))
         die("ezc pub", err.msg);
@@ -142,13 +143,20 @@ static void raw_send_one(void *sock, const char *topic, char *hdr, size_t hlen, 
         die("raw send", zmq_strerror(zmq_errno()));
 }
 
+/* Raw frames point at these arrays without a free hook, so they must outlive
+ * every queued message: kept until the end of main (or of the child). */
+static ezc_array *raw_arrays[2];
+
 static void send_raw(const run_spec *r)
 {
-    ezc_array *a = make_array(r->bytes);
+    ezc_array **slot = &raw_arrays[r->bytes > (1u << 20)];
+    if (!*slot)
+        *slot = make_array(r->bytes);
+    ezc_array *a = *slot;
     size_t hlen = header_len(a);
     char *hdr = calloc(1, hlen);
     void *sock = zmq_socket(ezc_zmq_context(), ZMQ_XPUB);
-    int hwm = HWM, one = 1, linger = 1000;
+    int hwm = HWM, one = 1, linger = -1;
     zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_XPUB_NODROP, &one, sizeof one);
     zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger);
@@ -175,7 +183,6 @@ static void send_raw(const run_spec *r)
     raw_send_one(sock, "end", hdr, hlen, data, dlen);
     zmq_close(sock); /* lingers: the context ends at exit, after delivery */
     free(hdr);
-    ezc_array_destroy(&a);
 }
 
 static void run_sender(const run_spec *r)
@@ -218,8 +225,9 @@ static receiver recv_open(impl_kind impl, const char *endpoint)
             die("ezc sub", err.msg);
     } else {
         rc.raw = zmq_socket(ezc_zmq_context(), ZMQ_SUB);
-        int hwm = HWM, linger = 0;
+        int hwm = HWM, linger = 0, timeout = 30000;
         zmq_setsockopt(rc.raw, ZMQ_RCVHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(rc.raw, ZMQ_RCVTIMEO, &timeout, sizeof timeout);
         zmq_setsockopt(rc.raw, ZMQ_LINGER, &linger, sizeof linger);
         zmq_setsockopt(rc.raw, ZMQ_SUBSCRIBE, "", 0);
         if (zmq_connect(rc.raw, endpoint))
@@ -381,5 +389,7 @@ int main(int argc, char **argv)
                    1e9 / (double)period, count);
             fflush(stdout);
         }
+    ezc_array_destroy(&raw_arrays[0]);
+    ezc_array_destroy(&raw_arrays[1]);
     return 0;
 }

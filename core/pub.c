@@ -99,6 +99,8 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->send_timeout_ms = opt->send_timeout_ms;
     p->id = ezc_random_u64();
     p->shared_ctx = opt->zmq_context == NULL;
+    if (p->shared_ctx)
+        ezc_zmq_note_linger(opt->linger_ms);
     p->sock = ezc_zmq_socket_open(opt->zmq_context, ZMQ_XPUB);
     if (!p->sock) {
         ezc_error_set(err, EZC_EIO, "pub %s: cannot create a socket: %s", endpoint,

@@ -13,11 +13,15 @@
 /* A ZeroMQ socket of `type` on ctx (NULL = ezc's shared context), counted so
  * that the shared context can be terminated at exit (letting queued
  * messages go, up to each socket's linger) once every socket is closed.
- * Sockets a program opens itself on ezc_zmq_context() are not counted: they
- * must be closed before exit, since zmq_ctx_term waits for them. */
+ * Sockets a program opens itself on ezc_zmq_context() are not counted; left
+ * open, they make the exit wait the longest linger in vain. */
 void *ezc_zmq_socket_open(void *ctx, int type);
 /* shared: the socket was opened with ctx NULL. */
 void ezc_zmq_socket_close(void *sock, int shared);
+
+/* A publisher on the shared context lingers ms (-1 = forever) after destroy:
+ * the wait at exit is bounded by the longest. */
+void ezc_zmq_note_linger(int ms);
 
 /* A process-wide random secret (never 0) that tags inproc frames. */
 uint64_t ezc_inproc_secret(void);

@@ -33,6 +33,7 @@ struct ezc_sub {
     int shared_ctx;
     int inproc; /* some endpoint is inproc: [topic][inproc frame] is possible */
     int conflate;
+    int rcvtimeo; /* ZMQ_RCVTIMEO as last set */
     ezc_sub_stats stats;
     unsigned logged; /* BAD_* kinds already logged */
     stream *streams;
@@ -98,6 +99,7 @@ ezc_sub *ezc_sub_new(const char *endpoint, const char *topic, const ezc_sub_opti
         return NULL;
     }
     int linger = 0;
+    s->rcvtimeo = -1;
     const char *t = topic ? topic : "";
     if (zmq_setsockopt(s->sock, ZMQ_RCVHWM, &opt->hwm, sizeof opt->hwm) != 0 ||
         zmq_setsockopt(s->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
@@ -222,6 +224,13 @@ static int decode_inproc(ezc_sub *s, zmq_msg_t *frame, ezc_array **out, ezc_erro
                   s->endpoint);
         return 1;
     }
+    if (!zmq_msg_get(frame, ZMQ_SHARED)) {
+        /* The only copy of the message (one subscriber): take the header
+         * over instead of cloning it; the frame's free hook then has none. */
+        *out = f.arr;
+        ((ezc_inproc_frame *)zmq_msg_data(frame))->arr = NULL;
+        return 0;
+    }
     if (!(*out = ezc_array_clone(f.arr, err)))
         return ezc_error_prefix(err, "sub %s", s->endpoint);
     return 0;
@@ -298,18 +307,26 @@ static void copy_topic(zmq_msg_t *topic, char *out, size_t cap)
     out[n] = '\0';
 }
 
-/* One message off the socket without waiting: 0 with *out set, 1 when there
- * was nothing or it was malformed (*skipped tells which), or an error. */
-static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, int *skipped,
-                    ezc_error *err)
+/* One message off the socket, waiting up to wait_ms for it (a blocking
+ * receive with ZMQ_RCVTIMEO: the quickest wake-up ZeroMQ offers): 0 with
+ * *out set, 1 when nothing came, a signal cut the wait, or it was malformed
+ * (*skipped tells), or an error. */
+static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, int wait_ms,
+                    int *skipped, ezc_error *err)
 {
     zmq_msg_t parts[3];
     int n = 0, total = 0, more = 1, rc = 0;
     *skipped = 0;
+    if (wait_ms != 0 && wait_ms != s->rcvtimeo) {
+        if (zmq_setsockopt(s->sock, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms) != 0)
+            return ezc_error_set(err, EZC_EIO, "sub %s: cannot set ZMQ_RCVTIMEO: %s",
+                                 s->endpoint, zmq_strerror(zmq_errno()));
+        s->rcvtimeo = wait_ms;
+    }
     while (more) {
         zmq_msg_t spare, *m = n < 3 ? &parts[n] : &spare;
         zmq_msg_init(m);
-        if (zmq_msg_recv(m, s->sock, total == 0 ? ZMQ_DONTWAIT : 0) < 0) {
+        if (zmq_msg_recv(m, s->sock, total == 0 && wait_ms == 0 ? ZMQ_DONTWAIT : 0) < 0) {
             int e = zmq_errno();
             zmq_msg_close(m);
             if (e == EINTR && total > 0)
@@ -362,16 +379,17 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
         return ezc_error_set(err, EZC_EINVAL, "sub: recv needs a subscriber and an output");
     *out = NULL;
     int64_t deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
+    int wait = timeout_ms < 0 ? -1 : timeout_ms;
     for (;;) {
         int skipped;
-        int rc = recv_one(s, out, topic_out, topic_cap, &skipped, err);
+        int rc = recv_one(s, out, topic_out, topic_cap, wait, &skipped, err);
         if (rc < 0)
             return rc;
         if (rc == 0) {
             /* Conflating: newer messages already queued replace this one. */
             while (s->conflate) {
                 ezc_array *newer = NULL;
-                int r = recv_one(s, &newer, topic_out, topic_cap, &skipped, err);
+                int r = recv_one(s, &newer, topic_out, topic_cap, 0, &skipped, err);
                 if (r == 0) {
                     ezc_array_destroy(out);
                     *out = newer;
@@ -382,17 +400,14 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
             s->stats.received++;
             return 0;
         }
+        /* Nothing, a signal, or a malformed message: wait for what is left. */
+        if (timeout_ms < 0 || (timeout_ms == 0 && skipped))
+            continue;
         int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
-        if (timeout_ms == 0 ? !skipped : timeout_ms > 0 && left <= 0)
+        if (timeout_ms == 0 || left <= 0)
             return ezc_error_set(err, EZC_ETIMEOUT, "sub %s: no valid message within %d ms%s",
                                  s->endpoint, timeout_ms,
                                  s->stats.malformed ? " (malformed ones were skipped)" : "");
-        if (skipped)
-            continue; /* more may be queued behind it */
-        int wait = timeout_ms < 0 ? -1 : timeout_ms == 0 ? 0 : (int)((left + 999999) / 1000000);
-        zmq_pollitem_t item = {s->sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll(&item, 1, wait) < 0 && zmq_errno() != EINTR)
-            return ezc_error_set(err, EZC_EIO, "sub %s: poll failed: %s", s->endpoint,
-                                 zmq_strerror(zmq_errno()));
+        wait = (int)((left + 999999) / 1000000);
     }
 }

@@ -3,7 +3,9 @@
  * Created on first use under a lock; forgotten in a forked child (ZeroMQ
  * contexts do not survive fork: the child builds its own); terminated at
  * exit once every ezc socket on it is closed, so a publisher that exits
- * right after its last send still delivers what is queued (up to linger). */
+ * right after its last send still delivers what is queued (up to linger;
+ * never longer, even if a socket someone else opened on it stays open). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -19,16 +21,74 @@ static atomic_int open_sockets;
 static int hooks_installed;
 static _Atomic uint64_t secret;
 
+static int longest_linger_ms; /* of the publishers made; -1 = one lingers forever */
+
+void ezc_zmq_note_linger(int ms)
+{
+    pthread_mutex_lock(&ctx_lock);
+    if (longest_linger_ms >= 0 && (ms < 0 || ms > longest_linger_ms))
+        longest_linger_ms = ms;
+    pthread_mutex_unlock(&ctx_lock);
+}
+
+typedef struct {
+    pthread_mutex_t lock;
+    pthread_cond_t done_cv;
+    int done;
+    void *ctx;
+} term_job;
+
+static void *term_ctx(void *arg)
+{
+    term_job *job = arg;
+    zmq_ctx_term(job->ctx);
+    pthread_mutex_lock(&job->lock);
+    job->done = 1;
+    pthread_cond_signal(&job->done_cv);
+    pthread_mutex_unlock(&job->lock);
+    return NULL;
+}
+
+/* Terminating the context lets queued messages go (up to each socket's
+ * linger). It waits for every socket to be closed, and a program's own
+ * sockets on this context are not counted: so wait no longer than the
+ * longest linger (plus a little), then let the process end anyway. */
 static void at_exit(void)
 {
     pthread_mutex_lock(&ctx_lock);
     void *ctx = shared_ctx;
-    /* A socket still open would make zmq_ctx_term wait forever. */
-    if (ctx && atomic_load(&open_sockets) <= 0) {
+    int linger = longest_linger_ms;
+    if (ctx && atomic_load(&open_sockets) <= 0)
         shared_ctx = NULL;
-        zmq_ctx_term(ctx);
-    }
+    else
+        ctx = NULL;
     pthread_mutex_unlock(&ctx_lock);
+    if (!ctx)
+        return;
+    static term_job job = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, NULL};
+    job.ctx = ctx;
+    pthread_t th;
+    if (pthread_create(&th, NULL, term_ctx, &job) != 0)
+        return;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t wait_ms = linger < 0 ? (int64_t)1 << 40 : (int64_t)linger + 200;
+    until.tv_sec += (time_t)(wait_ms / 1000);
+    until.tv_nsec += (long)(wait_ms % 1000) * 1000000;
+    if (until.tv_nsec >= 1000000000) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000;
+    }
+    pthread_mutex_lock(&job.lock);
+    while (!job.done)
+        if (pthread_cond_timedwait(&job.done_cv, &job.lock, &until) == ETIMEDOUT)
+            break;
+    int done = job.done;
+    pthread_mutex_unlock(&job.lock);
+    if (done)
+        pthread_join(th, NULL);
+    else
+        pthread_detach(th);
 }
 
 static void before_fork(void) { pthread_mutex_lock(&ctx_lock); }
@@ -37,6 +97,7 @@ static void after_fork_child(void)
 {
     /* The parent's I/O threads are not in this process: start afresh. */
     shared_ctx = NULL;
+    longest_linger_ms = 0;
     atomic_store(&open_sockets, 0);
     pthread_mutex_unlock(&ctx_lock);
 }

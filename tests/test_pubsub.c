@@ -445,6 +445,7 @@ START_TEST(t_malformed_from_raw_socket)
     l[1] = sizeof garbage;
     raw_send(raw, 3, f, l);
     expect_malformed(s, 4, "sub tcp://127.0.0.1:");
+    expect_malformed(s, 4, "header: expected a msgpack map");
 
     /* A valid header whose data frame is 2 bytes short. */
     ezc_wire_encoder *enc = ezc_wire_encoder_new(&err);
@@ -458,11 +459,8 @@ START_TEST(t_malformed_from_raw_socket)
     f[2] = ezc_array_data(a);
     l[2] = ezc_array_nbytes(a) - 2;
     raw_send(raw, 3, f, l);
-    expect_malformed(s, 5, "data");
-    char mismatch[EZC_ERROR_MSG_MAX];
-    strcpy(mismatch, stats_of(s).last_error);
-    ck_assert_msg(strstr(mismatch, "46") || strstr(mismatch, "48"),
-                  "data length mismatch should name the sizes: %s", mismatch);
+    expect_malformed(s, 5, "data: frame has 46 bytes");
+    expect_malformed(s, 5, "itemsize(float32) = 48");
     /* The same header with the right data decodes: the codec, not luck. */
     l[2] = ezc_array_nbytes(a);
     raw_send(raw, 3, f, l);

@@ -92,9 +92,9 @@ uint64_t ezc_pub_id(const ezc_pub *p);
  * (thread-safe) with one I/O thread per 4 cores, 1 to 4 (environment
  * EZC_ZMQ_IO_THREADS overrides). A forked child gets a fresh one on its
  * first use. At exit, once every ezc publisher and subscriber on it is
- * destroyed, it is terminated, which waits for queued messages (up to each
- * publisher's linger_ms); sockets a program opens on it itself must be
- * closed before exit for the same reason. */
+ * destroyed, it is terminated, which waits for queued messages (up to the
+ * longest linger_ms); close sockets you open on it yourself before exit, or
+ * the exit waits that long for them in vain. */
 void *ezc_zmq_context(void);
 
 #ifdef __cplusplus
