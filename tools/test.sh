@@ -36,3 +36,25 @@ if [ $asan -eq 1 ]; then
   count build-asan
   [ $status -eq 0 ] || exit 1
 fi
+
+# A bounded libFuzzer run over the wire decoder (EZC_SKIP_FUZZ=1 skips it;
+# docs/wire-format.md says how to run it long).
+if [ "${EZC_SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null; then
+  rm -rf build-fuzz
+  CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+    -Dcuda=disabled >/dev/null
+  ninja -C build-fuzz tests/fuzz/fuzz_wire >/dev/null
+  corpus=$(mktemp -d)
+  cp tests/fuzz/corpus/* "$corpus"/
+  if build-fuzz/tests/fuzz/fuzz_wire "$corpus" -max_total_time="${EZC_FUZZ_SECONDS:-30}" \
+       -rss_limit_mb=2048 -print_final_stats=1 > build-fuzz/fuzz.log 2>&1; then
+    passed=$((passed + 1))
+    echo "fuzz_wire: $(grep -o 'Done [0-9]* runs' build-fuzz/fuzz.log), no crash"
+  else
+    failed=$((failed + 1))
+    tail -40 build-fuzz/fuzz.log
+    rm -rf "$corpus"
+    exit 1
+  fi
+  rm -rf "$corpus"
+fi
