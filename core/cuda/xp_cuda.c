@@ -1,13 +1,15 @@
 /* xp_cuda.c — the CUDA backend's table, its entry point, and the checks
  * every op makes before it launches: arrays on a cuda device, dtypes the
- * kernels know (float32/float64 for now), shapes that agree. Ops the table
+ * kernels know (float32/float64; complex too for fft), shapes that agree.
+ * Linear algebra and fft live in linalg.c and fft.c. Ops the table
  * leaves NULL are reported as not implemented by ezc_xp_call. */
 #include <stdio.h>
 #include <string.h>
 #include "cuda_internal.h"
 #include "kernels.h"
 
-static int check(const char *op, const char *name, const ezc_array *a, ezc_error *err)
+int ezc_cuda_check(const char *op, const char *name, const ezc_array *a, int complex_ok,
+                   ezc_error *err)
 {
     if (!a)
         return ezc_error_set(err, EZC_EINVAL, "xp.%s: %s is NULL", op, name);
@@ -18,11 +20,18 @@ static int check(const char *op, const char *name, const ezc_array *a, ezc_error
                              "memory only (move it with to_device)",
                              op, name, ezc_device_format(a->tensor.device, dev, sizeof dev));
     }
-    if (a->dtype != EZC_FLOAT32 && a->dtype != EZC_FLOAT64)
-        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: dtype %s not supported on cuda (float32, float64)",
-                             op, ezc_dtype_name(a->dtype));
+    int ok = a->dtype == EZC_FLOAT32 || a->dtype == EZC_FLOAT64 ||
+             (complex_ok && (a->dtype == EZC_COMPLEX64 || a->dtype == EZC_COMPLEX128));
+    if (!ok)
+        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: dtype %s not supported on cuda (float32, float64%s)",
+                             op, ezc_dtype_name(a->dtype), complex_ok ? ", complex64, complex128" : "");
     cudaSetDevice(a->tensor.device.device_id);
     return 0;
+}
+
+static int check(const char *op, const char *name, const ezc_array *a, ezc_error *err)
+{
+    return ezc_cuda_check(op, name, a, 0, err);
 }
 
 static int same(const char *op, const ezc_array *x, const ezc_array *y, ezc_error *err)
@@ -184,6 +193,12 @@ static const ezc_xp table = {
     .pow = cuda_pow,
     .binary = cuda_binary,
     .reduce = cuda_reduce,
+    .fft = ezc_cuda_fft,
+    .matmul = ezc_cuda_matmul,
+    .cholesky = ezc_cuda_cholesky,
+    .solve = ezc_cuda_solve,
+    .eigh = ezc_cuda_eigh,
+    .svd = ezc_cuda_svd,
 };
 
 __attribute__((visibility("default"))) const ezc_xp *ezc_xp_cuda_entry(char *errbuf, size_t n)
