@@ -35,4 +35,21 @@ int ezc_cuda_affine_axis(const ezc_array *x, ezc_array *y, int axis, const doubl
 /* "xp.copy: cudaMemcpy failed: <cuda's words>" */
 int ezc_cuda_fail(ezc_error *err, const char *op, int cuda_rc);
 
+/* xp_cuda.c: a is non-NULL, on a cuda device, float32/float64 (or, with
+ * complex_ok, complex64/complex128 too); makes its device current. */
+int ezc_cuda_check_types(const char *op, const char *name, const ezc_array *a, int complex_ok,
+                         ezc_error *err);
+
+/* linalg.c (cuBLAS, cuSOLVER) */
+int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a,
+                    int trans_b, ezc_error *err);
+int ezc_cuda_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err);
+int ezc_cuda_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_error *err);
+int ezc_cuda_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err);
+int ezc_cuda_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, ezc_error *err);
+
+/* fft.c (cuFFT) */
+int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc_array *y,
+                 ezc_error *err);
+
 #endif

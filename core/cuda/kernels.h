@@ -38,6 +38,12 @@ int ezk_convert(int from, int to, const void *x, void *y, size_t n, void *stream
 int ezk_reduce(int op, int type, const void *x, void *y, size_t outer, size_t n, size_t inner,
                void *stream);
 
+/* dst (cols x rows) = src (rows x cols) transposed, both row-major; also
+ * turns a row-major matrix into column-major and back. src != dst. */
+int ezk_transpose(int type, const void *src, void *dst, size_t rows, size_t cols, void *stream);
+/* Zeroes the strict upper triangle (j > i) of a row-major n x n matrix. */
+int ezk_upper_zero(int type, void *a, size_t n, void *stream);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 /* xp_cuda.c — the CUDA backend's table, its entry point, and the checks
  * every op makes before it launches: arrays on a cuda device, dtypes the
- * kernels know (float32/float64 for now), shapes that agree. Ops the table
+ * kernels know (float32/float64; complex too for fft), shapes that agree.
+ * Linear algebra and fft live in linalg.c and fft.c. Ops the table
  * leaves NULL are reported as not implemented by ezc_xp_call. */
 #include <stdio.h>
 #include <string.h>
@@ -22,15 +23,23 @@ int ezc_cuda_check_device(const char *op, const char *name, const ezc_array *a, 
     return 0;
 }
 
-int ezc_cuda_check(const char *op, const char *name, const ezc_array *a, ezc_error *err)
+int ezc_cuda_check_types(const char *op, const char *name, const ezc_array *a, int complex_ok,
+                         ezc_error *err)
 {
     int rc = ezc_cuda_check_device(op, name, a, err);
     if (rc)
         return rc;
-    if (a->dtype != EZC_FLOAT32 && a->dtype != EZC_FLOAT64)
-        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: dtype %s not supported on cuda (float32, float64)",
-                             op, ezc_dtype_name(a->dtype));
+    int ok = a->dtype == EZC_FLOAT32 || a->dtype == EZC_FLOAT64 ||
+             (complex_ok && (a->dtype == EZC_COMPLEX64 || a->dtype == EZC_COMPLEX128));
+    if (!ok)
+        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: dtype %s not supported on cuda (float32, float64%s)",
+                             op, ezc_dtype_name(a->dtype), complex_ok ? ", complex64, complex128" : "");
     return 0;
+}
+
+int ezc_cuda_check(const char *op, const char *name, const ezc_array *a, ezc_error *err)
+{
+    return ezc_cuda_check_types(op, name, a, 0, err);
 }
 
 static int same(const char *op, const ezc_array *x, const ezc_array *y, ezc_error *err)
@@ -200,6 +209,12 @@ static const ezc_xp table = {
     .concat = ezc_cuda_concat,
     .permute = ezc_cuda_permute,
     .affine_axis = ezc_cuda_affine_axis,
+    .fft = ezc_cuda_fft,
+    .matmul = ezc_cuda_matmul,
+    .cholesky = ezc_cuda_cholesky,
+    .solve = ezc_cuda_solve,
+    .eigh = ezc_cuda_eigh,
+    .svd = ezc_cuda_svd,
 };
 
 __attribute__((visibility("default"))) const ezc_xp *ezc_xp_cuda_entry(char *errbuf, size_t n)

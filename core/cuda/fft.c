@@ -1,0 +1,237 @@
+/* fft.c — Fourier transforms along any axis with cuFFT.
+ *
+ * An (outer, n, inner) array is one cufftPlanMany: along the last axis a
+ * batch of `outer` rows at distance n; otherwise a batch of `inner` columns
+ * at stride inner and distance 1, run once per outer slab. Plans are cached
+ * per (kind, precision, n, batch, stride, device) behind a mutex, and each
+ * has a lock of its own held until its work is done, since a cuFFT plan's
+ * work area must not serve two threads at once. Inputs that need padding or
+ * truncation, and c2r's (which cuFFT overwrites), go through a scratch copy
+ * made with cudaMemcpy2DAsync. */
+#include <cufft.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include "cuda_internal.h"
+#include "kernels.h"
+
+#define PLAN_CACHE 64
+
+typedef struct {
+    ezc_fft_kind kind;
+    int dbl, dev;
+    int n, batch, stride; /* stride 1: rows at distance nin/nout; else distance 1 */
+} plan_key;
+
+typedef struct {
+    plan_key key;
+    cufftHandle plan;
+    pthread_mutex_t lock;
+} plan_entry;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static plan_entry plans[PLAN_CACHE];
+static int nplans;
+
+static const char *const kind_names[] = {"rfft", "fft", "ifft", "irfft"};
+
+static int fft_fail(const char *op, const char *what, cufftResult r, ezc_error *err)
+{
+    return ezc_error_set(err, r == CUFFT_ALLOC_FAILED ? EZC_ENOMEM : EZC_EIO,
+                         "xp.%s on cuda: %s failed (cufftResult %d)", op, what, (int)r);
+}
+
+static cufftResult make_plan(const plan_key *k, cufftHandle *plan)
+{
+    static const cufftType types[2][4] = {{CUFFT_R2C, CUFFT_C2C, CUFFT_C2C, CUFFT_C2R},
+                                          {CUFFT_D2Z, CUFFT_Z2Z, CUFFT_Z2Z, CUFFT_Z2D}};
+    int n = k->n, nin = k->kind == EZC_FFT_C2R ? n / 2 + 1 : n;
+    int nout = k->kind == EZC_FFT_R2C ? n / 2 + 1 : n;
+    int rows = k->stride == 1;
+    cufftResult r = cufftPlanMany(plan, 1, &n, &nin, k->stride, rows ? nin : 1, &nout, k->stride,
+                                  rows ? nout : 1, types[k->dbl][k->kind], k->batch);
+    if (r == CUFFT_SUCCESS && (r = cufftSetStream(*plan, cudaStreamPerThread)) != CUFFT_SUCCESS)
+        cufftDestroy(*plan);
+    return r;
+}
+
+/* The cached entry for key, locked; or, with the cache full, a one-off plan
+ * in *oneoff (entry NULL) that the caller destroys. */
+static cufftResult get_plan(const plan_key *key, plan_entry **entry, cufftHandle *oneoff,
+                           int *have_oneoff)
+{
+    *entry = NULL;
+    *have_oneoff = 0;
+    cufftResult r = CUFFT_SUCCESS;
+    pthread_mutex_lock(&cache_lock);
+    for (int i = 0; i < nplans && !*entry; i++)
+        if (!memcmp(&plans[i].key, key, sizeof *key))
+            *entry = &plans[i];
+    if (!*entry) {
+        cufftHandle plan;
+        r = make_plan(key, &plan);
+        if (r == CUFFT_SUCCESS && nplans < PLAN_CACHE) {
+            plan_entry *e = &plans[nplans];
+            if (pthread_mutex_init(&e->lock, NULL) == 0) {
+                e->key = *key;
+                e->plan = plan;
+                nplans++;
+                *entry = e;
+            } else {
+                *oneoff = plan;
+                *have_oneoff = 1;
+            }
+        } else if (r == CUFFT_SUCCESS) {
+            *oneoff = plan;
+            *have_oneoff = 1;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+    if (*entry)
+        pthread_mutex_lock(&(*entry)->lock);
+    return r;
+}
+
+static cufftResult execute(const plan_key *k, cufftHandle plan, void *in, void *out)
+{
+    switch (k->kind) {
+    case EZC_FFT_R2C: return k->dbl ? cufftExecD2Z(plan, in, out) : cufftExecR2C(plan, in, out);
+    case EZC_FFT_C2R: return k->dbl ? cufftExecZ2D(plan, in, out) : cufftExecC2R(plan, in, out);
+    default: {
+        int dir = k->kind == EZC_FFT_C2C ? CUFFT_FORWARD : CUFFT_INVERSE;
+        return k->dbl ? cufftExecZ2Z(plan, in, out, dir) : cufftExecC2C(plan, in, out, dir);
+    }
+    }
+}
+
+/* s (outer, nin, inner) = x (outer, nx, inner) truncated or zero-padded at
+ * the end of the axis, in units of row = inner * itemsize bytes. */
+static int pad_copy(const char *x, char *s, size_t outer, size_t nx, size_t nin, size_t row)
+{
+    size_t keep = (nx < nin ? nx : nin) * row, sp = nx * row, dp = nin * row;
+    cudaStream_t st = cudaStreamPerThread;
+    int rc = 0;
+    if (outer == 1) {
+        if (keep)
+            rc = (int)cudaMemcpyAsync(s, x, keep, cudaMemcpyDeviceToDevice, st);
+        if (!rc && dp > keep)
+            rc = (int)cudaMemsetAsync(s + keep, 0, dp - keep, st);
+        return rc;
+    }
+    if (keep)
+        rc = (int)cudaMemcpy2DAsync(s, dp, x, sp, keep, outer, cudaMemcpyDeviceToDevice, st);
+    if (!rc && dp > keep)
+        rc = (int)cudaMemset2DAsync(s + keep, dp, 0, dp - keep, outer, st);
+    return rc;
+}
+
+static int check_shape(const char *op, const ezc_array *x, int axis, int64_t nout,
+                       const ezc_array *y, ezc_error *err)
+{
+    int ok = x->tensor.ndim == y->tensor.ndim;
+    for (int i = 0; ok && i < x->tensor.ndim; i++)
+        ok = y->shape[i] == (i == axis ? nout : x->shape[i]);
+    if (ok)
+        return 0;
+    return ezc_error_set(err, EZC_ESHAPE,
+                         "xp.%s: y must have x's shape with %lld along axis %d (%d dims)", op,
+                         (long long)nout, axis, x->tensor.ndim);
+}
+
+int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc_array *y,
+                 ezc_error *err)
+{
+    if ((unsigned)kind > EZC_FFT_C2R)
+        return ezc_error_set(err, EZC_EINVAL, "xp.fft: unknown kind %d", (int)kind);
+    char op[32];
+    snprintf(op, sizeof op, "fft(%s)", kind_names[kind]);
+    int rc;
+    if ((rc = ezc_cuda_check_types(op, "x", x, 1, err)) || (rc = ezc_cuda_check_types(op, "y", y, 1, err)))
+        return rc;
+    int real_in = kind == EZC_FFT_R2C;
+    if (real_in ? !ezc_dtype_is_float(x->dtype) : !ezc_dtype_is_complex(x->dtype))
+        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: x has dtype %s, expected %s", op,
+                             ezc_dtype_name(x->dtype), real_in ? "float32 or float64"
+                                                               : "complex64 or complex128");
+    ezc_dtype yt = kind == EZC_FFT_R2C   ? ezc_dtype_complex(x->dtype)
+                   : kind == EZC_FFT_C2R ? ezc_dtype_real(x->dtype)
+                                         : x->dtype;
+    if (y->dtype != yt)
+        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: y has dtype %s, expected %s", op,
+                             ezc_dtype_name(y->dtype), ezc_dtype_name(yt));
+    if (x->tensor.device.device_id != y->tensor.device.device_id)
+        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: x and y are on different cuda devices", op);
+    if (n < 1 || n > INT_MAX / 2)
+        return ezc_error_set(err, EZC_EINVAL, "xp.%s: length n = %lld must be in 1..%d", op,
+                             (long long)n, INT_MAX / 2);
+    int nd = x->tensor.ndim;
+    if (axis < 0)
+        axis += nd;
+    if (axis < 0 || axis >= nd)
+        return ezc_error_set(err, EZC_EINVAL, "xp.%s: axis out of range for %d dims", op, nd);
+    int64_t nin = kind == EZC_FFT_C2R ? n / 2 + 1 : n;
+    int64_t nout = kind == EZC_FFT_R2C ? n / 2 + 1 : n;
+    if ((rc = check_shape(op, x, axis, nout, y, err)))
+        return rc;
+    const char *px = ezc_array_data(x), *py = ezc_array_data(y);
+    if (px < py + ezc_array_nbytes(y) && py < px + ezc_array_nbytes(x) && ezc_array_nbytes(x) &&
+        ezc_array_nbytes(y))
+        return ezc_error_set(err, EZC_EINVAL, "xp.%s: x and y overlap in memory", op);
+    size_t outer, nx, inner;
+    ezc_array_split(x, axis, &outer, &nx, &inner);
+    if (!outer || !inner)
+        return 0;
+    int rows = inner == 1;
+    if ((rows ? outer : inner) > INT_MAX || (rows ? 1 : inner) > INT_MAX ||
+        (size_t)nin * inner > INT_MAX || (size_t)nout * inner > INT_MAX)
+        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %zu x %lld x %zu is too large for cuFFT",
+                             op, outer, (long long)n, inner);
+    int dev = x->tensor.device.device_id;
+    size_t isz = ezc_dtype_size(x->dtype), osz = ezc_dtype_size(y->dtype);
+    int dbl = ezc_dtype_real(x->dtype) == EZC_FLOAT64;
+    void *in = ezc_array_data(x), *out = ezc_array_data(y);
+    ezc_buffer *scratch = NULL;
+    if ((int64_t)nx != nin || kind == EZC_FFT_C2R) {
+        ezc_error e;
+        size_t bytes = outer * (size_t)nin * inner * isz;
+        if (!(scratch = ezc_cuda_alloc(x->tensor.device, bytes, &e)))
+            return ezc_error_set(err, e.code, "xp.%s: input copy of %zu bytes: %s", op, bytes, e.msg);
+        in = scratch->data;
+        if ((rc = pad_copy(ezc_array_data(x), in, outer, nx, (size_t)nin, inner * isz))) {
+            cudaStreamSynchronize(cudaStreamPerThread);
+            ezc_buffer_unref(&scratch);
+            return ezc_cuda_fail(err, op, rc);
+        }
+    }
+    plan_key key = {kind, dbl, dev, (int)n, (int)(rows ? outer : inner), (int)(rows ? 1 : inner)};
+    plan_entry *entry;
+    cufftHandle oneoff = 0;
+    int have_oneoff;
+    cufftResult r = get_plan(&key, &entry, &oneoff, &have_oneoff);
+    if (r == CUFFT_SUCCESS) {
+        cufftHandle plan = entry ? entry->plan : oneoff;
+        size_t loops = rows ? 1 : outer;
+        for (size_t o = 0; o < loops && r == CUFFT_SUCCESS; o++)
+            r = execute(&key, plan, (char *)in + o * (size_t)nin * inner * isz,
+                        (char *)out + o * (size_t)nout * inner * osz);
+        if (r != CUFFT_SUCCESS)
+            rc = fft_fail(op, "execute", r, err);
+        else if (kind == EZC_FFT_C2CI || kind == EZC_FFT_C2R)
+            /* cuFFT's inverse is unnormalised; numpy's divides by n. */
+            rc = ezk_affine(dbl ? EZK_F64 : EZK_F32, out, out,
+                            ezc_array_size(y) * (kind == EZC_FFT_C2CI ? 2 : 1), 1.0 / (double)n,
+                            0.0, EZC_CUDA_STREAM);
+        if (!r && rc)
+            rc = ezc_cuda_fail(err, op, rc);
+    } else {
+        rc = fft_fail(op, "cufftPlanMany", r, err);
+    }
+    int sync = (int)cudaStreamSynchronize(cudaStreamPerThread);
+    if (entry)
+        pthread_mutex_unlock(&entry->lock);
+    else if (have_oneoff)
+        cufftDestroy(oneoff);
+    ezc_buffer_unref(&scratch);
+    return !rc && sync ? ezc_cuda_fail(err, op, sync) : rc;
+}
