@@ -15,15 +15,20 @@ mkdir -p "$root/lib" "$root/bin"
 # RPATHs are $ORIGIN-relative, so the tree stays usable as it is).
 (cd "$build" && find . \( -type f -o -type l \) \( -perm -u+x -o -name '*.so*' \) ! -path './meson-*' ! -name '*.p' -print0 |
   tar --null -T - -cf -) | tar -C "$root/bin" -xf -
-# Libraries they link, minus glibc, the C++ runtime (the target's is newer)
-# and CUDA's driver.
+# Libraries they link, minus glibc, the C++ runtime (the target's is newer),
+# CUDA's driver, and the CUDA toolkit's libraries (cudart, cuBLAS, cuSOLVER,
+# cuFFT: hundreds of MB, and a GPU box has the toolkit that matches its
+# driver; env.sh puts it on the path).
 { find "$root/bin" -type f -print0 | xargs -0 ldd 2>/dev/null || true; } | awk '$3 ~ /^\// {print $3}' | sort -u |
   grep -v -E '/(libc|libm|libpthread|libdl|librt|ld-linux[^/]*|libstdc\+\+|libgcc_s|libcuda)\.so' |
+  grep -v -E '/lib(cudart|cublas|cublasLt|cusolver|cufft|cusparse|nvJitLink|curand)\.so' |
   grep -v -F -e "$(cd "$build" && pwd)" -e "$root" | while read -r lib; do cp -L "$lib" "$root/lib/"; done
 cat > "$root/env.sh" <<'ENV'
 # Source me: puts the bundle's libraries and the ezc command on the paths.
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+cuda_lib=""
+for d in "${CUDA_HOME:-/usr/local/cuda}/lib64" /usr/local/cuda/lib64; do [ -d "$d" ] && cuda_lib="$d:" && break; done
+export LD_LIBRARY_PATH="$here/lib:$cuda_lib${LD_LIBRARY_PATH:-}"
 export PATH="$here/bin/tools/ezc:$PATH"
 [ -f "$here/bin/core/cuda/libezc-cuda.so" ] && export EZC_CUDA_MODULE="$here/bin/core/cuda/libezc-cuda.so"
 ENV

@@ -204,6 +204,35 @@ int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc
             return ezc_cuda_fail(err, op, rc);
         }
     }
+    /* Along a middle axis the plan runs once per outer slab, and cuFFT wants
+     * every base pointer aligned to its complex element (8 or 16 bytes): an
+     * odd real length puts slab 1 off that, so such slabs go through
+     * scratch copies whose pitch is rounded up to 16 bytes. */
+    size_t in_row = (size_t)nin * inner * isz, out_row = (size_t)nout * inner * osz;
+    size_t in_pitch = in_row, out_pitch = out_row;
+    ezc_buffer *aligned_in = NULL, *aligned_out = NULL;
+    if (!rows && outer > 1 && (in_row % 16 || out_row % 16)) {
+        ezc_error e;
+        in_pitch = (in_row + 15) & ~(size_t)15;
+        out_pitch = (out_row + 15) & ~(size_t)15;
+        if (!(aligned_in = ezc_cuda_alloc(x->tensor.device, outer * in_pitch, &e)) ||
+            !(aligned_out = ezc_cuda_alloc(x->tensor.device, outer * out_pitch, &e))) {
+            ezc_buffer_unref(&aligned_in);
+            ezc_buffer_unref(&scratch);
+            return ezc_error_set(err, e.code, "xp.%s: aligned copies: %s", op, e.msg);
+        }
+        rc = (int)cudaMemcpy2DAsync(aligned_in->data, in_pitch, in, in_row, in_row, outer,
+                                    cudaMemcpyDeviceToDevice, cudaStreamPerThread);
+        if (rc) {
+            cudaStreamSynchronize(cudaStreamPerThread);
+            ezc_buffer_unref(&aligned_in);
+            ezc_buffer_unref(&aligned_out);
+            ezc_buffer_unref(&scratch);
+            return ezc_cuda_fail(err, op, rc);
+        }
+        in = aligned_in->data;
+        out = aligned_out->data;
+    }
     plan_key key = {kind, dbl, dev, (int)n, (int)(rows ? outer : inner), (int)(rows ? 1 : inner)};
     plan_entry *entry;
     cufftHandle oneoff = 0;
@@ -213,17 +242,22 @@ int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc
         cufftHandle plan = entry ? entry->plan : oneoff;
         size_t loops = rows ? 1 : outer;
         for (size_t o = 0; o < loops && r == CUFFT_SUCCESS; o++)
-            r = execute(&key, plan, (char *)in + o * (size_t)nin * inner * isz,
-                        (char *)out + o * (size_t)nout * inner * osz);
-        if (r != CUFFT_SUCCESS)
+            r = execute(&key, plan, (char *)in + o * in_pitch, (char *)out + o * out_pitch);
+        if (r != CUFFT_SUCCESS) {
             rc = fft_fail(op, "execute", r, err);
-        else if (kind == EZC_FFT_C2CI || kind == EZC_FFT_C2R)
-            /* cuFFT's inverse is unnormalised; numpy's divides by n. */
-            rc = ezk_affine(dbl ? EZK_F64 : EZK_F32, out, out,
-                            ezc_array_size(y) * (kind == EZC_FFT_C2CI ? 2 : 1), 1.0 / (double)n,
-                            0.0, EZC_CUDA_STREAM);
-        if (!r && rc)
-            rc = ezc_cuda_fail(err, op, rc);
+        } else {
+            int crc = 0; /* a cudaError_t */
+            if (aligned_out)
+                crc = (int)cudaMemcpy2DAsync(ezc_array_data(y), out_row, out, out_pitch, out_row,
+                                             outer, cudaMemcpyDeviceToDevice, cudaStreamPerThread);
+            if (!crc && (kind == EZC_FFT_C2CI || kind == EZC_FFT_C2R))
+                /* cuFFT's inverse is unnormalised; numpy's divides by n. */
+                crc = ezk_affine(dbl ? EZK_F64 : EZK_F32, ezc_array_data(y), ezc_array_data(y),
+                                 ezc_array_size(y) * (kind == EZC_FFT_C2CI ? 2 : 1), 1.0 / (double)n,
+                                 0.0, EZC_CUDA_STREAM);
+            if (crc)
+                rc = ezc_cuda_fail(err, op, crc);
+        }
     } else {
         rc = fft_fail(op, "cufftPlanMany", r, err);
     }
@@ -233,5 +267,7 @@ int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc
     else if (have_oneoff)
         cufftDestroy(oneoff);
     ezc_buffer_unref(&scratch);
+    ezc_buffer_unref(&aligned_in);
+    ezc_buffer_unref(&aligned_out);
     return !rc && sync ? ezc_cuda_fail(err, op, sync) : rc;
 }
