@@ -94,11 +94,21 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
     uint32_t n;
     if (mp_read_map(c, &n))
         return bad(err, "header: expected a msgpack map");
+    static const char *const known[] = {"v", "dtype", "shape", "dims", "key", "axes",
+                                        "attrs", "device", "src", "seq", "ts", "data"};
+    unsigned seen = 0;
     for (uint32_t k = 0; k < n; k++) {
         const char *key;
         uint32_t klen;
         if (mp_read_str(c, &key, &klen))
             return bad(err, "header: key %u is not a string", k);
+        /* A known key given twice is ambiguous: refuse rather than pick one. */
+        for (unsigned i = 0; i < sizeof known / sizeof known[0]; i++)
+            if (mp_str_eq(key, klen, known[i])) {
+                if (seen & (1u << i))
+                    return bad(err, "header.%s: given twice", known[i]);
+                seen |= 1u << i;
+            }
         if (mp_str_eq(key, klen, "v")) {
             uint64_t v;
             if (mp_read_uint(c, &v))

@@ -208,6 +208,7 @@ START_TEST(t_malformed)
     begin(5); base("uint8"); s("key"); msgpack_pack_uint8(&pk, 3); expect_bad(2, "header.key: expected a string");
     begin(5); base("uint8"); s("attrs"); msgpack_pack_array(&pk, 0); expect_bad(2, "header.attrs: expected a map");
     begin(4); base("uint8"); msgpack_pack_nil(&pk); expect_bad(2, "header: 1 trailing bytes after the map");
+    begin(5); base("uint8"); s("dtype"); s("int8"); expect_bad(2, "header.dtype: given twice");
     /* an unknown key is skipped, whatever its value */
     begin(5); base("uint8"); s("future"); msgpack_pack_map(&pk, 1); s("x"); msgpack_pack_array(&pk, 1); msgpack_pack_nil(&pk);
     d = ezc_buffer_new_host(2, &err);
