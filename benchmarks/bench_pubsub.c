@@ -155,7 +155,12 @@ static void send_raw(const run_spec *r)
     ezc_array *a = *slot;
     size_t hlen = header_len(a);
     char *hdr = calloc(1, hlen);
-    void *sock = zmq_socket(ezc_zmq_context(), ZMQ_XPUB);
+    /* In a child process a context of its own, terminated below, so that
+     * the process ends only once everything queued is delivered; inproc
+     * needs the receiver's (ezc's shared) context. */
+    int own = strncmp(r->endpoint, "inproc://", 9) != 0;
+    void *ctx = own ? zmq_ctx_new() : ezc_zmq_context();
+    void *sock = zmq_socket(ctx, ZMQ_XPUB);
     int hwm = HWM, one = 1, linger = -1;
     zmq_setsockopt(sock, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(sock, ZMQ_XPUB_NODROP, &one, sizeof one);
@@ -181,7 +186,9 @@ static void send_raw(const run_spec *r)
         }
     }
     raw_send_one(sock, "end", hdr, hlen, data, dlen);
-    zmq_close(sock); /* lingers: the context ends at exit, after delivery */
+    zmq_close(sock);
+    if (own)
+        zmq_ctx_term(ctx); /* waits for delivery (linger -1) */
     free(hdr);
 }
 

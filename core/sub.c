@@ -314,7 +314,7 @@ static void copy_topic(zmq_msg_t *topic, char *out, size_t cap)
 static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, int wait_ms,
                     int *skipped, ezc_error *err)
 {
-    zmq_msg_t parts[3];
+    zmq_msg_t parts[4]; /* topic, header, data; [3] takes frames beyond */
     int n = 0, total = 0, more = 1, rc = 0;
     *skipped = 0;
     if (wait_ms != 0 && wait_ms != s->rcvtimeo) {
@@ -324,7 +324,7 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
         s->rcvtimeo = wait_ms;
     }
     while (more) {
-        zmq_msg_t spare, *m = n < 3 ? &parts[n] : &spare;
+        zmq_msg_t *m = &parts[n < 3 ? n : 3];
         zmq_msg_init(m);
         if (zmq_msg_recv(m, s->sock, total == 0 && wait_ms == 0 ? ZMQ_DONTWAIT : 0) < 0) {
             int e = zmq_errno();
@@ -339,7 +339,7 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
         }
         more = zmq_msg_more(m);
         total++;
-        if (m == &spare)
+        if (n == 3)
             zmq_msg_close(m);
         else
             n++;
@@ -354,6 +354,10 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
                   s->inproc ? "3: topic, header, data; or 2 from an inproc publisher"
                             : "3: topic, header, data");
         rc = 1;
+    }
+    if (rc == 0 && !*out) {
+        ezc_error_set(err, EZC_EIO, "sub %s: the decoder returned no array", s->endpoint);
+        rc = EZC_EIO;
     }
     if (rc == 1)
         *skipped = 1;
