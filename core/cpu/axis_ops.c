@@ -84,8 +84,8 @@ int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array 
             return ezc_error_set(err, EZC_ESHAPE,
                                  "xp.%s: prev has shape %s; expected x's shape %s with length 1 "
                                  "along axis %d",
-                                 op, ezc_cpu_shape_str(prev, sp, sizeof sp),
-                                 ezc_cpu_shape_str(x, sx, sizeof sx), axis);
+                                 op, ezc_shape_str(prev, sp, sizeof sp),
+                                 ezc_shape_str(x, sx, sizeof sx), axis);
         }
         if ((rc = ezc_cpu_disjoint(op, prev, y, err)))
             return rc;
@@ -193,8 +193,8 @@ int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y,
             return ezc_error_set(err, EZC_ESHAPE,
                                  "xp.%s: %s has shape %s, xs[0] %s: they may differ along axis "
                                  "%d only",
-                                 op, name, ezc_cpu_shape_str(x, sk, sizeof sk),
-                                 ezc_cpu_shape_str(x0, s0, sizeof s0), axis);
+                                 op, name, ezc_shape_str(x, sk, sizeof sk),
+                                 ezc_shape_str(x0, s0, sizeof s0), axis);
         }
         if ((rc = ezc_cpu_disjoint(op, x, y, err)))
             return rc;
@@ -259,8 +259,8 @@ int ezc_cpu_permute(const ezc_array *x, const int *perm, ezc_array *y, ezc_error
     if (!ok) {
         char sx[128], sy[128];
         return ezc_error_set(err, EZC_ESHAPE, "xp.%s: y has shape %s, not x's shape %s permuted",
-                             op, ezc_cpu_shape_str(y, sy, sizeof sy),
-                             ezc_cpu_shape_str(x, sx, sizeof sx));
+                             op, ezc_shape_str(y, sy, sizeof sy),
+                             ezc_shape_str(x, sx, sizeof sx));
     }
     if ((rc = ezc_cpu_disjoint(op, x, y, err)))
         return rc;

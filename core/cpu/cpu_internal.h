@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include "ezc/xp.h"
+#include "xp_check.h"
 
 /* ---- element types ------------------------------------------------------
  * X(enum, C type, suffix) lists, so that one macro body instantiates a kernel
@@ -70,8 +71,7 @@ int ezc_cpu_disjoint(const char *op, const ezc_array *a, const ezc_array *b, ezc
 /* Values of an integer dtype (or bool) lie in [lo, hi); 0 for other dtypes.
  * Casting a double outside it to the dtype is undefined in C. */
 int ezc_cpu_int_range(ezc_dtype t, double *lo, double *hi);
-/* "(3, 4)" into buf. */
-const char *ezc_cpu_shape_str(const ezc_array *a, char *buf, size_t n);
+
 
 /* ---- the table's operations ---------------------------------------------- */
 

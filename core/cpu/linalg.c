@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu_internal.h"
+#include "xp_check.h"
 
 /* a is a host 2-D (or, with ndim1_ok, 1-D) float32/float64 matrix of dtype
  * `want` (or any float dtype when want is invalid). */
@@ -26,36 +27,12 @@ static int check_mat(const char *op, const char *name, const ezc_array *a, ezc_d
     if (a->tensor.ndim != 2 && !(ndim1_ok && a->tensor.ndim == 1)) {
         char s[128];
         return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s must be %s, got shape %s", op, name,
-                             ndim1_ok ? "1-D or 2-D" : "2-D", ezc_cpu_shape_str(a, s, sizeof s));
+                             ndim1_ok ? "1-D or 2-D" : "2-D", ezc_shape_str(a, s, sizeof s));
     }
     for (int i = 0; i < a->tensor.ndim; i++)
         if (a->shape[i] > INT_MAX / 2)
             return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s is too large for LAPACK", op, name);
     return 0;
-}
-
-static int check_square(const char *op, const ezc_array *a, ezc_error *err)
-{
-    if (a->shape[0] == a->shape[1])
-        return 0;
-    char s[128];
-    return ezc_error_set(err, EZC_ESHAPE, "xp.%s: a must be square, got shape %s", op,
-                         ezc_cpu_shape_str(a, s, sizeof s));
-}
-
-/* EZC_ESHAPE unless a has shape (r) (c < 0) or (r, c). */
-static int want_shape(const char *op, const char *name, const ezc_array *a, int64_t r, int64_t c,
-                      ezc_error *err)
-{
-    int nd = c < 0 ? 1 : 2;
-    if (a->tensor.ndim == nd && a->shape[0] == r && (nd == 1 || a->shape[1] == c))
-        return 0;
-    char s[128];
-    if (nd == 1)
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s, expected (%lld,)", op,
-                             name, ezc_cpu_shape_str(a, s, sizeof s), (long long)r);
-    return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s, expected (%lld, %lld)", op,
-                         name, ezc_cpu_shape_str(a, s, sizeof s), (long long)r, (long long)c);
 }
 
 static int lapack_fail(const char *op, const char *routine, int info, ezc_error *err)
@@ -82,11 +59,11 @@ int ezc_cpu_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int tra
         char sa[128], sb[128];
         return ezc_error_set(err, EZC_ESHAPE,
                              "xp.%s: a%s %s and b%s %s do not fit (inner lengths %lld and %lld)",
-                             op, trans_a ? ".T of" : "", ezc_cpu_shape_str(a, sa, sizeof sa),
-                             trans_b ? ".T of" : "", ezc_cpu_shape_str(b, sb, sizeof sb),
+                             op, trans_a ? ".T of" : "", ezc_shape_str(a, sa, sizeof sa),
+                             trans_b ? ".T of" : "", ezc_shape_str(b, sb, sizeof sb),
                              (long long)k, (long long)kb);
     }
-    if ((rc = want_shape(op, "c", c, m, n, err)) || (rc = ezc_cpu_disjoint(op, a, c, err)) ||
+    if ((rc = ezc_xp_want_shape(op, "c", c, m, n, err)) || (rc = ezc_cpu_disjoint(op, a, c, err)) ||
         (rc = ezc_cpu_disjoint(op, b, c, err)))
         return rc;
     if (!m || !n)
@@ -112,8 +89,8 @@ int ezc_cpu_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err)
     const char *op = "cholesky";
     int rc;
     if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
-        (rc = check_square(op, a, err)) || (rc = check_mat(op, "l", l, a->dtype, 0, err)) ||
-        (rc = want_shape(op, "l", l, a->shape[0], a->shape[0], err)) ||
+        (rc = ezc_xp_want_square(op, a, err)) || (rc = check_mat(op, "l", l, a->dtype, 0, err)) ||
+        (rc = ezc_xp_want_shape(op, "l", l, a->shape[0], a->shape[0], err)) ||
         (rc = ezc_cpu_no_partial_overlap(op, a, l, err)))
         return rc;
     int n = (int)a->shape[0];
@@ -146,11 +123,11 @@ int ezc_cpu_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_erro
     const char *op = "solve";
     int rc;
     if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
-        (rc = check_square(op, a, err)) || (rc = check_mat(op, "b", b, a->dtype, 1, err)) ||
+        (rc = ezc_xp_want_square(op, a, err)) || (rc = check_mat(op, "b", b, a->dtype, 1, err)) ||
         (rc = check_mat(op, "x", x, a->dtype, 1, err)))
         return rc;
     int64_t n = a->shape[0], k = b->tensor.ndim == 2 ? b->shape[1] : -1;
-    if ((rc = want_shape(op, "b", b, n, k, err)) || (rc = want_shape(op, "x", x, n, k, err)) ||
+    if ((rc = ezc_xp_want_shape(op, "b", b, n, k, err)) || (rc = ezc_xp_want_shape(op, "x", x, n, k, err)) ||
         (rc = ezc_cpu_disjoint(op, a, x, err)) || (rc = ezc_cpu_no_partial_overlap(op, b, x, err)))
         return rc;
     int nrhs = k < 0 ? 1 : (int)k;
@@ -188,11 +165,11 @@ int ezc_cpu_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err)
     const char *op = "eigh";
     int rc;
     if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
-        (rc = check_square(op, a, err)) || (rc = check_mat(op, "w", w, a->dtype, 1, err)) ||
+        (rc = ezc_xp_want_square(op, a, err)) || (rc = check_mat(op, "w", w, a->dtype, 1, err)) ||
         (rc = check_mat(op, "v", v, a->dtype, 0, err)))
         return rc;
     int64_t n = a->shape[0];
-    if ((rc = want_shape(op, "w", w, n, -1, err)) || (rc = want_shape(op, "v", v, n, n, err)) ||
+    if ((rc = ezc_xp_want_shape(op, "w", w, n, -1, err)) || (rc = ezc_xp_want_shape(op, "v", v, n, n, err)) ||
         (rc = ezc_cpu_no_partial_overlap(op, a, v, err)) ||
         (rc = ezc_cpu_disjoint(op, a, w, err)) || (rc = ezc_cpu_disjoint(op, v, w, err)))
         return rc;
@@ -222,8 +199,8 @@ int ezc_cpu_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, e
         (rc = check_mat(op, "vt", vt, a->dtype, 0, err)))
         return rc;
     int64_t m = a->shape[0], n = a->shape[1], k = m < n ? m : n;
-    if ((rc = want_shape(op, "u", u, m, k, err)) || (rc = want_shape(op, "s", s, k, -1, err)) ||
-        (rc = want_shape(op, "vt", vt, k, n, err)) || (rc = ezc_cpu_disjoint(op, u, s, err)) ||
+    if ((rc = ezc_xp_want_shape(op, "u", u, m, k, err)) || (rc = ezc_xp_want_shape(op, "s", s, k, -1, err)) ||
+        (rc = ezc_xp_want_shape(op, "vt", vt, k, n, err)) || (rc = ezc_cpu_disjoint(op, u, s, err)) ||
         (rc = ezc_cpu_disjoint(op, u, vt, err)) || (rc = ezc_cpu_disjoint(op, s, vt, err)))
         return rc;
     if (!k)

@@ -451,7 +451,7 @@ static int check_out_shape(const char *op, const ezc_array *x, int axis, const e
     char sx[128], sy[128];
     return ezc_error_set(err, EZC_ESHAPE,
                          "xp.%s: y has shape %s; expected x's shape %s without axis %d", op,
-                         ezc_cpu_shape_str(y, sy, sizeof sy), ezc_cpu_shape_str(x, sx, sizeof sx),
+                         ezc_shape_str(y, sy, sizeof sy), ezc_shape_str(x, sx, sizeof sx),
                          axis);
 }
 

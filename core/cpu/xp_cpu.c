@@ -12,19 +12,6 @@
 
 /* ---- argument checks ------------------------------------------------- */
 
-const char *ezc_cpu_shape_str(const ezc_array *a, char *buf, size_t n)
-{
-    size_t at = 0;
-    int nd = a->tensor.ndim;
-    at += (size_t)snprintf(buf, n, "(");
-    for (int i = 0; i < nd && at < n; i++)
-        at += (size_t)snprintf(buf + at, n - at, "%s%lld", i ? ", " : "",
-                               (long long)a->shape[i]);
-    if (at < n)
-        snprintf(buf + at, n - at, nd == 1 ? ",)" : ")");
-    return buf;
-}
-
 int ezc_cpu_check(const char *op, const char *name, const ezc_array *a, ezc_error *err)
 {
     if (!a)
@@ -83,8 +70,8 @@ int ezc_cpu_same_shape(const char *op, const char *na, const ezc_array *a, const
         return 0;
     char sa[128], sb[128];
     return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s but %s has shape %s", op, nb,
-                         ezc_cpu_shape_str(b, sb, sizeof sb), na,
-                         ezc_cpu_shape_str(a, sa, sizeof sa));
+                         ezc_shape_str(b, sb, sizeof sb), na,
+                         ezc_shape_str(a, sa, sizeof sa));
 }
 
 int ezc_cpu_shape_except(const char *op, const ezc_array *x, int axis, int64_t len,
@@ -99,8 +86,8 @@ int ezc_cpu_shape_except(const char *op, const ezc_array *x, int axis, int64_t l
     return ezc_error_set(err, EZC_ESHAPE,
                          "xp.%s: y has shape %s; expected x's shape %s with length %lld "
                          "along axis %d",
-                         op, ezc_cpu_shape_str(y, sy, sizeof sy),
-                         ezc_cpu_shape_str(x, sx, sizeof sx), (long long)len, axis);
+                         op, ezc_shape_str(y, sy, sizeof sy),
+                         ezc_shape_str(x, sx, sizeof sx), (long long)len, axis);
 }
 
 int ezc_cpu_axis(const char *op, const ezc_array *a, int *axis, ezc_error *err)
@@ -167,8 +154,8 @@ int ezc_cpu_copy(const ezc_array *src, ezc_array *dst, ezc_error *err)
     if (ezc_array_size(src) != ezc_array_size(dst)) {
         char ss[128], sd[128];
         return ezc_error_set(err, EZC_ESHAPE, "xp.copy: src has shape %s but dst %s",
-                             ezc_cpu_shape_str(src, ss, sizeof ss),
-                             ezc_cpu_shape_str(dst, sd, sizeof sd));
+                             ezc_shape_str(src, ss, sizeof ss),
+                             ezc_shape_str(dst, sd, sizeof sd));
     }
     if (ezc_array_nbytes(src))
         memmove(ezc_array_data(dst), ezc_array_data(src), ezc_array_nbytes(src));

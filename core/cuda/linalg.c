@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cuda_internal.h"
+#include "xp_check.h"
 #include "kernels.h"
 
 #define MAX_DEVICES 16
@@ -120,17 +121,6 @@ static cusolverDnHandle_t solver_handle(const char *op, int dev, ezc_error *err)
 
 /* ---- checks --------------------------------------------------------------- */
 
-static char *shape_str(const ezc_array *a, char *buf, size_t n)
-{
-    size_t used = (size_t)snprintf(buf, n, "(");
-    for (int i = 0; i < a->tensor.ndim && used < n; i++)
-        used += (size_t)snprintf(buf + used, n - used, "%s%lld", i ? ", " : "",
-                                 (long long)a->shape[i]);
-    if (used < n)
-        snprintf(buf + used, n - used, a->tensor.ndim == 1 ? ",)" : ")");
-    return buf;
-}
-
 /* a is a cuda float32/float64 matrix (2-D, or 1-D with ndim1_ok) of dtype
  * `want` (any float when invalid) on device `dev` (any when negative). */
 static int check_mat(const char *op, const char *name, const ezc_array *a, ezc_dtype want,
@@ -151,40 +141,16 @@ static int check_mat(const char *op, const char *name, const ezc_array *a, ezc_d
     char s[128];
     if (a->tensor.ndim != 2 && !(ndim1_ok && a->tensor.ndim == 1))
         return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s must be %s, got shape %s", op, name,
-                             ndim1_ok ? "1-D or 2-D" : "2-D", shape_str(a, s, sizeof s));
+                             ndim1_ok ? "1-D or 2-D" : "2-D", ezc_shape_str(a, s, sizeof s));
     for (int i = 0; i < a->tensor.ndim; i++)
         if (a->shape[i] > INT_MAX / 2)
             return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s of shape %s is too large for "
-                                 "cuBLAS/cuSOLVER", op, name, shape_str(a, s, sizeof s));
+                                 "cuBLAS/cuSOLVER", op, name, ezc_shape_str(a, s, sizeof s));
     /* Products of two dims index the matrix in int; keep them in range too. */
     if (a->tensor.ndim == 2 && a->shape[0] * a->shape[1] > INT_MAX)
         return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s of shape %s is too large for "
-                             "cuBLAS/cuSOLVER", op, name, shape_str(a, s, sizeof s));
+                             "cuBLAS/cuSOLVER", op, name, ezc_shape_str(a, s, sizeof s));
     return 0;
-}
-
-static int check_square(const char *op, const ezc_array *a, ezc_error *err)
-{
-    if (a->shape[0] == a->shape[1])
-        return 0;
-    char s[128];
-    return ezc_error_set(err, EZC_ESHAPE, "xp.%s: a must be square, got shape %s", op,
-                         shape_str(a, s, sizeof s));
-}
-
-/* EZC_ESHAPE unless a has shape (r,) (c < 0) or (r, c). */
-static int want_shape(const char *op, const char *name, const ezc_array *a, int64_t r, int64_t c,
-                      ezc_error *err)
-{
-    int nd = c < 0 ? 1 : 2;
-    if (a->tensor.ndim == nd && a->shape[0] == r && (nd == 1 || a->shape[1] == c))
-        return 0;
-    char s[128];
-    if (nd == 1)
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s, expected (%lld,)", op,
-                             name, shape_str(a, s, sizeof s), (long long)r);
-    return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s, expected (%lld, %lld)", op,
-                         name, shape_str(a, s, sizeof s), (long long)r, (long long)c);
 }
 
 static int overlap(const ezc_array *a, const ezc_array *b)
@@ -288,11 +254,11 @@ int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int tr
         char sa[128], sb[128];
         return ezc_error_set(err, EZC_ESHAPE,
                              "xp.%s: a%s %s and b%s %s do not fit (inner lengths %lld and %lld)",
-                             op, trans_a ? ".T of" : "", shape_str(a, sa, sizeof sa),
-                             trans_b ? ".T of" : "", shape_str(b, sb, sizeof sb),
+                             op, trans_a ? ".T of" : "", ezc_shape_str(a, sa, sizeof sa),
+                             trans_b ? ".T of" : "", ezc_shape_str(b, sb, sizeof sb),
                              (long long)k, (long long)kb);
     }
-    if ((rc = want_shape(op, "c", c, m, n, err)) || (rc = disjoint(op, "a", a, "c", c, err)) ||
+    if ((rc = ezc_xp_want_shape(op, "c", c, m, n, err)) || (rc = disjoint(op, "a", a, "c", c, err)) ||
         (rc = disjoint(op, "b", b, "c", c, err)))
         return rc;
     if (!m || !n)
@@ -331,9 +297,9 @@ int ezc_cuda_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err)
     const char *op = "cholesky";
     int rc;
     if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, -1, 0, err)) ||
-        (rc = check_square(op, a, err)) ||
+        (rc = ezc_xp_want_square(op, a, err)) ||
         (rc = check_mat(op, "l", l, a->dtype, a->tensor.device.device_id, 0, err)) ||
-        (rc = want_shape(op, "l", l, a->shape[0], a->shape[0], err)) ||
+        (rc = ezc_xp_want_shape(op, "l", l, a->shape[0], a->shape[0], err)) ||
         (rc = same_or_disjoint(op, "a", a, "l", l, err)))
         return rc;
     int n = (int)a->shape[0], dbl = a->dtype == EZC_FLOAT64;
@@ -381,14 +347,14 @@ int ezc_cuda_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_err
     const char *op = "solve";
     int rc;
     if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, -1, 0, err)) ||
-        (rc = check_square(op, a, err)))
+        (rc = ezc_xp_want_square(op, a, err)))
         return rc;
     int dev = a->tensor.device.device_id;
     if ((rc = check_mat(op, "b", b, a->dtype, dev, 1, err)) ||
         (rc = check_mat(op, "x", x, a->dtype, dev, 1, err)))
         return rc;
     int64_t n64 = a->shape[0], k = b->tensor.ndim == 2 ? b->shape[1] : -1;
-    if ((rc = want_shape(op, "b", b, n64, k, err)) || (rc = want_shape(op, "x", x, n64, k, err)) ||
+    if ((rc = ezc_xp_want_shape(op, "b", b, n64, k, err)) || (rc = ezc_xp_want_shape(op, "x", x, n64, k, err)) ||
         (rc = disjoint(op, "a", a, "x", x, err)) || (rc = same_or_disjoint(op, "b", b, "x", x, err)))
         return rc;
     int n = (int)n64, nrhs = k < 0 ? 1 : (int)k, dbl = a->dtype == EZC_FLOAT64;
@@ -453,14 +419,14 @@ int ezc_cuda_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err
     const char *op = "eigh";
     int rc;
     if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, -1, 0, err)) ||
-        (rc = check_square(op, a, err)))
+        (rc = ezc_xp_want_square(op, a, err)))
         return rc;
     int dev = a->tensor.device.device_id;
     if ((rc = check_mat(op, "w", w, a->dtype, dev, 1, err)) ||
         (rc = check_mat(op, "v", v, a->dtype, dev, 0, err)))
         return rc;
     int64_t n64 = a->shape[0];
-    if ((rc = want_shape(op, "w", w, n64, -1, err)) || (rc = want_shape(op, "v", v, n64, n64, err)) ||
+    if ((rc = ezc_xp_want_shape(op, "w", w, n64, -1, err)) || (rc = ezc_xp_want_shape(op, "v", v, n64, n64, err)) ||
         (rc = same_or_disjoint(op, "a", a, "v", v, err)) || (rc = disjoint(op, "a", a, "w", w, err)) ||
         (rc = disjoint(op, "v", v, "w", w, err)))
         return rc;
@@ -522,8 +488,8 @@ int ezc_cuda_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, 
         (rc = check_mat(op, "vt", vt, a->dtype, dev, 0, err)))
         return rc;
     int64_t m64 = a->shape[0], n64 = a->shape[1], k64 = m64 < n64 ? m64 : n64;
-    if ((rc = want_shape(op, "u", u, m64, k64, err)) || (rc = want_shape(op, "s", s, k64, -1, err)) ||
-        (rc = want_shape(op, "vt", vt, k64, n64, err)) || (rc = disjoint(op, "u", u, "s", s, err)) ||
+    if ((rc = ezc_xp_want_shape(op, "u", u, m64, k64, err)) || (rc = ezc_xp_want_shape(op, "s", s, k64, -1, err)) ||
+        (rc = ezc_xp_want_shape(op, "vt", vt, k64, n64, err)) || (rc = disjoint(op, "u", u, "s", s, err)) ||
         (rc = disjoint(op, "u", u, "vt", vt, err)) || (rc = disjoint(op, "s", s, "vt", vt, err)))
         return rc;
     int m = (int)m64, n = (int)n64, k = (int)k64, dbl = a->dtype == EZC_FLOAT64;
