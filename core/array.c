@@ -158,8 +158,10 @@ ezc_array *ezc_array_clone(const ezc_array *a, ezc_error *err)
     return c;
 }
 
-ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
-                              const int64_t *shape, ezc_error *err)
+/* a's metadata over `buf` (a reference is added), or over a new buffer on
+ * a's device when buf is NULL. */
+static ezc_array *new_like_over(const ezc_array *a, ezc_dtype dtype, int ndim,
+                                const int64_t *shape, ezc_buffer *buf, ezc_error *err)
 {
     if (!shape) {
         ndim = a->tensor.ndim;
@@ -168,7 +170,8 @@ ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
     const char *dims[EZC_MAX_DIMS] = {NULL};
     for (int i = 0; i < ndim && i < EZC_MAX_DIMS; i++)
         dims[i] = i < a->tensor.ndim ? a->dims[i] : NULL;
-    ezc_array *c = ezc_array_new(dtype, ndim, shape, dims, a->tensor.device, err);
+    ezc_array *c = buf ? ezc_array_from_buffer(buf, 0, dtype, ndim, shape, dims, err)
+                       : ezc_array_new(dtype, ndim, shape, dims, a->tensor.device, err);
     if (!c)
         return NULL;
     for (int i = 0; i < ndim && i < a->tensor.ndim; i++) {
@@ -183,6 +186,30 @@ ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
     c->ts_ns = a->ts_ns;
     if (copy_key(c, a->key, err))
         ezc_array_destroy(&c);
+    return c;
+}
+
+ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
+                              const int64_t *shape, ezc_error *err)
+{
+    return new_like_over(a, dtype, ndim, shape, NULL, err);
+}
+
+ezc_array *ezc_array_new_like_cached(const ezc_array *a, ezc_dtype dtype, int ndim,
+                                     const int64_t *shape, ezc_buffer **cache, ezc_error *err)
+{
+    size_t need = ezc_dtype_size(dtype);
+    for (int i = 0; i < (shape ? ndim : a->tensor.ndim); i++)
+        need *= (size_t)(shape ? shape[i] : a->shape[i]);
+    ezc_buffer *b = *cache;
+    if (b && ezc_buffer_is_unique(b) && b->nbytes >= need &&
+        ezc_device_equal(b->device, a->tensor.device))
+        return new_like_over(a, dtype, ndim, shape, b, err);
+    ezc_array *c = new_like_over(a, dtype, ndim, shape, NULL, err);
+    if (c) {
+        ezc_buffer_unref(cache);
+        *cache = ezc_buffer_ref(c->buf);
+    }
     return c;
 }
 

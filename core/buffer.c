@@ -28,8 +28,13 @@ ezc_buffer *ezc_buffer_wrap(void *data, size_t nbytes, DLDevice device,
     return b;
 }
 
+static _Thread_local uint64_t new_count;
+
+uint64_t ezc_buffer_new_count(void) { return new_count; }
+
 ezc_buffer *ezc_buffer_new_host(size_t nbytes, ezc_error *err)
 {
+    new_count++;
     /* Round up: aligned_alloc wants a multiple of the alignment, and a
      * zero-byte message still gets a distinct, freeable pointer. */
     size_t rounded = (nbytes + 63) & ~(size_t)63;
@@ -59,6 +64,7 @@ ezc_buffer *ezc_buffer_new(DLDevice device, size_t nbytes, ezc_error *err)
         ezc_xp_unsupported(xp, "alloc", err);
         return NULL;
     }
+    new_count++;
     return xp->alloc(device, nbytes, err);
 }
 

@@ -116,6 +116,15 @@ ezc_array *ezc_array_copy(const ezc_array *a, ezc_error *err);
  * length changed are dropped; pass shape NULL to keep a's shape. */
 ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
                               const int64_t *shape, ezc_error *err);
+/* Like ezc_array_new_like, but the data comes from *cache when nobody else
+ * holds that buffer any more and it is large enough and on a's device;
+ * otherwise a new buffer is allocated and *cache keeps a reference to it.
+ * A transformer keeps one cache per output (freed with ezc_buffer_unref in
+ * fini), so its steady path allocates no data once downstream has let go
+ * of the previous message. */
+ezc_array *ezc_array_new_like_cached(const ezc_array *a, ezc_dtype dtype, int ndim,
+                                     const int64_t *shape, ezc_buffer **cache,
+                                     ezc_error *err);
 /* Frees the header and drops its references; sets *a to NULL. NULL-safe. */
 void ezc_array_destroy(ezc_array **a);
 

@@ -11,6 +11,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <dlpack/dlpack.h>
 #include "error.h"
 
@@ -36,6 +37,11 @@ struct ezc_buffer {
 /* nbytes of 64-byte aligned host memory, uninitialised. Caller owns one
  * reference. NULL with err set on failure. */
 ezc_buffer *ezc_buffer_new_host(size_t nbytes, ezc_error *err);
+
+/* Buffers the calling thread has allocated (host or device, not wrapped)
+ * since it started: tests and benchmarks read it before and after a steady
+ * run to show that the run allocated none. */
+uint64_t ezc_buffer_new_count(void);
 
 /* nbytes on any device, through that device's backend (see ezc_xp_for). */
 ezc_buffer *ezc_buffer_new(DLDevice device, size_t nbytes, ezc_error *err);

@@ -162,6 +162,19 @@ struct ezc_xp {
      * vt (k x n), as numpy.linalg.svd(full_matrices=False). */
     int (*svd)(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt,
                ezc_error *err);
+
+    /* ---- recursive filters ---- */
+    /* IIR filter along axis as a cascade of nsec sections of order `order`:
+     * scipy.signal.sosfilt for order 2, lfilter for one section of any
+     * order. coef: host doubles, per section b[0..order] then a[0..order]
+     * (a[0] != 0; the backend normalises by it). zi: float64 on the device
+     * with nsec*order*outer*inner elements laid out [section][order][outer]
+     * [inner] (outer/inner as ezc_array_split around axis): the transposed
+     * direct-form II state, read as the initial state and overwritten with
+     * the final one. x, y: float32 or float64, one shape and dtype (in place
+     * ok); arithmetic in float64. NULL in a backend = not supported there. */
+    int (*iir)(const ezc_array *x, int axis, const double *coef, int nsec, int order,
+               ezc_array *zi, ezc_array *y, ezc_error *err);
 };
 
 /* Backend for the device holding a's data; NULL with err naming the device

@@ -1,0 +1,75 @@
+/* tf_test.h — what the transformer and learner suites share (tests only).
+ *
+ * - references: named arrays written by a generator script in tests/ref/
+ *   (numpy/scipy/scikit-learn) as STEM.bin + STEM.txt, loaded by name;
+ * - comparisons with a stated tolerance that report the first bad element;
+ * - devices: every backend that answers here (cpu, cuda:0 on a GPU box), so
+ *   one test body runs on each (tcase_add_loop_test over tc_ndevs());
+ * - transformers built from "name=value; name=[1, 2]" strings, run whole or
+ *   in chunks along an axis (the chunk-invariance property). */
+#ifndef EZC_TF_TEST_H
+#define EZC_TF_TEST_H
+
+#include <check.h>
+#include "ezc/ezc.h"
+
+/* ---- references ---- */
+/* Loads $EZC_SOURCE_DIR/tests/ref/STEM.{bin,txt}; exits 2 when missing. */
+void tc_refs_load(const char *stem);
+/* A new CPU array holding reference `name` (printf format); aborts the test
+ * when absent. Dims are "dim0".. unless given with tc_dims. */
+ezc_array *tc_ref(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Renames a's dims: tc_dims(a, "time", "ch") (as many as a has). */
+ezc_array *tc_dims(ezc_array *a, ...);
+
+/* ---- values ---- */
+/* Element i of a (host) as a double; complex: part 0 real, 1 imaginary. */
+double tc_get(const ezc_array *a, size_t i, int part);
+/* Asserts got ~ want element by element: same shape, and per element
+ * |g - w| <= atol + rtol * |w| (NaN must match NaN, inf the same inf).
+ * Both on the host; dtypes may differ (values compared as doubles). `what`
+ * names the check in the failure message. */
+void tc_assert_close(const ezc_array *got, const ezc_array *want, double rtol, double atol,
+                     const char *what);
+/* The float tolerance for a dtype: 1e-12 (float64, complex128), 1e-5 else. */
+double tc_tol(ezc_dtype t);
+
+/* ---- devices ---- */
+/* Probes the backends once: cpu, then cuda:0 when a GPU answers. */
+void tc_devices_init(void);
+int tc_ndevs(void);
+DLDevice tc_dev(int i);
+/* a moved to device d (consumes a). */
+ezc_array *tc_to(ezc_array *a, DLDevice d);
+/* a brought to the host (consumes a). */
+ezc_array *tc_host(ezc_array *a);
+/* Runs the suite (no fork when a GPU is in use: CUDA cannot live in a
+ * forked child); returns the process exit status. */
+int tc_run_suite(Suite *s);
+
+/* ---- transformers ---- */
+/* type with settings "a=1; b=[1, 2]; c=text" (NULL or "" for defaults);
+ * aborts the test with the error when it is refused. */
+ezc_transformer *tc_make(const ezc_transformer_type *type, const char *settings);
+/* Expects type+settings to be refused with `code`; returns the message
+ * (static storage) for the caller to check. */
+const char *tc_make_fails(const ezc_transformer_type *type, const char *settings, int code);
+/* One message through t on port 0 (consumes in); aborts on error; the
+ * output may be NULL (no output for this message). */
+ezc_array *tc_apply(ezc_transformer *t, ezc_array *in);
+/* Expects processing to fail with `code`; returns the message. */
+const char *tc_apply_fails(ezc_transformer *t, ezc_array *in, int code);
+/* in split along `axis` into chunks of the given lengths (which sum to its
+ * length; zero allowed), each processed in turn, the outputs joined along
+ * the output dim named out_dim (NULL: the same dim name as axis). Returns
+ * the joined output on the host (NULL when no chunk gave one). */
+ezc_array *tc_apply_chunks(ezc_transformer *t, const ezc_array *in, int axis,
+                           const int64_t *lens, size_t n, const char *out_dim);
+/* n random chunk lengths summing to total, with 0 and 1 among them when
+ * total allows; seeded, so failures reproduce. Returns the count. */
+size_t tc_random_chunks(int64_t total, unsigned seed, int64_t *lens, size_t max);
+
+/* A new host array with values from `v` (converted to dtype). */
+ezc_array *tc_array(ezc_dtype t, int ndim, const int64_t *shape, const double *v);
+
+#endif
