@@ -1,0 +1,79 @@
+/* tf_util.c — helpers shared by the built-in transformers. */
+#include "tf_util.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int ezc_tf_axis(const char *tf, const ezc_array *a, const char *axis, int *index,
+                ezc_error *err)
+{
+    int nd = ezc_array_ndim(a);
+    if (!axis || !*axis) {
+        if (nd == 0)
+            return ezc_error_set(err, EZC_ESHAPE, "%s: a 0-d message has no axis to work on", tf);
+        *index = nd - 1;
+        return 0;
+    }
+    int i = ezc_array_axis_index(a, axis);
+    if (i >= 0) {
+        *index = i;
+        return 0;
+    }
+    char dims[EZC_MAX_DIMS * (EZC_NAME_MAX + 2)] = "";
+    for (int d = 0; d < nd; d++) {
+        if (d)
+            strcat(dims, ", ");
+        strcat(dims, a->dims[d]);
+    }
+    return ezc_error_set(err, EZC_ENOTFOUND,
+                         "%s: setting 'axis' = '%s': the message has no such dim (dims: %s)",
+                         tf, axis, nd ? dims : "none");
+}
+
+int ezc_tf_writable_float(const char *tf, ezc_array **x, int allow_complex, const ezc_xp *xp,
+                          ezc_error *err)
+{
+    ezc_array *in = *x;
+    int rc = 0;
+    if (ezc_dtype_is_complex(in->dtype) && !allow_complex) {
+        rc = ezc_error_set(err, EZC_EDTYPE, "%s: %s data is not supported", tf,
+                           ezc_dtype_name(in->dtype));
+    } else if (ezc_dtype_is_float(in->dtype) || ezc_dtype_is_complex(in->dtype)) {
+        rc = ezc_array_make_writable(in, err);
+    } else {
+        ezc_array *f = ezc_array_new_like(in, EZC_FLOAT64, 0, NULL, err);
+        rc = f ? ezc_xp_call(xp, astype, err, in, f) : err->code;
+        ezc_array_destroy(&in);
+        *x = in = f;
+    }
+    if (rc)
+        ezc_array_destroy(x);
+    return rc;
+}
+
+int ezc_tf_map(const char *tf, int allow_complex, ezc_array *in, ezc_array **out,
+               const ezc_xp *xp, ezc_tf_map_fn fn, const void *st, ezc_error *err)
+{
+    int rc = ezc_tf_writable_float(tf, &in, allow_complex, xp, err);
+    if (!rc && (rc = fn(st, in, xp, err)))
+        ezc_array_destroy(&in);
+    *out = in;
+    return rc;
+}
+
+int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double **out,
+                  size_t *n, ezc_error *err)
+{
+    const double *v = NULL;
+    size_t len = 0;
+    if (ezc_settings_get_floats(s, name, &v, &len) || len == 0) {
+        v = &dflt;
+        len = 1;
+    }
+    *out = malloc(len * sizeof **out);
+    if (!*out)
+        return ezc_error_set(err, EZC_ENOMEM, "out of memory");
+    memcpy(*out, v, len * sizeof **out);
+    *n = len;
+    return 0;
+}

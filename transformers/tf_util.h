@@ -1,0 +1,37 @@
+/* tf_util.h — what the built-in transformers share (not installed).
+ *
+ * Small steps every transformer repeats: finding the axis a setting names,
+ * getting a writable floating-point array to compute on, and running an
+ * element-wise step on it with the usual ownership rules. */
+#ifndef EZC_TF_UTIL_H
+#define EZC_TF_UTIL_H
+
+#include "ezc/plugin.h"
+
+/* The index of the dim named `axis` in a (NULL or "": the last dim);
+ * EZC_ENOTFOUND naming the transformer and the setting otherwise:
+ * "diff: setting 'axis' = 'time': the message has no such dim (dims: ch, win)". */
+int ezc_tf_axis(const char *tf, const ezc_array *a, const char *axis, int *index,
+                ezc_error *err);
+
+/* Makes *x writable floating point in place of the caller's reference:
+ * float (and complex, when allow_complex) arrays are made writable
+ * (copied only when shared); integers and bool become float64, as numpy
+ * promotes them. On error *x is destroyed. */
+int ezc_tf_writable_float(const char *tf, ezc_array **x, int allow_complex, const ezc_xp *xp,
+                          ezc_error *err);
+
+/* An element-wise step on a writable floating array. */
+typedef int (*ezc_tf_map_fn)(const void *st, ezc_array *x, const ezc_xp *xp, ezc_error *err);
+
+/* The body of an element-wise transformer's process: consumes in, runs fn
+ * on a writable float version of it (ezc_tf_writable_float), sets *out. */
+int ezc_tf_map(const char *tf, int allow_complex, ezc_array *in, ezc_array **out,
+               const ezc_xp *xp, ezc_tf_map_fn fn, const void *st, ezc_error *err);
+
+/* Reads a list setting that may hold one number (for every index) or one
+ * per index along an axis: *n is 1 or the list length. */
+int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double **out,
+                  size_t *n, ezc_error *err);
+
+#endif
