@@ -475,3 +475,50 @@ void ezc_array_split(const ezc_array *a, int axis, size_t *outer, size_t *n, siz
     *n = (size_t)a->shape[axis];
     *inner = k;
 }
+
+int ezc_array_squeeze(ezc_array *a, int axis, ezc_error *err)
+{
+    int nd = a->tensor.ndim;
+    if (axis < 0)
+        axis += nd;
+    if (axis < 0 || axis >= nd || a->shape[axis] != 1)
+        return ezc_error_set(err, EZC_ESHAPE, "array: cannot remove dim %d (%s)", axis,
+                             axis >= 0 && axis < nd ? "its length is not 1" : "no such dim");
+    ezc_coords_unref(&a->axes[axis].coords);
+    for (int i = axis; i + 1 < nd; i++) {
+        a->shape[i] = a->shape[i + 1];
+        memcpy(a->dims[i], a->dims[i + 1], EZC_NAME_MAX);
+        a->axes[i] = a->axes[i + 1];
+    }
+    memset(&a->axes[nd - 1], 0, sizeof a->axes[nd - 1]);
+    a->dims[nd - 1][0] = 0;
+    a->shape[nd - 1] = 0;
+    a->tensor.ndim = nd - 1;
+    fix_tensor(a);
+    return 0;
+}
+
+int ezc_array_expand_dims(ezc_array *a, int axis, const char *name, ezc_error *err)
+{
+    int nd = a->tensor.ndim;
+    if (axis < 0)
+        axis += nd + 1;
+    if (axis < 0 || axis > nd || nd >= EZC_MAX_DIMS)
+        return ezc_error_set(err, EZC_ESHAPE, "array: cannot insert dim %d into %d dims", axis,
+                             nd);
+    if (!name || !*name || strlen(name) >= EZC_NAME_MAX || ezc_array_axis_index(a, name) >= 0)
+        return ezc_error_set(err, EZC_EINVAL, "array: dim name '%s' is %s", name ? name : "",
+                             name && *name && strlen(name) < EZC_NAME_MAX ? "taken"
+                                                                          : "not valid");
+    for (int i = nd; i > axis; i--) {
+        a->shape[i] = a->shape[i - 1];
+        memcpy(a->dims[i], a->dims[i - 1], EZC_NAME_MAX);
+        a->axes[i] = a->axes[i - 1];
+    }
+    a->shape[axis] = 1;
+    strcpy(a->dims[axis], name);
+    memset(&a->axes[axis], 0, sizeof a->axes[axis]);
+    a->tensor.ndim = nd + 1;
+    fix_tensor(a);
+    return 0;
+}

@@ -50,8 +50,13 @@ static int axis_after_take(ezc_array *y, int axis, const ezc_array *x, const int
     const ezc_axis *ax = &x->axes[axis];
     ezc_array_clear_axis(y, axis);
     if (ax->kind == EZC_AXIS_LINEAR) {
-        if (contiguous) {
-            ezc_array_set_linear_axis(y, axis, ax->gain,
+        /* Evenly spaced indices (a slice with a step) keep a linear axis. */
+        int64_t step = n > 1 ? idx[1] - idx[0] : 1;
+        for (size_t i = 2; i < n && step > 0; i++)
+            if (idx[i] - idx[i - 1] != step)
+                step = 0;
+        if (contiguous || step > 0) {
+            ezc_array_set_linear_axis(y, axis, ax->gain * (double)(contiguous ? 1 : step),
                                       ax->offset + ax->gain * (double)(n ? idx[0] : 0),
                                       ax->unit);
         } else {
@@ -77,7 +82,7 @@ static int axis_after_take(ezc_array *y, int axis, const ezc_array *x, const int
 }
 
 static ezc_array *take_impl(const ezc_array *a, int axis, const int64_t *idx, size_t n,
-                            int contiguous, ezc_error *err)
+                            int contiguous, ezc_buffer **cache, ezc_error *err)
 {
     if (norm_axis(a, &axis, err))
         return NULL;
@@ -102,7 +107,8 @@ static ezc_array *take_impl(const ezc_array *a, int axis, const int64_t *idx, si
         y->shape[0] = (int64_t)n;
         y->tensor.byte_offset += (n ? (size_t)idx[0] : 0) * row;
     } else {
-        y = ezc_array_new_like(a, a->dtype, a->tensor.ndim, shape, err);
+        y = cache ? ezc_array_new_like_cached(a, a->dtype, a->tensor.ndim, shape, cache, err)
+                  : ezc_array_new_like(a, a->dtype, a->tensor.ndim, shape, err);
         if (!y)
             return NULL;
         const ezc_xp *xp = ezc_xp_of(a, err);
@@ -119,7 +125,16 @@ static ezc_array *take_impl(const ezc_array *a, int axis, const int64_t *idx, si
 ezc_array *ezc_array_take(const ezc_array *a, int axis, const int64_t *idx, size_t n,
                           ezc_error *err)
 {
-    return take_impl(a, axis, idx, n, 0, err);
+    return take_impl(a, axis, idx, n, 0, NULL, err);
+}
+
+ezc_array *ezc_array_take_cached(const ezc_array *a, int axis, const int64_t *idx, size_t n,
+                                 ezc_buffer **cache, ezc_error *err)
+{
+    int contiguous = 1;
+    for (size_t i = 1; i < n && contiguous; i++)
+        contiguous = idx[i] == idx[i - 1] + 1;
+    return take_impl(a, axis, idx, n, contiguous, cache, err);
 }
 
 ezc_array *ezc_array_slice(const ezc_array *a, int axis, int64_t start, int64_t stop,
@@ -153,11 +168,11 @@ ezc_array *ezc_array_slice(const ezc_array *a, int axis, int64_t start, int64_t 
     ezc_array *y = NULL;
     if (n == 0) {
         /* Keep the offset of the (empty) position for a linear axis. */
-        y = take_impl(a, axis, idx, 0, 1, err);
+        y = take_impl(a, axis, idx, 0, 1, NULL, err);
         if (y && a->axes[axis].kind == EZC_AXIS_LINEAR)
             y->axes[axis].offset = a->axes[axis].offset + a->axes[axis].gain * (double)start;
     } else {
-        y = take_impl(a, axis, idx, n, 1, err);
+        y = take_impl(a, axis, idx, n, 1, NULL, err);
     }
     free(idx);
     return y;
@@ -242,6 +257,12 @@ ezc_array *ezc_array_concat(const ezc_array *const *as, size_t n, int axis, ezc_
 
 ezc_array *ezc_array_permute(const ezc_array *a, const int *perm, ezc_error *err)
 {
+    return ezc_array_permute_cached(a, perm, NULL, err);
+}
+
+ezc_array *ezc_array_permute_cached(const ezc_array *a, const int *perm, ezc_buffer **cache,
+                                    ezc_error *err)
+{
     int nd = a->tensor.ndim, seen[EZC_MAX_DIMS] = {0};
     for (int i = 0; i < nd; i++) {
         if (perm[i] < 0 || perm[i] >= nd || seen[perm[i]]++) {
@@ -255,7 +276,18 @@ ezc_array *ezc_array_permute(const ezc_array *a, const int *perm, ezc_error *err
         shape[i] = a->shape[perm[i]];
         dims[i] = a->dims[perm[i]];
     }
-    ezc_array *y = ezc_array_new(a->dtype, nd, shape, dims, a->tensor.device, err);
+    ezc_array *y = NULL;
+    if (cache && *cache && ezc_buffer_is_unique(*cache) &&
+        (*cache)->nbytes >= ezc_array_nbytes(a) &&
+        ezc_device_equal((*cache)->device, a->tensor.device)) {
+        y = ezc_array_from_buffer(*cache, 0, a->dtype, nd, shape, dims, err);
+    } else {
+        y = ezc_array_new(a->dtype, nd, shape, dims, a->tensor.device, err);
+        if (y && cache) {
+            ezc_buffer_unref(cache);
+            *cache = ezc_buffer_ref(y->buf);
+        }
+    }
     if (!y)
         return NULL;
     const ezc_xp *xp = ezc_xp_of(a, err);

@@ -154,6 +154,11 @@ int ezc_array_axis_index(const ezc_array *a, const char *name);
  * ch, freq)") and returns EZC_ENOTFOUND when absent. */
 int ezc_array_require_axis(const ezc_array *a, const char *name, int *index, ezc_error *err);
 int ezc_array_set_dim(ezc_array *a, int index, const char *name, ezc_error *err);
+/* Removes dim `axis`, which must have length 1 (data unchanged). */
+int ezc_array_squeeze(ezc_array *a, int axis, ezc_error *err);
+/* Inserts a dim of length 1 named `name` before dim `axis` (axis = ndim
+ * appends; data unchanged). */
+int ezc_array_expand_dims(ezc_array *a, int axis, const char *name, ezc_error *err);
 /* Checks that dim names are unique and non-empty and that coordinate axes
  * have one entry per index. */
 int ezc_array_check(const ezc_array *a, ezc_error *err);
@@ -195,6 +200,11 @@ void ezc_attrs_unref(ezc_attrs **at);
  * sits at flat index (o * n + i) * inner + k. */
 void ezc_array_split(const ezc_array *a, int axis, size_t *outer, size_t *n, size_t *inner);
 
+/* ezc_array_take with the data in *cache when it is free (see
+ * ezc_array_new_like_cached); consecutive indices keep a linear axis, evenly
+ * spaced ones keep it linear with the gain times the step. */
+ezc_array *ezc_array_take_cached(const ezc_array *a, int axis, const int64_t *idx, size_t n,
+                                 ezc_buffer **cache, ezc_error *err);
 /* Elements [start, stop) along `axis` as a new array (a view sharing the
  * buffer when axis is the first one, else a copy through the backend). A
  * linear axis offset moves by start*gain; coordinates are sliced too. */
@@ -210,6 +220,9 @@ ezc_array *ezc_array_concat(const ezc_array *const *as, size_t n, int axis,
                             ezc_error *err);
 /* Dims reordered: output dim i is input dim perm[i] (axes follow). */
 ezc_array *ezc_array_permute(const ezc_array *a, const int *perm, ezc_error *err);
+/* ezc_array_permute with the data in *cache when it is free. */
+ezc_array *ezc_array_permute_cached(const ezc_array *a, const int *perm, ezc_buffer **cache,
+                                    ezc_error *err);
 
 /* Iteration over an axis: each step yields the sub-array at one index
  * (that dim removed). A view for axis 0, a copy otherwise.

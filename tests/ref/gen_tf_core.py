@@ -43,4 +43,34 @@ r.put("ew_scale_i16", xi * 2.5)         # numpy: int16 * python float -> float64
 r.put("ew_add_i16", xi + 1.5)
 r.put("ew_invert_i16", np.reciprocal(xi.astype(np.float64)))
 
+# ---- diff, transpose, slicer ---------------------------------------------------
+for s, t in F.items():
+    x = rng.normal(0, 1, (40, 3)).astype(t)
+    x[7, 1] = np.nan
+    x[9, 2] = np.inf
+    r.put(f"diff_x_{s}", x)
+    whole = np.diff(np.concatenate([x[:1], x]), axis=0)
+    r.put(f"diff_time_{s}", whole)
+    r.put(f"diff_time_fs_{s}", whole * t(250.0))
+    r.put(f"diff_ch_{s}", np.diff(np.concatenate([x[:, :1], x], axis=1), axis=1))
+xi = rng.integers(-1000, 1000, (12, 2)).astype(np.int32)
+r.put("diff_x_i32", xi)
+r.put("diff_time_i32", np.diff(np.concatenate([xi[:1], xi]), axis=0))
+
+x = np.arange(24, dtype=np.float64).reshape(2, 3, 4) * 1.5 - 7
+r.put("tr_x", x)
+r.put("tr_c_ell", np.transpose(x, (2, 0, 1)))
+r.put("tr_b_a_c", np.transpose(x, (1, 0, 2)))
+r.put("tr_ell_a", np.transpose(x, (1, 2, 0)))
+
+x = rng.normal(0, 1, (5, 6))
+r.put("sl_x", x)
+r.put("sl_1_4", x[:, 1:4])
+r.put("sl_step2", x[:, ::2])
+r.put("sl_last", x[:, -1])
+r.put("sl_list", x[:, [0, 2, 5]])
+r.put("sl_labels", x[:, [3, 1]])       # "Cz, C3" on labels Fz C3 C4 Cz P3 P4
+r.put("sl_rev", x[:, 4:1:-1])
+r.put("sl_time", x[1:4, :])
+
 r.save()
