@@ -204,7 +204,7 @@ static int parse_float(const char *t, double *out)
     return 0;
 }
 
-/* "[1, 2, 3]" (or "1, 2, 3", or "1") into items. */
+/* "[1, 2, 3]" (or "1, 2, 3", or "1", or nested "[[1, 2], [3, 4]]") into items. */
 static int split_list(entry *e, ezc_error *err)
 {
     char *buf = strdup(e->text);
@@ -232,7 +232,15 @@ static int split_list(entry *e, ezc_error *err)
         char *save = NULL;
         for (char *tok = strtok_r(p, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             char *t = trim(tok);
+            /* nested lists flatten: "[[17, 30], [70, 170]]" is four numbers */
+            while (*t == '[')
+                t = trim(t + 1);
             size_t tl = strlen(t);
+            while (tl && t[tl - 1] == ']') {
+                t[--tl] = '\0';
+                t = trim(t);
+                tl = strlen(t);
+            }
             if (tl >= 2 && (t[0] == '"' || t[0] == '\'') && t[tl - 1] == t[0]) {
                 t[tl - 1] = '\0';
                 t++;

@@ -130,3 +130,22 @@ int ezc_xp_unsupported(const ezc_xp *xp, const char *op, ezc_error *err)
     return ezc_error_set(err, EZC_ENOTSUP, "xp.%s is not implemented by the %s backend", op,
                          xp && xp->name ? xp->name : "?");
 }
+
+ezc_dtype ezc_reduce_dtype(ezc_reduce_op op, ezc_dtype t)
+{
+    if (op >= EZC_REDUCE_NANSUM) /* the nan- variants share their base's dtype */
+        op = op == EZC_REDUCE_NANSUM      ? EZC_REDUCE_SUM
+             : op == EZC_REDUCE_NANMEAN   ? EZC_REDUCE_MEAN
+             : op == EZC_REDUCE_NANMIN    ? EZC_REDUCE_MIN
+             : op == EZC_REDUCE_NANMAX    ? EZC_REDUCE_MAX
+             : op == EZC_REDUCE_NANARGMIN ? EZC_REDUCE_ARGMIN
+             : op == EZC_REDUCE_NANARGMAX ? EZC_REDUCE_ARGMAX
+                                          : EZC_REDUCE_MEAN; /* std, var, median */
+    if (op == EZC_REDUCE_ARGMIN || op == EZC_REDUCE_ARGMAX)
+        return EZC_INT64;
+    if (ezc_dtype_is_float(t) || op == EZC_REDUCE_MIN || op == EZC_REDUCE_MAX)
+        return t;
+    if (op == EZC_REDUCE_SUM || op == EZC_REDUCE_PROD)
+        return ezc_dtype_is_signed(t) ? EZC_INT64 : EZC_UINT64;
+    return EZC_FLOAT64;
+}

@@ -77,3 +77,26 @@ int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double *
     *n = len;
     return 0;
 }
+
+int ezc_tf_axis_values(const char *tf, const ezc_array *a, int axis, double **buf, size_t *cap,
+                       int *numeric, ezc_error *err)
+{
+    size_t n = (size_t)a->shape[axis];
+    if (n > *cap || !*buf) {
+        double *v = realloc(*buf, (n ? n : 1) * sizeof *v);
+        if (!v)
+            return ezc_error_set(err, EZC_ENOMEM, "%s: out of memory", tf);
+        *buf = v;
+        *cap = n;
+    }
+    int num = 1;
+    for (size_t i = 0; i < n; i++)
+        if (ezc_axis_value(&a->axes[axis], (int64_t)i, &(*buf)[i])) {
+            (*buf)[i] = (double)i;
+            num = 0;
+        }
+    if (numeric)
+        *numeric = num && (a->axes[axis].kind == EZC_AXIS_LINEAR ||
+                           a->axes[axis].kind == EZC_AXIS_COORD);
+    return 0;
+}

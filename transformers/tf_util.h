@@ -34,4 +34,11 @@ int ezc_tf_map(const char *tf, int allow_complex, ezc_array *in, ezc_array **out
 int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double **out,
                   size_t *n, ezc_error *err);
 
+/* The values along dim `axis` of a, on the host, into *buf (grown as
+ * needed; *cap its length): linear offset + gain * i, numeric coordinates,
+ * or the indices i when the dim has neither (*numeric = 0 then; numeric may
+ * be NULL). */
+int ezc_tf_axis_values(const char *tf, const ezc_array *a, int axis, double **buf, size_t *cap,
+                       int *numeric, ezc_error *err);
+
 #endif

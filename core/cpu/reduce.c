@@ -422,17 +422,6 @@ EZC_CPU_INTS(DEF_INT_KERNELS)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static ezc_dtype out_dtype(ezc_reduce_op base, ezc_dtype t)
-{
-    if (base == EZC_REDUCE_ARGMIN || base == EZC_REDUCE_ARGMAX)
-        return EZC_INT64;
-    if (ezc_dtype_is_float(t) || base == EZC_REDUCE_MIN || base == EZC_REDUCE_MAX)
-        return t;
-    if (base == EZC_REDUCE_SUM || base == EZC_REDUCE_PROD)
-        return ezc_dtype_is_signed(t) ? EZC_INT64 : EZC_UINT64;
-    return EZC_FLOAT64;
-}
-
 /* y has x's shape without `axis` (or with length 1 there). */
 static int check_out_shape(const char *op, const ezc_array *x, int axis, const ezc_array *y,
                            ezc_error *err)
@@ -520,7 +509,7 @@ int ezc_cpu_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y,
     if (!ezc_dtype_is_float(x->dtype) && !ezc_dtype_is_int(x->dtype))
         return ezc_cpu_bad_dtype(name, x->dtype, err);
     ezc_reduce_op base = base_op(op, &skipnan);
-    ezc_dtype yt = out_dtype(base, x->dtype);
+    ezc_dtype yt = ezc_reduce_dtype(base, x->dtype);
     if ((rc = ezc_cpu_axis(name, x, &axis, err)) ||
         (rc = ezc_cpu_want_dtype(name, "y", y, yt, err)) ||
         (rc = check_out_shape(name, x, axis, y, err)) || (rc = ezc_cpu_disjoint(name, x, y, err)))

@@ -177,6 +177,9 @@ struct ezc_xp {
                ezc_array *zi, ezc_array *y, ezc_error *err);
 };
 
+/* The dtype xp.reduce writes for op over x's dtype t (see reduce above). */
+ezc_dtype ezc_reduce_dtype(ezc_reduce_op op, ezc_dtype t);
+
 /* Backend for the device holding a's data; NULL with err naming the device
  * when none is loaded (the CUDA backend is loaded on first use when
  * libezc-cuda is installed and a device is present). */

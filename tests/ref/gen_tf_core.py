@@ -73,4 +73,52 @@ r.put("sl_labels", x[:, [3, 1]])       # "Cz, C3" on labels Fz C3 C4 Cz P3 P4
 r.put("sl_rev", x[:, 4:1:-1])
 r.put("sl_time", x[1:4, :])
 
+# ---- aggregate, ranged_aggregate ---------------------------------------------
+AGG = ["mean", "sum", "min", "max", "std", "var", "median", "prod", "argmin", "argmax"]
+for s, t in F.items():
+    x = rng.normal(0, 1, (4, 7, 3)).astype(t)       # [win, freq, ch]
+    xn = x.copy()
+    xn[0, 2, 1] = np.nan
+    xn[3, :3, 2] = np.nan
+    r.put(f"agg_x_{s}", x)
+    r.put(f"agg_xnan_{s}", xn)
+    for op in AGG:
+        r.put(f"agg_{op}_{s}", getattr(np, op)(x, axis=1))
+        if op != "prod":
+            r.put(f"agg_nan{op}_{s}", getattr(np, "nan" + op)(xn, axis=1))
+    r.put(f"agg_trapezoid_{s}", np.trapz(x, dx=0.5, axis=1).astype(t))
+
+# ranged: a linear freq axis (gain 0.5 Hz, offset 0) and irregular coordinates
+BANDS = [(1.0, 3.0), (2.2, 9.0), (10.0, 10.0)]
+x = rng.normal(0, 1, (4, 33, 3))
+r.put("rng_x", x)
+fr = np.arange(33) * 0.5
+for op in ["mean", "max", "std", "median", "argmax", "argmin", "trapezoid"]:
+    out, centres = [], []
+    for lo, hi in BANDS:
+        inds = np.where((fr >= lo) & (fr <= hi))[0]
+        sl = x[:, inds[0]:inds[-1] + 1]
+        if op == "trapezoid":
+            v = np.trapz(sl, x=fr[inds[0]:inds[-1] + 1], axis=1)
+        elif op.startswith("arg"):
+            v = fr[inds[0]:inds[-1] + 1][getattr(np, op)(sl, axis=1)]
+        else:
+            v = getattr(np, op)(sl, axis=1)
+        out.append(v)
+        centres.append(0.5 * np.mean(inds))
+    r.put(f"rng_lin_{op}", np.stack(out, axis=1))
+r.put("rng_lin_centres", np.array(centres))
+frc = np.sort(rng.uniform(0, 16, 33))
+r.put("rng_coords", frc)
+out, outa, centres = [], [], []
+for lo, hi in [(1.0, 5.0), (6.0, 12.0)]:
+    inds = np.where((frc >= lo) & (frc <= hi))[0]
+    sl = x[:, inds[0]:inds[-1] + 1]
+    out.append(np.mean(sl, axis=1))
+    outa.append(frc[inds[0]:inds[-1] + 1][np.argmax(sl, axis=1)])
+    centres.append(np.mean(frc[inds]))
+r.put("rng_coord_mean", np.stack(out, axis=1))
+r.put("rng_coord_argmax", np.stack(outa, axis=1))
+r.put("rng_coord_centres", np.array(centres))
+
 r.save()
