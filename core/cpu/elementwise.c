@@ -60,6 +60,10 @@
 #define M_LOG2(v) _Generic((v), float: log2f, default: log2)(v)
 #define M_LOG10(v) _Generic((v), float: log10f, default: log10)(v)
 #define M_POW(v, p) _Generic((v), float: powf, default: pow)((v), (p))
+#define M_SIN(v) _Generic((v), float: sinf, default: sin)(v)
+#define M_COS(v) _Generic((v), float: cosf, default: cos)(v)
+#define M_ATAN2(a, b) _Generic((a), float: atan2f, default: atan2)((a), (b))
+#define M_HYPOT(a, b) _Generic((a), float: hypotf, default: hypot)((a), (b))
 #define C_ABS(v) _Generic((v), float _Complex: cabsf, default: cabs)(v)
 
 /* numpy.sign: 1, -1, 0 (for both zeros), NaN for NaN. */
@@ -72,9 +76,10 @@
 
 static const char *const unary_names[EZC_UNARY_COUNT] = {
     "abs", "neg", "square", "sign", "sqrt", "exp", "log", "log2", "log10", "reciprocal",
+    "sin", "cos",
 };
 static const char *const binary_names[EZC_BINARY_COUNT] = {
-    "add", "sub", "mul", "div", "minimum", "maximum",
+    "add", "sub", "mul", "div", "minimum", "maximum", "arctan2", "hypot",
 };
 
 /* ---- unary ------------------------------------------------------------- */
@@ -94,6 +99,8 @@ static const char *const binary_names[EZC_BINARY_COUNT] = {
         case EZC_UNARY_LOG2: EW_MAP(T, T, x, y, n, M_LOG2(v)); return 0;  \
         case EZC_UNARY_LOG10: EW_MAP(T, T, x, y, n, M_LOG10(v)); return 0; \
         case EZC_UNARY_RECIPROCAL: EW_MAP(T, T, x, y, n, (T)1 / v); return 0; \
+        case EZC_UNARY_SIN: EW_MAP(T, T, x, y, n, M_SIN(v)); return 0;    \
+        case EZC_UNARY_COS: EW_MAP(T, T, x, y, n, M_COS(v)); return 0;    \
         default: return 1;                                                \
         }                                                                 \
     }
@@ -364,6 +371,8 @@ int ezc_cpu_pow(const ezc_array *x, ezc_array *y, double p, ezc_error *err)
         case EZC_BINARY_DIV: EW_MAP2(T, a_, b_, y, n, a / b); return 0;           \
         case EZC_BINARY_MIN: EW_MAP2(T, a_, b_, y, n, F_MIN(a, b)); return 0;     \
         case EZC_BINARY_MAX: EW_MAP2(T, a_, b_, y, n, F_MAX(a, b)); return 0;     \
+        case EZC_BINARY_ATAN2: EW_MAP2(T, a_, b_, y, n, M_ATAN2(a, b)); return 0; \
+        case EZC_BINARY_HYPOT: EW_MAP2(T, a_, b_, y, n, M_HYPOT(a, b)); return 0; \
         default: return 1;                                                        \
         }                                                                         \
     }

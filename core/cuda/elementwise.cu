@@ -8,8 +8,9 @@
 
 namespace {
 
-enum { ABS, NEG, SQUARE, SIGN, SQRT, EXP, LOG, LOG2, LOG10, RECIP };
-enum { ADD, SUB, MUL, DIV, MIN, MAX };
+// numbered as ezc_unary_op / ezc_binary_op
+enum { ABS, NEG, SQUARE, SIGN, SQRT, EXP, LOG, LOG2, LOG10, RECIP, SIN, COS };
+enum { ADD, SUB, MUL, DIV, MIN, MAX, ATAN2, HYPOT };
 
 template <int OP, typename T> __device__ __forceinline__ T unary_op(T v)
 {
@@ -22,6 +23,8 @@ template <int OP, typename T> __device__ __forceinline__ T unary_op(T v)
     if (OP == LOG) return log(v);
     if (OP == LOG2) return log2(v);
     if (OP == LOG10) return log10(v);
+    if (OP == SIN) return sin(v);
+    if (OP == COS) return cos(v);
     return (T)1 / v;
 }
 
@@ -83,6 +86,8 @@ __global__ void binary_kernel(const T *a, const T *b, T *y, size_t n)
         else if (OP == MUL) r = u * v;
         else if (OP == DIV) r = u / v;
         else if (OP == MIN) r = (u != u || v != v) ? u + v : fmin(u, v);
+        else if (OP == ATAN2) r = atan2(u, v);
+        else if (OP == HYPOT) r = hypot(u, v);
         else r = (u != u || v != v) ? u + v : fmax(u, v);
         y[i] = r;
     }
@@ -132,6 +137,8 @@ template <typename T> int unary_t(int op, const void *x, void *y, size_t n, void
     case LOG2: return launch_map<LOG2, T>(x, y, n, p, s);
     case LOG10: return launch_map<LOG10, T>(x, y, n, p, s);
     case RECIP: return launch_map<RECIP, T>(x, y, n, p, s);
+    case SIN: return launch_map<SIN, T>(x, y, n, p, s);
+    case COS: return launch_map<COS, T>(x, y, n, p, s);
     default: return (int)cudaErrorInvalidValue;
     }
 }
@@ -155,6 +162,8 @@ template <typename T> int binary_t(int op, const void *a, const void *b, void *y
     case DIV: binary_kernel<DIV, T><<<g, 256, 0, st>>>(A, B, Y, n); break;
     case MIN: binary_kernel<MIN, T><<<g, 256, 0, st>>>(A, B, Y, n); break;
     case MAX: binary_kernel<MAX, T><<<g, 256, 0, st>>>(A, B, Y, n); break;
+    case ATAN2: binary_kernel<ATAN2, T><<<g, 256, 0, st>>>(A, B, Y, n); break;
+    case HYPOT: binary_kernel<HYPOT, T><<<g, 256, 0, st>>>(A, B, Y, n); break;
     default: return (int)cudaErrorInvalidValue;
     }
     return (int)cudaGetLastError();

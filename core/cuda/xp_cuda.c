@@ -97,8 +97,9 @@ static int cuda_sync(DLDevice device, ezc_error *err)
     return ezc_cuda_finish("sync", (int)cudaSetDevice(device.device_id), err);
 }
 
-static const char *unary_names[] = {"abs", "neg", "square", "sign", "sqrt", "exp",
-                                    "log", "log2", "log10", "reciprocal"};
+static const char *unary_names[EZC_UNARY_COUNT] = {"abs", "neg", "square", "sign", "sqrt", "exp",
+                                                    "log", "log2", "log10", "reciprocal", "sin",
+                                                    "cos"};
 
 static int cuda_unary(ezc_unary_op op, const ezc_array *x, ezc_array *y, ezc_error *err)
 {

@@ -37,6 +37,8 @@ typedef enum {
     EZC_UNARY_LOG2,       /* floats */
     EZC_UNARY_LOG10,      /* floats */
     EZC_UNARY_RECIPROCAL, /* floats, complex */
+    EZC_UNARY_SIN,        /* floats */
+    EZC_UNARY_COS,        /* floats */
     EZC_UNARY_COUNT
 } ezc_unary_op;
 
@@ -47,6 +49,8 @@ typedef enum {
     EZC_BINARY_DIV,
     EZC_BINARY_MIN, /* NaN propagates, as numpy.minimum */
     EZC_BINARY_MAX,
+    EZC_BINARY_ATAN2, /* floats: angle of (x = b, y = a), as numpy.arctan2(a, b) */
+    EZC_BINARY_HYPOT, /* floats: sqrt(a^2 + b^2) without overflow */
     EZC_BINARY_COUNT
 } ezc_binary_op;
 

@@ -121,4 +121,51 @@ r.put("rng_coord_mean", np.stack(out, axis=1))
 r.put("rng_coord_argmax", np.stack(outa, axis=1))
 r.put("rng_coord_centres", np.array(centres))
 
+# ---- coordinate_spaces, affine, common_rereference ---------------------------
+for s, t in F.items():
+    xy = rng.normal(0, 2, (5, 2)).astype(t)
+    xy[0] = [0.0, 0.0]
+    xy[1] = [-1.0, -0.0]
+    r.put(f"cs_xy_{s}", xy)
+    # numpy.hypot/arctan2, IEEE signed zeros: (-1, -0) -> theta = -pi. (ezmsg-sigproc
+    # builds x + 1j*y first, which turns -0 into +0 and gives +pi there.)
+    r.put(f"cs_pol_{s}", np.stack([np.hypot(xy[:, 0], xy[:, 1]),
+                                   np.arctan2(xy[:, 1], xy[:, 0])], axis=1).astype(t))
+    rt = np.stack([np.abs(rng.normal(0, 2, 5)), rng.uniform(-4, 4, 5)], axis=1).astype(t)
+    r.put(f"cs_rt_{s}", rt)
+    zz = rt[:, 0] * np.exp(1j * rt[:, 1])
+    r.put(f"cs_cart_{s}", np.stack([zz.real, zz.imag], axis=1).astype(t))
+
+    x = rng.normal(0, 1, (6, 4)).astype(t)
+    W = rng.normal(0, 1, (4, 3)).astype(t)
+    Wb = rng.normal(0, 1, (5, 3)).astype(t)
+    r.put(f"af_x_{s}", x)
+    r.put(f"af_W_{s}", W)
+    r.put(f"af_Wb_{s}", Wb)
+    r.put(f"af_y_{s}", x @ W)
+    r.put(f"af_yb_{s}", x @ Wb[:4] + Wb[4])
+    r.put(f"af_yleft_{s}", (W.T @ x.T).T)          # right_multiply=false with W.T (3 x 4)
+    x3 = rng.normal(0, 1, (3, 4, 2)).astype(t)
+    r.put(f"af_x3_{s}", x3)
+    r.put(f"af_y3_{s}", np.einsum("aib,io->aob", x3, W[:, :2].astype(t)).astype(t))
+    r.put(f"af_W2_{s}", np.ascontiguousarray(W[:, :2]))
+
+    x = rng.normal(0, 1, (7, 6)).astype(t)
+    x[3, 2] = 100.0  # an outlier: mean and median references differ
+    r.put(f"car_x_{s}", x)
+    r.put(f"car_mean_{s}", x - x.mean(axis=1, keepdims=True))
+    n = x.shape[1]
+    loo = (x.sum(axis=1, keepdims=True) - x) / (n - 1)
+    r.put(f"car_mean_loo_{s}", x - loo)
+    cl = [0, 0, 1, 1, 1, 2]
+    y = np.empty_like(x)
+    ym = np.empty_like(x)
+    for c in set(cl):
+        idx = [i for i, k in enumerate(cl) if k == c]
+        y[:, idx] = x[:, idx] - x[:, idx].mean(axis=1, keepdims=True)
+        ym[:, idx] = x[:, idx] - np.median(x[:, idx], axis=1, keepdims=True)
+    r.put(f"car_mean_cl_{s}", y)
+    r.put(f"car_median_cl_{s}", ym)
+    r.put(f"car_median_{s}", x - np.median(x, axis=1, keepdims=True))
+
 r.save()
