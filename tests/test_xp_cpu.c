@@ -251,7 +251,7 @@ START_TEST(t_unary_float)
         {EZC_UNARY_ABS, "abs", 0},   {EZC_UNARY_NEG, "neg", 0},     {EZC_UNARY_SQUARE, "square", 0},
         {EZC_UNARY_SIGN, "sign", 0}, {EZC_UNARY_EXP, "exp", 0},     {EZC_UNARY_RECIPROCAL, "reciprocal", 0},
         {EZC_UNARY_SQRT, "sqrt", 1}, {EZC_UNARY_LOG, "log", 1},     {EZC_UNARY_LOG2, "log2", 1},
-        {EZC_UNARY_LOG10, "log10", 1},
+        {EZC_UNARY_LOG10, "log10", 1}, {EZC_UNARY_SIN, "sin", 0},     {EZC_UNARY_COS, "cos", 0},
     };
     for (int p = 0; p < 2; p++) {
         const char *s = precisions[p];
@@ -367,7 +367,8 @@ END_TEST
 START_TEST(t_binary)
 {
     const ezc_xp *xp = ezc_xp_cpu();
-    static const char *const names[] = {"add", "sub", "mul", "div", "minimum", "maximum"};
+    static const char *const names[] = {"add",     "sub",     "mul",     "div",
+                                        "minimum", "maximum", "arctan2", "hypot"};
     for (int p = 0; p < 2; p++) {
         const char *s = precisions[p];
         ezc_array *a = reff("bin_a_%s", s), *b = reff("bin_b_%s", s);

@@ -49,6 +49,8 @@ for s, t in F.items():
     put(f"u_sign_{s}", np.sign(xs))
     put(f"u_exp_{s}", np.exp(xs))
     put(f"u_reciprocal_{s}", np.reciprocal(xs))
+    put(f"u_sin_{s}", np.sin(xs))
+    put(f"u_cos_{s}", np.cos(xs))
     put(f"u_sqrt_{s}", np.sqrt(ps))
     put(f"u_log_{s}", np.log(ps))
     put(f"u_log2_{s}", np.log2(ps))
@@ -111,6 +113,8 @@ for s, t in F.items():
     put(f"bin_bn_{s}", BN)
     put(f"bin_minimum_{s}", np.minimum(AN, BN))
     put(f"bin_maximum_{s}", np.maximum(AN, BN))
+    put(f"bin_arctan2_{s}", np.arctan2(AN, BN))
+    put(f"bin_hypot_{s}", np.hypot(AN, BN))
 for s, t in (("c64", np.complex64), ("c128", np.complex128)):
     A = (rng.normal(size=(4, 5)) + 1j * rng.normal(size=(4, 5))).astype(t)
     B = (rng.normal(size=(4, 5)) + 1j * rng.normal(size=(4, 5))).astype(t)
