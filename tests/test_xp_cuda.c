@@ -135,6 +135,8 @@ static double ref_unary(int op, double v, int f32)
     case EZC_UNARY_LOG: return log(v);
     case EZC_UNARY_LOG2: return log2(v);
     case EZC_UNARY_LOG10: return log10(v);
+    case EZC_UNARY_SIN: return sin(v);
+    case EZC_UNARY_COS: return cos(v);
     default: return 1.0 / v;
     }
 }
