@@ -4,12 +4,20 @@
 #include "builtin.h"
 
 extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_log_type, ezc_to_device_type;
+extern const ezc_transformer_type ezc_butterworth_type, ezc_filter_type, ezc_downsample_type,
+    ezc_decimate_type, ezc_ewma_type, ezc_adaptive_standard_scaler_type;
 
 static const ezc_transformer_type *const types[] = {
     &ezc_abs_type,
     &ezc_clip_type,
     &ezc_log_type,
     &ezc_to_device_type,
+    &ezc_butterworth_type,
+    &ezc_filter_type,
+    &ezc_downsample_type,
+    &ezc_decimate_type,
+    &ezc_ewma_type,
+    &ezc_adaptive_standard_scaler_type,
     NULL,
 };
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "transformers", types};
