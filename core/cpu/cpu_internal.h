@@ -119,4 +119,8 @@ int ezc_cpu_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err)
 int ezc_cpu_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt,
                 ezc_error *err);
 
+/* iir.c */
+int ezc_cpu_iir(const ezc_array *x, int axis, const double *coef, int nsec, int order,
+                ezc_array *zi, ezc_array *y, ezc_error *err);
+
 #endif

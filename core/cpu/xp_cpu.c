@@ -309,4 +309,5 @@ const ezc_xp ezc_xp_cpu_table = {
     .solve = ezc_cpu_solve,
     .eigh = ezc_cpu_eigh,
     .svd = ezc_cpu_svd,
+    .iir = ezc_cpu_iir,
 };

@@ -1,0 +1,596 @@
+/* test_tf_filter.c — xp.iir, filter design and the recursive-filter
+ * transformers (butterworth, filter, downsample, decimate, ewma,
+ * adaptive_standard_scaler) against scipy 1.10 (tests/ref/gen_tf_filter.py).
+ *
+ * Tolerances: filtered float64 data 1e-12 of max|y| (the recursion adds
+ * rounding per sample, so an element near zero is judged against the
+ * signal's scale, not its own); float32 data 1e-5 of max|y| (the data are
+ * rounded to float32 on output; arithmetic stays float64); designed
+ * coefficients 1e-10 (poles are found through complex sqrt/sinh whose last
+ * bits differ between libm and numpy). Chunked runs must equal whole runs
+ * to 1e-13: the per-sample arithmetic is the same, only the state crosses
+ * message boundaries. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tf_test.h"
+#include "../transformers/filter_design.h"
+
+extern const ezc_transformer_type ezc_butterworth_type, ezc_filter_type, ezc_downsample_type,
+    ezc_decimate_type, ezc_ewma_type, ezc_adaptive_standard_scaler_type;
+
+static double max_abs(const ezc_array *a)
+{
+    double m = 0;
+    for (size_t i = 0; i < ezc_array_size(a); i++)
+        if (fabs(tc_get(a, i, 0)) > m)
+            m = fabs(tc_get(a, i, 0));
+    return m;
+}
+
+/* got ~ want within tol * max|want| per element. */
+static void assert_scaled(const ezc_array *got, const ezc_array *want, double tol,
+                          const char *what)
+{
+    tc_assert_close(got, want, 0, tol * max_abs(want), what);
+}
+
+static ezc_array *as_dtype(ezc_array *a, ezc_dtype t)
+{
+    if (a->dtype == t)
+        return a;
+    ezc_error err = {0};
+    ezc_array *b = ezc_array_new_like(a, t, 0, NULL, &err);
+    ck_assert_msg(b && ezc_xp_cpu()->astype(a, b, &err) == 0, "%s", err.msg);
+    ezc_array_destroy(&a);
+    return b;
+}
+
+/* Reference `name` as a [time, ch] message sampled at fs, of dtype t, on dev. */
+static ezc_array *stream_of(const char *name, double fs, ezc_dtype t, DLDevice dev)
+{
+    ezc_array *a = tc_dims(tc_ref("%s", name), "time", "ch");
+    ezc_array_set_linear_axis(a, 0, 1.0 / fs, 0.25, "s");
+    return tc_to(as_dtype(a, t), dev);
+}
+
+static ezc_array *run_whole(ezc_transformer *t, const ezc_array *x)
+{
+    ezc_error err = {0};
+    ezc_array *c = ezc_array_clone(x, &err);
+    ck_assert_ptr_nonnull(c);
+    return tc_host(tc_apply(t, c));
+}
+
+/* ---- design --------------------------------------------------------------- */
+
+static const char *bands[4] = {"lowpass", "highpass", "bandpass", "bandstop"};
+
+static ezc_filter_spec spec_for(ezc_design_family fam, int order, int band)
+{
+    ezc_filter_spec s = {.family = fam, .order = order, .rp = 0.5, .band = (ezc_band)band};
+    s.wn[0] = band < 2 ? 0.3 : 0.2;
+    s.wn[1] = 0.45;
+    return s;
+}
+
+START_TEST(t_design_sos)
+{
+    static const int orders[] = {1, 2, 3, 4, 5, 8};
+    for (int f = 0; f < 2; f++)
+        for (size_t oi = 0; oi < sizeof orders / sizeof *orders; oi++)
+            for (int b = 0; b < 4; b++) {
+                ezc_error err = {0};
+                ezc_filter_spec s = spec_for(f ? EZC_DESIGN_CHEBY1 : EZC_DESIGN_BUTTER,
+                                             orders[oi], b);
+                double *sos = NULL;
+                int nsec = 0;
+                ck_assert_msg(ezc_filter_design_sos(&s, &sos, &nsec, &err) == 0, "%s", err.msg);
+                char name[64];
+                snprintf(name, sizeof name, "sos_%s_%s_%d", f ? "cheby1" : "butter", bands[b],
+                         orders[oi]);
+                ezc_array *want = tc_ref("%s", name);
+                int64_t shape[2] = {nsec, 6};
+                ezc_array *got = tc_array(EZC_FLOAT64, 2, shape, sos);
+                tc_assert_close(got, want, 1e-10, 1e-12, name);
+                ezc_array_destroy(&got);
+                ezc_array_destroy(&want);
+                free(sos);
+            }
+}
+END_TEST
+
+START_TEST(t_design_ba_zi_decimate)
+{
+    ezc_error err = {0};
+    for (int order = 2; order <= 3; order++)
+        for (int b = 0; b < 4; b++) {
+            ezc_filter_spec s = spec_for(EZC_DESIGN_BUTTER, order, b);
+            double *c = NULL;
+            int n = 0;
+            ck_assert_msg(ezc_filter_design_ba(&s, &c, &n, &err) == 0, "%s", err.msg);
+            char name[64];
+            snprintf(name, sizeof name, "ba_butter_%s_%d", bands[b], order);
+            ezc_array *want = tc_ref("%s", name);
+            int64_t len = 2 * (n + 1);
+            ezc_array *got = tc_array(EZC_FLOAT64, 1, &len, c);
+            tc_assert_close(got, want, 1e-10, 1e-12, name);
+            ezc_array_destroy(&got);
+            ezc_array_destroy(&want);
+            free(c);
+        }
+    for (int b = 0; b < 4; b++) { /* sosfilt_zi */
+        ezc_filter_spec s = spec_for(EZC_DESIGN_BUTTER, 4, b);
+        double *sos = NULL, zi[64];
+        int nsec = 0;
+        ck_assert_int_eq(ezc_filter_design_sos(&s, &sos, &nsec, &err), 0);
+        ck_assert_int_eq(ezc_cascade_zi(sos, nsec, 2, zi, &err), 0);
+        ezc_array *want = tc_ref("zi_butter_%s_4", bands[b]);
+        int64_t shape[2] = {nsec, 2};
+        ezc_array *got = tc_array(EZC_FLOAT64, 2, shape, zi);
+        tc_assert_close(got, want, 1e-10, 1e-12, "sosfilt_zi");
+        ezc_array_destroy(&got);
+        ezc_array_destroy(&want);
+        free(sos);
+    }
+    static const int qs[] = {2, 4, 10};
+    for (int i = 0; i < 3; i++) { /* decimate's anti-alias filter */
+        ezc_filter_spec s = {.family = EZC_DESIGN_CHEBY1, .order = 8, .rp = 0.05,
+                             .band = EZC_BAND_LOWPASS, .wn = {0.8 / qs[i], 0}};
+        double *sos = NULL;
+        int nsec = 0;
+        ck_assert_int_eq(ezc_filter_design_sos(&s, &sos, &nsec, &err), 0);
+        ezc_array *want = tc_ref("sos_decimate_%d", qs[i]);
+        int64_t shape[2] = {nsec, 6};
+        ezc_array *got = tc_array(EZC_FLOAT64, 2, shape, sos);
+        tc_assert_close(got, want, 1e-10, 1e-12, "cheby1 for decimate");
+        ezc_array_destroy(&got);
+        ezc_array_destroy(&want);
+        free(sos);
+    }
+    ezc_filter_spec bad = spec_for(EZC_DESIGN_BUTTER, 2, 2);
+    bad.wn[1] = 1.0;
+    double *c = NULL;
+    int n = 0;
+    ck_assert_int_eq(ezc_filter_design_sos(&bad, &c, &n, &err), EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "(0, 1)"));
+}
+END_TEST
+
+/* ---- xp.iir ----------------------------------------------------------------- */
+
+/* sosfilt (order 2, from "iir_sos") or lfilter (one section of order 3,
+ * "iir_ba") along axis ax, state in and out, on device dev. */
+static void check_iir(DLDevice dev, int lf, int ax, int in_place)
+{
+    ezc_error err = {0};
+    const ezc_xp *xp = ezc_xp_for(dev, &err);
+    ck_assert_ptr_nonnull(xp);
+    ezc_array *x = tc_to(tc_ref("iir_x"), dev);
+    ezc_array *c = tc_ref(lf ? "iir_ba" : "iir_sos");
+    int nsec = lf ? 1 : (int)c->shape[0], order = lf ? 3 : 2;
+    ezc_array *zi = tc_to(tc_ref(lf ? "iir_lzi_ax%d" : "iir_zi_ax%d", ax), dev);
+    ezc_array *y = in_place ? x : ezc_array_new_like(x, x->dtype, 0, NULL, &err);
+    ck_assert_ptr_nonnull(y);
+    int rc = ezc_xp_call(xp, iir, &err, x, ax, ezc_array_data(c), nsec, order, zi, y);
+    if (rc == EZC_ENOTSUP) {
+        printf("xp.iir not on %s: skipped\n", xp->name);
+    } else {
+        ck_assert_msg(rc == 0, "%s", err.msg);
+        ezc_array *wy = tc_ref(lf ? "iir_lf_y_ax%d" : "iir_sos_y_ax%d", ax);
+        ezc_array *wz = tc_ref(lf ? "iir_lf_zf_ax%d" : "iir_sos_zf_ax%d", ax);
+        ezc_array *gy = tc_host(in_place ? ezc_array_clone(y, &err) : y);
+        ezc_array *gz = tc_host(zi);
+        assert_scaled(gy, wy, 1e-12, lf ? "lfilter y" : "sosfilt y");
+        assert_scaled(gz, wz, 1e-12, lf ? "lfilter zf" : "sosfilt zf");
+        zi = NULL;
+        if (!in_place)
+            y = NULL;
+        ezc_array_destroy(&gy);
+        ezc_array_destroy(&gz);
+        ezc_array_destroy(&wy);
+        ezc_array_destroy(&wz);
+    }
+    if (!in_place)
+        ezc_array_destroy(&y);
+    ezc_array_destroy(&x);
+    ezc_array_destroy(&zi);
+    ezc_array_destroy(&c);
+}
+
+START_TEST(t_iir_axes)
+{
+    DLDevice dev = tc_dev(_i);
+    for (int ax = 0; ax < 3; ax++) {
+        check_iir(dev, 0, ax, 0);
+        check_iir(dev, 1, ax, 0);
+        check_iir(dev, 0, ax, 1);
+    }
+}
+END_TEST
+
+START_TEST(t_iir_float32_and_errors)
+{
+    DLDevice dev = tc_dev(_i);
+    ezc_error err = {0};
+    const ezc_xp *xp = ezc_xp_for(dev, &err);
+    if (!xp->iir) {
+        printf("xp.iir not on %s: skipped\n", xp->name);
+        return;
+    }
+    ezc_array *c = tc_ref("iir_sos");
+    int nsec = (int)c->shape[0];
+    for (int k = 0; k < 2; k++) {
+        int ax = k ? 2 : 0;
+        ezc_array *x = tc_to(as_dtype(tc_ref("iir_x"), EZC_FLOAT32), dev);
+        int64_t nz = (int64_t)nsec * 2 * 24 * 3 * 19 / (ax ? 19 : 24);
+        ezc_array *zi = ezc_array_new(EZC_FLOAT64, 1, &nz, NULL, dev, &err);
+        ck_assert_int_eq(xp->fill(zi, 0.0, &err), 0);
+        ck_assert_msg(xp->iir(x, ax, ezc_array_data(c), nsec, 2, zi, x, &err) == 0, "%s",
+                      err.msg);
+        ezc_array *want = tc_ref("iir_f32_y_ax%d", ax);
+        x = tc_host(x);
+        ck_assert_int_eq(x->dtype, EZC_FLOAT32);
+        assert_scaled(x, want, 1e-5, "float32 sosfilt");
+        ezc_array_destroy(&x);
+        ezc_array_destroy(&zi);
+        ezc_array_destroy(&want);
+    }
+    /* a state of the wrong size, a[0] = 0, int data */
+    ezc_array *x = tc_to(tc_ref("iir_x"), dev);
+    int64_t nz = 5;
+    ezc_array *zi = ezc_array_new(EZC_FLOAT64, 1, &nz, NULL, dev, &err);
+    ck_assert_int_eq(xp->iir(x, 0, ezc_array_data(c), nsec, 2, zi, x, &err), EZC_ESHAPE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "zi has shape (5,)"));
+    double bad[6] = {1, 0, 0, 0, 0, 0};
+    nz = 2 * 3 * 19;
+    ezc_array_destroy(&zi);
+    zi = ezc_array_new(EZC_FLOAT64, 1, &nz, NULL, dev, &err);
+    ck_assert_int_eq(xp->iir(x, 0, bad, 1, 2, zi, x, &err), EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "a[0] = 0"));
+    ezc_array_destroy(&x);
+    ezc_array_destroy(&zi);
+    ezc_array_destroy(&c);
+}
+END_TEST
+
+/* True (with a note) when dev's backend lacks xp.iir: the test skips it. */
+static int no_iir(DLDevice dev)
+{
+    ezc_error err = {0};
+    const ezc_xp *xp = ezc_xp_for(dev, &err);
+    if (xp && xp->iir)
+        return 0;
+    printf("xp.iir not on %s: device skipped\n", xp ? xp->name : "?");
+    return 1;
+}
+
+/* ---- transformers: values --------------------------------------------------- */
+
+static void check_tf(const ezc_transformer_type *type, const char *settings, const char *xname,
+                     double fs, ezc_dtype t, const char *yname, DLDevice dev)
+{
+    ezc_transformer *tf = tc_make(type, settings);
+    ezc_array *x = stream_of(xname, fs, t, dev);
+    ezc_array *y = tc_host(tc_apply(tf, x));
+    ezc_array *want = tc_ref("%s", yname);
+    char what[128];
+    snprintf(what, sizeof what, "%s {%s} %s", type->name, settings, ezc_dtype_name(t));
+    ck_assert_int_eq(y->dtype, t);
+    ck_assert_str_eq(y->dims[0], "time");
+    assert_scaled(y, want, t == EZC_FLOAT64 ? 1e-12 : 1e-5, what);
+    ezc_array_destroy(&y);
+    ezc_array_destroy(&want);
+    ezc_transformer_destroy(&tf);
+}
+
+START_TEST(t_butterworth_values)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_iir(d))
+        return;
+    const char *bp = "order=4; cuton=10; cutoff=60";
+    check_tf(&ezc_butterworth_type, bp, "tf_x", 500, EZC_FLOAT64, "bw_bp_y", d);
+    check_tf(&ezc_butterworth_type, bp, "tf_x", 500, EZC_FLOAT32, "bw_bp_y32", d);
+    check_tf(&ezc_butterworth_type, "order=3; cuton=20", "tf_x", 500, EZC_FLOAT64, "bw_hp_y", d);
+    check_tf(&ezc_butterworth_type, "order=2; cuton=40; cutoff=30", "tf_x", 500, EZC_FLOAT64,
+             "bw_bs_y", d);
+    check_tf(&ezc_butterworth_type, "order=3; cutoff=40; coef_type=ba", "tf_x", 500,
+             EZC_FLOAT64, "bw_lp_ba_y", d);
+    /* order 0 passes the data through untouched */
+    ezc_transformer *tf = tc_make(&ezc_butterworth_type, "order=0");
+    ezc_array *x = stream_of("tf_x", 500, EZC_FLOAT64, d);
+    ezc_array *y = tc_host(tc_apply(tf, x)), *want = tc_ref("tf_x");
+    tc_assert_close(y, want, 0, 0, "order 0");
+    ezc_array_destroy(&y);
+    ezc_array_destroy(&want);
+    ezc_transformer_destroy(&tf);
+}
+END_TEST
+
+/* "name=[v0, v1, ...]" of a reference's values. */
+static char *list_setting(const char *name, const char *ref)
+{
+    ezc_array *a = tc_ref("%s", ref);
+    size_t cap = 64 + 32 * ezc_array_size(a), at = 0;
+    char *s = malloc(cap);
+    at += (size_t)snprintf(s, cap, "%s=[", name);
+    for (size_t i = 0; i < ezc_array_size(a); i++)
+        at += (size_t)snprintf(s + at, cap - at, "%s%.17g", i ? ", " : "", tc_get(a, i, 0));
+    snprintf(s + at, cap - at, "]");
+    ezc_array_destroy(&a);
+    return s;
+}
+
+START_TEST(t_filter_values)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_iir(d))
+        return;
+    char *sos = list_setting("sos", "bw_bp_sos");
+    check_tf(&ezc_filter_type, sos, "tf_x", 500, EZC_FLOAT64, "bw_bp_y", d);
+    check_tf(&ezc_filter_type, sos, "tf_x", 500, EZC_FLOAT32, "bw_bp_y32", d);
+    free(sos);
+    check_tf(&ezc_filter_type, "b=[0.2, 0.3, 0.1, -0.05]; a=[1, -0.5]", "tf_x", 500,
+             EZC_FLOAT64, "flt_ba_y", d);
+}
+END_TEST
+
+START_TEST(t_decimate_ewma_scaler_values)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_iir(d))
+        return;
+    check_tf(&ezc_ewma_type, "time_constant=0.2", "ewma_x", 100, EZC_FLOAT64, "ewma_y", d);
+    check_tf(&ezc_ewma_type, "time_constant=0.2", "ewma_x", 100, EZC_FLOAT32, "ewma_y", d);
+    check_tf(&ezc_adaptive_standard_scaler_type, "time_constant=0.5", "ass_x", 100,
+             EZC_FLOAT64, "ass_y", d);
+    check_tf(&ezc_adaptive_standard_scaler_type, "time_constant=0.5", "ass_x", 100,
+             EZC_FLOAT32, "ass_y", d);
+    /* decimate by 4: values and the axis (gain x 4, offset of sample 0) */
+    ezc_transformer *tf = tc_make(&ezc_decimate_type, "factor=4");
+    ezc_array *x = stream_of("dec_x", 1000, EZC_FLOAT64, d);
+    ezc_array *y = tc_host(tc_apply(tf, x)), *want = tc_ref("dec_y");
+    assert_scaled(y, want, 1e-12, "decimate");
+    ck_assert_int_eq(y->axes[0].kind, EZC_AXIS_LINEAR);
+    ck_assert_double_eq_tol(y->axes[0].gain, 0.004, 1e-15);
+    ck_assert_double_eq_tol(y->axes[0].offset, 0.25, 1e-15);
+    ck_assert_str_eq(y->axes[0].unit, "s");
+    ezc_array_destroy(&y);
+    ezc_array_destroy(&want);
+    ezc_transformer_destroy(&tf);
+}
+END_TEST
+
+/* ---- chunk invariance, axes ---------------------------------------------------- */
+
+static void check_chunks(const ezc_transformer_type *type, const char *settings,
+                         const char *xname, double fs, DLDevice dev)
+{
+    ezc_array *x = stream_of(xname, fs, EZC_FLOAT64, dev);
+    ezc_transformer *t1 = tc_make(type, settings);
+    ezc_array *whole = run_whole(t1, x);
+    for (unsigned seed = 1; seed <= 3; seed++) {
+        int64_t lens[64];
+        size_t n = tc_random_chunks(x->shape[0], seed, lens, 64);
+        ezc_transformer *t2 = tc_make(type, settings);
+        ezc_array *parts = tc_apply_chunks(t2, x, 0, lens, n, NULL);
+        char what[128];
+        snprintf(what, sizeof what, "%s {%s} chunks (seed %u)", type->name, settings, seed);
+        tc_assert_close(parts, whole, 1e-13, 1e-13, what);
+        if (whole->axes[0].kind == EZC_AXIS_LINEAR) {
+            ck_assert_double_eq_tol(parts->axes[0].gain, whole->axes[0].gain, 1e-15);
+            ck_assert_double_eq_tol(parts->axes[0].offset, whole->axes[0].offset, 1e-12);
+        }
+        ezc_array_destroy(&parts);
+        ezc_transformer_destroy(&t2);
+    }
+    ezc_array_destroy(&whole);
+    ezc_array_destroy(&x);
+    ezc_transformer_destroy(&t1);
+}
+
+START_TEST(t_chunk_invariance)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_iir(d))
+        return;
+    check_chunks(&ezc_butterworth_type, "order=4; cuton=10; cutoff=60", "tf_x", 500, d);
+    check_chunks(&ezc_butterworth_type, "order=3; cutoff=40; coef_type=ba", "tf_x", 500, d);
+    check_chunks(&ezc_filter_type, "b=[0.2, 0.3, 0.1, -0.05]; a=[1, -0.5]", "tf_x", 500, d);
+    check_chunks(&ezc_downsample_type, "factor=3", "tf_x", 500, d);
+    check_chunks(&ezc_downsample_type, "target_rate=120", "tf_x", 500, d);
+    check_chunks(&ezc_decimate_type, "factor=4", "dec_x", 1000, d);
+    check_chunks(&ezc_ewma_type, "time_constant=0.2", "ewma_x", 100, d);
+    check_chunks(&ezc_adaptive_standard_scaler_type, "time_constant=0.5", "ass_x", 100, d);
+}
+END_TEST
+
+START_TEST(t_downsample_axis)
+{
+    DLDevice d = tc_dev(_i);
+    ezc_error err = {0};
+    /* fs 500, target 120 Hz -> q = floor(500 / 120) = 4 */
+    ezc_transformer *t = tc_make(&ezc_downsample_type, "target_rate=120");
+    ezc_array *x = stream_of("tf_x", 500, EZC_FLOAT64, d);
+    ezc_array *a = ezc_array_slice(x, 0, 0, 6, &err), *b = ezc_array_slice(x, 0, 6, 9, &err),
+              *c = ezc_array_slice(x, 0, 9, 10, &err);
+    ezc_array *ya = tc_host(tc_apply(t, a)), *yb = tc_host(tc_apply(t, b)),
+              *yc = tc_host(tc_apply(t, c));
+    /* a keeps samples 0 and 4; b (6..8) keeps 8; c (9) keeps none */
+    ck_assert_int_eq(ya->shape[0], 2);
+    ck_assert_int_eq(yb->shape[0], 1);
+    ck_assert_int_eq(yc->shape[0], 0);
+    ck_assert_int_eq(ya->shape[1], 4);
+    ck_assert_double_eq_tol(ya->axes[0].gain, 4.0 / 500, 1e-15);
+    ck_assert_double_eq_tol(ya->axes[0].offset, 0.25, 1e-15);
+    ck_assert_double_eq_tol(yb->axes[0].offset, 0.25 + 8.0 / 500, 1e-15);
+    ck_assert_double_eq_tol(yb->axes[0].gain, 4.0 / 500, 1e-15);
+    ezc_array *xh = tc_ref("tf_x");
+    for (int k = 0; k < 4; k++) {
+        ck_assert_double_eq(tc_get(ya, 4 + k, 0), tc_get(xh, 4 * 4 + k, 0));
+        ck_assert_double_eq(tc_get(yb, k, 0), tc_get(xh, 8 * 4 + k, 0));
+    }
+    ezc_array_destroy(&ya);
+    ezc_array_destroy(&yb);
+    ezc_array_destroy(&yc);
+    ezc_array_destroy(&xh);
+    ezc_array_destroy(&x);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
+/* ---- state resets ---------------------------------------------------------------- */
+
+/* Columns [c0, c0 + nc) of the [time, ch] reference, rows [r0, r1). */
+static ezc_array *part(const char *name, int64_t r0, int64_t r1, int64_t c0, int64_t nc)
+{
+    ezc_error err = {0};
+    ezc_array *x = tc_ref("%s", name);
+    int64_t idx[8];
+    for (int k = 0; k < nc; k++)
+        idx[k] = c0 + k;
+    ezc_array *cols = ezc_array_take(x, 1, idx, (size_t)nc, &err);
+    ezc_array *rows = ezc_array_slice(cols, 0, r0, r1, &err);
+    ezc_array *c = ezc_array_copy(rows, &err);
+    ezc_array_destroy(&x);
+    ezc_array_destroy(&cols);
+    ezc_array_destroy(&rows);
+    tc_dims(c, "time", "ch");
+    ezc_array_set_linear_axis(c, 0, 1.0 / 500, 0, "s");
+    return c;
+}
+
+START_TEST(t_reset_on_template_change_only)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_iir(d))
+        return;
+    const char *s = "order=4; cuton=10; cutoff=60";
+    ezc_transformer *t = tc_make(&ezc_butterworth_type, s);
+    /* 4 channels, then 3 (reset), then 3 more samples (no reset) */
+    ezc_array *y1 = tc_host(tc_apply(t, tc_to(part("tf_x", 0, 100, 0, 4), d)));
+    ezc_array *y2 = tc_host(tc_apply(t, tc_to(part("tf_x", 100, 160, 1, 3), d)));
+    ezc_array *y3 = tc_host(tc_apply(t, tc_to(part("tf_x", 160, 240, 1, 3), d)));
+    ezc_transformer *fresh = tc_make(&ezc_butterworth_type, s);
+    ezc_array *want = tc_host(tc_apply(fresh, tc_to(part("tf_x", 100, 240, 1, 3), d)));
+    ezc_error err = {0};
+    const ezc_array *both[2] = {y2, y3};
+    ezc_array *got = ezc_array_concat(both, 2, 0, &err);
+    ck_assert_ptr_nonnull(got);
+    tc_assert_close(got, want, 1e-13, 1e-13, "reset at the channel change, not after");
+    /* the first message matched a fresh filter too (column 0 of the bandpass ref) */
+    ezc_array *ref = tc_ref("bw_bp_y");
+    for (int n = 0; n < 100; n++)
+        ck_assert_double_eq_tol(tc_get(y1, (size_t)n * 4, 0), tc_get(ref, (size_t)n * 4, 0),
+                                1e-12 * max_abs(ref));
+    ezc_array_destroy(&ref);
+    ezc_array_destroy(&got);
+    ezc_array_destroy(&want);
+    ezc_array_destroy(&y1);
+    ezc_array_destroy(&y2);
+    ezc_array_destroy(&y3);
+    ezc_transformer_destroy(&t);
+    ezc_transformer_destroy(&fresh);
+}
+END_TEST
+
+/* ---- steady path allocates no buffer ---------------------------------------------- */
+
+static void check_no_alloc(const ezc_transformer_type *type, const char *settings)
+{
+    ezc_error err = {0};
+    ezc_transformer *t = tc_make(type, settings);
+    ezc_array *x = part("tf_x", 0, 60, 0, 4);
+    for (int i = 0; i < 3; i++) { /* warm up: state and caches */
+        ezc_array *y = tc_apply(t, ezc_array_clone(x, &err));
+        ezc_array_destroy(&y);
+    }
+    uint64_t before = ezc_buffer_new_count();
+    for (int i = 0; i < 10; i++) {
+        ezc_array *y = tc_apply(t, ezc_array_clone(x, &err));
+        ezc_array_destroy(&y);
+    }
+    ck_assert_msg(ezc_buffer_new_count() == before, "%s {%s}: %llu buffers on the steady path",
+                  type->name, settings,
+                  (unsigned long long)(ezc_buffer_new_count() - before));
+    ezc_array_destroy(&x);
+    ezc_transformer_destroy(&t);
+}
+
+START_TEST(t_no_steady_allocation)
+{
+    check_no_alloc(&ezc_butterworth_type, "order=4; cuton=10; cutoff=60");
+    check_no_alloc(&ezc_filter_type, "b=[0.2, 0.3]; a=[1, -0.5]");
+    check_no_alloc(&ezc_downsample_type, "factor=7");
+    check_no_alloc(&ezc_decimate_type, "factor=4");
+    check_no_alloc(&ezc_ewma_type, "time_constant=0.2");
+    check_no_alloc(&ezc_adaptive_standard_scaler_type, "time_constant=0.5");
+}
+END_TEST
+
+/* ---- settings and stream errors ---------------------------------------------------- */
+
+START_TEST(t_errors)
+{
+    const char *m;
+    m = tc_make_fails(&ezc_butterworth_type, "order=-1; cutoff=10", EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(m, "butterworth: setting 'order' = -1"));
+    m = tc_make_fails(&ezc_filter_type, "sos=[1, 0, 0, 1, 0, 0, 1]", EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(m, "filter: setting 'sos' has 7 numbers"));
+    m = tc_make_fails(&ezc_downsample_type, "", EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(m, "downsample: neither setting 'target_rate' nor"));
+    m = tc_make_fails(&ezc_decimate_type, "factor=0", EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(m, "decimate: setting 'factor' = 0"));
+    m = tc_make_fails(&ezc_ewma_type, "time_constant=0", EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(m, "ewma: setting 'time_constant' = 0"));
+    m = tc_make_fails(&ezc_butterworth_type, "order=2; cutoff=0", EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(m, "setting 'cutoff' = 0"));
+
+    /* cuton at Nyquist: refused when the rate is known, and the state stays usable */
+    ezc_transformer *t = tc_make(&ezc_butterworth_type, "order=2; cuton=250");
+    m = tc_apply_fails(t, part("tf_x", 0, 10, 0, 4), EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(m, "butterworth: setting 'cuton' = 250 Hz: must be below "
+                                    "Nyquist (250 Hz at fs = 500 Hz)"));
+    ezc_transformer_destroy(&t);
+    /* the axis is missing */
+    t = tc_make(&ezc_ewma_type, "axis=samples");
+    m = tc_apply_fails(t, part("tf_x", 0, 10, 0, 4), EZC_ENOTFOUND);
+    ck_assert_ptr_nonnull(strstr(m, "ewma:"));
+    ck_assert_ptr_nonnull(strstr(m, "'samples'"));
+    ezc_array *ok = tc_host(tc_apply(t, tc_dims(part("tf_x", 0, 10, 0, 4), "samples", "ch")));
+    ck_assert_int_eq(ok->shape[0], 10);
+    ezc_array_destroy(&ok);
+    ezc_transformer_destroy(&t);
+    /* no sampling rate on the axis */
+    t = tc_make(&ezc_butterworth_type, "order=2; cutoff=20");
+    ezc_array *x = part("tf_x", 0, 10, 0, 4);
+    ezc_array_clear_axis(x, 0);
+    m = tc_apply_fails(t, x, EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(m, "gain = 1/fs"));
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
+int main(void)
+{
+    tc_refs_load("tf_filter");
+    tc_devices_init();
+    Suite *s = suite_create("tf_filter");
+    TCase *tc = tcase_create("all");
+    tcase_add_test(tc, t_design_sos);
+    tcase_add_test(tc, t_design_ba_zi_decimate);
+    tcase_add_loop_test(tc, t_iir_axes, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_iir_float32_and_errors, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_butterworth_values, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_filter_values, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_decimate_ewma_scaler_values, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_chunk_invariance, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_downsample_axis, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_reset_on_template_change_only, 0, tc_ndevs());
+    tcase_add_test(tc, t_no_steady_allocation);
+    tcase_add_test(tc, t_errors);
+    suite_add_tcase(s, tc);
+    return tc_run_suite(s);
+}
