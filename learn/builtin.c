@@ -3,9 +3,10 @@
  * ezc_NAME_type`, then list it here. */
 #include "builtin.h"
 
-extern const ezc_transformer_type ezc_lda_type;
+extern const ezc_transformer_type ezc_kalman_type, ezc_lda_type;
 
 static const ezc_transformer_type *const types[] = {
+    &ezc_kalman_type,
     &ezc_lda_type,
     NULL,
 };
