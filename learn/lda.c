@@ -416,7 +416,7 @@ static int class_cov(const lda_state *st, fit *ft, int64_t s, int64_t e, double 
     int64_t f = ft->f, n = e - s;
     double *sc = malloc((size_t)(2 * f) * sizeof(double)), *mz = sc + f, alpha = st->alpha;
     ezc_array v;
-    ezc_array *sq = NULL, *g2 = NULL;
+    ezc_array *sq = NULL;
     int rc = sc ? 0 : ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
     lu_view(&v, ft->xs, s, n, f);
     for (int64_t i = 0; !rc && i < f; i++)
@@ -475,7 +475,6 @@ static int class_cov(const lda_state *st, fit *ft, int64_t s, int64_t e, double 
             }
     }
     ezc_array_destroy(&sq);
-    ezc_array_destroy(&g2);
     free(sc);
     return rc;
 }

@@ -209,10 +209,6 @@ START_TEST(t_template_change_resets)
     snprintf(s, sizeof s, "mode=full; model=%s", tmp_path("given.ezm"));
     ezc_transformer *t = tc_make(&ezc_kalman_type, s);
     ezc_array *z = features("kf_z", dev);
-    ezc_array *a = ezc_array_slice(z, 0, 100, 150, &err);
-    ezc_array_destroy(&a);
-    ezc_array *first = ezc_array_slice(z, 0, 0, 50, &err);
-    ezc_array_destroy(&first);
     ezc_array *y = tc_apply(t, ezc_array_slice(z, 0, 0, 50, &err));
     ezc_array_destroy(&y);
     ezc_array *again = ezc_array_clone(z, &err);

@@ -148,11 +148,9 @@ START_TEST(t_fit_matches_sklearn)
             ezc_transformer_destroy(&t);
         }
     /* 20 features, 12-14 samples per class: regular only by shrinkage */
-    ezc_transformer *t = tc_make(&ezc_lda_type, NULL);
     char settings[256];
     snprintf(settings, sizeof settings, "shrinkage=auto; save=%s", tmp_path("wide.ezm"));
-    ezc_transformer_destroy(&t);
-    t = tc_make(&ezc_lda_type, settings);
+    ezc_transformer *t = tc_make(&ezc_lda_type, settings);
     train(t, labelled("ldaw_x", "ldaw_y", dev));
     check_model(tmp_path("wide.ezm"), "ldaw_auto");
     ezc_transformer_destroy(&t);
