@@ -1,7 +1,15 @@
-/* learn/builtin.c — the learning transformers this build ships (none yet). */
+/* learn/builtin.c — the learning transformers this build ships.
+ * Adding one: write learn/NAME.c exporting `const ezc_transformer_type
+ * ezc_NAME_type`, then list it here. */
 #include "builtin.h"
 
-static const ezc_transformer_type *const types[] = {NULL};
+extern const ezc_transformer_type ezc_kalman_type, ezc_lda_type;
+
+static const ezc_transformer_type *const types[] = {
+    &ezc_kalman_type,
+    &ezc_lda_type,
+    NULL,
+};
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "learn", types};
 
 const ezc_plugin_info *ezc_learn_builtin(void) { return &info; }

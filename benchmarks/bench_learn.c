@@ -1,0 +1,127 @@
+/* bench_learn.c — learners on the CPU beside Python doing the same work in
+ * the same run (bench_learn.py: numpy for the Kalman equations, scikit-learn
+ * for LDA), as microseconds per sample and a ratio; medians of REPS runs.
+ *   - kalman, steady state, 96 features -> 4 states, chunks of 20 samples
+ *   - lda inference, 3 classes x 256 features, chunks of 100 samples
+ *
+ *   meson test -C build --benchmark learn -v */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "ezc/ezc.h"
+
+#define REPS 7
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void die(const char *what, const ezc_error *err)
+{
+    fprintf(stderr, "bench_learn: %s: %s\n", what, err ? err->msg : "");
+    exit(1);
+}
+
+static ezc_array *load_raw(const char *path, int64_t n, int64_t f)
+{
+    ezc_error err;
+    int64_t shape[2] = {n, f};
+    const char *dims[2] = {"time", "ch"};
+    ezc_array *a = ezc_array_new(EZC_FLOAT64, 2, shape, dims, ezc_device_cpu(), &err);
+    FILE *fp = fopen(path, "rb");
+    if (!a || !fp || fread(ezc_array_data(a), 1, ezc_array_nbytes(a), fp) != ezc_array_nbytes(a))
+        die(path, NULL);
+    fclose(fp);
+    return a;
+}
+
+/* Median microseconds per sample of t over x in chunks of `chunk`. */
+static double time_chunks(const ezc_transformer_type *type, const char *model, const ezc_array *x,
+                          int64_t chunk)
+{
+    ezc_error err;
+    double ts[REPS];
+    ezc_settings *s = ezc_settings_new(&err);
+    ezc_settings_set(s, "model", model, "bench", &err);
+    int64_t n = x->shape[0], nch = n / chunk;
+    ezc_array **parts = malloc((size_t)nch * sizeof *parts);
+    for (int64_t c = 0; c < nch; c++)
+        if (!(parts[c] = ezc_array_slice(x, 0, c * chunk, (c + 1) * chunk, &err)))
+            die("slice", &err);
+    for (int r = 0; r < REPS; r++) {
+        ezc_transformer *t = ezc_transformer_new(type, s, &err);
+        if (!t)
+            die(type->name, &err);
+        double t0 = now();
+        for (int64_t c = 0; c < nch; c++) {
+            ezc_array *y = NULL;
+            if (ezc_transformer_process(t, 0, ezc_array_clone(parts[c], &err), &y, &err))
+                die(type->name, &err);
+            ezc_array_destroy(&y);
+        }
+        ts[r] = (now() - t0) / (double)(nch * chunk) * 1e6;
+        ezc_transformer_destroy(&t);
+    }
+    for (int64_t c = 0; c < nch; c++)
+        ezc_array_destroy(&parts[c]);
+    free(parts);
+    ezc_settings_destroy(&s);
+    qsort(ts, REPS, sizeof ts[0], cmp_double);
+    return ts[REPS / 2];
+}
+
+int main(void)
+{
+    ezc_error err;
+    char dir[] = "/tmp/ezc_bench_learn_XXXXXX", cmd[2048], path[512], model[512];
+    if (!mkdtemp(dir))
+        die("mkdtemp", NULL);
+    const char *py = getenv("EZC_PYTHON") ? getenv("EZC_PYTHON") : "/usr/bin/python3";
+    const char *src = getenv("EZC_SOURCE_DIR") ? getenv("EZC_SOURCE_DIR") : "..";
+    snprintf(cmd, sizeof cmd, "EZC_SOURCE_DIR=%s %s %s/benchmarks/bench_learn.py %s %d", src, py,
+             src, dir, REPS);
+    FILE *p = popen(cmd, "r");
+    double base_kf = 0, base_lda = 0, v;
+    char name[32];
+    while (p && fscanf(p, "%31s %lf", name, &v) == 2) {
+        if (!strcmp(name, "kalman"))
+            base_kf = v;
+        if (!strcmp(name, "lda"))
+            base_lda = v;
+    }
+    if (!p || pclose(p) != 0 || !base_kf || !base_lda)
+        die("python baseline failed", NULL);
+
+    ezc_registry *reg = ezc_registry_new(&err);
+    if (!reg || ezc_registry_add_builtins(reg, &err))
+        die("registry", &err);
+    printf("%-44s %12s %12s %8s\n", "case (CPU, float64)", "ezc us/smp", "python", "ratio");
+    snprintf(path, sizeof path, "%s/kf_z.bin", dir);
+    snprintf(model, sizeof model, "%s/kf.ezm", dir);
+    ezc_array *z = load_raw(path, 4000, 96);
+    double kf = time_chunks(ezc_registry_find(reg, "kalman", &err), model, z, 20);
+    printf("%-44s %12.3f %12.3f %8.2f\n", "kalman steady 96 -> 4, chunks of 20 (numpy)", kf,
+           base_kf, base_kf / kf);
+    snprintf(path, sizeof path, "%s/lda_x.bin", dir);
+    snprintf(model, sizeof model, "%s/lda.ezm", dir);
+    ezc_array *x = load_raw(path, 5000, 256);
+    double lda = time_chunks(ezc_registry_find(reg, "lda", &err), model, x, 100);
+    printf("%-44s %12.3f %12.3f %8.2f\n", "lda 3 x 256, chunks of 100 (sklearn)", lda, base_lda,
+           base_lda / lda);
+    printf("(ratio = python time / ezc time: above 1, ezc is faster)\n");
+    ezc_array_destroy(&z);
+    ezc_array_destroy(&x);
+    ezc_registry_destroy(&reg);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}

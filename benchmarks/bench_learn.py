@@ -1,0 +1,66 @@
+"""Baselines for bench_learn.c, measured in the same run: writes the models
+and data the C side uses into DIR and prints one line per baseline,
+"name microseconds_per_sample" (median of REPS runs).
+
+    bench_learn.py DIR REPS"""
+import os
+import sys
+import time
+
+import numpy as np
+import scipy.linalg as sl
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+sys.path.insert(0, os.path.join(os.environ.get("EZC_SOURCE_DIR", "."), "tools", "python"))
+import ezc_models  # noqa: E402
+
+out, reps = sys.argv[1], int(sys.argv[2])
+rng = np.random.default_rng(1)
+
+# Kalman: 96 features -> 4 states, steady state, chunks of 20 samples
+S, F, CH, NCH = 4, 96, 20, 200
+A = np.eye(S) * 0.95 + rng.normal(size=(S, S)) * 0.01
+W = np.eye(S) * 0.05
+H = rng.normal(size=(F, S))
+g = rng.normal(size=(F, F)) * 0.1
+Q = g @ g.T + np.eye(F)
+ezc_models.save_kalman(os.path.join(out, "kf.ezm"), A, W, H, Q)
+z = rng.normal(size=(CH * NCH, F))
+z.astype("<f8").tofile(os.path.join(out, "kf_z.bin"))
+P = sl.solve_discrete_are(A.T, H.T, W, Q)
+K = P @ H.T @ np.linalg.inv(H @ P @ H.T + Q)
+
+
+def kalman_run():
+    x = np.zeros(S)
+    for c in range(NCH):
+        chunk = z[c * CH:(c + 1) * CH]
+        y = np.empty((CH, S))
+        for i, zi in enumerate(chunk):
+            xp = A @ x
+            x = xp + K @ (zi - H @ xp)
+            y[i] = x
+
+
+ts = []
+for _ in range(reps):
+    t0 = time.perf_counter()
+    kalman_run()
+    ts.append((time.perf_counter() - t0) / (CH * NCH) * 1e6)
+print("kalman", sorted(ts)[reps // 2])
+
+# LDA: 3 classes x 256 features, chunks of 100 samples
+F2, N2, NCH2 = 256, 100, 50
+x = np.concatenate([rng.normal(size=(400, F2)) + rng.normal(size=F2) for _ in range(3)])
+y = np.repeat([0.0, 1.0, 2.0], 400)
+lda = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(x, y)
+ezc_models.save_lda_sklearn(os.path.join(out, "lda.ezm"), lda)
+t = rng.normal(size=(N2 * NCH2, F2))
+t.astype("<f8").tofile(os.path.join(out, "lda_x.bin"))
+ts = []
+for _ in range(reps):
+    t0 = time.perf_counter()
+    for c in range(NCH2):
+        lda.predict_proba(t[c * N2:(c + 1) * N2])
+    ts.append((time.perf_counter() - t0) / (N2 * NCH2) * 1e6)
+print("lda", sorted(ts)[reps // 2])

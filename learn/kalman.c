@@ -1,0 +1,561 @@
+/* kalman.c — ReFIT Kalman decoder (Gilja et al. 2012; ezmsg-learn's
+ * RefitKalmanFilter): states x (S) from features z (F),
+ *   x_t = A x_{t-1} + w (cov W),  z_t = H x_t + q (cov Q).
+ *
+ * Port `train`: [time, ...] whose flattened last `n_states` columns are the
+ * states and the others the features; A, W by least squares on consecutive
+ * states, H, Q by least squares of Z on X, Q scaled by
+ * measurement_noise_scale. Port `signal`: features -> states, dims
+ * [time, state], float64. mode=steady uses the Riccati gain (x = x- + K(z -
+ * H x-), folded into x_t = (A - KHA) x_{t-1} + K z_t); mode=full runs the
+ * covariance recursion with the Joseph update from P = 0. State (x, P)
+ * carries across messages and resets when the template changes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "dare.h"
+#include "learn_util.h"
+#include "model_file.h"
+
+typedef struct kf_model {
+    int64_t s, f;
+    double *a, *w, *h, *q; /* S x S, S x S, F x S, F x F */
+    double *k, *fm;        /* steady gain (S x F), A - K H A (S x S) */
+} kf_model;
+
+enum { D_A, D_W, D_H, D_Q, D_K, D_FM, D_I, D_X, D_P, D_XP, D_T1, D_PP, D_PHT, D_HP, D_SM,
+       D_KT, D_HX, D_E, D_KX, D_KH, D_IKH, D_KQ, D_KQK, D_N };
+
+typedef struct kf_state {
+    const char *axis, *save;
+    int full;
+    int64_t n_states;
+    double noise_scale;
+    kf_model m;
+    int dirty;
+    ezc_template tpl;
+    ezc_array *d[D_N]; /* device matrices and work arrays, float64 */
+    ezc_buffer *out_cache, *perm_cache;
+} kf_state;
+
+static const ezc_setting_spec kf_settings[] = {
+    {"axis", EZC_SETTING_STRING, "time", "the sample axis; the other dims are the features", 0, NULL},
+    {"mode", EZC_SETTING_STRING, "steady", "gain: steady-state (Riccati) or full recursion", 0,
+     "steady|full"},
+    {"n_states", EZC_SETTING_INT, "4", "training: the last n_states columns are the states", 0, NULL},
+    {"measurement_noise_scale", EZC_SETTING_FLOAT, "1.2", "training: Q is scaled by this", 0, NULL},
+    {"model", EZC_SETTING_STRING, NULL, "model file to start from (docs/learn.md)", 0, NULL},
+    {"save", EZC_SETTING_STRING, NULL, "model file written after each successful fit", 0, NULL},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static const ezc_port_spec kf_ports[] = {
+    {"signal", "features to decode"},
+    {"train", "features followed by n_states state columns, per sample"},
+    {NULL, NULL},
+};
+
+static void model_free(kf_model *m)
+{
+    free(m->a); /* one block */
+    memset(m, 0, sizeof *m);
+}
+
+static void device_free(kf_state *st)
+{
+    for (int i = 0; i < D_N; i++)
+        ezc_array_destroy(&st->d[i]);
+}
+
+static void kf_fini(void *state)
+{
+    kf_state *st = state;
+    if (!st)
+        return;
+    model_free(&st->m);
+    device_free(st);
+    ezc_buffer_unref(&st->out_cache);
+    ezc_buffer_unref(&st->perm_cache);
+    free(st);
+}
+
+/* A model from host matrices (copied), with its steady-state gain. */
+static int model_make(kf_model *m, int64_t s, int64_t f, const double *a, const double *w,
+                      const double *h, const double *q, ezc_error *err)
+{
+    size_t ss = (size_t)(s * s), fs = (size_t)(f * s), ff = (size_t)(f * f);
+    memset(m, 0, sizeof *m);
+    double *blk = malloc((3 * ss + 2 * fs + ff) * sizeof(double)), *p = NULL, *t = NULL;
+    if (!blk)
+        return ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    m->s = s, m->f = f;
+    m->a = blk, m->w = blk + ss, m->h = m->w + ss, m->q = m->h + fs, m->k = m->q + ff,
+    m->fm = m->k + fs;
+    memcpy(m->a, a, ss * sizeof(double));
+    memcpy(m->w, w, ss * sizeof(double));
+    memcpy(m->h, h, fs * sizeof(double));
+    memcpy(m->q, q, ff * sizeof(double));
+    int rc = 0;
+    if (!lu_all_finite(blk, 2 * ss + fs + ff))
+        rc = ezc_error_set(err, EZC_EINVAL, "kalman: NaN or inf in A, W, H or Q");
+    /* P = dare(A', H', W, Q); K = P H' (H P H' + Q)^-1 */
+    double *at = NULL, *ht = NULL;
+    if (!rc) {
+        p = malloc((2 * ss + 3 * fs + ff) * sizeof(double));
+        if (!p)
+            rc = ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    }
+    if (!rc) {
+        at = p + ss, ht = at + ss, t = ht + fs;
+        for (int64_t i = 0; i < s; i++)
+            for (int64_t j = 0; j < s; j++)
+                at[i * s + j] = a[j * s + i];
+        for (int64_t i = 0; i < f; i++)
+            for (int64_t j = 0; j < s; j++)
+                ht[j * f + i] = h[i * s + j];
+        if ((rc = ezc_dare_solve((int)s, (int)f, at, ht, w, q, p, NULL, err)))
+            ezc_error_prefix(err, "kalman: steady-state gain");
+    }
+    if (!rc) {
+        double *hp = t, *sm = t + fs; /* H P (F x S), S = H P H' + Q (F x F) */
+        for (int64_t i = 0; i < f; i++)
+            for (int64_t j = 0; j < s; j++) {
+                double acc = 0;
+                for (int64_t l = 0; l < s; l++)
+                    acc += h[i * s + l] * p[l * s + j];
+                hp[i * s + j] = acc;
+            }
+        for (int64_t i = 0; i < f; i++)
+            for (int64_t j = 0; j < f; j++) {
+                double acc = q[i * f + j];
+                for (int64_t l = 0; l < s; l++)
+                    acc += hp[i * s + l] * h[j * s + l];
+                sm[i * f + j] = acc;
+            }
+        /* K' = S^-1 H P (S symmetric) */
+        int64_t sh[2] = {f, f}, rh[2] = {f, s};
+        ezc_array *sa = ezc_array_new(EZC_FLOAT64, 2, sh, NULL, ezc_device_cpu(), err);
+        ezc_array *ra = ezc_array_new(EZC_FLOAT64, 2, rh, NULL, ezc_device_cpu(), err);
+        ezc_array *xa = ezc_array_new(EZC_FLOAT64, 2, rh, NULL, ezc_device_cpu(), err);
+        if (!sa || !ra || !xa) {
+            rc = err->code;
+        } else {
+            memcpy(ezc_array_data(sa), sm, ff * sizeof(double));
+            memcpy(ezc_array_data(ra), hp, fs * sizeof(double));
+            if ((rc = ezc_xp_cpu()->solve(sa, ra, xa, err)))
+                ezc_error_prefix(err, "kalman: H P H' + Q");
+        }
+        if (!rc) {
+            const double *kt = ezc_array_data(xa);
+            for (int64_t i = 0; i < s; i++)
+                for (int64_t j = 0; j < f; j++)
+                    m->k[i * f + j] = kt[j * s + i];
+            /* Fm = A - K H A */
+            for (int64_t i = 0; i < s; i++)
+                for (int64_t j = 0; j < s; j++) {
+                    double kh = 0;
+                    for (int64_t l = 0; l < s; l++) {
+                        double khl = 0;
+                        for (int64_t c = 0; c < f; c++)
+                            khl += m->k[i * f + c] * h[c * s + l];
+                        kh += khl * a[l * s + j];
+                    }
+                    m->fm[i * s + j] = a[i * s + j] - kh;
+                }
+        }
+        ezc_array_destroy(&sa);
+        ezc_array_destroy(&ra);
+        ezc_array_destroy(&xa);
+    }
+    free(p);
+    if (rc)
+        model_free(m);
+    return rc;
+}
+
+static void install(kf_state *st, kf_model *m)
+{
+    model_free(&st->m);
+    st->m = *m;
+    memset(m, 0, sizeof *m);
+    st->dirty = 1;
+}
+
+static int load_model(kf_state *st, const char *path, ezc_error *err)
+{
+    ezc_model *f = NULL;
+    if (ezc_model_load(path, &f, err))
+        return ezc_error_prefix(err, "kalman: setting 'model'");
+    int rc = 0;
+    const ezc_model_array *a, *w, *h, *q;
+    int64_t any[2] = {-1, -1};
+    if (strcmp(f->kind, "kalman") != 0) {
+        rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'model' = %s: a '%s' model, not 'kalman'",
+                           path, f->kind);
+    } else if (!(a = ezc_model_get(f, path, "A", 2, any, err))) {
+        rc = ezc_error_prefix(err, "kalman: setting 'model'");
+    } else {
+        int64_t s = a->shape[0], ss[2] = {s, s}, hs[2] = {-1, s};
+        if (!(w = ezc_model_get(f, path, "W", 2, ss, err)) ||
+            !(a = ezc_model_get(f, path, "A", 2, ss, err)) ||
+            !(h = ezc_model_get(f, path, "H", 2, hs, err)))
+            rc = ezc_error_prefix(err, "kalman: setting 'model'");
+        else {
+            int64_t fs[2] = {h->shape[0], h->shape[0]};
+            if (!(q = ezc_model_get(f, path, "Q", 2, fs, err)))
+                rc = ezc_error_prefix(err, "kalman: setting 'model'");
+            else {
+                kf_model m;
+                if (!(rc = model_make(&m, s, h->shape[0], a->data, w->data, h->data, q->data, err)))
+                    install(st, &m);
+                else
+                    ezc_error_prefix(err, "setting 'model' = %s", path);
+            }
+        }
+    }
+    ezc_model_destroy(&f);
+    return rc;
+}
+
+static int kf_init(void **state, const ezc_settings *s, ezc_error *err)
+{
+    kf_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    const char *mode, *model = NULL;
+    ezc_settings_get_string(s, "axis", &st->axis);
+    ezc_settings_get_string(s, "mode", &mode);
+    ezc_settings_get_int(s, "n_states", &st->n_states);
+    ezc_settings_get_float(s, "measurement_noise_scale", &st->noise_scale);
+    ezc_settings_get_string(s, "model", &model);
+    ezc_settings_get_string(s, "save", &st->save);
+    st->full = strcmp(mode, "full") == 0;
+    int rc = 0;
+    if (st->n_states < 1 || st->n_states > 1024)
+        rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'n_states' = %lld: expected 1..1024",
+                           (long long)st->n_states);
+    else if (!(st->noise_scale > 0) || isinf(st->noise_scale))
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "kalman: setting 'measurement_noise_scale' = %g: expected a positive number",
+                           st->noise_scale);
+    else if (model)
+        rc = load_model(st, model, err);
+    if (rc) {
+        kf_fini(st);
+        return rc;
+    }
+    *state = st;
+    return 0;
+}
+
+/* ---- filtering -------------------------------------------------------- */
+
+static int build_device(kf_state *st, DLDevice dev, const ezc_xp *xp, ezc_error *err)
+{
+    const kf_model *m = &st->m;
+    int64_t s = m->s, f = m->f;
+    double *eye = calloc((size_t)(s * s), sizeof(double));
+    if (!eye)
+        return ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    for (int64_t i = 0; i < s; i++)
+        eye[i * s + i] = 1;
+    device_free(st);
+    struct { int id; const double *src; int64_t r, c; } spec[] = {
+        {D_A, m->a, s, s},   {D_W, m->w, s, s},   {D_H, m->h, f, s},  {D_Q, m->q, f, f},
+        {D_K, m->k, s, f},   {D_FM, m->fm, s, s}, {D_I, eye, s, s},   {D_X, NULL, 1, s},
+        {D_P, NULL, s, s},   {D_XP, NULL, 1, s},  {D_T1, NULL, s, s}, {D_PP, NULL, s, s},
+        {D_PHT, NULL, s, f}, {D_HP, NULL, f, s},  {D_SM, NULL, f, f}, {D_KT, NULL, f, s},
+        {D_HX, NULL, 1, f},  {D_E, NULL, 1, f},   {D_KX, NULL, 1, s}, {D_KH, NULL, s, s},
+        {D_IKH, NULL, s, s}, {D_KQ, NULL, s, f},  {D_KQK, NULL, s, s},
+    };
+    int rc = 0;
+    for (size_t i = 0; !rc && i < sizeof spec / sizeof spec[0]; i++) {
+        if (!st->full && spec[i].id > D_XP) /* steady needs x and one row */
+            break;
+        if (spec[i].src)
+            st->d[spec[i].id] = lu_matrix(spec[i].src, spec[i].r, spec[i].c, EZC_FLOAT64, dev, err);
+        else {
+            int64_t sh[2] = {spec[i].r, spec[i].c};
+            st->d[spec[i].id] = ezc_array_new(EZC_FLOAT64, 2, sh, NULL, dev, err);
+            if (st->d[spec[i].id])
+                rc = ezc_xp_call(xp, fill, err, st->d[spec[i].id], 0.0);
+        }
+        if (!rc && !st->d[spec[i].id])
+            rc = err->code;
+    }
+    free(eye);
+    if (rc)
+        device_free(st);
+    return rc;
+}
+
+/* Steady state: Y = Z K', then y_t += y_{t-1} Fm' sample by sample. */
+static int run_steady(kf_state *st, const ezc_array *z, ezc_array *y, const ezc_xp *xp,
+                      ezc_error *err)
+{
+    int64_t n = y->shape[0], s = st->m.s;
+    ezc_array *x = st->d[D_X], *tmp = st->d[D_XP];
+    ezc_array prev, row, last;
+    int rc = ezc_xp_call(xp, matmul, err, z, st->d[D_K], y, 0, 1);
+    for (int64_t t = 0; !rc && t < n; t++) {
+        if (t)
+            lu_view(&prev, y, t - 1, 1, s);
+        lu_view(&row, y, t, 1, s);
+        if (!(rc = ezc_xp_call(xp, matmul, err, t ? &prev : x, st->d[D_FM], tmp, 0, 1)))
+            rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, &row, tmp, &row);
+    }
+    if (!rc && n) {
+        lu_view(&last, y, n - 1, 1, s);
+        rc = ezc_xp_call(xp, copy, err, &last, x);
+    }
+    return rc;
+}
+
+/* Full recursion with the Joseph-form covariance update. */
+static int run_full(kf_state *st, const ezc_array *z, ezc_array *y, const ezc_xp *xp,
+                    ezc_error *err)
+{
+    int64_t n = y->shape[0], s = st->m.s, f = st->m.f;
+    ezc_array **d = st->d, zr, row;
+    int rc = 0;
+    for (int64_t t = 0; !rc && t < n; t++) {
+        lu_view(&zr, z, t, 1, f);
+        lu_view(&row, y, t, 1, s);
+        if ((rc = ezc_xp_call(xp, matmul, err, d[D_X], d[D_A], d[D_XP], 0, 1)) ||      /* x- = A x */
+            (rc = ezc_xp_call(xp, matmul, err, d[D_A], d[D_P], d[D_T1], 0, 0)) ||      /* P- = A P A' + W */
+            (rc = ezc_xp_call(xp, matmul, err, d[D_T1], d[D_A], d[D_PP], 0, 1)) ||
+            (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_PP], d[D_W], d[D_PP])) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_PP], d[D_H], d[D_PHT], 0, 1)) ||    /* S = H P- H' + Q */
+            (rc = ezc_xp_call(xp, matmul, err, d[D_H], d[D_PHT], d[D_SM], 0, 0)) ||
+            (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_SM], d[D_Q], d[D_SM])) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_H], d[D_PP], d[D_HP], 0, 0)) ||     /* K' = S^-1 H P- */
+            (rc = ezc_xp_call(xp, solve, err, d[D_SM], d[D_HP], d[D_KT])) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_XP], d[D_H], d[D_HX], 0, 1)) ||     /* e = z - H x- */
+            (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, &zr, d[D_HX], d[D_E])) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_E], d[D_KT], d[D_KX], 0, 0)) ||     /* x = x- + K e */
+            (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_XP], d[D_KX], &row)) ||
+            (rc = ezc_xp_call(xp, copy, err, &row, d[D_X])) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_KT], d[D_H], d[D_KH], 1, 0)) ||     /* P = (I-KH) P- (I-KH)' + K Q K' */
+            (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, d[D_I], d[D_KH], d[D_IKH])) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_IKH], d[D_PP], d[D_T1], 0, 0)) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_T1], d[D_IKH], d[D_P], 0, 1)) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_KT], d[D_Q], d[D_KQ], 1, 0)) ||
+            (rc = ezc_xp_call(xp, matmul, err, d[D_KQ], d[D_KT], d[D_KQK], 0, 0)))
+            break;
+        rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_P], d[D_KQK], d[D_P]);
+    }
+    return rc;
+}
+
+static int filter(kf_state *st, ezc_array *in, int axis, ezc_array **out, const ezc_xp *xp,
+                  ezc_error *err)
+{
+    const kf_model *m = &st->m;
+    if (!m->a)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "kalman: no model yet (send data to port 'train' or set 'model')");
+    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
+        return ezc_error_set(err, EZC_EDTYPE, "kalman: %s data are not features",
+                             ezc_dtype_name(in->dtype));
+    size_t outer, n, inner;
+    ezc_array_split(in, axis, &outer, &n, &inner);
+    if ((int64_t)(outer * inner) != m->f)
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "kalman: %zu features per sample (all dims but '%s'), the model has %lld",
+                             outer * inner, st->axis, (long long)m->f);
+    int rc;
+    if ((ezc_template_changed(&st->tpl, in, axis) || st->dirty || !st->d[D_A]) &&
+        (rc = build_device(st, in->tensor.device, xp, err)))
+        return rc;
+    st->dirty = 0;
+    int64_t shape[2] = {(int64_t)n, m->s};
+    ezc_array *y = ezc_array_new_like_cached(in, EZC_FLOAT64, 2, shape, &st->out_cache, err), *z = NULL;
+    if (!y)
+        return err->code;
+    for (int i = 0; i < 2; i++)
+        ezc_array_clear_axis(y, i);
+    snprintf(y->dims[0], EZC_NAME_MAX, "%s", in->dims[axis]);
+    snprintf(y->dims[1], EZC_NAME_MAX, "state");
+    y->axes[0] = in->axes[axis];
+    ezc_coords_ref(y->axes[0].coords);
+    rc = 0;
+    if (n && !(rc = lu_samples_first(in, axis, EZC_FLOAT64, &st->perm_cache, &z, err)))
+        rc = st->full ? run_full(st, z, y, xp, err) : run_steady(st, z, y, xp, err);
+    ezc_array_destroy(&z);
+    if (rc)
+        ezc_array_destroy(&y);
+    *out = y;
+    return rc;
+}
+
+/* ---- training --------------------------------------------------------- */
+
+/* op(a) @ op(b) on the device, brought to host out. */
+static int product(const ezc_array *a, int ta, const ezc_array *b, int tb, double *out,
+                   const ezc_xp *xp, ezc_error *err)
+{
+    int64_t sh[2] = {a->shape[ta ? 1 : 0], b->shape[tb ? 0 : 1]};
+    ezc_array *c = ezc_array_new(EZC_FLOAT64, 2, sh, NULL, a->tensor.device, err);
+    int rc = c ? ezc_xp_call(xp, matmul, err, a, b, c, ta, tb) : err->code;
+    if (!rc)
+        rc = lu_to_host(c, out, err);
+    ezc_array_destroy(&c);
+    return rc;
+}
+
+/* x = solve(g, r) on the host (g k x k, r k x c); refuses a singular g. */
+static int host_solve(const double *g, const double *r, int64_t k, int64_t c, double *x,
+                      const char *what, ezc_error *err)
+{
+    int64_t gs[2] = {k, k}, rs[2] = {k, c};
+    ezc_array *ga = ezc_array_new(EZC_FLOAT64, 2, gs, NULL, ezc_device_cpu(), err);
+    ezc_array *ra = ezc_array_new(EZC_FLOAT64, 2, rs, NULL, ezc_device_cpu(), err);
+    ezc_array *xa = ezc_array_new(EZC_FLOAT64, 2, rs, NULL, ezc_device_cpu(), err);
+    int rc = ga && ra && xa ? 0 : err->code;
+    if (!rc) {
+        memcpy(ezc_array_data(ga), g, (size_t)(k * k) * sizeof(double));
+        memcpy(ezc_array_data(ra), r, (size_t)(k * c) * sizeof(double));
+        if (!lu_all_finite(g, (size_t)(k * k)) || !lu_all_finite(r, (size_t)(k * c)))
+            rc = ezc_error_set(err, EZC_EINVAL, "kalman: training data contain NaN or inf");
+        else if (ezc_xp_cpu()->solve(ga, ra, xa, err))
+            rc = ezc_error_set(err, EZC_ENUMERIC, "kalman: %s is singular (states constant or "
+                               "linearly dependent?)", what);
+        else
+            memcpy(x, ezc_array_data(xa), (size_t)(k * c) * sizeof(double));
+    }
+    ezc_array_destroy(&ga);
+    ezc_array_destroy(&ra);
+    ezc_array_destroy(&xa);
+    return rc;
+}
+
+static int save_model(const kf_state *st, ezc_error *err)
+{
+    const kf_model *m = &st->m;
+    int64_t ss[2] = {m->s, m->s}, hs[2] = {m->f, m->s}, qs[2] = {m->f, m->f};
+    ezc_model *f = ezc_model_new("kalman", err);
+    int rc = f ? 0 : err->code;
+    if (!rc && !(rc = ezc_model_add(f, "A", 2, ss, m->a, err)) &&
+        !(rc = ezc_model_add(f, "W", 2, ss, m->w, err)) &&
+        !(rc = ezc_model_add(f, "H", 2, hs, m->h, err)) &&
+        !(rc = ezc_model_add(f, "Q", 2, qs, m->q, err)) &&
+        (rc = ezc_model_save(st->save, f, err)))
+        ezc_error_prefix(err, "kalman: setting 'save' (the new model is in use)");
+    ezc_model_destroy(&f);
+    return rc;
+}
+
+static int train(kf_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_error *err)
+{
+    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
+        return ezc_error_set(err, EZC_EDTYPE, "kalman: %s data are not features",
+                             ezc_dtype_name(in->dtype));
+    size_t outer, nn, inner;
+    ezc_array_split(in, axis, &outer, &nn, &inner);
+    int64_t n = (int64_t)nn, s = st->n_states, f = (int64_t)(outer * inner) - s;
+    if (f < 1 || n < s + 2)
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "kalman: training needs more than n_states (%lld) columns and at least "
+                             "%lld samples (got %lld x %lld)", (long long)s, (long long)(s + 2),
+                             (long long)n, (long long)(f + s));
+    ezc_array *all = NULL, *xd = NULL, *zd = NULL, *e = NULL, *md = NULL;
+    ezc_buffer *scratch = NULL;
+    int64_t *idx = malloc((size_t)(f + s) * sizeof *idx);
+    size_t ss = (size_t)(s * s), fs = (size_t)(f * s), ff = (size_t)(f * f);
+    double *h = malloc((4 * ss + 3 * fs + ff) * sizeof(double));
+    double *g = h + fs, *c = g + ss, *a = c + ss, *w = a + ss, *xz = w + ss, *ht = xz + fs,
+           *q = ht + fs;
+    int rc = idx && h ? 0 : ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    if (!rc)
+        rc = lu_samples_first(in, axis, EZC_FLOAT64, &scratch, &all, err);
+    if (!rc) {
+        int64_t xs[2] = {n, s}, zs[2] = {n, f};
+        for (int64_t i = 0; i < f + s; i++)
+            idx[i] = i < s ? f + i : i - s; /* states first, then features */
+        xd = ezc_array_new(EZC_FLOAT64, 2, xs, NULL, in->tensor.device, err);
+        zd = ezc_array_new(EZC_FLOAT64, 2, zs, NULL, in->tensor.device, err);
+        if (!xd || !zd || (rc = ezc_xp_call(xp, take, err, all, 1, idx, (size_t)s, xd)) ||
+            (rc = ezc_xp_call(xp, take, err, all, 1, idx + s, (size_t)f, zd)))
+            rc = rc ? rc : err->code;
+    }
+    ezc_array x1, x2;
+    if (!rc) { /* A' = (X1'X1)^-1 X1'X2 */
+        lu_view(&x1, xd, 0, n - 1, s);
+        lu_view(&x2, xd, 1, n - 1, s);
+        if (!(rc = product(&x1, 1, &x1, 0, g, xp, err)) && !(rc = product(&x1, 1, &x2, 0, c, xp, err)))
+            rc = host_solve(g, c, s, s, a, "X1'X1 (consecutive states)", err); /* a holds A' */
+    }
+    if (!rc) { /* W = E'E / (n - 1), E = X2 - X1 A' */
+        int64_t es[2] = {n - 1, s};
+        if (!(md = lu_matrix(a, s, s, EZC_FLOAT64, in->tensor.device, err)) ||
+            !(e = ezc_array_new(EZC_FLOAT64, 2, es, NULL, in->tensor.device, err)))
+            rc = err->code;
+        else if (!(rc = ezc_xp_call(xp, matmul, err, &x1, md, e, 0, 0)) &&
+                 !(rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, &x2, e, e)) &&
+                 !(rc = product(e, 1, e, 0, w, xp, err)))
+            for (size_t i = 0; i < ss; i++)
+                w[i] /= (double)(n - 1);
+        ezc_array_destroy(&md);
+        ezc_array_destroy(&e);
+    }
+    if (!rc && !(rc = product(xd, 1, xd, 0, g, xp, err)) && !(rc = product(xd, 1, zd, 0, xz, xp, err)))
+        rc = host_solve(g, xz, s, f, ht, "X'X (states)", err); /* H' (S x F) */
+    if (!rc) { /* Q = D'D / n * scale, D = Z - X H' */
+        int64_t es[2] = {n, f};
+        if (!(md = lu_matrix(ht, s, f, EZC_FLOAT64, in->tensor.device, err)) ||
+            !(e = ezc_array_new(EZC_FLOAT64, 2, es, NULL, in->tensor.device, err)))
+            rc = err->code;
+        else if (!(rc = ezc_xp_call(xp, matmul, err, xd, md, e, 0, 0)) &&
+                 !(rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, zd, e, e)) &&
+                 !(rc = product(e, 1, e, 0, q, xp, err)))
+            for (size_t i = 0; i < ff; i++)
+                q[i] *= st->noise_scale / (double)n;
+    }
+    if (!rc) {
+        double *at = c; /* A from A' */
+        for (int64_t i = 0; i < s; i++)
+            for (int64_t j = 0; j < s; j++)
+                at[i * s + j] = a[j * s + i];
+        for (int64_t i = 0; i < f; i++)
+            for (int64_t j = 0; j < s; j++)
+                h[i * s + j] = ht[j * f + i];
+        kf_model m;
+        if (!(rc = model_make(&m, s, f, at, w, h, q, err))) {
+            install(st, &m);
+            if (st->save)
+                rc = save_model(st, err);
+        }
+    }
+    ezc_array_destroy(&md);
+    ezc_array_destroy(&e);
+    ezc_array_destroy(&all);
+    ezc_array_destroy(&xd);
+    ezc_array_destroy(&zd);
+    ezc_buffer_unref(&scratch);
+    free(idx);
+    free(h);
+    return rc;
+}
+
+static int kf_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                      ezc_error *err)
+{
+    kf_state *st = state;
+    int axis, rc = ezc_array_require_axis(in, st->axis, &axis, err);
+    *out = NULL;
+    if (!rc)
+        rc = port == 1 ? train(st, in, axis, xp, err) : filter(st, in, axis, out, xp, err);
+    ezc_array_destroy(&in);
+    return rc;
+}
+
+const ezc_transformer_type ezc_kalman_type = {
+    .name = "kalman",
+    .summary = "ReFIT Kalman decoder: features -> states (train on port 'train')",
+    .settings = kf_settings,
+    .inputs = kf_ports,
+    .init = kf_init,
+    .process = kf_process,
+    .fini = kf_fini,
+};
