@@ -16,6 +16,7 @@ static const struct {
     {"list", cmd_list, "list transformer types, or show one type's settings"},
     {"validate", cmd_validate, "check a graph file; every error with its line"},
     {"graph", cmd_graph, "draw a graph file (Graphviz dot or Mermaid)"},
+    {"run", cmd_run, "run a graph file: nodes as threads, process groups as children"},
 };
 
 static void usage(FILE *f)
