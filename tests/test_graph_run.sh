@@ -125,6 +125,24 @@ out=$(timeout 20 "$ezc" run "$dir/one.yaml" --duration 1 2>&1 >/dev/null); statu
 check "run --duration exit 0" $status "status $status: $out"
 check "run summary" $(grep -q "ezc run: rect: [0-9]* messages" <<<"$out"; echo $?) "$out"
 
+# inputs: an outside publisher (ezc pub) feeding a node of the graph.
+cat > "$dir/inputs.yaml" <<YEOF
+nodes:
+  rect: {type: abs}
+  pub: {type: publish, settings: {endpoint: "ipc://$dir/inabs"}}
+edges: [rect -> pub]
+inputs:
+  ext: {node: rect, endpoint: "ipc://$dir/ext", topic: raw}
+YEOF
+"$ezc" pub "ipc://$dir/ext" --signal counter --channels 2 --chunk 10 --fs 2000 & extpub=$!; pids+=($extpub)
+"$ezc" run "$dir/inputs.yaml" --quiet & run=$!; pids+=($run)
+r5=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/inabs 20 counter" 2>&1)
+check "inputs: outside publisher through the graph" $([[ "$r5" == "ok 20 counter" ]]; echo $?) "$r5"
+kill -INT $run; wait $run; status=$?
+check "inputs: SIGINT exit 0" $status "status $status"
+kill -INT $extpub; wait $extpub
+rm -f "$dir/ext"
+
 # ---- process groups: children over ipc:// ----
 cat > "$dir/groups.yaml" <<YEOF
 nodes:
