@@ -125,6 +125,31 @@ out=$(timeout 20 "$ezc" run "$dir/one.yaml" --duration 1 2>&1 >/dev/null); statu
 check "run --duration exit 0" $status "status $status: $out"
 check "run summary" $(grep -q "ezc run: rect: [0-9]* messages" <<<"$out"; echo $?) "$out"
 
+# Queue policies: a blocking edge loses nothing; conflate and drop_oldest
+# edges drop (counted) instead of holding the fast source back, and what
+# they deliver plus what they drop never exceeds what was sent.
+cat > "$dir/queues.yaml" <<YEOF
+nodes:
+  c: {type: counter, settings: {realtime: false, chunk: 1000, channels: 64}}
+  a: {type: abs}
+  b: {type: abs}
+  p: {type: print, settings: {every: 1000000}}
+  q: {type: print, settings: {every: 1000000}}
+edges:
+  - c -> a
+  - {from: c, to: b, queue: conflate}
+  - {from: a, to: p, queue: drop_oldest, queue_size: 4}
+  - b -> q
+YEOF
+out=$(timeout 30 "$ezc" run "$dir/queues.yaml" --duration 2 2>&1 >/dev/null); status=$?
+check "queues: exit 0" $status "$out"
+sent=$(grep "ezc run: c: " <<<"$out" | sed -E 's/.*: ([0-9]+) messages.*/\1/')
+adrops=$(grep "ezc run: a: " <<<"$out" | sed -E 's/.*drops ([0-9]+),.*/\1/')
+bsum=$(( $(grep "ezc run: b: " <<<"$out" | sed -E 's/.*: ([0-9]+) messages.*drops ([0-9]+),.*/\1 + \2/') ))
+psum=$(( $(grep "ezc run: p: " <<<"$out" | sed -E 's/.*: ([0-9]+) messages.*drops ([0-9]+),.*/\1 + \2/') ))
+check "queues: block edge drops nothing" $([ "$adrops" = 0 ]; echo $?) "$out"
+check "queues: delivered + dropped <= sent" $([ "$bsum" -le "$sent" ] && [ "$psum" -le "$sent" ] && [ "$sent" -gt 100 ]; echo $?) "$out"
+
 # inputs: an outside publisher (ezc pub) feeding a node of the graph.
 cat > "$dir/inputs.yaml" <<YEOF
 nodes:
