@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "cli_graph.h"
 
 static const struct {
     const char *name;
@@ -13,13 +14,16 @@ static const struct {
     {"hz", cmd_hz, "rate, bandwidth, gaps and latency of a stream"},
     {"node", cmd_node, "run one transformer between an input and an output endpoint"},
     {"list", cmd_list, "list transformer types, or show one type's settings"},
+    {"validate", cmd_validate, "check a graph file; every error with its line"},
+    {"graph", cmd_graph, "draw a graph file (Graphviz dot or Mermaid)"},
+    {"run", cmd_run, "run a graph file: nodes as threads, process groups as children"},
 };
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: ezc COMMAND [options]   (ezc COMMAND --help for each)\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].summary);
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\nexample, a live demo in three terminals:\n"
                "  ezc pub ipc:///tmp/raw --channels 8 --fs 1000\n"
                "  ezc node abs --in ipc:///tmp/raw --out ipc:///tmp/abs\n"

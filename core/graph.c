@@ -1,0 +1,797 @@
+/* graph.c — a node graph from YAML: the model and its structural checks.
+ *
+ * libyaml's document API gives a tree whose every node carries its source
+ * position, so each element of the model keeps its line. Parsing never
+ * stops at the first problem: every unknown key, wrong shape and dangling
+ * name is recorded, and the rest of the file is still read. What needs the
+ * registry (types, settings, ports) is checked in nodes/graph_check.c. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "ezc/graph.h"
+
+typedef struct parse_ctx {
+    ezc_graph *g;
+    yaml_document_t *doc;
+    int oom;
+} parse_ctx;
+
+void ezc_graph_error_add(ezc_graph *g, int line, const char *fmt, ...)
+{
+    ezc_graph_error *ne = realloc(g->errors, (g->nerrors + 1) * sizeof *ne);
+    if (!ne)
+        return;
+    g->errors = ne;
+    ezc_graph_error *e = &g->errors[g->nerrors++];
+    e->line = line;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+}
+
+static char *dup(parse_ctx *c, const char *s)
+{
+    char *r = s ? strdup(s) : NULL;
+    if (s && !r)
+        c->oom = 1;
+    return r;
+}
+
+/* Grows *arr (of n items of size sz) by one zeroed item; NULL on OOM. */
+static void *push(parse_ctx *c, void **arr, size_t *n, size_t sz)
+{
+    char *na = realloc(*arr, (*n + 1) * sz);
+    if (!na) {
+        c->oom = 1;
+        return NULL;
+    }
+    *arr = na;
+    memset(na + *n * sz, 0, sz);
+    return na + (*n)++ * sz;
+}
+
+static int line_of(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
+
+static yaml_node_t *node_at(parse_ctx *c, int i) { return yaml_document_get_node(c->doc, i); }
+
+static const char *scalar(const yaml_node_t *n)
+{
+    return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* An empty value (`key:` or `~` or `null`), which stands for an empty map or list. */
+static int is_null(const yaml_node_t *n)
+{
+    const char *s = scalar(n);
+    return s && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+           (!*s || !strcmp(s, "~") || !strcmp(s, "null"));
+}
+
+static const char *shape_name(const yaml_node_t *n)
+{
+    if (!n)
+        return "nothing";
+    switch (n->type) {
+    case YAML_SCALAR_NODE: return "a single value";
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_MAPPING_NODE: return "a map";
+    default: return "nothing";
+    }
+}
+
+/* Node names appear in edges as "name.port": keep them to a plain alphabet. */
+static int valid_name(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_' || *s == '-'))
+            return 0;
+    return 1;
+}
+
+/* Calls fn for each key/value of a mapping, refusing non-scalar and
+ * repeated keys. */
+typedef void (*pair_fn)(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u);
+
+static void each_pair(parse_ctx *c, yaml_node_t *map, const char *what, pair_fn fn, void *u)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
+        const char *key = scalar(k);
+        if (!key) {
+            ezc_graph_error_add(c->g, line_of(k), "%s: a key must be a single value, not %s",
+                                what, shape_name(k));
+            continue;
+        }
+        int twice = 0;
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p && !twice; q++) {
+            const char *other = scalar(node_at(c, q->key));
+            twice = other && !strcmp(other, key);
+        }
+        if (twice) {
+            ezc_graph_error_add(c->g, line_of(k), "%s: key '%s' given twice", what, key);
+            continue;
+        }
+        fn(c, key, k, v, u);
+    }
+}
+
+static char *want_scalar(parse_ctx *c, yaml_node_t *v, const char *what)
+{
+    const char *s = scalar(v);
+    if (!s) {
+        ezc_graph_error_add(c->g, line_of(v), "%s: expected a single value, got %s", what,
+                            shape_name(v));
+        return NULL;
+    }
+    return dup(c, s);
+}
+
+static int parse_restart(const char *s, ezc_restart *out)
+{
+    static const char *names[] = {"never", "on-failure", "always"};
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(s, names[i]))
+            return *out = (ezc_restart)i, 0;
+    return -1;
+}
+
+static int parse_queue(const char *s, ezc_queue *out)
+{
+    static const char *names[] = {"block", "drop_oldest", "drop_newest", "conflate"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(s, names[i]))
+            return *out = (ezc_queue)i, 0;
+    return -1;
+}
+
+const char *ezc_queue_name(ezc_queue q)
+{
+    static const char *names[] = {"block", "drop_oldest", "drop_newest", "conflate"};
+    return (unsigned)q < 4 ? names[q] : "?";
+}
+
+const char *ezc_restart_name(ezc_restart r)
+{
+    static const char *names[] = {"never", "on-failure", "always"};
+    return (unsigned)r < 3 ? names[r] : "?";
+}
+
+/* ---- nodes ---- */
+
+static void setting_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    ezc_graph_node *n = u;
+    ezc_graph_setting *s = push(c, (void **)&n->settings, &n->nsettings, sizeof *s);
+    if (!s)
+        return;
+    s->name = dup(c, key);
+    s->line = line_of(k);
+    if (v->type == YAML_SCALAR_NODE) {
+        s->text = dup(c, scalar(v));
+        return;
+    }
+    if (v->type == YAML_SEQUENCE_NODE) {
+        size_t cap = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+        s->items = calloc(cap ? cap : 1, sizeof *s->items);
+        if (!s->items) {
+            c->oom = 1;
+            return;
+        }
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            yaml_node_t *iv = node_at(c, *it);
+            const char *t = scalar(iv);
+            if (!t) {
+                ezc_graph_error_add(c->g, line_of(iv),
+                                    "node '%s': setting '%s': list items must be single values, not %s",
+                                    n->name, key, shape_name(iv));
+                continue;
+            }
+            s->items[s->nitems++] = dup(c, t);
+        }
+        return;
+    }
+    ezc_graph_error_add(c->g, line_of(v),
+                        "node '%s': setting '%s': expected a value or a list of values, got %s",
+                        n->name, key, shape_name(v));
+    n->nsettings--;
+    free(s->name);
+}
+
+static void node_key(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    ezc_graph_node *n = u;
+    char what[160];
+    snprintf(what, sizeof what, "node '%s': %s", n->name, key);
+    if (!strcmp(key, "type")) {
+        n->type = want_scalar(c, v, what);
+        n->type_line = line_of(v);
+    } else if (!strcmp(key, "settings")) {
+        n->settings_line = line_of(k);
+        if (v->type == YAML_MAPPING_NODE)
+            each_pair(c, v, what, setting_pair, n);
+        else if (!is_null(v))
+            ezc_graph_error_add(c->g, line_of(v), "%s: expected a map of name: value, got %s",
+                                what, shape_name(v));
+    } else if (!strcmp(key, "device")) {
+        n->device_line = line_of(v);
+        if ((n->device = want_scalar(c, v, what))) {
+            ezc_error e;
+            if (ezc_device_parse(n->device, &n->dev, &e))
+                ezc_graph_error_add(c->g, n->device_line,
+                                    "%s: '%s' is not a device (expected cpu or cuda:N)", what,
+                                    n->device);
+        }
+    } else if (!strcmp(key, "process")) {
+        n->process_line = line_of(v);
+        if ((n->process = want_scalar(c, v, what)) && !valid_name(n->process))
+            ezc_graph_error_add(c->g, n->process_line,
+                                "%s: '%s' is not a group name (letters, digits, _ and -)", what,
+                                n->process);
+    } else if (!strcmp(key, "restart")) {
+        n->restart_line = line_of(v);
+        const char *s = scalar(v);
+        if (!s || parse_restart(s, &n->restart))
+            ezc_graph_error_add(c->g, line_of(v),
+                                "%s: '%s': expected never, on-failure or always", what,
+                                s ? s : shape_name(v));
+    } else {
+        ezc_graph_error_add(c->g, line_of(k),
+                            "node '%s': unknown key '%s' (expected type, settings, device, "
+                            "process, restart)", n->name, key);
+    }
+}
+
+static void nodes_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    (void)u;
+    ezc_graph *g = c->g;
+    if (!valid_name(key)) {
+        ezc_graph_error_add(g, line_of(k),
+                            "node name '%s': use letters, digits, _ and - only (it is written "
+                            "in edges as name.port)", key);
+        return;
+    }
+    ezc_graph_node *n = push(c, (void **)&g->nodes, &g->nnodes, sizeof *n);
+    if (!n)
+        return;
+    n->name = dup(c, key);
+    n->line = line_of(k);
+    if (v->type != YAML_MAPPING_NODE) {
+        ezc_graph_error_add(g, line_of(v),
+                            "node '%s': expected a map with type (and settings, device, process, "
+                            "restart), got %s", key, shape_name(v));
+        return;
+    }
+    each_pair(c, v, "node", node_key, n);
+    if (!n->type && !n->type_line)
+        ezc_graph_error_add(g, n->line, "node '%s': no type (expected type: NAME; `ezc list` "
+                            "shows the types)", key);
+}
+
+/* ---- edges ---- */
+
+static char *trim(char *p)
+{
+    while (*p == ' ' || *p == '\t')
+        p++;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+        p[--n] = '\0';
+    return p;
+}
+
+static void names_list(const ezc_graph *g, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < g->nnodes && used + 8 < cap; i++)
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", g->nodes[i].name);
+    if (!g->nnodes)
+        snprintf(buf, cap, "none");
+}
+
+/* "name" or "name.port" into a node index and a port (NULL when absent). */
+static int endpoint_ref(parse_ctx *c, const char *text, int line, const char *what, int *node,
+                        char **port)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", text);
+    char *s = trim(buf), *dot = strchr(s, '.');
+    *node = -1;
+    *port = NULL;
+    if (dot) {
+        *dot = '\0';
+        if (!*trim(dot + 1)) {
+            ezc_graph_error_add(c->g, line, "%s: '%s': empty port name after '.'", what, text);
+            return -1;
+        }
+        *port = dup(c, trim(dot + 1));
+    }
+    s = trim(s);
+    if (!*s) {
+        ezc_graph_error_add(c->g, line, "%s: empty node name", what);
+        return -1;
+    }
+    *node = ezc_graph_node_index(c->g, s);
+    if (*node < 0) {
+        char names[400];
+        names_list(c->g, names, sizeof names);
+        ezc_graph_error_add(c->g, line, "%s: unknown node '%s' (nodes: %s)", what, s, names);
+        return -1;
+    }
+    return 0;
+}
+
+static void edge_set(parse_ctx *c, ezc_graph_edge *e, const char *from, const char *to,
+                     const char *what)
+{
+    endpoint_ref(c, from, e->line, what, &e->from, &e->from_port);
+    endpoint_ref(c, to, e->line, what, &e->to, &e->to_port);
+}
+
+typedef struct edge_map {
+    ezc_graph_edge *e;
+    const char *from, *to;
+    int from_line, to_line;
+} edge_map;
+
+static void edge_key(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    edge_map *m = u;
+    if (!strcmp(key, "from") || !strcmp(key, "to")) {
+        const char *s = scalar(v);
+        if (!s) {
+            ezc_graph_error_add(c->g, line_of(v), "edge: %s: expected a node name, got %s", key,
+                                shape_name(v));
+            return;
+        }
+        *(key[0] == 'f' ? &m->from : &m->to) = s;
+    } else if (!strcmp(key, "queue")) {
+        const char *s = scalar(v);
+        if (!s || parse_queue(s, &m->e->queue))
+            ezc_graph_error_add(c->g, line_of(v),
+                                "edge: queue '%s': expected block, drop_oldest, drop_newest or "
+                                "conflate", s ? s : shape_name(v));
+    } else if (!strcmp(key, "queue_size")) {
+        const char *s = scalar(v);
+        char *end = NULL;
+        long n = s ? strtol(s, &end, 10) : 0;
+        if (!s || *end || n < 1 || n > 100000)
+            ezc_graph_error_add(c->g, line_of(v),
+                                "edge: queue_size '%s': expected an integer in [1, 100000]",
+                                s ? s : shape_name(v));
+        else
+            m->e->queue_size = (int)n;
+    } else {
+        ezc_graph_error_add(c->g, line_of(k),
+                            "edge: unknown key '%s' (expected from, to, queue, queue_size)", key);
+    }
+}
+
+static void parse_edge(parse_ctx *c, yaml_node_t *v)
+{
+    ezc_graph *g = c->g;
+    ezc_graph_edge *e = push(c, (void **)&g->edges, &g->nedges, sizeof *e);
+    if (!e)
+        return;
+    e->line = line_of(v);
+    e->from = e->to = -1;
+    e->queue_size = 16;
+    const char *s = scalar(v);
+    char what[300];
+    if (s) {
+        const char *arrow = strstr(s, "->");
+        snprintf(what, sizeof what, "edge '%s'", s);
+        if (!arrow || strstr(arrow + 2, "->")) {
+            ezc_graph_error_add(g, e->line,
+                                "%s: expected \"from -> to\" or \"from.port -> to.port\"", what);
+            return;
+        }
+        char from[256];
+        snprintf(from, sizeof from, "%.*s", (int)(arrow - s), s);
+        edge_set(c, e, from, arrow + 2, what);
+        return;
+    }
+    if (v->type != YAML_MAPPING_NODE) {
+        ezc_graph_error_add(g, e->line,
+                            "edge: expected \"a -> b\" or a map {from, to, queue}, got %s",
+                            shape_name(v));
+        return;
+    }
+    edge_map m = {e, NULL, NULL, 0, 0};
+    each_pair(c, v, "edge", edge_key, &m);
+    if (!m.from || !m.to) {
+        ezc_graph_error_add(g, e->line, "edge: needs both from and to");
+        return;
+    }
+    snprintf(what, sizeof what, "edge '%s -> %s'", m.from, m.to);
+    edge_set(c, e, m.from, m.to, what);
+}
+
+/* ---- inputs / outputs ---- */
+
+typedef struct io_ctx {
+    ezc_graph_io *io;
+    int is_input;
+    const char *node;
+} io_ctx;
+
+static void io_key(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    io_ctx *x = u;
+    char what[160];
+    snprintf(what, sizeof what, "%s '%s': %s", x->is_input ? "input" : "output", x->io->name, key);
+    if (!strcmp(key, "node")) {
+        x->node = scalar(v);
+        if (!x->node)
+            ezc_graph_error_add(c->g, line_of(v), "%s: expected a node name, got %s", what,
+                                shape_name(v));
+    } else if (!strcmp(key, "endpoint")) {
+        x->io->endpoint = want_scalar(c, v, what);
+        if (x->io->endpoint && strncmp(x->io->endpoint, "tcp://", 6) &&
+            strncmp(x->io->endpoint, "ipc://", 6) && strncmp(x->io->endpoint, "inproc://", 9))
+            ezc_graph_error_add(c->g, line_of(v),
+                                "%s: '%s': expected tcp://, ipc:// or inproc:// endpoint", what,
+                                x->io->endpoint);
+    } else if (!strcmp(key, "topic")) {
+        x->io->topic = want_scalar(c, v, what);
+    } else if (x->is_input && !strcmp(key, "port")) {
+        x->io->port = want_scalar(c, v, what);
+    } else if (!x->is_input && !strcmp(key, "queue")) {
+        const char *s = scalar(v);
+        if (!s || parse_queue(s, &x->io->queue) ||
+            (x->io->queue != EZC_QUEUE_BLOCK && x->io->queue != EZC_QUEUE_DROP_NEWEST))
+            ezc_graph_error_add(c->g, line_of(v), "%s: '%s': expected block or drop_newest", what,
+                                s ? s : shape_name(v));
+    } else {
+        ezc_graph_error_add(c->g, line_of(k), "%s '%s': unknown key '%s' (expected %s)",
+                            x->is_input ? "input" : "output", x->io->name, key,
+                            x->is_input ? "node, port, endpoint, topic"
+                                        : "node, endpoint, topic, queue");
+    }
+}
+
+static void io_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    int is_input = *(int *)u;
+    ezc_graph *g = c->g;
+    ezc_graph_io *io = is_input ? push(c, (void **)&g->inputs, &g->ninputs, sizeof *io)
+                                : push(c, (void **)&g->outputs, &g->noutputs, sizeof *io);
+    if (!io)
+        return;
+    io->name = dup(c, key);
+    io->line = line_of(k);
+    io->node = -1;
+    const char *kind = is_input ? "input" : "output";
+    if (v->type != YAML_MAPPING_NODE) {
+        ezc_graph_error_add(g, line_of(v), "%s '%s': expected a map {node, endpoint%s}, got %s",
+                            kind, key, is_input ? ", port, topic" : ", topic, queue",
+                            shape_name(v));
+        return;
+    }
+    io_ctx x = {io, is_input, NULL};
+    each_pair(c, v, kind, io_key, &x);
+    if (!x.node || !io->endpoint) {
+        ezc_graph_error_add(g, io->line, "%s '%s': needs node and endpoint", kind, key);
+        return;
+    }
+    char what[160];
+    snprintf(what, sizeof what, "%s '%s'", kind, key);
+    char *port = NULL;
+    endpoint_ref(c, x.node, io->line, what, &io->node, &port);
+    if (port) { /* node.port is accepted for inputs as a short form */
+        if (is_input && !io->port)
+            io->port = port;
+        else {
+            ezc_graph_error_add(g, io->line, "%s: node '%s': an output has no port to name", what,
+                                x.node);
+            free(port);
+        }
+    }
+}
+
+/* ---- plugins, hosts ---- */
+
+static void add_plugin(parse_ctx *c, yaml_node_t *v)
+{
+    const char *s = scalar(v);
+    if (!s || !*s) {
+        ezc_graph_error_add(c->g, line_of(v), "plugins: expected a path, got %s",
+                            s ? "an empty value" : shape_name(v));
+        return;
+    }
+    ezc_graph_plugin *p = push(c, (void **)&c->g->plugins, &c->g->nplugins, sizeof *p);
+    if (!p)
+        return;
+    p->line = line_of(v);
+    if (s[0] == '/') {
+        p->path = dup(c, s);
+    } else {
+        size_t n = strlen(c->g->dir) + strlen(s) + 2;
+        if ((p->path = malloc(n)))
+            snprintf(p->path, n, "%s/%s", c->g->dir, s);
+        else
+            c->oom = 1;
+    }
+}
+
+static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    (void)u;
+    ezc_graph_host *h = push(c, (void **)&c->g->hosts, &c->g->nhosts, sizeof *h);
+    if (!h)
+        return;
+    h->name = dup(c, key);
+    h->line = line_of(k);
+    if (scalar(v)) {
+        h->address = dup(c, scalar(v));
+        return;
+    }
+    if (v->type == YAML_MAPPING_NODE) {
+        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+            const char *hk = scalar(node_at(c, p->key));
+            if (hk && !strcmp(hk, "address") && scalar(node_at(c, p->value)))
+                h->address = dup(c, scalar(node_at(c, p->value)));
+            else
+                ezc_graph_error_add(c->g, line_of(node_at(c, p->key)),
+                                    "host '%s': unknown key '%s' (expected address)", key,
+                                    hk ? hk : "?");
+        }
+        return;
+    }
+    ezc_graph_error_add(c->g, line_of(v), "host '%s': expected an address or {address: A}", key);
+}
+
+/* ---- top level ---- */
+
+static void top_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    (void)u;
+    ezc_graph *g = c->g;
+    int want_map = !strcmp(key, "inputs") || !strcmp(key, "outputs") || !strcmp(key, "hosts");
+    int want_seq = !strcmp(key, "edges") || !strcmp(key, "plugins");
+    if (!strcmp(key, "nodes") || !strcmp(key, "description"))
+        return; /* nodes were read first; a description is free text */
+    if (!want_map && !want_seq) {
+        ezc_graph_error_add(g, line_of(k),
+                            "unknown top-level key '%s' (expected nodes, edges, plugins, inputs, "
+                            "outputs, hosts, description)", key);
+        return;
+    }
+    if (is_null(v))
+        return;
+    if (want_seq && v->type != YAML_SEQUENCE_NODE) {
+        ezc_graph_error_add(g, line_of(v), "%s: expected a list (- item per line), got %s", key,
+                            shape_name(v));
+        return;
+    }
+    if (want_map && v->type != YAML_MAPPING_NODE) {
+        ezc_graph_error_add(g, line_of(v), "%s: expected a map of name: {...}, got %s", key,
+                            shape_name(v));
+        return;
+    }
+    if (want_seq) {
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++)
+            (key[0] == 'e' ? parse_edge : add_plugin)(c, node_at(c, *it));
+        return;
+    }
+    if (!strcmp(key, "hosts")) {
+        each_pair(c, v, "hosts", host_pair, NULL);
+        return;
+    }
+    int is_input = !strcmp(key, "inputs");
+    each_pair(c, v, key, io_pair, &is_input);
+}
+
+static void parse_root(parse_ctx *c, yaml_node_t *root)
+{
+    ezc_graph *g = c->g;
+    if (!root || is_null(root)) {
+        ezc_graph_error_add(g, 1, "empty file: expected a map with nodes: and edges:");
+        return;
+    }
+    if (root->type != YAML_MAPPING_NODE) {
+        ezc_graph_error_add(g, line_of(root), "expected a map with nodes: and edges:, got %s",
+                            shape_name(root));
+        return;
+    }
+    /* Nodes first, so that edges may come before them in the file. */
+    yaml_node_t *nodes = NULL;
+    for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top;
+         p++) {
+        const char *k = scalar(node_at(c, p->key));
+        if (k && !strcmp(k, "nodes") && !nodes)
+            nodes = node_at(c, p->value);
+    }
+    if (!nodes)
+        ezc_graph_error_add(g, 1, "no nodes: (expected a map of name: {type: ...})");
+    else if (nodes->type == YAML_MAPPING_NODE)
+        each_pair(c, nodes, "nodes", nodes_pair, NULL);
+    else if (!is_null(nodes))
+        ezc_graph_error_add(g, line_of(nodes), "nodes: expected a map of name: {type: ...}, got %s",
+                            shape_name(nodes));
+    each_pair(c, root, "top level", top_pair, NULL);
+}
+
+ezc_graph *ezc_graph_parse(const char *text, size_t len, const char *name, const char *dir,
+                           ezc_error *err)
+{
+    ezc_graph *g = calloc(1, sizeof *g);
+    parse_ctx c = {g, NULL, 0};
+    if (!g || !(g->file = strdup(name ? name : "<graph>")) || !(g->dir = strdup(dir ? dir : "."))) {
+        ezc_graph_destroy(&g);
+        ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
+        return NULL;
+    }
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&parser)) {
+        ezc_graph_destroy(&g);
+        ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
+        return NULL;
+    }
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        ezc_graph_error_add(g, (int)parser.problem_mark.line + 1, "YAML syntax: %s%s%s",
+                            parser.problem ? parser.problem : "unreadable",
+                            parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        return g;
+    }
+    c.doc = &doc;
+    parse_root(&c, yaml_document_get_root_node(&doc));
+    yaml_document_delete(&doc);
+    /* A second document would be silently ignored: say so. */
+    if (yaml_parser_load(&parser, &doc)) {
+        if (yaml_document_get_root_node(&doc))
+            ezc_graph_error_add(g, 0, "more than one YAML document; only the first is read");
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&parser);
+    if (c.oom) {
+        ezc_graph_destroy(&g);
+        ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
+    }
+    return g;
+}
+
+ezc_graph *ezc_graph_load(const char *path, ezc_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        ezc_error_set(err, EZC_EIO, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        n += fread(buf + n, 1, cap - n, f);
+        if (n < cap)
+            break;
+        char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+        if (!nb) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = nb;
+        cap *= 2;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (!buf || bad) {
+        free(buf);
+        ezc_error_set(err, bad ? EZC_EIO : EZC_ENOMEM, "%s: cannot read (%s)", path,
+                      bad ? "I/O error" : "too large or out of memory");
+        return NULL;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *(slash == dir ? slash + 1 : slash) = '\0';
+    ezc_graph *g = ezc_graph_parse(buf, n, path, slash ? dir : ".", err);
+    free(buf);
+    return g;
+}
+
+static void io_free(ezc_graph_io *io, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(io[i].name);
+        free(io[i].port);
+        free(io[i].endpoint);
+        free(io[i].topic);
+    }
+    free(io);
+}
+
+void ezc_graph_destroy(ezc_graph **gp)
+{
+    if (!gp || !*gp)
+        return;
+    ezc_graph *g = *gp;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        ezc_graph_node *n = &g->nodes[i];
+        for (size_t j = 0; j < n->nsettings; j++) {
+            free(n->settings[j].name);
+            free(n->settings[j].text);
+            for (size_t k = 0; k < n->settings[j].nitems; k++)
+                free(n->settings[j].items[k]);
+            free(n->settings[j].items);
+        }
+        free(n->settings);
+        free(n->name);
+        free(n->type);
+        free(n->device);
+        free(n->process);
+    }
+    free(g->nodes);
+    for (size_t i = 0; i < g->nedges; i++) {
+        free(g->edges[i].from_port);
+        free(g->edges[i].to_port);
+    }
+    free(g->edges);
+    for (size_t i = 0; i < g->nplugins; i++)
+        free(g->plugins[i].path);
+    free(g->plugins);
+    io_free(g->inputs, g->ninputs);
+    io_free(g->outputs, g->noutputs);
+    for (size_t i = 0; i < g->nhosts; i++) {
+        free(g->hosts[i].name);
+        free(g->hosts[i].address);
+    }
+    free(g->hosts);
+    free(g->errors);
+    free(g->file);
+    free(g->dir);
+    free(g);
+    *gp = NULL;
+}
+
+int ezc_graph_node_index(const ezc_graph *g, const char *name)
+{
+    for (size_t i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].name && !strcmp(g->nodes[i].name, name))
+            return (int)i;
+    return -1;
+}
+
+const char *ezc_graph_node_group(const ezc_graph_node *n)
+{
+    return n->process ? n->process : "main";
+}
+
+ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *n,
+                                      ezc_error *err)
+{
+    ezc_settings *s = ezc_settings_new(err);
+    for (size_t i = 0; s && i < n->nsettings; i++) {
+        const ezc_graph_setting *gs = &n->settings[i];
+        char where[300];
+        snprintf(where, sizeof where, "%s:%d", g->file, gs->line);
+        int rc = gs->text ? ezc_settings_set(s, gs->name, gs->text, where, err)
+                          : ezc_settings_set_list(s, gs->name, (const char *const *)gs->items,
+                                                  gs->nitems, where, err);
+        if (rc)
+            ezc_settings_destroy(&s);
+    }
+    return s;
+}
+
+const ezc_setting_spec *ezc_graph_node_schema(const ezc_graph_node *n)
+{
+    if (n->ttype)
+        return n->ttype->settings;
+    return n->kind ? n->kind->settings : NULL;
+}

@@ -1,0 +1,173 @@
+/* ezc/graph.h — a node graph read from a YAML file (docs/graphs.md).
+ *
+ *   ezc_graph *g = ezc_graph_load("configs/demo_abs.yaml", &err);
+ *   ezc_registry *reg = ...;  (with built-ins)
+ *   if (ezc_graph_check(g, reg) > 0)
+ *       for (size_t i = 0; i < g->nerrors; i++)
+ *           printf("%s:%d: %s\n", g->file, g->errors[i].line, g->errors[i].msg);
+ *
+ * The model is plain data, read-only for users: every element keeps the
+ * line it was written on (1-based), so each complaint points at its place.
+ * Loading records structural errors (unknown keys, wrong shapes, bad edge
+ * strings, unknown node names) and never stops at the first; checking adds
+ * what needs the registry (plugins, types, settings, ports) and cycles.
+ * Parsing lives in core/graph.c; checking and the built-in source and sink
+ * types live in nodes/, beside the runtime that runs them. */
+#ifndef EZC_GRAPH_H
+#define EZC_GRAPH_H
+
+#include <stddef.h>
+#include "buffer.h"
+#include "registry.h"
+#include "settings.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { EZC_RESTART_NEVER, EZC_RESTART_ON_FAILURE, EZC_RESTART_ALWAYS } ezc_restart;
+typedef enum {
+    EZC_QUEUE_BLOCK,       /* back-pressure: the upstream waits (default) */
+    EZC_QUEUE_DROP_OLDEST, /* the receiver keeps the newest queue_size messages */
+    EZC_QUEUE_DROP_NEWEST, /* a full queue refuses the new message */
+    EZC_QUEUE_CONFLATE     /* only the newest message waits */
+} ezc_queue;
+typedef enum { EZC_ROLE_UNKNOWN, EZC_ROLE_SOURCE, EZC_ROLE_TRANSFORMER, EZC_ROLE_SINK } ezc_role;
+
+/* A built-in node type that is not a transformer: a source (no input, one
+ * output) or a sink (one input "in", no output). */
+typedef struct ezc_node_kind {
+    const char *name;
+    const char *summary;
+    ezc_role role;
+    const ezc_setting_spec *settings;
+} ezc_node_kind;
+
+/* NULL-terminated list of the built-in sources and sinks (nodes/node_kinds.c). */
+const ezc_node_kind *const *ezc_node_kinds(void);
+const ezc_node_kind *ezc_node_kind_find(const char *name);
+
+typedef struct ezc_graph_setting {
+    char *name;
+    char *text;   /* scalar value, or NULL for a list */
+    char **items; /* list value */
+    size_t nitems;
+    int line;
+} ezc_graph_setting;
+
+typedef struct ezc_graph_node {
+    char *name;
+    int line;
+    char *type;
+    int type_line;
+    ezc_graph_setting *settings;
+    size_t nsettings;
+    int settings_line;
+    char *device; /* NULL = where the data arrives */
+    DLDevice dev;
+    int device_line;
+    char *process; /* group name; NULL = "main" */
+    int process_line;
+    ezc_restart restart;
+    int restart_line;
+    /* Filled by ezc_graph_check: */
+    ezc_role role;
+    const ezc_transformer_type *ttype; /* role TRANSFORMER */
+    const ezc_node_kind *kind;         /* role SOURCE or SINK */
+} ezc_graph_node;
+
+typedef struct ezc_graph_edge {
+    int from, to;    /* node indices, -1 when the name is unknown */
+    char *from_port; /* NULL = "out" */
+    char *to_port;   /* NULL = the first input port */
+    int to_port_index; /* filled by ezc_graph_check */
+    ezc_queue queue;
+    int queue_size;  /* drop_oldest: messages kept (default 16) */
+    int line;
+} ezc_graph_edge;
+
+/* inputs: an outside publisher feeding a node's port; outputs: a node's
+ * output published on an endpoint for other programs. */
+typedef struct ezc_graph_io {
+    char *name;
+    int node; /* index, -1 when unknown */
+    char *port; /* inputs: NULL = the first input port */
+    int port_index;
+    char *endpoint;
+    char *topic;  /* outputs: default the io name; inputs: prefix, default all */
+    ezc_queue queue; /* outputs: block or drop_newest */
+    int line;
+} ezc_graph_io;
+
+typedef struct ezc_graph_plugin {
+    char *path; /* resolved against the file's folder */
+    int line;
+} ezc_graph_plugin;
+
+typedef struct ezc_graph_host {
+    char *name;
+    char *address;
+    int line;
+} ezc_graph_host;
+
+typedef struct ezc_graph_error {
+    int line; /* 0 when the error concerns the whole file */
+    char msg[EZC_ERROR_MSG_MAX];
+} ezc_graph_error;
+
+typedef struct ezc_graph {
+    char *file; /* as given, for messages */
+    char *dir;  /* the file's folder, for relative plugin paths */
+    ezc_graph_node *nodes;
+    size_t nnodes;
+    ezc_graph_edge *edges;
+    size_t nedges;
+    ezc_graph_plugin *plugins;
+    size_t nplugins;
+    ezc_graph_io *inputs, *outputs;
+    size_t ninputs, noutputs;
+    ezc_graph_host *hosts;
+    size_t nhosts;
+    ezc_graph_error *errors;
+    size_t nerrors;
+    int checked;
+} ezc_graph;
+
+/* Reads and parses path. NULL (err says why) only when the file cannot be
+ * read or memory runs out; YAML syntax and structure errors are recorded in
+ * the graph's errors. Caller owns the result. */
+ezc_graph *ezc_graph_load(const char *path, ezc_error *err);
+/* The same from text in memory; name is used in messages, dir for plugin
+ * paths (NULL = "."). */
+ezc_graph *ezc_graph_parse(const char *text, size_t len, const char *name, const char *dir,
+                           ezc_error *err);
+void ezc_graph_destroy(ezc_graph **g);
+
+/* Loads the graph's plugins into reg, resolves every node type, validates
+ * settings against each schema (then instantiates each transformer once, so
+ * checks made by init are seen too), checks ports, inputs/outputs and
+ * cycles. Appends to g->errors; returns the total number of errors. */
+size_t ezc_graph_check(ezc_graph *g, ezc_registry *reg);
+
+/* Records an error at line (printf-style). */
+void ezc_graph_error_add(ezc_graph *g, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Index of the node called name, or -1. */
+int ezc_graph_node_index(const ezc_graph *g, const char *name);
+/* The node's process group: its `process`, or "main". */
+const char *ezc_graph_node_group(const ezc_graph_node *n);
+/* A settings object with the node's values (each with where "FILE:LINE"),
+ * not validated. Caller owns it. */
+ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *n,
+                                      ezc_error *err);
+/* The node type's schema (after check), or NULL. */
+const ezc_setting_spec *ezc_graph_node_schema(const ezc_graph_node *n);
+
+const char *ezc_queue_name(ezc_queue q);
+const char *ezc_restart_name(ezc_restart r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

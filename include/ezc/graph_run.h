@@ -1,0 +1,73 @@
+/* ezc/graph_run.h — running a checked graph: one thread per node.
+ *
+ *   ezc_graph_runtime *rt = ezc_graph_runtime_start(g, NULL, &err);
+ *   while (!stop && !ezc_graph_runtime_failed(rt)) sleep(1);
+ *   ezc_graph_runtime_stop(&rt, &err);
+ *
+ * Edges between nodes of the runtime's process are inproc:// ezc pub/sub
+ * (arrays by reference); edges that cross process groups are ipc:// sockets
+ * in opt->ipc_dir, bound by the upstream side. Each edge has a publisher
+ * of its own (so each can have its queue policy) whose topic names the
+ * edge, and each node one subscriber on all of its incoming edges.
+ * Before its first message a node waits until every edge it feeds has its
+ * subscriber, so nothing is lost at start. Per-message transformer errors
+ * are counted and logged once per kind; a node whose loop fails (a socket
+ * error, an init that fails) is restarted per its `restart` policy with a
+ * backoff (0.1 s doubling to 5 s), else the runtime reports it failed. */
+#ifndef EZC_GRAPH_RUN_H
+#define EZC_GRAPH_RUN_H
+
+#include <signal.h>
+#include <stdint.h>
+#include "graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ezc_graph_run_options {
+    const char *group;  /* run only this process group's nodes; NULL = every node */
+    const char *ipc_dir; /* folder for the ipc:// sockets of cross-group edges (required
+                            when group is set) */
+} ezc_graph_run_options;
+
+typedef struct ezc_graph_node_stats {
+    const char *name;   /* the node's name (owned by the graph) */
+    int running;        /* its thread is in its loop */
+    uint64_t messages;  /* sources: produced; others: received */
+    uint64_t bytes;     /* data bytes of those messages */
+    uint64_t drops;     /* lost on its inputs: sequence gaps + queue-policy drops */
+    uint64_t errors;    /* messages refused by the transformer, failed sends */
+    uint64_t restarts;
+    int failed;         /* stopped on an error, not restarted */
+    char last_error[EZC_ERROR_MSG_MAX];
+} ezc_graph_node_stats;
+
+typedef struct ezc_graph_runtime ezc_graph_runtime;
+
+/* Creates every socket (binds first, then connects), instantiates nothing
+ * that can fail per message, and starts one thread per node of the group.
+ * g must have passed ezc_graph_check and outlive the runtime. NULL and err
+ * when a socket cannot be bound or a node cannot start. */
+ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_run_options *opt,
+                                           ezc_error *err);
+/* Stops every thread, joins them, closes every socket. Returns 0, or
+ * EZC_EIO with err naming the first node that failed. Sets *rt to NULL. */
+int ezc_graph_runtime_stop(ezc_graph_runtime **rt, ezc_error *err);
+
+/* Nodes run by this runtime, and a snapshot of each one's counters. */
+size_t ezc_graph_runtime_count(const ezc_graph_runtime *rt);
+void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_stats *out);
+/* True once a node has failed for good (no restart left). */
+int ezc_graph_runtime_failed(const ezc_graph_runtime *rt);
+
+/* The group's restart policy: the most permissive of its nodes'. */
+ezc_restart ezc_graph_group_restart(const ezc_graph *g, const char *group);
+/* Distinct group names in order of first appearance; returns how many
+ * (out has room for g->nnodes). */
+size_t ezc_graph_groups(const ezc_graph *g, const char **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

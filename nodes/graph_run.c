@@ -1,0 +1,701 @@
+/* graph_run.c — a checked graph run as threads, one per node.
+ *
+ * Every edge gets a publisher of its own, created in the upstream node's
+ * process, whose topic ("e<index>") tells the downstream subscriber which
+ * edge — hence which input port and queue policy — a message came by.
+ * Queue policies: block and drop_newest are the publisher's (back-pressure
+ * or lossy); drop_oldest and conflate are kept by the receiving thread,
+ * which drains its socket into per-edge queues before each message. */
+#include <stdatomic.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "ezc/graph_run.h"
+#include "ezc/log.h"
+#include "ezc/node.h"
+#include "graph_internal.h"
+
+#define POLL_MS 100
+
+typedef struct in_edge {
+    char topic[256];
+    int port;
+    ezc_queue queue;
+    int cap;           /* drop_oldest ring size; conflate 1 */
+    ezc_array **ring;  /* queued messages (drop_oldest, conflate) */
+    int prefix;        /* an outside input: topic is a prefix, any other topic matches it */
+    int head, n;
+} in_edge;
+
+typedef struct out_pub {
+    ezc_pub *pub;
+    char topic[256];
+    char ipc_path[256]; /* an ipc:// file this runtime bound, removed at stop */
+    int wait_sub; /* an edge: wait for its subscriber before the first message */
+} out_pub;
+
+typedef struct node_rt {
+    struct ezc_graph_runtime *rt;
+    const ezc_graph *g;
+    const ezc_graph_node *n;
+    int index;
+    ezc_sub *sub;
+    in_edge *ins;
+    int nins;
+    int served_block; /* fairness between blocking and queued inputs */
+    ezc_array *held;  /* a blocking input waiting for its turn */
+    int held_port;
+    out_pub *outs;
+    int nouts;
+    int subs_ready;
+    pthread_t thread;
+    int started;
+    /* counters, read by the main thread */
+    atomic_int running, failed;
+    atomic_uint_fast64_t messages, bytes, qdrops, errors, restarts;
+    pthread_mutex_t lock; /* last_error */
+    char last_error[EZC_ERROR_MSG_MAX];
+} node_rt;
+
+struct ezc_graph_runtime {
+    const ezc_graph *g;
+    node_rt *nodes;
+    size_t n;
+    atomic_int stop;
+    atomic_int any_failed;
+};
+
+static atomic_uint runtime_serial;
+
+static void set_error(node_rt *nr, const char *msg)
+{
+    pthread_mutex_lock(&nr->lock);
+    snprintf(nr->last_error, sizeof nr->last_error, "%s", msg);
+    pthread_mutex_unlock(&nr->lock);
+}
+
+static int stopping(const node_rt *nr) { return atomic_load(&nr->rt->stop); }
+
+/* Sleeps ms, waking early when the runtime stops. */
+static void nap(node_rt *nr, int ms)
+{
+    while (ms > 0 && !stopping(nr)) {
+        int step = ms < 50 ? ms : 50;
+        struct timespec ts = {0, (long)step * 1000000L};
+        nanosleep(&ts, NULL);
+        ms -= step;
+    }
+}
+
+static uint64_t data_bytes(const ezc_array *a)
+{
+    return (uint64_t)ezc_array_size(a) * ezc_dtype_size(a->dtype);
+}
+
+/* ---- sending ---- */
+
+static int wait_subscribers(node_rt *nr, ezc_error *err)
+{
+    for (int i = 0; i < nr->nouts && !nr->subs_ready; i++) {
+        if (!nr->outs[i].wait_sub)
+            continue;
+        int rc;
+        while ((rc = ezc_pub_wait_subscribers(nr->outs[i].pub, 1, POLL_MS, err)) ==
+                   EZC_ETIMEOUT &&
+               !stopping(nr))
+            ;
+        if (rc && !stopping(nr))
+            return rc;
+    }
+    nr->subs_ready = !stopping(nr);
+    return 0;
+}
+
+/* Sends a on every outgoing publisher; a blocking edge retries (its send
+ * timeout is short so that a stop is seen). */
+static int send_all(node_rt *nr, const ezc_array *a, ezc_error *err)
+{
+    int rc = wait_subscribers(nr, err);
+    if (rc)
+        return rc;
+    for (int i = 0; i < nr->nouts; i++) {
+        while ((rc = ezc_pub_send(nr->outs[i].pub, nr->outs[i].topic, a, err)) == EZC_ETIMEOUT &&
+               !stopping(nr))
+            ;
+        if (rc == EZC_ETIMEOUT)
+            return 0;
+        if (rc == EZC_EDEVICE) { /* data this endpoint cannot carry: count, go on */
+            atomic_fetch_add(&nr->errors, 1);
+            set_error(nr, err->msg);
+            continue;
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- receiving ---- */
+
+static in_edge *edge_by_topic(node_rt *nr, const char *topic)
+{
+    for (int i = 0; i < nr->nins; i++)
+        if (!nr->ins[i].prefix && !strcmp(nr->ins[i].topic, topic))
+            return &nr->ins[i];
+    for (int i = 0; i < nr->nins; i++)
+        if (nr->ins[i].prefix && !strncmp(nr->ins[i].topic, topic, strlen(nr->ins[i].topic)))
+            return &nr->ins[i];
+    return NULL;
+}
+
+static void ring_push(node_rt *nr, in_edge *e, ezc_array *a)
+{
+    if (e->n == e->cap) { /* full: the oldest goes */
+        ezc_array_destroy(&e->ring[e->head]);
+        e->head = (e->head + 1) % e->cap;
+        e->n--;
+        atomic_fetch_add(&nr->qdrops, 1);
+    }
+    e->ring[(e->head + e->n) % e->cap] = a;
+    e->n++;
+}
+
+static ezc_array *ring_pop(in_edge *e)
+{
+    ezc_array *a = e->ring[e->head];
+    e->ring[e->head] = NULL;
+    e->head = (e->head + 1) % e->cap;
+    e->n--;
+    return a;
+}
+
+/* The next input message and its port: 0, EZC_ETIMEOUT, or a socket error.
+ * Drains the socket into the queued edges until a message of a blocking
+ * edge arrives; when both kinds wait they take turns. */
+static int next_input(node_rt *nr, ezc_array **out, int *port, ezc_error *err)
+{
+    *out = NULL;
+    int queued = 0;
+    for (int i = 0; i < nr->nins; i++)
+        queued += nr->ins[i].n;
+    char topic[256];
+    while (!nr->held) {
+        ezc_array *a = NULL;
+        int rc = ezc_sub_recv_topic(nr->sub, &a, topic, sizeof topic, queued ? 0 : POLL_MS, err);
+        if (rc == EZC_ETIMEOUT)
+            break;
+        if (rc)
+            return rc;
+        in_edge *e = edge_by_topic(nr, topic);
+        if (!e) {
+            ezc_array_destroy(&a);
+            continue;
+        }
+        if (e->queue == EZC_QUEUE_BLOCK || e->queue == EZC_QUEUE_DROP_NEWEST) {
+            nr->held = a;
+            nr->held_port = e->port;
+            break;
+        }
+        ring_push(nr, e, a);
+        queued = 1;
+    }
+    if (nr->held && (!queued || !nr->served_block)) {
+        *out = nr->held;
+        *port = nr->held_port;
+        nr->held = NULL;
+        nr->served_block = 1;
+        return 0;
+    }
+    for (int k = 0; k < nr->nins; k++) {
+        in_edge *e = &nr->ins[k];
+        if (e->n) {
+            *out = ring_pop(e);
+            *port = e->port;
+            nr->served_block = 0;
+            return 0;
+        }
+    }
+    return EZC_ETIMEOUT;
+}
+
+/* ---- node loops ---- */
+
+static ezc_array *on_device(node_rt *nr, ezc_array *a, ezc_error *err)
+{
+    if (!nr->n->device || ezc_device_equal(a->tensor.device, nr->n->dev))
+        return a;
+    ezc_array *m = ezc_array_to_device(a, nr->n->dev, err);
+    ezc_array_destroy(&a);
+    return m;
+}
+
+static void count_error(node_rt *nr, const ezc_error *e, unsigned *logged, int rc)
+{
+    atomic_fetch_add(&nr->errors, 1);
+    set_error(nr, e->msg);
+    unsigned bit = 1u << ((unsigned)-rc & 31u);
+    if (!(*logged & bit)) {
+        *logged |= bit;
+        ezc_log(EZC_LOG_WARN, "node %s: message refused (logged once per kind): %s",
+                nr->n->name, e->msg);
+    }
+}
+
+static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
+{
+    ezc_synth_options o;
+    int realtime;
+    int64_t count;
+    int rc = ezc_graph_synth_options(nr->n, s, &o, &realtime, &count, err);
+    ezc_synth *syn = rc ? NULL : ezc_synth_new(&o, err);
+    if (!syn)
+        return rc ? rc : EZC_EINVAL;
+    if ((rc = wait_subscribers(nr, err)))
+        goto done;
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (int64_t i = 0; !stopping(nr) && (!count || i < count); i++) {
+        if (realtime) {
+            double t = (double)ezc_synth_samples(syn) / o.fs;
+            struct timespec next = start;
+            next.tv_sec += (time_t)t;
+            next.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
+            if (next.tv_nsec >= 1000000000L) {
+                next.tv_sec++;
+                next.tv_nsec -= 1000000000L;
+            }
+            /* Sleep in short steps so that a stop is seen. */
+            for (;;) {
+                struct timespec now;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+                double left = (double)(next.tv_sec - now.tv_sec) +
+                              (double)(next.tv_nsec - now.tv_nsec) * 1e-9;
+                if (left <= 0 || stopping(nr))
+                    break;
+                nap(nr, left > 0.05 ? 50 : (int)(left * 1000) + 1);
+            }
+            if (stopping(nr))
+                break;
+        }
+        ezc_array *a = ezc_synth_next(syn, err);
+        if (a)
+            a = on_device(nr, a, err);
+        if (!a) {
+            rc = err->code ? err->code : EZC_EINVAL;
+            break;
+        }
+        atomic_fetch_add(&nr->messages, 1);
+        atomic_fetch_add(&nr->bytes, data_bytes(a));
+        rc = send_all(nr, a, err);
+        ezc_array_destroy(&a);
+        if (rc)
+            break;
+    }
+done:
+    ezc_synth_destroy(&syn);
+    return rc;
+}
+
+static void print_summary(const ezc_graph_node *n, const ezc_array *a)
+{
+    char line[512];
+    size_t used = (size_t)snprintf(line, sizeof line, "%s: seq=%llu key=%s dtype=%s shape=[",
+                                   n->name, (unsigned long long)a->seq, a->key[0] ? a->key : "-",
+                                   ezc_dtype_name(a->dtype));
+    for (int i = 0; i < a->tensor.ndim && used < sizeof line; i++)
+        used += (size_t)snprintf(line + used, sizeof line - used, "%s%lld", i ? ", " : "",
+                                 (long long)a->shape[i]);
+    if (used < sizeof line)
+        used += (size_t)snprintf(line + used, sizeof line - used, "] dims=[");
+    for (int i = 0; i < a->tensor.ndim && used < sizeof line; i++)
+        used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? ", " : "",
+                                 a->dims[i]);
+    if (used < sizeof line)
+        snprintf(line + used, sizeof line - used, "]");
+    flockfile(stdout);
+    puts(line);
+    fflush(stdout);
+    funlockfile(stdout);
+}
+
+/* Transformers and sinks: receive, process (or print), send. */
+static int run_consumer(node_rt *nr, const ezc_settings *s, ezc_error *err)
+{
+    ezc_transformer *t = NULL;
+    int64_t every = 1;
+    if (nr->n->ttype && !(t = ezc_transformer_new(nr->n->ttype, s, err)))
+        return err->code ? err->code : EZC_EINVAL;
+    if (nr->n->kind && !strcmp(nr->n->kind->name, "print"))
+        ezc_settings_get_int(s, "every", &every);
+    unsigned logged = 0;
+    int rc = 0;
+    while (!stopping(nr)) {
+        ezc_array *in = NULL;
+        int port = 0;
+        rc = next_input(nr, &in, &port, err);
+        if (rc == EZC_ETIMEOUT) {
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            break;
+        uint64_t k = atomic_fetch_add(&nr->messages, 1);
+        atomic_fetch_add(&nr->bytes, data_bytes(in));
+        ezc_array *res = in;
+        if (t) {
+            ezc_error perr;
+            if (!(in = on_device(nr, in, &perr))) {
+                count_error(nr, &perr, &logged, perr.code ? perr.code : EZC_EDEVICE);
+                continue;
+            }
+            res = NULL;
+            int prc = ezc_transformer_process(t, port, in, &res, &perr);
+            if (prc) {
+                count_error(nr, &perr, &logged, prc);
+                continue;
+            }
+        } else if (every > 0 && nr->nouts == 0 && k % (uint64_t)every == 0) {
+            print_summary(nr->n, res);
+        }
+        if (res)
+            rc = send_all(nr, res, err);
+        ezc_array_destroy(&res);
+        if (rc)
+            break;
+    }
+    ezc_transformer_destroy(&t);
+    return rc;
+}
+
+static int run_once(node_rt *nr, ezc_error *err)
+{
+    ezc_settings *s = ezc_graph_node_settings(nr->g, nr->n, err);
+    if (!s)
+        return EZC_ENOMEM;
+    int rc = 0;
+    if (!nr->n->ttype && ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err))
+        rc = EZC_EINVAL;
+    else
+        rc = nr->n->role == EZC_ROLE_SOURCE ? run_source(nr, s, err) : run_consumer(nr, s, err);
+    ezc_settings_destroy(&s);
+    return rc;
+}
+
+static void *node_main(void *arg)
+{
+    node_rt *nr = arg;
+    int backoff = 100;
+    for (;;) {
+        ezc_error err;
+        ezc_error_clear(&err);
+        atomic_store(&nr->running, 1);
+        int rc = run_once(nr, &err);
+        atomic_store(&nr->running, 0);
+        if (stopping(nr))
+            break;
+        if (rc) {
+            set_error(nr, err.msg);
+            ezc_log(EZC_LOG_ERROR, "node %s failed: %s", nr->n->name, err.msg);
+        }
+        ezc_restart r = nr->n->restart;
+        if ((rc == 0 && r != EZC_RESTART_ALWAYS) || (rc && r == EZC_RESTART_NEVER)) {
+            if (rc) {
+                atomic_store(&nr->failed, 1);
+                atomic_store(&nr->rt->any_failed, 1);
+            }
+            break;
+        }
+        nap(nr, backoff);
+        backoff = backoff < 5000 ? backoff * 2 : 5000;
+        atomic_fetch_add(&nr->restarts, 1);
+    }
+    return NULL;
+}
+
+/* ---- setup ---- */
+
+static int in_group(const ezc_graph_node *n, const char *group)
+{
+    return !group || !strcmp(ezc_graph_node_group(n), group);
+}
+
+static void edge_endpoint(const ezc_graph *g, const ezc_graph_edge *e, unsigned serial,
+                          const char *ipc_dir, char *buf, size_t cap)
+{
+    size_t i = (size_t)(e - g->edges);
+    if (!strcmp(ezc_graph_node_group(&g->nodes[e->from]), ezc_graph_node_group(&g->nodes[e->to])))
+        snprintf(buf, cap, "inproc://ezc-graph-%d-%u/e%zu", (int)getpid(), serial, i);
+    else
+        snprintf(buf, cap, "ipc://%s/e%zu", ipc_dir ? ipc_dir : "/tmp", i);
+}
+
+static int add_out(node_rt *nr, const char *endpoint, const char *topic, int lossy, int wait_sub,
+                   int short_timeout, ezc_error *err)
+{
+    out_pub *no = realloc(nr->outs, (size_t)(nr->nouts + 1) * sizeof *no);
+    if (!no)
+        return ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
+    nr->outs = no;
+    out_pub *o = &nr->outs[nr->nouts];
+    memset(o, 0, sizeof *o);
+    ezc_pub_options po;
+    ezc_pub_options_init(&po);
+    po.lossy = lossy;
+    if (short_timeout)
+        po.send_timeout_ms = POLL_MS;
+    if (!(o->pub = ezc_pub_new(endpoint, &po, err)))
+        return ezc_error_prefix(err, "node '%s'", nr->n->name);
+    snprintf(o->topic, sizeof o->topic, "%s", topic);
+    /* ZeroMQ leaves the socket file of a closed ipc listener behind. */
+    if (!strncmp(endpoint, "ipc://", 6) && !strchr(endpoint, '*'))
+        snprintf(o->ipc_path, sizeof o->ipc_path, "%s", endpoint + 6);
+    o->wait_sub = wait_sub;
+    nr->nouts++;
+    return 0;
+}
+
+static int add_in(node_rt *nr, const char *endpoint, const char *topic, int port, ezc_queue q,
+                  int cap, ezc_error *err)
+{
+    if (!nr->sub && !(nr->sub = ezc_sub_new(endpoint, "", NULL, err)))
+        return ezc_error_prefix(err, "node '%s'", nr->n->name);
+    else if (nr->nins && ezc_sub_connect(nr->sub, endpoint, err))
+        return ezc_error_prefix(err, "node '%s'", nr->n->name);
+    in_edge *ni = realloc(nr->ins, (size_t)(nr->nins + 1) * sizeof *ni);
+    if (!ni)
+        return ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
+    nr->ins = ni;
+    in_edge *e = &nr->ins[nr->nins++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->topic, sizeof e->topic, "%s", topic);
+    e->port = port < 0 ? 0 : port;
+    e->queue = q;
+    e->cap = q == EZC_QUEUE_CONFLATE ? 1 : cap > 0 ? cap : 16;
+    if (q == EZC_QUEUE_CONFLATE || q == EZC_QUEUE_DROP_OLDEST)
+        if (!(e->ring = calloc((size_t)e->cap, sizeof *e->ring)))
+            return ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
+    return 0;
+}
+
+static node_rt *find_rt(ezc_graph_runtime *rt, int node)
+{
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->nodes[i].index == node)
+            return &rt->nodes[i];
+    return NULL;
+}
+
+/* Publishers first (edges this group sends on, outputs, publish sinks),
+ * then subscribers, so that every inproc connect finds its bind. */
+static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned serial,
+                ezc_error *err)
+{
+    const ezc_graph *g = rt->g;
+    char ep[512], topic[32];
+    for (size_t i = 0; i < g->nedges; i++) {
+        const ezc_graph_edge *e = &g->edges[i];
+        node_rt *up = find_rt(rt, e->from);
+        if (!up)
+            continue;
+        edge_endpoint(g, e, serial, o->ipc_dir, ep, sizeof ep);
+        snprintf(topic, sizeof topic, "e%zu", i);
+        int rc = add_out(up, ep, topic, e->queue != EZC_QUEUE_BLOCK, 1, 1, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < g->noutputs; i++) {
+        const ezc_graph_io *io = &g->outputs[i];
+        node_rt *up = find_rt(rt, io->node);
+        if (up && add_out(up, io->endpoint, io->topic ? io->topic : io->name,
+                          io->queue == EZC_QUEUE_DROP_NEWEST, 0, 1, err))
+            return err->code;
+    }
+    for (size_t i = 0; i < rt->n; i++) {
+        node_rt *nr = &rt->nodes[i];
+        if (!nr->n->kind || strcmp(nr->n->kind->name, "publish"))
+            continue;
+        ezc_settings *s = ezc_graph_node_settings(g, nr->n, err);
+        const char *endpoint = NULL, *t = nr->n->name;
+        int lossy = 0, rc = s ? ezc_settings_validate(s, nr->n->kind->settings, "publish", err)
+                              : EZC_ENOMEM;
+        if (!rc) {
+            ezc_settings_get_string(s, "endpoint", &endpoint);
+            ezc_settings_get_string(s, "topic", &t);
+            ezc_settings_get_bool(s, "lossy", &lossy);
+            rc = add_out(nr, endpoint, t, lossy, 0, 1, err);
+        }
+        ezc_settings_destroy(&s);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < g->nedges; i++) {
+        const ezc_graph_edge *e = &g->edges[i];
+        node_rt *down = find_rt(rt, e->to);
+        if (!down)
+            continue;
+        edge_endpoint(g, e, serial, o->ipc_dir, ep, sizeof ep);
+        snprintf(topic, sizeof topic, "e%zu", i);
+        int rc = add_in(down, ep, topic, e->to_port_index, e->queue, e->queue_size, err);
+        if (rc)
+            return rc;
+    }
+    /* Outside publishers: their topics are theirs, matched by prefix. */
+    for (size_t i = 0; i < g->ninputs; i++) {
+        const ezc_graph_io *io = &g->inputs[i];
+        node_rt *down = find_rt(rt, io->node);
+        if (!down)
+            continue;
+        int rc = add_in(down, io->endpoint, io->topic ? io->topic : "", io->port_index,
+                        EZC_QUEUE_BLOCK, 0, err);
+        if (rc)
+            return rc;
+        down->ins[down->nins - 1].prefix = 1;
+    }
+    return 0;
+}
+
+ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_run_options *opt,
+                                           ezc_error *err)
+{
+    ezc_graph_run_options o = {0};
+    if (opt)
+        o = *opt;
+    if (g->nerrors || !g->checked) {
+        ezc_error_set(err, EZC_EINVAL, "%s: the graph has not passed its checks", g->file);
+        return NULL;
+    }
+    ezc_graph_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt || !(rt->nodes = calloc(g->nnodes + 1, sizeof *rt->nodes))) {
+        free(rt);
+        ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
+        return NULL;
+    }
+    rt->g = g;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        if (!in_group(&g->nodes[i], o.group))
+            continue;
+        node_rt *nr = &rt->nodes[rt->n++];
+        nr->rt = rt;
+        nr->g = g;
+        nr->n = &g->nodes[i];
+        nr->index = (int)i;
+        pthread_mutex_init(&nr->lock, NULL);
+    }
+    if (!rt->n) {
+        ezc_error_set(err, EZC_EINVAL, "%s: no node in process group '%s'", g->file,
+                      o.group ? o.group : "main");
+        ezc_graph_runtime_stop(&rt, NULL);
+        return NULL;
+    }
+    unsigned serial = atomic_fetch_add(&runtime_serial, 1);
+    if (wire(rt, &o, serial, err)) {
+        ezc_graph_runtime_stop(&rt, NULL);
+        return NULL;
+    }
+    for (size_t i = 0; i < rt->n; i++) {
+        node_rt *nr = &rt->nodes[i];
+        if (pthread_create(&nr->thread, NULL, node_main, nr)) {
+            ezc_error_set(err, EZC_EIO, "node '%s': cannot start a thread", nr->n->name);
+            ezc_graph_runtime_stop(&rt, NULL);
+            return NULL;
+        }
+        nr->started = 1;
+    }
+    return rt;
+}
+
+int ezc_graph_runtime_stop(ezc_graph_runtime **rtp, ezc_error *err)
+{
+    if (!rtp || !*rtp)
+        return 0;
+    ezc_graph_runtime *rt = *rtp;
+    int rc = 0;
+    atomic_store(&rt->stop, 1);
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->nodes[i].started)
+            pthread_join(rt->nodes[i].thread, NULL);
+    for (size_t i = 0; i < rt->n; i++) {
+        node_rt *nr = &rt->nodes[i];
+        if (nr->failed && !rc)
+            rc = ezc_error_set(err, EZC_EIO, "node '%s' failed: %s", nr->n->name, nr->last_error);
+        for (int k = 0; k < nr->nouts; k++) {
+            struct stat sb;
+            ezc_pub_destroy(&nr->outs[k].pub);
+            if (nr->outs[k].ipc_path[0] && !lstat(nr->outs[k].ipc_path, &sb) &&
+                S_ISSOCK(sb.st_mode))
+                unlink(nr->outs[k].ipc_path);
+        }
+        free(nr->outs);
+        for (int k = 0; k < nr->nins; k++) {
+            for (int j = 0; nr->ins[k].ring && j < nr->ins[k].cap; j++)
+                ezc_array_destroy(&nr->ins[k].ring[j]);
+            free(nr->ins[k].ring);
+        }
+        free(nr->ins);
+        ezc_array_destroy(&nr->held);
+        ezc_sub_destroy(&nr->sub);
+        pthread_mutex_destroy(&nr->lock);
+    }
+    free(rt->nodes);
+    free(rt);
+    *rtp = NULL;
+    return rc;
+}
+
+size_t ezc_graph_runtime_count(const ezc_graph_runtime *rt) { return rt->n; }
+
+int ezc_graph_runtime_failed(const ezc_graph_runtime *rt) { return atomic_load(&rt->any_failed); }
+
+void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    if (i >= rt->n)
+        return;
+    node_rt *nr = &rt->nodes[i];
+    out->name = nr->n->name;
+    out->running = atomic_load(&nr->running);
+    out->messages = atomic_load(&nr->messages);
+    out->bytes = atomic_load(&nr->bytes);
+    out->errors = atomic_load(&nr->errors);
+    out->restarts = atomic_load(&nr->restarts);
+    out->failed = atomic_load(&nr->failed);
+    out->drops = atomic_load(&nr->qdrops);
+    /* Sequence gaps are counted by the subscriber, owned by the node's
+     * thread; its counters are plain words read here without a lock: a
+     * display value that may lag by one message. */
+    if (nr->sub) {
+        ezc_sub_stats st;
+        ezc_sub_stats_get(nr->sub, &st);
+        out->drops += st.gaps;
+    }
+    pthread_mutex_lock(&nr->lock);
+    memcpy(out->last_error, nr->last_error, sizeof out->last_error);
+    pthread_mutex_unlock(&nr->lock);
+}
+
+ezc_restart ezc_graph_group_restart(const ezc_graph *g, const char *group)
+{
+    ezc_restart r = EZC_RESTART_NEVER;
+    for (size_t i = 0; i < g->nnodes; i++)
+        if (!strcmp(ezc_graph_node_group(&g->nodes[i]), group) && g->nodes[i].restart > r)
+            r = g->nodes[i].restart;
+    return r;
+}
+
+size_t ezc_graph_groups(const ezc_graph *g, const char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const char *gr = ezc_graph_node_group(&g->nodes[i]);
+        size_t k = 0;
+        while (k < n && strcmp(out[k], gr))
+            k++;
+        if (k == n)
+            out[n++] = gr;
+    }
+    return n;
+}

@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# test_graph_run.sh — graph files through the ezc command as a user runs
+# them: validate and graph output, then `ezc run` as a real child process
+# (threads in one process, then process groups as children over ipc://),
+# with a Python subscriber (tools/python/ezc_wire.py) checking the values
+# that arrive against numpy: |sin| of the synthetic sine (float64, 1e-12)
+# and the counter's sample indices (exact, no gap). SIGINT must give exit
+# status 0, leave no child process and no ipc socket file behind.
+# Usage: test_graph_run.sh PATH_TO_EZC   (EZC_PYTHON, EZC_SOURCE_DIR from meson)
+set -u
+ezc="$1"
+py="${EZC_PYTHON:-/usr/bin/python3}"
+src="${EZC_SOURCE_DIR:-$(dirname "$0")/..}"
+dir=$(mktemp -d /tmp/ezc-graph-run.XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"; }
+trap cleanup EXIT
+pass=0 fail=0
+check() { # check NAME STATUS DETAIL
+  if [ "$2" -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1: $3"; fi
+}
+expect() { # expect NAME WANT_STATUS WANT_SUBSTRING -- CMD...
+  local name="$1" want="$2" sub="$3"; shift 4
+  local out status
+  out=$("$@" 2>&1); status=$?
+  [ "$status" -eq "$want" ] && [[ "$out" == *"$sub"* ]]
+  check "$name" $? "status $status (want $want), output: ${out:0:400}"
+}
+
+# Receives N messages from an endpoint and checks them (kind: abs_sine or counter).
+receive() { # receive ENDPOINT N KIND
+  "$py" - "$1" "$2" "$3" "$src/tools/python" <<'PYEOF'
+import sys
+import numpy as np
+sys.path.insert(0, sys.argv[4])
+import ezc_wire
+ep, n, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+sub = ezc_wire.Subscriber(ep)
+last_end = None
+for i in range(n):
+    m = sub.recv(timeout_ms=10000)
+    if m is None:
+        sys.exit(f"message {i}: nothing within 10 s")
+    assert m.dims == ["time", "ch"], m.dims
+    ax = m.axes["time"]
+    fs = 1.0 / ax["gain"]
+    n0 = int(round(ax["offset"] * fs))
+    t = (n0 + np.arange(m.data.shape[0]))[:, None] / fs
+    if kind == "abs_sine":   # fs 1000, freq 7, 3 channels, float64
+        c = np.arange(m.data.shape[1])[None, :]
+        want = np.abs(np.sin(2 * np.pi * 7.0 * (c + 1) * t))
+        assert m.data.dtype == np.float64, m.data.dtype
+        assert np.all(m.data >= 0), "negative value after abs"
+        err = np.max(np.abs(m.data - want))
+        assert err <= 1e-12, f"message {i}: max error {err}"
+    else:                    # counter: every channel holds the sample index
+        want = np.broadcast_to((n0 + np.arange(m.data.shape[0]))[:, None], m.data.shape)
+        assert np.array_equal(m.data, want), f"message {i}: {m.data[:3, 0]} != {want[:3, 0]}"
+        if last_end is not None:
+            assert n0 == last_end, f"gap: chunk starts at {n0}, previous ended at {last_end}"
+        last_end = n0 + m.data.shape[0]
+print(f"ok {n} {kind}")
+PYEOF
+}
+
+# ---- validate / graph ----
+for c in validate graph run; do
+  expect "$c --help" 0 "usage: ezc $c" -- "$ezc" "$c" --help
+done
+expect "validate demo" 0 "demo_abs.yaml: ok (3 nodes, 2 edges)" -- "$ezc" validate "$src/configs/demo_abs.yaml"
+cat > "$dir/bad.yaml" <<'YEOF'
+nodes:
+  s: {type: sine, settings: {fs: fast}}
+  a: {type: abss}
+edges:
+  - s -> a
+  - a -> nowhere
+YEOF
+out=$("$ezc" validate "$dir/bad.yaml" 2>&1); status=$?
+check "validate errors exit 1" $([ $status -eq 1 ]; echo $?) "status $status"
+check "validate error lines" $(grep -q "^$dir/bad.yaml:2: node 's': sine: setting 'fs' = 'fast': expected a number (float)" <<<"$out" &&
+  grep -q "^$dir/bad.yaml:3: node 'a': unknown transformer type 'abss'" <<<"$out" &&
+  grep -q "^$dir/bad.yaml:6: edge 'a -> nowhere': unknown node 'nowhere'" <<<"$out"; echo $?) "$out"
+check "validate errors in line order" $(grep -o '^[^ ]*yaml:[0-9]*' <<<"$out" | cut -d: -f2 | sort -n -c 2>/dev/null; echo $?) "$out"
+expect "validate missing file" 1 "cannot open" -- "$ezc" validate "$dir/none.yaml"
+expect "graph refuses a bad file" 1 "bad.yaml:3:" -- "$ezc" graph "$dir/bad.yaml"
+expect "graph bad format" 2 "--format 'svg': expected dot or mermaid" -- "$ezc" graph "$src/configs/demo_abs.yaml" --format svg
+
+# ---- one process: threads ----
+cat > "$dir/one.yaml" <<YEOF
+nodes:
+  sine:
+    type: sine
+    settings: {fs: 1000, channels: 3, chunk: 20, freq: 7, dtype: float64}
+  rect: {type: abs}
+  count: {type: counter, settings: {fs: 2000, channels: 2, chunk: 10, dtype: int32}}
+  rect2: {type: abs}
+  pub: {type: publish, settings: {endpoint: "ipc://$dir/count"}}
+  show: {type: print, settings: {every: 10}}
+edges:
+  - sine -> rect
+  - rect -> show
+  - count -> rect2
+  - {from: rect2, to: pub, queue: block}
+outputs:
+  envelope: {node: rect, endpoint: "ipc://$dir/abs"}
+YEOF
+expect "validate one" 0 "ok (6 nodes, 4 edges)" -- "$ezc" validate "$dir/one.yaml"
+dot=$("$ezc" graph "$dir/one.yaml")
+check "dot labels" $(grep -q '"sine" \[label="sine\\nsine\\nchannels=3\\nchunk=20\\nfreq=7\\ndtype=float64"' <<<"$dot"; echo $?) "$dot"
+check "dot output endpoint" $(grep -q '"rect" -> "output:envelope"' <<<"$dot"; echo $?) "$dot"
+"$ezc" run "$dir/one.yaml" --quiet > "$dir/one.out" 2>&1 & run=$!; pids+=($run)
+r1=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/abs 20 abs_sine" 2>&1)
+check "run: |sine| values" $([[ "$r1" == "ok 20 abs_sine" ]]; echo $?) "$r1"
+r2=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/count 30 counter" 2>&1)
+check "run: counter values, no gap" $([[ "$r2" == "ok 30 counter" ]]; echo $?) "$r2"
+kill -INT $run; wait $run; status=$?
+check "run: SIGINT exit 0" $status "status $status: $(cat "$dir/one.out")"
+check "run: print sink lines" $(grep -q '^show: seq=.* dtype=float64 shape=\[20, 3\] dims=\[time, ch\]' "$dir/one.out"; echo $?) "$(head -5 "$dir/one.out")"
+left=$(find "$dir" -type s | wc -l)
+check "run: no ipc file left" $([ "$left" -eq 0 ]; echo $?) "$(find "$dir" -type s)"
+
+# --duration ends the run by itself, with a summary per node.
+out=$(timeout 20 "$ezc" run "$dir/one.yaml" --duration 1 2>&1 >/dev/null); status=$?
+check "run --duration exit 0" $status "status $status: $out"
+check "run summary" $(grep -q "ezc run: rect: [0-9]* messages" <<<"$out"; echo $?) "$out"
+
+# Queue policies: a blocking edge loses nothing; conflate and drop_oldest
+# edges drop (counted) instead of holding the fast source back, and what
+# they deliver plus what they drop never exceeds what was sent.
+cat > "$dir/queues.yaml" <<YEOF
+nodes:
+  c: {type: counter, settings: {realtime: false, chunk: 1000, channels: 64}}
+  a: {type: abs}
+  b: {type: abs}
+  p: {type: print, settings: {every: 1000000}}
+  q: {type: print, settings: {every: 1000000}}
+edges:
+  - c -> a
+  - {from: c, to: b, queue: conflate}
+  - {from: a, to: p, queue: drop_oldest, queue_size: 4}
+  - b -> q
+YEOF
+out=$(timeout 30 "$ezc" run "$dir/queues.yaml" --duration 2 2>&1 >/dev/null); status=$?
+check "queues: exit 0" $status "$out"
+sent=$(grep "ezc run: c: " <<<"$out" | sed -E 's/.*: ([0-9]+) messages.*/\1/')
+adrops=$(grep "ezc run: a: " <<<"$out" | sed -E 's/.*drops ([0-9]+),.*/\1/')
+bsum=$(( $(grep "ezc run: b: " <<<"$out" | sed -E 's/.*: ([0-9]+) messages.*drops ([0-9]+),.*/\1 + \2/') ))
+psum=$(( $(grep "ezc run: p: " <<<"$out" | sed -E 's/.*: ([0-9]+) messages.*drops ([0-9]+),.*/\1 + \2/') ))
+check "queues: block edge drops nothing" $([ "$adrops" = 0 ]; echo $?) "$out"
+check "queues: delivered + dropped <= sent" $([ "$bsum" -le "$sent" ] && [ "$psum" -le "$sent" ] && [ "$sent" -gt 100 ]; echo $?) "$out"
+
+# inputs: an outside publisher (ezc pub) feeding a node of the graph.
+cat > "$dir/inputs.yaml" <<YEOF
+nodes:
+  rect: {type: abs}
+  pub: {type: publish, settings: {endpoint: "ipc://$dir/inabs"}}
+edges: [rect -> pub]
+inputs:
+  ext: {node: rect, endpoint: "ipc://$dir/ext", topic: raw}
+YEOF
+"$ezc" pub "ipc://$dir/ext" --signal counter --channels 2 --chunk 10 --fs 2000 & extpub=$!; pids+=($extpub)
+"$ezc" run "$dir/inputs.yaml" --quiet & run=$!; pids+=($run)
+r5=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/inabs 20 counter" 2>&1)
+check "inputs: outside publisher through the graph" $([[ "$r5" == "ok 20 counter" ]]; echo $?) "$r5"
+kill -INT $run; wait $run; status=$?
+check "inputs: SIGINT exit 0" $status "status $status"
+kill -INT $extpub; wait $extpub
+rm -f "$dir/ext"
+
+# ---- process groups: children over ipc:// ----
+cat > "$dir/groups.yaml" <<YEOF
+nodes:
+  sine:
+    type: sine
+    process: acq
+    settings: {fs: 1000, channels: 3, chunk: 20, freq: 7, dtype: float64}
+  rect: {type: abs, process: dsp, restart: on-failure}
+  pub: {type: publish, process: dsp, settings: {endpoint: "ipc://$dir/gabs"}}
+edges:
+  - sine -> rect
+  - rect -> pub
+YEOF
+expect "mermaid groups" 0 'subgraph group_dsp ["process dsp"]' -- "$ezc" graph "$dir/groups.yaml" --format mermaid
+"$ezc" run "$dir/groups.yaml" --quiet > "$dir/groups.out" 2>&1 & run=$!; pids+=($run)
+r3=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/gabs 20 abs_sine" 2>&1)
+check "groups: |sine| values across processes" $([[ "$r3" == "ok 20 abs_sine" ]]; echo $?) "$r3"
+kids=$(pgrep -P $run | tr '\n' ' ')
+nkids=$(wc -w <<<"$kids")
+check "groups: one child per group" $([ "$nkids" -eq 2 ]; echo $?) "children: $kids"
+ipcdir=$(tr '\0' '\n' < /proc/$(awk '{print $1}' <<<"$kids")/cmdline | grep -A1 -- --ipc-dir | tail -1)
+check "groups: private ipc folder" $([ -d "$ipcdir" ]; echo $?) "'$ipcdir'"
+# Kill the dsp group: on-failure restarts it, and data flows again.
+dsp=""
+for k in $kids; do tr '\0' ' ' < /proc/$k/cmdline | grep -q -- '--group dsp' && dsp=$k; done
+kill -KILL "$dsp" 2>/dev/null
+sleep 1.5
+r4=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/gabs 5 abs_sine" 2>&1)
+check "groups: restarted after a crash" $([[ "$r4" == "ok 5 abs_sine" ]]; echo $?) "$r4 $(cat "$dir/groups.out")"
+kids=$(pgrep -P $run | tr '\n' ' ')
+kill -INT $run; wait $run; status=$?
+check "groups: SIGINT exit 0" $status "status $status: $(cat "$dir/groups.out")"
+sleep 0.2
+alive=0; for k in $kids; do kill -0 "$k" 2>/dev/null && alive=$((alive+1)); done
+check "groups: no child left" $([ "$alive" -eq 0 ]; echo $?) "alive: $alive of $kids"
+check "groups: ipc folder removed" $([ ! -e "$ipcdir" ]; echo $?) "$ipcdir"
+left=$(find "$dir" -type s | wc -l)
+check "groups: no ipc file left" $([ "$left" -eq 0 ]; echo $?) "$(find "$dir" -type s)"
+
+echo "graph_run: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

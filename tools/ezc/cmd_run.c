@@ -1,0 +1,351 @@
+/* cmd_run.c — `ezc run`: launch a graph file.
+ *
+ * Without process groups every node is a thread of this process. With
+ * them, this process is a supervisor: each group runs in a child (this
+ * same binary, `ezc run FILE --group NAME --ipc-dir DIR`), wired to the
+ * others by ipc:// sockets in a private folder that is removed at exit,
+ * restarted per the group's policy with a backoff, stopped with SIGTERM. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <dirent.h>
+#include "cli.h"
+#include "cli_graph.h"
+#include "ezc/graph_run.h"
+
+static void help(FILE *f)
+{
+    fprintf(f,
+        "usage: ezc run FILE [--duration S] [--quiet] [--plugin PATH]...\n"
+        "Runs the graph in FILE (docs/graphs.md) until Ctrl-C / SIGTERM (exit 0) or\n"
+        "--duration. Nodes are threads wired by inproc:// pub/sub; nodes with a\n"
+        "`process:` group run in one child process per group, wired by ipc://, and\n"
+        "are restarted per their `restart:` policy. On a terminal a status line per\n"
+        "node (messages/s, MB/s, drops, errors) is refreshed every second.\n\n"
+        "  --duration S     stop after S seconds\n"
+        "  --quiet          no status lines and no summary\n"
+        "  --plugin PATH    load transformer types from a plugin first (repeatable)\n\n"
+        "examples:\n"
+        "  ezc run configs/demo_abs.yaml\n"
+        "  ezc run configs/demo_abs.yaml --duration 10 --quiet\n");
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void nap_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* ---- one process: threads ---- */
+
+static void print_status(ezc_graph_runtime *rt, uint64_t *prev_msgs, uint64_t *prev_bytes,
+                         double dt, int redraw)
+{
+    size_t n = ezc_graph_runtime_count(rt);
+    if (redraw)
+        fprintf(stderr, "\033[%zuA", n);
+    for (size_t i = 0; i < n; i++) {
+        ezc_graph_node_stats st;
+        ezc_graph_runtime_stats(rt, i, &st);
+        double rate = dt > 0 ? (double)(st.messages - prev_msgs[i]) / dt : 0;
+        double mbs = dt > 0 ? (double)(st.bytes - prev_bytes[i]) / dt / 1e6 : 0;
+        prev_msgs[i] = st.messages;
+        prev_bytes[i] = st.bytes;
+        fprintf(stderr, "\033[2K  %-16s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors %-6llu"
+                        "%s%llu\n", st.name, st.failed ? "failed" : st.running ? "running" : "idle",
+                rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors,
+                st.restarts ? "restarts " : "", (unsigned long long)st.restarts);
+    }
+    fflush(stderr);
+}
+
+static void print_summary(ezc_graph_runtime *rt, const char *group, double elapsed)
+{
+    for (size_t i = 0; i < ezc_graph_runtime_count(rt); i++) {
+        ezc_graph_node_stats st;
+        ezc_graph_runtime_stats(rt, i, &st);
+        fprintf(stderr, "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
+                        "errors %llu%s%s\n", group ? " group " : "", group ? group : "", st.name,
+                (unsigned long long)st.messages,
+                elapsed > 0 ? (double)st.messages / elapsed : 0, (double)st.bytes / 1e6,
+                (unsigned long long)st.drops, (unsigned long long)st.errors,
+                st.errors || st.failed ? "; last: " : "", st.errors || st.failed ? st.last_error : "");
+    }
+}
+
+static int run_threads(const ezc_graph *g, const char *group, const char *ipc_dir,
+                       double duration, int quiet)
+{
+    ezc_error err;
+    ezc_graph_run_options o = {group, ipc_dir};
+    ezc_graph_runtime *rt = ezc_graph_runtime_start(g, &o, &err);
+    if (!rt) {
+        fprintf(stderr, "ezc run: %s\n", err.msg);
+        return 1;
+    }
+    size_t n = ezc_graph_runtime_count(rt);
+    uint64_t *pm = calloc(n, sizeof *pm), *pb = calloc(n, sizeof *pb);
+    int status = !quiet && !group && pm && pb && isatty(2);
+    double start = now_s(), last = start;
+    int drawn = 0;
+    while (!cli_stop && !ezc_graph_runtime_failed(rt) &&
+           !(duration > 0 && now_s() - start >= duration)) {
+        nap_ms(50);
+        double t = now_s();
+        if (status && t - last >= 1.0) {
+            print_status(rt, pm, pb, t - last, drawn);
+            drawn = 1;
+            last = t;
+        }
+    }
+    if (!quiet)
+        print_summary(rt, group, now_s() - start);
+    free(pm);
+    free(pb);
+    if (ezc_graph_runtime_stop(&rt, &err)) {
+        fprintf(stderr, "ezc run: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- process groups: a supervisor ---- */
+
+typedef struct child {
+    const char *group;
+    pid_t pid;
+    ezc_restart restart;
+    double started, restart_at;
+    int backoff_ms, restarts, done;
+} child;
+
+static pid_t spawn(char **argv_template, const char *group)
+{
+    pid_t parent = getpid(), pid = fork();
+    if (pid != 0)
+        return pid;
+    /* The child dies with its supervisor, however the supervisor ends. */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(1);
+    for (int i = 0; argv_template[i]; i++)
+        if (!strcmp(argv_template[i], "--group"))
+            argv_template[i + 1] = (char *)group;
+    execv("/proc/self/exe", argv_template);
+    fprintf(stderr, "ezc run: cannot start group '%s': %s\n", group, strerror(errno));
+    _exit(127);
+}
+
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
+    if (d)
+        closedir(d);
+    rmdir(dir);
+}
+
+static int supervise(const ezc_graph *g, const char *path, const char *const *plugins,
+                     size_t np, double duration, int quiet)
+{
+    const char **groups = calloc(g->nnodes + 1, sizeof *groups);
+    child *kids = calloc(g->nnodes + 1, sizeof *kids);
+    char **av = calloc(np * 2 + 12, sizeof *av);
+    char dir[] = "/tmp/ezc-run-XXXXXX";
+    if (!groups || !kids || !av || !mkdtemp(dir)) {
+        fprintf(stderr, "ezc run: cannot prepare the process groups: %s\n", strerror(errno));
+        free(groups);
+        free(kids);
+        free(av);
+        return 1;
+    }
+    int k = 0;
+    av[k++] = "ezc";
+    av[k++] = "run";
+    av[k++] = (char *)path;
+    av[k++] = "--group";
+    av[k++] = "";
+    av[k++] = "--ipc-dir";
+    av[k++] = dir;
+    if (quiet)
+        av[k++] = "--quiet";
+    for (size_t i = 0; i < np; i++) {
+        av[k++] = "--plugin";
+        av[k++] = (char *)plugins[i];
+    }
+    size_t ng = ezc_graph_groups(g, groups);
+    double start = now_s();
+    for (size_t i = 0; i < ng; i++) {
+        kids[i].group = groups[i];
+        kids[i].restart = ezc_graph_group_restart(g, groups[i]);
+        kids[i].backoff_ms = 500;
+        kids[i].pid = spawn(av, groups[i]);
+        kids[i].started = start;
+    }
+    int rc = 0, stopping = 0, alive = (int)ng;
+    double stop_at = 0, last_status = start;
+    int tty = !quiet && isatty(2), drawn = 0;
+    while (alive > 0) {
+        nap_ms(50);
+        double t = now_s();
+        if (!stopping && (cli_stop || (duration > 0 && t - start >= duration))) {
+            stopping = 1;
+            stop_at = t;
+            for (size_t i = 0; i < ng; i++)
+                if (kids[i].pid > 0)
+                    kill(kids[i].pid, SIGTERM);
+        }
+        if (stopping && t - stop_at > 10) /* a child that ignores SIGTERM */
+            for (size_t i = 0; i < ng; i++)
+                if (kids[i].pid > 0)
+                    kill(kids[i].pid, SIGKILL);
+        int ws;
+        pid_t p;
+        while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
+            for (size_t i = 0; i < ng; i++) {
+                if (kids[i].pid != p)
+                    continue;
+                kids[i].pid = 0;
+                int failed = !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+                if (stopping) {
+                    kids[i].done = 1;
+                    alive--;
+                    break;
+                }
+                if (!quiet || failed)
+                    fprintf(stderr, "ezc run: group '%s' %s %d\n", kids[i].group,
+                            WIFEXITED(ws) ? "exited with status" : "killed by signal",
+                            WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
+                if (kids[i].restart == EZC_RESTART_ALWAYS ||
+                    (failed && kids[i].restart == EZC_RESTART_ON_FAILURE)) {
+                    /* A child that ran a while starts over with a short backoff. */
+                    if (t - kids[i].started > 10)
+                        kids[i].backoff_ms = 500;
+                    kids[i].restart_at = t + kids[i].backoff_ms / 1000.0;
+                    kids[i].backoff_ms = kids[i].backoff_ms < 10000 ? kids[i].backoff_ms * 2 : 10000;
+                } else {
+                    kids[i].done = 1;
+                    alive--;
+                    if (failed) { /* no restart: the graph cannot go on */
+                        rc = 1;
+                        stopping = 1;
+                        stop_at = t;
+                        for (size_t j = 0; j < ng; j++)
+                            if (kids[j].pid > 0)
+                                kill(kids[j].pid, SIGTERM);
+                    }
+                }
+                break;
+            }
+        }
+        for (size_t i = 0; i < ng && !stopping; i++)
+            if (!kids[i].pid && !kids[i].done && t >= kids[i].restart_at) {
+                kids[i].pid = spawn(av, kids[i].group);
+                kids[i].started = t;
+                kids[i].restarts++;
+            }
+        if (stopping)
+            for (size_t i = 0; i < ng; i++)
+                if (!kids[i].pid && !kids[i].done) { /* waiting for a restart: not any more */
+                    kids[i].done = 1;
+                    alive--;
+                }
+        if (tty && !stopping && t - last_status >= 1.0) {
+            if (drawn)
+                fprintf(stderr, "\033[%zuA", ng);
+            for (size_t i = 0; i < ng; i++)
+                fprintf(stderr, "\033[2K  group %-12s %s pid %-8d restarts %d\n", kids[i].group,
+                        kids[i].pid ? "running" : "waiting", (int)kids[i].pid, kids[i].restarts);
+            drawn = 1;
+            last_status = t;
+        }
+    }
+    remove_dir(dir);
+    free(groups);
+    free(kids);
+    free(av);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"duration", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},   {"plugin", 1, 0, 'p'},
+        {"group", 1, 0, 'g'},    {"ipc-dir", 1, 0, 'i'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
+    const char *group = NULL, *ipc_dir = NULL;
+    double duration = 0;
+    size_t np = 0, nerr = 0;
+    int c, rc = 2, quiet = 0;
+    ezc_error err;
+    ezc_registry *reg = NULL;
+    ezc_graph *g = NULL;
+    optind = 1;
+    while (plugins && (c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd':
+            if (cli_parse_double("run", "--duration", optarg, &duration))
+                goto done;
+            break;
+        case 'q': quiet = 1; break;
+        case 'p': plugins[np++] = optarg; break;
+        case 'g': group = optarg; break;
+        case 'i': ipc_dir = optarg; break;
+        case 'h': help(stdout); rc = 0; goto done;
+        default: help(stderr); goto done;
+        }
+    }
+    if (!plugins || optind != argc - 1) {
+        fprintf(stderr, "ezc run: expected one FILE\n");
+        help(stderr);
+        goto done;
+    }
+    if (group && !ipc_dir) {
+        fprintf(stderr, "ezc run: --group needs --ipc-dir (it is the supervisor's way to "
+                        "start a process group)\n");
+        goto done;
+    }
+    if (!(reg = ezc_registry_new(&err)) || ezc_registry_add_builtins(reg, &err)) {
+        fprintf(stderr, "ezc run: %s\n", err.msg);
+        goto done;
+    }
+    g = cli_graph_open(argv[optind], plugins, np, reg, stderr, &nerr);
+    if (!g) {
+        rc = 1;
+        goto done;
+    }
+    cli_install_signals();
+    int grouped = 0;
+    for (size_t i = 0; i < g->nnodes; i++)
+        grouped |= g->nodes[i].process != NULL;
+    if (grouped && !group)
+        rc = supervise(g, argv[optind], plugins, np, duration, quiet);
+    else
+        rc = run_threads(g, group, ipc_dir, duration, quiet);
+done:
+    ezc_graph_destroy(&g);
+    ezc_registry_destroy(&reg);
+    free(plugins);
+    return rc;
+}
