@@ -4,12 +4,16 @@
 #include "builtin.h"
 
 extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_log_type, ezc_to_device_type;
+extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type, ezc_spectrogram_type;
 
 static const ezc_transformer_type *const types[] = {
     &ezc_abs_type,
     &ezc_clip_type,
     &ezc_log_type,
     &ezc_to_device_type,
+    &ezc_window_type,
+    &ezc_spectrum_type,
+    &ezc_spectrogram_type,
     NULL,
 };
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "transformers", types};
