@@ -357,7 +357,7 @@ START_TEST(t_spectrum_windows_transforms)
                 dims_are(y, d, 2);
                 linear_is(y, 0, 200.0 / 128, 0.0, "Hz"); /* fs / nfft */
                 ck_assert_int_eq(y->dtype, f == 0 ? ezc_dtype_complex(t) : t);
-check(y, ref, tc_tol(t), s);
+                check(y, ref, tc_tol(t), s);
                 ezc_transformer_destroy(&tr);
             }
         ezc_array_destroy(&x);

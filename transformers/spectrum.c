@@ -37,7 +37,7 @@ typedef struct spectrum_state {
     int64_t *sel;     /* reorder/slice after a C2C (fftshift, half), or NULL */
     ezc_coords *fcoords; /* full unshifted output: fftfreq values */
 
-    ezc_buffer *fcache, *wcache, *pcache, *zbuf, *xcache, *ccache, *kcache, *ocache;
+    ezc_buffer *fcache, *wcache, *pcache, *zbuf, *xcache, *ccache, *kcache, *ocache, *scache;
     size_t zbytes; /* zeros held in zbuf */
 } spectrum_state;
 
@@ -82,7 +82,7 @@ static void spectrum_fini(void *state)
         return;
     unbuild(st);
     ezc_buffer **caches[] = {&st->fcache, &st->wcache, &st->pcache, &st->zbuf,
-                             &st->xcache, &st->ccache, &st->kcache, &st->ocache};
+                             &st->xcache, &st->ccache, &st->kcache, &st->ocache, &st->scache};
     for (size_t i = 0; i < sizeof caches / sizeof caches[0]; i++)
         ezc_buffer_unref(caches[i]);
     free(st);
@@ -295,13 +295,38 @@ static ezc_array *windowed(spectrum_state *st, ezc_array *x, int own, int ax, co
     return w;
 }
 
+/* o = re^2 + im^2 of c (overwritten: c is ours). The complex data seen as
+ * (size, 2) reals: squared in place, column 0 into o, column 1 into a
+ * scratch, added: four fast passes where abs (hypot) and a square cost
+ * several times more. views[0..2] collect what the caller destroys. */
+static int power(spectrum_state *st, ezc_array *c, ezc_array *o, const ezc_xp *xp,
+                 ezc_array **views, ezc_error *err)
+{
+    static const int64_t col[2] = {0, 1};
+    ezc_dtype rt = ezc_dtype_real(c->dtype);
+    int64_t cs[2] = {(int64_t)ezc_array_size(c), 2}, os[2] = {cs[0], 1};
+    ezc_array *cv = views[0] = ezc_array_from_buffer(c->buf, c->tensor.byte_offset, rt, 2, cs, NULL, err);
+    ezc_array *ov = cv ? (views[1] = ezc_array_from_buffer(o->buf, o->tensor.byte_offset, rt, 2, os, NULL, err)) : NULL;
+    ezc_array *sv = ov ? (views[2] = ezc_array_new_like_cached(ov, rt, 2, os, &st->scache, err)) : NULL;
+    if (!sv)
+        return err ? err->code : EZC_ENOMEM;
+    int rc = ezc_xp_call(xp, unary, err, EZC_UNARY_SQUARE, cv, cv);
+    if (!rc)
+        rc = ezc_xp_call(xp, take, err, cv, 1, &col[0], 1, ov);
+    if (!rc)
+        rc = ezc_xp_call(xp, take, err, cv, 1, &col[1], 1, sv);
+    if (!rc)
+        rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, ov, sv, ov);
+    return rc;
+}
+
 static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **out,
                             const ezc_xp *xp, ezc_error *err)
 {
     spectrum_state *st = state;
     (void)port;
     int rc = 0;
-    ezc_array *tmp[8] = {NULL}, *o = NULL, *x = in;
+    ezc_array *tmp[11] = {NULL}, *o = NULL, *x = in;
     char dl[256];
     int ax = ezc_array_axis_index(in, st->axis);
     int oax = ezc_array_axis_index(in, st->out_axis);
@@ -364,7 +389,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
     }
     if (st->tf == TF_RAW_COMPLEX) {
         o = c; /* hand the spectrum itself on */
-        for (int i = 0; i < 8; i++)
+        for (int i = 0; i < 11; i++)
             if (tmp[i] == c)
                 tmp[i] = NULL;
     } else {
@@ -382,11 +407,11 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
             break;
         }
         default:
-            rc = ezc_xp_call(xp, unary, err, EZC_UNARY_ABS, c, o);
-            if (!rc && (st->tf == TF_POWER || st->tf == TF_REL_POWER))
-                rc = ezc_xp_call(xp, unary, err, EZC_UNARY_SQUARE, o, o);
+            rc = power(st, c, o, xp, &tmp[8], err);
+            if (!rc && st->tf == TF_ABS)
+                rc = ezc_xp_call(xp, unary, err, EZC_UNARY_SQRT, o, o);
             if (!rc && st->tf == TF_REL_DB && !(rc = ezc_xp_call(xp, unary, err, EZC_UNARY_LOG10, o, o)))
-                rc = ezc_xp_call(xp, affine, err, o, o, 20.0, 0.0); /* 10 log10 |X|^2 */
+                rc = ezc_xp_call(xp, affine, err, o, o, 10.0, 0.0);
             break;
         }
         if (rc)
@@ -405,7 +430,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
 fail:
     rc = rc ? rc : (err && err->code ? err->code : EZC_ENOMEM);
 done:
-    for (int i = 0; i < 8; i++)
+    for (int i = 0; i < 11; i++)
         ezc_array_destroy(&tmp[i]);
     ezc_array_destroy(&in);
     if (rc) {
