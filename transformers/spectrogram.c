@@ -62,8 +62,10 @@ static int forward(ezc_settings *d, const ezc_settings *s, const char *name, int
 static int spectrogram_init(void **state, const ezc_settings *s, ezc_error *err)
 {
     spectrogram_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return ezc_error_set(err, EZC_ENOMEM, "spectrogram: out of memory");
     ezc_settings *ws = ezc_settings_new(err), *ss = ezc_settings_new(err);
-    int rc = st && ws && ss ? 0 : ezc_error_set(err, EZC_ENOMEM, "spectrogram: out of memory");
+    int rc = ws && ss ? 0 : ezc_error_set(err, EZC_ENOMEM, "spectrogram: out of memory");
     if (!rc) {
         ezc_settings_get_string(s, "axis", &st->axis);
         rc = forward(ws, s, "axis", 0, err) || forward(ws, s, "window_dur", 1, err) ||

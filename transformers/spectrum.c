@@ -266,11 +266,10 @@ static ezc_array *windowed(spectrum_state *st, ezc_array *x, int own, int ax, co
 {
     int64_t n = x->shape[ax];
     ezc_array *w = x;
-    int rc = 0;
     if (st->nfft < n) {
         if (!(w = tmp[0] = like(x, x->dtype, ax, st->nfft, &st->wcache, err)))
             return NULL;
-        if ((rc = ezc_xp_call(xp, take, err, x, ax, st->first, (size_t)st->nfft, w)))
+        if (ezc_xp_call(xp, take, err, x, ax, st->first, (size_t)st->nfft, w))
             return NULL;
         own = 1;
     }
@@ -278,7 +277,7 @@ static ezc_array *windowed(spectrum_state *st, ezc_array *x, int own, int ax, co
         ezc_array *y = w;
         if (!own && !(y = tmp[0] = like(x, x->dtype, ax, n, &st->wcache, err)))
             return NULL;
-        if ((rc = ezc_xp_call(xp, affine_axis, err, w, y, ax, st->coef, NULL)))
+        if (ezc_xp_call(xp, affine_axis, err, w, y, ax, st->coef, NULL))
             return NULL;
         w = y;
     }
@@ -288,7 +287,7 @@ static ezc_array *windowed(spectrum_state *st, ezc_array *x, int own, int ax, co
         if (!p)
             return NULL;
         const ezc_array *parts[2] = {w, z};
-        if ((rc = ezc_xp_call(xp, concat, err, parts, 2, ax, p)))
+        if (ezc_xp_call(xp, concat, err, parts, 2, ax, p))
             return NULL;
         w = p;
     }

@@ -315,7 +315,7 @@ static int window_process(void *state, int port, ezc_array *in, ezc_array **out,
         int64_t skip = st->deficit < L ? st->deficit : L;
         st->deficit -= skip;
         start = skip;
-        nwin = L - skip >= st->W ? (L - skip - st->W) / st->S + 1 : 0;
+        nwin = st->S > 0 && L - skip >= st->W ? (L - skip - st->W) / st->S + 1 : 0;
         from = skip + nwin * st->S;
         if (from > L)
             st->deficit += from - L;
