@@ -10,6 +10,7 @@ extern const ezc_transformer_type ezc_scale_type, ezc_invert_type, ezc_pow_type,
     ezc_common_rereference_type, ezc_add_streams_type, ezc_difference_streams_type;
 extern const ezc_transformer_type ezc_butterworth_type, ezc_filter_type, ezc_downsample_type,
     ezc_decimate_type, ezc_ewma_type, ezc_adaptive_standard_scaler_type;
+extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type, ezc_spectrogram_type;
 
 static const ezc_transformer_type *const types[] = {
     &ezc_abs_type,
@@ -38,6 +39,9 @@ static const ezc_transformer_type *const types[] = {
     &ezc_decimate_type,
     &ezc_ewma_type,
     &ezc_adaptive_standard_scaler_type,
+    &ezc_window_type,
+    &ezc_spectrum_type,
+    &ezc_spectrogram_type,
     NULL,
 };
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "transformers", types};

@@ -1,0 +1,121 @@
+/* spectrogram.c — window then spectrum, in one transformer (ezmsg-sigproc's
+ * Spectrogram). It owns a `window` and a `spectrum` instance made from the
+ * registered types and feeds one to the other; afterwards the window axis
+ * takes the windowed axis's name ("win" -> "time"), as ezmsg's
+ * modify_axis(name_map={"win": "time"}) does. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ezc/plugin.h"
+
+extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type;
+
+typedef struct spectrogram_state {
+    ezc_transformer *win, *spec;
+    const char *axis;
+} spectrogram_state;
+
+static const ezc_setting_spec spectrogram_settings[] = {
+    {"axis", EZC_SETTING_STRING, "time", "axis to window and transform", 0, NULL},
+    {"window_dur", EZC_SETTING_FLOAT, NULL, "window length in seconds (see window)", 0, NULL},
+    {"window_shift", EZC_SETTING_FLOAT, NULL,
+     "step between windows in seconds (absent: one window per message)", 0, NULL},
+    {"zero_pad_until", EZC_SETTING_STRING, "full", "initial zeros (see window)", 0,
+     "full|input|shift|none"},
+    {"window", EZC_SETTING_STRING, "hann", "taper (see spectrum)", 0,
+     "hann|hanning|hamming|blackman|bartlett|boxcar|none"},
+    {"transform", EZC_SETTING_STRING, "rel_db", "spectral values (see spectrum)", 0,
+     "raw_complex|real|imag|rel_power|rel_db|abs|power"},
+    {"output", EZC_SETTING_STRING, "positive", "which frequencies (see spectrum)", 0,
+     "positive|full|negative"},
+    {NULL, 0, NULL, NULL, 0, NULL},
+};
+
+static void spectrogram_fini(void *state)
+{
+    spectrogram_state *st = state;
+    if (!st)
+        return;
+    ezc_transformer_destroy(&st->win);
+    ezc_transformer_destroy(&st->spec);
+    free(st);
+}
+
+/* Copies setting `name` of s into d as text (when s has it). */
+static int forward(ezc_settings *d, const ezc_settings *s, const char *name, int is_float,
+                   ezc_error *err)
+{
+    char text[64];
+    const char *v = text;
+    double f;
+    if (!ezc_settings_has(s, name))
+        return 0;
+    if (is_float) {
+        ezc_settings_get_float(s, name, &f);
+        snprintf(text, sizeof text, "%.17g", f);
+    } else {
+        ezc_settings_get_string(s, name, &v);
+    }
+    return ezc_settings_set(d, name, v, NULL, err);
+}
+
+static int spectrogram_init(void **state, const ezc_settings *s, ezc_error *err)
+{
+    spectrogram_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return ezc_error_set(err, EZC_ENOMEM, "spectrogram: out of memory");
+    ezc_settings *ws = ezc_settings_new(err), *ss = ezc_settings_new(err);
+    int rc = ws && ss ? 0 : ezc_error_set(err, EZC_ENOMEM, "spectrogram: out of memory");
+    if (!rc) {
+        ezc_settings_get_string(s, "axis", &st->axis);
+        rc = forward(ws, s, "axis", 0, err) || forward(ws, s, "window_dur", 1, err) ||
+             forward(ws, s, "window_shift", 1, err) || forward(ws, s, "zero_pad_until", 0, err) ||
+             ezc_settings_set(ws, "newaxis", "win", NULL, err) ||
+             forward(ss, s, "axis", 0, err) || forward(ss, s, "window", 0, err) ||
+             forward(ss, s, "transform", 0, err) || forward(ss, s, "output", 0, err);
+        if (rc)
+            rc = err ? err->code : EZC_EINVAL;
+    }
+    if (!rc && !(st->win = ezc_transformer_new(&ezc_window_type, ws, err)))
+        rc = err ? err->code : EZC_EINVAL;
+    if (!rc && !(st->spec = ezc_transformer_new(&ezc_spectrum_type, ss, err)))
+        rc = err ? err->code : EZC_EINVAL;
+    ezc_settings_destroy(&ws);
+    ezc_settings_destroy(&ss);
+    if (rc) {
+        spectrogram_fini(st);
+        return rc;
+    }
+    *state = st;
+    return 0;
+}
+
+static int spectrogram_process(void *state, int port, ezc_array *in, ezc_array **out,
+                               const ezc_xp *xp, ezc_error *err)
+{
+    spectrogram_state *st = state;
+    ezc_array *w = NULL, *y = NULL;
+    (void)port;
+    (void)xp;
+    int rc = ezc_transformer_process(st->win, 0, in, &w, err);
+    if (!rc)
+        rc = ezc_transformer_process(st->spec, 0, w, &y, err);
+    if (rc)
+        return rc;
+    /* the window axis becomes the time axis; a new name only when "win"
+     * is there (window_dur absent passes messages through) */
+    int wi = ezc_array_axis_index(y, "win");
+    if (wi >= 0 && ezc_array_axis_index(y, st->axis) < 0)
+        ezc_array_set_dim(y, wi, st->axis, NULL);
+    *out = y;
+    return 0;
+}
+
+const ezc_transformer_type ezc_spectrogram_type = {
+    .name = "spectrogram",
+    .summary = "window then spectrum: the window axis becomes the time axis (ezmsg Spectrogram)",
+    .settings = spectrogram_settings,
+    .init = spectrogram_init,
+    .process = spectrogram_process,
+    .fini = spectrogram_fini,
+};
