@@ -10,7 +10,8 @@
 #include <string.h>
 #include "tf_test.h"
 
-extern const ezc_transformer_type ezc_aggregate_type, ezc_ranged_aggregate_type;
+extern const ezc_transformer_type ezc_aggregate_type, ezc_ranged_aggregate_type,
+    ezc_bandpower_type;
 
 static const char *const sfx[2] = {"f32", "f64"};
 
@@ -211,6 +212,53 @@ START_TEST(t_ranged_errors_passthrough_no_alloc)
 }
 END_TEST
 
+/* bandpower = spectrogram + ranged_aggregate against numpy (rel_db: a log
+ * of sums of squares, 1e-10 absolute on dB values of order 10-60), whole
+ * and in random chunks, with its band-centre axis. */
+START_TEST(t_bandpower)
+{
+    DLDevice dev = tc_dev(_i);
+    const char *set = "window_dur=0.256; window_shift=0.128; zero_pad_until=none";
+    ezc_array *want = tc_ref("bp_y"), *centres = tc_ref("bp_centres");
+    for (unsigned seed = 0; seed < 4; seed++) {
+        ezc_array *x = tc_dims(tc_ref("bp_x"), "time", "ch");
+        ezc_array_set_linear_axis(x, 0, 1.0 / 500, 0, "s");
+        x = tc_to(x, dev);
+        ezc_transformer *t = tc_make(&ezc_bandpower_type, set);
+        ezc_array *y;
+        if (seed == 0) {
+            ezc_error err;
+            y = tc_host(tc_apply(t, ezc_array_clone(x, &err)));
+        } else {
+            int64_t lens[64];
+            size_t n = tc_random_chunks(x->shape[0], seed, lens, 64);
+            y = tc_apply_chunks(t, x, 0, lens, n, "time");
+        }
+        tc_assert_close(y, want, 0, 1e-10, seed ? "bandpower chunks" : "bandpower whole");
+        ck_assert_str_eq(y->dims[0], "time");
+        ck_assert_str_eq(y->dims[1], "freq");
+        ck_assert_str_eq(y->dims[2], "ch");
+        for (int b = 0; b < 2; b++)
+            ck_assert_double_eq_tol(y->axes[1].coords->values[b], tc_get(centres, b, 0), 1e-12);
+        ck_assert_double_eq_tol(y->axes[0].gain, 0.128, 1e-15); /* one row per window */
+        ezc_array_destroy(&y);
+        ezc_array_destroy(&x);
+        ezc_transformer_destroy(&t);
+    }
+    ezc_array_destroy(&want);
+    ezc_array_destroy(&centres);
+    /* a band beyond Nyquist is named */
+    ezc_transformer *t = tc_make(&ezc_bandpower_type,
+                                 "window_dur=0.256; zero_pad_until=none; bands=[[300, 400]]");
+    ezc_array *x = tc_dims(tc_ref("bp_x"), "time", "ch");
+    ezc_array_set_linear_axis(x, 0, 1.0 / 500, 0, "s");
+    const char *m = tc_apply_fails(t, x, EZC_EINVAL);
+    ck_assert_msg(strstr(m, "bandpower: ranged_aggregate: setting 'bands': band 0 (300, 400) "
+                            "selects nothing on dim 'freq' (values 0 to 250)"), "%s", m);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
 int main(void)
 {
     tc_refs_load("tf_core");
@@ -222,6 +270,7 @@ int main(void)
     tcase_add_loop_test(tc, t_ranged_linear, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_ranged_coords, 0, tc_ndevs());
     tcase_add_test(tc, t_ranged_errors_passthrough_no_alloc);
+    tcase_add_loop_test(tc, t_bandpower, 0, tc_ndevs());
     suite_add_tcase(s, tc);
     return tc_run_suite(s);
 }

@@ -7,7 +7,8 @@ extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_log_type, ezc
 extern const ezc_transformer_type ezc_scale_type, ezc_invert_type, ezc_pow_type, ezc_add_type,
     ezc_difference_type, ezc_linear_type, ezc_diff_type, ezc_transpose_type, ezc_slicer_type,
     ezc_aggregate_type, ezc_ranged_aggregate_type, ezc_coordinate_spaces_type, ezc_affine_type,
-    ezc_common_rereference_type, ezc_add_streams_type, ezc_difference_streams_type;
+    ezc_common_rereference_type, ezc_add_streams_type, ezc_difference_streams_type,
+    ezc_bandpower_type;
 extern const ezc_transformer_type ezc_butterworth_type, ezc_filter_type, ezc_downsample_type,
     ezc_decimate_type, ezc_ewma_type, ezc_adaptive_standard_scaler_type;
 extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type, ezc_spectrogram_type;
@@ -33,6 +34,7 @@ static const ezc_transformer_type *const types[] = {
     &ezc_common_rereference_type,
     &ezc_add_streams_type,
     &ezc_difference_streams_type,
+    &ezc_bandpower_type,
     &ezc_butterworth_type,
     &ezc_filter_type,
     &ezc_downsample_type,

@@ -168,4 +168,26 @@ for s, t in F.items():
     r.put(f"car_median_cl_{s}", ym)
     r.put(f"car_median_{s}", x - np.median(x, axis=1, keepdims=True))
 
+# ---- bandpower: windows of 128 at 500 Hz, shift 64, no initial zeros, hann
+# (numpy's symmetric window), rel_db = 10 log10(|X|^2 / (sum(w^2) / fs)) with
+# X normalised "forward" (1/n, the spectrum default as ezmsg-sigproc),
+# mean over the rfft bins inside each band (bin spacing fs / 128)
+fs, W, S = 500.0, 128, 64
+t = np.arange(1000) / fs
+x = np.stack([np.sin(2 * np.pi * 20 * t), 2 * np.sin(2 * np.pi * 100 * t),
+              rng.normal(0, 1, t.size)], axis=1)
+r.put("bp_x", x)
+w = np.hanning(W)
+starts = range(0, x.shape[0] - W + 1, S)
+win = np.stack([x[i:i + W] for i in starts])            # (nwin, W, ch)
+X = np.fft.rfft(win * w[None, :, None], axis=1, norm="forward")  # ezmsg default norm
+db = 10 * np.log10(np.abs(X) ** 2 / (np.sum(w ** 2) / fs))
+f = np.arange(W // 2 + 1) * fs / W
+out = []
+for lo, hi in [(17, 30), (70, 170)]:
+    m = (f >= lo) & (f <= hi)
+    out.append(db[:, m].mean(axis=1))
+r.put("bp_y", np.stack(out, axis=1))                     # (nwin, band, ch)
+r.put("bp_centres", np.array([f[(f >= lo) & (f <= hi)].mean() for lo, hi in [(17, 30), (70, 170)]]))
+
 r.save()
