@@ -10,6 +10,7 @@
 #include <string.h>
 #include "tf_test.h"
 
+extern const ezc_transformer_type ezc_log_type;
 extern const ezc_transformer_type ezc_scale_type, ezc_invert_type, ezc_pow_type, ezc_add_type,
     ezc_difference_type, ezc_linear_type;
 
@@ -65,6 +66,31 @@ START_TEST(t_constants)
     check(&ezc_linear_type, "scale=3; offset=[0, 1, -1, 2, 10]; axis=ch", "ew_linear_sc_of",
           dev);
     check(&ezc_linear_type, "scale=[1, 2, 3, 4, 5, 6]; axis=time", "ew_linear_time", dev);
+}
+END_TEST
+
+/* log in bases e, 2, 10 over every float32 exponent, denormals, signed
+ * zeros, infinities, NaN and negatives: the CPU backend computes these
+ * itself (vectorised), so numpy is the reference; 1e-6 relative (float32:
+ * a few ulp), 1e-12 (float64). */
+START_TEST(t_log_everywhere)
+{
+    DLDevice dev = tc_dev(_i);
+    const char *bases[3] = {"2.718281828459045", "2", "10"}, *refs[3] = {"ew_ln", "ew_log2",
+                                                                          "ew_log10"};
+    for (int k = 0; k < 2; k++)
+        for (int b = 0; b < 3; b++) {
+            char set[64], what[64];
+            snprintf(set, sizeof set, "base=%s", bases[b]);
+            ezc_transformer *t = tc_make(&ezc_log_type, set);
+            ezc_array *y = tc_host(tc_apply(t, tc_to(tc_ref("ew_logx_%s", sfx[k]), dev)));
+            ezc_array *w = tc_ref("%s_%s", refs[b], sfx[k]);
+            snprintf(what, sizeof what, "log %s %s", bases[b], sfx[k]);
+            tc_assert_close(y, w, k ? 1e-12 : 1e-6, 0, what);
+            ezc_array_destroy(&y);
+            ezc_array_destroy(&w);
+            ezc_transformer_destroy(&t);
+        }
 }
 END_TEST
 
@@ -160,6 +186,7 @@ int main(void)
     Suite *s = suite_create("tf_elementwise");
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, t_constants, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_log_everywhere, 0, tc_ndevs());
     tcase_add_test(tc, t_integers_promote);
     tcase_add_test(tc, t_shared_input_untouched);
     tcase_add_test(tc, t_errors);

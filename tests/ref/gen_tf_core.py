@@ -37,6 +37,17 @@ for s, t in F.items():
     r.put(f"ew_linear_ch_{s}", (xs * sc.astype(t) + of.astype(t)).astype(t))
     r.put(f"ew_linear_sc_of_{s}", (xs * t(3.0) + of.astype(t)).astype(t))
     r.put(f"ew_linear_time_{s}", (xs * np.arange(1, 7, dtype=t)[:, None]).astype(t))
+# logs over every float32 exponent and the special values: the CPU backend
+# computes them itself (vectorised), so they are checked against numpy here
+lx = np.concatenate([[0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1e-45, 1e-40, 1.1754942e-38,
+                      1.0, 1.5, 1.4999999, 0.75, 2.0 ** 127],
+                     np.exp(rng.uniform(-87, 88, 200))])
+for s, t in F.items():
+    ls = lx.astype(t)
+    r.put(f"ew_logx_{s}", ls)
+    r.put(f"ew_ln_{s}", np.log(ls))
+    r.put(f"ew_log2_{s}", np.log2(ls))
+    r.put(f"ew_log10_{s}", np.log10(ls))
 xi = np.array([[-3, 0, 7], [100, -32768, 32767]], dtype=np.int16)
 r.put("ew_xi16", xi)
 r.put("ew_scale_i16", xi * 2.5)         # numpy: int16 * python float -> float64

@@ -1,0 +1,175 @@
+/* bench_transformers.c — element-wise transformers on 1,000,000 float32 in
+ * place, beside memcpy of the same bytes and numpy's in-place equivalent
+ * (np.abs(x, out=x), ...) run by $EZC_PYTHON on the same data in the same
+ * run. Each repetition refills the buffer from a source (not timed) and
+ * times one transformer call; median of REPS. Printed: µs per call,
+ * memcpy-equivalent bandwidth share (memcpy time / op time: both read and
+ * write 4 MB), and numpy / ezc (> 1: ezc faster).
+ *
+ *   meson test -C build --benchmark transformers -v */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "ezc/ezc.h"
+
+#define N 1000000
+#define REPS 31
+
+extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_scale_type, ezc_linear_type,
+    ezc_log_type;
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+static void die(const char *what, const char *msg)
+{
+    fprintf(stderr, "bench_transformers: %s: %s\n", what, msg);
+    exit(1);
+}
+
+/* µs per call of type{settings} on a refilled copy of src. */
+static double bench(const ezc_transformer_type *type, const char *const set[4],
+                    const float *src)
+{
+    ezc_error err = {0};
+    ezc_settings *s = ezc_settings_new(&err);
+    for (int i = 0; i < 4 && set[i]; i += 2)
+        ezc_settings_set(s, set[i], set[i + 1], NULL, &err);
+    ezc_transformer *t = ezc_transformer_new(type, s, &err);
+    ezc_settings_destroy(&s);
+    if (!t)
+        die(type->name, err.msg);
+    int64_t n = N;
+    const char *dims[1] = {"time"};
+    ezc_array *x = ezc_array_new(EZC_FLOAT32, 1, &n, dims, ezc_device_cpu(), &err);
+    double t_us[REPS];
+    uint64_t allocs = ezc_buffer_new_count();
+    for (int r = 0; r < REPS; r++) {
+        memcpy(ezc_array_data(x), src, N * sizeof(float));
+        ezc_array *y = NULL;
+        double t0 = now();
+        if (ezc_transformer_process(t, 0, x, &y, &err))
+            die(type->name, err.msg);
+        t_us[r] = (now() - t0) * 1e6;
+        if (ezc_array_data(y) != ezc_array_data(x))
+            die(type->name, "not in place");
+        x = y;
+    }
+    if (ezc_buffer_new_count() != allocs)
+        die(type->name, "allocated on the steady path");
+    ezc_array_destroy(&x);
+    ezc_transformer_destroy(&t);
+    return median(t_us, REPS);
+}
+
+static double bench_memcpy(const float *src)
+{
+    float *dst = malloc(N * sizeof *dst);
+    double t_us[REPS];
+    for (int r = 0; r < REPS; r++) {
+        memset(dst, r, 4096); /* keep the copy from being elided */
+        double t0 = now();
+        memcpy(dst, src, N * sizeof *dst);
+        t_us[r] = (now() - t0) * 1e6;
+        if (dst[r] != src[r])
+            die("memcpy", "copy mismatch");
+    }
+    free(dst);
+    return median(t_us, REPS);
+}
+
+/* numpy's µs for each op, same data shape and method, or NAN. */
+static void bench_numpy(double out[5])
+{
+    for (int i = 0; i < 5; i++)
+        out[i] = NAN;
+    const char *py = getenv("EZC_PYTHON");
+    if (!py || !*py)
+        return;
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "%s -c '\n"
+             "import time, numpy as np\n"
+             "rng = np.random.default_rng(1)\n"
+             "src = rng.uniform(0.1, 10.0, %d).astype(np.float32)\n"
+             "src[::3] *= -1\n"
+             "pos = np.abs(src)\n"
+             "x = np.empty_like(src)\n"
+             "ops = [(src, lambda: np.abs(x, out=x)),\n"
+             "       (src, lambda: np.clip(x, -1.0, 2.0, out=x)),\n"
+             "       (src, lambda: np.multiply(x, np.float32(2.5), out=x)),\n"
+             "       (src, lambda: (np.multiply(x, np.float32(2.0), out=x), np.add(x, np.float32(-1.0), out=x))),\n"
+             "       (pos, lambda: np.log10(x, out=x))]\n"
+             "for s, f in ops:\n"
+             "    t = []\n"
+             "    for r in range(%d):\n"
+             "        np.copyto(x, s)\n"
+             "        t0 = time.perf_counter(); f(); t.append((time.perf_counter() - t0) * 1e6)\n"
+             "    print(sorted(t)[len(t) // 2])\n"
+             "'",
+             py, N, REPS);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return;
+    for (int i = 0; i < 5; i++)
+        if (fscanf(p, "%lf", &out[i]) != 1)
+            break;
+    pclose(p);
+}
+
+int main(void)
+{
+    float *src = malloc(N * sizeof *src), *pos = malloc(N * sizeof *pos);
+    unsigned s = 1;
+    for (int i = 0; i < N; i++) {
+        s = s * 1103515245u + 12345u;
+        float v = 0.1f + 9.9f * (float)((s >> 8) & 0xffff) / 65535.0f;
+        src[i] = i % 3 == 0 ? -v : v;
+        pos[i] = v;
+    }
+    double np_us[5];
+    bench_numpy(np_us);
+    double mc = bench_memcpy(src);
+    struct {
+        const ezc_transformer_type *type;
+        const char *set[4], *label;
+        const float *in;
+    } c[5] = {
+        {&ezc_abs_type, {NULL}, "abs", src},
+        {&ezc_clip_type, {"min", "-1", "max", "2"}, "clip [-1, 2]", src},
+        {&ezc_scale_type, {"scale", "2.5"}, "scale 2.5", src},
+        {&ezc_linear_type, {"scale", "2", "offset", "-1"}, "linear 2x-1", src},
+        {&ezc_log_type, {NULL}, "log10", pos},
+    };
+    printf("element-wise transformers, %d float32 in place (median of %d)\n", N, REPS);
+    printf("memcpy of the same 4 MB: %.1f us (%.2f GB/s read+write)\n", mc,
+           2.0 * N * sizeof(float) / (mc * 1e3));
+    printf("%-14s %10s %14s %10s %12s\n", "op", "ezc us", "memcpy share", "numpy us",
+           "numpy/ezc");
+    for (int i = 0; i < 5; i++) {
+        double us = bench(c[i].type, c[i].set, c[i].in);
+        printf("%-14s %10.1f %13.2fx %10.1f %11.2fx\n", c[i].label, us, mc / us, np_us[i],
+               np_us[i] / us);
+    }
+    free(src);
+    free(pos);
+    return 0;
+}
