@@ -179,7 +179,16 @@ static void setting_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_nod
         return;
     }
     if (v->type == YAML_SEQUENCE_NODE) {
-        size_t cap = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+        /* a list of values, or a list of lists of values (matrices, bands:
+         * [[17, 30], [70, 170]]) taken row by row as one flat list */
+        size_t cap = 0;
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            yaml_node_t *iv = node_at(c, *it);
+            cap += iv && iv->type == YAML_SEQUENCE_NODE
+                       ? (size_t)(iv->data.sequence.items.top - iv->data.sequence.items.start)
+                       : 1;
+        }
         s->items = calloc(cap ? cap : 1, sizeof *s->items);
         if (!s->items) {
             c->oom = 1;
@@ -188,14 +197,27 @@ static void setting_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_nod
         for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
              it++) {
             yaml_node_t *iv = node_at(c, *it);
-            const char *t = scalar(iv);
-            if (!t) {
-                ezc_graph_error_add(c->g, line_of(iv),
-                                    "node '%s': setting '%s': list items must be single values, not %s",
-                                    n->name, key, shape_name(iv));
-                continue;
+            yaml_node_item_t *rs = NULL, *re = NULL;
+            if (iv && iv->type == YAML_SEQUENCE_NODE) {
+                rs = iv->data.sequence.items.start;
+                re = iv->data.sequence.items.top;
             }
-            s->items[s->nitems++] = dup(c, t);
+            for (yaml_node_item_t *jt = rs; rs ? jt < re : jt == NULL; jt = rs ? jt + 1 : (void *)1) {
+                yaml_node_t *xv = rs ? node_at(c, *jt) : iv;
+                const char *t = scalar(xv);
+                if (!t) {
+                    ezc_graph_error_add(c->g, line_of(xv),
+                                        "node '%s': setting '%s': list items must be values or "
+                                        "lists of values, not %s",
+                                        n->name, key, shape_name(xv));
+                    if (!rs)
+                        break;
+                    continue;
+                }
+                s->items[s->nitems++] = dup(c, t);
+                if (!rs)
+                    break;
+            }
         }
         return;
     }
