@@ -128,4 +128,70 @@ r.put("rf_H_keep", H3); r.put("rf_Q_keep", Q3)
 r.put("rf_z", z_test)
 r.put("rf_steady", steady(A, H2, K2, z_test))
 r.put("rf_full", full(A, W, H2, Q2, z_test))
+
+# ---- incremental CCA (ezmsg-learn's IncrementalCCA update) ---------------
+class ICCA:
+    def __init__(self, k, base=0.95, lo=0.5, hi=0.99, rate=0.1):
+        self.k, self.base, self.lo, self.hi, self.rate = k, base, lo, hi, rate
+        self.cur = base
+        self.c = None
+        self.clamps = set()
+
+    def partial_fit(self, x, y):
+        n = len(x)
+        new = [x.T @ x / n, y.T @ y / n, x.T @ y / n]
+        if self.c is None:
+            self.c = [np.zeros_like(m) for m in new]
+        if np.any(self.c[0] != 0):  # the first update keeps the base factor
+            sizes = [x.shape[1] ** 2, y.shape[1] ** 2, x.shape[1] * y.shape[1]]
+            change = sum(np.linalg.norm(a - b) / s for a, b, s in zip(new, self.c, sizes)) / 3
+            raw = self.base * (1 - change)
+            self.clamps.add("min" if raw < self.lo else "max" if raw > self.hi else "none")
+            target = min(max(raw, self.lo), self.hi)
+            self.cur = (1 - self.rate) * self.cur + self.rate * target
+        a = self.cur
+        self.c = [a * old + (1 - a) * m for old, m in zip(self.c, new)]
+
+        def inv_sqrt(c):
+            w, v = np.linalg.eigh(c + 1e-8 * np.eye(len(c)))
+            return (v * (1 / np.sqrt(np.clip(w, 1e-12, None)))) @ v.T
+
+        s1, s2 = inv_sqrt(self.c[0]), inv_sqrt(self.c[1])
+        u, sv, vt = np.linalg.svd(s1 @ self.c[2] @ s2, full_matrices=False)
+        wx, wy = s1 @ u[:, :self.k], s2 @ vt.T[:, :self.k]
+        for j in range(self.k):  # the largest |x weight| is positive
+            if wx[np.argmax(np.abs(wx[:, j])), j] < 0:
+                wx[:, j] *= -1
+                wy[:, j] *= -1
+        self.corr, self.wx, self.wy = sv, wx, wy
+        return np.concatenate([x @ wx, y @ wy], axis=1)
+
+
+def two_views(n, d1, d2, rho):
+    """Views sharing len(rho) latent sources with those correlations."""
+    zx = rng.normal(size=(n, len(rho)))
+    zy = zx * rho + rng.normal(size=(n, len(rho))) * np.sqrt(1 - np.square(rho))
+    x = np.c_[zx, rng.normal(size=(n, d1 - len(rho)))] @ rng.normal(size=(d1, d1))
+    y = np.c_[zy, rng.normal(size=(n, d2 - len(rho)))] @ rng.normal(size=(d2, d2))
+    return x, y
+
+
+sizes = [50, 30, 1, 64, 20, 45, 37]
+x, y = two_views(sum(sizes), 6, 5, [0.9, 0.6, 0.3])
+x[144:164] *= 30  # the fifth batch: a jump the smoothing adapts to (min clamp)
+r.put("cca_x", x); r.put("cca_y", y); r.put("cca_sizes", np.array(sizes, float))
+# case b: small signals (changes ~1e-4) with base 0.995: the max clamp
+r.put("cca_bx", x * 0.01); r.put("cca_by", y * 0.01)
+for tag, kw in (("a", dict(k=3)), ("b", dict(k=2, base=0.995))):
+    if tag == "b":
+        x, y = x * 0.01, y * 0.01
+    m = ICCA(**kw)
+    proj, corr, at = [], [], 0
+    for n in sizes:
+        proj.append(m.partial_fit(x[at:at + n], y[at:at + n]))
+        corr.append(m.corr[:m.k])
+        at += n
+    r.put(f"cca_{tag}_proj", np.concatenate(proj))
+    r.put(f"cca_{tag}_corr", np.array(corr))
+    print(tag, "final smoothing", m.cur, "clamps", sorted(m.clamps), "correlations", m.corr)
 r.save()
