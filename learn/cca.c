@@ -200,14 +200,11 @@ static int inv_sqrt(cca_state *st, const double *c, int64_t d, int r, int w, int
         return rc;
     for (int64_t i = 0; i < d; i++)
         wd[i] = 1.0 / sqrt(wd[i] > CCA_EIG_FLOOR ? wd[i] : CCA_EIG_FLOOR);
-    for (int64_t i = 0; i < d; i++) /* V diag(w) V' */
-        for (int64_t j = i; j < d; j++) {
-            double acc = 0;
-            for (int64_t l = 0; l < d; l++)
-                acc += vd[i * d + l] * wd[l] * vd[j * d + l];
-            sd[i * d + j] = sd[j * d + i] = acc;
-        }
-    return 0;
+    for (int64_t i = 0; i < d; i++) /* r = V diag(w), then s = r V' (BLAS) */
+        for (int64_t j = 0; j < d; j++)
+            rd[i * d + j] = vd[i * d + j] * wd[j];
+    (void)sd;
+    return cpu->matmul(st->h[r], st->h[v], st->h[s], 0, 1, err);
 }
 
 /* Whitened cross-covariance, its SVD, weights with the sign convention. */
