@@ -31,7 +31,7 @@ typedef struct cca_state {
     ezc_stream_pair pair;
     ezc_template tpl[2];
     int64_t d1, d2;
-    int fitted, on_cpu;
+    int on_cpu;
     double *c11, *c22, *c12; /* smoothed covariances (one block) */
     ezc_array *h[H_N], *d[D_N];
     ezc_buffer *xcache, *ycache, *pxcache, *pycache, *out_cache;
@@ -71,7 +71,6 @@ static void arrays_free(cca_state *st)
     free(st->c11);
     st->c11 = st->c22 = st->c12 = NULL;
     st->d1 = st->d2 = 0;
-    st->fitted = 0;
 }
 
 static void cca_fini(void *state)
@@ -186,12 +185,12 @@ static double frob_diff(const double *a, const double *b, size_t n)
     return sqrt(acc);
 }
 
-/* s = (c + ridge I)^(-1/2) by eigh; work arrays r, w, v. */
+/* s = (c + ridge I)^(-1/2) = V diag(w^-1/2) V' by eigh; work arrays r, w, v. */
 static int inv_sqrt(cca_state *st, const double *c, int64_t d, int r, int w, int v, int s,
                     ezc_error *err)
 {
     const ezc_xp *cpu = ezc_xp_cpu();
-    double *rd = H(st, r), *wd = H(st, w), *vd = H(st, v), *sd = H(st, s);
+    double *rd = H(st, r), *wd = H(st, w), *vd = H(st, v);
     memcpy(rd, c, (size_t)(d * d) * sizeof(double));
     for (int64_t i = 0; i < d; i++)
         rd[i * d + i] += CCA_RIDGE;
@@ -203,7 +202,6 @@ static int inv_sqrt(cca_state *st, const double *c, int64_t d, int r, int w, int
     for (int64_t i = 0; i < d; i++) /* r = V diag(w), then s = r V' (BLAS) */
         for (int64_t j = 0; j < d; j++)
             rd[i * d + j] = vd[i * d + j] * wd[j];
-    (void)sd;
     return cpu->matmul(st->h[r], st->h[v], st->h[s], 0, 1, err);
 }
 
@@ -295,7 +293,6 @@ static int partial_fit(cca_state *st, const ezc_array *x, const ezc_array *y, co
         st->c12[i] = a * st->c12[i] + (1 - a) * g12[i];
     if ((rc = update_weights(st, err)))
         return ezc_error_prefix(err, "cca: canonical weights");
-    st->fitted = 1;
     if (!st->on_cpu && ((rc = ezc_xp_call(xp, copy, err, st->h[H_WX], st->d[D_WX])) ||
                         (rc = ezc_xp_call(xp, copy, err, st->h[H_WY], st->d[D_WY]))))
         return rc;
