@@ -3,6 +3,7 @@
  * for LDA), as microseconds per sample and a ratio; medians of REPS runs.
  *   - kalman, steady state, 96 features -> 4 states, chunks of 20 samples
  *   - lda inference, 3 classes x 256 features, chunks of 100 samples
+ *   - cca update (+ projections), 64 + 64 channels, batches of 100 samples
  *
  *   meson test -C build --benchmark learn -v */
 #include <stdio.h>
@@ -80,6 +81,43 @@ static double time_chunks(const ezc_transformer_type *type, const char *model, c
     return ts[REPS / 2];
 }
 
+/* Median microseconds per sample of cca over the x/y batch pairs. */
+static double time_cca(const ezc_transformer_type *type, const ezc_array *x, const ezc_array *y,
+                       int64_t batch)
+{
+    ezc_error err;
+    double ts[REPS];
+    int64_t nb = x->shape[0] / batch;
+    ezc_array **px = malloc((size_t)nb * sizeof *px), **py = malloc((size_t)nb * sizeof *py);
+    for (int64_t b = 0; b < nb; b++)
+        if (!(px[b] = ezc_array_slice(x, 0, b * batch, (b + 1) * batch, &err)) ||
+            !(py[b] = ezc_array_slice(y, 0, b * batch, (b + 1) * batch, &err)))
+            die("slice", &err);
+    for (int r = 0; r < REPS; r++) {
+        ezc_transformer *t = ezc_transformer_new(type, NULL, &err);
+        if (!t)
+            die(type->name, &err);
+        double t0 = now();
+        for (int64_t b = 0; b < nb; b++) {
+            ezc_array *o = NULL;
+            if (ezc_transformer_process(t, 0, ezc_array_clone(px[b], &err), &o, &err) ||
+                ezc_transformer_process(t, 1, ezc_array_clone(py[b], &err), &o, &err))
+                die(type->name, &err);
+            ezc_array_destroy(&o);
+        }
+        ts[r] = (now() - t0) / (double)(nb * batch) * 1e6;
+        ezc_transformer_destroy(&t);
+    }
+    for (int64_t b = 0; b < nb; b++) {
+        ezc_array_destroy(&px[b]);
+        ezc_array_destroy(&py[b]);
+    }
+    free(px);
+    free(py);
+    qsort(ts, REPS, sizeof ts[0], cmp_double);
+    return ts[REPS / 2];
+}
+
 int main(void)
 {
     ezc_error err;
@@ -91,15 +129,17 @@ int main(void)
     snprintf(cmd, sizeof cmd, "EZC_SOURCE_DIR=%s %s %s/benchmarks/bench_learn.py %s %d", src, py,
              src, dir, REPS);
     FILE *p = popen(cmd, "r");
-    double base_kf = 0, base_lda = 0, v;
+    double base_kf = 0, base_lda = 0, base_cca = 0, v;
     char name[32];
     while (p && fscanf(p, "%31s %lf", name, &v) == 2) {
         if (!strcmp(name, "kalman"))
             base_kf = v;
         if (!strcmp(name, "lda"))
             base_lda = v;
+        if (!strcmp(name, "cca"))
+            base_cca = v;
     }
-    if (!p || pclose(p) != 0 || !base_kf || !base_lda)
+    if (!p || pclose(p) != 0 || !base_kf || !base_lda || !base_cca)
         die("python baseline failed", NULL);
 
     ezc_registry *reg = ezc_registry_new(&err);
@@ -118,7 +158,16 @@ int main(void)
     double lda = time_chunks(ezc_registry_find(reg, "lda", &err), model, x, 100);
     printf("%-44s %12.3f %12.3f %8.2f\n", "lda 3 x 256, chunks of 100 (sklearn)", lda, base_lda,
            base_lda / lda);
+    snprintf(path, sizeof path, "%s/cca_x.bin", dir);
+    ezc_array *cx = load_raw(path, 4000, 64);
+    snprintf(path, sizeof path, "%s/cca_y.bin", dir);
+    ezc_array *cy = load_raw(path, 4000, 64);
+    double cca = time_cca(ezc_registry_find(reg, "cca", &err), cx, cy, 100);
+    printf("%-44s %12.3f %12.3f %8.2f\n", "cca 64 + 64, batches of 100 (numpy)", cca, base_cca,
+           base_cca / cca);
     printf("(ratio = python time / ezc time: above 1, ezc is faster)\n");
+    ezc_array_destroy(&cx);
+    ezc_array_destroy(&cy);
     ezc_array_destroy(&z);
     ezc_array_destroy(&x);
     ezc_registry_destroy(&reg);

@@ -64,3 +64,47 @@ for _ in range(reps):
         lda.predict_proba(t[c * N2:(c + 1) * N2])
     ts.append((time.perf_counter() - t0) / (N2 * NCH2) * 1e6)
 print("lda", sorted(ts)[reps // 2])
+
+# CCA: incremental update, 64 + 64 channels, batches of 100 samples (the
+# same update as learn/cca.c and tests/ref/gen_learn2.py)
+D1, D2, NB3, NS3 = 64, 64, 40, 100
+lat = rng.normal(size=(NB3 * NS3, 8))
+cx = np.c_[lat, rng.normal(size=(NB3 * NS3, D1 - 8))] @ rng.normal(size=(D1, D1)) / 8
+cy = np.c_[lat + rng.normal(size=lat.shape), rng.normal(size=(NB3 * NS3, D2 - 8))] \
+    @ rng.normal(size=(D2, D2)) / 8
+cx.astype("<f8").tofile(os.path.join(out, "cca_x.bin"))
+cy.astype("<f8").tofile(os.path.join(out, "cca_y.bin"))
+
+
+def inv_sqrt(c):
+    w, v = np.linalg.eigh(c + 1e-8 * np.eye(len(c)))
+    return (v * (1 / np.sqrt(np.clip(w, 1e-12, None)))) @ v.T
+
+
+def cca_run(k=2, base=0.95, lo=0.5, hi=0.99, rate=0.1):
+    c11, c22, c12, cur = np.zeros((D1, D1)), np.zeros((D2, D2)), np.zeros((D1, D2)), base
+    for b in range(NB3):
+        x, y = cx[b * NS3:(b + 1) * NS3], cy[b * NS3:(b + 1) * NS3]
+        n11, n22, n12 = x.T @ x / NS3, y.T @ y / NS3, x.T @ y / NS3
+        if np.any(c11 != 0):
+            change = (np.linalg.norm(n11 - c11) / D1 ** 2 + np.linalg.norm(n22 - c22) / D2 ** 2
+                      + np.linalg.norm(n12 - c12) / (D1 * D2)) / 3
+            cur = (1 - rate) * cur + rate * min(max(base * (1 - change), lo), hi)
+        c11, c22, c12 = (cur * c11 + (1 - cur) * n11, cur * c22 + (1 - cur) * n22,
+                         cur * c12 + (1 - cur) * n12)
+        s1, s2 = inv_sqrt(c11), inv_sqrt(c22)
+        u, sv, vt = np.linalg.svd(s1 @ c12 @ s2, full_matrices=False)
+        wx, wy = s1 @ u[:, :k], s2 @ vt.T[:, :k]
+        for j in range(k):
+            if wx[np.argmax(np.abs(wx[:, j])), j] < 0:
+                wx[:, j] *= -1
+                wy[:, j] *= -1
+        np.concatenate([x @ wx, y @ wy], axis=1)
+
+
+ts = []
+for _ in range(reps):
+    t0 = time.perf_counter()
+    cca_run()
+    ts.append((time.perf_counter() - t0) / (NB3 * NS3) * 1e6)
+print("cca", sorted(ts)[reps // 2])

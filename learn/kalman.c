@@ -5,11 +5,16 @@
  * Port `train`: [time, ...] whose flattened last `n_states` columns are the
  * states and the others the features; A, W by least squares on consecutive
  * states, H, Q by least squares of Z on X, Q scaled by
- * measurement_noise_scale. Port `signal`: features -> states, dims
- * [time, state], float64. mode=steady uses the Riccati gain (x = x- + K(z -
- * H x-), folded into x_t = (A - KHA) x_{t-1} + K z_t); mode=full runs the
- * covariance recursion with the Joseph update from P = 0. State (x, P)
- * carries across messages and resets when the template changes. */
+ * measurement_noise_scale. A `train` message whose column axis carries the
+ * labels cursor_x, cursor_y, target_x, target_y, hold is a refit instead:
+ * the decoded states become intended ones (velocity turned toward the
+ * target keeping its speed, zero while holding, positions the cursor's),
+ * and only H, Q and the gain are re-estimated. Port `signal`: features ->
+ * states, dims [time, state], float64. mode=steady uses the Riccati gain
+ * (x = x- + K(z - H x-), folded into x_t = (A - KHA) x_{t-1} + K z_t);
+ * mode=full runs the covariance recursion with the Joseph update from P = 0.
+ * State (x, P) carries across messages and resets when the template
+ * changes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +35,7 @@ enum { D_A, D_W, D_H, D_Q, D_K, D_FM, D_I, D_X, D_P, D_XP, D_T1, D_PP, D_PHT, D_
 typedef struct kf_state {
     const char *axis, *save;
     int full;
-    int64_t n_states;
+    int64_t n_states, vel_index, pos_index;
     double noise_scale;
     kf_model m;
     int dirty;
@@ -45,6 +50,9 @@ static const ezc_setting_spec kf_settings[] = {
      "steady|full"},
     {"n_states", EZC_SETTING_INT, "4", "training: the last n_states columns are the states", 0, NULL},
     {"measurement_noise_scale", EZC_SETTING_FLOAT, "1.2", "training: Q is scaled by this", 0, NULL},
+    {"velocity_index", EZC_SETTING_INT, "2", "refit: the 2-D velocity is states [i, i+1]", 0, NULL},
+    {"position_index", EZC_SETTING_INT, "0",
+     "refit: states [i, i+1] are set to the cursor position (-1: kept as sent)", 0, NULL},
     {"model", EZC_SETTING_STRING, NULL, "model file to start from (docs/learn.md)", 0, NULL},
     {"save", EZC_SETTING_STRING, NULL, "model file written after each successful fit", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -52,7 +60,8 @@ static const ezc_setting_spec kf_settings[] = {
 
 static const ezc_port_spec kf_ports[] = {
     {"signal", "features to decode"},
-    {"train", "features followed by n_states state columns, per sample"},
+    {"train", "features followed by n_states state columns, per sample (refit: plus labelled "
+              "cursor_x, cursor_y, target_x, target_y, hold columns)"},
     {NULL, NULL},
 };
 
@@ -228,6 +237,8 @@ static int kf_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_string(s, "mode", &mode);
     ezc_settings_get_int(s, "n_states", &st->n_states);
     ezc_settings_get_float(s, "measurement_noise_scale", &st->noise_scale);
+    ezc_settings_get_int(s, "velocity_index", &st->vel_index);
+    ezc_settings_get_int(s, "position_index", &st->pos_index);
     ezc_settings_get_string(s, "model", &model);
     ezc_settings_get_string(s, "save", &st->save);
     st->full = strcmp(mode, "full") == 0;
@@ -239,6 +250,13 @@ static int kf_init(void **state, const ezc_settings *s, ezc_error *err)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "kalman: setting 'measurement_noise_scale' = %g: expected a positive number",
                            st->noise_scale);
+    else if (st->vel_index < 0)
+        rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'velocity_index' = %lld: expected >= 0",
+                           (long long)st->vel_index);
+    else if (st->pos_index < -1)
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "kalman: setting 'position_index' = %lld: expected >= 0, or -1 (keep)",
+                           (long long)st->pos_index);
     else if (model)
         rc = load_model(st, model, err);
     if (rc) {
@@ -446,65 +464,83 @@ static int save_model(const kf_state *st, ezc_error *err)
     return rc;
 }
 
-static int train(kf_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_error *err)
+/* The refit columns' labels, in the order they are used. */
+static const char *const refit_names[5] = {"cursor_x", "cursor_y", "target_x", "target_y", "hold"};
+
+/* 1 with cols[] filled when the column axis (the one other dim of a 2-D
+ * message) is labelled with all five refit names, 0 for a plain fit, an
+ * error when only some of them are there. */
+static int find_refit_columns(const ezc_array *in, int axis, int64_t cols[5], ezc_error *err)
 {
-    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
-        return ezc_error_set(err, EZC_EDTYPE, "kalman: %s data are not features",
-                             ezc_dtype_name(in->dtype));
-    size_t outer, nn, inner;
-    ezc_array_split(in, axis, &outer, &nn, &inner);
-    int64_t n = (int64_t)nn, s = st->n_states, f = (int64_t)(outer * inner) - s;
-    if (f < 1 || n < s + 2)
-        return ezc_error_set(err, EZC_ESHAPE,
-                             "kalman: training needs more than n_states (%lld) columns and at least "
-                             "%lld samples (got %lld x %lld)", (long long)s, (long long)(s + 2),
-                             (long long)n, (long long)(f + s));
-    ezc_array *all = NULL, *xd = NULL, *zd = NULL, *e = NULL, *md = NULL;
-    ezc_buffer *scratch = NULL;
-    int64_t *idx = malloc((size_t)(f + s) * sizeof *idx);
+    if (in->tensor.ndim != 2)
+        return 0;
+    int other = 1 - axis, found = 0;
+    const ezc_coords *c = in->axes[other].coords;
+    if (in->axes[other].kind != EZC_AXIS_COORD || !c || !c->labels)
+        return 0;
+    for (int k = 0; k < 5; k++) {
+        cols[k] = -1;
+        for (size_t j = 0; j < c->n && cols[k] < 0; j++)
+            if (strcmp(c->labels[j], refit_names[k]) == 0)
+                cols[k] = (int64_t)j;
+        found += cols[k] >= 0;
+    }
+    if (found == 0)
+        return 0;
+    for (int k = 0; found < 5 && k < 5; k++)
+        if (cols[k] < 0)
+            return ezc_error_set(err, EZC_EINVAL,
+                                 "kalman: a refit needs the columns cursor_x, cursor_y, target_x, "
+                                 "target_y and hold labelled along '%s'; '%s' is missing",
+                                 in->dims[other], refit_names[k]);
+    return 1;
+}
+
+/* ReFIT intended states (host, n x s) from the decoded states and the refit
+ * columns (r: n x (s + 5), states first): positions are the cursor's, the
+ * velocity keeps its speed but points at the target, and is zero while
+ * holding (or kept when the cursor is on the target already). */
+static int intended_states(const kf_state *st, const double *r, int64_t n, int64_t s, double *x,
+                           ezc_error *err)
+{
+    if (!lu_all_finite(r, (size_t)(n * (s + 5))))
+        return ezc_error_set(err, EZC_EINVAL, "kalman: refit data contain NaN or inf");
+    int64_t vi = st->vel_index, pi = st->pos_index;
+    for (int64_t t = 0; t < n; t++) {
+        const double *row = r + t * (s + 5), *k = row + s; /* cursor x, y, target x, y, hold */
+        double *o = x + t * s;
+        memcpy(o, row, (size_t)s * sizeof(double));
+        if (pi >= 0)
+            o[pi] = k[0], o[pi + 1] = k[1];
+        if (k[4] != 0) {
+            o[vi] = o[vi + 1] = 0;
+            continue;
+        }
+        double dx = k[2] - k[0], dy = k[3] - k[1], dist = hypot(dx, dy);
+        if (dist > 1e-5) {
+            double speed = hypot(row[vi], row[vi + 1]);
+            o[vi] = speed * dx / dist;
+            o[vi + 1] = speed * dy / dist;
+        }
+    }
+    return 0;
+}
+
+/* H (F x S) and Q (F x F, scaled) by least squares of z (n x F) on x (n x S). */
+static int fit_observation(const kf_state *st, const ezc_array *xd, const ezc_array *zd, double *h,
+                           double *q, const ezc_xp *xp, ezc_error *err)
+{
+    int64_t n = xd->shape[0], s = xd->shape[1], f = zd->shape[1];
     size_t ss = (size_t)(s * s), fs = (size_t)(f * s), ff = (size_t)(f * f);
-    double *h = malloc((4 * ss + 3 * fs + ff) * sizeof(double));
-    double *g = h + fs, *c = g + ss, *a = c + ss, *w = a + ss, *xz = w + ss, *ht = xz + fs,
-           *q = ht + fs;
-    int rc = idx && h ? 0 : ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
-    if (!rc)
-        rc = lu_samples_first(in, axis, EZC_FLOAT64, &scratch, &all, err);
-    if (!rc) {
-        int64_t xs[2] = {n, s}, zs[2] = {n, f};
-        for (int64_t i = 0; i < f + s; i++)
-            idx[i] = i < s ? f + i : i - s; /* states first, then features */
-        xd = ezc_array_new(EZC_FLOAT64, 2, xs, NULL, in->tensor.device, err);
-        zd = ezc_array_new(EZC_FLOAT64, 2, zs, NULL, in->tensor.device, err);
-        if (!xd || !zd || (rc = ezc_xp_call(xp, take, err, all, 1, idx, (size_t)s, xd)) ||
-            (rc = ezc_xp_call(xp, take, err, all, 1, idx + s, (size_t)f, zd)))
-            rc = rc ? rc : err->code;
-    }
-    ezc_array x1, x2;
-    if (!rc) { /* A' = (X1'X1)^-1 X1'X2 */
-        lu_view(&x1, xd, 0, n - 1, s);
-        lu_view(&x2, xd, 1, n - 1, s);
-        if (!(rc = product(&x1, 1, &x1, 0, g, xp, err)) && !(rc = product(&x1, 1, &x2, 0, c, xp, err)))
-            rc = host_solve(g, c, s, s, a, "X1'X1 (consecutive states)", err); /* a holds A' */
-    }
-    if (!rc) { /* W = E'E / (n - 1), E = X2 - X1 A' */
-        int64_t es[2] = {n - 1, s};
-        if (!(md = lu_matrix(a, s, s, EZC_FLOAT64, in->tensor.device, err)) ||
-            !(e = ezc_array_new(EZC_FLOAT64, 2, es, NULL, in->tensor.device, err)))
-            rc = err->code;
-        else if (!(rc = ezc_xp_call(xp, matmul, err, &x1, md, e, 0, 0)) &&
-                 !(rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, &x2, e, e)) &&
-                 !(rc = product(e, 1, e, 0, w, xp, err)))
-            for (size_t i = 0; i < ss; i++)
-                w[i] /= (double)(n - 1);
-        ezc_array_destroy(&md);
-        ezc_array_destroy(&e);
-    }
+    double *g = malloc((ss + 2 * fs) * sizeof(double)), *xz = g + ss, *ht = xz + fs;
+    ezc_array *md = NULL, *e = NULL;
+    int rc = g ? 0 : ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
     if (!rc && !(rc = product(xd, 1, xd, 0, g, xp, err)) && !(rc = product(xd, 1, zd, 0, xz, xp, err)))
         rc = host_solve(g, xz, s, f, ht, "X'X (states)", err); /* H' (S x F) */
     if (!rc) { /* Q = D'D / n * scale, D = Z - X H' */
         int64_t es[2] = {n, f};
-        if (!(md = lu_matrix(ht, s, f, EZC_FLOAT64, in->tensor.device, err)) ||
-            !(e = ezc_array_new(EZC_FLOAT64, 2, es, NULL, in->tensor.device, err)))
+        if (!(md = lu_matrix(ht, s, f, EZC_FLOAT64, xd->tensor.device, err)) ||
+            !(e = ezc_array_new(EZC_FLOAT64, 2, es, NULL, xd->tensor.device, err)))
             rc = err->code;
         else if (!(rc = ezc_xp_call(xp, matmul, err, xd, md, e, 0, 0)) &&
                  !(rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, zd, e, e)) &&
@@ -512,29 +548,157 @@ static int train(kf_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_er
             for (size_t i = 0; i < ff; i++)
                 q[i] *= st->noise_scale / (double)n;
     }
-    if (!rc) {
-        double *at = c; /* A from A' */
-        for (int64_t i = 0; i < s; i++)
-            for (int64_t j = 0; j < s; j++)
-                at[i * s + j] = a[j * s + i];
+    if (!rc)
         for (int64_t i = 0; i < f; i++)
             for (int64_t j = 0; j < s; j++)
                 h[i * s + j] = ht[j * f + i];
+    ezc_array_destroy(&md);
+    ezc_array_destroy(&e);
+    free(g);
+    return rc;
+}
+
+/* A and W by least squares on consecutive states of x (n x S): A' =
+ * (X1'X1)^-1 X1'X2, W = E'E / (n - 1) with E = X2 - X1 A'. */
+static int fit_dynamics(const ezc_array *xd, double *a, double *w, const ezc_xp *xp, ezc_error *err)
+{
+    int64_t n = xd->shape[0], s = xd->shape[1];
+    size_t ss = (size_t)(s * s);
+    double *g = malloc(3 * ss * sizeof(double)), *c = g + ss, *at = c + ss;
+    ezc_array x1, x2, *md = NULL, *e = NULL;
+    int rc = g ? 0 : ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    lu_view(&x1, xd, 0, n - 1, s);
+    lu_view(&x2, xd, 1, n - 1, s);
+    if (!rc && !(rc = product(&x1, 1, &x1, 0, g, xp, err)) &&
+        !(rc = product(&x1, 1, &x2, 0, c, xp, err)))
+        rc = host_solve(g, c, s, s, at, "X1'X1 (consecutive states)", err);
+    if (!rc) {
+        int64_t es[2] = {n - 1, s};
+        if (!(md = lu_matrix(at, s, s, EZC_FLOAT64, xd->tensor.device, err)) ||
+            !(e = ezc_array_new(EZC_FLOAT64, 2, es, NULL, xd->tensor.device, err)))
+            rc = err->code;
+        else if (!(rc = ezc_xp_call(xp, matmul, err, &x1, md, e, 0, 0)) &&
+                 !(rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, &x2, e, e)) &&
+                 !(rc = product(e, 1, e, 0, w, xp, err)))
+            for (size_t i = 0; i < ss; i++)
+                w[i] /= (double)(n - 1);
+    }
+    if (!rc)
+        for (int64_t i = 0; i < s; i++)
+            for (int64_t j = 0; j < s; j++)
+                a[i * s + j] = at[j * s + i];
+    ezc_array_destroy(&md);
+    ezc_array_destroy(&e);
+    free(g);
+    return rc;
+}
+
+/* Checks a refit's shape against the model in force and the index settings. */
+static int refit_check(const kf_state *st, int64_t f, ezc_error *err)
+{
+    const kf_model *m = &st->m;
+    if (!m->a)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "kalman: a refit needs a model (fit first or set 'model')");
+    if (f != m->f)
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "kalman: refit with %lld feature columns, the model has %lld",
+                             (long long)f, (long long)m->f);
+    if (st->vel_index + 1 >= m->s)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "kalman: setting 'velocity_index' = %lld: the model has %lld states",
+                             (long long)st->vel_index, (long long)m->s);
+    if (st->pos_index >= 0 && st->pos_index + 1 >= m->s)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "kalman: setting 'position_index' = %lld: the model has %lld states",
+                             (long long)st->pos_index, (long long)m->s);
+    if (st->pos_index >= 0 && llabs(st->pos_index - st->vel_index) < 2)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "kalman: setting 'position_index' = %lld overlaps velocity_index %lld",
+                             (long long)st->pos_index, (long long)st->vel_index);
+    return 0;
+}
+
+static int train(kf_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_error *err)
+{
+    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
+        return ezc_error_set(err, EZC_EDTYPE, "kalman: %s data are not features",
+                             ezc_dtype_name(in->dtype));
+    int64_t rcols[5];
+    int refit = find_refit_columns(in, axis, rcols, err);
+    if (refit < 0)
+        return refit;
+    size_t outer, nn, inner;
+    ezc_array_split(in, axis, &outer, &nn, &inner);
+    int64_t n = (int64_t)nn, cols = (int64_t)(outer * inner), nr = refit ? 5 : 0;
+    int64_t s = refit ? st->m.s : st->n_states, f = cols - nr - s;
+    int rc = refit ? refit_check(st, f, err) : 0;
+    if (rc)
+        return rc;
+    if (f < 1 || n < s + 2)
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "kalman: training needs more than n_states (%lld) columns and at least "
+                             "%lld samples (got %lld x %lld)", (long long)s, (long long)(s + 2),
+                             (long long)n, (long long)(f + s));
+    ezc_array *all = NULL, *xd = NULL, *zd = NULL, *xi = NULL;
+    ezc_buffer *scratch = NULL;
+    int64_t *idx = malloc((size_t)cols * sizeof *idx);
+    size_t ss = (size_t)(s * s), fs = (size_t)(f * s), ff = (size_t)(f * f);
+    size_t hostn = refit ? (size_t)(n * (2 * s + 5)) : 0;
+    double *a = malloc((2 * ss + fs + ff + hostn) * sizeof(double));
+    double *w = a + ss, *h = w + ss, *q = h + fs, *r = q + ff, *x = r + (refit ? n * (s + 5) : 0);
+    rc = idx && a ? 0 : ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    if (!rc) { /* column order: states, refit columns, features */
+        int64_t k = 0, kf = s + nr, kept = 0;
+        for (int64_t j = 0; j < cols; j++) {
+            int is_refit = 0;
+            for (int64_t c = 0; c < nr; c++)
+                is_refit |= rcols[c] == j;
+            if (is_refit)
+                continue;
+            if (kept++ < f)
+                idx[kf++] = j;
+            else
+                idx[k++] = j;
+        }
+        for (int64_t c = 0; c < nr; c++)
+            idx[s + c] = rcols[c];
+        rc = lu_samples_first(in, axis, EZC_FLOAT64, &scratch, &all, err);
+    }
+    if (!rc) {
+        int64_t xs[2] = {n, s + nr}, zs[2] = {n, f};
+        xd = ezc_array_new(EZC_FLOAT64, 2, xs, NULL, in->tensor.device, err);
+        zd = ezc_array_new(EZC_FLOAT64, 2, zs, NULL, in->tensor.device, err);
+        if (!xd || !zd || (rc = ezc_xp_call(xp, take, err, all, 1, idx, (size_t)(s + nr), xd)) ||
+            (rc = ezc_xp_call(xp, take, err, all, 1, idx + s + nr, (size_t)f, zd)))
+            rc = rc ? rc : err->code;
+    }
+    if (!rc && !refit) {
+        rc = fit_dynamics(xd, a, w, xp, err);
+    } else if (!rc) { /* A, W stay; the states become intended ones */
+        memcpy(a, st->m.a, ss * sizeof(double));
+        memcpy(w, st->m.w, ss * sizeof(double));
+        if (!(rc = lu_to_host(xd, r, err)) && !(rc = intended_states(st, r, n, s, x, err)) &&
+            !(xi = lu_matrix(x, n, s, EZC_FLOAT64, in->tensor.device, err)))
+            rc = err->code;
+    }
+    if (!rc)
+        rc = fit_observation(st, refit ? xi : xd, zd, h, q, xp, err);
+    if (!rc) {
         kf_model m;
-        if (!(rc = model_make(&m, s, f, at, w, h, q, err))) {
+        if (!(rc = model_make(&m, s, f, a, w, h, q, err))) {
             install(st, &m);
             if (st->save)
                 rc = save_model(st, err);
         }
     }
-    ezc_array_destroy(&md);
-    ezc_array_destroy(&e);
     ezc_array_destroy(&all);
     ezc_array_destroy(&xd);
     ezc_array_destroy(&zd);
+    ezc_array_destroy(&xi);
     ezc_buffer_unref(&scratch);
     free(idx);
-    free(h);
+    free(a);
     return rc;
 }
 
