@@ -36,6 +36,9 @@ expect "node unknown type" 2 "unknown transformer type 'abss'" -- "$ezc" node ab
 expect "node missing plugin" 2 "/nonexistent.so" -- "$ezc" node abs --plugin /nonexistent.so --in "ipc://$dir/a" --out "ipc://$dir/b"
 expect "list" 0 "clip" -- "$ezc" list
 expect "list clip" 0 "max" -- "$ezc" list clip
+expect "list shows graph sources" 0 "sine                 source: a sine per channel" -- "$ezc" list
+expect "list sine (a graph source)" 0 "freq             float    default 10" -- "$ezc" list sine
+expect "list add_streams ports" 0 "b                second operand" -- "$ezc" list add_streams
 expect "list unknown" 2 "unknown transformer type 'clp'" -- "$ezc" list clp
 expect "echo nothing" 1 "nothing received" -- "$ezc" echo "ipc://$dir/silent" --timeout 0.5
 

@@ -1,17 +1,21 @@
-/* cmd_list.c — `ezc list`: transformer types, or one type's schema. */
+/* cmd_list.c — `ezc list`: transformer and node types, or one type's schema. */
 #include <getopt.h>
 #include <stdio.h>
+#include <string.h>
 #include "cli.h"
+#include "ezc/graph.h"
 
 static void help(FILE *f)
 {
     fprintf(f,
         "usage: ezc list [TYPE] [--plugin PATH]...\n"
-        "Without TYPE: every transformer type with its summary and origin.\n"
-        "With TYPE: its settings (name, type, default, doc) and input ports.\n\n"
+        "Without TYPE: every transformer type with its summary and origin, then\n"
+        "the built-in sources and sinks of graph files.\n"
+        "With TYPE: its settings (name, type, default, doc) and ports.\n\n"
         "examples:\n"
         "  ezc list\n"
         "  ezc list clip\n"
+        "  ezc list sine\n"
         "  ezc list --plugin ./build/examples/plugin/libezc-example-plugin.so\n");
 }
 
@@ -47,21 +51,30 @@ int cmd_list(int argc, char **argv)
             const ezc_transformer_type *t = ezc_registry_at(reg, i, &src);
             printf("%-20s %-50s [%s]\n", t->name, t->summary, src);
         }
+        for (const ezc_node_kind *const *k = ezc_node_kinds(); *k; k++)
+            printf("%-20s %-50s [graph node]\n", (*k)->name, (*k)->summary);
         rc = 0;
         goto done;
     }
-    const ezc_transformer_type *t = ezc_registry_find(reg, argv[optind], &err);
-    if (!t) {
+    const ezc_node_kind *kind = ezc_node_kind_find(argv[optind]);
+    const ezc_transformer_type *t = kind ? NULL : ezc_registry_find(reg, argv[optind], &err);
+    if (!t && !kind) {
         fprintf(stderr, "ezc list: %s\n", err.msg);
         goto done;
     }
-    printf("%s — %s\n\nsettings:\n", t->name, t->summary);
-    if (!t->settings || !t->settings[0].name)
+    const ezc_setting_spec *schema = t ? t->settings : kind->settings;
+    printf("%s — %s\n\nsettings:\n", t ? t->name : kind->name, t ? t->summary : kind->summary);
+    if (!schema || !schema[0].name)
         printf("  (none)\n");
-    for (const ezc_setting_spec *s = t->settings; s && s->name; s++)
+    for (const ezc_setting_spec *s = schema; s && s->name; s++)
         printf("  %-16s %-8s default %-10s %s%s%s\n", s->name, ezc_setting_type_name(s->type),
                s->def ? s->def : (s->required ? "(required)" : "(absent)"), s->doc,
                s->choices ? " choices: " : "", s->choices ? s->choices : "");
+    if (kind) { /* a graph source or sink: one port, by role */
+        printf("\nports:\n  %s\n", kind->role == EZC_ROLE_SOURCE ? "out (output)" : "in (input)");
+        rc = 0;
+        goto done;
+    }
     printf("\ninput ports:\n");
     if (!t->inputs)
         printf("  in\n");
