@@ -459,8 +459,13 @@ static void edge_endpoint(const ezc_graph *g, const ezc_graph_edge *e, unsigned 
                           const char *ipc_dir, char *buf, size_t cap)
 {
     size_t i = (size_t)(e - g->edges);
-    if (!strcmp(ezc_graph_node_group(&g->nodes[e->from]), ezc_graph_node_group(&g->nodes[e->to])))
+    const char *from = ezc_graph_node_group(&g->nodes[e->from]);
+    const char *to = ezc_graph_node_group(&g->nodes[e->to]);
+    const ezc_graph_host *hf = ezc_graph_group_host(g, from), *ht = ezc_graph_group_host(g, to);
+    if (!strcmp(from, to))
         snprintf(buf, cap, "inproc://ezc-graph-%d-%u/e%zu", (int)getpid(), serial, i);
+    else if (hf && ht && hf != ht) /* bound by the upstream host, on its address */
+        snprintf(buf, cap, "tcp://%s:%zu", hf->address, (size_t)hf->port + i);
     else
         snprintf(buf, cap, "ipc://%s/e%zu", ipc_dir ? ipc_dir : "/tmp", i);
 }
