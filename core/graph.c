@@ -546,6 +546,31 @@ static void add_plugin(parse_ctx *c, yaml_node_t *v)
     }
 }
 
+static void host_groups(parse_ctx *c, ezc_graph_host *h, yaml_node_t *v)
+{
+    if (v->type != YAML_SEQUENCE_NODE) {
+        ezc_graph_error_add(c->g, line_of(v), "host '%s': groups: expected a list of process "
+                            "group names, got %s", h->name, shape_name(v));
+        return;
+    }
+    for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+         it++) {
+        const char *gname = scalar(node_at(c, *it));
+        if (!gname || !*gname) {
+            ezc_graph_error_add(c->g, line_of(node_at(c, *it)),
+                                "host '%s': groups: expected a group name", h->name);
+            continue;
+        }
+        char **ng = realloc(h->groups, (h->ngroups + 1) * sizeof *ng);
+        if (!ng) {
+            c->oom = 1;
+            return;
+        }
+        h->groups = ng;
+        h->groups[h->ngroups++] = dup(c, gname);
+    }
+}
+
 static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
 {
     (void)u;
@@ -554,6 +579,7 @@ static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t
         return;
     h->name = dup(c, key);
     h->line = line_of(k);
+    h->port = EZC_GRAPH_HOST_PORT;
     if (scalar(v)) {
         h->address = dup(c, scalar(v));
         return;
@@ -561,16 +587,78 @@ static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t
     if (v->type == YAML_MAPPING_NODE) {
         for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
             const char *hk = scalar(node_at(c, p->key));
-            if (hk && !strcmp(hk, "address") && scalar(node_at(c, p->value)))
-                h->address = dup(c, scalar(node_at(c, p->value)));
-            else
+            yaml_node_t *hv = node_at(c, p->value);
+            if (hk && !strcmp(hk, "address") && scalar(hv)) {
+                h->address = dup(c, scalar(hv));
+            } else if (hk && !strcmp(hk, "groups")) {
+                host_groups(c, h, hv);
+            } else if (hk && !strcmp(hk, "port")) {
+                char *end = NULL;
+                long port = scalar(hv) ? strtol(scalar(hv), &end, 10) : -1;
+                if (!end || *end || port < 1 || port > 65535)
+                    ezc_graph_error_add(c->g, line_of(hv), "host '%s': port '%s': expected an "
+                                        "integer in [1, 65535]", key,
+                                        scalar(hv) ? scalar(hv) : "?");
+                else
+                    h->port = (int)port;
+            } else {
                 ezc_graph_error_add(c->g, line_of(node_at(c, p->key)),
-                                    "host '%s': unknown key '%s' (expected address)", key,
-                                    hk ? hk : "?");
+                                    "host '%s': unknown key '%s' (expected address, groups, port)",
+                                    key, hk ? hk : "?");
+            }
         }
+        if (!h->address)
+            ezc_graph_error_add(c->g, h->line, "host '%s': no address", key);
         return;
     }
-    ezc_graph_error_add(c->g, line_of(v), "host '%s': expected an address or {address: A}", key);
+    ezc_graph_error_add(c->g, line_of(v), "host '%s': expected an address or {address: A, "
+                        "groups: [...], port: P}", key);
+}
+
+/* Once any host lists groups, every process group runs on exactly one
+ * host (hosts without groups are only names for addresses). */
+static void check_hosts(ezc_graph *g)
+{
+    size_t listed = 0;
+    for (size_t i = 0; i < g->nhosts; i++)
+        listed += g->hosts[i].ngroups;
+    if (!listed)
+        return;
+    for (size_t i = 0; i < g->nhosts; i++)
+        for (size_t k = 0; k < g->hosts[i].ngroups; k++) {
+            const char *gr = g->hosts[i].groups[k];
+            size_t n = 0;
+            while (n < g->nnodes && strcmp(ezc_graph_node_group(&g->nodes[n]), gr))
+                n++;
+            if (n == g->nnodes)
+                ezc_graph_error_add(g, g->hosts[i].line, "host '%s': no node is in process "
+                                    "group '%s'", g->hosts[i].name, gr);
+            for (size_t j = 0; j < i; j++)
+                for (size_t m = 0; m < g->hosts[j].ngroups; m++)
+                    if (!strcmp(g->hosts[j].groups[m], gr))
+                        ezc_graph_error_add(g, g->hosts[i].line, "host '%s': group '%s' is "
+                                            "already on host '%s'", g->hosts[i].name, gr,
+                                            g->hosts[j].name);
+        }
+    for (size_t n = 0; n < g->nnodes; n++) {
+        const char *gr = ezc_graph_node_group(&g->nodes[n]);
+        size_t first = 0;
+        while (first < n && strcmp(ezc_graph_node_group(&g->nodes[first]), gr))
+            first++;
+        if (first == n && !ezc_graph_group_host(g, gr))
+            ezc_graph_error_add(g, g->nodes[n].line, "node '%s': process group '%s' is on no "
+                                "host (hosts: list each group under one host's groups)",
+                                g->nodes[n].name, gr);
+    }
+}
+
+const ezc_graph_host *ezc_graph_group_host(const ezc_graph *g, const char *group)
+{
+    for (size_t i = 0; i < g->nhosts; i++)
+        for (size_t k = 0; k < g->hosts[i].ngroups; k++)
+            if (!strcmp(g->hosts[i].groups[k], group))
+                return &g->hosts[i];
+    return NULL;
 }
 
 /* ---- top level ---- */
@@ -643,6 +731,7 @@ static void parse_root(parse_ctx *c, yaml_node_t *root)
         ezc_graph_error_add(g, line_of(nodes), "nodes: expected a map of name: {type: ...}, got %s",
                             shape_name(nodes));
     each_pair(c, root, "top level", top_pair, NULL);
+    check_hosts(g);
 }
 
 ezc_graph *ezc_graph_parse(const char *text, size_t len, const char *name, const char *dir,
@@ -772,6 +861,9 @@ void ezc_graph_destroy(ezc_graph **gp)
     for (size_t i = 0; i < g->nhosts; i++) {
         free(g->hosts[i].name);
         free(g->hosts[i].address);
+        for (size_t k = 0; k < g->hosts[i].ngroups; k++)
+            free(g->hosts[i].groups[k]);
+        free(g->hosts[i].groups);
     }
     free(g->hosts);
     free(g->errors);

@@ -17,6 +17,7 @@
 #include "ezc/graph_run.h"
 #include "ezc/log.h"
 #include "ezc/node.h"
+#include "ezc/recording.h"
 #include "graph_internal.h"
 
 #define POLL_MS 100
@@ -326,11 +327,23 @@ static void print_summary(const ezc_graph_node *n, const ezc_array *a)
 static int run_consumer(node_rt *nr, const ezc_settings *s, ezc_error *err)
 {
     ezc_transformer *t = NULL;
+    ezc_recording_writer *rec = NULL;
+    const char *rec_topic = nr->n->name;
     int64_t every = 1;
     if (nr->n->ttype && !(t = ezc_transformer_new(nr->n->ttype, s, err)))
         return err->code ? err->code : EZC_EINVAL;
     if (nr->n->kind && !strcmp(nr->n->kind->name, "print"))
         ezc_settings_get_int(s, "every", &every);
+    if (nr->n->kind && !strcmp(nr->n->kind->name, "record")) {
+        const char *path = NULL;
+        int overwrite = 0;
+        ezc_settings_get_string(s, "path", &path);
+        ezc_settings_get_string(s, "topic", &rec_topic);
+        ezc_settings_get_bool(s, "overwrite", &overwrite);
+        if (!(rec = ezc_recording_writer_new(path, overwrite, err)))
+            return ezc_error_prefix(err, "node '%s'", nr->n->name);
+        every = 0;
+    }
     unsigned logged = 0;
     int rc = 0;
     while (!stopping(nr)) {
@@ -358,6 +371,20 @@ static int run_consumer(node_rt *nr, const ezc_settings *s, ezc_error *err)
                 count_error(nr, &perr, &logged, prc);
                 continue;
             }
+        } else if (rec) {
+            struct timespec now;
+            clock_gettime(CLOCK_REALTIME, &now);
+            ezc_error werr;
+            int wrc = ezc_recording_writer_add_array(
+                rec, rec_topic, res, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &werr);
+            if (wrc == EZC_EIO) { /* the file is unusable from here on */
+                ezc_array_destroy(&res);
+                *err = werr;
+                rc = wrc;
+                break;
+            }
+            if (wrc)
+                count_error(nr, &werr, &logged, wrc);
         } else if (every > 0 && nr->nouts == 0 && k % (uint64_t)every == 0) {
             print_summary(nr->n, res);
         }
@@ -368,6 +395,11 @@ static int run_consumer(node_rt *nr, const ezc_settings *s, ezc_error *err)
             break;
     }
     ezc_transformer_destroy(&t);
+    ezc_error cerr;
+    if (ezc_recording_writer_close(&rec, &cerr) && !rc) {
+        *err = cerr;
+        rc = cerr.code;
+    }
     return rc;
 }
 
@@ -427,8 +459,13 @@ static void edge_endpoint(const ezc_graph *g, const ezc_graph_edge *e, unsigned 
                           const char *ipc_dir, char *buf, size_t cap)
 {
     size_t i = (size_t)(e - g->edges);
-    if (!strcmp(ezc_graph_node_group(&g->nodes[e->from]), ezc_graph_node_group(&g->nodes[e->to])))
+    const char *from = ezc_graph_node_group(&g->nodes[e->from]);
+    const char *to = ezc_graph_node_group(&g->nodes[e->to]);
+    const ezc_graph_host *hf = ezc_graph_group_host(g, from), *ht = ezc_graph_group_host(g, to);
+    if (!strcmp(from, to))
         snprintf(buf, cap, "inproc://ezc-graph-%d-%u/e%zu", (int)getpid(), serial, i);
+    else if (hf && ht && hf != ht) /* bound by the upstream host, on its address */
+        snprintf(buf, cap, "tcp://%s:%zu", hf->address, (size_t)hf->port + i);
     else
         snprintf(buf, cap, "ipc://%s/e%zu", ipc_dir ? ipc_dir : "/tmp", i);
 }

@@ -42,6 +42,15 @@ static const ezc_setting_spec print_settings[] = {
     END,
 };
 
+static const ezc_setting_spec record_settings[] = {
+    {"path", EZC_SETTING_STRING, NULL, "recording file to write (docs/recording-format.md)", 1,
+     NULL},
+    {"topic", EZC_SETTING_STRING, NULL, "topic stored with each message (default: the node name)",
+     0, NULL},
+    {"overwrite", EZC_SETTING_BOOL, "false", "replace an existing file", 0, NULL},
+    END,
+};
+
 static const ezc_node_kind sine = {"sine", "source: a sine per channel", EZC_ROLE_SOURCE,
                                    sine_settings};
 static const ezc_node_kind noise = {"noise", "source: Gaussian noise", EZC_ROLE_SOURCE,
@@ -53,7 +62,11 @@ static const ezc_node_kind publish = {"publish", "sink: publish on an endpoint",
 static const ezc_node_kind printk = {"print", "sink: print a summary line per message",
                                    EZC_ROLE_SINK, print_settings};
 
-static const ezc_node_kind *const kinds[] = {&sine, &noise, &counter, &publish, &printk, NULL};
+static const ezc_node_kind record = {"record", "sink: write every message to a recording file",
+                                     EZC_ROLE_SINK, record_settings};
+
+static const ezc_node_kind *const kinds[] = {&sine,   &noise,  &counter, &publish,
+                                             &printk, &record, NULL};
 
 const ezc_node_kind *const *ezc_node_kinds(void) { return kinds; }
 

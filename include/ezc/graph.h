@@ -104,11 +104,19 @@ typedef struct ezc_graph_plugin {
     int line;
 } ezc_graph_plugin;
 
+/* A machine: its address, the process groups it runs (`ezc run --host
+ * NAME`), and the first port of the tcp:// endpoints it binds for edges to
+ * other hosts (port + edge index). */
 typedef struct ezc_graph_host {
     char *name;
     char *address;
     int line;
+    char **groups;
+    size_t ngroups;
+    int port; /* default EZC_GRAPH_HOST_PORT */
 } ezc_graph_host;
+
+#define EZC_GRAPH_HOST_PORT 5800
 
 typedef struct ezc_graph_error {
     int line; /* 0 when the error concerns the whole file */
@@ -152,6 +160,9 @@ size_t ezc_graph_check(ezc_graph *g, ezc_registry *reg);
 /* Records an error at line (printf-style). */
 void ezc_graph_error_add(ezc_graph *g, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* The host that runs process group `group`, or NULL (no hosts: section). */
+const ezc_graph_host *ezc_graph_group_host(const ezc_graph *g, const char *group);
 
 /* Index of the node called name, or -1. */
 int ezc_graph_node_index(const ezc_graph *g, const char *name);

@@ -25,5 +25,7 @@ int cmd_echo(int argc, char **argv);
 int cmd_hz(int argc, char **argv);
 int cmd_node(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_record(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
 
 #endif

@@ -22,18 +22,21 @@
 static void help(FILE *f)
 {
     fprintf(f,
-        "usage: ezc run FILE [--duration S] [--quiet] [--plugin PATH]...\n"
+        "usage: ezc run FILE [--host NAME] [--duration S] [--quiet] [--plugin PATH]...\n"
         "Runs the graph in FILE (docs/graphs.md) until Ctrl-C / SIGTERM (exit 0) or\n"
         "--duration. Nodes are threads wired by inproc:// pub/sub; nodes with a\n"
         "`process:` group run in one child process per group, wired by ipc://, and\n"
         "are restarted per their `restart:` policy. On a terminal a status line per\n"
         "node (messages/s, MB/s, drops, errors) is refreshed every second.\n\n"
+        "  --host NAME      run only the process groups of host NAME (the file's hosts:\n"
+        "                   section); edges to other hosts are their tcp:// endpoints\n"
         "  --duration S     stop after S seconds\n"
         "  --quiet          no status lines and no summary\n"
         "  --plugin PATH    load transformer types from a plugin first (repeatable)\n\n"
         "examples:\n"
         "  ezc run configs/demo_abs.yaml\n"
-        "  ezc run configs/demo_abs.yaml --duration 10 --quiet\n");
+        "  ezc run configs/demo_abs.yaml --duration 10 --quiet\n"
+        "  ezc run lab.yaml --host acq        # on the acquisition machine\n");
 }
 
 static double now_s(void)
@@ -166,7 +169,7 @@ static void remove_dir(const char *dir)
 }
 
 static int supervise(const ezc_graph *g, const char *path, const char *const *plugins,
-                     size_t np, double duration, int quiet)
+                     size_t np, const char *host, double duration, int quiet)
 {
     const char **groups = calloc(g->nnodes + 1, sizeof *groups);
     child *kids = calloc(g->nnodes + 1, sizeof *kids);
@@ -194,6 +197,15 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
         av[k++] = (char *)plugins[i];
     }
     size_t ng = ezc_graph_groups(g, groups);
+    if (host) { /* only the groups this host runs */
+        size_t kept = 0;
+        for (size_t i = 0; i < ng; i++) {
+            const ezc_graph_host *h = ezc_graph_group_host(g, groups[i]);
+            if (h && !strcmp(h->name, host))
+                groups[kept++] = groups[i];
+        }
+        ng = kept;
+    }
     double start = now_s();
     for (size_t i = 0; i < ng; i++) {
         kids[i].group = groups[i];
@@ -291,10 +303,10 @@ int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"duration", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},   {"plugin", 1, 0, 'p'},
-        {"group", 1, 0, 'g'},    {"ipc-dir", 1, 0, 'i'}, {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"group", 1, 0, 'g'},    {"ipc-dir", 1, 0, 'i'}, {"host", 1, 0, 'H'},
+        {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     const char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
-    const char *group = NULL, *ipc_dir = NULL;
+    const char *group = NULL, *ipc_dir = NULL, *host = NULL;
     double duration = 0;
     size_t np = 0, nerr = 0;
     int c, rc = 2, quiet = 0;
@@ -312,6 +324,7 @@ int cmd_run(int argc, char **argv)
         case 'p': plugins[np++] = optarg; break;
         case 'g': group = optarg; break;
         case 'i': ipc_dir = optarg; break;
+        case 'H': host = optarg; break;
         case 'h': help(stdout); rc = 0; goto done;
         default: help(stderr); goto done;
         }
@@ -339,8 +352,23 @@ int cmd_run(int argc, char **argv)
     int grouped = 0;
     for (size_t i = 0; i < g->nnodes; i++)
         grouped |= g->nodes[i].process != NULL;
-    if (grouped && !group)
-        rc = supervise(g, argv[optind], plugins, np, duration, quiet);
+    if (host && !group) {
+        const ezc_graph_host *h = NULL;
+        for (size_t i = 0; i < g->nhosts; i++)
+            if (!strcmp(g->hosts[i].name, host))
+                h = &g->hosts[i];
+        if (!h || !h->ngroups) {
+            fprintf(stderr, "ezc run: --host '%s': %s in %s (hosts:", host,
+                    h ? "runs no process group" : "no such host", argv[optind]);
+            for (size_t i = 0; i < g->nhosts; i++)
+                fprintf(stderr, " %s", g->hosts[i].name);
+            fprintf(stderr, ")\n");
+            rc = 2;
+            goto done;
+        }
+        rc = supervise(g, argv[optind], plugins, np, host, duration, quiet);
+    } else if (grouped && !group)
+        rc = supervise(g, argv[optind], plugins, np, NULL, duration, quiet);
     else
         rc = run_threads(g, group, ipc_dir, duration, quiet);
 done:

@@ -16,6 +16,8 @@ static const struct {
     {"list", cmd_list, "list transformer types, or show one type's settings"},
     {"validate", cmd_validate, "check a graph file; every error with its line"},
     {"graph", cmd_graph, "draw a graph file (Graphviz dot or Mermaid)"},
+    {"record", cmd_record, "write a stream's messages to a file, as received"},
+    {"replay", cmd_replay, "publish a recording again, at its pace or as fast as taken"},
     {"run", cmd_run, "run a graph file: nodes as threads, process groups as children"},
 };
 
