@@ -645,16 +645,23 @@ ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_r
     return rt;
 }
 
+void ezc_graph_runtime_halt(ezc_graph_runtime *rt)
+{
+    atomic_store(&rt->stop, 1);
+    for (size_t i = 0; i < rt->n; i++)
+        if (rt->nodes[i].started) {
+            pthread_join(rt->nodes[i].thread, NULL);
+            rt->nodes[i].started = 0;
+        }
+}
+
 int ezc_graph_runtime_stop(ezc_graph_runtime **rtp, ezc_error *err)
 {
     if (!rtp || !*rtp)
         return 0;
     ezc_graph_runtime *rt = *rtp;
     int rc = 0;
-    atomic_store(&rt->stop, 1);
-    for (size_t i = 0; i < rt->n; i++)
-        if (rt->nodes[i].started)
-            pthread_join(rt->nodes[i].thread, NULL);
+    ezc_graph_runtime_halt(rt);
     for (size_t i = 0; i < rt->n; i++) {
         node_rt *nr = &rt->nodes[i];
         if (nr->failed && !rc)

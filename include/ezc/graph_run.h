@@ -51,7 +51,10 @@ typedef struct ezc_graph_runtime ezc_graph_runtime;
  * when a socket cannot be bound or a node cannot start. */
 ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_run_options *opt,
                                            ezc_error *err);
-/* Stops every thread, joins them, closes every socket. Returns 0, or
+/* Stops every thread and joins them, keeping the counters readable (final
+ * summaries read a quiet graph); idempotent. */
+void ezc_graph_runtime_halt(ezc_graph_runtime *rt);
+/* Stops every thread (ezc_graph_runtime_halt), closes every socket. Returns 0, or
  * EZC_EIO with err naming the first node that failed. Sets *rt to NULL. */
 int ezc_graph_runtime_stop(ezc_graph_runtime **rt, ezc_error *err);
 

@@ -114,8 +114,10 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
             last = t;
         }
     }
+    double elapsed = now_s() - start;
+    ezc_graph_runtime_halt(rt); /* every node still, then the counters agree */
     if (!quiet)
-        print_summary(rt, group, now_s() - start);
+        print_summary(rt, group, elapsed);
     free(pm);
     free(pb);
     if (ezc_graph_runtime_stop(&rt, &err)) {
