@@ -59,6 +59,17 @@ check "pipeline amplitude kept" $([ "$maxes" -eq "$lines" ]; echo $?) "$out"
 raw=$(timeout 30 "$ezc" echo "ipc://$dir/raw" --count 2 --timeout 10 2>&1)
 check "raw stream has negatives" $(grep -q 'min=-' <<<"$raw"; echo $?) "$raw"
 
+# pub --npy: a file numpy wrote (arange(30) as 10 x 3 float32), in chunks of
+# 4 samples at 100 Hz: the values, the time offsets, the short last chunk.
+npy="${EZC_SOURCE_DIR:-$(dirname "$0")/..}/tests/ref/npy"
+"$ezc" pub "ipc://$dir/npy" --npy "$npy/f32_2d.npy" --chunk 4 --fs 100 --wait-subs 1 & pids+=($!)
+out=$(timeout 20 "$ezc" echo "ipc://$dir/npy" --count 3 --timeout 10 2>&1)
+check "pub --npy chunk 0" $(grep -q 'seq=0 .*shape=\[4, 3\] dims=\[time, ch\].*time.offset=0.000000s fs=100 min=0 max=11' <<<"$out"; echo $?) "$out"
+check "pub --npy chunk 1" $(grep -q 'seq=1 .*time.offset=0.040000s fs=100 min=12 max=23' <<<"$out"; echo $?) "$out"
+check "pub --npy last chunk" $(grep -q 'seq=2 .*shape=\[2, 3\].*min=24 max=29' <<<"$out"; echo $?) "$out"
+expect "pub --npy fortran" 2 "Fortran-order data; save it with np.save(path, np.ascontiguousarray(a))" -- "$ezc" pub "ipc://$dir/x" --npy "$npy/fortran.npy"
+expect "pub --npy missing" 2 "npy /nonexistent.npy: No such file" -- "$ezc" pub "ipc://$dir/x" --npy /nonexistent.npy
+
 # hz over the live raw stream: 100 msg/s (fs 10000, chunks of 100), no gaps.
 hz=$(timeout 20 "$ezc" hz "ipc://$dir/raw" --window 2 --duration 3 2>&1)
 last=$(grep '^rate' <<<"$hz" | tail -1)

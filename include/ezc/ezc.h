@@ -17,6 +17,10 @@
 #include "registry.h"
 #include "node.h"
 #include "synth.h"
+#include "npy.h"
+#include "graph.h"
+#include "graph_run.h"
+#include "recording.h"
 
 #define EZC_VERSION_STRING "0.1.0"
 

@@ -1,5 +1,5 @@
-/* cmd_pub.c — `ezc pub`: publish a synthetic signal, paced in real time or
- * as fast as the subscribers take it. */
+/* cmd_pub.c — `ezc pub`: publish a synthetic signal, or the samples of a
+ * .npy file, paced in real time or as fast as the subscribers take it. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +10,8 @@ static void help(FILE *f)
 {
     fprintf(f,
         "usage: ezc pub ENDPOINT [options]\n"
-        "Publishes a synthetic [time, ch] signal on ENDPOINT (binds it).\n\n"
+        "Publishes a synthetic [time, ch] signal on ENDPOINT (binds it), or the\n"
+        "samples of a .npy file (first dim = time) in chunks.\n\n"
         "  --signal KIND    sine (default), noise or counter\n"
         "  --fs HZ          sampling rate (default 1000)\n"
         "  --channels N     channels (default 8)\n"
@@ -21,10 +22,61 @@ static void help(FILE *f)
         "  --topic T        topic (default 'raw')\n"
         "  --count N        stop after N messages (default: until Ctrl-C)\n"
         "  --fast           as fast as possible instead of real-time pacing\n"
-        "  --wait-subs N    wait for N subscribers before the first message\n\n"
+        "  --wait-subs N    wait for N subscribers before the first message\n"
+        "  --npy FILE       publish FILE's samples instead (dtype and channels from the\n"
+        "                   file; --fs gives its rate)\n"
+        "  --loop           with --npy: start over at the end (time keeps counting)\n\n"
         "examples:\n"
         "  ezc pub ipc:///tmp/raw --channels 8 --fs 1000\n"
-        "  ezc pub tcp://0.0.0.0:5560 --signal noise --dtype float64 --fast --count 10000\n");
+        "  ezc pub tcp://0.0.0.0:5560 --signal noise --dtype float64 --fast --count 10000\n"
+        "  ezc pub ipc:///tmp/raw --npy session.npy --fs 30000 --chunk 300 --loop\n");
+}
+
+/* The samples of a .npy file as [time, ch, ...] chunks. */
+typedef struct npy_source {
+    ezc_array *data; /* [time, ch, ...] */
+    int64_t at, sent;  /* next row; rows published so far */
+    int loop;
+} npy_source;
+
+static int npy_open(npy_source *ns, const char *path, int loop, ezc_error *err)
+{
+    memset(ns, 0, sizeof *ns);
+    ns->loop = loop;
+    ns->data = ezc_npy_load(path, err);
+    if (!ns->data)
+        return err->code;
+    if (ezc_array_ndim(ns->data) == 0 || ns->data->shape[0] == 0) {
+        ezc_array_destroy(&ns->data);
+        return ezc_error_set(err, EZC_ESHAPE, "npy %s: no samples (need at least one dim of "
+                             "length > 0; the first dim is time)", path);
+    }
+    if (ezc_array_ndim(ns->data) == 1) { /* one channel */
+        ezc_array_expand_dims(ns->data, 1, "ch", NULL);
+    }
+    ezc_array_set_dim(ns->data, 0, "time", NULL);
+    ezc_array_set_dim(ns->data, 1, "ch", NULL);
+    return 0;
+}
+
+/* The next chunk (NULL at the end without --loop). */
+static ezc_array *npy_next(npy_source *ns, int chunk, double fs, ezc_error *err)
+{
+    int64_t n = ns->data->shape[0];
+    if (ns->at >= n) {
+        if (!ns->loop)
+            return NULL;
+        ns->at = 0;
+    }
+    int64_t stop = ns->at + chunk < n ? ns->at + chunk : n;
+    ezc_array *a = ezc_array_slice(ns->data, 0, ns->at, stop, err);
+    if (a) {
+        ezc_array_set_linear_axis(a, 0, 1.0 / fs, (double)ns->sent / fs, "s");
+        ezc_array_set_key(a, "npy", NULL);
+        ns->sent += stop - ns->at;
+    }
+    ns->at = stop;
+    return a;
 }
 
 int cmd_pub(int argc, char **argv)
@@ -34,10 +86,11 @@ int cmd_pub(int argc, char **argv)
         {"chunk", 1, 0, 'k'},  {"dtype", 1, 0, 'd'},     {"freq", 1, 0, 'q'},
         {"amplitude", 1, 0, 'a'}, {"topic", 1, 0, 't'},  {"count", 1, 0, 'n'},
         {"fast", 0, 0, 'F'},   {"wait-subs", 1, 0, 'w'}, {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"npy", 1, 0, 'N'},    {"loop", 0, 0, 'L'},      {0, 0, 0, 0}};
     ezc_synth_options so;
     ezc_synth_options_init(&so);
-    const char *topic = "raw";
+    const char *topic = "raw", *npy = NULL;
+    int loop = 0;
     long long count = 0, v, wait_subs = 0;
     int fast = 0, c;
     ezc_error err;
@@ -72,6 +125,8 @@ int cmd_pub(int argc, char **argv)
         case 'n': if (cli_parse_long("pub", "--count", optarg, 0, 1LL << 62, &count)) return 2; break;
         case 'F': fast = 1; break;
         case 'w': if (cli_parse_long("pub", "--wait-subs", optarg, 0, 1000, &wait_subs)) return 2; break;
+        case 'N': npy = optarg; break;
+        case 'L': loop = 1; break;
         case 'h': help(stdout); return 0;
         default: help(stderr); return 2;
         }
@@ -81,8 +136,13 @@ int cmd_pub(int argc, char **argv)
         help(stderr);
         return 2;
     }
-    ezc_synth *syn = ezc_synth_new(&so, &err);
-    if (!syn) {
+    npy_source ns = {0};
+    if (npy && npy_open(&ns, npy, loop, &err)) {
+        fprintf(stderr, "ezc pub: --npy: %s\n", err.msg);
+        return 2;
+    }
+    ezc_synth *syn = npy ? NULL : ezc_synth_new(&so, &err);
+    if (!npy && !syn) {
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         return 2;
     }
@@ -90,6 +150,7 @@ int cmd_pub(int argc, char **argv)
     if (!p) {
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         ezc_synth_destroy(&syn);
+        ezc_array_destroy(&ns.data);
         return 1;
     }
     cli_install_signals();
@@ -102,7 +163,7 @@ int cmd_pub(int argc, char **argv)
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (long long i = 0; !rc && !cli_stop && (count == 0 || i < count); i++) {
         if (!fast) {
-            double t = (double)ezc_synth_samples(syn) / so.fs;
+            double t = (double)(syn ? (int64_t)ezc_synth_samples(syn) : ns.sent) / so.fs;
             next = start;
             next.tv_sec += (time_t)t;
             next.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
@@ -113,7 +174,10 @@ int cmd_pub(int argc, char **argv)
             while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) && !cli_stop)
                 ;
         }
-        ezc_array *a = ezc_synth_next(syn, &err);
+        err.code = 0;
+        ezc_array *a = syn ? ezc_synth_next(syn, &err) : npy_next(&ns, so.chunk, so.fs, &err);
+        if (!a && !syn && !err.code)
+            break; /* the file is done */
         if (!a || ezc_pub_send(p, topic, a, &err)) {
             if (!cli_stop) {
                 fprintf(stderr, "ezc pub: %s\n", err.msg);
@@ -124,5 +188,6 @@ int cmd_pub(int argc, char **argv)
     }
     ezc_pub_destroy(&p);
     ezc_synth_destroy(&syn);
+    ezc_array_destroy(&ns.data);
     return rc;
 }
