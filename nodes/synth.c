@@ -12,6 +12,9 @@ struct ezc_synth {
     uint64_t rng;        /* xorshift64* state */
     ezc_coords *labels;  /* shared by every chunk */
     char key[64];
+    double *row;         /* one time step, every channel, in double */
+    double *rot;         /* sine: cos, sin of each channel's phase step, and */
+    double *phase;       /* the running (cos, sin) of its phase */
 };
 
 void ezc_synth_options_init(ezc_synth_options *o)
@@ -58,6 +61,19 @@ ezc_synth *ezc_synth_new(const ezc_synth_options *o, ezc_error *err)
         return NULL;
     }
     s->o = *o;
+    s->row = malloc((size_t)o->channels * sizeof *s->row);
+    s->rot = malloc(2 * (size_t)o->channels * sizeof *s->rot);
+    s->phase = malloc(2 * (size_t)o->channels * sizeof *s->phase);
+    if (!s->row || !s->rot || !s->phase) {
+        ezc_synth_destroy(&s);
+        ezc_error_set(err, EZC_ENOMEM, "synth: out of memory");
+        return NULL;
+    }
+    for (int c = 0; c < o->channels; c++) {
+        double w = 2.0 * M_PI * o->freq * (c + 1) / o->fs;
+        s->rot[2 * c] = cos(w);
+        s->rot[2 * c + 1] = sin(w);
+    }
     snprintf(s->key, sizeof s->key, "%s", o->key ? o->key : "synth");
     s->rng = o->seed ? o->seed : 0x9E3779B97F4A7C15ull;
     char (*names)[16] = malloc((size_t)o->channels * sizeof *names);
@@ -72,7 +88,7 @@ ezc_synth *ezc_synth_new(const ezc_synth_options *o, ezc_error *err)
     free(names);
     free(ptrs);
     if (!s->labels) {
-        free(s);
+        ezc_synth_destroy(&s);
         ezc_error_set(err, EZC_ENOMEM, "synth: out of memory");
         return NULL;
     }
@@ -84,6 +100,9 @@ void ezc_synth_destroy(ezc_synth **sp)
     if (!sp || !*sp)
         return;
     ezc_coords_unref(&(*sp)->labels);
+    free((*sp)->row);
+    free((*sp)->rot);
+    free((*sp)->phase);
     free(*sp);
     *sp = NULL;
 }
@@ -104,19 +123,30 @@ static double gaussian(ezc_synth *s)
     return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
 }
 
-static void store(void *data, ezc_dtype t, size_t i, double v)
+/* One time step (row, in double) into row t of the chunk, as dtype. */
+#define STORE_ROW(T, CONV)                                  \
+    do {                                                    \
+        T *dst = (T *)data + (size_t)t * (size_t)nc;        \
+        for (int c = 0; c < nc; c++)                        \
+            dst[c] = (T)(CONV(row[c]));                     \
+    } while (0)
+#define AS_IS(v) (v)
+#define ROUNDED(v) llrint(v)
+#define ROUNDED_ABS(v) llrint(fabs(v))
+
+static void store_row(void *data, ezc_dtype dt, int64_t t, int nc, const double *row)
 {
-    switch (t) {
-    case EZC_FLOAT32: ((float *)data)[i] = (float)v; break;
-    case EZC_FLOAT64: ((double *)data)[i] = v; break;
-    case EZC_INT8: ((int8_t *)data)[i] = (int8_t)lrint(v); break;
-    case EZC_INT16: ((int16_t *)data)[i] = (int16_t)lrint(v); break;
-    case EZC_INT32: ((int32_t *)data)[i] = (int32_t)lrint(v); break;
-    case EZC_INT64: ((int64_t *)data)[i] = (int64_t)llrint(v); break;
-    case EZC_UINT8: ((uint8_t *)data)[i] = (uint8_t)lrint(fabs(v)); break;
-    case EZC_UINT16: ((uint16_t *)data)[i] = (uint16_t)lrint(fabs(v)); break;
-    case EZC_UINT32: ((uint32_t *)data)[i] = (uint32_t)llrint(fabs(v)); break;
-    case EZC_UINT64: ((uint64_t *)data)[i] = (uint64_t)llrint(fabs(v)); break;
+    switch (dt) {
+    case EZC_FLOAT32: STORE_ROW(float, AS_IS); break;
+    case EZC_FLOAT64: STORE_ROW(double, AS_IS); break;
+    case EZC_INT8: STORE_ROW(int8_t, ROUNDED); break;
+    case EZC_INT16: STORE_ROW(int16_t, ROUNDED); break;
+    case EZC_INT32: STORE_ROW(int32_t, ROUNDED); break;
+    case EZC_INT64: STORE_ROW(int64_t, ROUNDED); break;
+    case EZC_UINT8: STORE_ROW(uint8_t, ROUNDED_ABS); break;
+    case EZC_UINT16: STORE_ROW(uint16_t, ROUNDED_ABS); break;
+    case EZC_UINT32: STORE_ROW(uint32_t, ROUNDED_ABS); break;
+    case EZC_UINT64: STORE_ROW(uint64_t, ROUNDED_ABS); break;
     default: break;
     }
 }
@@ -130,18 +160,37 @@ ezc_array *ezc_synth_next(ezc_synth *s, ezc_error *err)
     if (!a)
         return NULL;
     void *d = ezc_array_data(a);
-    for (int64_t t = 0; t < o->chunk; t++) {
-        double tt = (double)(s->n + (uint64_t)t) / o->fs;
-        for (int c = 0; c < o->channels; c++) {
-            double v;
-            if (o->kind == EZC_SYNTH_SINE)
-                v = o->amplitude * sin(2.0 * M_PI * o->freq * (c + 1) * tt);
-            else if (o->kind == EZC_SYNTH_NOISE)
-                v = o->amplitude * gaussian(s);
-            else
-                v = (double)(s->n + (uint64_t)t);
-            store(d, o->dtype, (size_t)t * (size_t)o->channels + (size_t)c, v);
+    int nc = o->channels;
+    double *row = s->row, *ph = s->phase;
+    const double *rot = s->rot;
+    if (o->kind == EZC_SYNTH_SINE) {
+        /* Each chunk starts from the exact phase, then steps by rotating
+         * (cos, sin) by the per-sample angle: 4 multiplies a sample instead
+         * of a sin() call, with an error that grows by an ulp or so a step
+         * and is reset every chunk. */
+        double tt = (double)s->n / o->fs;
+        for (int c = 0; c < nc; c++) {
+            double phi = 2.0 * M_PI * o->freq * (c + 1) * tt;
+            ph[2 * c] = cos(phi);
+            ph[2 * c + 1] = sin(phi);
         }
+    }
+    for (int64_t t = 0; t < o->chunk; t++) {
+        if (o->kind == EZC_SYNTH_SINE) {
+            for (int c = 0; c < nc; c++) {
+                double cs = ph[2 * c], sn = ph[2 * c + 1];
+                row[c] = o->amplitude * sn;
+                ph[2 * c] = cs * rot[2 * c] - sn * rot[2 * c + 1];
+                ph[2 * c + 1] = sn * rot[2 * c] + cs * rot[2 * c + 1];
+            }
+        } else if (o->kind == EZC_SYNTH_NOISE) {
+            for (int c = 0; c < nc; c++)
+                row[c] = o->amplitude * gaussian(s);
+        } else {
+            for (int c = 0; c < nc; c++)
+                row[c] = (double)(s->n + (uint64_t)t);
+        }
+        store_row(d, o->dtype, t, nc, row);
     }
     ezc_array_set_linear_axis(a, 0, 1.0 / o->fs, (double)s->n / o->fs, "s");
     a->axes[1].kind = EZC_AXIS_COORD;
