@@ -18,8 +18,8 @@
 /* The hot kernels are compiled for AVX-512 and AVX2 as well as the baseline,
  * and the loader picks the best one this CPU runs (GCC/clang function
  * multiversioning); the code is the same plain C. */
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
-    (defined(__clang__) ? __clang_major__ >= 14 : __GNUC__ >= 8)
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__) && \
+    __GNUC__ >= 8 /* clang's clones of extern functions lose the plain symbol */
 #define EW_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define EW_SIMD
