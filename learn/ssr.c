@@ -247,9 +247,10 @@ static double norm1(const double *a, int64_t k)
 static int solve_weights(const ssr_state *st, const double *c, int64_t n, double *w,
                          ezc_error *err)
 {
-    int64_t nc, *cid = malloc((size_t)(2 * n) * sizeof *cid), *mem = cid + n;
+    int64_t nc, *cid = malloc((size_t)(2 * n) * sizeof *cid);
     if (!cid)
         return ezc_error_set(err, EZC_ENOMEM, "ssr: out of memory");
+    int64_t *mem = cid + n; /* the current cluster's channels */
     int rc = clusters_of(st, n, cid, &nc, err);
     memset(w, 0, (size_t)(n * n) * sizeof *w);
     ezc_array *a = NULL, *id = NULL, *inv = NULL;
@@ -276,7 +277,9 @@ static int solve_weights(const ssr_state *st, const double *c, int64_t n, double
         ezc_error e2 = {0};
         int bad = ezc_xp_cpu()->solve(a, id, inv, &e2);
         double cond = bad ? INFINITY : norm1(ad, k) * norm1(m, k);
-        if (bad || !(cond <= SSR_MAX_COND))
+        if (bad && bad != EZC_ENUMERIC)
+            rc = ezc_error_set(err, bad, "ssr: %s", e2.msg);
+        else if (bad || !(cond <= SSR_MAX_COND))
             rc = ezc_error_set(err, EZC_ENUMERIC,
                                "ssr: the covariance of cluster %lld (%lld channels, from channel "
                                "%lld) with ridge %g is singular (condition %.3g > %g): the model "
