@@ -4,6 +4,7 @@
  *   - kalman, steady state, 96 features -> 4 states, chunks of 20 samples
  *   - lda inference, 3 classes x 256 features, chunks of 100 samples
  *   - cca update (+ projections), 64 + 64 channels, batches of 100 samples
+ *   - ssr (LRR) inference, 64 channels, chunks of 100 samples (numpy x - x @ W)
  *
  *   meson test -C build --benchmark learn -v */
 #include <stdio.h>
@@ -129,7 +130,7 @@ int main(void)
     snprintf(cmd, sizeof cmd, "EZC_SOURCE_DIR=%s %s %s/benchmarks/bench_learn.py %s %d", src, py,
              src, dir, REPS);
     FILE *p = popen(cmd, "r");
-    double base_kf = 0, base_lda = 0, base_cca = 0, v;
+    double base_kf = 0, base_lda = 0, base_cca = 0, base_ssr = 0, v;
     char name[32];
     while (p && fscanf(p, "%31s %lf", name, &v) == 2) {
         if (!strcmp(name, "kalman"))
@@ -138,8 +139,10 @@ int main(void)
             base_lda = v;
         if (!strcmp(name, "cca"))
             base_cca = v;
+        if (!strcmp(name, "ssr"))
+            base_ssr = v;
     }
-    if (!p || pclose(p) != 0 || !base_kf || !base_lda || !base_cca)
+    if (!p || pclose(p) != 0 || !base_kf || !base_lda || !base_cca || !base_ssr)
         die("python baseline failed", NULL);
 
     ezc_registry *reg = ezc_registry_new(&err);
@@ -165,6 +168,13 @@ int main(void)
     double cca = time_cca(ezc_registry_find(reg, "cca", &err), cx, cy, 100);
     printf("%-44s %12.3f %12.3f %8.2f\n", "cca 64 + 64, batches of 100 (numpy)", cca, base_cca,
            base_cca / cca);
+    snprintf(path, sizeof path, "%s/ssr_x.bin", dir);
+    snprintf(model, sizeof model, "%s/ssr.ezm", dir);
+    ezc_array *sx = load_raw(path, 5000, 64);
+    double ssr = time_chunks(ezc_registry_find(reg, "ssr", &err), model, sx, 100);
+    printf("%-44s %12.3f %12.3f %8.2f\n", "ssr (LRR) 64 ch, chunks of 100 (numpy)", ssr, base_ssr,
+           base_ssr / ssr);
+    ezc_array_destroy(&sx);
     printf("(ratio = python time / ezc time: above 1, ezc is faster)\n");
     ezc_array_destroy(&cx);
     ezc_array_destroy(&cy);

@@ -108,3 +108,23 @@ for _ in range(reps):
     cca_run()
     ts.append((time.perf_counter() - t0) / (NB3 * NS3) * 1e6)
 print("cca", sorted(ts)[reps // 2])
+
+# SSR (LRR re-referencing) inference: 64 channels, chunks of 100 samples;
+# W fitted on other data (one cluster, ridge 1, one inverse as learn/ssr.c)
+C4, N4, NCH4 = 64, 100, 50
+mix = rng.normal(size=(C4, C4)) / 8
+train = (rng.normal(size=(4000, C4)) + rng.normal(size=(4000, 1))) @ mix
+m_inv = np.linalg.inv(train.T @ train + np.eye(C4))
+W4 = -m_inv / np.diag(m_inv)[None, :]
+np.fill_diagonal(W4, 0.0)
+ezc_models.save(os.path.join(out, "ssr.ezm"), "ssr", {"W": W4})
+s4 = (rng.normal(size=(N4 * NCH4, C4)) + rng.normal(size=(N4 * NCH4, 1))) @ mix
+s4.astype("<f8").tofile(os.path.join(out, "ssr_x.bin"))
+ts = []
+for _ in range(reps):
+    t0 = time.perf_counter()
+    for c in range(NCH4):
+        chunk = s4[c * N4:(c + 1) * N4]
+        chunk - chunk @ W4
+    ts.append((time.perf_counter() - t0) / (N4 * NCH4) * 1e6)
+print("ssr", sorted(ts)[reps // 2])
