@@ -111,8 +111,10 @@ PYEOF
 check "cmp of the payloads" $(cmp_payloads "$dir/a.ezr" "$dir/b.ezr" >/dev/null 2>&1; echo $?) "payloads differ"
 
 # --fast and --loop: 150 messages out of a 60-message file, quickly.
+# (timeout --foreground: a plain timeout passes SIGINT on twice, to the
+# child and to its process group, and a second SIGINT means "exit at once")
 timeout 30 "$ezc" record "ipc://$dir/loop" "$dir/c.ezr" --count 150 --quiet & rec=$!; pids+=($rec)
-timeout 30 "$ezc" replay "$dir/a.ezr" "ipc://$dir/loop" --fast --loop --quiet & rep=$!; pids+=($rep)
+timeout --foreground 30 "$ezc" replay "$dir/a.ezr" "ipc://$dir/loop" --fast --loop --quiet & rep=$!; pids+=($rep)
 wait $rec; rstatus=$?
 kill -INT $rep; wait $rep; status=$?
 check "replay --fast --loop feeds 150 messages" $rstatus "record status $rstatus"
