@@ -38,6 +38,14 @@ int ezk_convert(int from, int to, const void *x, void *y, size_t n, void *stream
 int ezk_reduce(int op, int type, const void *x, void *y, size_t outer, size_t n, size_t inner,
                void *stream);
 
+/* IIR cascade (xp.iir) over an (outer, n, inner) array, one thread per
+ * signal: sections [s0, s1) with normalised coefficients cn (per section
+ * b0..b_order then a1..a_order, on the device) and state zi laid out
+ * [section][order][outer*inner] (float64, on the device). (s1 - s0) * order
+ * must be <= 64, or s1 - s0 == 1 for a longer order. x may equal y. */
+int ezk_iir(int type, const void *x, void *y, size_t outer, size_t n, size_t inner, double *zi,
+            const double *cn, int s0, int s1, int order, void *stream);
+
 /* dst (cols x rows) = src (rows x cols) transposed, both row-major; also
  * turns a row-major matrix into column-major and back. src != dst. */
 int ezk_transpose(int type, const void *src, void *dst, size_t rows, size_t cols, void *stream);

@@ -216,6 +216,7 @@ static const ezc_xp table = {
     .solve = ezc_cuda_solve,
     .eigh = ezc_cuda_eigh,
     .svd = ezc_cuda_svd,
+    .iir = ezc_cuda_iir,
 };
 
 __attribute__((visibility("default"))) const ezc_xp *ezc_xp_cuda_entry(char *errbuf, size_t n)
