@@ -48,6 +48,9 @@ int ezc_cuda_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_err
 int ezc_cuda_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err);
 int ezc_cuda_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, ezc_error *err);
 
+/* reduce_ops.c */
+int ezc_cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y, ezc_error *err);
+
 /* iir_ops.c */
 int ezc_cuda_iir(const ezc_array *x, int axis, const double *coef, int nsec, int order,
                  ezc_array *zi, ezc_array *y, ezc_error *err);
