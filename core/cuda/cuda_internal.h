@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 #include "ezc/xp.h"
+#include "ipc.h"
 
 /* Every op runs on the calling thread's default stream and waits for it
  * before returning, so a buffer handed back to the cache is never still in
@@ -14,6 +15,11 @@
 ezc_buffer *ezc_cuda_alloc(DLDevice device, size_t nbytes, ezc_error *err);
 int ezc_cuda_copy(const ezc_array *src, ezc_array *dst, ezc_error *err);
 void ezc_cuda_cache_stats(size_t *hits, size_t *misses, size_t *cached_bytes);
+/* Copies between a cuda device and the host so far (xp.copy). */
+uint64_t ezc_cuda_host_copies(void);
+
+/* ipc.c: registered with the core when the module starts. */
+extern const ezc_cuda_ipc_ops ezc_cuda_ipc_table;
 
 /* xp_cuda.c: the checks every op makes. _device: on a cuda device (and
  * makes it current); plain: also float32/float64. */

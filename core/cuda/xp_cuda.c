@@ -197,5 +197,6 @@ __attribute__((visibility("default"))) const ezc_xp *ezc_xp_cuda_entry(char *err
                  rc != cudaSuccess ? cudaGetErrorString(rc) : "device count is 0");
         return NULL;
     }
+    ezc_cuda_ipc_register(&ezc_cuda_ipc_table);
     return &table;
 }
