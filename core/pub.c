@@ -4,7 +4,10 @@
  * the subscription messages XPUB hands up let ezc_pub_wait_subscribers count
  * peers. ipc/tcp send [topic][header][data] with the data frame pointing at
  * the array's buffer (a buffer reference lives until ZeroMQ lets go of it);
- * inproc sends [topic][ezc_inproc_frame] carrying a header clone by reference. */
+ * inproc sends [topic][ezc_inproc_frame] carrying a header clone by reference.
+ * CUDA data over ipc:// goes as a CUDA IPC handle in the header (the CUDA
+ * module exports it and holds the buffer under a lease) and an empty data
+ * frame; over tcp:// it is refused (move it to the cpu first). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include <zmq.h>
 #include "ezc/pub.h"
 #include "ezc/wire.h"
+#include "cuda/ipc.h"
 #include "pubsub_internal.h"
 
 #define DRAIN_EVERY 16 /* sends between reads of pending subscription messages */
@@ -29,6 +33,7 @@ struct ezc_pub {
     void *sock;
     int shared_ctx;
     int inproc;
+    int ipc; /* ipc://: same host, CUDA data may go as an IPC handle */
     int send_timeout_ms;
     ezc_wire_encoder *enc; /* NULL on inproc */
     uint64_t id;
@@ -96,6 +101,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     }
     strcpy(p->endpoint, endpoint);
     p->inproc = inproc;
+    p->ipc = strncmp(endpoint, "ipc://", 6) == 0;
     p->send_timeout_ms = opt->send_timeout_ms;
     p->id = ezc_random_u64();
     p->shared_ctx = opt->zmq_context == NULL;
@@ -303,9 +309,17 @@ static int send_wire(ezc_pub *p, const char *topic, uint64_t seq, const ezc_arra
     stamped.ts_ns = ezc_clock_ns(CLOCK_REALTIME);
     const void *hdr;
     size_t hlen;
-    if (ezc_wire_encode_header(p->enc, &stamped, &hdr, &hlen, err))
-        return ezc_error_prefix(err, "pub %s", p->endpoint);
     size_t nbytes = ezc_array_nbytes(a);
+    if (p->ipc && a->tensor.device.device_type == kDLCUDA) {
+        ezc_wire_cuda_ipc ipc;
+        const ezc_cuda_ipc_ops *ops = ezc_cuda_ipc_ops_get(a->tensor.device.device_id, err);
+        if (!ops || ops->export_array(a, &ipc, err) ||
+            ezc_wire_encode_header_cuda_ipc(p->enc, &stamped, &ipc, &hdr, &hlen, err))
+            return ezc_error_prefix(err, "pub %s", p->endpoint);
+        nbytes = 0; /* the data stays on the device */
+    } else if (ezc_wire_encode_header(p->enc, &stamped, &hdr, &hlen, err)) {
+        return ezc_error_prefix(err, "pub %s", p->endpoint);
+    }
     zmq_msg_t data, head;
     if (nbytes) {
         ezc_buffer *ref = ezc_buffer_ref(a->buf);

@@ -4,11 +4,15 @@
  * Two passes over the map: the first reads the scalar fields and remembers
  * where "axes" and "attrs" start; the second reads those once dims and
  * shape are known. Nothing is trusted before it is checked against the
- * bytes that are really there. */
+ * bytes that are really there. Data sent as a CUDA IPC handle ("data":
+ * "cuda_ipc") is made into a buffer by an opener: the CUDA module's (which
+ * registers itself here when it starts) unless the caller gives one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "cuda/ipc.h"
 #include "ezc/wire.h"
+#include "ezc/xp.h"
 #include "msgpack_reader.h"
 
 #define MAX_DEPTH 32
@@ -40,7 +44,92 @@ typedef struct fields {
     int64_t ts;
     mp_cursor axes, attrs;
     int have_axes, have_attrs;
+    int data_ipc, have_ipc;
+    ezc_wire_cuda_ipc ipc;
 } fields;
+
+/* A msgpack bin (the reader has str only): bounds-checked like it. */
+static int read_bin(mp_cursor *c, const uint8_t **p, uint32_t *n)
+{
+    if (c->p >= c->end)
+        return -1;
+    int w = *c->p == 0xc4 ? 1 : *c->p == 0xc5 ? 2 : *c->p == 0xc6 ? 4 : 0;
+    if (!w || mp_left(c) < (size_t)(1 + w))
+        return -1;
+    uint64_t len = 0;
+    for (int i = 0; i < w; i++)
+        len = len << 8 | c->p[1 + i];
+    if (len > mp_left(c) - (size_t)(1 + w))
+        return -1;
+    *p = c->p + 1 + w;
+    *n = (uint32_t)len;
+    c->p += 1 + w + len;
+    return 0;
+}
+
+/* The "cuda_ipc" map: every field required, each checked. */
+static int read_ipc(mp_cursor *c, ezc_wire_cuda_ipc *ipc, ezc_error *err)
+{
+    static const char *const keys[] = {"handle", "device", "offset", "pid", "shm", "slot", "gen"};
+    enum { NKEYS = sizeof keys / sizeof keys[0] };
+    uint32_t n;
+    if (mp_read_map(c, &n))
+        return bad(err, "header.cuda_ipc: expected a map");
+    unsigned seen = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const char *key;
+        uint32_t klen;
+        if (mp_read_str(c, &key, &klen))
+            return bad(err, "header.cuda_ipc: key %u is not a string", k);
+        int which = -1;
+        for (int i = 0; i < NKEYS; i++)
+            if (mp_str_eq(key, klen, keys[i]))
+                which = i;
+        if (which < 0) {
+            if (mp_skip(c, MAX_DEPTH))
+                return bad(err, "header.cuda_ipc.%.*s: malformed value", (int)(klen > 40 ? 40 : klen), key);
+            continue;
+        }
+        if (seen & (1u << which))
+            return bad(err, "header.cuda_ipc.%s: given twice", keys[which]);
+        seen |= 1u << which;
+        uint64_t v = 0;
+        if (which == 0) {
+            const uint8_t *p;
+            uint32_t len;
+            if (read_bin(c, &p, &len) || len != EZC_WIRE_IPC_HANDLE)
+                return bad(err, "header.cuda_ipc.handle: expected %d bytes (msgpack bin)",
+                           EZC_WIRE_IPC_HANDLE);
+            memcpy(ipc->handle, p, len);
+        } else if (which == 4) {
+            const char *str;
+            uint32_t len;
+            if (mp_read_str(c, &str, &len) || len < 2 || len >= EZC_WIRE_IPC_SHM_MAX ||
+                str[0] != '/' || memchr(str, '\0', len) || memchr(str + 1, '/', len - 1))
+                return bad(err, "header.cuda_ipc.shm: expected a shared-memory name '/name' "
+                                "of 2..%d bytes", EZC_WIRE_IPC_SHM_MAX - 1);
+            memcpy(ipc->shm, str, len);
+            ipc->shm[len] = '\0';
+        } else if (mp_read_uint(c, &v)) {
+            return bad(err, "header.cuda_ipc.%s: expected a non-negative integer", keys[which]);
+        } else if (which == 1) {
+            if (v > 1023)
+                return bad(err, "header.cuda_ipc.device: %llu is not a device ordinal",
+                           (unsigned long long)v);
+            ipc->device = (int32_t)v;
+        } else if (which == 5) {
+            if (v > UINT32_MAX)
+                return bad(err, "header.cuda_ipc.slot: %llu out of range", (unsigned long long)v);
+            ipc->slot = (uint32_t)v;
+        } else {
+            *(which == 2 ? &ipc->offset : which == 3 ? &ipc->pid : &ipc->gen) = v;
+        }
+    }
+    for (int i = 0; i < NKEYS; i++)
+        if (!(seen & (1u << i)))
+            return bad(err, "header.cuda_ipc.%s: missing", keys[i]);
+    return 0;
+}
 
 static int read_shape(mp_cursor *c, fields *f, ezc_error *err)
 {
@@ -94,8 +183,9 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
     uint32_t n;
     if (mp_read_map(c, &n))
         return bad(err, "header: expected a msgpack map");
-    static const char *const known[] = {"v", "dtype", "shape", "dims", "key", "axes",
-                                        "attrs", "device", "src", "seq", "ts", "data"};
+    static const char *const known[] = {"v",      "dtype", "shape", "dims", "key",
+                                        "axes",   "attrs", "device", "src", "seq",
+                                        "ts",     "data",  "cuda_ipc"};
     unsigned seen = 0;
     for (uint32_t k = 0; k < n; k++) {
         const char *key;
@@ -170,9 +260,15 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
             uint32_t len;
             if (mp_read_str(c, &s, &len))
                 return bad(err, "header.data: expected a string");
-            if (!mp_str_eq(s, len, "inline"))
-                return bad(err, "header.data: transport '%.*s' is not supported by this ezc (only \"inline\")",
+            f->data_ipc = mp_str_eq(s, len, "cuda_ipc");
+            if (!f->data_ipc && !mp_str_eq(s, len, "inline"))
+                return bad(err, "header.data: transport '%.*s' is not supported by this ezc "
+                                "(\"inline\" or \"cuda_ipc\")",
                            (int)(len > 40 ? 40 : len), s);
+        } else if (mp_str_eq(key, klen, "cuda_ipc")) {
+            if (read_ipc(c, &f->ipc, err))
+                return EZC_EPROTO;
+            f->have_ipc = 1;
         } else if (mp_skip(c, MAX_DEPTH)) { /* unknown keys: forward compatible */
             return bad(err, "header.%.*s: malformed value", (int)(klen > 40 ? 40 : klen), key);
         }
@@ -400,8 +496,61 @@ static int read_attrs(mp_cursor *c, ezc_array *a, ezc_error *err)
     return 0;
 }
 
+/* ---- the CUDA module's IPC table ---- */
+
+static const ezc_cuda_ipc_ops *ipc_ops;
+
+void ezc_cuda_ipc_register(const ezc_cuda_ipc_ops *ops)
+{
+    __atomic_store_n(&ipc_ops, ops, __ATOMIC_RELEASE);
+}
+
+const ezc_cuda_ipc_ops *ezc_cuda_ipc_ops_get(int device, ezc_error *err)
+{
+    ezc_error xerr = {0, ""};
+    if (!ezc_xp_for(ezc_device_cuda(device), &xerr)) {
+        ezc_error_set(err, EZC_EDEVICE, "%s", xerr.msg);
+        return NULL;
+    }
+    const ezc_cuda_ipc_ops *ops = __atomic_load_n(&ipc_ops, __ATOMIC_ACQUIRE);
+    if (!ops || ops->abi != EZC_CUDA_IPC_ABI) {
+        ezc_error_set(err, EZC_EDEVICE, "the CUDA module has no IPC support of ABI %d",
+                      EZC_CUDA_IPC_ABI);
+        return NULL;
+    }
+    return ops;
+}
+
+void ezc_cuda_ipc_counters_get(ezc_cuda_ipc_counters *out)
+{
+    const ezc_cuda_ipc_ops *ops = __atomic_load_n(&ipc_ops, __ATOMIC_ACQUIRE);
+    memset(out, 0, sizeof *out);
+    if (ops && ops->abi == EZC_CUDA_IPC_ABI)
+        ops->counters(out);
+}
+
+static ezc_buffer *open_default(const ezc_wire_cuda_ipc *ipc, size_t nbytes, void *ctx,
+                                ezc_error *err)
+{
+    (void)ctx;
+    ezc_error why = {0, ""};
+    const ezc_cuda_ipc_ops *ops = ezc_cuda_ipc_ops_get(ipc->device, &why);
+    if (!ops) {
+        ezc_error_set(err, EZC_EDEVICE,
+                      "header.data: cuda_ipc: no CUDA device to open the IPC handle (%s)", why.msg);
+        return NULL;
+    }
+    return ops->import(ipc, nbytes, err);
+}
+
 int ezc_wire_decode(const void *header, size_t len, ezc_buffer *data, ezc_array **out,
                     ezc_error *err)
+{
+    return ezc_wire_decode_with(header, len, data, NULL, NULL, out, err);
+}
+
+int ezc_wire_decode_with(const void *header, size_t len, ezc_buffer *data,
+                         ezc_wire_ipc_open_fn open, void *ctx, ezc_array **out, ezc_error *err)
 {
     *out = NULL;
     if (len > EZC_WIRE_MAX_HEADER)
@@ -427,16 +576,30 @@ int ezc_wire_decode(const void *header, size_t len, ezc_buffer *data, ezc_array 
     }
     size_t nbytes = (size_t)count * ezc_dtype_size(f.dtype);
     size_t have = data ? data->nbytes : 0;
-    if (have != nbytes)
+    if (f.data_ipc != f.have_ipc)
+        return bad(err, f.data_ipc ? "header.cuda_ipc: missing (header.data is \"cuda_ipc\")"
+                                   : "header.cuda_ipc: given, but header.data is not \"cuda_ipc\"");
+    if (f.data_ipc && have)
+        return bad(err, "data: a cuda_ipc message has an empty data frame, not %zu bytes", have);
+    if (!f.data_ipc && have != nbytes)
         return bad(err, "data: frame has %zu bytes, header.shape x itemsize(%s) = %zu", have,
                    ezc_dtype_name(f.dtype), nbytes);
     const char *dims[EZC_MAX_DIMS];
     for (int i = 0; i < f.ndim; i++)
         dims[i] = f.dims[i];
     ezc_buffer *owned = NULL;
-    if (!data && !(data = owned = ezc_buffer_new_host(0, err)))
+    if (f.data_ipc) {
+        /* The header's fields are checked; now the (costly) open. */
+        if (!(data = owned = (open ? open : open_default)(&f.ipc, nbytes, ctx, err)))
+            return err && err->code ? err->code : EZC_EIO;
+        if (data->nbytes < nbytes) {
+            ezc_buffer_unref(&owned);
+            return ezc_error_set(err, EZC_EIO, "data: the cuda_ipc opener gave %zu bytes of %zu",
+                                 data->nbytes, nbytes);
+        }
+    } else if (!data && !(data = owned = ezc_buffer_new_host(0, err))) {
         return EZC_ENOMEM;
-    if (data->device.device_type != kDLCPU) {
+    } else if (data->device.device_type != kDLCPU) {
         ezc_buffer_unref(&owned);
         return bad(err, "data: inline data must arrive in host memory");
     }

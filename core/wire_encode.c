@@ -1,6 +1,8 @@
 /* wire_encode.c — an AxisArray's header as one msgpack map
  * (docs/wire-format.md), packed with msgpack-c into a buffer that the
- * encoder keeps and reuses, so steady-state encoding does not allocate. */
+ * encoder keeps and reuses, so steady-state encoding does not allocate.
+ * Data on a CUDA device is described by an IPC handle ("data": "cuda_ipc")
+ * when the publisher asks for it; it never travels inline from a GPU. */
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,19 +93,20 @@ static void pack_attr(ezc_wire_encoder *e, const ezc_attr *a)
     }
 }
 
-int ezc_wire_encode_header(ezc_wire_encoder *e, const ezc_array *a, const void **bytes,
-                           size_t *len, ezc_error *err)
+static void pack_bin(msgpack_packer *pk, const void *p, size_t n)
 {
-    if (a->tensor.device.device_type != kDLCPU) {
-        char dev[32];
-        return ezc_error_set(err, EZC_EDEVICE,
-                             "wire: data on %s cannot travel inline; move it to the cpu first (to_device)",
-                             ezc_device_format(a->tensor.device, dev, sizeof dev));
-    }
+    msgpack_pack_bin(pk, n);
+    msgpack_pack_bin_body(pk, p, n);
+}
+
+/* The header; ipc non-NULL: the data travels as a CUDA IPC handle. */
+static int encode(ezc_wire_encoder *e, const ezc_array *a, const ezc_wire_cuda_ipc *ipc,
+                  const void **bytes, size_t *len, ezc_error *err)
+{
     int nd = a->tensor.ndim;
     msgpack_packer *pk = &e->pk;
     e->sbuf.size = 0;
-    msgpack_pack_map(pk, 12);
+    msgpack_pack_map(pk, ipc ? 13 : 12);
     pack_str(pk, "v");
     msgpack_pack_uint32(pk, EZC_WIRE_VERSION);
     pack_str(pk, "dtype");
@@ -137,7 +140,12 @@ int ezc_wire_encode_header(ezc_wire_encoder *e, const ezc_array *a, const void *
     for (size_t i = 0; i < nattrs; i++)
         pack_attr(e, &a->attrs->items[i]);
     pack_str(pk, "device");
-    pack_str(pk, "cpu");
+    if (ipc) {
+        char dev[32];
+        pack_str(pk, ezc_device_format(ezc_device_cuda(ipc->device), dev, sizeof dev));
+    } else {
+        pack_str(pk, "cpu");
+    }
     pack_str(pk, "src");
     msgpack_pack_uint64(pk, a->src);
     pack_str(pk, "seq");
@@ -145,10 +153,50 @@ int ezc_wire_encode_header(ezc_wire_encoder *e, const ezc_array *a, const void *
     pack_str(pk, "ts");
     msgpack_pack_int64(pk, a->ts_ns);
     pack_str(pk, "data");
-    pack_str(pk, "inline");
+    pack_str(pk, ipc ? "cuda_ipc" : "inline");
+    if (ipc) {
+        pack_str(pk, "cuda_ipc");
+        msgpack_pack_map(pk, 7);
+        pack_str(pk, "handle");
+        pack_bin(pk, ipc->handle, sizeof ipc->handle);
+        pack_str(pk, "device");
+        msgpack_pack_uint32(pk, (uint32_t)ipc->device);
+        pack_str(pk, "offset");
+        msgpack_pack_uint64(pk, ipc->offset);
+        pack_str(pk, "pid");
+        msgpack_pack_uint64(pk, ipc->pid);
+        pack_str(pk, "shm");
+        pack_str(pk, ipc->shm);
+        pack_str(pk, "slot");
+        msgpack_pack_uint32(pk, ipc->slot);
+        pack_str(pk, "gen");
+        msgpack_pack_uint64(pk, ipc->gen);
+    }
     if (!e->sbuf.data)
         return ezc_error_set(err, EZC_ENOMEM, "wire: out of memory encoding the header");
     *bytes = e->sbuf.data;
     *len = e->sbuf.size;
     return 0;
+}
+
+int ezc_wire_encode_header(ezc_wire_encoder *e, const ezc_array *a, const void **bytes,
+                           size_t *len, ezc_error *err)
+{
+    if (a->tensor.device.device_type != kDLCPU) {
+        char dev[32];
+        return ezc_error_set(err, EZC_EDEVICE,
+                             "wire: data on %s cannot travel inline; move it to the cpu first (to_device)",
+                             ezc_device_format(a->tensor.device, dev, sizeof dev));
+    }
+    return encode(e, a, NULL, bytes, len, err);
+}
+
+int ezc_wire_encode_header_cuda_ipc(ezc_wire_encoder *e, const ezc_array *a,
+                                    const ezc_wire_cuda_ipc *ipc, const void **bytes,
+                                    size_t *len, ezc_error *err)
+{
+    if (!ipc || ipc->device < 0 || !memchr(ipc->shm, '\0', sizeof ipc->shm) || !ipc->shm[0])
+        return ezc_error_set(err, EZC_EINVAL,
+                             "wire: a cuda_ipc descriptor needs a device >= 0 and a lease name");
+    return encode(e, a, ipc, bytes, len, err);
 }

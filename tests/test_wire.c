@@ -1,7 +1,10 @@
 /* test_wire.c — the wire codec: round trips of every dtype and axis kind,
  * attrs of every type, and every kind of malformed header refused with
  * EZC_EPROTO and a message naming the field; truncation at every byte and
- * seeded random corruption never crash (ASan in CI proves no over-read). */
+ * seeded random corruption never crash (ASan in CI proves no over-read).
+ * CUDA IPC headers ("data": "cuda_ipc"): round trip of the descriptor
+ * through a fake opener, every malformed field refused, and the clean
+ * refusal where no CUDA device can open the handle. */
 #include <check.h>
 #include <msgpack.h>
 #include <stdlib.h>
@@ -308,6 +311,163 @@ START_TEST(t_gpu_data_is_not_inlined)
 }
 END_TEST
 
+/* ---- CUDA IPC headers (no GPU needed: a fake handle and a fake opener) ---- */
+
+typedef struct {
+    ezc_wire_cuda_ipc seen;
+    size_t nbytes;
+    int calls;
+} fake_open_state;
+
+static ezc_buffer *fake_open(const ezc_wire_cuda_ipc *ipc, size_t nbytes, void *ctx, ezc_error *err)
+{
+    fake_open_state *st = ctx;
+    st->seen = *ipc;
+    st->nbytes = nbytes;
+    st->calls++;
+    return ezc_buffer_new_host(nbytes, err);
+}
+
+static ezc_wire_cuda_ipc fake_ipc(void)
+{
+    ezc_wire_cuda_ipc ipc;
+    memset(&ipc, 0, sizeof ipc);
+    for (int i = 0; i < EZC_WIRE_IPC_HANDLE; i++)
+        ipc.handle[i] = (unsigned char)(i * 37 + 5);
+    ipc.device = 1;
+    ipc.offset = 4096;
+    ipc.pid = 0x7fffffffULL + 12;
+    strcpy(ipc.shm, "/ezc-cuda-ipc-test-1234");
+    ipc.slot = 63;
+    ipc.gen = 1ULL << 40;
+    return ipc;
+}
+
+START_TEST(t_cuda_ipc_header_roundtrip)
+{
+    ezc_error err;
+    int64_t shape[2] = {3, 4};
+    const char *dims[2] = {"time", "ch"};
+    ezc_array *a = ezc_array_zeros(EZC_FLOAT32, 2, shape, dims, &err);
+    ezc_array_set_linear_axis(a, 0, 0.001, 2.5, "s");
+    a->seq = 17;
+    ezc_wire_cuda_ipc ipc = fake_ipc();
+    const void *h;
+    size_t hl;
+    ck_assert_int_eq(ezc_wire_encode_header_cuda_ipc(enc, a, &ipc, &h, &hl, &err), 0);
+    fake_open_state st = {0};
+    ezc_array *b = NULL;
+    ck_assert_msg(ezc_wire_decode_with(h, hl, NULL, fake_open, &st, &b, &err) == 0, "%s", err.msg);
+    ck_assert_int_eq(st.calls, 1);
+    ck_assert_uint_eq(st.nbytes, 48);
+    ck_assert_int_eq(memcmp(st.seen.handle, ipc.handle, EZC_WIRE_IPC_HANDLE), 0);
+    ck_assert_int_eq(st.seen.device, 1);
+    ck_assert(st.seen.offset == 4096 && st.seen.pid == ipc.pid && st.seen.gen == ipc.gen);
+    ck_assert_uint_eq(st.seen.slot, 63);
+    ck_assert_str_eq(st.seen.shm, ipc.shm);
+    ck_assert_str_eq(b->dims[1], "ch");
+    ck_assert_double_eq(b->axes[0].offset, 2.5);
+    ck_assert(b->seq == 17);
+    ezc_array_destroy(&b);
+    /* an empty data frame is required */
+    ezc_buffer *d = ezc_buffer_new_host(48, &err);
+    ck_assert_int_eq(ezc_wire_decode_with(h, hl, d, fake_open, &st, &b, &err), EZC_EPROTO);
+    ck_assert_ptr_nonnull(strstr(err.msg, "a cuda_ipc message has an empty data frame"));
+    ezc_buffer_unref(&d);
+    /* a bad descriptor is refused by the encoder */
+    ipc.shm[0] = '\0';
+    ck_assert_int_eq(ezc_wire_encode_header_cuda_ipc(enc, a, &ipc, &h, &hl, &err), EZC_EINVAL);
+    ezc_array_destroy(&a);
+}
+END_TEST
+
+/* The decoder's own opener: without a CUDA device the message is refused
+ * with a clear error, never a crash; with one, this fake handle's lease
+ * table does not exist, which is refused too. */
+START_TEST(t_cuda_ipc_without_cuda)
+{
+    ezc_error err;
+    int64_t n = 4;
+    ezc_array *a = ezc_array_zeros(EZC_FLOAT64, 1, &n, NULL, &err);
+    ezc_wire_cuda_ipc ipc = fake_ipc();
+    ipc.device = 0;
+    const void *h;
+    size_t hl;
+    ck_assert_int_eq(ezc_wire_encode_header_cuda_ipc(enc, a, &ipc, &h, &hl, &err), 0);
+    ezc_array *b = (ezc_array *)1;
+    int rc = ezc_wire_decode(h, hl, NULL, &b, &err);
+    ck_assert_ptr_null(b);
+    ezc_error xerr;
+    if (!ezc_xp_for(ezc_device_cuda(0), &xerr)) {
+        ck_assert_int_eq(rc, EZC_EDEVICE);
+        ck_assert_msg(strstr(err.msg, "no CUDA device to open the IPC handle") != NULL, "%s", err.msg);
+    } else {
+        ck_assert_int_eq(rc, EZC_EPROTO);
+        ck_assert_msg(strstr(err.msg, "lease table") != NULL, "%s", err.msg);
+    }
+    ezc_array_destroy(&a);
+}
+END_TEST
+
+/* A cuda_ipc map with one field changed by `bad_field` (index) and how. */
+static void ipc_header(int which, int how)
+{
+    static const char *keys[7] = {"handle", "device", "offset", "pid", "shm", "slot", "gen"};
+    unsigned char handle[64] = {1, 2, 3};
+    begin(6);
+    base("uint8");
+    s("data"); s("cuda_ipc");
+    s("cuda_ipc");
+    msgpack_pack_map(&pk, how == 2 ? 6 : 7);
+    for (int k = 0; k < 7; k++) {
+        if (k == which && how == 2)
+            continue; /* missing */
+        s(keys[k]);
+        if (k == which && how == 1) { /* wrong type */
+            msgpack_pack_array(&pk, 0);
+            continue;
+        }
+        switch (k) {
+        case 0: msgpack_pack_bin(&pk, k == which ? 63 : 64); msgpack_pack_bin_body(&pk, handle, k == which ? 63 : 64); break;
+        case 1: msgpack_pack_uint32(&pk, k == which ? 5000 : 0); break;
+        case 4: s(k == which ? "no-slash" : "/ezc-x"); break;
+        case 5: msgpack_pack_uint64(&pk, k == which ? (1ull << 33) : 1); break;
+        default: msgpack_pack_uint8(&pk, 1); break;
+        }
+    }
+}
+
+START_TEST(t_cuda_ipc_malformed)
+{
+    ipc_header(0, 0); expect_bad(0, "header.cuda_ipc.handle: expected 64 bytes");
+    ipc_header(0, 1); expect_bad(0, "header.cuda_ipc.handle: expected 64 bytes");
+    ipc_header(0, 2); expect_bad(0, "header.cuda_ipc.handle: missing");
+    ipc_header(1, 0); expect_bad(0, "header.cuda_ipc.device: 5000 is not a device ordinal");
+    ipc_header(1, 1); expect_bad(0, "header.cuda_ipc.device: expected a non-negative integer");
+    ipc_header(2, 2); expect_bad(0, "header.cuda_ipc.offset: missing");
+    ipc_header(3, 1); expect_bad(0, "header.cuda_ipc.pid: expected a non-negative integer");
+    ipc_header(4, 0); expect_bad(0, "header.cuda_ipc.shm: expected a shared-memory name");
+    ipc_header(4, 2); expect_bad(0, "header.cuda_ipc.shm: missing");
+    ipc_header(5, 0); expect_bad(0, "header.cuda_ipc.slot: 8589934592 out of range");
+    ipc_header(6, 1); expect_bad(0, "header.cuda_ipc.gen: expected a non-negative integer");
+    /* a valid map, but bytes in the data frame */
+    ipc_header(-1, 0); expect_bad(2, "data: a cuda_ipc message has an empty data frame");
+    /* data says cuda_ipc without the map, and the map without data saying so */
+    begin(5); base("uint8"); s("data"); s("cuda_ipc"); expect_bad(0, "header.cuda_ipc: missing");
+    begin(5); base("uint8"); s("cuda_ipc"); msgpack_pack_map(&pk, 0); expect_bad(2, "header.cuda_ipc.handle: missing");
+    begin(5); base("uint8"); s("cuda_ipc"); msgpack_pack_nil(&pk); expect_bad(2, "header.cuda_ipc: expected a map");
+    begin(6); base("uint8"); s("data"); s("inline"); s("cuda_ipc"); msgpack_pack_map(&pk, 7);
+    {
+        unsigned char hb[64] = {0};
+        s("handle"); msgpack_pack_bin(&pk, 64); msgpack_pack_bin_body(&pk, hb, 64);
+        s("device"); msgpack_pack_uint8(&pk, 0); s("offset"); msgpack_pack_uint8(&pk, 0);
+        s("pid"); msgpack_pack_uint8(&pk, 1); s("shm"); s("/x"); s("slot"); msgpack_pack_uint8(&pk, 0);
+        s("gen"); msgpack_pack_uint8(&pk, 0);
+    }
+    expect_bad(2, "header.cuda_ipc: given, but header.data is not \"cuda_ipc\"");
+}
+END_TEST
+
 int main(void)
 {
     ezc_error err;
@@ -323,6 +483,9 @@ int main(void)
     tcase_add_test(tc, t_truncation_everywhere);
     tcase_add_test(tc, t_random_flips);
     tcase_add_test(tc, t_gpu_data_is_not_inlined);
+    tcase_add_test(tc, t_cuda_ipc_header_roundtrip);
+    tcase_add_test(tc, t_cuda_ipc_without_cuda);
+    tcase_add_test(tc, t_cuda_ipc_malformed);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

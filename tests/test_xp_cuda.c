@@ -1,7 +1,8 @@
 /* test_xp_cuda.c — the CUDA backend against host references: transfers,
  * element-wise ops (float32 within 1e-6 relative of libm in float, float64
  * within 1e-12: GPU libm is correctly rounded to within 1-2 ulp), reductions
- * along every axis against a double loop, the caching allocator, and the
+ * along every axis against a double loop (and every reduction, nan- forms,
+ * integer dtypes, against the CPU backend), the caching allocator, and the
  * errors. Linear algebra (cuBLAS/cuSOLVER) and fft (cuFFT) are compared with
  * the CPU backend on the same data (itself tested against numpy). Without a
  * GPU it checks that the error names the device, then exits 77 (skip). */
@@ -249,6 +250,147 @@ START_TEST(t_reduce_every_axis)
 }
 END_TEST
 
+/* Every reduction on the GPU against the CPU backend on the same data,
+ * along every axis: float32/float64 with NaNs sprinkled in (no slice all
+ * NaN), and integer dtypes (random bytes: wrapping sums and products).
+ * Exact for min, max, arg* and median, and integer results (the same sequential
+ * rules, selection gives the same values); moments and float products
+ * within 1e-12 (float64) / 1e-5 (float32): the sums run in double in other
+ * orders (the GPU's last-axis tree, the CPU's 16 lanes). */
+static void reduce_vs_cpu(const ezc_array *h, int axis, ezc_reduce_op op)
+{
+    ezc_error err;
+    ezc_dtype yt = ezc_reduce_dtype(op, h->dtype);
+    int nd = h->tensor.ndim;
+    int64_t os[EZC_MAX_DIMS];
+    for (int i = 0, j = 0; i < nd; i++)
+        if (i != axis)
+            os[j++] = h->shape[i];
+    ezc_array *hy = new_on(ezc_device_cpu(), yt, nd - 1, os);
+    ezc_array *dy = new_on(ezc_device_cuda(0), yt, nd - 1, os);
+    ezc_array *d = to(h, ezc_device_cuda(0));
+    int hrc = ezc_xp_call(ezc_xp_cpu(), reduce, &err, op, h, axis, hy);
+    ck_assert_msg(hrc == 0, "cpu: %s", err.msg);
+    int drc = ezc_xp_call(cu, reduce, &err, op, d, axis, dy);
+    ck_assert_msg(drc == 0, "cuda op %d %s axis %d: %s", (int)op, ezc_dtype_name(h->dtype), axis,
+                  err.msg);
+    ezc_array *got = to(dy, ezc_device_cpu());
+    char what[64];
+    snprintf(what, sizeof what, "reduce op %d %s axis %d", (int)op, ezc_dtype_name(h->dtype), axis);
+    if (yt == EZC_FLOAT32 || yt == EZC_FLOAT64) {
+        double tol = yt == EZC_FLOAT32 ? 1e-5 : 1e-12;
+        for (size_t i = 0; i < ezc_array_size(hy); i++)
+            close_enough(at(got, i), at(hy, i), tol, what, i);
+    } else {
+        ck_assert_msg(memcmp(ezc_array_data(got), ezc_array_data(hy), ezc_array_nbytes(hy)) == 0,
+                      "%s: differs from the cpu", what);
+    }
+    ezc_array_destroy(&got);
+    ezc_array_destroy(&d);
+    ezc_array_destroy(&dy);
+    ezc_array_destroy(&hy);
+}
+
+START_TEST(t_reduce_all_vs_cpu)
+{
+    ezc_error err;
+    int64_t shape3[3] = {4, 37, 6}, shape2[2] = {3, 700};
+    for (int ti = 0; ti < 2; ti++) {
+        ezc_dtype t = ti ? EZC_FLOAT64 : EZC_FLOAT32;
+        for (int sh = 0; sh < 2; sh++) {
+            int nd = sh ? 2 : 3;
+            ezc_array *h = host(t, nd, sh ? shape2 : shape3, 21);
+            for (size_t i = 3; i < ezc_array_size(h); i += 17)
+                re_set(h, i, NAN);
+            for (int axis = 0; axis < nd; axis++)
+                for (int op = 0; op < EZC_REDUCE_COUNT; op++)
+                    reduce_vs_cpu(h, axis, (ezc_reduce_op)op);
+            ezc_array_destroy(&h);
+        }
+    }
+    ezc_dtype ints[5] = {EZC_INT8, EZC_INT16, EZC_UINT8, EZC_INT64, EZC_UINT32};
+    for (int ti = 0; ti < 5; ti++) {
+        ezc_array *h = new_on(ezc_device_cpu(), ints[ti], 3, shape3);
+        unsigned char *p = ezc_array_data(h);
+        srand(31 + (unsigned)ti);
+        for (size_t i = 0; i < ezc_array_nbytes(h); i++)
+            p[i] = (unsigned char)rand();
+        if (ints[ti] == EZC_INT8) /* equal values: first occurrence must win */
+            for (size_t i = 0; i < ezc_array_size(h); i += 5)
+                ((int8_t *)p)[i] = -128;
+        for (int axis = 0; axis < 3; axis++)
+            for (int op = 0; op < EZC_REDUCE_COUNT; op++)
+                reduce_vs_cpu(h, axis, (ezc_reduce_op)op);
+        ezc_array_destroy(&h);
+    }
+    (void)err;
+}
+END_TEST
+
+/* All-NaN slices: nanargmin/nanargmax refuse (EZC_ENUMERIC), as the CPU and
+ * numpy; nanmin/nanmean/nanmedian give NaN, nansum 0. Empty axes: sum 0,
+ * prod 1, median NaN, min and argmax refused. */
+START_TEST(t_reduce_nan_and_empty)
+{
+    ezc_error err;
+    int64_t shape[2] = {3, 4}, os[1] = {4};
+    ezc_array *h = host(EZC_FLOAT64, 2, shape, 3);
+    for (size_t r = 0; r < 3; r++)
+        re_set(h, r * 4 + 2, NAN); /* column 2 all NaN */
+    ezc_array *d = to(h, ezc_device_cuda(0));
+    ezc_array *yi = new_on(ezc_device_cuda(0), EZC_INT64, 1, os);
+    ezc_array *yf = new_on(ezc_device_cuda(0), EZC_FLOAT64, 1, os);
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_NANARGMIN, d, 0, yi), EZC_ENUMERIC);
+    ck_assert_ptr_nonnull(strstr(err.msg, "xp.reduce(nanargmin): all-NaN slice along axis 0"));
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_NANARGMAX, d, 0, yi), EZC_ENUMERIC);
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_ARGMIN, d, 0, yi), 0);
+    ezc_array *r = to(yi, ezc_device_cpu());
+    ck_assert_int_eq(((int64_t *)ezc_array_data(r))[2], 0); /* the first NaN wins */
+    ezc_array_destroy(&r);
+    ezc_reduce_op nanres[3] = {EZC_REDUCE_NANMIN, EZC_REDUCE_NANMEAN, EZC_REDUCE_NANMEDIAN};
+    for (int k = 0; k < 3; k++) {
+        ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, nanres[k], d, 0, yf), 0);
+        r = to(yf, ezc_device_cpu());
+        ck_assert(isnan(((double *)ezc_array_data(r))[2]));
+        ck_assert(!isnan(((double *)ezc_array_data(r))[1]));
+        ezc_array_destroy(&r);
+    }
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_NANSUM, d, 0, yf), 0);
+    r = to(yf, ezc_device_cpu());
+    ck_assert(((double *)ezc_array_data(r))[2] == 0.0);
+    ezc_array_destroy(&r);
+    /* wrong output dtype */
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_ARGMAX, d, 0, yf), EZC_EDTYPE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "expected int64"));
+    /* empty axis */
+    int64_t es[2] = {0, 4};
+    ezc_array *e = new_on(ezc_device_cuda(0), EZC_INT32, 2, es);
+    ezc_array *ys = new_on(ezc_device_cuda(0), EZC_INT64, 1, os);
+    ezc_array *ym = new_on(ezc_device_cuda(0), EZC_FLOAT64, 1, os);
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_PROD, e, 0, ys), 0);
+    r = to(ys, ezc_device_cpu());
+    ck_assert_int_eq(((int64_t *)ezc_array_data(r))[3], 1);
+    ezc_array_destroy(&r);
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_SUM, e, 0, ys), 0);
+    r = to(ys, ezc_device_cpu());
+    ck_assert_int_eq(((int64_t *)ezc_array_data(r))[0], 0);
+    ezc_array_destroy(&r);
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_MEDIAN, e, 0, ym), 0);
+    r = to(ym, ezc_device_cpu());
+    ck_assert(isnan(((double *)ezc_array_data(r))[0]));
+    ezc_array_destroy(&r);
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_ARGMAX, e, 0, ys), EZC_ESHAPE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "axis 0 has length 0"));
+    ezc_array_destroy(&e);
+    ezc_array_destroy(&ys);
+    ezc_array_destroy(&ym);
+    ezc_array_destroy(&yi);
+    ezc_array_destroy(&yf);
+    ezc_array_destroy(&d);
+    ezc_array_destroy(&h);
+}
+END_TEST
+
 START_TEST(t_allocator_reuses_blocks)
 {
     ezc_error err;
@@ -275,8 +417,10 @@ START_TEST(t_errors)
     partial.diff = NULL;
     ck_assert_int_eq(ezc_xp_call(&partial, diff, &err, d, NULL, 0, d), EZC_ENOTSUP);
     ck_assert_str_eq(err.msg, "xp.diff is not implemented by the cuda backend");
-    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_MEDIAN, d, 0, d), EZC_ENOTSUP);
-    ck_assert_ptr_nonnull(strstr(err.msg, "not implemented by the cuda backend"));
+    ezc_array *c64 = ezc_array_new(EZC_COMPLEX64, 1, shape, NULL, ezc_device_cuda(0), &err);
+    ck_assert_int_eq(ezc_xp_call(cu, reduce, &err, EZC_REDUCE_MEDIAN, c64, 0, d), EZC_EDTYPE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "xp.reduce(median): dtype complex64 not supported"));
+    ezc_array_destroy(&c64);
     ezc_array *i16 = ezc_array_new(EZC_INT16, 1, shape, NULL, ezc_device_cuda(0), &err);
     ck_assert_int_eq(ezc_xp_call(cu, unary, &err, EZC_UNARY_ABS, i16, i16), EZC_EDTYPE);
     ck_assert_ptr_nonnull(strstr(err.msg, "dtype int16 not supported on cuda"));
@@ -694,6 +838,8 @@ int main(void)
     tcase_add_test(tc, t_unary_all_ops);
     tcase_add_test(tc, t_affine_clip_pow_binary);
     tcase_add_test(tc, t_reduce_every_axis);
+    tcase_add_test(tc, t_reduce_all_vs_cpu);
+    tcase_add_test(tc, t_reduce_nan_and_empty);
     tcase_add_test(tc, t_allocator_reuses_blocks);
     tcase_add_test(tc, t_errors);
     tcase_add_test(tc, t_transformer_runs_on_gpu);

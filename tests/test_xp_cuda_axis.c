@@ -1,7 +1,8 @@
 /* test_xp_cuda_axis.c — diff, take, concat, permute and affine_axis on the
  * GPU against the CPU backend on the same data (itself checked against
  * numpy): data movement must match exactly, arithmetic within 1e-12
- * (float64) / 1e-6 (float32) relative. Also the array-level helpers
+ * (float64) / 1e-6 (float32) relative; iir (a cascade of sections, state
+ * carried across calls) within 1e-12 (float64) / 1e-5 (float32). Also the array-level helpers
  * (slice along a non-first axis, concat, permute) on device data. Exits 77
  * without a GPU. */
 #include <check.h>
@@ -190,6 +191,126 @@ START_TEST(t_array_helpers_on_device)
 }
 END_TEST
 
+/* xp.iir on the GPU against the CPU backend: a stable 3-section order-2
+ * cascade (sosfilt), one order-4 section (lfilter), a 70-tap FIR as one
+ * section above the locally kept state (the global-state path), and 40
+ * order-2 sections (two passes), along axis 0, the middle and the last,
+ * float32 and float64, in place and not, over two calls so the final state
+ * of the first is the initial state of the second. Both compute in float64
+ * in the same order without fused multiply-adds; the tolerances (1e-12
+ * float64, 1e-5 float32 relative to max(|y|, 1)) cover rounding that the
+ * feedback carries. */
+static void iir_coefs(int kind, int *nsec, int *order, double **coef)
+{
+    if (kind == 0) { /* butter(6, 0.2, output='sos') */
+        static const double sos[3][6] = {
+            {4.8243239425693105e-04, 9.6486478851386210e-04, 4.8243239425693105e-04, 1.0, -0.9428090415820635, 0.3333333333333333},
+            {1.0, 2.0, 1.0, 1.0, -1.0330377471475624, 0.4330096651883089},
+            {1.0, 2.0, 1.0, 1.0, -1.2416739021896566, 0.6669765432012683},
+        };
+        *nsec = 3;
+        *order = 2;
+        *coef = malloc(sizeof sos);
+        memcpy(*coef, sos, sizeof sos);
+    } else if (kind == 1) { /* one order-4 section, a[0] = 2 to check the normalisation */
+        static const double ba[10] = {0.2, 0.1, -0.05, 0.3, 0.1, 2.0, -1.2, 0.5, -0.1, 0.02};
+        *nsec = 1;
+        *order = 4;
+        *coef = malloc(sizeof ba);
+        memcpy(*coef, ba, sizeof ba);
+    } else if (kind == 2) { /* 70-tap FIR: b random, a = [1, 0...] */
+        *nsec = 1;
+        *order = 70;
+        *coef = calloc(2 * 71, sizeof(double));
+        srand(11);
+        for (int k = 0; k <= 70; k++)
+            (*coef)[k] = rand() / (double)RAND_MAX - 0.5;
+        (*coef)[71] = 1.0;
+    } else { /* 40 mild resonators: 80 state values, two passes */
+        *nsec = 40;
+        *order = 2;
+        *coef = malloc(40 * 6 * sizeof(double));
+        for (int s = 0; s < 40; s++) {
+            double r = 0.5 + 0.01 * s, w = 0.1 + 0.02 * s;
+            double c[6] = {1 - r, 0, 0, 1, -2 * r * cos(w), r * r};
+            memcpy(*coef + 6 * s, c, sizeof c);
+        }
+    }
+}
+
+START_TEST(t_iir)
+{
+    ezc_error err;
+    int64_t shape[3] = {5, 300, 7};
+    for (int kind = 0; kind < 4; kind++) {
+        int nsec, order;
+        double *coef;
+        iir_coefs(kind, &nsec, &order, &coef);
+        for (int ti = 0; ti < 2; ti++) {
+            ezc_dtype t = ti ? EZC_FLOAT64 : EZC_FLOAT32;
+            double tol = ti ? 1e-12 : 1e-5;
+            for (int axis = 0; axis < 3; axis++) {
+                size_t other = 1;
+                for (int d = 0; d < 3; d++)
+                    other *= d == axis ? 1 : (size_t)shape[d];
+                int64_t zs[1] = {(int64_t)((size_t)nsec * (size_t)order * other)};
+                ezc_array *hz = ezc_array_new(EZC_FLOAT64, 1, zs, NULL, ezc_device_cpu(), &err);
+                ck_assert_int_eq(cpu->fill(hz, 0.0, &err), 0);
+                ezc_array *dz = dev(hz);
+                for (int call = 0; call < 2; call++) {
+                    ezc_array *h = rnd(t, 3, shape, 20 + (unsigned)call), *d = dev(h);
+                    ezc_array *hy = ezc_array_new(t, 3, shape, NULL, ezc_device_cpu(), &err);
+                    int in_place = (axis + call) % 2;
+                    ezc_array *dy = in_place ? d : ezc_array_new(t, 3, shape, NULL, ezc_device_cuda(0), &err);
+                    ck_assert_int_eq(ezc_xp_call(cpu, iir, &err, h, axis, coef, nsec, order, hz, hy), 0);
+                    ck_assert_msg(ezc_xp_call(cu, iir, &err, d, axis, coef, nsec, order, dz, dy) == 0,
+                                  "kind %d axis %d: %s", kind, axis, err.msg);
+                    same(dy, hy, tol);
+                    same(dz, hz, 1e-12 * (ti ? 1 : 1e6)); /* float32 inputs: state in float64 from rounded data */
+                    if (!in_place)
+                        ezc_array_destroy(&dy);
+                    ezc_array_destroy(&hy);
+                    ezc_array_destroy(&h);
+                    ezc_array_destroy(&d);
+                }
+                ezc_array_destroy(&hz);
+                ezc_array_destroy(&dz);
+            }
+        }
+        free(coef);
+    }
+}
+END_TEST
+
+START_TEST(t_iir_errors)
+{
+    ezc_error err;
+    int64_t shape[2] = {10, 3}, zs[1] = {2 * 3};
+    double coef[6] = {1, 0, 0, 0, 0.5, 0};
+    ezc_array *d = ezc_array_new(EZC_FLOAT32, 2, shape, NULL, ezc_device_cuda(0), &err);
+    ezc_array *z = ezc_array_new(EZC_FLOAT64, 1, zs, NULL, ezc_device_cuda(0), &err);
+    ezc_array *z32 = ezc_array_new(EZC_FLOAT32, 1, zs, NULL, ezc_device_cuda(0), &err);
+    ck_assert_int_eq(cu->fill(z, 0, &err), 0);
+    ck_assert_int_eq(cu->fill(d, 1, &err), 0);
+    /* a[0] = 0 */
+    ck_assert_int_eq(ezc_xp_call(cu, iir, &err, d, 0, coef, 1, 2, z, d), EZC_EINVAL);
+    ck_assert_msg(strstr(err.msg, "a[0]") != NULL, "%s", err.msg);
+    coef[3] = 1;
+    ck_assert_int_eq(ezc_xp_call(cu, iir, &err, d, 0, coef, 1, 2, z32, d), EZC_EDTYPE);
+    ck_assert_msg(strstr(err.msg, "zi") != NULL, "%s", err.msg);
+    ck_assert_int_eq(ezc_xp_call(cu, iir, &err, d, 1, coef, 1, 2, z, d), EZC_ESHAPE);
+    ck_assert_msg(strstr(err.msg, "zi has 6 elements") != NULL, "%s", err.msg);
+    ezc_array *h = ezc_array_new(EZC_FLOAT32, 2, shape, NULL, ezc_device_cpu(), &err);
+    ck_assert_int_eq(ezc_xp_call(cu, iir, &err, h, 0, coef, 1, 2, z, d), EZC_EDEVICE);
+    /* still usable after the errors */
+    ck_assert_msg(ezc_xp_call(cu, iir, &err, d, 0, coef, 1, 2, z, d) == 0, "%s", err.msg);
+    ezc_array_destroy(&h);
+    ezc_array_destroy(&d);
+    ezc_array_destroy(&z);
+    ezc_array_destroy(&z32);
+}
+END_TEST
+
 int main(void)
 {
     ezc_error err;
@@ -204,6 +325,8 @@ int main(void)
     tcase_add_test(tc, t_take_concat_permute_any_dtype);
     tcase_add_test(tc, t_affine_axis);
     tcase_add_test(tc, t_array_helpers_on_device);
+    tcase_add_test(tc, t_iir);
+    tcase_add_test(tc, t_iir_errors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

@@ -4,6 +4,7 @@
 
 #include <cuda_runtime_api.h>
 #include "ezc/xp.h"
+#include "ipc.h"
 
 /* Every op runs on the calling thread's default stream and waits for it
  * before returning, so a buffer handed back to the cache is never still in
@@ -14,6 +15,11 @@
 ezc_buffer *ezc_cuda_alloc(DLDevice device, size_t nbytes, ezc_error *err);
 int ezc_cuda_copy(const ezc_array *src, ezc_array *dst, ezc_error *err);
 void ezc_cuda_cache_stats(size_t *hits, size_t *misses, size_t *cached_bytes);
+/* Copies between a cuda device and the host so far (xp.copy). */
+uint64_t ezc_cuda_host_copies(void);
+
+/* ipc.c: registered with the core when the module starts. */
+extern const ezc_cuda_ipc_ops ezc_cuda_ipc_table;
 
 /* xp_cuda.c: the checks every op makes. _device: on a cuda device (and
  * makes it current); plain: also float32/float64. */
@@ -47,6 +53,13 @@ int ezc_cuda_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err);
 int ezc_cuda_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_error *err);
 int ezc_cuda_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err);
 int ezc_cuda_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, ezc_error *err);
+
+/* reduce_ops.c */
+int ezc_cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y, ezc_error *err);
+
+/* iir_ops.c */
+int ezc_cuda_iir(const ezc_array *x, int axis, const double *coef, int nsec, int order,
+                 ezc_array *zi, ezc_array *y, ezc_error *err);
 
 /* fft.c (cuFFT) */
 int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc_array *y,

@@ -14,8 +14,20 @@
 extern "C" {
 #endif
 
-/* Element types the kernels know (a subset of ezc_dtype). */
-enum { EZK_F32 = 0, EZK_F64 = 1 };
+/* Element types the kernels know (a subset of ezc_dtype). Most kernels take
+ * the floats only; the integers are for reductions. */
+enum {
+    EZK_F32 = 0,
+    EZK_F64 = 1,
+    EZK_I8,
+    EZK_I16,
+    EZK_I32,
+    EZK_I64,
+    EZK_U8,
+    EZK_U16,
+    EZK_U32,
+    EZK_U64
+};
 
 /* Unary ops, numbered as ezc_unary_op. */
 int ezk_unary(int op, int type, const void *x, void *y, size_t n, void *stream);
@@ -37,6 +49,25 @@ int ezk_convert(int from, int to, const void *x, void *y, size_t n, void *stream
  * VAR only). Accumulates in double. */
 int ezk_reduce(int op, int type, const void *x, void *y, size_t outer, size_t n, size_t inner,
                void *stream);
+
+/* IIR cascade (xp.iir) over an (outer, n, inner) array, one thread per
+ * signal: sections [s0, s1) with normalised coefficients cn (per section
+ * b0..b_order then a1..a_order, on the device) and state zi laid out
+ * [section][order][outer*inner] (float64, on the device). (s1 - s0) * order
+ * must be <= 64, or s1 - s0 == 1 for a longer order. x may equal y. */
+int ezk_iir(int type, const void *x, void *y, size_t outer, size_t n, size_t inner, double *zi,
+            const double *cn, int s0, int s1, int order, void *stream);
+
+/* Every other reduction (prod, median, arg*, the nan- forms with skipnan,
+ * and integer x), op numbered as ezc_reduce_op without its nan- prefix.
+ * y's type ytype: EZK_F32/F64 for moments and medians, x's type for min and
+ * max (and float prod), int64 for arg* and 64-bit integer sums/products
+ * (wrapping). scratch: outer*n*inner doubles on the device for MEDIAN, else
+ * NULL. *allnan (device) is set to 1 when a nan-arg* meets an all-NaN slice.
+ * n == 0 gives sum 0, prod 1 and NaN moments/medians; min/max/arg* need n > 0. */
+int ezk_reduce_more(int op, int skipnan, int type, int ytype, const void *x, void *y,
+                    size_t outer, size_t n, size_t inner, double *scratch, int *allnan,
+                    void *stream);
 
 /* dst (cols x rows) = src (rows x cols) transposed, both row-major; also
  * turns a row-major matrix into column-major and back. src != dst. */

@@ -25,6 +25,9 @@ typedef struct owner {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static block *free_lists[MAX_DEVICES][CLASSES];
 static size_t hits, misses, cached;
+static uint64_t host_copies;
+
+uint64_t ezc_cuda_host_copies(void) { return __atomic_load_n(&host_copies, __ATOMIC_RELAXED); }
 
 int ezc_cuda_fail(ezc_error *err, const char *op, int rc)
 {
@@ -147,6 +150,8 @@ int ezc_cuda_copy(const ezc_array *src, ezc_array *dst, ezc_error *err)
     size_t n = ezc_array_nbytes(src);
     if (n == 0)
         return 0;
+    if (s != d)
+        __atomic_add_fetch(&host_copies, 1, __ATOMIC_RELAXED);
     int dev = s == kDLCUDA ? src->tensor.device.device_id : dst->tensor.device.device_id;
     cudaSetDevice(dev);
     /* Unified addressing tells the direction from the pointers. */

@@ -159,37 +159,6 @@ static int cuda_binary(ezc_binary_op op, const ezc_array *a, const ezc_array *b,
                                                  ezc_array_data(y), ezc_array_size(a), EZC_CUDA_STREAM), err);
 }
 
-static int cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y, ezc_error *err)
-{
-    static const char *names[] = {"sum", "prod", "mean", "min", "max", "std", "var"};
-    char name[32];
-    snprintf(name, sizeof name, "reduce(%s)", (unsigned)op < 7 ? names[op] : "nan*/median/arg*");
-    if (op != EZC_REDUCE_SUM && op != EZC_REDUCE_MEAN && op != EZC_REDUCE_MIN &&
-        op != EZC_REDUCE_MAX && op != EZC_REDUCE_STD && op != EZC_REDUCE_VAR)
-        return ezc_error_set(err, EZC_ENOTSUP, "xp.%s is not implemented by the cuda backend", name);
-    int rc = ezc_cuda_check(name, "x", x, err);
-    if (!rc) rc = ezc_cuda_check(name, "y", y, err);
-    if (rc)
-        return rc;
-    int nd = x->tensor.ndim;
-    if (axis < 0)
-        axis += nd;
-    if (axis < 0 || axis >= nd)
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: axis out of range for %d dims", name, nd);
-    if (y->dtype != x->dtype)
-        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: y has dtype %s, expected %s", name,
-                             ezc_dtype_name(y->dtype), ezc_dtype_name(x->dtype));
-    size_t outer, n, inner;
-    ezc_array_split(x, axis, &outer, &n, &inner);
-    if (ezc_array_size(y) != outer * inner)
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: y has %zu elements, expected %zu", name,
-                             ezc_array_size(y), outer * inner);
-    if (n == 0 && (op == EZC_REDUCE_MIN || op == EZC_REDUCE_MAX))
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: axis %d is empty", name, axis);
-    return ezc_cuda_finish(name, ezk_reduce((int)op, ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y), outer, n,
-                                   inner, EZC_CUDA_STREAM), err);
-}
-
 static const ezc_xp table = {
     .abi = EZC_XP_ABI,
     .name = "cuda",
@@ -204,7 +173,7 @@ static const ezc_xp table = {
     .clip = cuda_clip,
     .pow = cuda_pow,
     .binary = cuda_binary,
-    .reduce = cuda_reduce,
+    .reduce = ezc_cuda_reduce,
     .diff = ezc_cuda_diff,
     .take = ezc_cuda_take,
     .concat = ezc_cuda_concat,
@@ -216,6 +185,7 @@ static const ezc_xp table = {
     .solve = ezc_cuda_solve,
     .eigh = ezc_cuda_eigh,
     .svd = ezc_cuda_svd,
+    .iir = ezc_cuda_iir,
 };
 
 __attribute__((visibility("default"))) const ezc_xp *ezc_xp_cuda_entry(char *errbuf, size_t n)
@@ -227,5 +197,6 @@ __attribute__((visibility("default"))) const ezc_xp *ezc_xp_cuda_entry(char *err
                  rc != cudaSuccess ? cudaGetErrorString(rc) : "device count is 0");
         return NULL;
     }
+    ezc_cuda_ipc_register(&ezc_cuda_ipc_table);
     return &table;
 }

@@ -39,6 +39,43 @@ int ezc_wire_encode_header(ezc_wire_encoder *enc, const ezc_array *a, const void
 int ezc_wire_decode(const void *header, size_t len, ezc_buffer *data, ezc_array **out,
                     ezc_error *err);
 
+/* ---- CUDA IPC (docs/wire-format.md, "data": "cuda_ipc") ----
+ * Between processes of one host, data on a CUDA device travels as a CUDA
+ * IPC memory handle instead of bytes; the receiver copies it device to
+ * device within the sender's lease (see the doc for the protocol). */
+#define EZC_WIRE_IPC_HANDLE 64 /* bytes of a cudaIpcMemHandle_t */
+#define EZC_WIRE_IPC_SHM_MAX 64 /* lease segment name, NUL included */
+
+typedef struct ezc_wire_cuda_ipc {
+    unsigned char handle[EZC_WIRE_IPC_HANDLE]; /* cudaIpcMemHandle_t of the allocation */
+    int32_t device;                            /* CUDA ordinal at the sender */
+    uint64_t offset;                           /* bytes from the allocation's base to the data */
+    uint64_t pid;                              /* sending process */
+    char shm[EZC_WIRE_IPC_SHM_MAX];            /* POSIX shm name of the sender's lease table */
+    uint32_t slot;                             /* lease slot in that table */
+    uint64_t gen;                              /* the slot's generation while the lease holds */
+} ezc_wire_cuda_ipc;
+
+/* Encodes a's header with "device": "cuda:<ipc->device>", "data":
+ * "cuda_ipc" and the descriptor; the data frame is then empty. a's data is
+ * not touched (it may be on any device). */
+int ezc_wire_encode_header_cuda_ipc(ezc_wire_encoder *enc, const ezc_array *a,
+                                    const ezc_wire_cuda_ipc *ipc, const void **bytes,
+                                    size_t *len, ezc_error *err);
+
+/* Makes the buffer of a cuda_ipc message: nbytes of data the descriptor
+ * names. Returns a buffer the caller owns, or NULL with err set. */
+typedef ezc_buffer *(*ezc_wire_ipc_open_fn)(const ezc_wire_cuda_ipc *ipc, size_t nbytes,
+                                            void *ctx, ezc_error *err);
+
+/* ezc_wire_decode, with cuda_ipc data made by `open` (NULL: the CUDA
+ * module's, loaded on demand; without a CUDA device the message is refused
+ * with "no CUDA device to open the IPC handle"). ezc_wire_decode is this
+ * with open NULL. For cuda_ipc the data frame must be empty (data NULL or 0
+ * bytes). */
+int ezc_wire_decode_with(const void *header, size_t len, ezc_buffer *data,
+                         ezc_wire_ipc_open_fn open, void *ctx, ezc_array **out, ezc_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,117 @@
+/* reduce_ops.c — the CUDA backend's xp.reduce: every op of ezc_reduce_op on
+ * float and integer dtypes, with the CPU backend's output dtypes, empty-axis
+ * results and errors. Float sum/mean/min/max/std/var go to reduce.cu's
+ * kernels (a shared-memory tree for long last-axis rows); the rest to
+ * reduce_more.cu. A nan-arg* over an all-NaN slice is EZC_ENUMERIC, as on
+ * the CPU (numpy raises). */
+#include <stdio.h>
+#include "cuda_internal.h"
+#include "kernels.h"
+
+static const char *const names[EZC_REDUCE_COUNT] = {
+    "sum",    "prod",    "mean",   "min",    "max",       "std",       "var",
+    "median", "argmin",  "argmax", "nansum", "nanmean",   "nanmin",    "nanmax",
+    "nanstd", "nanvar",  "nanmedian", "nanargmin", "nanargmax",
+};
+
+static ezc_reduce_op base_of(ezc_reduce_op op, int *skipnan)
+{
+    static const ezc_reduce_op plain[] = {
+        [EZC_REDUCE_NANSUM] = EZC_REDUCE_SUM,       [EZC_REDUCE_NANMEAN] = EZC_REDUCE_MEAN,
+        [EZC_REDUCE_NANMIN] = EZC_REDUCE_MIN,       [EZC_REDUCE_NANMAX] = EZC_REDUCE_MAX,
+        [EZC_REDUCE_NANSTD] = EZC_REDUCE_STD,       [EZC_REDUCE_NANVAR] = EZC_REDUCE_VAR,
+        [EZC_REDUCE_NANMEDIAN] = EZC_REDUCE_MEDIAN, [EZC_REDUCE_NANARGMIN] = EZC_REDUCE_ARGMIN,
+        [EZC_REDUCE_NANARGMAX] = EZC_REDUCE_ARGMAX,
+    };
+    *skipnan = op >= EZC_REDUCE_NANSUM;
+    return *skipnan ? plain[op] : op;
+}
+
+/* The kernels' code for a dtype; -1 for one they do not reduce. */
+static int ktype_of(ezc_dtype t)
+{
+    switch (t) {
+    case EZC_FLOAT32: return EZK_F32;
+    case EZC_FLOAT64: return EZK_F64;
+    case EZC_INT8: return EZK_I8;
+    case EZC_INT16: return EZK_I16;
+    case EZC_INT32: return EZK_I32;
+    case EZC_INT64: return EZK_I64;
+    case EZC_UINT8: return EZK_U8;
+    case EZC_UINT16: return EZK_U16;
+    case EZC_UINT32: return EZK_U32;
+    case EZC_UINT64: return EZK_U64;
+    default: return -1;
+    }
+}
+
+int ezc_cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y, ezc_error *err)
+{
+    if ((unsigned)op >= EZC_REDUCE_COUNT)
+        return ezc_error_set(err, EZC_EINVAL, "xp.reduce: unknown op %d", (int)op);
+    char name[32];
+    snprintf(name, sizeof name, "reduce(%s)", names[op]);
+    int rc = ezc_cuda_check_device(name, "x", x, err);
+    if (!rc)
+        rc = ezc_cuda_check_device(name, "y", y, err);
+    if (rc)
+        return rc;
+    int kt = ktype_of(x->dtype);
+    if (kt < 0)
+        return ezc_error_set(err, EZC_EDTYPE,
+                             "xp.%s: dtype %s not supported on cuda (float and integer dtypes)",
+                             name, ezc_dtype_name(x->dtype));
+    if (x->tensor.device.device_id != y->tensor.device.device_id)
+        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: x and y are on different cuda devices", name);
+    int skipnan;
+    ezc_reduce_op base = base_of(op, &skipnan);
+    ezc_dtype yt = ezc_reduce_dtype(base, x->dtype);
+    if (y->dtype != yt)
+        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: y has dtype %s, expected %s", name,
+                             ezc_dtype_name(y->dtype), ezc_dtype_name(yt));
+    int nd = x->tensor.ndim;
+    if (axis < 0)
+        axis += nd;
+    if (axis < 0 || axis >= nd)
+        return ezc_error_set(err, EZC_EINVAL, "xp.%s: axis out of range for %d dims", name, nd);
+    size_t outer, n, inner;
+    ezc_array_split(x, axis, &outer, &n, &inner);
+    if (ezc_array_size(y) != outer * inner)
+        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: y has %zu elements, expected %zu", name,
+                             ezc_array_size(y), outer * inner);
+    if (n == 0 && (base == EZC_REDUCE_MIN || base == EZC_REDUCE_MAX ||
+                   base == EZC_REDUCE_ARGMIN || base == EZC_REDUCE_ARGMAX))
+        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: axis %d has length 0", name, axis);
+    if (ezc_array_data(y) != NULL && x->buf == y->buf)
+        return ezc_error_set(err, EZC_EINVAL, "xp.%s: y shares memory with x", name);
+    int is_float = kt == EZK_F32 || kt == EZK_F64;
+    skipnan = skipnan && is_float; /* integers have no NaN: nan- forms are the plain ones */
+    if (is_float && !skipnan &&
+        (base == EZC_REDUCE_SUM || base == EZC_REDUCE_MEAN || base == EZC_REDUCE_MIN ||
+         base == EZC_REDUCE_MAX || base == EZC_REDUCE_STD || base == EZC_REDUCE_VAR))
+        return ezc_cuda_finish(name, ezk_reduce((int)base, kt, ezc_array_data(x), ezc_array_data(y),
+                                                outer, n, inner, EZC_CUDA_STREAM), err);
+    ezc_buffer *scratch = NULL, *flag = NULL;
+    if (base == EZC_REDUCE_MEDIAN && outer * inner * n != 0 &&
+        !(scratch = ezc_cuda_alloc(x->tensor.device, outer * inner * n * sizeof(double), err)))
+        return err ? err->code : EZC_ENOMEM;
+    if (!(flag = ezc_cuda_alloc(x->tensor.device, sizeof(int), err))) {
+        ezc_buffer_unref(&scratch);
+        return err ? err->code : EZC_ENOMEM;
+    }
+    int ykt = ktype_of(yt), allnan = 0;
+    rc = (int)cudaMemsetAsync(flag->data, 0, sizeof(int), cudaStreamPerThread);
+    if (!rc)
+        rc = ezk_reduce_more((int)base, skipnan, kt, ykt, ezc_array_data(x), ezc_array_data(y),
+                             outer, n, inner, scratch ? scratch->data : NULL, flag->data,
+                             EZC_CUDA_STREAM);
+    if (!rc)
+        rc = (int)cudaMemcpyAsync(&allnan, flag->data, sizeof allnan, cudaMemcpyDeviceToHost,
+                                  cudaStreamPerThread);
+    rc = ezc_cuda_finish(name, rc, err);
+    ezc_buffer_unref(&scratch);
+    ezc_buffer_unref(&flag);
+    if (!rc && allnan)
+        rc = ezc_error_set(err, EZC_ENUMERIC, "xp.%s: all-NaN slice along axis %d", name, axis);
+    return rc;
+}
