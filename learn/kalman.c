@@ -12,7 +12,8 @@
  * and only H, Q and the gain are re-estimated. Port `signal`: features ->
  * states, dims [time, state], float64. mode=steady uses the Riccati gain
  * (x = x- + K(z - H x-), folded into x_t = (A - KHA) x_{t-1} + K z_t);
- * mode=full runs the covariance recursion with the Joseph update from P = 0.
+ * mode=full runs the covariance recursion with the Joseph update from P = 0,
+ * optionally with fading memory (alpha: P- = alpha^2 A P A' + W).
  * State (x, P) carries across messages and resets when the template
  * changes. */
 #include <math.h>
@@ -36,7 +37,7 @@ typedef struct kf_state {
     const char *axis, *save;
     int full;
     int64_t n_states, vel_index, pos_index;
-    double noise_scale;
+    double noise_scale, alpha;
     kf_model m;
     int dirty;
     ezc_template tpl;
@@ -48,6 +49,8 @@ static const ezc_setting_spec kf_settings[] = {
     {"axis", EZC_SETTING_STRING, "time", "the sample axis; the other dims are the features", 0, NULL},
     {"mode", EZC_SETTING_STRING, "steady", "gain: steady-state (Riccati) or full recursion", 0,
      "steady|full"},
+    {"alpha", EZC_SETTING_FLOAT, "1.0",
+     "full mode: fading memory, the predicted covariance times alpha^2 (>= 1)", 0, NULL},
     {"n_states", EZC_SETTING_INT, "4", "training: the last n_states columns are the states", 0, NULL},
     {"measurement_noise_scale", EZC_SETTING_FLOAT, "1.2", "training: Q is scaled by this", 0, NULL},
     {"velocity_index", EZC_SETTING_INT, "2", "refit: the 2-D velocity is states [i, i+1]", 0, NULL},
@@ -237,6 +240,8 @@ static int kf_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_string(s, "mode", &mode);
     ezc_settings_get_int(s, "n_states", &st->n_states);
     ezc_settings_get_float(s, "measurement_noise_scale", &st->noise_scale);
+    st->alpha = 1.0;
+    ezc_settings_get_float(s, "alpha", &st->alpha);
     ezc_settings_get_int(s, "velocity_index", &st->vel_index);
     ezc_settings_get_int(s, "position_index", &st->pos_index);
     ezc_settings_get_string(s, "model", &model);
@@ -246,6 +251,9 @@ static int kf_init(void **state, const ezc_settings *s, ezc_error *err)
     if (st->n_states < 1 || st->n_states > 1024)
         rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'n_states' = %lld: expected 1..1024",
                            (long long)st->n_states);
+    else if (!(st->alpha >= 1.0) || isinf(st->alpha))
+        rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'alpha' = %g: expected a finite "
+                           "number >= 1 (1: no fading memory)", st->alpha);
     else if (!(st->noise_scale > 0) || isinf(st->noise_scale))
         rc = ezc_error_set(err, EZC_EINVAL,
                            "kalman: setting 'measurement_noise_scale' = %g: expected a positive number",
@@ -343,6 +351,8 @@ static int run_full(kf_state *st, const ezc_array *z, ezc_array *y, const ezc_xp
         if ((rc = ezc_xp_call(xp, matmul, err, d[D_X], d[D_A], d[D_XP], 0, 1)) ||      /* x- = A x */
             (rc = ezc_xp_call(xp, matmul, err, d[D_A], d[D_P], d[D_T1], 0, 0)) ||      /* P- = A P A' + W */
             (rc = ezc_xp_call(xp, matmul, err, d[D_T1], d[D_A], d[D_PP], 0, 1)) ||
+            (st->alpha != 1.0 &&                                                      /* fading memory */
+             (rc = ezc_xp_call(xp, affine, err, d[D_PP], d[D_PP], st->alpha * st->alpha, 0.0))) ||
             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_PP], d[D_W], d[D_PP])) ||
             (rc = ezc_xp_call(xp, matmul, err, d[D_PP], d[D_H], d[D_PHT], 0, 1)) ||    /* S = H P- H' + Q */
             (rc = ezc_xp_call(xp, matmul, err, d[D_H], d[D_PHT], d[D_SM], 0, 0)) ||

@@ -200,6 +200,24 @@ START_TEST(t_chunks_and_dtypes)
 }
 END_TEST
 
+/* Fading memory (alpha = 1.05) in full mode, against numpy's recursion;
+ * alpha < 1 is refused. */
+START_TEST(t_fading_memory)
+{
+    DLDevice dev = tc_dev(_i);
+    char s[600];
+    snprintf(s, sizeof s, "mode=full; alpha=1.05; model=%s", tmp_path("given.ezm"));
+    ezc_transformer *t = tc_make(&ezc_kalman_type, s);
+    ezc_array *y = tc_host(tc_apply(t, features("kf_z", dev)));
+    check_states(y, "kf_full_alpha", 1e-9);
+    ezc_array_destroy(&y);
+    ezc_transformer_destroy(&t);
+    const char *m = tc_make_fails(&ezc_kalman_type, "alpha=0.9", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "kalman: setting 'alpha' = 0.9: expected a finite number >= 1"), "%s",
+                  m);
+}
+END_TEST
+
 /* A new stream key restarts the filter from x = 0, P = 0. */
 START_TEST(t_template_change_resets)
 {
@@ -315,6 +333,7 @@ int main(void)
     tcase_add_loop_test(tc, t_fit_and_filter, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_chunks_and_dtypes, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_template_change_resets, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_fading_memory, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_errors, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_steady_path_allocates_nothing, 0, tc_ndevs());
     suite_add_tcase(s, tc);

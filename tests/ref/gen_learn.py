@@ -103,11 +103,12 @@ def steady(z):
     return np.array(out)
 
 
-def full(z):
+def full(z, alpha=1.0):
+    """Fading memory: the predicted covariance is inflated by alpha^2."""
     x = np.zeros(S); p = np.zeros((S, S)); out = []
     for zi in z:
         xp = A @ x
-        pp = A @ p @ A.T + W
+        pp = alpha ** 2 * (A @ p @ A.T) + W
         k = pp @ H.T @ np.linalg.inv(H @ pp @ H.T + Q)
         x = xp + k @ (zi - H @ xp)
         ikh = np.eye(S) - k @ H
@@ -122,5 +123,6 @@ r.put("kf_P", P); r.put("kf_K", K)
 r.put("kf_z", zt)
 r.put("kf_steady", steady(zt))
 r.put("kf_full", full(zt))
+r.put("kf_full_alpha", full(zt, 1.05))
 r.save()
 print("sklearn", sklearn.__version__, "scipy", scipy.__version__)
