@@ -58,8 +58,10 @@ typedef struct node_rt {
     /* counters, read by the main thread */
     atomic_int running, failed;
     atomic_uint_fast64_t messages, bytes, qdrops, errors, restarts;
-    pthread_mutex_t lock; /* last_error */
+    pthread_mutex_t lock; /* last_error, lat */
     char last_error[EZC_ERROR_MSG_MAX];
+    uint32_t lat[EZC_GRAPH_LATENCY_WINDOW]; /* µs since the source, a ring */
+    size_t nlat, latpos;
 } node_rt;
 
 struct ezc_graph_runtime {
@@ -114,6 +116,34 @@ static int wait_subscribers(node_rt *nr, ezc_error *err)
     }
     nr->subs_ready = !stopping(nr);
     return 0;
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Records how long ago the message's source made it (when stamped). */
+static void note_latency(node_rt *nr, const ezc_array *in)
+{
+    const ezc_attr *t0 = ezc_array_attr(in, EZC_GRAPH_T0_ATTR);
+    if (!t0 || t0->type != EZC_ATTR_INT)
+        return;
+    int64_t us = (wall_ns() - t0->v.i) / 1000;
+    pthread_mutex_lock(&nr->lock);
+    nr->lat[nr->latpos] = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    nr->latpos = (nr->latpos + 1) % EZC_GRAPH_LATENCY_WINDOW;
+    if (nr->nlat < EZC_GRAPH_LATENCY_WINDOW)
+        nr->nlat++;
+    pthread_mutex_unlock(&nr->lock);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
 }
 
 /* Sends a on every outgoing publisher; a blocking edge retries (its send
@@ -291,6 +321,7 @@ static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
         }
         atomic_fetch_add(&nr->messages, 1);
         atomic_fetch_add(&nr->bytes, data_bytes(a));
+        ezc_array_attr_set_int(a, EZC_GRAPH_T0_ATTR, wall_ns(), NULL);
         rc = send_all(nr, a, err);
         ezc_array_destroy(&a);
         if (rc)
@@ -358,6 +389,7 @@ static int run_consumer(node_rt *nr, const ezc_settings *s, ezc_error *err)
             break;
         uint64_t k = atomic_fetch_add(&nr->messages, 1);
         atomic_fetch_add(&nr->bytes, data_bytes(in));
+        note_latency(nr, in);
         ezc_array *res = in;
         if (t) {
             ezc_error perr;
@@ -716,9 +748,19 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
         ezc_sub_stats_get(nr->sub, &st);
         out->drops += st.gaps;
     }
+    uint32_t lat[EZC_GRAPH_LATENCY_WINDOW];
+    size_t nlat;
     pthread_mutex_lock(&nr->lock);
     memcpy(out->last_error, nr->last_error, sizeof out->last_error);
+    nlat = nr->nlat;
+    memcpy(lat, nr->lat, nlat * sizeof *lat);
     pthread_mutex_unlock(&nr->lock);
+    out->latency_p50_us = out->latency_p99_us = -1;
+    if (nlat) {
+        qsort(lat, nlat, sizeof *lat, cmp_u32);
+        out->latency_p50_us = lat[nlat / 2];
+        out->latency_p99_us = lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1];
+    }
 }
 
 ezc_restart ezc_graph_group_restart(const ezc_graph *g, const char *group)

@@ -124,6 +124,12 @@ check "run: no ipc file left" $([ "$left" -eq 0 ]; echo $?) "$(find "$dir" -type
 out=$(timeout 20 "$ezc" run "$dir/one.yaml" --duration 1 2>&1 >/dev/null); status=$?
 check "run --duration exit 0" $status "status $status: $out"
 check "run summary" $(grep -q "ezc run: rect: [0-9]* messages" <<<"$out"; echo $?) "$out"
+# latency since the source: shown for the nodes downstream of it, growing
+# (or equal) along the chain, not for the source itself
+p50() { grep "ezc run: $1: " <<<"$out" | sed -nE 's/.*latency p50 ([0-9]+) us.*/\1/p'; }
+lr=$(p50 rect)
+check "run summary: latency p50 at rect" $([ -n "$lr" ]; echo $?) "$out"
+check "run summary: no latency at the source" $(grep "ezc run: sine: " <<<"$out" | grep -vq latency; echo $?) "$out"
 
 # Queue policies: a blocking edge loses nothing; conflate and drop_oldest
 # edges drop (counted) instead of holding the fast source back, and what

@@ -40,8 +40,17 @@ typedef struct ezc_graph_node_stats {
     uint64_t errors;    /* messages refused by the transformer, failed sends */
     uint64_t restarts;
     int failed;         /* stopped on an error, not restarted */
+    /* Latency since the source, over the last EZC_GRAPH_LATENCY_WINDOW
+     * messages that arrived (each source stamps its messages with the attr
+     * "ezc.t0_ns", CLOCK_REALTIME; transformers carry attrs). Microseconds;
+     * -1 when none arrived (sources) or the messages carry no stamp. */
+    double latency_p50_us, latency_p99_us;
     char last_error[EZC_ERROR_MSG_MAX];
 } ezc_graph_node_stats;
+
+#define EZC_GRAPH_LATENCY_WINDOW 512
+/* The attr a graph source stamps on each message: its creation time. */
+#define EZC_GRAPH_T0_ATTR "ezc.t0_ns"
 
 typedef struct ezc_graph_runtime ezc_graph_runtime;
 

@@ -67,10 +67,13 @@ static void print_status(ezc_graph_runtime *rt, uint64_t *prev_msgs, uint64_t *p
         double mbs = dt > 0 ? (double)(st.bytes - prev_bytes[i]) / dt / 1e6 : 0;
         prev_msgs[i] = st.messages;
         prev_bytes[i] = st.bytes;
+        char lat[48] = "";
+        if (st.latency_p50_us >= 0)
+            snprintf(lat, sizeof lat, "  p50 %.0f us", st.latency_p50_us);
         fprintf(stderr, "\033[2K  %-16s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors %-6llu"
-                        "%s%llu\n", st.name, st.failed ? "failed" : st.running ? "running" : "idle",
-                rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors,
-                st.restarts ? "restarts " : "", (unsigned long long)st.restarts);
+                        "%s%s%.0llu\n", st.name, st.failed ? "failed" : st.running ? "running" : "idle",
+                rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
+                st.restarts ? "  restarts " : "", (unsigned long long)st.restarts);
     }
     fflush(stderr);
 }
@@ -80,11 +83,15 @@ static void print_summary(ezc_graph_runtime *rt, const char *group, double elaps
     for (size_t i = 0; i < ezc_graph_runtime_count(rt); i++) {
         ezc_graph_node_stats st;
         ezc_graph_runtime_stats(rt, i, &st);
+        char lat[64] = "";
+        if (st.latency_p50_us >= 0)
+            snprintf(lat, sizeof lat, ", latency p50 %.0f us p99 %.0f us", st.latency_p50_us,
+                     st.latency_p99_us);
         fprintf(stderr, "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
-                        "errors %llu%s%s\n", group ? " group " : "", group ? group : "", st.name,
+                        "errors %llu%s%s%s\n", group ? " group " : "", group ? group : "", st.name,
                 (unsigned long long)st.messages,
                 elapsed > 0 ? (double)st.messages / elapsed : 0, (double)st.bytes / 1e6,
-                (unsigned long long)st.drops, (unsigned long long)st.errors,
+                (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
                 st.errors || st.failed ? "; last: " : "", st.errors || st.failed ? st.last_error : "");
     }
 }
