@@ -195,21 +195,35 @@ ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
     return new_like_over(a, dtype, ndim, shape, NULL, err);
 }
 
+ezc_buffer *ezc_buffer_cached(ezc_buffer **cache, size_t need, DLDevice device,
+                              ezc_error *err)
+{
+    ezc_buffer *b = *cache;
+    if (b && ezc_buffer_is_unique(b) && b->nbytes >= need && ezc_device_equal(b->device, device))
+        return ezc_buffer_ref(b);
+    /* Outgrown (sizes that vary a little from message to message: a window
+     * count, a tail): leave a quarter of headroom, so the cache settles
+     * after a step or two instead of following every new maximum. */
+    size_t want = b && b->nbytes < need ? need + need / 4 : need;
+    ezc_buffer *nb = ezc_buffer_new(device, want, err);
+    if (!nb)
+        return NULL;
+    ezc_buffer_unref(cache);
+    *cache = ezc_buffer_ref(nb);
+    return nb;
+}
+
 ezc_array *ezc_array_new_like_cached(const ezc_array *a, ezc_dtype dtype, int ndim,
                                      const int64_t *shape, ezc_buffer **cache, ezc_error *err)
 {
     size_t need = ezc_dtype_size(dtype);
     for (int i = 0; i < (shape ? ndim : a->tensor.ndim); i++)
         need *= (size_t)(shape ? shape[i] : a->shape[i]);
-    ezc_buffer *b = *cache;
-    if (b && ezc_buffer_is_unique(b) && b->nbytes >= need &&
-        ezc_device_equal(b->device, a->tensor.device))
-        return new_like_over(a, dtype, ndim, shape, b, err);
-    ezc_array *c = new_like_over(a, dtype, ndim, shape, NULL, err);
-    if (c) {
-        ezc_buffer_unref(cache);
-        *cache = ezc_buffer_ref(c->buf);
-    }
+    ezc_buffer *b = ezc_buffer_cached(cache, need, a->tensor.device, err);
+    if (!b)
+        return NULL;
+    ezc_array *c = new_like_over(a, dtype, ndim, shape, b, err);
+    ezc_buffer_unref(&b);
     return c;
 }
 

@@ -277,16 +277,12 @@ ezc_array *ezc_array_permute_cached(const ezc_array *a, const int *perm, ezc_buf
         dims[i] = a->dims[perm[i]];
     }
     ezc_array *y = NULL;
-    if (cache && *cache && ezc_buffer_is_unique(*cache) &&
-        (*cache)->nbytes >= ezc_array_nbytes(a) &&
-        ezc_device_equal((*cache)->device, a->tensor.device)) {
-        y = ezc_array_from_buffer(*cache, 0, a->dtype, nd, shape, dims, err);
+    if (cache) {
+        ezc_buffer *b = ezc_buffer_cached(cache, ezc_array_nbytes(a), a->tensor.device, err);
+        y = b ? ezc_array_from_buffer(b, 0, a->dtype, nd, shape, dims, err) : NULL;
+        ezc_buffer_unref(&b);
     } else {
         y = ezc_array_new(a->dtype, nd, shape, dims, a->tensor.device, err);
-        if (y && cache) {
-            ezc_buffer_unref(cache);
-            *cache = ezc_buffer_ref(y->buf);
-        }
     }
     if (!y)
         return NULL;

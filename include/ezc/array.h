@@ -125,6 +125,11 @@ ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
 ezc_array *ezc_array_new_like_cached(const ezc_array *a, ezc_dtype dtype, int ndim,
                                      const int64_t *shape, ezc_buffer **cache,
                                      ezc_error *err);
+/* The buffer behind the *_cached calls: a new reference to *cache when
+ * nobody else holds it and it has need bytes on device, else a new buffer
+ * (with headroom when the cache was outgrown) that *cache then keeps. */
+ezc_buffer *ezc_buffer_cached(ezc_buffer **cache, size_t need, DLDevice device,
+                              ezc_error *err);
 /* Frees the header and drops its references; sets *a to NULL. NULL-safe. */
 void ezc_array_destroy(ezc_array **a);
 
