@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include "ezc/ezc.h"
+#include "bench_util.h"
 
 #define REPS 5
 #define NT 30000
@@ -18,23 +19,9 @@
 
 extern const ezc_transformer_type ezc_butterworth_type;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void die(const char *what, const ezc_error *err)
 {
-    fprintf(stderr, "bench_filter: %s: %s\n", what, err ? err->msg : "");
-    exit(1);
+    bench_die("bench_filter", what, err ? err->msg : "");
 }
 
 /* ms per run (all chunks through a fresh transformer), median of REPS. */
@@ -65,19 +52,19 @@ static double bench_ezc(ezc_dtype t)
         ezc_transformer *tf = ezc_transformer_new(&ezc_butterworth_type, set, &err);
         if (!tf)
             die("butterworth", &err);
-        double t0 = now();
+        double t0 = bench_now();
         for (int64_t at = 0; at < NT; at += CHUNK) {
             ezc_array *c = ezc_array_slice(x, 0, at, at + CHUNK, &err), *y = NULL;
             if (!c || ezc_transformer_process(tf, 0, c, &y, &err))
                 die("process", &err);
             ezc_array_destroy(&y);
         }
-        times[r] = (now() - t0) * 1e3;
+        times[r] = (bench_now() - t0) * 1e3;
         ezc_transformer_destroy(&tf);
     }
     ezc_settings_destroy(&set);
     ezc_array_destroy(&x);
-    qsort(times, REPS, sizeof *times, cmp_double);
+    qsort(times, REPS, sizeof *times, bench_cmp_double);
     return times[REPS / 2];
 }
 

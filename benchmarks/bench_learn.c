@@ -12,26 +12,13 @@
 #include <string.h>
 #include <time.h>
 #include "ezc/ezc.h"
+#include "bench_util.h"
 
 #define REPS 7
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void die(const char *what, const ezc_error *err)
 {
-    fprintf(stderr, "bench_learn: %s: %s\n", what, err ? err->msg : "");
-    exit(1);
+    bench_die("bench_learn", what, err ? err->msg : "");
 }
 
 static ezc_array *load_raw(const char *path, int64_t n, int64_t f)
@@ -64,21 +51,21 @@ static double time_chunks(const ezc_transformer_type *type, const char *model, c
         ezc_transformer *t = ezc_transformer_new(type, s, &err);
         if (!t)
             die(type->name, &err);
-        double t0 = now();
+        double t0 = bench_now();
         for (int64_t c = 0; c < nch; c++) {
             ezc_array *y = NULL;
             if (ezc_transformer_process(t, 0, ezc_array_clone(parts[c], &err), &y, &err))
                 die(type->name, &err);
             ezc_array_destroy(&y);
         }
-        ts[r] = (now() - t0) / (double)(nch * chunk) * 1e6;
+        ts[r] = (bench_now() - t0) / (double)(nch * chunk) * 1e6;
         ezc_transformer_destroy(&t);
     }
     for (int64_t c = 0; c < nch; c++)
         ezc_array_destroy(&parts[c]);
     free(parts);
     ezc_settings_destroy(&s);
-    qsort(ts, REPS, sizeof ts[0], cmp_double);
+    qsort(ts, REPS, sizeof ts[0], bench_cmp_double);
     return ts[REPS / 2];
 }
 
@@ -98,7 +85,7 @@ static double time_cca(const ezc_transformer_type *type, const ezc_array *x, con
         ezc_transformer *t = ezc_transformer_new(type, NULL, &err);
         if (!t)
             die(type->name, &err);
-        double t0 = now();
+        double t0 = bench_now();
         for (int64_t b = 0; b < nb; b++) {
             ezc_array *o = NULL;
             if (ezc_transformer_process(t, 0, ezc_array_clone(px[b], &err), &o, &err) ||
@@ -106,7 +93,7 @@ static double time_cca(const ezc_transformer_type *type, const ezc_array *x, con
                 die(type->name, &err);
             ezc_array_destroy(&o);
         }
-        ts[r] = (now() - t0) / (double)(nb * batch) * 1e6;
+        ts[r] = (bench_now() - t0) / (double)(nb * batch) * 1e6;
         ezc_transformer_destroy(&t);
     }
     for (int64_t b = 0; b < nb; b++) {
@@ -115,7 +102,7 @@ static double time_cca(const ezc_transformer_type *type, const ezc_array *x, con
     }
     free(px);
     free(py);
-    qsort(ts, REPS, sizeof ts[0], cmp_double);
+    qsort(ts, REPS, sizeof ts[0], bench_cmp_double);
     return ts[REPS / 2];
 }
 

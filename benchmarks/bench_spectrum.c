@@ -13,29 +13,16 @@
 #include <time.h>
 #include <unistd.h>
 #include "ezc/ezc.h"
+#include "bench_util.h"
 
 extern const ezc_transformer_type ezc_spectrum_type;
 
 #define REPS 9
 #define PER_RUN 40
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void die(const char *what, const ezc_error *err)
 {
-    fprintf(stderr, "bench_spectrum: %s: %s\n", what, err ? err->msg : "");
-    exit(1);
+    bench_die("bench_spectrum", what, err ? err->msg : "");
 }
 
 static const char *numpy_script =
@@ -111,7 +98,7 @@ static double ezc_us(const ezc_array *x, const char *settings, uint64_t *grown)
     for (int r = -1; r < REPS; r++) { /* run -1 warms up: plans, caches */
         if (r == 0)
             before = ezc_buffer_new_count();
-        double t0 = now();
+        double t0 = bench_now();
         for (int k = 0; k < PER_RUN; k++) {
             ezc_array *in = ezc_array_clone(x, &err), *y = NULL;
             if (!in || ezc_transformer_process(t, 0, in, &y, &err))
@@ -119,11 +106,11 @@ static double ezc_us(const ezc_array *x, const char *settings, uint64_t *grown)
             ezc_array_destroy(&y);
         }
         if (r >= 0)
-            times[r] = (now() - t0) / PER_RUN * 1e6;
+            times[r] = (bench_now() - t0) / PER_RUN * 1e6;
     }
     *grown = ezc_buffer_new_count() - before;
     ezc_transformer_destroy(&t);
-    qsort(times, REPS, sizeof times[0], cmp_double);
+    qsort(times, REPS, sizeof times[0], bench_cmp_double);
     return times[REPS / 2];
 }
 

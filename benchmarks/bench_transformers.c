@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include "ezc/ezc.h"
+#include "bench_util.h"
 
 #define N 1000000
 #define REPS 31
@@ -20,30 +21,7 @@
 extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_scale_type, ezc_linear_type,
     ezc_log_type;
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return v[n / 2];
-}
-
-static void die(const char *what, const char *msg)
-{
-    fprintf(stderr, "bench_transformers: %s: %s\n", what, msg);
-    exit(1);
-}
+static void die(const char *what, const char *msg) { bench_die("bench_transformers", what, msg); }
 
 /* µs per call of type{settings} on a refilled copy of src. */
 static double bench(const ezc_transformer_type *type, const char *const set[4],
@@ -65,10 +43,10 @@ static double bench(const ezc_transformer_type *type, const char *const set[4],
     for (int r = 0; r < REPS; r++) {
         memcpy(ezc_array_data(x), src, N * sizeof(float));
         ezc_array *y = NULL;
-        double t0 = now();
+        double t0 = bench_now();
         if (ezc_transformer_process(t, 0, x, &y, &err))
             die(type->name, err.msg);
-        t_us[r] = (now() - t0) * 1e6;
+        t_us[r] = (bench_now() - t0) * 1e6;
         if (ezc_array_data(y) != ezc_array_data(x))
             die(type->name, "not in place");
         x = y;
@@ -77,7 +55,7 @@ static double bench(const ezc_transformer_type *type, const char *const set[4],
         die(type->name, "allocated on the steady path");
     ezc_array_destroy(&x);
     ezc_transformer_destroy(&t);
-    return median(t_us, REPS);
+    return bench_median(t_us, REPS);
 }
 
 static double bench_memcpy(const float *src)
@@ -86,14 +64,14 @@ static double bench_memcpy(const float *src)
     double t_us[REPS];
     for (int r = 0; r < REPS; r++) {
         memset(dst, r, 4096); /* keep the copy from being elided */
-        double t0 = now();
+        double t0 = bench_now();
         memcpy(dst, src, N * sizeof *dst);
-        t_us[r] = (now() - t0) * 1e6;
+        t_us[r] = (bench_now() - t0) * 1e6;
         if (dst[r] != src[r])
             die("memcpy", "copy mismatch");
     }
     free(dst);
-    return median(t_us, REPS);
+    return bench_median(t_us, REPS);
 }
 
 /* numpy's µs for each op, same data shape and method, or NAN. */

@@ -10,27 +10,9 @@
 #include <string.h>
 #include <time.h>
 #include "ezc/ezc.h"
+#include "bench_util.h"
 
 #define REPS 9
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *t, int n)
-{
-    qsort(t, (size_t)n, sizeof *t, cmp_double);
-    return t[n / 2];
-}
 
 static ezc_array *make(ezc_dtype t, int nd, const int64_t *shape)
 {
@@ -74,25 +56,25 @@ static void bench_elementwise(void)
     size_t bytes = ezc_array_nbytes(x);
     double t[REPS];
     for (int r = 0; r < REPS; r++) {
-        double t0 = now();
+        double t0 = bench_now();
         memcpy(ezc_array_data(dst), ezc_array_data(x), bytes);
-        t[r] = now() - t0;
+        t[r] = bench_now() - t0;
     }
-    double base = median(t, REPS);
+    double base = bench_median(t, REPS);
     /* Bytes moved: each op reads and writes the array once, as memcpy. */
     printf("element-wise, 16 Mi float32 in place (%zu MiB read + written)\n", bytes >> 20);
     printf("  %-22s %9.3f ms %8.2f GB/s\n", "memcpy to 2nd buffer", base * 1e3, 2.0 * (double)bytes / base / 1e9);
     const char *names[3] = {"abs", "clip [-0.5, 0.5]", "scale (x * 1.0001 + 0)"};
     for (int op = 0; op < 3; op++) {
         for (int r = 0; r < REPS; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             int rc = op == 0   ? xp->unary(EZC_UNARY_ABS, x, x, &err)
                      : op == 1 ? xp->clip(x, x, -0.5, 0.5, &err)
                                : xp->affine(x, x, 1.0001, 0.0, &err);
-            t[r] = now() - t0;
+            t[r] = bench_now() - t0;
             check(rc, &err);
         }
-        double m = median(t, REPS);
+        double m = bench_median(t, REPS);
         printf("  %-22s %9.3f ms %8.2f GB/s   memcpy time / op time = %.2f\n", names[op], m * 1e3,
                2.0 * (double)bytes / m / 1e9, base / m);
     }
@@ -138,18 +120,18 @@ static void bench_mean(void)
         ezc_array *y = make(EZC_FLOAT32, 1, &m), *yn = make(EZC_FLOAT32, 1, &m);
         double t[REPS], tn[REPS];
         for (int r = 0; r < REPS; r++) {
-            double t0 = now();
+            double t0 = bench_now();
             check(xp->reduce(EZC_REDUCE_MEAN, x, axis, y, &err), &err);
-            t[r] = now() - t0;
-            t0 = now();
+            t[r] = bench_now() - t0;
+            t0 = bench_now();
             (layout ? naive_mean_axis1 : naive_mean_axis0)(ezc_array_data(x), (size_t)shape[0],
                                                            (size_t)shape[1], ezc_array_data(yn));
-            tn[r] = now() - t0;
+            tn[r] = bench_now() - t0;
         }
         double worst = 0;
         for (int c = 0; c < 64; c++)
             worst = fmax(worst, fabs(((float *)ezc_array_data(y))[c] - ((float *)ezc_array_data(yn))[c]));
-        double a = median(t, REPS), b = median(tn, REPS);
+        double a = bench_median(t, REPS), b = bench_median(tn, REPS);
         printf("  (%lld x %lld) axis %d: xp %8.3f ms, naive loop %8.3f ms, naive / xp = %.2f "
                "(max |diff| %.1e)\n",
                (long long)shape[0], (long long)shape[1], axis, a * 1e3, b * 1e3, b / a, worst);
@@ -177,15 +159,15 @@ static void bench_rfft(ezc_dtype t, int64_t n0, int64_t n1, int axis)
         for (size_t i = 0; i < ezc_array_size(x); i++)
             p[i] = sin(0.01 * (double)i);
     }
-    double t0 = now();
+    double t0 = bench_now();
     check(xp->fft(EZC_FFT_R2C, x, axis, n, y, &err), &err);
-    double first = now() - t0, ts[REPS * 5];
+    double first = bench_now() - t0, ts[REPS * 5];
     for (int r = 0; r < REPS * 5; r++) {
-        t0 = now();
+        t0 = bench_now();
         check(xp->fft(EZC_FFT_R2C, x, axis, n, y, &err), &err);
-        ts[r] = now() - t0;
+        ts[r] = bench_now() - t0;
     }
-    double m = median(ts, REPS * 5);
+    double m = bench_median(ts, REPS * 5);
     printf("  %-7s (%lld x %lld) along axis %d: %8.1f us per call, first call %8.1f us, "
            "first / steady = %.1f\n",
            ezc_dtype_name(t), (long long)n0, (long long)n1, axis, m * 1e6, first * 1e6, first / m);

@@ -14,86 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ezc/ezc.h"
+#include "tf_test.h"
 
 #define TOL64 1e-12
 #define TOL32 1e-5
 
-/* ---- references ------------------------------------------------------- */
-
-typedef struct {
-    char name[64];
-    ezc_dtype dtype;
-    size_t offset;
-    int ndim;
-    int64_t shape[EZC_MAX_DIMS];
-} ref_entry;
-
-static ref_entry *refs;
-static size_t nrefs;
-static unsigned char *blob;
-static size_t blob_size;
-
-static void load_refs(void)
-{
-    const char *src = getenv("EZC_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/ref/xp_ref.bin", src ? src : "..");
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "cannot open %s\n", path);
-        exit(2);
-    }
-    fseek(f, 0, SEEK_END);
-    blob_size = (size_t)ftell(f);
-    fseek(f, 0, SEEK_SET);
-    blob = malloc(blob_size);
-    if (fread(blob, 1, blob_size, f) != blob_size)
-        exit(2);
-    fclose(f);
-    snprintf(path, sizeof path, "%s/tests/ref/xp_ref.txt", src ? src : "..");
-    f = fopen(path, "r");
-    if (!f)
-        exit(2);
-    char line[512];
-    size_t cap = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (line[0] == '#')
-            continue;
-        if (nrefs == cap) {
-            cap = cap ? 2 * cap : 256;
-            refs = realloc(refs, cap * sizeof *refs);
-        }
-        ref_entry *e = &refs[nrefs];
-        char dt[32];
-        int used = 0;
-        if (sscanf(line, "%63s %31s %zu %d%n", e->name, dt, &e->offset, &e->ndim, &used) != 4)
-            continue;
-        e->dtype = ezc_dtype_from_name(dt, (size_t)-1);
-        char *p = line + used;
-        for (int i = 0; i < e->ndim; i++)
-            e->shape[i] = strtoll(p, &p, 10);
-        nrefs++;
-    }
-    fclose(f);
-}
+/* ---- references (tests/support/tf_test.c reads them) -------------------- */
 
 /* A new CPU array holding the reference `name`. */
-static ezc_array *ref(const char *name)
-{
-    for (size_t i = 0; i < nrefs; i++) {
-        const ref_entry *e = &refs[i];
-        if (strcmp(e->name, name) != 0)
-            continue;
-        ezc_error err = {0};
-        ezc_array *a = ezc_array_new(e->dtype, e->ndim, e->shape, NULL, ezc_device_cpu(), &err);
-        ck_assert_msg(a, "%s: %s", name, err.msg);
-        ck_assert_uint_le(e->offset + ezc_array_nbytes(a), blob_size);
-        memcpy(ezc_array_data(a), blob + e->offset, ezc_array_nbytes(a));
-        return a;
-    }
-    ck_abort_msg("no reference named %s", name);
-    return NULL;
-}
+static ezc_array *ref(const char *name) { return tc_ref("%s", name); }
 
 static ezc_array *reff(const char *fmt, const char *s)
 {
@@ -1012,7 +941,7 @@ END_TEST
 
 int main(void)
 {
-    load_refs();
+    tc_refs_load("xp_ref");
     Suite *s = suite_create("xp_cpu");
     TCase *tc = tcase_create("ops");
     tcase_add_test(tc, t_unary_float);
@@ -1038,11 +967,5 @@ int main(void)
     tcase_add_test(tc, t_errors);
     tcase_add_test(tc, t_table_complete);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    free(refs);
-    free(blob);
-    return nf ? 1 : 0;
+    return tc_run_suite(s);
 }
