@@ -15,6 +15,9 @@ tar -C "$tmp" -xJf "$bundle" || exit 2
 . "$tmp/ezc-bundle/env.sh"
 b="$tmp/ezc-bundle/bin"
 export EZC_SOURCE_DIR="$src" EZC_BUILD_DIR="$b" CK_DEFAULT_TIMEOUT=300
+export EZC_TEST_PLUGIN="$b/examples/plugin/libezc-example-plugin.so"
+export EZC_TEST_BAD_PLUGIN="$b/examples/plugin/libezc-bad-abi-plugin.so"
+export EZC_PYTHON="${EZC_PYTHON:-/usr/bin/python3}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
 pass=0 fail=0 skip=0
 for t in "$b"/tests/test_*; do
