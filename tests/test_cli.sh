@@ -4,21 +4,7 @@
 # Usage: test_cli.sh PATH_TO_EZC
 set -u
 ezc="$1"
-dir=$(mktemp -d /tmp/ezc-cli-test.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { # check NAME CONDITION-RESULT DETAIL
-  if [ "$2" -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1: $3"; fi
-}
-expect() { # expect NAME WANT_STATUS WANT_SUBSTRING -- CMD...
-  local name="$1" want="$2" sub="$3"; shift 4
-  local out status
-  out=$("$@" 2>&1); status=$?
-  [ "$status" -eq "$want" ] && [[ "$out" == *"$sub"* ]]
-  check "$name" $? "status $status (want $want), output: ${out:0:300}"
-}
+. "$(dirname "$0")/lib.sh" cli
 
 expect "help" 0 "commands:" -- "$ezc" --help
 expect "no args" 2 "usage: ezc" -- "$ezc"
@@ -61,7 +47,7 @@ check "raw stream has negatives" $(grep -q 'min=-' <<<"$raw"; echo $?) "$raw"
 
 # pub --npy: a file numpy wrote (arange(30) as 10 x 3 float32), in chunks of
 # 4 samples at 100 Hz: the values, the time offsets, the short last chunk.
-npy="${EZC_SOURCE_DIR:-$(dirname "$0")/..}/tests/ref/npy"
+npy="$src/tests/ref/npy"
 "$ezc" pub "ipc://$dir/npy" --npy "$npy/f32_2d.npy" --chunk 4 --fs 100 --wait-subs 1 & pids+=($!)
 out=$(timeout 20 "$ezc" echo "ipc://$dir/npy" --count 3 --timeout 10 2>&1)
 check "pub --npy chunk 0" $(grep -q 'seq=0 .*shape=\[4, 3\] dims=\[time, ch\].*time.offset=0.000000s fs=100 min=0 max=11' <<<"$out"; echo $?) "$out"
@@ -79,5 +65,4 @@ check "hz no gaps" $(grep -q 'gaps 0 ' <<<"$last"; echo $?) "$hz"
 check "hz bandwidth 100 x 3200 B" $(awk -v l="$last" 'BEGIN{split(l,f," "); exit !(f[5] > 0.19 && f[5] < 0.45)}'; echo $?) "$hz"
 expect "hz bad window" 2 "--window must be a positive" -- "$ezc" hz "ipc://$dir/raw" --window 0
 
-echo "cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

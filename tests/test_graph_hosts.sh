@@ -9,23 +9,7 @@
 # Usage: test_graph_hosts.sh PATH_TO_EZC   (EZC_PYTHON, EZC_SOURCE_DIR from meson)
 set -u
 ezc="$1"
-py="${EZC_PYTHON:-/usr/bin/python3}"
-src="${EZC_SOURCE_DIR:-$(dirname "$0")/..}"
-dir=$(mktemp -d /tmp/ezc-graph-hosts.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { # check NAME STATUS DETAIL
-  if [ "$2" -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1: $3"; fi
-}
-expect() { # expect NAME WANT_STATUS WANT_SUBSTRING -- CMD...
-  local name="$1" want="$2" sub="$3"; shift 4
-  local out status
-  out=$("$@" 2>&1); status=$?
-  [ "$status" -eq "$want" ] && [[ "$out" == *"$sub"* ]]
-  check "$name" $? "status $status (want $want), output: ${out:0:400}"
-}
+. "$(dirname "$0")/lib.sh" graph_hosts
 
 # Free-ish ports: two bases 100 apart, from the PID.
 pa=$((20000 + ($$ % 2000) * 10)); pb=$((pa + 5))
@@ -108,5 +92,4 @@ check "host a: SIGINT exit 0" $sa "status $sa: $(cat "$dir/a.out")"
 check "host b: SIGINT exit 0" $sb "status $sb: $(cat "$dir/b.out")"
 echo "note: network namespaces are not exercised (optional; the two hosts share loopback)"
 
-echo "graph_hosts: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -8,23 +8,7 @@
 # Usage: test_record.sh PATH_TO_EZC   (EZC_PYTHON, EZC_SOURCE_DIR from meson)
 set -u
 ezc="$1"
-py="${EZC_PYTHON:-/usr/bin/python3}"
-src="${EZC_SOURCE_DIR:-$(dirname "$0")/..}"
-dir=$(mktemp -d /tmp/ezc-record.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { # check NAME STATUS DETAIL
-  if [ "$2" -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1: $3"; fi
-}
-expect() { # expect NAME WANT_STATUS WANT_SUBSTRING -- CMD...
-  local name="$1" want="$2" sub="$3"; shift 4
-  local out status
-  out=$("$@" 2>&1); status=$?
-  [ "$status" -eq "$want" ] && [[ "$out" == *"$sub"* ]]
-  check "$name" $? "status $status (want $want), output: ${out:0:400}"
-}
+. "$(dirname "$0")/lib.sh" record
 pyrec() { PYTHONPATH="$src/tools/python" "$py" - "$@"; }
 
 for c in record replay; do
@@ -196,5 +180,4 @@ r=$(same "$dir/g.ezr" "$dir/g2.ezr" 2>&1)
 check "sink file -> replay -> record: identical" $([ "$r" = ok ]; echo $?) "$r"
 expect "record sink refuses to replace" 1 "g.ezr: cannot create: File exists" -- timeout 30 "$ezc" run "$dir/g.yaml" --duration 1 --quiet
 
-echo "record: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
