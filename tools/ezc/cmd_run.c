@@ -88,10 +88,11 @@ static void print_summary(ezc_graph_runtime *rt, const char *group, double elaps
             snprintf(lat, sizeof lat, ", latency p50 %.0f us p99 %.0f us", st.latency_p50_us,
                      st.latency_p99_us);
         fprintf(stderr, "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
-                        "errors %llu%s%s%s\n", group ? " group " : "", group ? group : "", st.name,
-                (unsigned long long)st.messages,
+                        "errors %llu, restarts %llu%s%s%s\n", group ? " group " : "",
+                group ? group : "", st.name, (unsigned long long)st.messages,
                 elapsed > 0 ? (double)st.messages / elapsed : 0, (double)st.bytes / 1e6,
-                (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
+                (unsigned long long)st.drops, (unsigned long long)st.errors,
+                (unsigned long long)st.restarts, lat,
                 st.errors || st.failed ? "; last: " : "", st.errors || st.failed ? st.last_error : "");
     }
 }
