@@ -243,7 +243,7 @@ edges:
   - rect -> pub
 YEOF
 expect "mermaid groups" 0 'subgraph group_dsp ["process dsp"]' -- "$ezc" graph "$dir/groups.yaml" --format mermaid
-"$ezc" run "$dir/groups.yaml" --quiet > "$dir/groups.out" 2>&1 & run=$!; pids+=($run)
+"$ezc" run "$dir/groups.yaml" > "$dir/groups.out" 2>&1 & run=$!; pids+=($run)
 r3=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/gabs 20 abs_sine" 2>&1)
 check "groups: |sine| values across processes" $([[ "$r3" == "ok 20 abs_sine" ]]; echo $?) "$r3"
 kids=$(pgrep -P $run | tr '\n' ' ')
@@ -261,6 +261,15 @@ check "groups: restarted after a crash" $([[ "$r4" == "ok 5 abs_sine" ]]; echo $
 kids=$(pgrep -P $run | tr '\n' ' ')
 kill -INT $run; wait $run; status=$?
 check "groups: SIGINT exit 0" $status "status $status: $(cat "$dir/groups.out")"
+# The supervisor's summary: a line per node of every group (the children
+# report their nodes through a pipe), counts summed over restarts, and
+# the crash counted as a restart of the dsp group's nodes.
+out=$(cat "$dir/groups.out")
+for n in "acq: sine" "dsp: rect" "dsp: pub"; do
+  check "groups: summary line for $n" $(grep -Eq "^ezc run group $n: [1-9][0-9]* messages" <<<"$out"; echo $?) "$out"
+done
+check "groups: restart in the summary" $(grep -Eq "^ezc run group dsp: rect: .*restarts [1-9]" <<<"$out" &&
+  grep -Eq "^ezc run group acq: sine: .*restarts 0" <<<"$out"; echo $?) "$out"
 sleep 0.2
 alive=0; for k in $kids; do kill -0 "$k" 2>/dev/null && alive=$((alive+1)); done
 check "groups: no child left" $([ "$alive" -eq 0 ]; echo $?) "alive: $alive of $kids"
