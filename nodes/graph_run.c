@@ -70,6 +70,7 @@ typedef struct node_rt {
      * a node run by its upstream's thread, with no socket and no thread. */
     struct node_rt *next;
     int fused_in, fused_port, backoff_ms;
+    uint64_t fused_seq; /* messages handed to next */
     pthread_t thread;
     int started;
     /* counters, read by the main thread */
@@ -439,7 +440,10 @@ static void fused_deliver(node_rt *nr, ezc_array *a);
  * a send on every publisher. Takes a. */
 static int forward(node_rt *nr, ezc_array *a, ezc_error *err)
 {
-    if (nr->next) {
+    if (nr->next) { /* stamped as an edge's publisher stamps: its own numbering */
+        a->src = (uint64_t)nr->index + 1;
+        a->seq = nr->fused_seq++;
+        a->ts_ns = wall_ns();
         fused_deliver(nr->next, a);
         return 0;
     }
