@@ -6,7 +6,9 @@
  *     ezc_synth_next; raw inproc pub/sub: the same 4-hop chain of threads
  *     made of ezc_pub/ezc_sub by hand, forwarding a ready-made array;
  *  2. a 5-node chain in one process, unthrottled (sine 64 ch x 100 float32
- *     -> scale -> scale -> scale -> print sink): messages/s end to end and
+ *     -> scale -> scale -> scale -> print sink), fused (the default: one
+ *     thread, direct calls) and unfused (a thread and a socket per node,
+ *     `runtime: {fuse: false}`): messages/s end to end and
  *     the runtime's CPU cost per node and message beyond the bare calls
  *     (process CPU time / messages - synth - 3 transformer calls, / 5);
  *  3. the same chain with every node in a process of its own over ipc at
@@ -33,6 +35,7 @@
 
 #define RUNS 3
 #define CHAIN_MSGS 20000
+#define FUSED_MSGS 200000
 #define RAW_MSGS 100000
 #define IPC_WARMUP 300
 #define IPC_MSGS 3000
@@ -241,10 +244,11 @@ static void *feed(void *arg)
     return NULL;
 }
 
-static void chain_rate(ezc_registry *reg, int external, int run, double *rate, double *cpu_per_msg)
+static void chain_rate(ezc_registry *reg, int external, int fuse, int run, double *rate,
+                       double *cpu_per_msg)
 {
     char yaml[1024], ep[64];
-    int n = external ? RAW_MSGS : CHAIN_MSGS;
+    int n = external ? RAW_MSGS : fuse ? FUSED_MSGS : CHAIN_MSGS;
     snprintf(ep, sizeof ep, "inproc://bench-feed-%d", run);
     snprintf(yaml, sizeof yaml,
              "nodes:\n"
@@ -254,8 +258,9 @@ static void chain_rate(ezc_registry *reg, int external, int run, double *rate, d
              "  b: {type: scale, settings: {scale: 1}}\n"
              "  c: {type: scale, settings: {scale: 1}}\n"
              "  sink: {type: print, settings: {every: 0}}\n"
-             "edges: [src -> a, a -> b, b -> c, c -> sink]\n",
-             n);
+             "edges: [src -> a, a -> b, b -> c, c -> sink]\n"
+             "runtime: {fuse: %s}\n",
+             n, fuse ? "true" : "false");
     if (external) { /* no sine node: an input instead */
         char *src = strstr(yaml, "  src:"), *a = strstr(yaml, "  a:");
         memmove(src, a, strlen(a) + 1);
@@ -426,22 +431,24 @@ int main(int argc, char **argv)
         die("registry", err.msg);
 
     double bare[RUNS], syn[RUNS], raw[RUNS], rawcpu[RUNS], rate[RUNS], cpu[RUNS], over[RUNS];
-    double xrate[RUNS], xcpu[RUNS];
+    double xrate[RUNS], xcpu[RUNS], frate[RUNS], fcpu[RUNS];
     double irate[RUNS], ip50[RUNS], ip99[RUNS], rss20[RUNS], rss2[RUNS];
     for (int r = 0; r < RUNS; r++) {
         bare[r] = bare_call_ns(reg);
         syn[r] = synth_ns();
         raw[r] = raw_chain_rate(r, &rawcpu[r]);
-        chain_rate(reg, 0, r, &rate[r], &cpu[r]);
-        chain_rate(reg, 1, r, &xrate[r], &xcpu[r]);
+        chain_rate(reg, 0, 1, r, &frate[r], &fcpu[r]);
+        chain_rate(reg, 0, 0, r, &rate[r], &cpu[r]);
+        chain_rate(reg, 1, 0, r, &xrate[r], &xcpu[r]);
         /* Both chains have the same source thread and 4 receiving threads;
          * the runtime's extra per node is what is left beyond the calls. */
         over[r] = (xcpu[r] - rawcpu[r] - 3 * bare[r]) / 4;
         fprintf(stderr, "run %d: bare %.0f ns, synth %.0f ns, raw chain %.0f msg/s (%.0f ns "
-                        "CPU/msg), sine chain %.0f msg/s (%.0f ns CPU/msg), fed chain %.0f msg/s "
-                        "(%.0f ns CPU/msg), runtime overhead %.0f ns/node\n",
-                r + 1, bare[r], syn[r], raw[r], rawcpu[r], rate[r], cpu[r], xrate[r], xcpu[r],
-                over[r]);
+                        "CPU/msg), fused sine chain %.0f msg/s (%.0f ns CPU/msg), unfused %.0f "
+                        "msg/s (%.0f ns CPU/msg), fed chain %.0f msg/s (%.0f ns CPU/msg), runtime "
+                        "overhead %.0f ns/node\n",
+                r + 1, bare[r], syn[r], raw[r], rawcpu[r], frate[r], fcpu[r], rate[r], cpu[r],
+                xrate[r], xcpu[r], over[r]);
     }
     for (int r = 0; r < RUNS; r++) {
         ipc_chain(r, &irate[r], &ip50[r], &ip99[r]);
@@ -463,9 +470,12 @@ int main(int argc, char **argv)
     printf("  baseline: sine source ezc_synth_next            %8.0f ns\n", ms);
     printf("  baseline: raw inproc pub/sub chain, 4 hops      %8.0f msg/s  (%.0f ns CPU/msg)\n",
            mraw, mrawcpu);
-    printf("  5-node chain, sine source, one process          %8.0f msg/s  (%.2f x raw chain; "
-           "%.0f ns CPU/msg, synth %.0f of it; target >= 300000)\n", mrate, mrate / mraw, mcpu,
-           ms);
+    double mf = median(frate, RUNS), mfcpu = median(fcpu, RUNS);
+    printf("  5-node chain, sine source, one process, fused   %8.0f msg/s  (%.2f x raw chain; "
+           "%.0f ns CPU/msg, synth %.0f + 3 calls %.0f of it; target >= 300000)\n", mf,
+           mf / mraw, mfcpu, ms, 3 * mb);
+    printf("  the same chain unfused (runtime: {fuse: false}) %8.0f msg/s  (%.2f x raw chain; "
+           "%.0f ns CPU/msg)\n", mrate, mrate / mraw, mcpu);
     printf("  same chain fed like the raw chain (no synth)    %8.0f msg/s  (%.2f x raw chain; "
            "%.0f ns CPU/msg)\n", mx, mx / mraw, mxcpu);
     printf("  runtime CPU per node and message beyond raw     %8.0f ns  (fed chain - raw chain - "

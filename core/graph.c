@@ -663,18 +663,46 @@ const ezc_graph_host *ezc_graph_group_host(const ezc_graph *g, const char *group
 
 /* ---- top level ---- */
 
+static int parse_bool(const char *s, int *out)
+{
+    static const char *yes[] = {"true", "True", "TRUE", "yes", "on"};
+    static const char *no[] = {"false", "False", "FALSE", "no", "off"};
+    for (int i = 0; i < 5; i++) {
+        if (!strcmp(s, yes[i]))
+            return *out = 1, 0;
+        if (!strcmp(s, no[i]))
+            return *out = 0, 0;
+    }
+    return -1;
+}
+
+/* runtime: {fuse: true|false} — how `ezc run` runs the graph. */
+static void runtime_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
+{
+    (void)u;
+    if (strcmp(key, "fuse")) {
+        ezc_graph_error_add(c->g, line_of(k), "runtime: unknown key '%s' (expected fuse)", key);
+        return;
+    }
+    const char *s = scalar(v);
+    if (!s || parse_bool(s, &c->g->fuse))
+        ezc_graph_error_add(c->g, line_of(v), "runtime: fuse = '%s': expected true or false",
+                            s ? s : shape_name(v));
+}
+
 static void top_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
 {
     (void)u;
     ezc_graph *g = c->g;
-    int want_map = !strcmp(key, "inputs") || !strcmp(key, "outputs") || !strcmp(key, "hosts");
+    int want_map = !strcmp(key, "inputs") || !strcmp(key, "outputs") || !strcmp(key, "hosts") ||
+                   !strcmp(key, "runtime");
     int want_seq = !strcmp(key, "edges") || !strcmp(key, "plugins");
     if (!strcmp(key, "nodes") || !strcmp(key, "description"))
         return; /* nodes were read first; a description is free text */
     if (!want_map && !want_seq) {
         ezc_graph_error_add(g, line_of(k),
                             "unknown top-level key '%s' (expected nodes, edges, plugins, inputs, "
-                            "outputs, hosts, description)", key);
+                            "outputs, hosts, runtime, description)", key);
         return;
     }
     if (is_null(v))
@@ -697,6 +725,10 @@ static void top_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
     }
     if (!strcmp(key, "hosts")) {
         each_pair(c, v, "hosts", host_pair, NULL);
+        return;
+    }
+    if (!strcmp(key, "runtime")) {
+        each_pair(c, v, "runtime", runtime_pair, NULL);
         return;
     }
     int is_input = !strcmp(key, "inputs");
@@ -739,6 +771,8 @@ ezc_graph *ezc_graph_parse(const char *text, size_t len, const char *name, const
 {
     ezc_graph *g = calloc(1, sizeof *g);
     parse_ctx c = {g, NULL, 0};
+    if (g)
+        g->fuse = 1;
     if (!g || !(g->file = strdup(name ? name : "<graph>")) || !(g->dir = strdup(dir ? dir : "."))) {
         ezc_graph_destroy(&g);
         ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");

@@ -39,6 +39,17 @@ typedef struct out_pub {
     int wait_sub; /* an edge: wait for its subscriber before the first message */
 } out_pub;
 
+/* What a transformer or sink node holds while it runs. */
+typedef struct consumer {
+    int open;
+    ezc_settings *s;
+    ezc_transformer *t;
+    ezc_recording_writer *rec;
+    const char *rec_topic;
+    int64_t every;
+    unsigned logged;
+} consumer;
+
 typedef struct node_rt {
     struct ezc_graph_runtime *rt;
     const ezc_graph *g;
@@ -53,6 +64,13 @@ typedef struct node_rt {
     out_pub *outs;
     int nouts;
     int subs_ready;
+    consumer c;
+    /* Fusion: next is the downstream node this one calls directly (a block
+     * edge, the only output here and the only input there); fused_in marks
+     * a node run by its upstream's thread, with no socket and no thread. */
+    struct node_rt *next;
+    int fused_in, fused_port, backoff_ms;
+    uint64_t fused_seq; /* messages handed to next */
     pthread_t thread;
     int started;
     /* counters, read by the main thread */
@@ -92,6 +110,16 @@ static void nap(node_rt *nr, int ms)
         nanosleep(&ts, NULL);
         ms -= step;
     }
+}
+
+/* Adds to a counter only its node's thread writes: a plain load and store
+ * (no locked instruction on the per-message path); readers see whole
+ * values. Returns the value before. */
+static uint64_t bump(atomic_uint_fast64_t *c, uint64_t v)
+{
+    uint64_t old = atomic_load_explicit(c, memory_order_relaxed);
+    atomic_store_explicit(c, old + v, memory_order_relaxed);
+    return old;
 }
 
 static uint64_t data_bytes(const ezc_array *a)
@@ -276,6 +304,8 @@ static void count_error(node_rt *nr, const ezc_error *e, unsigned *logged, int r
     }
 }
 
+static int forward(node_rt *nr, ezc_array *a, ezc_error *err);
+
 static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
 {
     ezc_synth_options o;
@@ -319,12 +349,10 @@ static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
             rc = err->code ? err->code : EZC_EINVAL;
             break;
         }
-        atomic_fetch_add(&nr->messages, 1);
-        atomic_fetch_add(&nr->bytes, data_bytes(a));
+        bump(&nr->messages, 1);
+        bump(&nr->bytes, data_bytes(a));
         ezc_array_attr_set_int(a, EZC_GRAPH_T0_ATTR, wall_ns(), NULL);
-        rc = send_all(nr, a, err);
-        ezc_array_destroy(&a);
-        if (rc)
+        if ((rc = forward(nr, a, err)))
             break;
     }
 done:
@@ -354,30 +382,164 @@ static void print_summary(const ezc_graph_node *n, const ezc_array *a)
     funlockfile(stdout);
 }
 
-/* Transformers and sinks: receive, process (or print), send. */
-static int run_consumer(node_rt *nr, const ezc_settings *s, ezc_error *err)
+/* ---- transformers and sinks: one message at a time ---- */
+
+/* Opens what a transformer or sink node needs (its transformer, the
+ * recording file); closed by consumer_close. */
+static int consumer_open(node_rt *nr, ezc_error *err)
 {
-    ezc_transformer *t = NULL;
-    ezc_recording_writer *rec = NULL;
-    const char *rec_topic = nr->n->name;
-    int64_t every = 1;
-    if (nr->n->ttype && !(t = ezc_transformer_new(nr->n->ttype, s, err)))
-        return err->code ? err->code : EZC_EINVAL;
-    if (nr->n->kind && !strcmp(nr->n->kind->name, "print"))
-        ezc_settings_get_int(s, "every", &every);
-    if (nr->n->kind && !strcmp(nr->n->kind->name, "record")) {
+    consumer *c = &nr->c;
+    memset(c, 0, sizeof *c);
+    c->rec_topic = nr->n->name;
+    c->every = 1;
+    if (!(c->s = ezc_graph_node_settings(nr->g, nr->n, err)))
+        return EZC_ENOMEM;
+    int rc = 0;
+    if (!nr->n->ttype && ezc_settings_validate(c->s, nr->n->kind->settings, nr->n->type, err))
+        rc = EZC_EINVAL;
+    else if (nr->n->ttype && !(c->t = ezc_transformer_new(nr->n->ttype, c->s, err)))
+        rc = err->code ? err->code : EZC_EINVAL;
+    else if (nr->n->kind && !strcmp(nr->n->kind->name, "print"))
+        ezc_settings_get_int(c->s, "every", &c->every);
+    else if (nr->n->kind && !strcmp(nr->n->kind->name, "record")) {
         const char *path = NULL;
         int overwrite = 0;
-        ezc_settings_get_string(s, "path", &path);
-        ezc_settings_get_string(s, "topic", &rec_topic);
-        ezc_settings_get_bool(s, "overwrite", &overwrite);
-        if (!(rec = ezc_recording_writer_new(path, overwrite, err)))
-            return ezc_error_prefix(err, "node '%s'", nr->n->name);
-        every = 0;
+        ezc_settings_get_string(c->s, "path", &path);
+        ezc_settings_get_string(c->s, "topic", &c->rec_topic);
+        ezc_settings_get_bool(c->s, "overwrite", &overwrite);
+        if (!(c->rec = ezc_recording_writer_new(path, overwrite, err)))
+            rc = ezc_error_prefix(err, "node '%s'", nr->n->name);
+        c->every = 0;
     }
-    unsigned logged = 0;
+    if (rc) {
+        ezc_transformer_destroy(&c->t);
+        ezc_settings_destroy(&c->s);
+        return rc;
+    }
+    c->open = 1;
+    return 0;
+}
+
+static int consumer_close(node_rt *nr, ezc_error *err)
+{
+    consumer *c = &nr->c;
     int rc = 0;
-    while (!stopping(nr)) {
+    if (!c->open)
+        return 0;
+    ezc_transformer_destroy(&c->t);
+    if (ezc_recording_writer_close(&c->rec, err))
+        rc = err->code ? err->code : EZC_EIO;
+    ezc_settings_destroy(&c->s);
+    c->open = 0;
+    return rc;
+}
+
+static void fused_deliver(node_rt *nr, ezc_array *a);
+
+/* Hands a node's output on: a direct call into a fused downstream node, or
+ * a send on every publisher. Takes a. */
+static int forward(node_rt *nr, ezc_array *a, ezc_error *err)
+{
+    if (nr->next) { /* stamped as an edge's publisher stamps: its own numbering */
+        a->src = (uint64_t)nr->index + 1;
+        a->seq = nr->fused_seq++;
+        a->ts_ns = wall_ns();
+        fused_deliver(nr->next, a);
+        return 0;
+    }
+    int rc = send_all(nr, a, err);
+    ezc_array_destroy(&a);
+    return rc;
+}
+
+/* One input message through the node: counters, the transformer (or the
+ * print/record sink), then on. Takes in. Per-message errors are counted;
+ * a non-zero return is the node's own failure (its loop restarts). */
+static int consumer_step(node_rt *nr, ezc_array *in, int port, ezc_error *err)
+{
+    consumer *c = &nr->c;
+    uint64_t k = bump(&nr->messages, 1);
+    bump(&nr->bytes, data_bytes(in));
+    note_latency(nr, in);
+    ezc_array *res = in;
+    if (c->t) {
+        ezc_error perr;
+        if (!(in = on_device(nr, in, &perr))) {
+            count_error(nr, &perr, &c->logged, perr.code ? perr.code : EZC_EDEVICE);
+            return 0;
+        }
+        res = NULL;
+        int prc = ezc_transformer_process(c->t, port, in, &res, &perr);
+        if (prc) {
+            count_error(nr, &perr, &c->logged, prc);
+            return 0;
+        }
+    } else if (c->rec) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        ezc_error werr;
+        int wrc = ezc_recording_writer_add_array(
+            c->rec, c->rec_topic, res, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &werr);
+        if (wrc == EZC_EIO) { /* the file is unusable from here on */
+            ezc_array_destroy(&res);
+            *err = werr;
+            return wrc;
+        }
+        if (wrc)
+            count_error(nr, &werr, &c->logged, wrc);
+    } else if (c->every > 0 && nr->nouts == 0 && !nr->next && k % (uint64_t)c->every == 0) {
+        print_summary(nr->n, res);
+    }
+    return res ? forward(nr, res, err) : 0; /* no output: this step ends here */
+}
+
+/* A node fused into its upstream's thread failed: closed, then reopened
+ * at its next message after its backoff (restart policy), or failed for
+ * good. Its upstream goes on; the message in hand is lost, as a message in
+ * flight is when a thread of its own fails. */
+static void fused_fail(node_rt *nr, const ezc_error *e)
+{
+    ezc_error cerr;
+    consumer_close(nr, &cerr);
+    atomic_store(&nr->running, 0);
+    set_error(nr, e->msg);
+    ezc_log(EZC_LOG_ERROR, "node %s failed: %s", nr->n->name, e->msg);
+    if (nr->n->restart == EZC_RESTART_NEVER) {
+        atomic_store(&nr->failed, 1);
+        atomic_store(&nr->rt->any_failed, 1);
+        return;
+    }
+    nap(nr, nr->backoff_ms);
+    nr->backoff_ms = nr->backoff_ms < 5000 ? nr->backoff_ms * 2 : 5000;
+    atomic_fetch_add(&nr->restarts, 1);
+}
+
+/* A block edge without a socket: the downstream node runs in the caller's
+ * thread, so the edge is lossless and in order by construction. */
+static void fused_deliver(node_rt *nr, ezc_array *a)
+{
+    if (atomic_load(&nr->failed) || stopping(nr)) {
+        ezc_array_destroy(&a);
+        return;
+    }
+    ezc_error err;
+    ezc_error_clear(&err);
+    int rc = 0;
+    if (!nr->c.open && !(rc = consumer_open(nr, &err)))
+        atomic_store(&nr->running, 1);
+    if (rc)
+        ezc_array_destroy(&a);
+    else
+        rc = consumer_step(nr, a, nr->fused_port, &err);
+    if (rc)
+        fused_fail(nr, &err);
+}
+
+/* A node with a thread of its own: receive, step, until stopped. */
+static int run_consumer(node_rt *nr, ezc_error *err)
+{
+    int rc = consumer_open(nr, err);
+    while (!rc && !stopping(nr)) {
         ezc_array *in = NULL;
         int port = 0;
         rc = next_input(nr, &in, &port, err);
@@ -385,50 +547,11 @@ static int run_consumer(node_rt *nr, const ezc_settings *s, ezc_error *err)
             rc = 0;
             continue;
         }
-        if (rc)
-            break;
-        uint64_t k = atomic_fetch_add(&nr->messages, 1);
-        atomic_fetch_add(&nr->bytes, data_bytes(in));
-        note_latency(nr, in);
-        ezc_array *res = in;
-        if (t) {
-            ezc_error perr;
-            if (!(in = on_device(nr, in, &perr))) {
-                count_error(nr, &perr, &logged, perr.code ? perr.code : EZC_EDEVICE);
-                continue;
-            }
-            res = NULL;
-            int prc = ezc_transformer_process(t, port, in, &res, &perr);
-            if (prc) {
-                count_error(nr, &perr, &logged, prc);
-                continue;
-            }
-        } else if (rec) {
-            struct timespec now;
-            clock_gettime(CLOCK_REALTIME, &now);
-            ezc_error werr;
-            int wrc = ezc_recording_writer_add_array(
-                rec, rec_topic, res, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &werr);
-            if (wrc == EZC_EIO) { /* the file is unusable from here on */
-                ezc_array_destroy(&res);
-                *err = werr;
-                rc = wrc;
-                break;
-            }
-            if (wrc)
-                count_error(nr, &werr, &logged, wrc);
-        } else if (every > 0 && nr->nouts == 0 && k % (uint64_t)every == 0) {
-            print_summary(nr->n, res);
-        }
-        if (res)
-            rc = send_all(nr, res, err);
-        ezc_array_destroy(&res);
-        if (rc)
-            break;
+        if (!rc)
+            rc = consumer_step(nr, in, port, err);
     }
-    ezc_transformer_destroy(&t);
     ezc_error cerr;
-    if (ezc_recording_writer_close(&rec, &cerr) && !rc) {
+    if (consumer_close(nr, &cerr) && !rc) {
         *err = cerr;
         rc = cerr.code;
     }
@@ -437,14 +560,14 @@ static int run_consumer(node_rt *nr, const ezc_settings *s, ezc_error *err)
 
 static int run_once(node_rt *nr, ezc_error *err)
 {
+    if (nr->n->role != EZC_ROLE_SOURCE)
+        return run_consumer(nr, err);
     ezc_settings *s = ezc_graph_node_settings(nr->g, nr->n, err);
     if (!s)
         return EZC_ENOMEM;
-    int rc = 0;
-    if (!nr->n->ttype && ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err))
-        rc = EZC_EINVAL;
-    else
-        rc = nr->n->role == EZC_ROLE_SOURCE ? run_source(nr, s, err) : run_consumer(nr, s, err);
+    int rc = ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err)
+                 ? EZC_EINVAL
+                 : run_source(nr, s, err);
     ezc_settings_destroy(&s);
     return rc;
 }
@@ -476,6 +599,14 @@ static void *node_main(void *arg)
         nap(nr, backoff);
         backoff = backoff < 5000 ? backoff * 2 : 5000;
         atomic_fetch_add(&nr->restarts, 1);
+    }
+    for (node_rt *d = nr->next; d; d = d->next) { /* the nodes this thread ran */
+        ezc_error cerr;
+        if (consumer_close(d, &cerr)) {
+            set_error(d, cerr.msg);
+            ezc_log(EZC_LOG_ERROR, "node %s: %s", d->n->name, cerr.msg);
+        }
+        atomic_store(&d->running, 0);
     }
     return NULL;
 }
@@ -568,7 +699,7 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
     for (size_t i = 0; i < g->nedges; i++) {
         const ezc_graph_edge *e = &g->edges[i];
         node_rt *up = find_rt(rt, e->from);
-        if (!up)
+        if (!up || ezc_graph_edge_fused(g, i))
             continue;
         edge_endpoint(g, e, serial, o->ipc_dir, ep, sizeof ep);
         snprintf(topic, sizeof topic, "e%zu", i);
@@ -604,7 +735,7 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
     for (size_t i = 0; i < g->nedges; i++) {
         const ezc_graph_edge *e = &g->edges[i];
         node_rt *down = find_rt(rt, e->to);
-        if (!down)
+        if (!down || ezc_graph_edge_fused(g, i))
             continue;
         edge_endpoint(g, e, serial, o->ipc_dir, ep, sizeof ep);
         snprintf(topic, sizeof topic, "e%zu", i);
@@ -652,7 +783,16 @@ ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_r
         nr->g = g;
         nr->n = &g->nodes[i];
         nr->index = (int)i;
+        nr->backoff_ms = 100;
         pthread_mutex_init(&nr->lock, NULL);
+    }
+    for (size_t i = 0; i < g->nedges; i++) {
+        node_rt *up = find_rt(rt, g->edges[i].from), *down = find_rt(rt, g->edges[i].to);
+        if (up && down && ezc_graph_edge_fused(g, i)) {
+            up->next = down;
+            down->fused_in = 1;
+            down->fused_port = g->edges[i].to_port_index < 0 ? 0 : g->edges[i].to_port_index;
+        }
     }
     if (!rt->n) {
         ezc_error_set(err, EZC_EINVAL, "%s: no node in process group '%s'", g->file,
@@ -667,6 +807,8 @@ ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_r
     }
     for (size_t i = 0; i < rt->n; i++) {
         node_rt *nr = &rt->nodes[i];
+        if (nr->fused_in)
+            continue;
         if (pthread_create(&nr->thread, NULL, node_main, nr)) {
             ezc_error_set(err, EZC_EIO, "node '%s': cannot start a thread", nr->n->name);
             ezc_graph_runtime_stop(&rt, NULL);
@@ -784,4 +926,24 @@ size_t ezc_graph_groups(const ezc_graph *g, const char **out)
             out[n++] = gr;
     }
     return n;
+}
+
+int ezc_graph_edge_fused(const ezc_graph *g, size_t i)
+{
+    if (!g->fuse || i >= g->nedges)
+        return 0;
+    const ezc_graph_edge *e = &g->edges[i];
+    if (e->queue != EZC_QUEUE_BLOCK || e->from < 0 || e->to < 0 ||
+        strcmp(ezc_graph_node_group(&g->nodes[e->from]), ezc_graph_node_group(&g->nodes[e->to])))
+        return 0;
+    size_t outs = 0, ins = 0;
+    for (size_t k = 0; k < g->nedges; k++) {
+        outs += g->edges[k].from == e->from;
+        ins += g->edges[k].to == e->to;
+    }
+    for (size_t k = 0; k < g->noutputs; k++)
+        outs += g->outputs[k].node == e->from;
+    for (size_t k = 0; k < g->ninputs; k++)
+        ins += g->inputs[k].node == e->to;
+    return outs == 1 && ins == 1;
 }

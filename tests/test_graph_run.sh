@@ -53,8 +53,9 @@ for i in range(n):
         assert np.all(m.data >= 0), "negative value after abs"
         err = np.max(np.abs(m.data - want))
         assert err <= 1e-12, f"message {i}: max error {err}"
-    else:                    # counter: every channel holds the sample index
-        want = np.broadcast_to((n0 + np.arange(m.data.shape[0]))[:, None], m.data.shape)
+    else:                    # counter (x k for counterK): every channel holds the sample index
+        k = int(kind[7:] or 1)
+        want = np.broadcast_to(k * (n0 + np.arange(m.data.shape[0]))[:, None], m.data.shape)
         assert np.array_equal(m.data, want), f"message {i}: {m.data[:3, 0]} != {want[:3, 0]}"
         if last_end is not None:
             assert n0 == last_end, f"gap: chunk starts at {n0}, previous ended at {last_end}"
@@ -156,6 +157,60 @@ psum=$(( $(grep "ezc run: p: " <<<"$out" | sed -E 's/.*: ([0-9]+) messages.*drop
 check "queues: block edge drops nothing" $([ "$adrops" = 0 ]; echo $?) "$out"
 check "queues: delivered + dropped <= sent" $([ "$bsum" -le "$sent" ] && [ "$psum" -le "$sent" ] && [ "$sent" -gt 100 ]; echo $?) "$out"
 
+# Fusion: counter -> scale -> abs -> publish is one thread by default (no
+# socket between the nodes); the values must be those of the same chain
+# with a socket per edge (runtime: {fuse: false}): 2 x the sample index,
+# no gap, and per-node counters either way.
+for fuse in true false; do
+  cat > "$dir/fuse-$fuse.yaml" <<YEOF
+runtime: {fuse: $fuse}
+nodes:
+  c: {type: counter, settings: {fs: 2000, channels: 3, chunk: 10, dtype: float64}}
+  neg: {type: scale, settings: {scale: -2}}
+  mag: {type: abs}
+  pub: {type: publish, settings: {endpoint: "ipc://$dir/fuse-$fuse"}}
+edges: [c -> neg, neg -> mag, mag -> pub]
+YEOF
+  "$ezc" run "$dir/fuse-$fuse.yaml" > "$dir/fuse-$fuse.out" 2>&1 & run=$!; pids+=($run)
+  r=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/fuse-$fuse 30 counter2" 2>&1)
+  check "fuse $fuse: 2 x counter values, no gap" $([[ "$r" == "ok 30 counter2" ]]; echo $?) "$r"
+  kill -INT $run; wait $run; status=$?
+  out=$(cat "$dir/fuse-$fuse.out")
+  check "fuse $fuse: SIGINT exit 0" $status "status $status: $out"
+  for n in c neg mag pub; do
+    check "fuse $fuse: summary counts node $n" $(grep -Eq "ezc run: $n: [1-9][0-9]* messages" <<<"$out"; echo $?) "$out"
+  done
+done
+dot=$("$ezc" graph "$dir/fuse-true.yaml"); dotn=$("$ezc" graph "$dir/fuse-false.yaml")
+check "graph: fused edges bold" $(grep -q '"neg" -> "mag" \[style=bold\]' <<<"$dot" && ! grep -q bold <<<"$dotn"; echo $?) "$dot"
+expect "mermaid: fused edges thick" 0 'n_c ==> n_neg' -- "$ezc" graph "$dir/fuse-true.yaml" --format mermaid
+expect "runtime: bad fuse value" 1 "runtime: fuse = 'maybe': expected true or false" -- \
+  "$ezc" validate /dev/stdin <<<"$(sed 's/fuse: true/fuse: maybe/' "$dir/fuse-true.yaml")"
+
+# Per-node errors and restarts inside a fused chain: diff refuses every
+# message (no dim 'nope'), counted on diff alone; a record sink that cannot
+# open its file restarts (on-failure) on its own: its upstream waits (a
+# block edge), neither restarting nor failing.
+cat > "$dir/fuse-err.yaml" <<YEOF
+nodes:
+  c: {type: counter, settings: {fs: 2000, channels: 2, chunk: 10}}
+  s: {type: scale, settings: {scale: 3}}
+  d: {type: diff, settings: {axis: nope}}
+  p: {type: print}
+  c2: {type: counter, settings: {fs: 2000, channels: 2, chunk: 10}}
+  a: {type: abs}
+  rec: {type: record, restart: on-failure, settings: {path: "$dir/no/such/dir/x.rec"}}
+edges: [c -> s, s -> d, d -> p, c2 -> a, a -> rec]
+YEOF
+out=$(timeout 20 "$ezc" run "$dir/fuse-err.yaml" --duration 1.5 2>&1 >/dev/null); status=$?
+check "fuse errors: exit 0" $status "$out"
+num() { grep "ezc run: $1: " <<<"$out" | sed -nE "s/.* $2 ([0-9]+).*/\1/p"; }
+msgs() { grep "ezc run: $1: " <<<"$out" | sed -nE 's/.*: ([0-9]+) messages.*/\1/p'; }
+check "fuse errors: counted on the refusing node" $([ "$(num d errors)" -gt 5 ] && [ "$(num s errors)" = 0 ] &&
+  [ "$(msgs p)" = 0 ] && [ "$(msgs s)" -gt 5 ]; echo $?) "$out"
+check "fuse restarts: counted on the failing node" $([ "$(num rec restarts)" -ge 2 ] &&
+  [ "$(num a restarts)" = 0 ] && [ "$(num a errors)" = 0 ] && [ "$(msgs a)" -ge 2 ]; echo $?) "$out"
+
 # inputs: an outside publisher (ezc pub) feeding a node of the graph.
 cat > "$dir/inputs.yaml" <<YEOF
 nodes:
@@ -188,7 +243,7 @@ edges:
   - rect -> pub
 YEOF
 expect "mermaid groups" 0 'subgraph group_dsp ["process dsp"]' -- "$ezc" graph "$dir/groups.yaml" --format mermaid
-"$ezc" run "$dir/groups.yaml" --quiet > "$dir/groups.out" 2>&1 & run=$!; pids+=($run)
+"$ezc" run "$dir/groups.yaml" > "$dir/groups.out" 2>&1 & run=$!; pids+=($run)
 r3=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/gabs 20 abs_sine" 2>&1)
 check "groups: |sine| values across processes" $([[ "$r3" == "ok 20 abs_sine" ]]; echo $?) "$r3"
 kids=$(pgrep -P $run | tr '\n' ' ')
@@ -206,6 +261,15 @@ check "groups: restarted after a crash" $([[ "$r4" == "ok 5 abs_sine" ]]; echo $
 kids=$(pgrep -P $run | tr '\n' ' ')
 kill -INT $run; wait $run; status=$?
 check "groups: SIGINT exit 0" $status "status $status: $(cat "$dir/groups.out")"
+# The supervisor's summary: a line per node of every group (the children
+# report their nodes through a pipe), counts summed over restarts, and
+# the crash counted as a restart of the dsp group's nodes.
+out=$(cat "$dir/groups.out")
+for n in "acq: sine" "dsp: rect" "dsp: pub"; do
+  check "groups: summary line for $n" $(grep -Eq "^ezc run group $n: [1-9][0-9]* messages" <<<"$out"; echo $?) "$out"
+done
+check "groups: restart in the summary" $(grep -Eq "^ezc run group dsp: rect: .*restarts [1-9]" <<<"$out" &&
+  grep -Eq "^ezc run group acq: sine: .*restarts 0" <<<"$out"; echo $?) "$out"
 sleep 0.2
 alive=0; for k in $kids; do kill -0 "$k" 2>/dev/null && alive=$((alive+1)); done
 check "groups: no child left" $([ "$alive" -eq 0 ]; echo $?) "alive: $alive of $kids"

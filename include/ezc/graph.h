@@ -139,6 +139,7 @@ typedef struct ezc_graph {
     ezc_graph_error *errors;
     size_t nerrors;
     int checked;
+    int fuse; /* runtime: {fuse: ...}: chains of block edges run as one thread (default 1) */
 } ezc_graph;
 
 /* Reads and parses path. NULL (err says why) only when the file cannot be

@@ -73,6 +73,13 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
 /* True once a node has failed for good (no restart left). */
 int ezc_graph_runtime_failed(const ezc_graph_runtime *rt);
 
+/* True when edge i runs fused (g->fuse, the default): a block edge within
+ * one process group that is its upstream's only output and its
+ * downstream's only input. The downstream node then runs in its
+ * upstream's thread, called directly, with no socket between them; a run
+ * of such edges is one thread. Counters stay per node. */
+int ezc_graph_edge_fused(const ezc_graph *g, size_t i);
+
 /* The group's restart policy: the most permissive of its nodes'. */
 ezc_restart ezc_graph_group_restart(const ezc_graph *g, const char *group);
 /* Distinct group names in order of first appearance; returns how many

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cli.h"
 #include "cli_graph.h"
+#include "ezc/graph_run.h"
 
 static void help(FILE *f)
 {
@@ -14,7 +15,9 @@ static void help(FILE *f)
         "usage: ezc graph FILE [--format dot|mermaid] [--plugin PATH]...\n"
         "Prints the graph of FILE: nodes labelled with their type and the settings\n"
         "that differ from the defaults, process groups as clusters, endpoints of\n"
-        "inputs/outputs as ellipses. The file must validate (see ezc validate).\n\n"
+        "inputs/outputs as ellipses; edges that `ezc run` fuses (their nodes run in\n"
+        "one thread, no socket between) are bold (dot) or thick (mermaid ==>).\n"
+        "The file must validate (see ezc validate).\n\n"
         "  --format F       dot (Graphviz, default) or mermaid\n"
         "  --plugin PATH    load transformer types from a plugin first (repeatable)\n\n"
         "examples:\n"
@@ -134,11 +137,16 @@ static void print_dot(const ezc_graph *g, FILE *f)
     for (size_t i = 0; i < g->nedges; i++) {
         const ezc_graph_edge *e = &g->edges[i];
         edge_label(g, e, buf, sizeof buf);
+        int fused = ezc_graph_edge_fused(g, i);
         fprintf(f, "  \"%s\" -> \"%s\"", g->nodes[e->from].name, g->nodes[e->to].name);
-        if (buf[0]) {
-            fprintf(f, " [label=\"");
-            put_escaped(f, buf, 0);
-            fprintf(f, "\"]");
+        if (buf[0] || fused) {
+            fprintf(f, " [");
+            if (buf[0]) {
+                fprintf(f, "label=\"");
+                put_escaped(f, buf, 0);
+                fprintf(f, "\"%s", fused ? ", " : "");
+            }
+            fprintf(f, "%s]", fused ? "style=bold" : "");
         }
         fprintf(f, ";\n");
     }
@@ -186,7 +194,7 @@ static void print_mermaid(const ezc_graph *g, FILE *f)
     for (size_t i = 0; i < g->nedges; i++) {
         const ezc_graph_edge *e = &g->edges[i];
         edge_label(g, e, buf, sizeof buf);
-        fprintf(f, "  n_%s -->", g->nodes[e->from].name);
+        fprintf(f, "  n_%s %s", g->nodes[e->from].name, ezc_graph_edge_fused(g, i) ? "==>" : "-->");
         if (buf[0]) {
             fprintf(f, "|\"");
             put_escaped(f, buf, 1);

@@ -6,6 +6,8 @@
  * others by ipc:// sockets in a private folder that is removed at exit,
  * restarted per the group's policy with a backoff, stopped with SIGTERM. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,26 +80,51 @@ static void print_status(ezc_graph_runtime *rt, uint64_t *prev_msgs, uint64_t *p
     fflush(stderr);
 }
 
+static void summary_line(const ezc_graph_node_stats *st, const char *group, double elapsed)
+{
+    char lat[64] = "";
+    if (st->latency_p50_us >= 0)
+        snprintf(lat, sizeof lat, ", latency p50 %.0f us p99 %.0f us", st->latency_p50_us,
+                 st->latency_p99_us);
+    fprintf(stderr, "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
+                    "errors %llu, restarts %llu%s%s%s\n", group ? " group " : "",
+            group ? group : "", st->name, (unsigned long long)st->messages,
+            elapsed > 0 ? (double)st->messages / elapsed : 0, (double)st->bytes / 1e6,
+            (unsigned long long)st->drops, (unsigned long long)st->errors,
+            (unsigned long long)st->restarts, lat, st->errors || st->failed ? "; last: " : "",
+            st->errors || st->failed ? st->last_error : "");
+}
+
 static void print_summary(ezc_graph_runtime *rt, const char *group, double elapsed)
 {
     for (size_t i = 0; i < ezc_graph_runtime_count(rt); i++) {
         ezc_graph_node_stats st;
         ezc_graph_runtime_stats(rt, i, &st);
-        char lat[64] = "";
-        if (st.latency_p50_us >= 0)
-            snprintf(lat, sizeof lat, ", latency p50 %.0f us p99 %.0f us", st.latency_p50_us,
-                     st.latency_p99_us);
-        fprintf(stderr, "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
-                        "errors %llu%s%s%s\n", group ? " group " : "", group ? group : "", st.name,
-                (unsigned long long)st.messages,
-                elapsed > 0 ? (double)st.messages / elapsed : 0, (double)st.bytes / 1e6,
-                (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
-                st.errors || st.failed ? "; last: " : "", st.errors || st.failed ? st.last_error : "");
+        summary_line(&st, group, elapsed);
+    }
+}
+
+/* A process group's child reports its nodes to the supervisor: one line per
+ * node ("S name messages bytes drops errors restarts running failed p50
+ * p99"), each under PIPE_BUF so that it arrives whole. */
+static void write_stats(ezc_graph_runtime *rt, int fd)
+{
+    for (size_t i = 0; i < ezc_graph_runtime_count(rt); i++) {
+        ezc_graph_node_stats st;
+        ezc_graph_runtime_stats(rt, i, &st);
+        char line[256];
+        int n = snprintf(line, sizeof line, "S %s %llu %llu %llu %llu %llu %d %d %.0f %.0f\n",
+                         st.name, (unsigned long long)st.messages, (unsigned long long)st.bytes,
+                         (unsigned long long)st.drops, (unsigned long long)st.errors,
+                         (unsigned long long)st.restarts, st.running, st.failed,
+                         st.latency_p50_us, st.latency_p99_us);
+        if (n > 0 && n < (int)sizeof line && write(fd, line, (size_t)n) < 0)
+            return;
     }
 }
 
 static int run_threads(const ezc_graph *g, const char *group, const char *ipc_dir,
-                       double duration, int quiet)
+                       double duration, int quiet, int stats_fd)
 {
     ezc_error err;
     ezc_graph_run_options o = {group, ipc_dir};
@@ -109,12 +136,18 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
     size_t n = ezc_graph_runtime_count(rt);
     uint64_t *pm = calloc(n, sizeof *pm), *pb = calloc(n, sizeof *pb);
     int status = !quiet && !group && pm && pb && isatty(2);
-    double start = now_s(), last = start;
+    double start = now_s(), last = start, last_report = start;
     int drawn = 0;
+    if (stats_fd >= 0)
+        signal(SIGPIPE, SIG_IGN); /* a supervisor gone: writes fail, SIGTERM follows */
     while (!cli_stop && !ezc_graph_runtime_failed(rt) &&
            !(duration > 0 && now_s() - start >= duration)) {
         nap_ms(50);
         double t = now_s();
+        if (stats_fd >= 0 && t - last_report >= 0.5) {
+            write_stats(rt, stats_fd);
+            last_report = t;
+        }
         if (status && t - last >= 1.0) {
             print_status(rt, pm, pb, t - last, drawn);
             drawn = 1;
@@ -123,7 +156,9 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
     }
     double elapsed = now_s() - start;
     ezc_graph_runtime_halt(rt); /* every node still, then the counters agree */
-    if (!quiet)
+    if (stats_fd >= 0) /* the supervisor prints the summary */
+        write_stats(rt, stats_fd);
+    else if (!quiet)
         print_summary(rt, group, elapsed);
     free(pm);
     free(pb);
@@ -142,13 +177,166 @@ typedef struct child {
     ezc_restart restart;
     double started, restart_at;
     int backoff_ms, restarts, done;
+    int stats_fd;       /* read end of the child's stats pipe, -1 when none */
+    char buf[4096];     /* a partial line */
+    size_t len;
 } child;
 
-static pid_t spawn(char **argv_template, const char *group)
+/* What the supervisor knows of a node of a child: the figures of the
+ * running child (cur) and of the children before it (base). */
+typedef struct node_view {
+    ezc_graph_node_stats cur;
+    uint64_t base_msgs, base_bytes, base_drops, base_errors, base_restarts;
+    uint64_t prev_msgs, prev_bytes; /* for the rates */
+    int seen, kid;
+} node_view;
+
+static void stats_line(const ezc_graph *g, node_view *nv, const char *line)
 {
+    char name[128];
+    unsigned long long m, b, d, e, r;
+    int running, failed;
+    double p50, p99;
+    if (sscanf(line, "S %127s %llu %llu %llu %llu %llu %d %d %lf %lf", name, &m, &b, &d, &e, &r,
+               &running, &failed, &p50, &p99) != 10)
+        return;
+    int i = ezc_graph_node_index(g, name);
+    if (i < 0)
+        return;
+    ezc_graph_node_stats *st = &nv[i].cur;
+    st->name = g->nodes[i].name;
+    st->messages = m;
+    st->bytes = b;
+    st->drops = d;
+    st->errors = e;
+    st->restarts = r;
+    st->running = running;
+    st->failed = failed;
+    st->latency_p50_us = p50;
+    st->latency_p99_us = p99;
+    nv[i].seen = 1;
+}
+
+/* Reads what a child wrote (all of it when final: the child is gone). */
+static void read_stats(const ezc_graph *g, node_view *nv, child *k)
+{
+    if (k->stats_fd < 0)
+        return;
+    for (;;) {
+        ssize_t n = read(k->stats_fd, k->buf + k->len, sizeof k->buf - 1 - k->len);
+        if (n <= 0)
+            break;
+        k->len += (size_t)n;
+        k->buf[k->len] = '\0';
+        char *p = k->buf, *nl;
+        while ((nl = strchr(p, '\n'))) {
+            *nl = '\0';
+            stats_line(g, nv, p);
+            p = nl + 1;
+        }
+        k->len = strlen(p);
+        memmove(k->buf, p, k->len);
+        if (k->len == sizeof k->buf - 1)
+            k->len = 0; /* no line that long: drop it */
+    }
+}
+
+/* A child ended: its figures become the base its successor adds to. */
+static void child_ended(const ezc_graph *g, node_view *nv, child *k)
+{
+    read_stats(g, nv, k);
+    if (k->stats_fd >= 0)
+        close(k->stats_fd);
+    k->stats_fd = -1;
+    k->len = 0;
+    for (size_t i = 0; i < g->nnodes; i++)
+        if (!strcmp(ezc_graph_node_group(&g->nodes[i]), k->group)) {
+            node_view *v = &nv[i];
+            v->base_msgs += v->cur.messages;
+            v->base_bytes += v->cur.bytes;
+            v->base_drops += v->cur.drops;
+            v->base_errors += v->cur.errors;
+            v->base_restarts += v->cur.restarts;
+            v->cur.messages = v->cur.bytes = v->cur.drops = v->cur.errors = v->cur.restarts = 0;
+            v->cur.running = 0;
+        }
+}
+
+/* A node's totals over its group's children; restarts count the child's. */
+static void node_total(const ezc_graph *g, const node_view *nv, const child *kids, size_t ng,
+                       size_t i, ezc_graph_node_stats *out)
+{
+    *out = nv[i].cur;
+    out->name = g->nodes[i].name;
+    out->messages += nv[i].base_msgs;
+    out->bytes += nv[i].base_bytes;
+    out->drops += nv[i].base_drops;
+    out->errors += nv[i].base_errors;
+    out->restarts += nv[i].base_restarts;
+    for (size_t k = 0; k < ng; k++)
+        if (!strcmp(kids[k].group, ezc_graph_node_group(&g->nodes[i])))
+            out->restarts += (uint64_t)kids[k].restarts;
+    if (!nv[i].seen)
+        out->latency_p50_us = out->latency_p99_us = -1;
+}
+
+/* One line per node of every group, as the one-process status. */
+static void print_group_status(const ezc_graph *g, node_view *nv, const child *kids, size_t ng,
+                               double dt, int redraw)
+{
+    if (redraw)
+        fprintf(stderr, "\033[%zuA", g->nnodes);
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const child *k = NULL;
+        for (size_t j = 0; j < ng && !k; j++)
+            if (!strcmp(kids[j].group, ezc_graph_node_group(&g->nodes[i])))
+                k = &kids[j];
+        ezc_graph_node_stats st;
+        node_total(g, nv, kids, ng, i, &st);
+        double rate = dt > 0 && st.messages >= nv[i].prev_msgs
+                          ? (double)(st.messages - nv[i].prev_msgs) / dt : 0;
+        double mbs = dt > 0 && st.bytes >= nv[i].prev_bytes
+                         ? (double)(st.bytes - nv[i].prev_bytes) / dt / 1e6 : 0;
+        nv[i].prev_msgs = st.messages;
+        nv[i].prev_bytes = st.bytes;
+        char lat[48] = "";
+        if (st.latency_p50_us >= 0)
+            snprintf(lat, sizeof lat, "  p50 %.0f us", st.latency_p50_us);
+        fprintf(stderr, "\033[2K  %-16s %-10s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors "
+                        "%-6llu%s  restarts %llu\n", st.name, k ? k->group : "-",
+                !k ? "other" : !k->pid ? "waiting" : st.failed ? "failed"
+                                       : st.running ? "running" : "idle",
+                rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
+                (unsigned long long)st.restarts);
+    }
+    fflush(stderr);
+}
+
+static pid_t spawn(char **argv_template, const char *group, child *k)
+{
+    int fds[2];
+    k->stats_fd = -1;
+    k->len = 0;
+    if (pipe2(fds, O_CLOEXEC))
+        fds[0] = fds[1] = -1;
     pid_t parent = getpid(), pid = fork();
-    if (pid != 0)
+    if (pid != 0) {
+        if (fds[1] >= 0)
+            close(fds[1]);
+        if (pid > 0 && fds[0] >= 0) {
+            fcntl(fds[0], F_SETFL, O_NONBLOCK);
+            k->stats_fd = fds[0];
+        } else if (fds[0] >= 0) {
+            close(fds[0]);
+        }
         return pid;
+    }
+    char fdtext[16] = "-1";
+    if (fds[1] >= 0) /* dup: a descriptor without close-on-exec for the child */
+        snprintf(fdtext, sizeof fdtext, "%d", dup(fds[1]));
+    for (int i = 0; argv_template[i]; i++)
+        if (!strcmp(argv_template[i], "--stats-fd"))
+            argv_template[i + 1] = fdtext;
     /* The child dies with its supervisor, however the supervisor ends. */
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
@@ -191,6 +379,7 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
         free(av);
         return 1;
     }
+    node_view *nv = calloc(g->nnodes + 1, sizeof *nv);
     int k = 0;
     av[k++] = "ezc";
     av[k++] = "run";
@@ -199,6 +388,8 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
     av[k++] = "";
     av[k++] = "--ipc-dir";
     av[k++] = dir;
+    av[k++] = "--stats-fd";
+    av[k++] = "-1";
     if (quiet)
         av[k++] = "--quiet";
     for (size_t i = 0; i < np; i++) {
@@ -220,7 +411,7 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
         kids[i].group = groups[i];
         kids[i].restart = ezc_graph_group_restart(g, groups[i]);
         kids[i].backoff_ms = 500;
-        kids[i].pid = spawn(av, groups[i]);
+        kids[i].pid = spawn(av, groups[i], &kids[i]);
         kids[i].started = start;
     }
     int rc = 0, stopping = 0, alive = (int)ng;
@@ -247,6 +438,8 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
                 if (kids[i].pid != p)
                     continue;
                 kids[i].pid = 0;
+                if (nv)
+                    child_ended(g, nv, &kids[i]);
                 int failed = !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
                 if (stopping) {
                     kids[i].done = 1;
@@ -281,7 +474,7 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
         }
         for (size_t i = 0; i < ng && !stopping; i++)
             if (!kids[i].pid && !kids[i].done && t >= kids[i].restart_at) {
-                kids[i].pid = spawn(av, kids[i].group);
+                kids[i].pid = spawn(av, kids[i].group, &kids[i]);
                 kids[i].started = t;
                 kids[i].restarts++;
             }
@@ -291,17 +484,24 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
                     kids[i].done = 1;
                     alive--;
                 }
-        if (tty && !stopping && t - last_status >= 1.0) {
-            if (drawn)
-                fprintf(stderr, "\033[%zuA", ng);
-            for (size_t i = 0; i < ng; i++)
-                fprintf(stderr, "\033[2K  group %-12s %s pid %-8d restarts %d\n", kids[i].group,
-                        kids[i].pid ? "running" : "waiting", (int)kids[i].pid, kids[i].restarts);
+        for (size_t i = 0; i < ng && nv; i++)
+            read_stats(g, nv, &kids[i]);
+        if (tty && nv && !stopping && t - last_status >= 1.0) {
+            print_group_status(g, nv, kids, ng, t - last_status, drawn);
             drawn = 1;
             last_status = t;
         }
     }
+    if (!quiet && nv)
+        for (size_t i = 0; i < g->nnodes; i++)
+            for (size_t j = 0; j < ng; j++)
+                if (!strcmp(kids[j].group, ezc_graph_node_group(&g->nodes[i]))) {
+                    ezc_graph_node_stats st;
+                    node_total(g, nv, kids, ng, i, &st);
+                    summary_line(&st, kids[j].group, now_s() - start);
+                }
     remove_dir(dir);
+    free(nv);
     free(groups);
     free(kids);
     free(av);
@@ -313,12 +513,12 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         {"duration", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},   {"plugin", 1, 0, 'p'},
         {"group", 1, 0, 'g'},    {"ipc-dir", 1, 0, 'i'}, {"host", 1, 0, 'H'},
-        {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"stats-fd", 1, 0, 's'}, {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     const char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
     const char *group = NULL, *ipc_dir = NULL, *host = NULL;
     double duration = 0;
     size_t np = 0, nerr = 0;
-    int c, rc = 2, quiet = 0;
+    int c, rc = 2, quiet = 0, stats_fd = -1;
     ezc_error err;
     ezc_registry *reg = NULL;
     ezc_graph *g = NULL;
@@ -334,6 +534,7 @@ int cmd_run(int argc, char **argv)
         case 'g': group = optarg; break;
         case 'i': ipc_dir = optarg; break;
         case 'H': host = optarg; break;
+        case 's': stats_fd = atoi(optarg); break;
         case 'h': help(stdout); rc = 0; goto done;
         default: help(stderr); goto done;
         }
@@ -379,7 +580,7 @@ int cmd_run(int argc, char **argv)
     } else if (grouped && !group)
         rc = supervise(g, argv[optind], plugins, np, NULL, duration, quiet);
     else
-        rc = run_threads(g, group, ipc_dir, duration, quiet);
+        rc = run_threads(g, group, ipc_dir, duration, quiet, group ? stats_fd : -1);
 done:
     ezc_graph_destroy(&g);
     ezc_registry_destroy(&reg);
