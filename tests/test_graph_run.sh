@@ -9,23 +9,7 @@
 # Usage: test_graph_run.sh PATH_TO_EZC   (EZC_PYTHON, EZC_SOURCE_DIR from meson)
 set -u
 ezc="$1"
-py="${EZC_PYTHON:-/usr/bin/python3}"
-src="${EZC_SOURCE_DIR:-$(dirname "$0")/..}"
-dir=$(mktemp -d /tmp/ezc-graph-run.XXXXXX)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$dir"; }
-trap cleanup EXIT
-pass=0 fail=0
-check() { # check NAME STATUS DETAIL
-  if [ "$2" -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $1: $3"; fi
-}
-expect() { # expect NAME WANT_STATUS WANT_SUBSTRING -- CMD...
-  local name="$1" want="$2" sub="$3"; shift 4
-  local out status
-  out=$("$@" 2>&1); status=$?
-  [ "$status" -eq "$want" ] && [[ "$out" == *"$sub"* ]]
-  check "$name" $? "status $status (want $want), output: ${out:0:400}"
-}
+. "$(dirname "$0")/lib.sh" graph_run
 
 # Receives N messages from an endpoint and checks them (kind: abs_sine or counter).
 receive() { # receive ENDPOINT N KIND
@@ -277,5 +261,4 @@ check "groups: ipc folder removed" $([ ! -e "$ipcdir" ]; echo $?) "$ipcdir"
 left=$(find "$dir" -type s | wc -l)
 check "groups: no ipc file left" $([ "$left" -eq 0 ]; echo $?) "$(find "$dir" -type s)"
 
-echo "graph_run: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish
