@@ -103,7 +103,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->inproc = inproc;
     p->ipc = strncmp(endpoint, "ipc://", 6) == 0;
     p->send_timeout_ms = opt->send_timeout_ms;
-    p->id = ezc_random_u64();
+    p->id = opt->id ? opt->id : ezc_random_u64();
     p->shared_ctx = opt->zmq_context == NULL;
     if (p->shared_ctx)
         ezc_zmq_note_linger(opt->linger_ms);

@@ -174,9 +174,12 @@ static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
         }
     }
     if (st) {
-        if (a->seq > st->last_seq)
+        if (a->seq > st->last_seq) {
             s->stats.gaps += a->seq - st->last_seq - 1;
-        /* seq <= last: a restarted publisher that drew the same id; start over. */
+        } else { /* the sequence starts over: the publisher restarted (same id) */
+            s->stats.gaps++;
+            s->stats.restarts++;
+        }
         st->last_seq = a->seq;
         st->seen = s->tick;
         s->hit = (size_t)(st - s->streams);

@@ -633,8 +633,23 @@ static void edge_endpoint(const ezc_graph *g, const ezc_graph_edge *e, unsigned 
         snprintf(buf, cap, "ipc://%s/e%zu", ipc_dir ? ipc_dir : "/tmp", i);
 }
 
+/* A publisher id that is the same in every run of this graph file (and in
+ * a restarted process group): FNV-1a of the file name and what publishes.
+ * A restarted node's downstream then sees the same stream starting over,
+ * which subscribers count as a gap (sub.h), instead of a new stream. */
+static uint64_t stable_id(const ezc_graph *g, const char *what)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *p = g->file ? g->file : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    h = (h ^ 0xff) * 0x100000001b3ull;
+    for (const char *p = what; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    return h ? h : 1;
+}
+
 static int add_out(node_rt *nr, const char *endpoint, const char *topic, int lossy, int wait_sub,
-                   int short_timeout, ezc_error *err)
+                   int short_timeout, uint64_t id, ezc_error *err)
 {
     out_pub *no = realloc(nr->outs, (size_t)(nr->nouts + 1) * sizeof *no);
     if (!no)
@@ -645,6 +660,7 @@ static int add_out(node_rt *nr, const char *endpoint, const char *topic, int los
     ezc_pub_options po;
     ezc_pub_options_init(&po);
     po.lossy = lossy;
+    po.id = id;
     if (short_timeout)
         po.send_timeout_ms = POLL_MS;
     if (!(o->pub = ezc_pub_new(endpoint, &po, err)))
@@ -703,15 +719,18 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
             continue;
         edge_endpoint(g, e, serial, o->ipc_dir, ep, sizeof ep);
         snprintf(topic, sizeof topic, "e%zu", i);
-        int rc = add_out(up, ep, topic, e->queue != EZC_QUEUE_BLOCK, 1, 1, err);
+        int rc = add_out(up, ep, topic, e->queue != EZC_QUEUE_BLOCK, 1, 1,
+                         stable_id(g, topic), err);
         if (rc)
             return rc;
     }
     for (size_t i = 0; i < g->noutputs; i++) {
         const ezc_graph_io *io = &g->outputs[i];
         node_rt *up = find_rt(rt, io->node);
+        char what[160];
+        snprintf(what, sizeof what, "output %s", io->name);
         if (up && add_out(up, io->endpoint, io->topic ? io->topic : io->name,
-                          io->queue == EZC_QUEUE_DROP_NEWEST, 0, 1, err))
+                          io->queue == EZC_QUEUE_DROP_NEWEST, 0, 1, stable_id(g, what), err))
             return err->code;
     }
     for (size_t i = 0; i < rt->n; i++) {
@@ -726,7 +745,9 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
             ezc_settings_get_string(s, "endpoint", &endpoint);
             ezc_settings_get_string(s, "topic", &t);
             ezc_settings_get_bool(s, "lossy", &lossy);
-            rc = add_out(nr, endpoint, t, lossy, 0, 1, err);
+            char what[160];
+            snprintf(what, sizeof what, "publish %s", nr->n->name);
+            rc = add_out(nr, endpoint, t, lossy, 0, 1, stable_id(g, what), err);
         }
         ezc_settings_destroy(&s);
         if (rc)

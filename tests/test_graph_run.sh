@@ -221,7 +221,7 @@ nodes:
     process: acq
     settings: {fs: 1000, channels: 3, chunk: 20, freq: 7, dtype: float64}
   rect: {type: abs, process: dsp, restart: on-failure}
-  pub: {type: publish, process: dsp, settings: {endpoint: "ipc://$dir/gabs"}}
+  pub: {type: publish, process: out, settings: {endpoint: "ipc://$dir/gabs"}}
 edges:
   - sine -> rect
   - rect -> pub
@@ -232,7 +232,7 @@ r3=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc:
 check "groups: |sine| values across processes" $([[ "$r3" == "ok 20 abs_sine" ]]; echo $?) "$r3"
 kids=$(pgrep -P $run | tr '\n' ' ')
 nkids=$(wc -w <<<"$kids")
-check "groups: one child per group" $([ "$nkids" -eq 2 ]; echo $?) "children: $kids"
+check "groups: one child per group" $([ "$nkids" -eq 3 ]; echo $?) "children: $kids"
 ipcdir=$(tr '\0' '\n' < /proc/$(awk '{print $1}' <<<"$kids")/cmdline | grep -A1 -- --ipc-dir | tail -1)
 check "groups: private ipc folder" $([ -d "$ipcdir" ]; echo $?) "'$ipcdir'"
 # Kill the dsp group: on-failure restarts it, and data flows again.
@@ -249,11 +249,14 @@ check "groups: SIGINT exit 0" $status "status $status: $(cat "$dir/groups.out")"
 # report their nodes through a pipe), counts summed over restarts, and
 # the crash counted as a restart of the dsp group's nodes.
 out=$(cat "$dir/groups.out")
-for n in "acq: sine" "dsp: rect" "dsp: pub"; do
+for n in "acq: sine" "dsp: rect" "out: pub"; do
   check "groups: summary line for $n" $(grep -Eq "^ezc run group $n: [1-9][0-9]* messages" <<<"$out"; echo $?) "$out"
 done
 check "groups: restart in the summary" $(grep -Eq "^ezc run group dsp: rect: .*restarts [1-9]" <<<"$out" &&
   grep -Eq "^ezc run group acq: sine: .*restarts 0" <<<"$out"; echo $?) "$out"
+# Downstream of the crash (another process) the restarted publisher (same
+# id, sequence from 0) shows as a gap, and valid data followed (r4 above).
+check "groups: the crash is a gap downstream" $(grep -Eq "^ezc run group out: pub: .*drops [1-9]" <<<"$out"; echo $?) "$out"
 sleep 0.2
 alive=0; for k in $kids; do kill -0 "$k" 2>/dev/null && alive=$((alive+1)); done
 check "groups: no child left" $([ "$alive" -eq 0 ]; echo $?) "alive: $alive of $kids"

@@ -51,6 +51,10 @@ typedef struct ezc_pub_options {
     int lossy;           /* drop for full subscribers instead of waiting */
     int linger_ms;       /* after destroy, how long queued messages may still go; default 1000 */
     void *zmq_context;   /* share a context (required for inproc peers); NULL = ezc's shared one */
+    uint64_t id;         /* the publisher id (src) to use; 0 = a random one. A process that
+                            restarts and publishes the same stream again gives the same id,
+                            so subscribers see the restart as a gap (see sub.h), not as a
+                            new stream */
 } ezc_pub_options;
 
 void ezc_pub_options_init(ezc_pub_options *o);

@@ -37,7 +37,10 @@ typedef struct ezc_sub_options {
 typedef struct ezc_sub_stats {
     uint64_t received;   /* valid messages delivered */
     uint64_t gaps;       /* messages missing according to sequence numbers
-                            (per publisher and topic; a new publisher is no gap) */
+                            (per publisher and topic; a new publisher is no gap). A
+                            publisher whose sequence starts over (it restarted with the
+                            same id) counts one gap: what it lost is unknown */
+    uint64_t restarts;   /* those sequence restarts */
     uint64_t malformed;  /* messages rejected by the decoder */
     uint64_t publishers; /* distinct publisher ids seen */
     char last_error[EZC_ERROR_MSG_MAX]; /* why the latest malformed one was rejected */
