@@ -110,7 +110,7 @@ static void check_settings(ezc_graph *g, ezc_graph_node *n)
         ezc_transformer_destroy(&t);
     } else if (ezc_settings_validate(s, schema, n->type, &err)) {
         ezc_graph_error_add(g, line, "node '%s': %s", n->name, err.msg);
-    } else if (n->role == EZC_ROLE_SOURCE) {
+    } else if (n->role == EZC_ROLE_SOURCE && n->kind && strcmp(n->kind->name, "subscribe")) {
         ezc_synth_options o;
         int realtime;
         int64_t count;

@@ -360,6 +360,39 @@ done:
     return rc;
 }
 
+/* The `subscribe` source: an outside publisher's messages, passed on. Its
+ * subscriber is the node's (nr->sub), so its sequence gaps show as the
+ * node's drops; a message without a source stamp gets one on arrival. */
+static int run_subscribe(node_rt *nr, const ezc_settings *s, ezc_error *err)
+{
+    const char *endpoint = NULL, *topic = "";
+    ezc_settings_get_string(s, "endpoint", &endpoint);
+    ezc_settings_get_string(s, "topic", &topic);
+    if (!nr->sub && !(nr->sub = ezc_sub_new(endpoint, topic, NULL, err)))
+        return ezc_error_prefix(err, "node '%s'", nr->n->name);
+    int rc = wait_subscribers(nr, err);
+    while (!rc && !stopping(nr)) {
+        ezc_array *a = NULL;
+        rc = ezc_sub_recv(nr->sub, &a, POLL_MS, err);
+        if (rc == EZC_ETIMEOUT) {
+            rc = 0;
+            continue;
+        }
+        if (rc)
+            break;
+        if (!(a = on_device(nr, a, err))) {
+            rc = err->code ? err->code : EZC_EINVAL;
+            break;
+        }
+        bump(&nr->messages, 1);
+        bump(&nr->bytes, data_bytes(a));
+        if (!ezc_array_attr(a, EZC_GRAPH_T0_ATTR))
+            ezc_array_attr_set_int(a, EZC_GRAPH_T0_ATTR, wall_ns(), NULL);
+        rc = forward(nr, a, err);
+    }
+    return rc;
+}
+
 static void print_summary(const ezc_graph_node *n, const ezc_array *a)
 {
     char line[512];
@@ -565,9 +598,9 @@ static int run_once(node_rt *nr, ezc_error *err)
     ezc_settings *s = ezc_graph_node_settings(nr->g, nr->n, err);
     if (!s)
         return EZC_ENOMEM;
-    int rc = ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err)
-                 ? EZC_EINVAL
-                 : run_source(nr, s, err);
+    int rc = ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err) ? EZC_EINVAL
+             : strcmp(nr->n->kind->name, "subscribe") == 0   ? run_subscribe(nr, s, err)
+                                                              : run_source(nr, s, err);
     ezc_settings_destroy(&s);
     return rc;
 }

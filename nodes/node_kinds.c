@@ -51,6 +51,12 @@ static const ezc_setting_spec record_settings[] = {
     END,
 };
 
+static const ezc_setting_spec subscribe_settings[] = {
+    {"endpoint", EZC_SETTING_STRING, NULL, "an outside publisher to connect to", 1, NULL},
+    {"topic", EZC_SETTING_STRING, "", "topic prefix (default: every topic)", 0, NULL},
+    END,
+};
+
 static const ezc_node_kind sine = {"sine", "source: a sine per channel", EZC_ROLE_SOURCE,
                                    sine_settings};
 static const ezc_node_kind noise = {"noise", "source: Gaussian noise", EZC_ROLE_SOURCE,
@@ -65,8 +71,12 @@ static const ezc_node_kind printk = {"print", "sink: print a summary line per me
 static const ezc_node_kind record = {"record", "sink: write every message to a recording file",
                                      EZC_ROLE_SINK, record_settings};
 
-static const ezc_node_kind *const kinds[] = {&sine,   &noise,  &counter, &publish,
-                                             &printk, &record, NULL};
+static const ezc_node_kind subscribe = {"subscribe",
+                                        "source: an outside publisher's messages (connects)",
+                                        EZC_ROLE_SOURCE, subscribe_settings};
+
+static const ezc_node_kind *const kinds[] = {&sine,   &noise,  &counter,   &publish,
+                                             &printk, &record, &subscribe, NULL};
 
 const ezc_node_kind *const *ezc_node_kinds(void) { return kinds; }
 

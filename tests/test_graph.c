@@ -419,13 +419,14 @@ END_TEST
 START_TEST(t_node_kinds)
 {
     const ezc_node_kind *const *k = ezc_node_kinds();
-    const char *want[] = {"sine", "noise", "counter", "publish", "print", "record"};
-    for (int i = 0; i < 6; i++) {
+    const char *want[] = {"sine", "noise", "counter", "publish", "print", "record", "subscribe"};
+    for (int i = 0; i < 7; i++) {
         ck_assert_ptr_nonnull(k[i]);
         ck_assert_str_eq(k[i]->name, want[i]);
         ck_assert_ptr_eq(ezc_node_kind_find(want[i]), k[i]);
     }
-    ck_assert_ptr_null(k[6]);
+    ck_assert_ptr_null(k[7]);
+    ck_assert_int_eq(ezc_node_kind_find("subscribe")->role, EZC_ROLE_SOURCE);
     ck_assert_ptr_null(ezc_node_kind_find("abs"));
     ck_assert_str_eq(ezc_queue_name(EZC_QUEUE_CONFLATE), "conflate");
     ck_assert_str_eq(ezc_restart_name(EZC_RESTART_ON_FAILURE), "on-failure");

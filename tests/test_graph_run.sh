@@ -213,6 +213,25 @@ check "inputs: SIGINT exit 0" $status "status $status"
 kill -INT $extpub; wait $extpub
 rm -f "$dir/ext"
 
+# A `subscribe` source node: the same outside publisher as a named node.
+cat > "$dir/subscribe.yaml" <<YEOF
+nodes:
+  ext: {type: subscribe, settings: {endpoint: "ipc://$dir/ext2", topic: raw}}
+  rect: {type: abs}
+  pub: {type: publish, settings: {endpoint: "ipc://$dir/subabs"}}
+edges: [ext -> rect, rect -> pub]
+YEOF
+expect "validate subscribe node" 0 "ok (3 nodes, 2 edges)" -- "$ezc" validate "$dir/subscribe.yaml"
+"$ezc" pub "ipc://$dir/ext2" --signal counter --channels 2 --chunk 10 --fs 2000 & extpub=$!; pids+=($extpub)
+"$ezc" run "$dir/subscribe.yaml" --quiet & run=$!; pids+=($run)
+r6=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/subabs 20 counter" 2>&1)
+check "subscribe node: outside publisher through the graph" $([[ "$r6" == "ok 20 counter" ]]; echo $?) "$r6"
+kill -INT $run; wait $run; status=$?
+check "subscribe node: SIGINT exit 0" $status "status $status"
+kill -INT $extpub; wait $extpub
+rm -f "$dir/ext2"
+expect "subscribe node needs an endpoint" 1 "endpoint" -- "$ezc" validate <(printf 'nodes:\n  s: {type: subscribe}\n  p: {type: print}\nedges: [s -> p]\n')
+
 # ---- process groups: children over ipc:// ----
 cat > "$dir/groups.yaml" <<YEOF
 nodes:
