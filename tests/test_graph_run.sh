@@ -226,6 +226,11 @@ expect "validate subscribe node" 0 "ok (3 nodes, 2 edges)" -- "$ezc" validate "$
 "$ezc" run "$dir/subscribe.yaml" --quiet & run=$!; pids+=($run)
 r6=$(timeout 30 bash -c "$(declare -f receive); py='$py' src='$src' receive ipc://$dir/subabs 20 counter" 2>&1)
 check "subscribe node: outside publisher through the graph" $([[ "$r6" == "ok 20 counter" ]]; echo $?) "$r6"
+# and through the C API (ezc echo is an ezc_sub client): chunks of 10
+# consecutive sample indices, so max - min = 9 in every message
+echoed=$(timeout 20 "$ezc" echo "ipc://$dir/subabs" --count 5 --timeout 10 2>&1)
+spans=$(grep -o 'min=[0-9]* max=[0-9]*' <<<"$echoed" | awk -F'[= ]' '{print $4 - $2}' | sort -u | tr '\n' ' ')
+check "subscribe node: C API subscriber sees the counter" $([ "$(grep -c '^seq=.*shape=\[10, 2\]' <<<"$echoed")" -eq 5 ] && [ "$spans" = "9 " ]; echo $?) "$echoed"
 kill -INT $run; wait $run; status=$?
 check "subscribe node: SIGINT exit 0" $status "status $status"
 kill -INT $extpub; wait $extpub
