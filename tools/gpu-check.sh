@@ -32,7 +32,7 @@ for t in "$b"/tests/test_*; do
   esac
 done
 if [ "${2:-}" = "--bench" ]; then
-  for bn in bench_xp_cuda; do
+  for bn in bench_xp_cuda bench_pipeline; do
     [ -x "$b/benchmarks/$bn" ] && timeout 300 "$b/benchmarks/$bn"
   done
 fi
