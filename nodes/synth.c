@@ -17,6 +17,7 @@
 
 struct ezc_synth {
     ezc_synth_options o;
+    ezc_buffer *cache;   /* the chunks' data, reused once the consumer lets go */
     uint64_t n;          /* samples so far */
     uint64_t rng;        /* xorshift64* state */
     ezc_coords *labels;  /* shared by every chunk */
@@ -140,6 +141,7 @@ void ezc_synth_destroy(ezc_synth **sp)
     if (!sp || !*sp)
         return;
     ezc_coords_unref(&(*sp)->labels);
+    ezc_buffer_unref(&(*sp)->cache);
     free((*sp)->row);
     free((*sp)->rc);
     free((*sp)->rs);
@@ -289,7 +291,11 @@ ezc_array *ezc_synth_next(ezc_synth *s, ezc_error *err)
     const ezc_synth_options *o = &s->o;
     int64_t shape[2] = {o->chunk, o->channels};
     const char *dims[2] = {"time", "ch"};
-    ezc_array *a = ezc_array_new(o->dtype, 2, shape, dims, ezc_device_cpu(), err);
+    ezc_buffer *b = ezc_buffer_cached(&s->cache, (size_t)o->chunk * (size_t)o->channels *
+                                                     ezc_dtype_size(o->dtype),
+                                      ezc_device_cpu(), err);
+    ezc_array *a = b ? ezc_array_from_buffer(b, 0, o->dtype, 2, shape, dims, err) : NULL;
+    ezc_buffer_unref(&b);
     if (!a)
         return NULL;
     void *d = ezc_array_data(a);
