@@ -71,6 +71,9 @@ typedef struct node_rt {
     struct node_rt *next;
     int fused_in, fused_port, backoff_ms;
     uint64_t fused_seq; /* messages handed to next */
+    int64_t t0_ns;      /* source time of the message in hand (0: unknown); inside a
+                           fused chain it travels here, so the stamp becomes an attr
+                           only where a message leaves through a socket */
     pthread_t thread;
     int started;
     /* counters, read by the main thread */
@@ -154,12 +157,19 @@ static int64_t wall_ns(void)
 }
 
 /* Records how long ago the message's source made it (when stamped). */
+/* The source time a message carries as an attr, or 0. */
+static int64_t attr_t0(const ezc_array *a)
+{
+    const ezc_attr *t0 = ezc_array_attr(a, EZC_GRAPH_T0_ATTR);
+    return t0 && t0->type == EZC_ATTR_INT ? t0->v.i : 0;
+}
+
 static void note_latency(node_rt *nr, const ezc_array *in)
 {
-    const ezc_attr *t0 = ezc_array_attr(in, EZC_GRAPH_T0_ATTR);
-    if (!t0 || t0->type != EZC_ATTR_INT)
+    (void)in;
+    if (!nr->t0_ns)
         return;
-    int64_t us = (wall_ns() - t0->v.i) / 1000;
+    int64_t us = (wall_ns() - nr->t0_ns) / 1000;
     pthread_mutex_lock(&nr->lock);
     nr->lat[nr->latpos] = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
     nr->latpos = (nr->latpos + 1) % EZC_GRAPH_LATENCY_WINDOW;
@@ -176,11 +186,13 @@ static int cmp_u32(const void *a, const void *b)
 
 /* Sends a on every outgoing publisher; a blocking edge retries (its send
  * timeout is short so that a stop is seen). */
-static int send_all(node_rt *nr, const ezc_array *a, ezc_error *err)
+static int send_all(node_rt *nr, ezc_array *a, ezc_error *err)
 {
     int rc = wait_subscribers(nr, err);
     if (rc)
         return rc;
+    if (nr->t0_ns && nr->nouts && !attr_t0(a)) /* leaving the thread: stamp it for the next */
+        ezc_array_attr_set_int(a, EZC_GRAPH_T0_ATTR, nr->t0_ns, NULL);
     for (int i = 0; i < nr->nouts; i++) {
         while ((rc = ezc_pub_send(nr->outs[i].pub, nr->outs[i].topic, a, err)) == EZC_ETIMEOUT &&
                !stopping(nr))
@@ -351,7 +363,7 @@ static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
         }
         bump(&nr->messages, 1);
         bump(&nr->bytes, data_bytes(a));
-        ezc_array_attr_set_int(a, EZC_GRAPH_T0_ATTR, wall_ns(), NULL);
+        nr->t0_ns = wall_ns();
         if ((rc = forward(nr, a, err)))
             break;
     }
@@ -386,8 +398,9 @@ static int run_subscribe(node_rt *nr, const ezc_settings *s, ezc_error *err)
         }
         bump(&nr->messages, 1);
         bump(&nr->bytes, data_bytes(a));
-        if (!ezc_array_attr(a, EZC_GRAPH_T0_ATTR))
-            ezc_array_attr_set_int(a, EZC_GRAPH_T0_ATTR, wall_ns(), NULL);
+        nr->t0_ns = attr_t0(a);
+        if (!nr->t0_ns)
+            nr->t0_ns = wall_ns();
         rc = forward(nr, a, err);
     }
     return rc;
@@ -477,6 +490,7 @@ static int forward(node_rt *nr, ezc_array *a, ezc_error *err)
         a->src = (uint64_t)nr->index + 1;
         a->seq = nr->fused_seq++;
         a->ts_ns = wall_ns();
+        nr->next->t0_ns = nr->t0_ns;
         fused_deliver(nr->next, a);
         return 0;
     }
@@ -580,8 +594,10 @@ static int run_consumer(node_rt *nr, ezc_error *err)
             rc = 0;
             continue;
         }
-        if (!rc)
+        if (!rc) {
+            nr->t0_ns = attr_t0(in); /* arrived through a socket: its stamp */
             rc = consumer_step(nr, in, port, err);
+        }
     }
     ezc_error cerr;
     if (consumer_close(nr, &cerr) && !rc) {

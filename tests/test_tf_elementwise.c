@@ -114,6 +114,27 @@ START_TEST(t_integers_promote)
 }
 END_TEST
 
+/* scale = 1 is the identity: the message itself comes back, untouched and
+ * uncopied, even when its buffer is shared; integers still become float64. */
+START_TEST(t_scale_one_is_identity)
+{
+    ezc_error err;
+    ezc_transformer *t = tc_make(&ezc_scale_type, "scale=1");
+    ezc_array *x = tc_ref("ew_x_f32");
+    ezc_array *keep = ezc_array_clone(x, &err);
+    ezc_array *y = tc_apply(t, x);
+    ck_assert_ptr_eq(y, x);
+    ck_assert_ptr_eq(ezc_array_data(y), ezc_array_data(keep));
+    tc_assert_close(y, keep, 0, 0, "scale 1");
+    ezc_array_destroy(&y);
+    ezc_array_destroy(&keep);
+    y = tc_apply(t, tc_ref("ew_xi16"));
+    ck_assert_int_eq(y->dtype, EZC_FLOAT64);
+    ezc_array_destroy(&y);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
 START_TEST(t_shared_input_untouched)
 {
     ezc_error err;
@@ -189,6 +210,7 @@ int main(void)
     tcase_add_loop_test(tc, t_log_everywhere, 0, tc_ndevs());
     tcase_add_test(tc, t_integers_promote);
     tcase_add_test(tc, t_shared_input_untouched);
+    tcase_add_test(tc, t_scale_one_is_identity);
     tcase_add_test(tc, t_errors);
     tcase_add_test(tc, t_steady_path_allocates_nothing);
     suite_add_tcase(s, tc);
