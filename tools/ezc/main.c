@@ -9,11 +9,11 @@ static const struct {
     int (*fn)(int, char **);
     const char *summary;
 } commands[] = {
-    {"pub", cmd_pub, "publish a synthetic signal (sine, noise, counter)"},
+    {"pub", cmd_pub, "publish a synthetic signal (sine, noise, counter) or a .npy file"},
     {"echo", cmd_echo, "print each message's header and a summary"},
     {"hz", cmd_hz, "rate, bandwidth, gaps and latency of a stream"},
     {"node", cmd_node, "run one transformer between an input and an output endpoint"},
-    {"list", cmd_list, "list transformer types, or show one type's settings"},
+    {"list", cmd_list, "list transformer and graph node types, or show one type's settings"},
     {"validate", cmd_validate, "check a graph file; every error with its line"},
     {"graph", cmd_graph, "draw a graph file (Graphviz dot or Mermaid)"},
     {"record", cmd_record, "write a stream's messages to a file, as received"},
