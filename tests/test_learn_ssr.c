@@ -65,24 +65,11 @@ static ezc_array *msg_t(const char *name, DLDevice d)
     return tc_to(y, d);
 }
 
-static void train(ezc_transformer *t, ezc_array *x)
-{
-    ezc_error err = {0};
-    ezc_array *out = (ezc_array *)1;
-    int rc = ezc_transformer_process(t, 1, x, &out, &err);
-    ck_assert_msg(rc == 0, "train: %s", err.msg);
-    ck_assert_ptr_null(out);
-}
+static void train(ezc_transformer *t, ezc_array *x) { ck_assert_ptr_null(tc_apply_port(t, 1, x)); }
 
 static const char *train_fails(ezc_transformer *t, ezc_array *x, int code)
 {
-    static ezc_error err;
-    ezc_array *out = NULL;
-    ezc_error_clear(&err);
-    int rc = ezc_transformer_process(t, 1, x, &out, &err);
-    ck_assert_msg(rc == code, "train: code %d, want %d (%s)", rc, code, err.msg);
-    ck_assert_ptr_null(out);
-    return err.msg;
+    return tc_apply_port_fails(t, 1, x, code);
 }
 
 /* W in force, read as I - (eye(N) through the signal port). */

@@ -275,24 +275,32 @@ const char *tc_make_fails(const ezc_transformer_type *type, const char *settings
     return last_msg;
 }
 
-ezc_array *tc_apply(ezc_transformer *t, ezc_array *in)
+ezc_array *tc_apply_port(ezc_transformer *t, int port, ezc_array *in)
 {
     ezc_error err = {0};
     ezc_array *out = NULL;
-    int rc = ezc_transformer_process(t, 0, in, &out, &err);
-    ck_assert_msg(rc == 0, "%s: %s", t->type->name, err.msg);
+    int rc = ezc_transformer_process(t, port, in, &out, &err);
+    ck_assert_msg(rc == 0, "%s (port %d): %s", t->type->name, port, err.msg);
     return out;
+}
+
+ezc_array *tc_apply(ezc_transformer *t, ezc_array *in) { return tc_apply_port(t, 0, in); }
+
+const char *tc_apply_port_fails(ezc_transformer *t, int port, ezc_array *in, int code)
+{
+    ezc_error err = {0};
+    ezc_array *out = NULL;
+    int rc = ezc_transformer_process(t, port, in, &out, &err);
+    ck_assert_msg(rc == code, "%s (port %d): code %d, want %d (%s)", t->type->name, port, rc,
+                  code, err.msg);
+    ck_assert_ptr_null(out);
+    snprintf(last_msg, sizeof last_msg, "%s", err.msg);
+    return last_msg;
 }
 
 const char *tc_apply_fails(ezc_transformer *t, ezc_array *in, int code)
 {
-    ezc_error err = {0};
-    ezc_array *out = NULL;
-    int rc = ezc_transformer_process(t, 0, in, &out, &err);
-    ck_assert_msg(rc == code, "%s: code %d, want %d (%s)", t->type->name, rc, code, err.msg);
-    ck_assert_ptr_null(out);
-    snprintf(last_msg, sizeof last_msg, "%s", err.msg);
-    return last_msg;
+    return tc_apply_port_fails(t, 0, in, code);
 }
 
 ezc_array *tc_apply_chunks(ezc_transformer *t, const ezc_array *in, int axis,

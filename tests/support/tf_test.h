@@ -59,6 +59,9 @@ const char *tc_make_fails(const ezc_transformer_type *type, const char *settings
 ezc_array *tc_apply(ezc_transformer *t, ezc_array *in);
 /* Expects processing to fail with `code`; returns the message. */
 const char *tc_apply_fails(ezc_transformer *t, ezc_array *in, int code);
+/* The same on input port `port` (a learner's `train`, a second stream). */
+ezc_array *tc_apply_port(ezc_transformer *t, int port, ezc_array *in);
+const char *tc_apply_port_fails(ezc_transformer *t, int port, ezc_array *in, int code);
 /* in split along `axis` into chunks of the given lengths (which sum to its
  * length; zero allowed), each processed in turn, the outputs joined along
  * the output dim named out_dim (NULL: the same dim name as axis). Returns
