@@ -20,17 +20,6 @@
 
 extern const ezc_transformer_type ezc_kalman_type;
 
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char p[2][512];
-    static int which;
-    which ^= 1;
-    snprintf(p[which], sizeof p[which], "%s/%s", tmpdir, name);
-    return p[which];
-}
-
 static const double *D(const ezc_array *a) { return ezc_array_data(a); }
 
 START_TEST(t_dare_matches_scipy)
@@ -123,10 +112,10 @@ START_TEST(t_fit_and_filter)
     DLDevice dev = tc_dev(_i);
     for (int full = 0; full < 2; full++) {
         char s[600];
-        snprintf(s, sizeof s, "mode=%s; save=%s", full ? "full" : "steady", tmp_path("kf.ezm"));
+        snprintf(s, sizeof s, "mode=%s; save=%s", full ? "full" : "steady", tc_tmp_path("kf.ezm"));
         ezc_transformer *t = tc_make(&ezc_kalman_type, s);
         train(t, features("kf_train", dev));
-        check_saved(tmp_path("kf.ezm"));
+        check_saved(tc_tmp_path("kf.ezm"));
         ezc_array *y = tc_host(tc_apply(t, features("kf_z", dev)));
         check_states(y, full ? "kf_full" : "kf_steady", 1e-9);
         ck_assert_int_eq(y->axes[0].kind, EZC_AXIS_LINEAR);
@@ -150,11 +139,11 @@ START_TEST(t_chunks_and_dtypes)
         ck_assert_int_eq(ezc_model_add(m, names[i], 2, a->shape, D(a), &err), 0);
         ezc_array_destroy(&a);
     }
-    ck_assert_int_eq(ezc_model_save(tmp_path("given.ezm"), m, &err), 0);
+    ck_assert_int_eq(ezc_model_save(tc_tmp_path("given.ezm"), m, &err), 0);
     ezc_model_destroy(&m);
     for (int full = 0; full < 2; full++) {
         char s[600];
-        snprintf(s, sizeof s, "mode=%s; model=%s", full ? "full" : "steady", tmp_path("given.ezm"));
+        snprintf(s, sizeof s, "mode=%s; model=%s", full ? "full" : "steady", tc_tmp_path("given.ezm"));
         ezc_transformer *t = tc_make(&ezc_kalman_type, s);
         ezc_array *z = features("kf_z", dev);
         ezc_array *whole = tc_host(tc_apply(t, ezc_array_clone(z, &err)));
@@ -200,7 +189,7 @@ START_TEST(t_fading_memory)
 {
     DLDevice dev = tc_dev(_i);
     char s[600];
-    snprintf(s, sizeof s, "mode=full; alpha=1.05; model=%s", tmp_path("given.ezm"));
+    snprintf(s, sizeof s, "mode=full; alpha=1.05; model=%s", tc_tmp_path("given.ezm"));
     ezc_transformer *t = tc_make(&ezc_kalman_type, s);
     ezc_array *y = tc_host(tc_apply(t, features("kf_z", dev)));
     check_states(y, "kf_full_alpha", 1e-9);
@@ -218,7 +207,7 @@ START_TEST(t_template_change_resets)
     ezc_error err;
     DLDevice dev = tc_dev(_i);
     char s[600];
-    snprintf(s, sizeof s, "mode=full; model=%s", tmp_path("given.ezm"));
+    snprintf(s, sizeof s, "mode=full; model=%s", tc_tmp_path("given.ezm"));
     ezc_transformer *t = tc_make(&ezc_kalman_type, s);
     ezc_array *z = features("kf_z", dev);
     ezc_array *y = tc_apply(t, ezc_array_slice(z, 0, 0, 50, &err));
@@ -268,13 +257,13 @@ START_TEST(t_errors)
     ezc_model_add(mf, "W", 2, ss, w, &err);
     ezc_model_add(mf, "H", 2, hs, h, &err);
     ezc_model_add(mf, "Q", 2, qs, q, &err);
-    ezc_model_save(tmp_path("undetectable.ezm"), mf, &err);
+    ezc_model_save(tc_tmp_path("undetectable.ezm"), mf, &err);
     ezc_model_destroy(&mf);
     char s[600];
-    snprintf(s, sizeof s, "model=%s", tmp_path("undetectable.ezm"));
+    snprintf(s, sizeof s, "model=%s", tc_tmp_path("undetectable.ezm"));
     m = tc_make_fails(&ezc_kalman_type, s, EZC_ENUMERIC);
     ck_assert_msg(strstr(m, "kalman:") && strstr(m, "undetectable.ezm") && strstr(m, "dare"), "%s", m);
-    snprintf(s, sizeof s, "model=%s", tmp_path("missing.ezm"));
+    snprintf(s, sizeof s, "model=%s", tc_tmp_path("missing.ezm"));
     m = tc_make_fails(&ezc_kalman_type, s, EZC_EIO);
     ck_assert_msg(strstr(m, "missing.ezm: cannot open"), "%s", m);
     m = tc_make_fails(&ezc_kalman_type, "mode=smooth", EZC_EINVAL);
@@ -290,7 +279,7 @@ START_TEST(t_steady_path_allocates_nothing)
     DLDevice dev = tc_dev(_i);
     for (int full = 0; full < 2; full++) {
         char s[600];
-        snprintf(s, sizeof s, "mode=%s; model=%s", full ? "full" : "steady", tmp_path("given.ezm"));
+        snprintf(s, sizeof s, "mode=%s; model=%s", full ? "full" : "steady", tc_tmp_path("given.ezm"));
         ezc_transformer *t = tc_make(&ezc_kalman_type, s);
         ezc_array *z = features("kf_z", dev), *chunk = ezc_array_slice(z, 0, 0, 20, &err);
         for (int i = 0; i < 12; i++) {
@@ -316,9 +305,6 @@ int main(void)
 {
     tc_refs_load("learn");
     tc_devices_init();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ezc_kf_XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return 2;
     Suite *s = suite_create("learn_kalman");
     TCase *tc = tcase_create("kalman");
     tcase_set_timeout(tc, 120);
@@ -331,10 +317,5 @@ int main(void)
     tcase_add_loop_test(tc, t_errors, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_steady_path_allocates_nothing, 0, tc_ndevs());
     suite_add_tcase(s, tc);
-    int rc = tc_run_suite(s);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        rc = rc ? rc : 1;
-    return rc;
+    return tc_run_suite(s);
 }

@@ -22,17 +22,6 @@ extern const ezc_transformer_type ezc_lda_type;
 
 #define RTOL 1e-9
 
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char p[2][512];
-    static int which;
-    which ^= 1;
-    snprintf(p[which], sizeof p[which], "%s/%s", tmpdir, name);
-    return p[which];
-}
-
 /* Reference features `xname` as dims [time, ch] with the labels of `yname`
  * as a numeric coordinate axis along time, on device d. */
 static ezc_array *labelled(const char *xname, const char *yname, DLDevice d)
@@ -118,14 +107,14 @@ START_TEST(t_fit_matches_sklearn)
             const char *set = tag ? "2" : "3";
             char prefix[64], settings[256];
             snprintf(prefix, sizeof prefix, "lda%s_%s", set, cases[c][0]);
-            snprintf(settings, sizeof settings, "%s; save=%s", cases[c][1], tmp_path("fit.ezm"));
+            snprintf(settings, sizeof settings, "%s; save=%s", cases[c][1], tc_tmp_path("fit.ezm"));
             ezc_transformer *t = tc_make(&ezc_lda_type, settings);
             char xn[32], yn[32], tn[32];
             snprintf(xn, sizeof xn, "lda%s_x", set);
             snprintf(yn, sizeof yn, "lda%s_y", set);
             snprintf(tn, sizeof tn, "lda%s_t", set);
             train(t, labelled(xn, yn, dev));
-            check_model(tmp_path("fit.ezm"), prefix);
+            check_model(tc_tmp_path("fit.ezm"), prefix);
             ezc_array *y = tc_host(tc_apply(t, tc_to(tc_dims(tc_ref("%s", tn), "time", "ch"), dev)));
             check_proba(y, prefix, tag ? 2 : 3, RTOL);
             if (!tag) { /* classes sorted: 2, 5, 7 */
@@ -137,10 +126,10 @@ START_TEST(t_fit_matches_sklearn)
         }
     /* 20 features, 12-14 samples per class: regular only by shrinkage */
     char settings[256];
-    snprintf(settings, sizeof settings, "shrinkage=auto; save=%s", tmp_path("wide.ezm"));
+    snprintf(settings, sizeof settings, "shrinkage=auto; save=%s", tc_tmp_path("wide.ezm"));
     ezc_transformer *t = tc_make(&ezc_lda_type, settings);
     train(t, labelled("ldaw_x", "ldaw_y", dev));
-    check_model(tmp_path("wide.ezm"), "ldaw_auto");
+    check_model(tc_tmp_path("wide.ezm"), "ldaw_auto");
     ezc_transformer_destroy(&t);
 }
 END_TEST
@@ -274,13 +263,13 @@ START_TEST(t_settings_errors)
     m = tc_make_fails(&ezc_lda_type, "solver=eigen", EZC_EINVAL);
     ck_assert_msg(strstr(m, "solver"), "%s", m);
     char s[600];
-    snprintf(s, sizeof s, "model=%s", tmp_path("absent.ezm"));
+    snprintf(s, sizeof s, "model=%s", tc_tmp_path("absent.ezm"));
     m = tc_make_fails(&ezc_lda_type, s, EZC_EIO);
     ck_assert_msg(strstr(m, "lda: setting 'model'") && strstr(m, "absent.ezm: cannot open"), "%s", m);
-    FILE *f = fopen(tmp_path("junk.ezm"), "wb");
+    FILE *f = fopen(tc_tmp_path("junk.ezm"), "wb");
     fputs("hello", f);
     fclose(f);
-    snprintf(s, sizeof s, "model=%s", tmp_path("junk.ezm"));
+    snprintf(s, sizeof s, "model=%s", tc_tmp_path("junk.ezm"));
     m = tc_make_fails(&ezc_lda_type, s, EZC_EINVAL);
     ck_assert_msg(strstr(m, "junk.ezm: not an ezc model"), "%s", m);
 }
@@ -293,28 +282,28 @@ START_TEST(t_model_files)
 {
     ezc_error err;
     char s[600];
-    snprintf(s, sizeof s, "shrinkage=auto; save=%s", tmp_path("m.ezm"));
+    snprintf(s, sizeof s, "shrinkage=auto; save=%s", tc_tmp_path("m.ezm"));
     ezc_transformer *t = tc_make(&ezc_lda_type, s);
     train(t, labelled("lda3_x", "lda3_y", ezc_device_cpu()));
     ezc_transformer_destroy(&t);
-    snprintf(s, sizeof s, "model=%s", tmp_path("m.ezm"));
+    snprintf(s, sizeof s, "model=%s", tc_tmp_path("m.ezm"));
     t = tc_make(&ezc_lda_type, s);
     ezc_array *y = tc_apply(t, tc_dims(tc_ref("lda3_t"), "time", "ch"));
     check_proba(y, "lda3_auto", 3, RTOL);
     ezc_array_destroy(&y);
     ezc_transformer_destroy(&t);
 
-    FILE *f = fopen(tmp_path("m.ezm"), "rb");
+    FILE *f = fopen(tc_tmp_path("m.ezm"), "rb");
     unsigned char buf[4096];
     size_t len = fread(buf, 1, sizeof buf, f);
     fclose(f);
     ck_assert_uint_lt(len, sizeof buf);
     for (size_t cut = 0; cut < len; cut++) {
-        f = fopen(tmp_path("cut.ezm"), "wb");
+        f = fopen(tc_tmp_path("cut.ezm"), "wb");
         fwrite(buf, 1, cut, f);
         fclose(f);
         ezc_model *m = NULL;
-        int rc = ezc_model_load(tmp_path("cut.ezm"), &m, &err);
+        int rc = ezc_model_load(tc_tmp_path("cut.ezm"), &m, &err);
         ck_assert_msg(rc != 0 && m == NULL, "truncated at %zu accepted", cut);
         ck_assert_msg(strstr(err.msg, "cut.ezm"), "%s", err.msg);
     }
@@ -322,9 +311,9 @@ START_TEST(t_model_files)
     int64_t sh[2] = {2, 2};
     double eye[4] = {1, 0, 0, 1};
     ck_assert_int_eq(ezc_model_add(m, "A", 2, sh, eye, &err), 0);
-    ck_assert_int_eq(ezc_model_save(tmp_path("k.ezm"), m, &err), 0);
+    ck_assert_int_eq(ezc_model_save(tc_tmp_path("k.ezm"), m, &err), 0);
     ezc_model_destroy(&m);
-    snprintf(s, sizeof s, "model=%s", tmp_path("k.ezm"));
+    snprintf(s, sizeof s, "model=%s", tc_tmp_path("k.ezm"));
     const char *msg = tc_make_fails(&ezc_lda_type, s, EZC_EINVAL);
     ck_assert_msg(strstr(msg, "a 'kalman' model, not 'lda'"), "%s", msg);
 }
@@ -358,9 +347,6 @@ int main(void)
 {
     tc_refs_load("learn");
     tc_devices_init();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ezc_lda_XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return 2;
     Suite *s = suite_create("learn_lda");
     TCase *tc = tcase_create("lda");
     tcase_set_timeout(tc, 120);
@@ -372,10 +358,5 @@ int main(void)
     tcase_add_test(tc, t_model_files);
     tcase_add_loop_test(tc, t_steady_path_allocates_nothing, 0, tc_ndevs());
     suite_add_tcase(s, tc);
-    int rc = tc_run_suite(s);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        rc = rc ? rc : 1;
-    return rc;
+    return tc_run_suite(s);
 }

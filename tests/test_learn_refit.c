@@ -25,17 +25,6 @@ extern const ezc_transformer_type ezc_kalman_type;
 #define NS 4
 #define NCOL (NF + NS + 5)
 
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char p[2][512];
-    static int which;
-    which ^= 1;
-    snprintf(p[which], sizeof p[which], "%s/%s", tmpdir, name);
-    return p[which];
-}
-
 /* Column labels of rf_refit: f0..f9, px, py, vx, vy, then the refit ones. */
 static const char *col_label(int j)
 {
@@ -110,11 +99,11 @@ START_TEST(t_refit_matches_numpy)
     DLDevice dev = tc_dev(_i);
     for (int full = 0; full < 2; full++) {
         char s[600];
-        snprintf(s, sizeof s, "mode=%s; save=%s", full ? "full" : "steady", tmp_path("rf.ezm"));
+        snprintf(s, sizeof s, "mode=%s; save=%s", full ? "full" : "steady", tc_tmp_path("rf.ezm"));
         ezc_transformer *t = tc_make(&ezc_kalman_type, s);
         train(t, plain("rf_fit", dev));
         train(t, refit_msg(NULL, dev));
-        check_model(tmp_path("rf.ezm"), "rf_H", "rf_Q");
+        check_model(tc_tmp_path("rf.ezm"), "rf_H", "rf_Q");
         check_states(t, dev, full ? "rf_full" : "rf_steady");
         ezc_transformer_destroy(&t);
     }
@@ -128,11 +117,11 @@ START_TEST(t_refit_columns_anywhere)
     DLDevice dev = tc_dev(_i);
     int order[NCOL] = {18, 0, 1, 2, 3, 4, 14, 5, 6, 7, 8, 9, 16, 10, 11, 15, 12, 13, 17};
     char s[600];
-    snprintf(s, sizeof s, "save=%s", tmp_path("rf2.ezm"));
+    snprintf(s, sizeof s, "save=%s", tc_tmp_path("rf2.ezm"));
     ezc_transformer *t = tc_make(&ezc_kalman_type, s);
     train(t, plain("rf_fit", dev));
     train(t, refit_msg(order, dev));
-    check_model(tmp_path("rf2.ezm"), "rf_H", "rf_Q");
+    check_model(tc_tmp_path("rf2.ezm"), "rf_H", "rf_Q");
     ezc_transformer_destroy(&t);
 }
 END_TEST
@@ -142,11 +131,11 @@ START_TEST(t_refit_keep_positions)
 {
     DLDevice dev = tc_dev(_i);
     char s[600];
-    snprintf(s, sizeof s, "position_index=-1; save=%s", tmp_path("rf3.ezm"));
+    snprintf(s, sizeof s, "position_index=-1; save=%s", tc_tmp_path("rf3.ezm"));
     ezc_transformer *t = tc_make(&ezc_kalman_type, s);
     train(t, plain("rf_fit", dev));
     train(t, refit_msg(NULL, dev));
-    check_model(tmp_path("rf3.ezm"), "rf_H_keep", "rf_Q_keep");
+    check_model(tc_tmp_path("rf3.ezm"), "rf_H_keep", "rf_Q_keep");
     ezc_transformer_destroy(&t);
 }
 END_TEST
@@ -231,9 +220,6 @@ int main(void)
 {
     tc_refs_load("learn2");
     tc_devices_init();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ezc_refit_XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return 2;
     Suite *s = suite_create("learn_refit");
     TCase *tc = tcase_create("refit");
     tcase_set_timeout(tc, 120);
@@ -243,10 +229,5 @@ int main(void)
     tcase_add_loop_test(tc, t_refit_restarts_filter, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_refit_errors, 0, tc_ndevs());
     suite_add_tcase(s, tc);
-    int rc = tc_run_suite(s);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        rc = rc ? rc : 1;
-    return rc;
+    return tc_run_suite(s);
 }

@@ -21,15 +21,6 @@ extern const ezc_transformer_type ezc_ssr_type;
 #define RTOL 1e-9
 #define ATOL 1e-12
 
-static char tmpdir[256];
-
-static const char *tmp_path(const char *name)
-{
-    static char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmpdir, name);
-    return p;
-}
-
 /* Reference `name` as [time, ch] with a time axis and channel labels. */
 static ezc_array *host_msg(const char *name)
 {
@@ -226,7 +217,7 @@ START_TEST(t_ssr_model_files)
     ezc_error err;
     DLDevice d = tc_dev(_i);
     char path[512], cmd[600];
-    snprintf(path, sizeof path, "%s", tmp_path("lrr.ezm"));
+    snprintf(path, sizeof path, "%s", tc_tmp_path("lrr.ezm"));
     snprintf(cmd, sizeof cmd, "save=%s", path);
     ezc_transformer *t = tc_make(&ezc_ssr_type, cmd);
     train(t, msg("ssr_t1", d));
@@ -259,8 +250,8 @@ START_TEST(t_ssr_model_files)
     w[1] = 0.5; /* channel 1 minus half of channel 0 */
     m = ezc_model_new("ssr", &err);
     ck_assert_int_eq(ezc_model_add(m, "W", 2, sq, w, &err), 0);
-    ck_assert_int_eq(ezc_model_save(tmp_path("w.ezm"), m, &err), 0);
-    snprintf(cmd, sizeof cmd, "model=%s", tmp_path("w.ezm"));
+    ck_assert_int_eq(ezc_model_save(tc_tmp_path("w.ezm"), m, &err), 0);
+    snprintf(cmd, sizeof cmd, "model=%s", tc_tmp_path("w.ezm"));
     t = tc_make(&ezc_ssr_type, cmd);
     ezc_array *x = host_msg("ssr_sig"), *y = tc_host(tc_apply(t, msg("ssr_sig", d)));
     const double *xv = ezc_array_data(x), *yv = ezc_array_data(y);
@@ -276,20 +267,20 @@ START_TEST(t_ssr_model_files)
     const char *msg_ = tc_make_fails(&ezc_ssr_type, "model=/nonexistent/x.ezm", EZC_EIO);
     ck_assert_msg(strstr(msg_, "ssr: setting 'model'") && strstr(msg_, "/nonexistent/x.ezm"), "%s",
                   msg_);
-    snprintf(cmd, sizeof cmd, "model=%s; clusters=[0, 1]", tmp_path("w.ezm"));
+    snprintf(cmd, sizeof cmd, "model=%s; clusters=[0, 1]", tc_tmp_path("w.ezm"));
     msg_ = tc_make_fails(&ezc_ssr_type, cmd, EZC_ESHAPE);
     ck_assert_msg(strstr(msg_, "ssr: setting 'clusters' has 2 ids but the model"), "%s", msg_);
     snprintf(m->kind, sizeof m->kind, "lda");
-    ck_assert_int_eq(ezc_model_save(tmp_path("lda.ezm"), m, &err), 0);
-    snprintf(cmd, sizeof cmd, "model=%s", tmp_path("lda.ezm"));
+    ck_assert_int_eq(ezc_model_save(tc_tmp_path("lda.ezm"), m, &err), 0);
+    snprintf(cmd, sizeof cmd, "model=%s", tc_tmp_path("lda.ezm"));
     msg_ = tc_make_fails(&ezc_ssr_type, cmd, EZC_EINVAL);
     ck_assert_msg(strstr(msg_, "a 'lda' model, not 'ssr'"), "%s", msg_);
     ezc_model_destroy(&m);
     m = ezc_model_new("ssr", &err);
     int64_t rect[2] = {2, 3};
     ck_assert_int_eq(ezc_model_add(m, "W", 2, rect, w, &err), 0);
-    ck_assert_int_eq(ezc_model_save(tmp_path("rect.ezm"), m, &err), 0);
-    snprintf(cmd, sizeof cmd, "model=%s", tmp_path("rect.ezm"));
+    ck_assert_int_eq(ezc_model_save(tc_tmp_path("rect.ezm"), m, &err), 0);
+    snprintf(cmd, sizeof cmd, "model=%s", tc_tmp_path("rect.ezm"));
     msg_ = tc_make_fails(&ezc_ssr_type, cmd, EZC_ESHAPE);
     ck_assert_msg(strstr(msg_, "W is 2 x 3, not square"), "%s", msg_);
     ezc_model_destroy(&m);
@@ -409,9 +400,6 @@ int main(void)
 {
     tc_refs_load("learn_ssr");
     tc_devices_init();
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/ezc_ssr_XXXXXX");
-    if (!mkdtemp(tmpdir))
-        return 2;
     Suite *suite = suite_create("learn_ssr");
     TCase *tc = tcase_create("ssr");
     tcase_set_timeout(tc, 120);
@@ -422,10 +410,5 @@ int main(void)
     tcase_add_loop_test(tc, t_ssr_errors, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_ssr_steady_path_allocates_nothing, 0, tc_ndevs());
     suite_add_tcase(suite, tc);
-    int rc = tc_run_suite(suite);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-    if (system(cmd) != 0)
-        rc = rc ? rc : 1;
-    return rc;
+    return tc_run_suite(suite);
 }

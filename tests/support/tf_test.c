@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- references ------------------------------------------------------- */
 
@@ -199,14 +200,21 @@ ezc_array *tc_to(ezc_array *a, DLDevice d)
 
 ezc_array *tc_host(ezc_array *a) { return tc_to(a, ezc_device_cpu()); }
 
+static void scratch_remove(void);
+const char *tc_tmp_path(const char *file);
+
 int tc_run_suite(Suite *s)
 {
+    /* the scratch folder is made here, in the parent, so that every test
+     * (a forked child each) sees the same one */
+    tc_tmp_path("");
     SRunner *sr = srunner_create(s);
     if (ndevs > 1)
         srunner_set_fork_status(sr, CK_NOFORK);
     srunner_run_all(sr, CK_NORMAL);
     int nf = srunner_ntests_failed(sr);
     srunner_free(sr);
+    scratch_remove();
     return nf ? 1 : 0;
 }
 
@@ -370,4 +378,30 @@ ezc_array *tc_array(ezc_dtype t, int ndim, const int64_t *shape, const double *v
     ck_assert_msg(b != NULL && ezc_xp_cpu()->astype(a, b, &err) == 0, "%s", err.msg);
     ezc_array_destroy(&a);
     return b;
+}
+
+static char scratch[64];
+
+static void scratch_remove(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", scratch);
+    if (scratch[0] && system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", scratch);
+}
+
+const char *tc_tmp_path(const char *file)
+{
+    static char p[2][512];
+    static int which;
+    if (!scratch[0]) {
+        snprintf(scratch, sizeof scratch, "/tmp/ezc_test_XXXXXX");
+        if (!mkdtemp(scratch)) { /* may run outside a test: no ck_assert here */
+            perror("tc_tmp_path: mkdtemp");
+            exit(2);
+        }
+    }
+    which ^= 1;
+    snprintf(p[which], sizeof p[which], "%s/%s", scratch, file);
+    return p[which];
 }

@@ -72,6 +72,10 @@ ezc_array *tc_apply_chunks(ezc_transformer *t, const ezc_array *in, int axis,
  * total allows; seeded, so failures reproduce. Returns the count. */
 size_t tc_random_chunks(int64_t total, unsigned seed, int64_t *lens, size_t max);
 
+/* FILE in this run's scratch folder (made by tc_run_suite before the tests
+ * run, removed with what is in it after). Two results may be held at once. */
+const char *tc_tmp_path(const char *file);
+
 /* A new host array with values from `v` (converted to dtype). */
 ezc_array *tc_array(ezc_dtype t, int ndim, const int64_t *shape, const double *v);
 
