@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "xp_check.h"
 #include <unistd.h>
 #include "ezc/xp.h"
 
@@ -133,14 +134,7 @@ int ezc_xp_unsupported(const ezc_xp *xp, const char *op, ezc_error *err)
 
 ezc_dtype ezc_reduce_dtype(ezc_reduce_op op, ezc_dtype t)
 {
-    if (op >= EZC_REDUCE_NANSUM) /* the nan- variants share their base's dtype */
-        op = op == EZC_REDUCE_NANSUM      ? EZC_REDUCE_SUM
-             : op == EZC_REDUCE_NANMEAN   ? EZC_REDUCE_MEAN
-             : op == EZC_REDUCE_NANMIN    ? EZC_REDUCE_MIN
-             : op == EZC_REDUCE_NANMAX    ? EZC_REDUCE_MAX
-             : op == EZC_REDUCE_NANARGMIN ? EZC_REDUCE_ARGMIN
-             : op == EZC_REDUCE_NANARGMAX ? EZC_REDUCE_ARGMAX
-                                          : EZC_REDUCE_MEAN; /* std, var, median */
+    op = ezc_xp_reduce_base(op, NULL); /* the nan- forms share their base's dtype */
     if (op == EZC_REDUCE_ARGMIN || op == EZC_REDUCE_ARGMAX)
         return EZC_INT64;
     if (ezc_dtype_is_float(t) || op == EZC_REDUCE_MIN || op == EZC_REDUCE_MAX)

@@ -36,3 +36,29 @@ int ezc_xp_want_shape(const char *op, const char *name, const ezc_array *a, int6
     return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s, expected (%lld, %lld)", op,
                          name, ezc_shape_str(a, s, sizeof s), (long long)r, (long long)c);
 }
+
+static const char *const reduce_names[EZC_REDUCE_COUNT] = {
+    "sum",    "prod",   "mean",      "min",       "max",       "std",    "var",
+    "median", "argmin", "argmax",    "nansum",    "nanmean",   "nanmin", "nanmax",
+    "nanstd", "nanvar", "nanmedian", "nanargmin", "nanargmax",
+};
+
+const char *ezc_xp_reduce_name(ezc_reduce_op op)
+{
+    return (unsigned)op < EZC_REDUCE_COUNT ? reduce_names[op] : "?";
+}
+
+ezc_reduce_op ezc_xp_reduce_base(ezc_reduce_op op, int *skipnan)
+{
+    static const ezc_reduce_op plain[] = {
+        [EZC_REDUCE_NANSUM] = EZC_REDUCE_SUM,       [EZC_REDUCE_NANMEAN] = EZC_REDUCE_MEAN,
+        [EZC_REDUCE_NANMIN] = EZC_REDUCE_MIN,       [EZC_REDUCE_NANMAX] = EZC_REDUCE_MAX,
+        [EZC_REDUCE_NANSTD] = EZC_REDUCE_STD,       [EZC_REDUCE_NANVAR] = EZC_REDUCE_VAR,
+        [EZC_REDUCE_NANMEDIAN] = EZC_REDUCE_MEDIAN, [EZC_REDUCE_NANARGMIN] = EZC_REDUCE_ARGMIN,
+        [EZC_REDUCE_NANARGMAX] = EZC_REDUCE_ARGMAX,
+    };
+    int skip = op >= EZC_REDUCE_NANSUM && op < EZC_REDUCE_COUNT;
+    if (skipnan)
+        *skipnan = skip;
+    return skip ? plain[op] : op;
+}

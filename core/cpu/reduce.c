@@ -34,26 +34,6 @@
 
 #define NO_NAN(v) 0
 
-static const char *const reduce_names[EZC_REDUCE_COUNT] = {
-    "sum",       "prod",   "mean",   "min",       "max",       "std",       "var",
-    "median",    "argmin", "argmax", "nansum",    "nanmean",   "nanmin",    "nanmax",
-    "nanstd",    "nanvar", "nanmedian", "nanargmin", "nanargmax",
-};
-
-/* The op without its nan- prefix, and whether NaNs are skipped. */
-static ezc_reduce_op base_op(ezc_reduce_op op, int *skipnan)
-{
-    static const ezc_reduce_op plain[] = {
-        [EZC_REDUCE_NANSUM] = EZC_REDUCE_SUM,       [EZC_REDUCE_NANMEAN] = EZC_REDUCE_MEAN,
-        [EZC_REDUCE_NANMIN] = EZC_REDUCE_MIN,       [EZC_REDUCE_NANMAX] = EZC_REDUCE_MAX,
-        [EZC_REDUCE_NANSTD] = EZC_REDUCE_STD,       [EZC_REDUCE_NANVAR] = EZC_REDUCE_VAR,
-        [EZC_REDUCE_NANMEDIAN] = EZC_REDUCE_MEDIAN, [EZC_REDUCE_NANARGMIN] = EZC_REDUCE_ARGMIN,
-        [EZC_REDUCE_NANARGMAX] = EZC_REDUCE_ARGMAX,
-    };
-    *skipnan = op >= EZC_REDUCE_NANSUM;
-    return *skipnan ? plain[op] : op;
-}
-
 /* ---- stores of per-lane double results ---------------------------------- */
 
 static void store_f(void *y, ezc_dtype yt, size_t at, const double *r, size_t kn)
@@ -502,13 +482,13 @@ int ezc_cpu_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y,
     if ((unsigned)op >= EZC_REDUCE_COUNT)
         return ezc_error_set(err, EZC_EINVAL, "xp.reduce: unknown op %d", (int)op);
     char name[48];
-    snprintf(name, sizeof name, "reduce(%s)", reduce_names[op]);
+    snprintf(name, sizeof name, "reduce(%s)", ezc_xp_reduce_name(op));
     int rc, skipnan;
     if ((rc = ezc_cpu_check(name, "x", x, err)) || (rc = ezc_cpu_check(name, "y", y, err)))
         return rc;
     if (!ezc_dtype_is_float(x->dtype) && !ezc_dtype_is_int(x->dtype))
         return ezc_cpu_bad_dtype(name, x->dtype, err);
-    ezc_reduce_op base = base_op(op, &skipnan);
+    ezc_reduce_op base = ezc_xp_reduce_base(op, &skipnan);
     ezc_dtype yt = ezc_reduce_dtype(base, x->dtype);
     if ((rc = ezc_cpu_axis(name, x, &axis, err)) ||
         (rc = ezc_cpu_want_dtype(name, "y", y, yt, err)) ||

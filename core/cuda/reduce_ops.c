@@ -7,25 +7,7 @@
 #include <stdio.h>
 #include "cuda_internal.h"
 #include "kernels.h"
-
-static const char *const names[EZC_REDUCE_COUNT] = {
-    "sum",    "prod",    "mean",   "min",    "max",       "std",       "var",
-    "median", "argmin",  "argmax", "nansum", "nanmean",   "nanmin",    "nanmax",
-    "nanstd", "nanvar",  "nanmedian", "nanargmin", "nanargmax",
-};
-
-static ezc_reduce_op base_of(ezc_reduce_op op, int *skipnan)
-{
-    static const ezc_reduce_op plain[] = {
-        [EZC_REDUCE_NANSUM] = EZC_REDUCE_SUM,       [EZC_REDUCE_NANMEAN] = EZC_REDUCE_MEAN,
-        [EZC_REDUCE_NANMIN] = EZC_REDUCE_MIN,       [EZC_REDUCE_NANMAX] = EZC_REDUCE_MAX,
-        [EZC_REDUCE_NANSTD] = EZC_REDUCE_STD,       [EZC_REDUCE_NANVAR] = EZC_REDUCE_VAR,
-        [EZC_REDUCE_NANMEDIAN] = EZC_REDUCE_MEDIAN, [EZC_REDUCE_NANARGMIN] = EZC_REDUCE_ARGMIN,
-        [EZC_REDUCE_NANARGMAX] = EZC_REDUCE_ARGMAX,
-    };
-    *skipnan = op >= EZC_REDUCE_NANSUM;
-    return *skipnan ? plain[op] : op;
-}
+#include "xp_check.h"
 
 /* The kernels' code for a dtype; -1 for one they do not reduce. */
 static int ktype_of(ezc_dtype t)
@@ -50,7 +32,7 @@ int ezc_cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y
     if ((unsigned)op >= EZC_REDUCE_COUNT)
         return ezc_error_set(err, EZC_EINVAL, "xp.reduce: unknown op %d", (int)op);
     char name[32];
-    snprintf(name, sizeof name, "reduce(%s)", names[op]);
+    snprintf(name, sizeof name, "reduce(%s)", ezc_xp_reduce_name(op));
     int rc = ezc_cuda_check_device(name, "x", x, err);
     if (!rc)
         rc = ezc_cuda_check_device(name, "y", y, err);
@@ -64,7 +46,7 @@ int ezc_cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y
     if (x->tensor.device.device_id != y->tensor.device.device_id)
         return ezc_error_set(err, EZC_EDEVICE, "xp.%s: x and y are on different cuda devices", name);
     int skipnan;
-    ezc_reduce_op base = base_of(op, &skipnan);
+    ezc_reduce_op base = ezc_xp_reduce_base(op, &skipnan);
     ezc_dtype yt = ezc_reduce_dtype(base, x->dtype);
     if (y->dtype != yt)
         return ezc_error_set(err, EZC_EDTYPE, "xp.%s: y has dtype %s, expected %s", name,
