@@ -3,7 +3,6 @@
  * registered `spectrogram` and `ranged_aggregate` types, so it inherits
  * their semantics and errors. Defaults as ezmsg-sigproc: bands (17, 30) and
  * (70, 170) Hz, the mean over each band of the spectrogram's rel_db. */
-#include <stdio.h>
 #include <stdlib.h>
 #include "tf_util.h"
 
@@ -41,35 +40,6 @@ static void bandpower_fini(void *state)
     free(st);
 }
 
-/* Copies setting `name` from s to d as text, when s has a value. */
-static int copy_setting(ezc_settings *d, const ezc_settings *s, const char *name,
-                        const char *as, ezc_error *err)
-{
-    char text[4096];
-    const char *str;
-    double f;
-    const double *list;
-    size_t n;
-    if (!ezc_settings_has(s, name))
-        return 0;
-    if (!ezc_settings_get_string(s, name, &str))
-        return ezc_settings_set(d, as, str, NULL, err);
-    if (!ezc_settings_get_float(s, name, &f)) {
-        snprintf(text, sizeof text, "%.17g", f);
-        return ezc_settings_set(d, as, text, NULL, err);
-    }
-    if (!ezc_settings_get_floats(s, name, &list, &n)) {
-        size_t at = 0;
-        text[at++] = '[';
-        for (size_t i = 0; i < n && at + 32 < sizeof text; i++)
-            at += (size_t)snprintf(text + at, sizeof text - at, "%s%.17g", i ? ", " : "",
-                                   list[i]);
-        snprintf(text + at, sizeof text - at, "]");
-        return ezc_settings_set(d, as, text, NULL, err);
-    }
-    return 0;
-}
-
 static int bandpower_init(void **state, const ezc_settings *s, ezc_error *err)
 {
     bandpower_state *st = calloc(1, sizeof *st);
@@ -78,13 +48,13 @@ static int bandpower_init(void **state, const ezc_settings *s, ezc_error *err)
     static const char *const spec_names[] = {"axis",   "window_dur", "window_shift",
                                              "window", "transform",  "zero_pad_until"};
     for (size_t i = 0; !rc && i < sizeof spec_names / sizeof *spec_names; i++)
-        rc = copy_setting(ss, s, spec_names[i], spec_names[i], err);
+        rc = ezc_tf_setting_copy(ss, s, spec_names[i], spec_names[i], err);
     if (!rc)
         rc = ezc_settings_set(as, "axis", "freq", NULL, err);
     if (!rc)
-        rc = copy_setting(as, s, "bands", "bands", err);
+        rc = ezc_tf_setting_copy(as, s, "bands", "bands", err);
     if (!rc)
-        rc = copy_setting(as, s, "aggregation", "operation", err);
+        rc = ezc_tf_setting_copy(as, s, "aggregation", "operation", err);
     if (!rc && !(st->spec = ezc_transformer_new(&ezc_spectrogram_type, ss, err)))
         rc = err->code;
     if (!rc && !(st->agg = ezc_transformer_new(&ezc_ranged_aggregate_type, as, err)))

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "ezc/plugin.h"
+#include "tf_util.h"
 
 extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type;
 
@@ -41,24 +41,6 @@ static void spectrogram_fini(void *state)
     free(st);
 }
 
-/* Copies setting `name` of s into d as text (when s has it). */
-static int forward(ezc_settings *d, const ezc_settings *s, const char *name, int is_float,
-                   ezc_error *err)
-{
-    char text[64];
-    const char *v = text;
-    double f;
-    if (!ezc_settings_has(s, name))
-        return 0;
-    if (is_float) {
-        ezc_settings_get_float(s, name, &f);
-        snprintf(text, sizeof text, "%.17g", f);
-    } else {
-        ezc_settings_get_string(s, name, &v);
-    }
-    return ezc_settings_set(d, name, v, NULL, err);
-}
-
 static int spectrogram_init(void **state, const ezc_settings *s, ezc_error *err)
 {
     spectrogram_state *st = calloc(1, sizeof *st);
@@ -68,11 +50,13 @@ static int spectrogram_init(void **state, const ezc_settings *s, ezc_error *err)
     int rc = ws && ss ? 0 : ezc_error_set(err, EZC_ENOMEM, "spectrogram: out of memory");
     if (!rc) {
         ezc_settings_get_string(s, "axis", &st->axis);
-        rc = forward(ws, s, "axis", 0, err) || forward(ws, s, "window_dur", 1, err) ||
-             forward(ws, s, "window_shift", 1, err) || forward(ws, s, "zero_pad_until", 0, err) ||
-             ezc_settings_set(ws, "newaxis", "win", NULL, err) ||
-             forward(ss, s, "axis", 0, err) || forward(ss, s, "window", 0, err) ||
-             forward(ss, s, "transform", 0, err) || forward(ss, s, "output", 0, err);
+        static const char *const to_window[] = {"axis", "window_dur", "window_shift",
+                                                 "zero_pad_until"};
+        static const char *const to_spectrum[] = {"axis", "window", "transform", "output"};
+        for (size_t i = 0; !rc && i < 4; i++)
+            rc = ezc_tf_setting_copy(ws, s, to_window[i], to_window[i], err) ||
+                 ezc_tf_setting_copy(ss, s, to_spectrum[i], to_spectrum[i], err);
+        rc = rc || ezc_settings_set(ws, "newaxis", "win", NULL, err);
         if (rc)
             rc = err ? err->code : EZC_EINVAL;
     }

@@ -100,3 +100,31 @@ int ezc_tf_axis_values(const char *tf, const ezc_array *a, int axis, double **bu
                            a->axes[axis].kind == EZC_AXIS_COORD);
     return 0;
 }
+
+int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name,
+                        const char *as, ezc_error *err)
+{
+    char text[4096];
+    const char *str;
+    double f;
+    const double *list;
+    size_t n;
+    if (!ezc_settings_has(s, name))
+        return 0;
+    if (!ezc_settings_get_string(s, name, &str))
+        return ezc_settings_set(d, as, str, NULL, err);
+    if (!ezc_settings_get_float(s, name, &f)) {
+        snprintf(text, sizeof text, "%.17g", f);
+        return ezc_settings_set(d, as, text, NULL, err);
+    }
+    if (!ezc_settings_get_floats(s, name, &list, &n)) {
+        size_t at = 0;
+        text[at++] = '[';
+        for (size_t i = 0; i < n && at + 32 < sizeof text; i++)
+            at += (size_t)snprintf(text + at, sizeof text - at, "%s%.17g", i ? ", " : "",
+                                   list[i]);
+        snprintf(text + at, sizeof text - at, "]");
+        return ezc_settings_set(d, as, text, NULL, err);
+    }
+    return 0;
+}

@@ -41,4 +41,10 @@ int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double *
 int ezc_tf_axis_values(const char *tf, const ezc_array *a, int axis, double **buf, size_t *cap,
                        int *numeric, ezc_error *err);
 
+/* Copies setting `name` of s (a string, a number or a list of numbers) to
+ * d as setting `as`, as text; nothing when s has no value for it. For
+ * transformers made of others (spectrogram, bandpower). */
+int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name,
+                        const char *as, ezc_error *err);
+
 #endif
