@@ -26,6 +26,7 @@ static void aggregate_fini(void *state)
     if (!st)
         return;
     ezc_buffer_unref(&st->cache);
+    ezc_agg_free(&st->op);
     ezc_buffer_unref(&st->tmp);
     free(st->xvals);
     free(st);

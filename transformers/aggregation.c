@@ -52,7 +52,7 @@ int ezc_agg_is_arg(const ezc_agg_op *op)
             op->op == EZC_REDUCE_NANARGMIN || op->op == EZC_REDUCE_NANARGMAX);
 }
 
-int ezc_agg_run(const ezc_agg_op *op, const ezc_array *x, int axis, const double *xvals,
+int ezc_agg_run(ezc_agg_op *op, const ezc_array *x, int axis, const double *xvals,
                 ezc_array *y, ezc_buffer **tmp, const ezc_xp *xp, ezc_error *err)
 {
     if (!op->trapezoid)
@@ -63,16 +63,27 @@ int ezc_agg_run(const ezc_agg_op *op, const ezc_array *x, int axis, const double
     /* sum_i w_i x_i with w the trapezoid weights of the coordinate values:
      * half the spacing on either side of each point (numpy.trapz) */
     size_t n = (size_t)x->shape[axis];
-    double *w = malloc((n ? n : 1) * sizeof *w);
-    if (!w)
-        return ezc_error_set(err, EZC_ENOMEM, "out of memory");
+    if (n > op->wcap || !op->w) { /* grown once, reused by every later message */
+        double *w = realloc(op->w, (n ? n : 1) * sizeof *w);
+        if (!w)
+            return ezc_error_set(err, EZC_ENOMEM, "out of memory");
+        op->w = w;
+        op->wcap = n;
+    }
+    double *w = op->w;
     for (size_t i = 0; i < n; i++)
         w[i] = 0.5 * ((i + 1 < n ? xvals[i + 1] : xvals[i]) - (i ? xvals[i - 1] : xvals[i]));
     ezc_array *wx = ezc_array_new_like_cached(x, x->dtype, 0, NULL, tmp, err);
     int rc = wx ? ezc_xp_call(xp, affine_axis, err, x, wx, axis, w, NULL) : err->code;
-    free(w);
     if (!rc)
         rc = ezc_xp_call(xp, reduce, err, EZC_REDUCE_SUM, wx, axis, y);
     ezc_array_destroy(&wx);
     return rc;
+}
+
+void ezc_agg_free(ezc_agg_op *op)
+{
+    free(op->w);
+    op->w = NULL;
+    op->wcap = 0;
 }

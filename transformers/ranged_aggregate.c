@@ -56,6 +56,7 @@ static void ranged_fini(void *state)
     free(st->centres);
     ezc_coords_unref(&st->coords);
     ezc_buffer_unref(&st->cache);
+    ezc_agg_free(&st->op);
     ezc_buffer_unref(&st->tmp);
     free(st);
 }
