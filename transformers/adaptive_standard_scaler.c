@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "filter_stream.h"
+#include "tf_util.h"
 
 typedef struct scaler_state {
     double tau;
@@ -51,15 +52,11 @@ static void scaler_fini(void *state)
 
 static int scaler_init(void **state, const ezc_settings *s, ezc_error *err)
 {
-    const char *axis = "time";
-    double tau = 1;
-    ezc_settings_get_float(s, "time_constant", &tau);
-    ezc_settings_get_string(s, "axis", &axis);
-    if (!(tau > 0) || isinf(tau))
-        return ezc_error_set(err, EZC_EINVAL,
-                             "adaptive_standard_scaler: setting 'time_constant' = %g: must be "
-                             "a positive number of seconds",
-                             tau);
+    const char *axis;
+    double tau;
+    int rc = ezc_tf_time_constant("adaptive_standard_scaler", s, &tau, &axis, err);
+    if (rc)
+        return rc;
     scaler_state *st = calloc(1, sizeof *st);
     if (!st)
         return ezc_error_set(err, EZC_ENOMEM, "adaptive_standard_scaler: out of memory");

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "filter_stream.h"
+#include "tf_util.h"
 
 typedef struct ewma_state {
     double tau;
@@ -49,20 +50,16 @@ static void ewma_fini(void *state)
 
 static int ewma_init(void **state, const ezc_settings *s, ezc_error *err)
 {
-    const char *axis = "time";
-    double tau = 1;
-    ezc_settings_get_float(s, "time_constant", &tau);
-    ezc_settings_get_string(s, "axis", &axis);
-    if (!(tau > 0) || isinf(tau))
-        return ezc_error_set(err, EZC_EINVAL,
-                             "ewma: setting 'time_constant' = %g: must be a positive number of "
-                             "seconds",
-                             tau);
+    const char *axis;
+    double tau;
+    int rc = ezc_tf_time_constant("ewma", s, &tau, &axis, err);
+    if (rc)
+        return rc;
     ewma_state *st = calloc(1, sizeof *st);
     if (!st)
         return ezc_error_set(err, EZC_ENOMEM, "ewma: out of memory");
     st->tau = tau;
-    int rc = ezc_iir_stream_init(&st->iir, axis, NULL, 0, 0, ewma_design, st, err);
+    rc = ezc_iir_stream_init(&st->iir, axis, NULL, 0, 0, ewma_design, st, err);
     if (rc) {
         ewma_fini(st);
         return rc;

@@ -1,5 +1,6 @@
 /* tf_util.c — helpers shared by the built-in transformers. */
 #include "tf_util.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,5 +127,20 @@ int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name
         snprintf(text + at, sizeof text - at, "]");
         return ezc_settings_set(d, as, text, NULL, err);
     }
+    return 0;
+}
+
+int ezc_tf_time_constant(const char *tf, const ezc_settings *s, double *tau, const char **axis,
+                         ezc_error *err)
+{
+    *tau = 1;
+    *axis = "time";
+    ezc_settings_get_float(s, "time_constant", tau);
+    ezc_settings_get_string(s, "axis", axis);
+    if (!(*tau > 0) || isinf(*tau))
+        return ezc_error_set(err, EZC_EINVAL,
+                             "%s: setting 'time_constant' = %g: must be a positive number of "
+                             "seconds",
+                             tf, *tau);
     return 0;
 }

@@ -47,4 +47,10 @@ int ezc_tf_axis_values(const char *tf, const ezc_array *a, int axis, double **bu
 int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name,
                         const char *as, ezc_error *err);
 
+/* Reads `time_constant` (seconds, > 0 and finite) and `axis` for the
+ * running-average transformers; the error names tf, the setting and the
+ * value. */
+int ezc_tf_time_constant(const char *tf, const ezc_settings *s, double *tau, const char **axis,
+                         ezc_error *err);
+
 #endif
