@@ -10,6 +10,7 @@
 typedef struct coord_state {
     const char *axis;
     int to_polar;
+    ezc_coords *labels; /* (r, theta) or (x, y): made once, shared by every output */
     ezc_buffer *a, *b, *u, *v, *out;
 } coord_state;
 
@@ -25,6 +26,7 @@ static void coord_fini(void *state)
     coord_state *st = state;
     if (!st)
         return;
+    ezc_coords_unref(&st->labels);
     ezc_buffer_unref(&st->a);
     ezc_buffer_unref(&st->b);
     ezc_buffer_unref(&st->u);
@@ -42,6 +44,11 @@ static int coord_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_string(s, "mode", &mode);
     ezc_settings_get_string(s, "axis", &st->axis);
     st->to_polar = strcmp(mode, "cart2pol") == 0;
+    const char *polar[2] = {"r", "theta"}, *cart[2] = {"x", "y"};
+    if (!(st->labels = ezc_coords_new(2, NULL, st->to_polar ? polar : cart, err))) {
+        coord_fini(st);
+        return err->code;
+    }
     *state = st;
     return 0;
 }
@@ -87,11 +94,12 @@ static int coord_process(void *state, int port, ezc_array *in, ezc_array **out,
         rc = ezc_xp_call(xp, concat, err, parts, 2, axis, y);
     }
     if (!rc) {
-        const char *polar[2] = {"r", "theta"}, *cart[2] = {"x", "y"};
         char unit[EZC_NAME_MAX];
         memcpy(unit, in->axes[axis].unit, sizeof unit);
         ezc_array_clear_axis(y, axis);
-        rc = ezc_array_set_coord_labels(y, axis, st->to_polar ? polar : cart, 2, unit, err);
+        y->axes[axis].kind = EZC_AXIS_COORD;
+        y->axes[axis].coords = ezc_coords_ref(st->labels);
+        memcpy(y->axes[axis].unit, unit, sizeof unit);
     }
     if (rc)
         ezc_array_destroy(&y);

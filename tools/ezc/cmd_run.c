@@ -69,13 +69,14 @@ static void print_status(ezc_graph_runtime *rt, uint64_t *prev_msgs, uint64_t *p
         double mbs = dt > 0 ? (double)(st.bytes - prev_bytes[i]) / dt / 1e6 : 0;
         prev_msgs[i] = st.messages;
         prev_bytes[i] = st.bytes;
-        char lat[48] = "";
+        char lat[48] = "", rs[48] = "";
         if (st.latency_p50_us >= 0)
             snprintf(lat, sizeof lat, "  p50 %.0f us", st.latency_p50_us);
+        if (st.restarts)
+            snprintf(rs, sizeof rs, "  restarts %llu", (unsigned long long)st.restarts);
         fprintf(stderr, "\033[2K  %-16s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors %-6llu"
-                        "%s%s%.0llu\n", st.name, st.failed ? "failed" : st.running ? "running" : "idle",
-                rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
-                st.restarts ? "  restarts " : "", (unsigned long long)st.restarts);
+                        "%s%s\n", st.name, st.failed ? "failed" : st.running ? "running" : "idle",
+                rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat, rs);
     }
     fflush(stderr);
 }
