@@ -19,22 +19,39 @@ static void fix_tensor(ezc_array *a)
     a->tensor.dtype = ezc_dtype_to_dl(a->dtype);
 }
 
-static int shape_elements(int ndim, const int64_t *shape, size_t *out, ezc_error *err)
+int ezc_shape_count(int ndim, const int64_t *shape, const char *what, size_t *out,
+                    ezc_error *err)
 {
-    size_t n = 1;
     if (ndim < 0 || ndim > EZC_MAX_DIMS)
-        return ezc_error_set(err, EZC_ESHAPE, "array: %d dims (at most %d)", ndim,
+        return ezc_error_set(err, EZC_ESHAPE, "%s: %d dims (at most %d)", what, ndim,
                              EZC_MAX_DIMS);
+    int zero = 0;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0 || shape[i] > EZC_MAX_ELEMENTS)
-            return ezc_error_set(err, EZC_ESHAPE, "array: shape[%d] = %lld is out of range",
-                                 i, (long long)shape[i]);
-        n *= (size_t)shape[i];
-        if (n > (size_t)EZC_MAX_ELEMENTS)
-            return ezc_error_set(err, EZC_ESHAPE, "array: more than 2^40 elements");
+            return ezc_error_set(err, EZC_ESHAPE, "%s[%d] = %lld is out of range [0, 2^40]",
+                                 what, i, (long long)shape[i]);
+        zero |= shape[i] == 0;
     }
-    *out = n;
+    /* The product of the non-zero dims is bounded too, so that no product
+     * of some of the dims (outer x inner around an axis) can wrap, even in
+     * an array with no elements. Each partial product is at most 2^40 and
+     * each dim at most 2^40 before the check, so 64 bits hold it exactly. */
+    uint64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] && (__builtin_mul_overflow(n, (uint64_t)shape[i], &n) ||
+                         n > (uint64_t)EZC_MAX_ELEMENTS))
+            return ezc_error_set(err, EZC_ESHAPE, "%s: more than 2^40 elements%s", what,
+                                 zero ? " in its non-zero dims" : "");
+    }
+    if (zero)
+        n = 0;
+    *out = (size_t)n;
     return 0;
+}
+
+static int shape_elements(int ndim, const int64_t *shape, size_t *out, ezc_error *err)
+{
+    return ezc_shape_count(ndim, shape, "array: shape", out, err);
 }
 
 /* A header with no buffer and default metadata. */
@@ -300,14 +317,24 @@ int ezc_array_require_axis(const ezc_array *a, const char *name, int *index, ezc
         *index = i;
         return 0;
     }
-    char known[EZC_MAX_DIMS * (EZC_NAME_MAX + 2) + 1] = "";
-    for (int d = 0; d < a->tensor.ndim; d++) {
-        if (d)
-            strcat(known, ", ");
-        strcat(known, a->dims[d]);
-    }
+    char known[EZC_DIMS_STR_MAX];
     return ezc_error_set(err, EZC_ENOTFOUND, "array has no dim '%s' (dims: %s)", name,
-                         a->tensor.ndim ? known : "none");
+                         ezc_array_dims_str(a, known, sizeof known));
+}
+
+const char *ezc_array_dims_str(const ezc_array *a, char *buf, size_t n)
+{
+    size_t at = 0;
+    if (!n)
+        return buf;
+    buf[0] = 0;
+    for (int d = 0; d < a->tensor.ndim && at < n; d++) {
+        int w = snprintf(buf + at, n - at, "%s%s", d ? ", " : "", a->dims[d]);
+        at += w > 0 ? (size_t)w : 0;
+    }
+    if (!a->tensor.ndim)
+        snprintf(buf, n, "none");
+    return buf;
 }
 
 int ezc_array_set_dim(ezc_array *a, int index, const char *name, ezc_error *err)

@@ -63,6 +63,8 @@ const char *ezc_strerror(int code)
     case EZC_ENOTFOUND: return "EZC_ENOTFOUND: not found";
     case EZC_EABI: return "EZC_EABI: ABI mismatch";
     case EZC_ENUMERIC: return "EZC_ENUMERIC: numerical failure";
+    case EZC_EINTR: return "EZC_EINTR: interrupted (stop requested)";
+    case EZC_EEOS: return "EZC_EEOS: end of stream";
     default: return "unknown error";
     }
 }

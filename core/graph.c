@@ -17,16 +17,26 @@ typedef struct parse_ctx {
     ezc_graph *g;
     yaml_document_t *doc;
     int oom;
+    size_t values, budget; /* setting values copied, and how many the file may yield */
 } parse_ctx;
 
 void ezc_graph_error_add(ezc_graph *g, int line, const char *fmt, ...)
 {
+    /* A hostile file could yield millions; past the cap one line says so. */
+    if (g->nerrors > EZC_GRAPH_MAX_ERRORS)
+        return;
     ezc_graph_error *ne = realloc(g->errors, (g->nerrors + 1) * sizeof *ne);
     if (!ne)
         return;
     g->errors = ne;
     ezc_graph_error *e = &g->errors[g->nerrors++];
     e->line = line;
+    if (g->nerrors > EZC_GRAPH_MAX_ERRORS) {
+        e->line = 0;
+        snprintf(e->msg, sizeof e->msg, "more than %d errors; the rest are not shown",
+                 EZC_GRAPH_MAX_ERRORS);
+        return;
+    }
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
@@ -99,10 +109,51 @@ static int valid_name(const char *s)
  * repeated keys. */
 typedef void (*pair_fn)(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u);
 
+typedef struct key_ref {
+    const char *key;
+    size_t index;
+} key_ref;
+
+static int by_key(const void *a, const void *b)
+{
+    const key_ref *x = a, *y = b;
+    int d = strcmp(x->key, y->key);
+    return d ? d : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Marks in twice[] every pair whose key an earlier pair already has. Sorting
+ * keeps this O(n log n): a hostile map of 100k keys stays fast. */
+static void repeated_keys(parse_ctx *c, yaml_node_t *map, size_t n, char *twice)
+{
+    key_ref *refs = malloc((n + 1) * sizeof *refs);
+    if (!refs) {
+        c->oom = 1;
+        return;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = scalar(node_at(c, map->data.mapping.pairs.start[i].key));
+        if (key)
+            refs[m++] = (key_ref){key, i};
+    }
+    qsort(refs, m, sizeof *refs, by_key);
+    for (size_t i = 1; i < m; i++)
+        if (!strcmp(refs[i].key, refs[i - 1].key))
+            twice[refs[i].index] = 1;
+    free(refs);
+}
+
 static void each_pair(parse_ctx *c, yaml_node_t *map, const char *what, pair_fn fn, void *u)
 {
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
+    size_t n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    char *twice = calloc(n + 1, 1);
+    if (!twice) {
+        c->oom = 1;
+        return;
+    }
+    repeated_keys(c, map, n, twice);
+    for (size_t i = 0; i < n; i++) {
+        yaml_node_pair_t *p = &map->data.mapping.pairs.start[i];
         yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
         const char *key = scalar(k);
         if (!key) {
@@ -110,17 +161,13 @@ static void each_pair(parse_ctx *c, yaml_node_t *map, const char *what, pair_fn 
                                 what, shape_name(k));
             continue;
         }
-        int twice = 0;
-        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p && !twice; q++) {
-            const char *other = scalar(node_at(c, q->key));
-            twice = other && !strcmp(other, key);
-        }
-        if (twice) {
+        if (twice[i]) {
             ezc_graph_error_add(c->g, line_of(k), "%s: key '%s' given twice", what, key);
             continue;
         }
         fn(c, key, k, v, u);
     }
+    free(twice);
 }
 
 static char *want_scalar(parse_ctx *c, yaml_node_t *v, const char *what)
@@ -169,6 +216,25 @@ const char *ezc_restart_name(ezc_restart r)
 static void setting_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
 {
     ezc_graph_node *n = u;
+    /* YAML aliases let a small file name one big list many times; without
+     * them no value is copied twice, so the file's own size is the budget. */
+    size_t nvalues = 1;
+    if (v->type == YAML_SEQUENCE_NODE)
+        for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+             it++) {
+            yaml_node_t *iv = node_at(c, *it);
+            nvalues += iv && iv->type == YAML_SEQUENCE_NODE
+                           ? (size_t)(iv->data.sequence.items.top - iv->data.sequence.items.start)
+                           : 1;
+        }
+    if (nvalues > c->budget - c->values) {
+        ezc_graph_error_add(c->g, line_of(k), "node '%s': setting '%s': YAML aliases expand the "
+                            "file to more than %zu setting values; write the values out",
+                            n->name, key, c->budget);
+        c->values = c->budget;
+        return;
+    }
+    c->values += nvalues;
     ezc_graph_setting *s = push(c, (void **)&n->settings, &n->nsettings, sizeof *s);
     if (!s)
         return;
@@ -441,6 +507,26 @@ static void parse_edge(parse_ctx *c, yaml_node_t *v)
 
 /* ---- inputs / outputs ---- */
 
+int ezc_graph_endpoint_check(const char *ep, const char **why)
+{
+    if (!strncmp(ep, "tcp://", 6)) {
+        const char *hp = ep + 6, *colon = strrchr(hp, ':');
+        size_t digits = colon ? strspn(colon + 1, "0123456789") : 0;
+        int star = colon && !strcmp(colon + 1, "*");
+        if (!colon || colon == hp || (!star && (!digits || colon[1 + digits]))) {
+            *why = "a tcp:// endpoint is tcp://HOST:PORT (HOST may be *)";
+            return -1;
+        }
+        return 0;
+    }
+    if ((!strncmp(ep, "ipc://", 6) && ep[6]) || (!strncmp(ep, "inproc://", 9) && ep[9]))
+        return 0;
+    *why = !strncmp(ep, "ipc://", 6) || !strncmp(ep, "inproc://", 9)
+               ? "the endpoint names no path"
+               : "expected tcp://, ipc:// or inproc:// endpoint";
+    return -1;
+}
+
 typedef struct io_ctx {
     ezc_graph_io *io;
     int is_input;
@@ -459,11 +545,9 @@ static void io_key(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v
                                 shape_name(v));
     } else if (!strcmp(key, "endpoint")) {
         x->io->endpoint = want_scalar(c, v, what);
-        if (x->io->endpoint && strncmp(x->io->endpoint, "tcp://", 6) &&
-            strncmp(x->io->endpoint, "ipc://", 6) && strncmp(x->io->endpoint, "inproc://", 9))
-            ezc_graph_error_add(c->g, line_of(v),
-                                "%s: '%s': expected tcp://, ipc:// or inproc:// endpoint", what,
-                                x->io->endpoint);
+        const char *why = NULL;
+        if (x->io->endpoint && ezc_graph_endpoint_check(x->io->endpoint, &why))
+            ezc_graph_error_add(c->g, line_of(v), "%s: '%s': %s", what, x->io->endpoint, why);
     } else if (!strcmp(key, "topic")) {
         x->io->topic = want_scalar(c, v, what);
     } else if (x->is_input && !strcmp(key, "port")) {
@@ -663,6 +747,28 @@ const ezc_graph_host *ezc_graph_group_host(const ezc_graph *g, const char *group
 
 /* ---- top level ---- */
 
+/* Node names sorted once, so that every edge's lookup is a binary search:
+ * a 1 MiB file of 24,000 nodes and edges spent seconds in linear scans. */
+static void index_names(parse_ctx *c)
+{
+    ezc_graph *g = c->g;
+    for (size_t i = 0; i < g->nnodes; i++)
+        if (!g->nodes[i].name)
+            return; /* out of memory while parsing: lookups stay linear */
+    key_ref *refs = malloc((g->nnodes + 1) * sizeof *refs);
+    if (!refs || !(g->by_name = malloc((g->nnodes + 1) * sizeof *g->by_name))) {
+        free(refs);
+        c->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < g->nnodes; i++)
+        refs[i] = (key_ref){g->nodes[i].name, i};
+    qsort(refs, g->nnodes, sizeof *refs, by_key);
+    for (size_t i = 0; i < g->nnodes; i++)
+        g->by_name[i] = refs[i].index;
+    free(refs);
+}
+
 static int parse_bool(const char *s, int *out)
 {
     static const char *yes[] = {"true", "True", "TRUE", "yes", "on"};
@@ -762,15 +868,53 @@ static void parse_root(parse_ctx *c, yaml_node_t *root)
     else if (!is_null(nodes))
         ezc_graph_error_add(g, line_of(nodes), "nodes: expected a map of name: {type: ...}, got %s",
                             shape_name(nodes));
+    index_names(c);
     each_pair(c, root, "top level", top_pair, NULL);
     check_hosts(g);
+}
+
+/* libyaml's scanner takes time quadratic in the nesting depth (10,000
+ * levels of [[[...: 0.6 s, 100,000: more than 30 s), and a graph needs a
+ * handful. This pass reads events only up to the first one past the limit,
+ * so a deep file costs little; 1 when the depth is fine (or the syntax is
+ * bad: the loader reports that), 0 after recording the error. */
+static int depth_ok(ezc_graph *g, const char *text, size_t len)
+{
+    yaml_parser_t p;
+    if (!yaml_parser_initialize(&p))
+        return 1;
+    yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
+    int depth = 0, ok = 1;
+    for (;;) {
+        yaml_event_t ev;
+        if (!yaml_parser_parse(&p, &ev))
+            break;
+        yaml_event_type_t t = ev.type;
+        int line = (int)ev.start_mark.line + 1;
+        yaml_event_delete(&ev);
+        if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+            if (++depth > EZC_GRAPH_MAX_DEPTH) {
+                ezc_graph_error_add(g, line, "nested more than %d levels deep (lists and maps "
+                                    "within each other); a graph file needs a few",
+                                    EZC_GRAPH_MAX_DEPTH);
+                ok = 0;
+                break;
+            }
+        } else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+            depth--;
+        } else if (t == YAML_STREAM_END_EVENT) {
+            break;
+        }
+    }
+    yaml_parser_delete(&p);
+    return ok;
 }
 
 ezc_graph *ezc_graph_parse(const char *text, size_t len, const char *name, const char *dir,
                            ezc_error *err)
 {
     ezc_graph *g = calloc(1, sizeof *g);
-    parse_ctx c = {g, NULL, 0};
+    parse_ctx c = {g, NULL, 0, 0, 0};
     if (g)
         g->fuse = 1;
     if (!g || !(g->file = strdup(name ? name : "<graph>")) || !(g->dir = strdup(dir ? dir : "."))) {
@@ -778,6 +922,13 @@ ezc_graph *ezc_graph_parse(const char *text, size_t len, const char *name, const
         ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
         return NULL;
     }
+    if (len > EZC_GRAPH_MAX_BYTES) {
+        ezc_graph_error_add(g, 0, "larger than %d bytes: a graph file is at most 1 MiB",
+                            EZC_GRAPH_MAX_BYTES);
+        return g;
+    }
+    if (!depth_ok(g, text, len))
+        return g;
     yaml_parser_t parser;
     yaml_document_t doc;
     if (!yaml_parser_initialize(&parser)) {
@@ -794,6 +945,7 @@ ezc_graph *ezc_graph_parse(const char *text, size_t len, const char *name, const
         return g;
     }
     c.doc = &doc;
+    c.budget = (size_t)(doc.nodes.top - doc.nodes.start) + EZC_GRAPH_ALIAS_SLACK;
     parse_root(&c, yaml_document_get_root_node(&doc));
     yaml_document_delete(&doc);
     /* A second document would be silently ignored: say so. */
@@ -823,7 +975,10 @@ ezc_graph *ezc_graph_load(const char *path, ezc_error *err)
         n += fread(buf + n, 1, cap - n, f);
         if (n < cap)
             break;
-        char *nb = cap < (64u << 20) ? realloc(buf, cap * 2) : NULL;
+        /* One byte past the limit is enough for the parser to refuse it. */
+        if (cap > EZC_GRAPH_MAX_BYTES)
+            break;
+        char *nb = realloc(buf, cap * 2);
         if (!nb) {
             free(buf);
             buf = NULL;
@@ -901,6 +1056,7 @@ void ezc_graph_destroy(ezc_graph **gp)
     }
     free(g->hosts);
     free(g->errors);
+    free(g->by_name);
     free(g->file);
     free(g->dir);
     free(g);
@@ -909,6 +1065,20 @@ void ezc_graph_destroy(ezc_graph **gp)
 
 int ezc_graph_node_index(const ezc_graph *g, const char *name)
 {
+    if (g->by_name) {
+        size_t lo = 0, hi = g->nnodes;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            int d = strcmp(g->nodes[g->by_name[mid]].name, name);
+            if (!d)
+                return (int)g->by_name[mid];
+            if (d < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return -1;
+    }
     for (size_t i = 0; i < g->nnodes; i++)
         if (g->nodes[i].name && !strcmp(g->nodes[i].name, name))
             return (int)i;

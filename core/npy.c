@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const struct { const char *descr; ezc_dtype t; } descrs[] = {
     {"f4", EZC_FLOAT32}, {"f8", EZC_FLOAT64}, {"i1", EZC_INT8},   {"i2", EZC_INT16},
@@ -132,6 +133,18 @@ ezc_array *ezc_npy_load(const char *path, ezc_error *err)
     int64_t shape[EZC_MAX_DIMS];
     if (!rc)
         rc = parse_header(path, h, &t, &ndim, shape, err);
+    /* The header's shape is checked, and the file must hold its bytes,
+     * before anything that size is allocated. */
+    size_t count = 0;
+    ezc_error why = {0};
+    if (!rc && ezc_shape_count(ndim, shape, "shape", &count, &why))
+        rc = ezc_error_set(err, EZC_ESHAPE, "npy %s: %s", path, why.msg);
+    struct stat st;
+    long here = rc ? 0 : ftell(f);
+    if (!rc && fstat(fileno(f), &st) == 0 && here >= 0 && S_ISREG(st.st_mode) &&
+        (uint64_t)(st.st_size - here) < (uint64_t)count * ezc_dtype_size(t))
+        rc = ezc_error_set(err, EZC_EPROTO, "npy %s: data truncated (want %zu bytes, file has %lld)",
+                           path, count * ezc_dtype_size(t), (long long)(st.st_size - here));
     if (!rc && !(a = ezc_array_new(t, ndim, shape, NULL, ezc_device_cpu(), err)))
         rc = err ? err->code : EZC_ENOMEM;
     if (!rc && fread(ezc_array_data(a), 1, ezc_array_nbytes(a), f) != ezc_array_nbytes(a))

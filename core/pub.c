@@ -7,15 +7,19 @@
  * inproc sends [topic][ezc_inproc_frame] carrying a header clone by reference.
  * CUDA data over ipc:// goes as a CUDA IPC handle in the header (the CUDA
  * module exports it and holds the buffer under a lease) and an empty data
- * frame; over tcp:// it is refused (move it to the cpu first). */
+ * frame; over tcp:// it is refused (move it to the cpu first). An ipc://
+ * path is bound only under a claim (ipc_endpoint.h), so a live endpoint is
+ * never taken over; the first send waits briefly for a first subscriber. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+#include "ezc/interrupt.h"
 #include "ezc/pub.h"
 #include "ezc/wire.h"
 #include "cuda/ipc.h"
+#include "ipc_endpoint.h"
 #include "pubsub_internal.h"
 
 #define DRAIN_EVERY 16 /* sends between reads of pending subscription messages */
@@ -35,7 +39,8 @@ struct ezc_pub {
     int inproc;
     int ipc; /* ipc://: same host, CUDA data may go as an IPC handle */
     int send_timeout_ms;
-    ezc_wire_encoder *enc; /* NULL on inproc */
+    int lossy;
+    ezc_wire_encoder *enc; /* NULL on inproc until an end of stream needs one */
     uint64_t id;
     uint64_t sent;
     uint64_t subscriptions;
@@ -43,6 +48,9 @@ struct ezc_pub {
     size_t ntopics, cap, last;
     unsigned since_drain;
     char endpoint[512];
+    ezc_ipc_file ipc_file; /* the socket file bound, removed at destroy */
+    ezc_ipc_claim *claim;  /* the lock on an ipc:// path, released after ipc_file */
+    int64_t first_wait_until; /* CLOCK_MONOTONIC ns; 0 once the first send is past */
 };
 
 void ezc_pub_options_init(ezc_pub_options *o)
@@ -52,6 +60,7 @@ void ezc_pub_options_init(ezc_pub_options *o)
     o->send_timeout_ms = -1;
     o->lossy = 0;
     o->linger_ms = 1000;
+    o->first_wait_ms = 500;
     o->zmq_context = NULL;
 }
 
@@ -87,11 +96,13 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         ezc_error_set(err, EZC_EINVAL, "pub: endpoint '%.64s...' is too long", endpoint);
         return NULL;
     }
-    if (opt->hwm < 0 || opt->send_timeout_ms < -1 || opt->linger_ms < -1) {
+    if (opt->hwm < 0 || opt->send_timeout_ms < -1 || opt->linger_ms < -1 ||
+        opt->first_wait_ms < 0) {
         ezc_error_set(err, EZC_EINVAL,
                       "pub %s: options out of range (hwm %d >= 0, send_timeout_ms %d >= -1, "
-                      "linger_ms %d >= -1)",
-                      endpoint, opt->hwm, opt->send_timeout_ms, opt->linger_ms);
+                      "linger_ms %d >= -1, first_wait_ms %d >= 0)",
+                      endpoint, opt->hwm, opt->send_timeout_ms, opt->linger_ms,
+                      opt->first_wait_ms);
         return NULL;
     }
     ezc_pub *p = calloc(1, sizeof *p);
@@ -103,6 +114,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->inproc = inproc;
     p->ipc = strncmp(endpoint, "ipc://", 6) == 0;
     p->send_timeout_ms = opt->send_timeout_ms;
+    p->lossy = opt->lossy;
     p->id = opt->id ? opt->id : ezc_random_u64();
     p->shared_ctx = opt->zmq_context == NULL;
     if (p->shared_ctx)
@@ -120,15 +132,28 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         set_int(p, ZMQ_XPUB_VERBOSE, 1, "ZMQ_XPUB_VERBOSE", err) ||
         set_int(p, ZMQ_XPUB_NODROP, !opt->lossy, "ZMQ_XPUB_NODROP", err))
         goto fail;
+    /* ZeroMQ would delete a live ipc endpoint's file and take it over. */
+    if (ezc_ipc_claim_take(endpoint, &p->claim, err)) {
+        ezc_error_prefix(err, "pub: cannot bind");
+        goto fail;
+    }
     if (zmq_bind(p->sock, endpoint) != 0) {
         ezc_error_set(err, EZC_EIO, "pub: cannot bind '%s': %s", endpoint,
                       zmq_strerror(zmq_errno()));
+        goto fail;
+    }
+    if (ezc_ipc_claim_bound(p->claim, err)) {
+        ezc_error_prefix(err, "pub");
         goto fail;
     }
     size_t len = sizeof p->endpoint;
     if (zmq_getsockopt(p->sock, ZMQ_LAST_ENDPOINT, p->endpoint, &len) != 0)
         strcpy(p->endpoint, endpoint);
     p->endpoint[sizeof p->endpoint - 1] = '\0';
+    ezc_ipc_file_note(&p->ipc_file, endpoint, p->endpoint);
+    if (opt->first_wait_ms > 0)
+        p->first_wait_until =
+            ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)opt->first_wait_ms * 1000000;
     if (!inproc && !(p->enc = ezc_wire_encoder_new(err))) {
         ezc_error_prefix(err, "pub %s", p->endpoint);
         goto fail;
@@ -136,6 +161,8 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     return p;
 fail:
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    ezc_ipc_file_remove(&p->ipc_file);
+    ezc_ipc_claim_release(&p->claim);
     free(p);
     return NULL;
 }
@@ -147,6 +174,8 @@ void ezc_pub_destroy(ezc_pub **pp)
     ezc_pub *p = *pp;
     *pp = NULL;
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    ezc_ipc_file_remove(&p->ipc_file);
+    ezc_ipc_claim_release(&p->claim); /* after the file: nobody binds in between */
     ezc_wire_encoder_destroy(&p->enc);
     for (size_t i = 0; i < p->ntopics; i++)
         free(p->topics[i].name);
@@ -206,41 +235,46 @@ static void drain_subscriptions(ezc_pub *p)
     p->since_drain = 0;
 }
 
-/* Sends the topic frame, the one that may wait for room (back-pressure);
- * a signal restarts the wait with the time that is left. */
+/* Sends the topic frame, the one that may wait for room (back-pressure).
+ * The wait goes in slices of EZC_STOP_CHECK_MS so that a stop request
+ * (ezc_interrupt) ends it even when the signal went to another thread; the
+ * first try does not wait, so the steady path sets no socket option. */
 static int send_topic(ezc_pub *p, const char *topic, ezc_error *err)
 {
     size_t len = strlen(topic);
+    if (zmq_send(p->sock, topic, len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        return 0;
     int64_t deadline = 0;
     if (p->send_timeout_ms > 0)
         deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)p->send_timeout_ms * 1000000;
-    int restarted = 0, rc = 0;
     for (;;) {
-        if (zmq_send(p->sock, topic, len, ZMQ_SNDMORE) >= 0)
-            break;
         int e = zmq_errno();
-        if (e == EINTR && p->send_timeout_ms != 0) {
-            if (deadline) {
-                int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
-                int ms = left <= 0 ? 0 : (int)((left + 999999) / 1000000);
-                zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &ms, sizeof ms);
-                restarted = 1;
-            }
-            continue;
+        if (e != EAGAIN && e != EINTR)
+            return ezc_error_set(err, EZC_EIO, "pub %s: send failed: %s", p->endpoint,
+                                 zmq_strerror(e));
+        int slice = EZC_STOP_CHECK_MS;
+        if (deadline) {
+            int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
+            if (left <= 0)
+                break;
+            if (left < (int64_t)slice * 1000000)
+                slice = (int)((left + 999999) / 1000000);
         }
-        if (e == EAGAIN)
-            rc = ezc_error_set(err, EZC_ETIMEOUT,
-                               "pub %s: send timed out after %d ms: a subscriber's queue is "
-                               "full (hwm reached, back-pressure)",
-                               p->endpoint, p->send_timeout_ms);
-        else
-            rc = ezc_error_set(err, EZC_EIO, "pub %s: send failed: %s", p->endpoint,
-                               zmq_strerror(e));
-        break;
+        if (p->send_timeout_ms == 0)
+            break;
+        if (ezc_interrupted())
+            return ezc_error_set(err, EZC_EINTR,
+                                 "pub %s: send abandoned: a stop was requested while a "
+                                 "subscriber's queue was full",
+                                 p->endpoint);
+        zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &slice, sizeof slice);
+        if (zmq_send(p->sock, topic, len, ZMQ_SNDMORE) >= 0)
+            return 0;
     }
-    if (restarted)
-        zmq_setsockopt(p->sock, ZMQ_SNDTIMEO, &p->send_timeout_ms, sizeof p->send_timeout_ms);
-    return rc;
+    return ezc_error_set(err, EZC_ETIMEOUT,
+                         "pub %s: send timed out after %d ms: a subscriber's queue is "
+                         "full (hwm reached, back-pressure)",
+                         p->endpoint, p->send_timeout_ms);
 }
 
 /* Later frames of a message never wait: ZeroMQ admits whole messages. */
@@ -345,10 +379,24 @@ static int send_wire(ezc_pub *p, const char *topic, uint64_t seq, const ezc_arra
     return rc;
 }
 
+/* A subscriber that was connecting when the publisher bound subscribes a
+ * moment later (ZeroMQ's "slow joiner"; its reconnect interval is 100 ms):
+ * the first send waits for a first subscription, never past first_wait_ms
+ * after the bind, so seq 0 reaches it. A stop request ends the wait. */
+static void wait_first_subscriber(ezc_pub *p)
+{
+    int64_t left = p->first_wait_until - ezc_clock_ns(CLOCK_MONOTONIC);
+    p->first_wait_until = 0;
+    if (left > 0)
+        ezc_pub_wait_subscribers(p, 1, (int)((left + 999999) / 1000000), NULL);
+}
+
 int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *err)
 {
     if (!p || !a)
         return ezc_error_set(err, EZC_EINVAL, "pub: send needs a publisher and an array");
+    if (p->first_wait_until)
+        wait_first_subscriber(p);
     if (++p->since_drain >= DRAIN_EVERY)
         drain_subscriptions(p);
     if (!topic)
@@ -366,6 +414,46 @@ int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *e
     return rc;
 }
 
+/* The end-of-stream marker goes as [topic][eos header][empty] on every
+ * transport (an inproc subscriber takes the three-frame form too). It is
+ * never dropped: a lossy socket is made to wait for room for this one. */
+int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err)
+{
+    if (!p)
+        return ezc_error_set(err, EZC_EINVAL, "pub: send_eos needs a publisher");
+    if (p->first_wait_until)
+        wait_first_subscriber(p);
+    if (!topic)
+        topic = "";
+    topic_seq *t = topic_find(p, topic, err);
+    if (!t)
+        return EZC_ENOMEM;
+    if (!p->enc && !(p->enc = ezc_wire_encoder_new(err)))
+        return ezc_error_prefix(err, "pub %s", p->endpoint);
+    ezc_wire_stamp st = {p->id, t->next_seq, ezc_clock_ns(CLOCK_REALTIME)};
+    const void *hdr;
+    size_t hlen;
+    if (ezc_wire_encode_eos(p->enc, &st, &hdr, &hlen, err))
+        return ezc_error_prefix(err, "pub %s", p->endpoint);
+    zmq_msg_t head, data;
+    if (zmq_msg_init_size(&head, hlen) != 0)
+        return ezc_error_set(err, EZC_ENOMEM, "pub %s: out of memory", p->endpoint);
+    memcpy(zmq_msg_data(&head), hdr, hlen);
+    zmq_msg_init(&data);
+    int rc = p->lossy ? set_int(p, ZMQ_XPUB_NODROP, 1, "ZMQ_XPUB_NODROP", err) : 0;
+    if (rc == 0)
+        rc = send_topic(p, topic, err);
+    if (rc == 0)
+        rc = send_more(p, &head, ZMQ_SNDMORE, err);
+    if (rc == 0)
+        rc = send_more(p, &data, 0, err);
+    if (p->lossy)
+        set_int(p, ZMQ_XPUB_NODROP, 0, "ZMQ_XPUB_NODROP", NULL);
+    zmq_msg_close(&head);
+    zmq_msg_close(&data);
+    return rc;
+}
+
 int ezc_pub_wait_subscribers(ezc_pub *p, int n, int timeout_ms, ezc_error *err)
 {
     if (!p)
@@ -375,15 +463,21 @@ int ezc_pub_wait_subscribers(ezc_pub *p, int n, int timeout_ms, ezc_error *err)
         drain_subscriptions(p);
         if (p->subscriptions >= (uint64_t)(n < 0 ? 0 : n))
             return 0;
-        int wait = -1;
+        int wait = EZC_STOP_CHECK_MS;
         if (timeout_ms >= 0) {
             int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
             if (left <= 0)
                 return ezc_error_set(err, EZC_ETIMEOUT,
                                      "pub %s: %llu of %d subscribers after %d ms", p->endpoint,
                                      (unsigned long long)p->subscriptions, n, timeout_ms);
-            wait = (int)((left + 999999) / 1000000);
+            if (left < (int64_t)wait * 1000000)
+                wait = (int)((left + 999999) / 1000000);
         }
+        if (ezc_interrupted())
+            return ezc_error_set(err, EZC_EINTR,
+                                 "pub %s: stopped waiting for subscribers (%llu of %d): a stop "
+                                 "was requested",
+                                 p->endpoint, (unsigned long long)p->subscriptions, n);
         zmq_pollitem_t item = {p->sock, 0, ZMQ_POLLIN, 0};
         if (zmq_poll(&item, 1, wait) < 0 && zmq_errno() != EINTR)
             return ezc_error_set(err, EZC_EIO, "pub %s: poll failed: %s", p->endpoint,

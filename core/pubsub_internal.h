@@ -41,6 +41,10 @@ static inline uint64_t ezc_inproc_tag(const void *self)
     return ezc_inproc_secret() ^ (uint64_t)(uintptr_t)self ^ 0x657a63696e70726fULL;
 }
 
+/* The longest a blocking send or receive waits before it looks at the stop
+ * request (ezc/interrupt.h) again. */
+#define EZC_STOP_CHECK_MS 100
+
 static inline int64_t ezc_clock_ns(clockid_t clk)
 {
     struct timespec ts;
@@ -50,5 +54,23 @@ static inline int64_t ezc_clock_ns(clockid_t clk)
 
 /* Random 64 bits (getrandom, else clock and pid mixed). */
 uint64_t ezc_random_u64(void);
+
+/* The socket file an ipc:// bind of this process created. ZeroMQ leaves a
+ * closed listener's file behind (except for a wildcard endpoint, whose
+ * temporary file and folder it removes itself); whoever bound it removes it,
+ * and only when the file there is still the one it bound (same device and
+ * inode): a later bind by someone else on that path is left alone. */
+typedef struct ezc_ipc_file {
+    char path[512]; /* "" when nothing is owned */
+    unsigned long long dev, ino;
+} ezc_ipc_file;
+
+/* Notes the socket file of `endpoint` (as ZMQ_LAST_ENDPOINT gives it) right
+ * after a successful zmq_bind; `requested` is the endpoint as asked for. Owns
+ * nothing for other transports, wildcards, or a path that is not a socket. */
+void ezc_ipc_file_note(ezc_ipc_file *f, const char *requested, const char *endpoint);
+/* Removes the noted file when it is still the same socket; call after
+ * closing the socket. Idempotent; async-signal-safe (lstat, unlink). */
+void ezc_ipc_file_remove(ezc_ipc_file *f);
 
 #endif

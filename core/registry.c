@@ -5,8 +5,10 @@
  * checked before anything else of theirs is used, and kept loaded until the
  * registry goes. */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "builtin.h"
 #include "ezc/registry.h"
 
@@ -95,11 +97,44 @@ int ezc_registry_add_builtins(ezc_registry *r, ezc_error *err)
     return rc ? rc : ezc_registry_add(r, ezc_learn_builtin(), "built-in (learn)", err);
 }
 
+/* dlopen reads a name without a '/' as a library to search for on the
+ * loader path, never as a file here: `--plugin sq2.so` would not find
+ * ./sq2.so. A path that names an existing file is loaded as that file;
+ * anything else goes to the loader's search, and a failure says where
+ * both looked. */
+static void *open_plugin(const char *path, ezc_error *err)
+{
+    char local[4096];
+    const char *as = path;
+    int is_file = access(path, F_OK) == 0;
+    if (is_file && !strchr(path, '/')) {
+        if (snprintf(local, sizeof local, "./%s", path) >= (int)sizeof local) {
+            ezc_error_set(err, EZC_EINVAL, "plugin '%s': path too long", path);
+            return NULL;
+        }
+        as = local;
+    }
+    void *h = dlopen(as, RTLD_NOW | RTLD_LOCAL);
+    if (h)
+        return h;
+    const char *why = dlerror();
+    if (is_file)
+        ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: %s", path,
+                      why ? why : "?");
+    else if (strchr(path, '/'))
+        ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: no such file", path);
+    else
+        ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: no file '%s' in the "
+                      "current folder, and the loader's search (LD_LIBRARY_PATH, the system "
+                      "library folders) found none: %s", path, path, why ? why : "?");
+    return NULL;
+}
+
 int ezc_registry_load_plugin(ezc_registry *r, const char *path, ezc_error *err)
 {
-    void *h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    void *h = open_plugin(path, err);
     if (!h)
-        return ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: %s", path, dlerror());
+        return err->code;
     for (size_t i = 0; i < r->nhandles; i++)
         if (r->handles[i] == h) { /* the same library again: already registered */
             dlclose(h);

@@ -4,13 +4,16 @@
  * the array's buffer, no copy) or, from an inproc publisher of this process,
  * [topic][ezc_inproc_frame] (the sender's header is cloned: same buffer).
  * Anything else is counted, logged once per kind and skipped. Sequence
- * numbers are tracked per publisher id to count gaps. */
+ * numbers are tracked per publisher id to count gaps. An end-of-stream
+ * marker is a header without an array; it is reported, never counted as
+ * a gap or as malformed. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+#include "ezc/interrupt.h"
 #include "ezc/log.h"
 #include "ezc/sub.h"
 #include "ezc/wire.h"
@@ -26,6 +29,7 @@ typedef struct {
     uint64_t topic; /* hash of the topic */
     uint64_t last_seq;
     uint64_t seen; /* s->tick when last seen */
+    int ended;     /* its end-of-stream marker came: a new start is no gap */
 } stream;
 
 struct ezc_sub {
@@ -39,6 +43,8 @@ struct ezc_sub {
     stream *streams;
     size_t nstreams, cap, hit;
     uint64_t tick;
+    int eos_pending;      /* conflating: an end of stream found behind the message returned */
+    char eos_topic[256];  /* its topic */
     char endpoint[256]; /* the first one, for messages */
 };
 
@@ -173,13 +179,17 @@ static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
                 st = &s->streams[i];
         }
     }
-    if (st) {
+    if (st && st->ended) { /* the stream starts again after its end: no gap */
+        st->ended = 0;
+    } else if (st) {
         if (a->seq > st->last_seq) {
             s->stats.gaps += a->seq - st->last_seq - 1;
         } else { /* the sequence starts over: the publisher restarted (same id) */
             s->stats.gaps++;
             s->stats.restarts++;
         }
+    }
+    if (st) {
         st->last_seq = a->seq;
         st->seen = s->tick;
         s->hit = (size_t)(st - s->streams);
@@ -206,8 +216,24 @@ static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
     } else {
         return; /* no table at all (out of memory): count, do not track */
     }
-    s->streams[slot] = (stream){a->src, topic, a->seq, s->tick};
+    s->streams[slot] = (stream){a->src, topic, a->seq, s->tick, 0};
     s->hit = slot;
+}
+
+/* An end-of-stream marker: its seq is the count sent before it, so what is
+ * missing between the last message received and it is a gap; the marker
+ * itself is none. */
+static void track_eos(ezc_sub *s, const ezc_wire_stamp *eos, uint64_t topic)
+{
+    for (size_t i = 0; i < s->nstreams; i++) {
+        stream *st = &s->streams[i];
+        if (st->src != eos->src || st->topic != topic)
+            continue;
+        if (!st->ended && eos->seq > st->last_seq + 1)
+            s->stats.gaps += eos->seq - st->last_seq - 1;
+        st->ended = 1;
+        return;
+    }
 }
 
 static int decode_inproc(ezc_sub *s, zmq_msg_t *frame, ezc_array **out, ezc_error *err)
@@ -284,6 +310,8 @@ static int decode_wire(ezc_sub *s, zmq_msg_t *head, zmq_msg_t *data, ezc_array *
     ezc_error derr = {0, ""};
     int rc = ezc_wire_decode(zmq_msg_data(head), zmq_msg_size(head), buf, out, &derr);
     ezc_buffer_unref(&buf);
+    if (rc == EZC_EEOS)
+        return 2;
     if (rc == EZC_ENOMEM) {
         *err = derr;
         return rc;
@@ -313,7 +341,8 @@ static void copy_topic(zmq_msg_t *topic, char *out, size_t cap)
 /* One message off the socket, waiting up to wait_ms for it (a blocking
  * receive with ZMQ_RCVTIMEO: the quickest wake-up ZeroMQ offers): 0 with
  * *out set, 1 when nothing came, a signal cut the wait, or it was malformed
- * (*skipped tells), or an error. */
+ * (*skipped tells), 2 for an end-of-stream marker (topic_out set), or an
+ * error. */
 static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, int wait_ms,
                     int *skipped, ezc_error *err)
 {
@@ -364,6 +393,12 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
     }
     if (rc == 1)
         *skipped = 1;
+    if (rc == 2) {
+        ezc_wire_stamp eos;
+        ezc_wire_eos_stamp(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &eos);
+        track_eos(s, &eos, hash_bytes(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])));
+        copy_topic(&parts[0], topic_out, cap);
+    }
     if (rc == 0) {
         track(s, *out, hash_bytes(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])));
         copy_topic(&parts[0], topic_out, cap);
@@ -372,6 +407,12 @@ done:
     for (int i = 0; i < n; i++)
         zmq_msg_close(&parts[i]);
     return rc;
+}
+
+static int end_of_stream(ezc_sub *s, ezc_error *err)
+{
+    s->stats.ends++;
+    return ezc_error_set(err, EZC_EEOS, "sub %s: end of stream", s->endpoint);
 }
 
 int ezc_sub_recv(ezc_sub *s, ezc_array **out, int timeout_ms, ezc_error *err)
@@ -385,21 +426,39 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
     if (!s || !out)
         return ezc_error_set(err, EZC_EINVAL, "sub: recv needs a subscriber and an output");
     *out = NULL;
+    if (s->eos_pending) {
+        s->eos_pending = 0;
+        if (topic_out && topic_cap)
+            snprintf(topic_out, topic_cap, "%s", s->eos_topic);
+        return end_of_stream(s, err);
+    }
     int64_t deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
-    int wait = timeout_ms < 0 ? -1 : timeout_ms;
+    /* Waits go in slices so that a stop request (ezc_interrupt) ends them
+     * even when the signal went to another thread. */
+    int wait = timeout_ms < 0 || timeout_ms > EZC_STOP_CHECK_MS ? EZC_STOP_CHECK_MS : timeout_ms;
     for (;;) {
         int skipped;
         int rc = recv_one(s, out, topic_out, topic_cap, wait, &skipped, err);
         if (rc < 0)
             return rc;
+        if (rc == 2)
+            return end_of_stream(s, err);
         if (rc == 0) {
-            /* Conflating: newer messages already queued replace this one. */
+            /* Conflating: newer messages already queued replace this one;
+             * an end of stream behind it is kept for the next call. */
             while (s->conflate) {
                 ezc_array *newer = NULL;
-                int r = recv_one(s, &newer, topic_out, topic_cap, 0, &skipped, err);
+                char t[sizeof s->eos_topic];
+                int r = recv_one(s, &newer, t, sizeof t, 0, &skipped, err);
                 if (r == 0) {
                     ezc_array_destroy(out);
                     *out = newer;
+                    if (topic_out && topic_cap)
+                        snprintf(topic_out, topic_cap, "%s", t);
+                } else if (r == 2) {
+                    s->eos_pending = 1;
+                    memcpy(s->eos_topic, t, sizeof t);
+                    break;
                 } else if (r != 1 || !skipped) {
                     break;
                 }
@@ -408,13 +467,18 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
             return 0;
         }
         /* Nothing, a signal, or a malformed message: wait for what is left. */
-        if (timeout_ms < 0 || (timeout_ms == 0 && skipped))
+        if (timeout_ms == 0 && skipped)
             continue;
         int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
-        if (timeout_ms == 0 || left <= 0)
+        if (timeout_ms == 0 || (timeout_ms > 0 && left <= 0))
             return ezc_error_set(err, EZC_ETIMEOUT, "sub %s: no valid message within %d ms%s",
                                  s->endpoint, timeout_ms,
                                  s->stats.malformed ? " (malformed ones were skipped)" : "");
-        wait = (int)((left + 999999) / 1000000);
+        if (ezc_interrupted())
+            return ezc_error_set(err, EZC_EINTR,
+                                 "sub %s: receive abandoned: a stop was requested", s->endpoint);
+        wait = EZC_STOP_CHECK_MS;
+        if (timeout_ms > 0 && left < (int64_t)wait * 1000000)
+            wait = (int)((left + 999999) / 1000000);
     }
 }

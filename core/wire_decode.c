@@ -46,6 +46,7 @@ typedef struct fields {
     int have_axes, have_attrs;
     int data_ipc, have_ipc;
     ezc_wire_cuda_ipc ipc;
+    int eos; /* "eos": true: an end-of-stream marker, no array */
 } fields;
 
 /* A msgpack bin (the reader has str only): bounds-checked like it. */
@@ -185,7 +186,7 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
         return bad(err, "header: expected a msgpack map");
     static const char *const known[] = {"v",      "dtype", "shape", "dims", "key",
                                         "axes",   "attrs", "device", "src", "seq",
-                                        "ts",     "data",  "cuda_ipc"};
+                                        "ts",     "data",  "cuda_ipc", "eos"};
     unsigned seen = 0;
     for (uint32_t k = 0; k < n; k++) {
         const char *key;
@@ -265,6 +266,9 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
                 return bad(err, "header.data: transport '%.*s' is not supported by this ezc "
                                 "(\"inline\" or \"cuda_ipc\")",
                            (int)(len > 40 ? 40 : len), s);
+        } else if (mp_str_eq(key, klen, "eos")) {
+            if (mp_read_bool(c, &f->eos))
+                return bad(err, "header.eos: expected true or false");
         } else if (mp_str_eq(key, klen, "cuda_ipc")) {
             if (read_ipc(c, &f->ipc, err))
                 return EZC_EPROTO;
@@ -533,6 +537,14 @@ static ezc_buffer *open_default(const ezc_wire_cuda_ipc *ipc, size_t nbytes, voi
                                 ezc_error *err)
 {
     (void)ctx;
+    /* A message never loads a module: without a CUDA backend already in
+     * this process the message is refused (and counted by the subscriber). */
+    if (!ezc_xp_loaded(ezc_device_cuda(ipc->device))) {
+        ezc_error_set(err, EZC_EDEVICE,
+                      "header.data: cuda_ipc: no CUDA backend is loaded in this process (a node "
+                      "or program on a cuda device loads it; a message never does)");
+        return NULL;
+    }
     ezc_error why = {0, ""};
     const ezc_cuda_ipc_ops *ops = ezc_cuda_ipc_ops_get(ipc->device, &why);
     if (!ops) {
@@ -541,6 +553,37 @@ static ezc_buffer *open_default(const ezc_wire_cuda_ipc *ipc, size_t nbytes, voi
         return NULL;
     }
     return ops->import(ipc, nbytes, err);
+}
+
+/* An end-of-stream marker carries no array: only v and the stamps count;
+ * dtype, shape and dims may be there (checked as usual) and mean nothing. */
+static int check_eos(const fields *f, const ezc_buffer *data, ezc_error *err)
+{
+    if (!f->have_v)
+        return bad(err, "header.v: missing (required: v, and eos for an end of stream)");
+    if (data && data->nbytes)
+        return bad(err, "data: an end-of-stream marker has an empty data frame, not %zu bytes",
+                   data->nbytes);
+    if (f->data_ipc || f->have_ipc)
+        return bad(err, "header.cuda_ipc: an end-of-stream marker carries no data");
+    return ezc_error_set(err, EZC_EEOS, "end of stream (src %llu, seq %llu)",
+                         (unsigned long long)f->src, (unsigned long long)f->seq);
+}
+
+int ezc_wire_eos_stamp(const void *header, size_t len, ezc_wire_stamp *st)
+{
+    fields f;
+    memset(&f, 0, sizeof f);
+    memset(st, 0, sizeof *st);
+    mp_cursor c;
+    mp_init(&c, header, len);
+    if (len > EZC_WIRE_MAX_HEADER || read_fields(&c, &f, NULL) || mp_left(&c) || !f.eos ||
+        !f.have_v)
+        return 0;
+    st->src = f.src;
+    st->seq = f.seq;
+    st->ts_ns = f.ts;
+    return 1;
 }
 
 int ezc_wire_decode(const void *header, size_t len, ezc_buffer *data, ezc_array **out,
@@ -563,16 +606,18 @@ int ezc_wire_decode_with(const void *header, size_t len, ezc_buffer *data,
         return EZC_EPROTO;
     if (mp_left(&c))
         return bad(err, "header: %zu trailing bytes after the map", mp_left(&c));
+    if (f.eos)
+        return check_eos(&f, data, err);
     if (!f.have_v || !f.have_dtype || !f.have_shape || !f.have_dims)
         return bad(err, "header.%s: missing (required: v, dtype, shape, dims)",
                    !f.have_v ? "v" : !f.have_dtype ? "dtype" : !f.have_shape ? "shape" : "dims");
     if (f.ndims_names != f.ndim)
         return bad(err, "header.dims: %d names for %d dims in header.shape", f.ndims_names, f.ndim);
-    uint64_t count = 1;
-    for (int i = 0; i < f.ndim; i++) {
-        count *= (uint64_t)f.shape[i];
-        if (count > (uint64_t)EZC_MAX_ELEMENTS)
-            return bad(err, "header.shape: more than 2^40 elements");
+    size_t count;
+    if (ezc_shape_count(f.ndim, f.shape, "header.shape", &count, err)) {
+        if (err)
+            err->code = EZC_EPROTO; /* a malformed message, whatever the check */
+        return EZC_EPROTO;
     }
     size_t nbytes = (size_t)count * ezc_dtype_size(f.dtype);
     size_t have = data ? data->nbytes : 0;

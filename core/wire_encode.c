@@ -200,3 +200,26 @@ int ezc_wire_encode_header_cuda_ipc(ezc_wire_encoder *e, const ezc_array *a,
                              "wire: a cuda_ipc descriptor needs a device >= 0 and a lease name");
     return encode(e, a, ipc, bytes, len, err);
 }
+
+int ezc_wire_encode_eos(ezc_wire_encoder *e, const ezc_wire_stamp *st, const void **bytes,
+                        size_t *len, ezc_error *err)
+{
+    msgpack_packer *pk = &e->pk;
+    e->sbuf.size = 0;
+    msgpack_pack_map(pk, 5);
+    pack_str(pk, "v");
+    msgpack_pack_uint32(pk, EZC_WIRE_VERSION);
+    pack_str(pk, "eos");
+    msgpack_pack_true(pk);
+    pack_str(pk, "src");
+    msgpack_pack_uint64(pk, st->src);
+    pack_str(pk, "seq");
+    msgpack_pack_uint64(pk, st->seq);
+    pack_str(pk, "ts");
+    msgpack_pack_int64(pk, st->ts_ns);
+    if (!e->sbuf.data)
+        return ezc_error_set(err, EZC_ENOMEM, "wire: out of memory encoding an end of stream");
+    *bytes = e->sbuf.data;
+    *len = e->sbuf.size;
+    return 0;
+}

@@ -121,6 +121,18 @@ const ezc_xp *ezc_xp_for(DLDevice device, ezc_error *err)
     return xp;
 }
 
+const ezc_xp *ezc_xp_loaded(DLDevice device)
+{
+    if (device.device_type == kDLCPU)
+        return &ezc_xp_cpu_table;
+    if ((int)device.device_type <= 0 || (int)device.device_type >= MAX_BACKENDS)
+        return NULL;
+    pthread_mutex_lock(&xp_lock);
+    const ezc_xp *xp = backends[device.device_type];
+    pthread_mutex_unlock(&xp_lock);
+    return xp;
+}
+
 const ezc_xp *ezc_xp_of(const ezc_array *a, ezc_error *err)
 {
     return ezc_xp_for(a->tensor.device, err);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ezc/array.h"
 #include "msgpack_reader.h"
 
 #define MAX_FILE ((long)1 << 31)
@@ -198,10 +199,13 @@ static int read_array(mp_cursor *c, ezc_model *m, const char *name, uint32_t nle
                  !dsize ? "dtype" : ndim < 0 ? "shape" : "data");
         return bad(err, path, msg);
     }
-    uint64_t n = 1;
-    for (int d = 0; d < ndim; d++)
-        n *= (uint64_t)shape[d];
-    if (n * (uint64_t)dsize != dlen) {
+    size_t n = 0; /* elements, overflow-checked: the data bytes must match exactly */
+    if (ezc_shape_count(ndim, shape, "shape", &n, NULL) || n > UINT32_MAX / (size_t)dsize) {
+        snprintf(msg, sizeof msg, "array '%s': shape [%lld, %lld] is too large", nm,
+                 (long long)shape[0], (long long)shape[1]);
+        return bad(err, path, msg);
+    }
+    if (n * (size_t)dsize != dlen) {
         snprintf(msg, sizeof msg, "array '%s': %u data bytes for %llu elements of %d bytes", nm,
                  dlen, (unsigned long long)n, dsize);
         return bad(err, path, msg);
@@ -209,7 +213,7 @@ static int read_array(mp_cursor *c, ezc_model *m, const char *name, uint32_t nle
     double *v = malloc(n ? n * sizeof(double) : 1);
     if (!v)
         return ezc_error_set(err, EZC_ENOMEM, "model file %s: out of memory", path);
-    for (uint64_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         if (dsize == 8)
             memcpy(&v[i], data + 8 * i, 8);
         else {

@@ -5,6 +5,7 @@
  * flags and defaults masked), so that every bad setting is reported, not
  * only the first; then the whole set is instantiated once, so that checks
  * made by a type's init (clip: min > max) are reported too. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,18 @@ static const char *type_label(const ezc_graph_node *n)
     return n->type ? n->type : "?";
 }
 
-static void check_type(ezc_graph *g, ezc_graph_node *n, ezc_registry *reg)
+/* "sine, noise, ..." for the built-in kinds of one role. */
+static void kind_names(ezc_role role, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (const ezc_node_kind *const *k = ezc_node_kinds(); *k && used < cap; k++)
+        if ((*k)->role == role)
+            used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? ", " : "",
+                                     (*k)->name);
+}
+
+static void check_type(ezc_graph *g, ezc_graph_node *n, ezc_registry *reg, unsigned flags)
 {
     if (!n->type)
         return;
@@ -28,8 +40,15 @@ static void check_type(ezc_graph *g, ezc_graph_node *n, ezc_registry *reg)
         n->role = EZC_ROLE_TRANSFORMER;
         return;
     }
-    ezc_graph_error_add(g, n->type_line, "node '%s': %s; sources: sine, noise, counter; sinks: "
-                        "publish, print", n->name, err.msg);
+    if ((flags & EZC_GRAPH_CHECK_NO_PLUGINS) && g->nplugins) {
+        n->unchecked = 1; /* may come from a plugin that was not loaded */
+        return;
+    }
+    char sources[200], sinks[200];
+    kind_names(EZC_ROLE_SOURCE, sources, sizeof sources);
+    kind_names(EZC_ROLE_SINK, sinks, sizeof sinks);
+    ezc_graph_error_add(g, n->type_line, "node '%s': %s; sources: %s; sinks: %s", n->name,
+                        err.msg, sources, sinks);
 }
 
 /* One setting against the schema, with nothing required and no defaults. */
@@ -62,7 +81,66 @@ static int check_one_setting(ezc_graph *g, const ezc_graph_node *n, const ezc_gr
     return rc;
 }
 
-static void check_settings(ezc_graph *g, ezc_graph_node *n)
+/* A synthetic source's numeric settings, each with its own range, so the
+ * message names the one that is wrong (ezc_synth_new checks them all at once). */
+static const struct {
+    const char *name;
+    double lo, hi; /* inclusive; lo_open: lo itself is refused */
+    int lo_open;
+    const char *range;
+} source_ranges[] = {
+    {"fs", 0, INFINITY, 1, "a number > 0"},
+    {"channels", 1, 65536, 0, "an integer in [1, 65536]"},
+    {"chunk", 1, 1 << 24, 0, "an integer in [1, 16777216]"},
+};
+
+static int check_source_ranges(ezc_graph *g, const ezc_graph_node *n, const ezc_settings *s)
+{
+    int bad = 0;
+    for (size_t i = 0; i < sizeof source_ranges / sizeof *source_ranges; i++) {
+        double v;
+        int64_t iv;
+        if (!ezc_settings_get_int(s, source_ranges[i].name, &iv))
+            v = (double)iv;
+        else if (ezc_settings_get_float(s, source_ranges[i].name, &v))
+            continue;
+        if (v > source_ranges[i].lo && v <= source_ranges[i].hi)
+            continue;
+        if (v == source_ranges[i].lo && !source_ranges[i].lo_open)
+            continue;
+        int line = n->settings_line ? n->settings_line : n->line;
+        for (size_t k = 0; k < n->nsettings; k++)
+            if (!strcmp(n->settings[k].name, source_ranges[i].name))
+                line = n->settings[k].line;
+        ezc_graph_error_add(g, line, "node '%s': %s: setting '%s' = %g: expected %s", n->name,
+                            n->type, source_ranges[i].name, v, source_ranges[i].range);
+        bad = 1;
+    }
+    return bad;
+}
+
+/* Settings that are endpoints (`endpoint`, `*_endpoint`) must be ones the
+ * runtime can bind or connect. */
+static int check_endpoints(ezc_graph *g, const ezc_graph_node *n)
+{
+    int bad = 0;
+    for (size_t i = 0; i < n->nsettings; i++) {
+        const ezc_graph_setting *gs = &n->settings[i];
+        size_t len = strlen(gs->name);
+        if (!gs->text || (strcmp(gs->name, "endpoint") &&
+                          (len < 9 || strcmp(gs->name + len - 9, "_endpoint"))))
+            continue;
+        const char *why = NULL;
+        if (ezc_graph_endpoint_check(gs->text, &why)) {
+            ezc_graph_error_add(g, gs->line, "node '%s': %s: setting '%s' = '%s': %s", n->name,
+                                n->type, gs->name, gs->text, why);
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+static void check_settings(ezc_graph *g, ezc_graph_node *n, unsigned char *ok)
 {
     const ezc_setting_spec *schema = ezc_graph_node_schema(n);
     size_t ns = 0;
@@ -80,6 +158,7 @@ static void check_settings(ezc_graph *g, ezc_graph_node *n)
     for (size_t i = 0; i < n->nsettings; i++)
         bad |= check_one_setting(g, n, &n->settings[i], masked) != 0;
     free(masked);
+    bad |= check_endpoints(g, n);
     for (size_t i = 0; i < ns; i++) {
         if (!schema[i].required)
             continue;
@@ -103,6 +182,7 @@ static void check_settings(ezc_graph *g, ezc_graph_node *n)
     if (!s)
         return;
     int line = n->settings_line ? n->settings_line : n->line;
+    size_t before = g->nerrors;
     if (n->ttype) {
         ezc_transformer *t = ezc_transformer_new(n->ttype, s, &err);
         if (!t && err.code != EZC_EDEVICE)
@@ -110,7 +190,8 @@ static void check_settings(ezc_graph *g, ezc_graph_node *n)
         ezc_transformer_destroy(&t);
     } else if (ezc_settings_validate(s, schema, n->type, &err)) {
         ezc_graph_error_add(g, line, "node '%s': %s", n->name, err.msg);
-    } else if (n->role == EZC_ROLE_SOURCE && n->kind && strcmp(n->kind->name, "subscribe")) {
+    } else if (n->role == EZC_ROLE_SOURCE && n->kind && strcmp(n->kind->name, "subscribe") &&
+               !check_source_ranges(g, n, s)) {
         ezc_synth_options o;
         int realtime;
         int64_t count;
@@ -121,6 +202,7 @@ static void check_settings(ezc_graph *g, ezc_graph_node *n)
         ezc_synth_destroy(&syn);
     }
     ezc_settings_destroy(&s);
+    *ok = g->nerrors == before;
 }
 
 static void port_names(const ezc_graph_node *n, char *buf, size_t cap)
@@ -208,84 +290,123 @@ static void check_edges(ezc_graph *g)
             output_ok(g, &g->nodes[io->node], NULL, io->line, what);
     }
     /* A node that needs input and gets none would wait forever. */
+    char *fed = calloc(g->nnodes + 1, 1);
+    if (!fed)
+        return;
+    for (size_t j = 0; j < g->nedges; j++)
+        if (g->edges[j].to >= 0)
+            fed[g->edges[j].to] = 1;
+    for (size_t j = 0; j < g->ninputs; j++)
+        if (g->inputs[j].node >= 0)
+            fed[g->inputs[j].node] = 1;
     for (size_t i = 0; i < g->nnodes; i++) {
         const ezc_graph_node *n = &g->nodes[i];
         if (n->role != EZC_ROLE_TRANSFORMER && n->role != EZC_ROLE_SINK)
             continue;
-        int fed = 0;
-        for (size_t j = 0; j < g->nedges && !fed; j++)
-            fed = g->edges[j].to == (int)i;
-        for (size_t j = 0; j < g->ninputs && !fed; j++)
-            fed = g->inputs[j].node == (int)i;
-        if (!fed)
+        if (!fed[i])
             ezc_graph_error_add(g, n->line, "node '%s' (%s): nothing feeds it (expected an edge "
                                 "'x -> %s' or an input)", n->name, n->type, n->name);
     }
+    free(fed);
 }
 
-/* Depth-first search; a back edge closes a cycle, reported with its path. */
-typedef struct dfs {
-    ezc_graph *g;
-    char *color; /* 0 new, 1 on the stack, 2 done */
-    int *stack;  /* node path */
-    int depth;
-} dfs;
-
-static void visit(dfs *d, int u)
+/* Depth-first search with an explicit stack (a 10,000-node chain must not
+ * recurse 10,000 deep); a back edge closes a cycle, reported with its path. */
+static void report_cycle(ezc_graph *g, const int *path, int depth, const ezc_graph_edge *e)
 {
-    ezc_graph *g = d->g;
-    d->color[u] = 1;
-    d->stack[d->depth++] = u;
-    for (size_t i = 0; i < g->nedges; i++) {
-        const ezc_graph_edge *e = &g->edges[i];
-        if (e->from != u || e->to < 0 || e->to_port_index < 0)
-            continue;
-        if (d->color[e->to] == 1) {
-            char path[400];
-            size_t used = 0;
-            int k = d->depth - 1;
-            while (k > 0 && d->stack[k] != e->to)
-                k--;
-            for (; k < d->depth && used + 40 < sizeof path; k++)
-                used += (size_t)snprintf(path + used, sizeof path - used, "%s -> ",
-                                         g->nodes[d->stack[k]].name);
-            snprintf(path + used, sizeof path - used, "%s", g->nodes[e->to].name);
-            ezc_graph_error_add(g, e->line, "cycle: %s (a graph must not feed a node's output "
-                                "back into it)", path);
-        } else if (!d->color[e->to]) {
-            visit(d, e->to);
-        }
-    }
-    d->depth--;
-    d->color[u] = 2;
+    char text[400];
+    size_t used = 0;
+    int k = depth - 1;
+    while (k > 0 && path[k] != e->to)
+        k--;
+    for (; k < depth && used + 40 < sizeof text; k++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s -> ",
+                                 g->nodes[path[k]].name);
+    snprintf(text + used, sizeof text - used, "%s", g->nodes[e->to].name);
+    ezc_graph_error_add(g, e->line, "cycle: %s (a graph must not feed a node's output back "
+                        "into it)", text);
 }
 
 static void check_cycles(ezc_graph *g)
 {
-    dfs d = {g, calloc(g->nnodes + 1, 1), calloc(g->nnodes + 1, sizeof(int)), 0};
-    for (size_t i = 0; d.color && d.stack && i < g->nnodes; i++)
-        if (!d.color[i])
-            visit(&d, (int)i);
-    free(d.color);
-    free(d.stack);
+    size_t nn = g->nnodes;
+    char *color = calloc(nn + 1, 1); /* 0 new, 1 on the path, 2 done */
+    int *path = calloc(nn + 1, sizeof *path);
+    size_t *cursor = calloc(nn + 1, sizeof *cursor);     /* next out-edge per path entry */
+    size_t *first = calloc(nn + 2, sizeof *first), *outs = calloc(g->nedges + 1, sizeof *outs);
+    if (!color || !path || !cursor || !first || !outs)
+        goto done;
+    /* Out-edges grouped by node, in file order, so each edge is looked at once. */
+    for (size_t i = 0; i < g->nedges; i++) {
+        const ezc_graph_edge *e = &g->edges[i];
+        if (e->from >= 0 && e->to >= 0 && e->to_port_index >= 0)
+            first[e->from + 1]++;
+    }
+    for (size_t i = 0; i < nn; i++)
+        first[i + 1] += first[i];
+    memcpy(cursor, first, nn * sizeof *cursor);
+    for (size_t i = 0; i < g->nedges; i++) {
+        const ezc_graph_edge *e = &g->edges[i];
+        if (e->from >= 0 && e->to >= 0 && e->to_port_index >= 0)
+            outs[cursor[e->from]++] = i;
+    }
+    for (size_t root = 0; root < nn; root++) {
+        if (color[root])
+            continue;
+        int depth = 0;
+        path[depth] = (int)root;
+        cursor[depth++] = first[root];
+        color[root] = 1;
+        while (depth > 0) {
+            int u = path[depth - 1];
+            if (cursor[depth - 1] == first[u + 1]) {
+                color[u] = 2;
+                depth--;
+                continue;
+            }
+            const ezc_graph_edge *e = &g->edges[outs[cursor[depth - 1]++]];
+            if (color[e->to] == 1) {
+                report_cycle(g, path, depth, e);
+            } else if (!color[e->to]) {
+                color[e->to] = 1;
+                path[depth] = e->to;
+                cursor[depth++] = first[e->to];
+            }
+        }
+    }
+done:
+    free(color);
+    free(path);
+    free(cursor);
+    free(first);
+    free(outs);
 }
 
-size_t ezc_graph_check(ezc_graph *g, ezc_registry *reg)
+size_t ezc_graph_check_flags(ezc_graph *g, ezc_registry *reg, unsigned flags)
 {
     if (g->checked)
         return g->nerrors;
     g->checked = 1;
-    for (size_t i = 0; i < g->nplugins; i++) {
+    for (size_t i = 0; i < g->nplugins && !(flags & EZC_GRAPH_CHECK_NO_PLUGINS); i++) {
         ezc_error err;
         if (ezc_registry_load_plugin(reg, g->plugins[i].path, &err))
             ezc_graph_error_add(g, g->plugins[i].line, "%s", err.msg);
     }
+    unsigned char *ok = calloc(g->nnodes + 1, 1); /* node i passed its own checks */
     for (size_t i = 0; i < g->nnodes; i++) {
-        check_type(g, &g->nodes[i], reg);
+        check_type(g, &g->nodes[i], reg, flags);
         if (g->nodes[i].role != EZC_ROLE_UNKNOWN)
-            check_settings(g, &g->nodes[i]);
+            check_settings(g, &g->nodes[i], ok ? &ok[i] : &(unsigned char){0});
     }
     check_edges(g);
     check_cycles(g);
+    if (ok)
+        ezc_graph_static_check(g, ok);
+    free(ok);
     return g->nerrors;
+}
+
+size_t ezc_graph_check(ezc_graph *g, ezc_registry *reg)
+{
+    return ezc_graph_check_flags(g, reg, 0);
 }

@@ -11,13 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "ezc/graph_run.h"
+#include "ezc/interrupt.h"
 #include "ezc/log.h"
 #include "ezc/node.h"
+#include "ezc/pacer.h"
 #include "ezc/recording.h"
+#include "ezc/summary.h"
 #include "graph_internal.h"
 
 #define POLL_MS 100
@@ -30,13 +32,14 @@ typedef struct in_edge {
     ezc_array **ring;  /* queued messages (drop_oldest, conflate) */
     int prefix;        /* an outside input: topic is a prefix, any other topic matches it */
     int head, n;
+    int ended;         /* its end-of-stream marker came (kept across the node's restarts) */
 } in_edge;
 
 typedef struct out_pub {
     ezc_pub *pub;
     char topic[256];
-    char ipc_path[256]; /* an ipc:// file this runtime bound, removed at stop */
     int wait_sub; /* an edge: wait for its subscriber before the first message */
+    int drop_empty; /* leaves the graph (output, publish sink): no empty messages */
 } out_pub;
 
 /* What a transformer or sink node holds while it runs. */
@@ -47,6 +50,7 @@ typedef struct consumer {
     ezc_recording_writer *rec;
     const char *rec_topic;
     int64_t every;
+    ezc_summary_values values; /* print: what of the data it shows */
     unsigned logged;
 } consumer;
 
@@ -78,7 +82,8 @@ typedef struct node_rt {
     int started;
     /* counters, read by the main thread */
     atomic_int running, failed;
-    atomic_uint_fast64_t messages, bytes, qdrops, errors, restarts;
+    atomic_int ended; /* its stream ended and the marker went on: finished, no restart */
+    atomic_uint_fast64_t messages, bytes, qdrops, errors, restarts, behind;
     pthread_mutex_t lock; /* last_error, lat */
     char last_error[EZC_ERROR_MSG_MAX];
     uint32_t lat[EZC_GRAPH_LATENCY_WINDOW]; /* µs since the source, a ring */
@@ -102,7 +107,12 @@ static void set_error(node_rt *nr, const char *msg)
     pthread_mutex_unlock(&nr->lock);
 }
 
-static int stopping(const node_rt *nr) { return atomic_load(&nr->rt->stop); }
+/* A stop request of the process (a signal: ezc/interrupt.h) stops every
+ * node at once, before the main thread gets round to halting the runtime. */
+static int stopping(const node_rt *nr)
+{
+    return atomic_load(&nr->rt->stop) || ezc_interrupted();
+}
 
 /* Sleeps ms, waking early when the runtime stops. */
 static void nap(node_rt *nr, int ms)
@@ -169,7 +179,10 @@ static void note_latency(node_rt *nr, const ezc_array *in)
     (void)in;
     if (!nr->t0_ns)
         return;
-    int64_t us = (wall_ns() - nr->t0_ns) / 1000;
+    /* t0 comes from a message (any int64, INT64_MIN included): subtract
+     * without signed overflow, then clamp below. */
+    int64_t d, us = __builtin_sub_overflow(wall_ns(), nr->t0_ns, &d) ? (nr->t0_ns > 0 ? -1 : INT64_MAX)
+                                                                     : d / 1000;
     pthread_mutex_lock(&nr->lock);
     nr->lat[nr->latpos] = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
     nr->latpos = (nr->latpos + 1) % EZC_GRAPH_LATENCY_WINDOW;
@@ -194,11 +207,13 @@ static int send_all(node_rt *nr, ezc_array *a, ezc_error *err)
     if (nr->t0_ns && nr->nouts && !attr_t0(a)) /* leaving the thread: stamp it for the next */
         ezc_array_attr_set_int(a, EZC_GRAPH_T0_ATTR, nr->t0_ns, NULL);
     for (int i = 0; i < nr->nouts; i++) {
+        if (nr->outs[i].drop_empty && ezc_array_size(a) == 0)
+            continue; /* no data (a window not yet full): nothing for the outside */
         while ((rc = ezc_pub_send(nr->outs[i].pub, nr->outs[i].topic, a, err)) == EZC_ETIMEOUT &&
                !stopping(nr))
             ;
-        if (rc == EZC_ETIMEOUT)
-            return 0;
+        if (rc == EZC_ETIMEOUT || (rc == EZC_EINTR && stopping(nr)))
+            return 0; /* stopping: the message in hand goes nowhere */
         if (rc == EZC_EDEVICE) { /* data this endpoint cannot carry: count, go on */
             atomic_fetch_add(&nr->errors, 1);
             set_error(nr, err->msg);
@@ -208,6 +223,55 @@ static int send_all(node_rt *nr, ezc_array *a, ezc_error *err)
             return rc;
     }
     return 0;
+}
+
+/* Passes the end of stream on: the marker on every outgoing publisher
+ * (never dropped; a blocking edge retries as send_all does). */
+static int send_eos_all(node_rt *nr, ezc_error *err)
+{
+    int rc = wait_subscribers(nr, err);
+    for (int i = 0; !rc && i < nr->nouts; i++) {
+        while ((rc = ezc_pub_send_eos(nr->outs[i].pub, nr->outs[i].topic, err)) ==
+                   EZC_ETIMEOUT &&
+               !stopping(nr))
+            ;
+        if (rc == EZC_ETIMEOUT || (rc == EZC_EINTR && stopping(nr)))
+            return 0; /* stopping anyway */
+    }
+    return rc;
+}
+
+static void fused_fail(node_rt *nr, const ezc_error *e);
+
+/* nr's stream has ended: nr and the nodes fused after it end one after the
+ * other (transformers have delivered all they computed; what a window
+ * holds unfinished is dropped), and the chain's last node passes the
+ * marker on through its sockets. The nodes are then finished: not
+ * restarted, whatever their policy. */
+static int end_stream(node_rt *nr, ezc_error *err)
+{
+    for (;; nr = nr->next) {
+        atomic_store(&nr->ended, 1);
+        if (nr->next)
+            continue;
+        int rc = send_eos_all(nr, err);
+        if (rc && nr->fused_in) { /* the fused node's own failure, as in fused_deliver */
+            fused_fail(nr, err);
+            rc = 0;
+        }
+        return rc;
+    }
+}
+
+/* Every input has ended and nothing it sent waits here any more. */
+static int inputs_done(const node_rt *nr)
+{
+    if (!nr->nins || nr->held)
+        return 0;
+    for (int i = 0; i < nr->nins; i++)
+        if (!nr->ins[i].ended || nr->ins[i].n)
+            return 0;
+    return 1;
 }
 
 /* ---- receiving ---- */
@@ -259,6 +323,14 @@ static int next_input(node_rt *nr, ezc_array **out, int *port, ezc_error *err)
         int rc = ezc_sub_recv_topic(nr->sub, &a, topic, sizeof topic, queued ? 0 : POLL_MS, err);
         if (rc == EZC_ETIMEOUT)
             break;
+        if (rc == EZC_EEOS) { /* an input ended: after all it sent, so no message is lost */
+            in_edge *e = edge_by_topic(nr, topic);
+            if (e)
+                e->ended = 1;
+            if (inputs_done(nr))
+                break;
+            continue;
+        }
         if (rc)
             return rc;
         in_edge *e = edge_by_topic(nr, topic);
@@ -318,6 +390,8 @@ static void count_error(node_rt *nr, const ezc_error *e, unsigned *logged, int r
 
 static int forward(node_rt *nr, ezc_array *a, ezc_error *err);
 
+static int pacer_stop(void *nr) { return stopping(nr); }
+
 static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
 {
     ezc_synth_options o;
@@ -329,30 +403,13 @@ static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
         return rc ? rc : EZC_EINVAL;
     if ((rc = wait_subscribers(nr, err)))
         goto done;
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    ezc_pacer pacer;
+    ezc_pacer_init(&pacer, nr->n->name, o.fs, o.chunk);
     for (int64_t i = 0; !stopping(nr) && (!count || i < count); i++) {
         if (realtime) {
-            double t = (double)ezc_synth_samples(syn) / o.fs;
-            struct timespec next = start;
-            next.tv_sec += (time_t)t;
-            next.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
-            if (next.tv_nsec >= 1000000000L) {
-                next.tv_sec++;
-                next.tv_nsec -= 1000000000L;
-            }
-            /* Sleep in short steps so that a stop is seen. */
-            for (;;) {
-                struct timespec now;
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                double left = (double)(next.tv_sec - now.tv_sec) +
-                              (double)(next.tv_nsec - now.tv_nsec) * 1e-9;
-                if (left <= 0 || stopping(nr))
-                    break;
-                nap(nr, left > 0.05 ? 50 : (int)(left * 1000) + 1);
-            }
-            if (stopping(nr))
+            if (ezc_pacer_wait(&pacer, (int64_t)ezc_synth_samples(syn), pacer_stop, nr))
                 break;
+            atomic_store_explicit(&nr->behind, ezc_pacer_behind(&pacer), memory_order_relaxed);
         }
         ezc_array *a = ezc_synth_next(syn, err);
         if (a)
@@ -367,6 +424,8 @@ static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
         if ((rc = forward(nr, a, err)))
             break;
     }
+    if (!rc && count && !stopping(nr)) /* all `count` messages went: the end */
+        rc = end_stream(nr, err);
 done:
     ezc_synth_destroy(&syn);
     return rc;
@@ -390,6 +449,10 @@ static int run_subscribe(node_rt *nr, const ezc_settings *s, ezc_error *err)
             rc = 0;
             continue;
         }
+        if (rc == EZC_EEOS) { /* the outside publisher ended its stream */
+            rc = end_stream(nr, err);
+            break;
+        }
         if (rc)
             break;
         if (!(a = on_device(nr, a, err))) {
@@ -406,24 +469,17 @@ static int run_subscribe(node_rt *nr, const ezc_settings *s, ezc_error *err)
     return rc;
 }
 
-static void print_summary(const ezc_graph_node *n, const ezc_array *a)
+/* The print sink: a header line, then the values as its `values` setting
+ * asks, in one piece on stdout (print sinks of other threads wait). */
+static void print_summary(const ezc_graph_node *n, const ezc_array *a, ezc_summary_values v)
 {
-    char line[512];
-    size_t used = (size_t)snprintf(line, sizeof line, "%s: seq=%llu key=%s dtype=%s shape=[",
-                                   n->name, (unsigned long long)a->seq, a->key[0] ? a->key : "-",
-                                   ezc_dtype_name(a->dtype));
-    for (int i = 0; i < a->tensor.ndim && used < sizeof line; i++)
-        used += (size_t)snprintf(line + used, sizeof line - used, "%s%lld", i ? ", " : "",
-                                 (long long)a->shape[i]);
-    if (used < sizeof line)
-        used += (size_t)snprintf(line + used, sizeof line - used, "] dims=[");
-    for (int i = 0; i < a->tensor.ndim && used < sizeof line; i++)
-        used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i ? ", " : "",
-                                 a->dims[i]);
-    if (used < sizeof line)
-        snprintf(line + used, sizeof line - used, "]");
+    char indent[96];
+    snprintf(indent, sizeof indent, "%s:   ", n->name);
     flockfile(stdout);
-    puts(line);
+    printf("%s: ", n->name);
+    ezc_summary_header(stdout, NULL, a);
+    putchar('\n');
+    ezc_summary_values_write(stdout, indent, a, v, 8);
     fflush(stdout);
     funlockfile(stdout);
 }
@@ -445,8 +501,13 @@ static int consumer_open(node_rt *nr, ezc_error *err)
         rc = EZC_EINVAL;
     else if (nr->n->ttype && !(c->t = ezc_transformer_new(nr->n->ttype, c->s, err)))
         rc = err->code ? err->code : EZC_EINVAL;
-    else if (nr->n->kind && !strcmp(nr->n->kind->name, "print"))
+    else if (nr->n->kind && !strcmp(nr->n->kind->name, "print")) {
+        const char *v = "summary";
         ezc_settings_get_int(c->s, "every", &c->every);
+        ezc_settings_get_string(c->s, "values", &v);
+        if (ezc_summary_values_parse(v, &c->values, err))
+            rc = ezc_error_prefix(err, "node '%s': print", nr->n->name);
+    }
     else if (nr->n->kind && !strcmp(nr->n->kind->name, "record")) {
         const char *path = NULL;
         int overwrite = 0;
@@ -482,15 +543,22 @@ static int consumer_close(node_rt *nr, ezc_error *err)
 
 static void fused_deliver(node_rt *nr, ezc_array *a);
 
-/* Hands a node's output on: a direct call into a fused downstream node, or
- * a send on every publisher. Takes a. */
+/* a on its way from nr into its fused downstream node, stamped as an edge's
+ * publisher stamps: its own numbering. */
+static void fused_stamp(node_rt *nr, ezc_array *a)
+{
+    a->src = (uint64_t)nr->index + 1;
+    a->seq = nr->fused_seq++;
+    a->ts_ns = wall_ns();
+    nr->next->t0_ns = nr->t0_ns;
+}
+
+/* Hands a node's output on: into a fused downstream chain, or a send on
+ * every publisher. Takes a. */
 static int forward(node_rt *nr, ezc_array *a, ezc_error *err)
 {
-    if (nr->next) { /* stamped as an edge's publisher stamps: its own numbering */
-        a->src = (uint64_t)nr->index + 1;
-        a->seq = nr->fused_seq++;
-        a->ts_ns = wall_ns();
-        nr->next->t0_ns = nr->t0_ns;
+    if (nr->next) {
+        fused_stamp(nr, a);
         fused_deliver(nr->next, a);
         return 0;
     }
@@ -500,11 +568,13 @@ static int forward(node_rt *nr, ezc_array *a, ezc_error *err)
 }
 
 /* One input message through the node: counters, the transformer (or the
- * print/record sink), then on. Takes in. Per-message errors are counted;
- * a non-zero return is the node's own failure (its loop restarts). */
-static int consumer_step(node_rt *nr, ezc_array *in, int port, ezc_error *err)
+ * print/record sink). Takes in; *out is what it hands on (NULL: nothing).
+ * Per-message errors are counted; a non-zero return is the node's own
+ * failure (its loop restarts). */
+static int consumer_work(node_rt *nr, ezc_array *in, int port, ezc_array **out, ezc_error *err)
 {
     consumer *c = &nr->c;
+    *out = NULL;
     uint64_t k = bump(&nr->messages, 1);
     bump(&nr->bytes, data_bytes(in));
     note_latency(nr, in);
@@ -535,9 +605,18 @@ static int consumer_step(node_rt *nr, ezc_array *in, int port, ezc_error *err)
         if (wrc)
             count_error(nr, &werr, &c->logged, wrc);
     } else if (c->every > 0 && nr->nouts == 0 && !nr->next && k % (uint64_t)c->every == 0) {
-        print_summary(nr->n, res);
+        print_summary(nr->n, res, c->values);
     }
-    return res ? forward(nr, res, err) : 0; /* no output: this step ends here */
+    *out = res;
+    return 0;
+}
+
+/* consumer_work, then its output on. */
+static int consumer_step(node_rt *nr, ezc_array *in, int port, ezc_error *err)
+{
+    ezc_array *res = NULL;
+    int rc = consumer_work(nr, in, port, &res, err);
+    return rc || !res ? rc : forward(nr, res, err); /* no output: this step ends here */
 }
 
 /* A node fused into its upstream's thread failed: closed, then reopened
@@ -562,24 +641,39 @@ static void fused_fail(node_rt *nr, const ezc_error *e)
 }
 
 /* A block edge without a socket: the downstream node runs in the caller's
- * thread, so the edge is lossless and in order by construction. */
+ * thread, so the edge is lossless and in order by construction. A chain
+ * of such nodes is walked in a loop, one node after the other, so its
+ * length costs no stack (a recursion overflowed at 10,000 nodes). */
 static void fused_deliver(node_rt *nr, ezc_array *a)
 {
-    if (atomic_load(&nr->failed) || stopping(nr)) {
-        ezc_array_destroy(&a);
-        return;
+    while (nr && a) {
+        if (atomic_load(&nr->failed) || stopping(nr)) {
+            ezc_array_destroy(&a);
+            return;
+        }
+        ezc_error err;
+        ezc_error_clear(&err);
+        ezc_array *res = NULL;
+        int rc = 0;
+        if (!nr->c.open && !(rc = consumer_open(nr, &err)))
+            atomic_store(&nr->running, 1);
+        if (rc)
+            ezc_array_destroy(&a);
+        else
+            rc = consumer_work(nr, a, nr->fused_port, &res, &err);
+        if (!rc && res && !nr->next) { /* the chain ends here: its sockets */
+            rc = send_all(nr, res, &err);
+            ezc_array_destroy(&res);
+        }
+        if (rc) {
+            fused_fail(nr, &err);
+            return;
+        }
+        if (res)
+            fused_stamp(nr, res);
+        a = res;
+        nr = nr->next;
     }
-    ezc_error err;
-    ezc_error_clear(&err);
-    int rc = 0;
-    if (!nr->c.open && !(rc = consumer_open(nr, &err)))
-        atomic_store(&nr->running, 1);
-    if (rc)
-        ezc_array_destroy(&a);
-    else
-        rc = consumer_step(nr, a, nr->fused_port, &err);
-    if (rc)
-        fused_fail(nr, &err);
 }
 
 /* A node with a thread of its own: receive, step, until stopped. */
@@ -587,6 +681,10 @@ static int run_consumer(node_rt *nr, ezc_error *err)
 {
     int rc = consumer_open(nr, err);
     while (!rc && !stopping(nr)) {
+        if (inputs_done(nr)) { /* every message in: the end goes on */
+            rc = end_stream(nr, err);
+            break;
+        }
         ezc_array *in = NULL;
         int port = 0;
         rc = next_input(nr, &in, &port, err);
@@ -631,7 +729,7 @@ static void *node_main(void *arg)
         atomic_store(&nr->running, 1);
         int rc = run_once(nr, &err);
         atomic_store(&nr->running, 0);
-        if (stopping(nr))
+        if (stopping(nr) || (rc == 0 && atomic_load(&nr->ended)))
             break;
         if (rc) {
             set_error(nr, err.msg);
@@ -715,9 +813,6 @@ static int add_out(node_rt *nr, const char *endpoint, const char *topic, int los
     if (!(o->pub = ezc_pub_new(endpoint, &po, err)))
         return ezc_error_prefix(err, "node '%s'", nr->n->name);
     snprintf(o->topic, sizeof o->topic, "%s", topic);
-    /* ZeroMQ leaves the socket file of a closed ipc listener behind. */
-    if (!strncmp(endpoint, "ipc://", 6) && !strchr(endpoint, '*'))
-        snprintf(o->ipc_path, sizeof o->ipc_path, "%s", endpoint + 6);
     o->wait_sub = wait_sub;
     nr->nouts++;
     return 0;
@@ -781,6 +876,8 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
         if (up && add_out(up, io->endpoint, io->topic ? io->topic : io->name,
                           io->queue == EZC_QUEUE_DROP_NEWEST, 0, 1, stable_id(g, what), err))
             return err->code;
+        if (up)
+            up->outs[up->nouts - 1].drop_empty = 1;
     }
     for (size_t i = 0; i < rt->n; i++) {
         node_rt *nr = &rt->nodes[i];
@@ -788,8 +885,8 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
             continue;
         ezc_settings *s = ezc_graph_node_settings(g, nr->n, err);
         const char *endpoint = NULL, *t = nr->n->name;
-        int lossy = 0, rc = s ? ezc_settings_validate(s, nr->n->kind->settings, "publish", err)
-                              : EZC_ENOMEM;
+        int lossy = 0, keep_empty = 0;
+        int rc = s ? ezc_settings_validate(s, nr->n->kind->settings, "publish", err) : EZC_ENOMEM;
         if (!rc) {
             ezc_settings_get_string(s, "endpoint", &endpoint);
             ezc_settings_get_string(s, "topic", &t);
@@ -797,6 +894,9 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
             char what[160];
             snprintf(what, sizeof what, "publish %s", nr->n->name);
             rc = add_out(nr, endpoint, t, lossy, 0, 1, stable_id(g, what), err);
+            ezc_settings_get_bool(s, "keep_empty", &keep_empty);
+            if (!rc)
+                nr->outs[nr->nouts - 1].drop_empty = !keep_empty;
         }
         ezc_settings_destroy(&s);
         if (rc)
@@ -855,6 +955,11 @@ ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_r
         nr->index = (int)i;
         nr->backoff_ms = 100;
         pthread_mutex_init(&nr->lock, NULL);
+        /* Device backends load from configuration, here, never because of a
+         * message (a cuda_ipc header cannot make us dlopen anything). A
+         * failure shows on the node's first message, naming the device. */
+        if (nr->n->device)
+            (void)ezc_xp_for(nr->n->dev, NULL);
     }
     for (size_t i = 0; i < g->nedges; i++) {
         node_rt *up = find_rt(rt, g->edges[i].from), *down = find_rt(rt, g->edges[i].to);
@@ -910,13 +1015,8 @@ int ezc_graph_runtime_stop(ezc_graph_runtime **rtp, ezc_error *err)
         node_rt *nr = &rt->nodes[i];
         if (nr->failed && !rc)
             rc = ezc_error_set(err, EZC_EIO, "node '%s' failed: %s", nr->n->name, nr->last_error);
-        for (int k = 0; k < nr->nouts; k++) {
-            struct stat sb;
+        for (int k = 0; k < nr->nouts; k++) /* removes the ipc socket files it bound */
             ezc_pub_destroy(&nr->outs[k].pub);
-            if (nr->outs[k].ipc_path[0] && !lstat(nr->outs[k].ipc_path, &sb) &&
-                S_ISSOCK(sb.st_mode))
-                unlink(nr->outs[k].ipc_path);
-        }
         free(nr->outs);
         for (int k = 0; k < nr->nins; k++) {
             for (int j = 0; nr->ins[k].ring && j < nr->ins[k].cap; j++)
@@ -938,6 +1038,14 @@ size_t ezc_graph_runtime_count(const ezc_graph_runtime *rt) { return rt->n; }
 
 int ezc_graph_runtime_failed(const ezc_graph_runtime *rt) { return atomic_load(&rt->any_failed); }
 
+int ezc_graph_runtime_ended(const ezc_graph_runtime *rt)
+{
+    for (size_t i = 0; i < rt->n; i++)
+        if (!atomic_load(&rt->nodes[i].ended))
+            return 0;
+    return rt->n > 0;
+}
+
 void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -951,7 +1059,9 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
     out->errors = atomic_load(&nr->errors);
     out->restarts = atomic_load(&nr->restarts);
     out->failed = atomic_load(&nr->failed);
+    out->ended = atomic_load(&nr->ended);
     out->drops = atomic_load(&nr->qdrops);
+    out->behind = atomic_load(&nr->behind);
     /* Sequence gaps are counted by the subscriber, owned by the node's
      * thread; its counters are plain words read here without a lock: a
      * display value that may lag by one message. */

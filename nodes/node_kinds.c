@@ -35,10 +35,16 @@ static const ezc_setting_spec publish_settings[] = {
     {"topic", EZC_SETTING_STRING, NULL, "topic (default: the node name)", 0, NULL},
     {"lossy", EZC_SETTING_BOOL, "false", "drop for a full subscriber instead of waiting", 0,
      NULL},
+    {"keep_empty", EZC_SETTING_BOOL, "false",
+     "also publish messages holding no data (e.g. no full window yet)", 0, NULL},
     END,
 };
 static const ezc_setting_spec print_settings[] = {
     {"every", EZC_SETTING_INT, "1", "print one message in this many", 0, NULL},
+    {"values", EZC_SETTING_STRING, "summary",
+     "below the header: per channel first/last/min/max/mean (summary), every value (full), "
+     "or nothing (none)",
+     0, "none|summary|full"},
     END,
 };
 
@@ -65,7 +71,7 @@ static const ezc_node_kind counter = {"counter", "source: the sample index on ev
                                       EZC_ROLE_SOURCE, counter_settings};
 static const ezc_node_kind publish = {"publish", "sink: publish on an endpoint", EZC_ROLE_SINK,
                                       publish_settings};
-static const ezc_node_kind printk = {"print", "sink: print a summary line per message",
+static const ezc_node_kind printk = {"print", "sink: print a message's header and values",
                                    EZC_ROLE_SINK, print_settings};
 
 static const ezc_node_kind record = {"record", "sink: write every message to a recording file",

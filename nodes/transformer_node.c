@@ -1,7 +1,8 @@
 /* transformer_node.c — the receive → process → publish loop of one node.
  *
  * Errors from the transformer are per message: logged the first time each
- * error code appears, counted always, and the loop continues. */
+ * error code appears, counted always, and the loop continues. An end of
+ * stream on the input is passed on and ends the loop. */
 #include <string.h>
 #include "ezc/log.h"
 #include "ezc/node.h"
@@ -27,6 +28,10 @@ int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
         int rc = ezc_sub_recv_topic(in, &msg, topic, sizeof topic, o.poll_ms, err);
         if (rc == EZC_ETIMEOUT)
             continue;
+        if (rc == EZC_EEOS) { /* the input ended: so does the output */
+            st->ended = 1;
+            return ezc_pub_send_eos(out, o.topic ? o.topic : topic, err);
+        }
         if (rc)
             return rc;
         st->received++;

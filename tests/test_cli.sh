@@ -65,4 +65,109 @@ check "hz no gaps" $(grep -q 'gaps 0 ' <<<"$last"; echo $?) "$hz"
 check "hz bandwidth 100 x 3200 B" $(awk -v l="$last" 'BEGIN{split(l,f," "); exit !(f[5] > 0.19 && f[5] < 0.45)}'; echo $?) "$hz"
 expect "hz bad window" 2 "--window must be a positive" -- "$ezc" hz "ipc://$dir/raw" --window 0
 
+# ---- validate: what the runtime would refuse, plugins, limits ----
+cat > "$dir/http.yaml" <<YEOF
+nodes:
+  s: {type: sine}
+  p: {type: publish, settings: {endpoint: "http://localhost:80"}}
+edges: [s -> p]
+YEOF
+expect "validate: http endpoint" 1 "http.yaml:3: node 'p': publish: setting 'endpoint' = 'http://localhost:80': expected tcp://, ipc:// or inproc:// endpoint" -- "$ezc" validate "$dir/http.yaml"
+cat > "$dir/nyq.yaml" <<YEOF
+nodes:
+  s: {type: sine, settings: {fs: 1000}}
+  f: {type: butterworth, settings: {order: 4, cutoff: 800}}
+  p: {type: print}
+edges: [s -> f, f -> p]
+YEOF
+expect "validate: cutoff past Nyquist" 1 "nyq.yaml:3: node 'f': butterworth: setting 'cutoff' = 800 Hz: must be below Nyquist (500 Hz at fs = 1000 Hz of the stream from 's')" -- "$ezc" validate "$dir/nyq.yaml"
+printf 'nodes:\n  a: {type: abs}\ndescription: %s\n' "$(head -c 100000 /dev/zero | tr '\0' '[')" > "$dir/deep.yaml"
+expect "validate: deep nesting" 1 "deep.yaml:3: nested more than 64 levels deep" -- timeout 10 "$ezc" validate "$dir/deep.yaml"
+
+# A plugin named without ./ that exists here is that file; one that does
+# not exist says where it was looked for.
+plugdir="${EZC_BUILD_DIR:-}/examples/plugin"
+if [ -f "$plugdir/libezc-example-plugin.so" ]; then
+  printf 'nodes:\n  s: {type: counter}\n  r: {type: rectify_gain}\n  p: {type: print}\nedges: [s -> r, r -> p]\n' > "$dir/rg.yaml"
+  expect "--plugin bare file name" 0 "rg.yaml: ok (3 nodes, 2 edges)" -- \
+    bash -c 'cd "$1" && "$2" validate "$3" --plugin libezc-example-plugin.so' _ "$plugdir" \
+    "$(cd "$(dirname "$ezc")" && pwd)/$(basename "$ezc")" "$dir/rg.yaml"
+fi
+expect "--plugin missing bare name" 1 "plugin 'nope-plugin.so' does not load: no file 'nope-plugin.so' in the current folder, and the loader's search" -- \
+  "$ezc" validate "$dir/nyq.yaml" --plugin nope-plugin.so
+
+# Loading a plugin runs its code (a constructor, before any check):
+# validate loads the file's plugins, --no-plugins and graph do not.
+if command -v cc >/dev/null; then
+  cat > "$dir/ctor.c" <<'CEOF'
+#include <stdio.h>
+#include <stdlib.h>
+__attribute__((constructor)) static void ran(void)
+{
+    const char *p = getenv("EZC_TEST_MARKER");
+    FILE *f = p ? fopen(p, "w") : NULL;
+    if (f)
+        fclose(f);
+}
+CEOF
+  cc -shared -fPIC -o "$dir/ctor.so" "$dir/ctor.c"
+  printf 'plugins: [ctor.so]\nnodes:\n  s: {type: counter}\n  r: {type: from_ctor}\n  p: {type: print}\nedges: [s -> r, r -> p]\n' > "$dir/ctor.yaml"
+  export EZC_TEST_MARKER="$dir/marker"
+  expect "validate --no-plugins: plugin types unchecked" 0 "ctor.yaml: ok (3 nodes, 2 edges; 1 unchecked: plugins not loaded)" -- "$ezc" validate "$dir/ctor.yaml" --no-plugins
+  expect "validate --no-plugins: the note" 0 "ctor.yaml:4: note: node 'r': type 'from_ctor' is not checked" -- "$ezc" validate "$dir/ctor.yaml" --no-plugins
+  check "validate --no-plugins runs no plugin code" $([ ! -e "$dir/marker" ]; echo $?) "marker written"
+  expect "graph loads no plugin" 0 '"r" [label="r\nfrom_ctor"' -- "$ezc" graph "$dir/ctor.yaml"
+  check "graph runs no plugin code" $([ ! -e "$dir/marker" ]; echo $?) "marker written"
+  expect "validate loads the plugin (and so runs it)" 1 "has no ezc_plugin_entry()" -- "$ezc" validate "$dir/ctor.yaml"
+  check "validate ran the plugin's constructor" $([ -e "$dir/marker" ]; echo $?) "no marker"
+  unset EZC_TEST_MARKER
+fi
+expect "--plugin with --no-plugins" 2 "contradict" -- "$ezc" validate "$dir/nyq.yaml" --no-plugins --plugin x.so
+
+# A graph that validates (subscribe: nothing is known of its stream) but
+# whose linear node refuses every message: 4 channels, 3 scales. The run
+# says so and exits 1.
+cat > "$dir/refuse.yaml" <<YEOF
+nodes:
+  s: {type: sine, settings: {fs: 1000, channels: 4, chunk: 50}}
+  out: {type: publish, settings: {endpoint: "ipc://$dir/refuse"}}
+  in: {type: subscribe, settings: {endpoint: "ipc://$dir/refuse"}}
+  lin: {type: linear, settings: {scale: [1, 2, 3], axis: ch}}
+  p: {type: print}
+edges: [s -> out, in -> lin, lin -> p]
+YEOF
+expect "refuse: validates" 0 "ok (5 nodes, 3 edges)" -- "$ezc" validate "$dir/refuse.yaml"
+out=$(timeout 20 "$ezc" run "$dir/refuse.yaml" --duration 1.5 2>&1 >/dev/null); status=$?
+check "refuse: run exits 1" $([ $status -eq 1 ]; echo $?) "status $status: $out"
+check "refuse: the node is named" $(grep -q "^ezc run: node 'lin' refused every message it got ([0-9]*); last: " <<<"$out"; echo $?) "$out"
+check "refuse: summary flags it" $(grep "ezc run: lin: " <<<"$out" | grep -q "REFUSED EVERY MESSAGE"; echo $?) "$out"
+check "refuse: healthy nodes unflagged" $(! grep "ezc run: s: " <<<"$out" | grep -q REFUSED; echo $?) "$out"
+# On a terminal (script gives the run a pty) the status line flags it too.
+if command -v script >/dev/null; then
+  out=$(timeout 20 script -qec "'$ezc' run '$dir/refuse.yaml' --duration 2.5" /dev/null 2>&1)
+  check "refuse: status line flags the node" $(grep -a "  lin  " <<<"$out" | grep -aq "REFUSES ALL INPUT" &&
+    ! grep -a "  s  " <<<"$out" | grep -aq "REFUSES"; echo $?) "$(cat -v <<<"${out: -600}")"
+fi
+# With process groups the supervisor judges the node's figures from its child.
+sed 's/lin: {type: linear,/lin: {type: linear, process: dsp,/' "$dir/refuse.yaml" > "$dir/refuse-groups.yaml"
+out=$(timeout 30 "$ezc" run "$dir/refuse-groups.yaml" --duration 2 2>&1 >/dev/null); status=$?
+check "refuse (process groups): exit 1, node named" $([ $status -eq 1 ] &&
+  grep -q "^ezc run: node 'lin' refused every message it got" <<<"$out" &&
+  grep "ezc run group dsp: lin: " <<<"$out" | grep -q "REFUSED EVERY MESSAGE"; echo $?) "status $status: $out"
+
+# A 10,000-node fused chain runs in one thread without recursing per node
+# (it overflowed the stack): all 20 messages reach the end.
+"$py" -c '
+import sys
+n = 10000
+out = ["nodes:", "  s: {type: counter, settings: {channels: 2, chunk: 10, count: 20, realtime: false}}"]
+out += ["  n%d: {type: abs}" % i for i in range(n)]
+out += ["  p: {type: print}", "edges:", "  - s -> n0"]
+out += ["  - n%d -> n%d" % (i - 1, i) for i in range(1, n)]
+out += ["  - n%d -> p" % (n - 1)]
+print("\n".join(out))' > "$dir/chain.yaml"
+out=$(timeout 60 "$ezc" run "$dir/chain.yaml" --duration 2 2>&1); status=$?
+check "10,000-node fused chain runs" $([ $status -eq 0 ] && grep -q "^p: seq=19 " <<<"$out" &&
+  grep -q "ezc run: p: 20 messages" <<<"$out"; echo $?) "status $status: ${out: -400}"
+
 finish

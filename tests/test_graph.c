@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include "ezc/ezc.h"
 #include "ezc/graph.h"
+#include "../learn/model_file.h"
 
 static char tmpdir[64];
 
@@ -216,7 +217,7 @@ START_TEST(t_unknown_type)
         "edges: [a -> b, a -> c]\n",
         &nerr);
     ck_assert_error(g, 4, "node 'b'", "unknown transformer type 'abss'", "did you mean 'abs'",
-                    "sources: sine, noise, counter");
+                    "sources: sine, noise, counter, subscribe; sinks: publish, print, record");
     ck_assert_error(g, 5, "node 'c'", "no type");
     ck_assert_uint_eq(nerr, 2);
     ezc_graph_destroy(&g);
@@ -260,7 +261,8 @@ START_TEST(t_settings_errors)
     ck_assert_error(g, 16, "node 'd'", "setting 'min'", "a single value, not a list (float)");
     /* The required endpoint, with its type and doc, at the node. */
     ck_assert_error(g, 17, "node 'p'", "setting 'endpoint' (string) is required");
-    ck_assert_error(g, 21, "node 'z'", "fs > 0");
+    /* Each range names its setting (not "need fs > 0, 1 <= channels ..."). */
+    ck_assert_error(g, 21, "node 'z'", "sine: setting 'fs' = -5: expected a number > 0");
     ck_assert_uint_eq(nerr, 9);
     ezc_graph_destroy(&g);
 }
@@ -433,6 +435,310 @@ START_TEST(t_node_kinds)
 }
 END_TEST
 
+/* Settings that are endpoints take only what the runtime can bind or
+ * connect; inputs/outputs the same. */
+START_TEST(t_endpoint_settings)
+{
+    size_t nerr;
+    ezc_graph *g = load("ep.yaml",
+        "nodes:\n"
+        "  s: {type: sine}\n"
+        "  p: {type: publish, settings: {endpoint: \"http://localhost:80\"}}\n"    /* 3 */
+        "  q: {type: publish, settings: {endpoint: \"tcp://localhost\"}}\n"        /* 4 */
+        "  u:\n"
+        "    type: subscribe\n"
+        "    settings: {endpoint: \"ipc://\"}\n"                                   /* 7 */
+        "  ok1: {type: publish, settings: {endpoint: \"tcp://*:5560\"}}\n"
+        "  ok2: {type: publish, settings: {endpoint: \"tcp://127.0.0.1:5561\"}}\n"
+        "  ok3: {type: publish, settings: {endpoint: \"inproc://x\"}}\n"
+        "  pr: {type: print}\n"
+        "edges: [s -> p, s -> q, s -> ok1, s -> ok2, s -> ok3, u -> pr]\n"
+        "outputs:\n"
+        "  o: {node: s, endpoint: \"udp://x:1\"}\n",                               /* 14 */
+        &nerr);
+    ck_assert_error(g, 3, "node 'p'", "publish: setting 'endpoint' = 'http://localhost:80'",
+                    "expected tcp://, ipc:// or inproc:// endpoint");
+    ck_assert_error(g, 4, "node 'q'", "'tcp://localhost'", "tcp://HOST:PORT");
+    ck_assert_error(g, 7, "node 'u'", "subscribe: setting 'endpoint' = 'ipc://'", "names no path");
+    ck_assert_error(g, 14, "output 'o'", "'udp://x:1'", "expected tcp://, ipc:// or inproc://");
+    ck_assert_uint_eq(nerr, 4);
+    ezc_graph_destroy(&g);
+    const char *why = NULL;
+    ck_assert_int_eq(ezc_graph_endpoint_check("tcp://*:*", &why), 0);
+    ck_assert_int_eq(ezc_graph_endpoint_check("tcp://:5", &why), -1);
+    ck_assert_int_eq(ezc_graph_endpoint_check("tcp://h:5x", &why), -1);
+    ck_assert_int_eq(ezc_graph_endpoint_check("ipc:///tmp/a", &why), 0);
+}
+END_TEST
+
+/* What sources declare follows the edges; settings that contradict it are
+ * errors at their line, not refusals of every message at run time. */
+START_TEST(t_static_checks)
+{
+    size_t nerr;
+    ezc_graph *g = load("static.yaml",
+        "nodes:\n"                                                          /* 1 */
+        "  s: {type: sine, settings: {fs: 1000, channels: 4, chunk: 50}}\n" /* 2 */
+        "  lp:\n"                                                           /* 3 */
+        "    type: butterworth\n"                                           /* 4 */
+        "    settings:\n"                                                   /* 5 */
+        "      order: 4\n"                                                  /* 6 */
+        "      cutoff: 800\n"                                               /* 7 */
+        "  r: {type: abs}\n"                                                /* 8 */
+        "  bp: {type: butterworth, settings: {order: 2, cuton: 600, cutoff: 100}}\n" /* 9 */
+        "  d: {type: diff, settings: {axis: foo}}\n"                        /* 10 */
+        "  l3: {type: linear, settings: {scale: [1, 2, 3], axis: ch}}\n"    /* 11 */
+        "  l4: {type: linear, settings: {scale: [1, 2, 3, 4], offset: 1, axis: ch}}\n"
+        "  dec: {type: decimate, settings: {factor: 2}}\n"                  /* 13 */
+        "  lp2: {type: butterworth, settings: {order: 2, cutoff: 300}}\n"   /* 14 */
+        "  lp3: {type: butterworth, settings: {order: 2, cutoff: 200}}\n"   /* 15 */
+        "  sub: {type: subscribe, settings: {endpoint: \"ipc:///tmp/x\"}}\n"
+        "  lp4: {type: butterworth, settings: {order: 2, cutoff: 800}}\n"   /* 17: fs unknown */
+        "  sp: {type: spectrum}\n"                                          /* 18 */
+        "  d2: {type: diff, settings: {axis: foo}}\n"                       /* 19: dims unknown */
+        "  car: {type: common_rereference, settings: {clusters: [0, 0, 1]}}\n" /* 20 */
+        "  p: {type: print}\n"
+        "edges: [s -> lp, s -> r, r -> bp, r -> d, r -> l3, r -> l4, s -> dec, dec -> lp2,\n"
+        "        dec -> lp3, sub -> lp4, s -> sp, sp -> d2, s -> car,\n"
+        "        lp -> p, bp -> p, d -> p, l3 -> p, l4 -> p, lp2 -> p, lp3 -> p, lp4 -> p,\n"
+        "        d2 -> p, car -> p]\n",
+        &nerr);
+    ck_assert_error(g, 7, "node 'lp'", "butterworth: setting 'cutoff' = 800 Hz",
+                    "must be below Nyquist (500 Hz at fs = 1000 Hz of the stream from 's')");
+    /* through abs, which keeps fs */
+    ck_assert_error(g, 9, "node 'bp'", "setting 'cuton' = 600 Hz", "below Nyquist (500 Hz");
+    ck_assert_error(g, 10, "node 'd'", "setting 'axis' = 'foo'",
+                    "the stream from 's' has no such dim (dims: [time, ch])");
+    ck_assert_error(g, 11, "node 'l3'", "setting 'scale' has 3 values",
+                    "the stream from 's' has 4 along 'ch'");
+    /* decimate by 2 halves fs: 300 Hz is past the new Nyquist (250), 200 is not */
+    ck_assert_error(g, 14, "node 'lp2'", "setting 'cutoff' = 300 Hz",
+                    "(250 Hz at fs = 500 Hz of the stream from 's')");
+    ck_assert_error(g, 20, "node 'car'", "setting 'clusters' has 3 values", "4 along 'ch'");
+    ck_assert_uint_eq(nerr, 6);
+    ezc_graph_destroy(&g);
+}
+END_TEST
+
+START_TEST(t_source_ranges)
+{
+    size_t nerr;
+    ezc_graph *g = load("ranges.yaml",
+        "nodes:\n"
+        "  s:\n"
+        "    type: counter\n"
+        "    settings:\n"
+        "      chunk: -3\n"          /* 5 */
+        "      channels: 70000\n"    /* 6 */
+        "  p: {type: print}\n"
+        "edges: [s -> p]\n",
+        &nerr);
+    ck_assert_error(g, 5, "node 's'", "counter: setting 'chunk' = -3",
+                    "expected an integer in [1, 16777216]");
+    ck_assert_error(g, 6, "node 's'", "setting 'channels' = 70000",
+                    "expected an integer in [1, 65536]");
+    ck_assert_uint_eq(nerr, 2);
+    ezc_graph_destroy(&g);
+}
+END_TEST
+
+/* An lda model file of 2 classes and nf features in tmpdir/name. */
+static void write_lda(const char *name, int64_t nf)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    ezc_error err;
+    ezc_model *m = ezc_model_new("lda", &err);
+    ck_assert_ptr_nonnull(m);
+    double coef[8] = {0}, icpt[1] = {0};
+    int64_t cs[2] = {1, nf}, is[1] = {1};
+    const char *labels[] = {"rest", "move"};
+    ck_assert_int_eq(ezc_model_add(m, "coef", 2, cs, coef, &err), 0);
+    ck_assert_int_eq(ezc_model_add(m, "intercept", 1, is, icpt, &err), 0);
+    ck_assert_int_eq(ezc_model_set_labels(m, 2, labels, NULL, &err), 0);
+    ck_assert_int_eq(ezc_model_save(path, m, &err), 0);
+    ezc_model_destroy(&m);
+}
+
+/* A model file's feature count against the stream's: 3 features for 4
+ * channels is an error at the model line; 4 is fine. */
+START_TEST(t_model_features)
+{
+    write_lda("m3.ezm", 3);
+    write_lda("m4.ezm", 4);
+    char text[1024];
+    snprintf(text, sizeof text,
+             "nodes:\n"
+             "  s: {type: noise, settings: {channels: 4}}\n"
+             "  a:\n"
+             "    type: lda\n"
+             "    settings: {model: %s/m3.ezm}\n"      /* 5 */
+             "  b: {type: lda, settings: {model: %s/m4.ezm}}\n"
+             "  p: {type: print}\n"
+             "edges: [s -> a, s -> b, a -> p, b -> p]\n",
+             tmpdir, tmpdir);
+    size_t nerr;
+    ezc_graph *g = load("model.yaml", text, &nerr);
+    ck_assert_error(g, 5, "node 'a': lda: setting 'model'", "m3.ezm: the model takes 3 features",
+                    "the stream from 's' has 4 per sample (dims other than 'time')");
+    ck_assert_uint_eq(nerr, 1);
+    ezc_graph_destroy(&g);
+}
+END_TEST
+
+/* Writes text of len bytes to tmpdir/name and loads it (no check). */
+static ezc_graph *load_raw(const char *name, const char *text, size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    fclose(f);
+    ezc_error err;
+    ezc_graph *g = ezc_graph_load(path, &err);
+    ck_assert_msg(g != NULL, "%s", err.msg);
+    return g;
+}
+
+/* Hostile files: 200,000 levels of [ (minutes of libyaml's time without the
+ * limit: the test's timeout catches it), a file past 1 MiB, aliases that
+ * multiply a list, and a flood of errors. */
+START_TEST(t_limits)
+{
+    size_t deep = 200000, len = 0;
+    char *text = malloc(deep + 64);
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)sprintf(text, "nodes:\n  a: {type: abs}\ndescription: ");
+    memset(text + len, '[', deep);
+    len += deep;
+    ezc_graph *g = load_raw("deep.yaml", text, len);
+    ck_assert_uint_eq(g->nerrors, 1);
+    ck_assert_error(g, 3, "nested more than 64 levels deep");
+    ezc_graph_destroy(&g);
+
+    /* 64 levels are fine: root map, then 63 lists */
+    len = (size_t)sprintf(text, "nodes: {}\ndescription: ");
+    memset(text + len, '[', 63);
+    memset(text + len + 63, ']', 63);
+    len += 126;
+    g = load_raw("ok-depth.yaml", text, len);
+    ck_assert_uint_eq(g->nerrors, 0);
+    ezc_graph_destroy(&g);
+    free(text);
+
+    size_t big = (1u << 20) + 1;
+    text = malloc(big);
+    ck_assert_ptr_nonnull(text);
+    memset(text, '#', big);
+    g = load_raw("big.yaml", text, big);
+    ck_assert_uint_eq(g->nerrors, 1);
+    ck_assert_int_eq(g->errors[0].line, 0);
+    ck_assert_str_eq(g->errors[0].msg, "larger than 1048576 bytes: a graph file is at most 1 MiB");
+    ezc_graph_destroy(&g);
+    free(text);
+
+    /* 1000 values named 100 times: 100,000 values from a 5 kB file */
+    text = malloc(16384);
+    ck_assert_ptr_nonnull(text);
+    len = (size_t)sprintf(text, "description: &v [");
+    for (int i = 0; i < 1000; i++)
+        len += (size_t)sprintf(text + len, "%s1", i ? "," : "");
+    len += (size_t)sprintf(text + len, "]\nnodes:\n  f:\n    type: filter\n    settings:\n"
+                                       "      b: [");
+    for (int i = 0; i < 100; i++)
+        len += (size_t)sprintf(text + len, "%s*v", i ? "," : "");
+    len += (size_t)sprintf(text + len, "]\n");
+    g = load_raw("alias.yaml", text, len);
+    ck_assert_error(g, 6, "node 'f': setting 'b': YAML aliases expand the file");
+    ck_assert_uint_eq(g->nnodes, 1);
+    ck_assert_uint_eq(g->nodes[0].nsettings, 0);
+    ezc_graph_destroy(&g);
+    free(text);
+
+    /* 3000 unknown keys: 1000 errors, then one that says the rest are not shown */
+    text = malloc(3000 * 16 + 32);
+    ck_assert_ptr_nonnull(text);
+    len = (size_t)sprintf(text, "nodes: {}\n");
+    for (int i = 0; i < 3000; i++)
+        len += (size_t)sprintf(text + len, "k%d: 1\n", i);
+    g = load_raw("errors.yaml", text, len);
+    ck_assert_uint_eq(g->nerrors, EZC_GRAPH_MAX_ERRORS + 1);
+    ck_assert_str_eq(g->errors[EZC_GRAPH_MAX_ERRORS].msg,
+                     "more than 1000 errors; the rest are not shown");
+    ck_assert_int_eq(g->errors[EZC_GRAPH_MAX_ERRORS - 1].line, 1001);
+    ezc_graph_destroy(&g);
+    free(text);
+}
+END_TEST
+
+/* A 10,000-node chain checks (the cycle search does not recurse per
+ * node), and closing it is one cycle at the closing edge's line. */
+START_TEST(t_long_chain)
+{
+    size_t n = 10000, cap = n * 64 + 64, len = 0;
+    char *text = malloc(cap);
+    ck_assert_ptr_nonnull(text);
+    len += (size_t)snprintf(text + len, cap - len, "nodes:\n  s: {type: counter}\n");
+    for (size_t i = 0; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "  n%zu: {type: abs}\n", i);
+    len += (size_t)snprintf(text + len, cap - len, "edges:\n  - s -> n0\n");
+    for (size_t i = 1; i < n; i++)
+        len += (size_t)snprintf(text + len, cap - len, "  - n%zu -> n%zu\n", i - 1, i);
+    size_t nerr;
+    ezc_graph *g = load("chain.yaml", text, &nerr);
+    ck_assert_uint_eq(nerr, 0);
+    ezc_graph_destroy(&g);
+    /* n9999 -> n1 closes a loop of 9999 nodes */
+    snprintf(text + len, cap - len, "  - n%zu -> n1\n", n - 1);
+    g = load("loop.yaml", text, &nerr);
+    ck_assert_uint_eq(nerr, 1);
+    ck_assert_error(g, (int)(n + 3 + n + 1), "cycle: n1 -> n2 -> ");
+    ezc_graph_destroy(&g);
+    free(text);
+}
+END_TEST
+
+/* Without plugins, a file's plugin types are unchecked, not errors, and
+ * nothing is loaded (a plugin that cannot load is not reported); a type
+ * in a file that names no plugins is still an error. */
+START_TEST(t_no_plugins)
+{
+    const char *text = "plugins: [missing.so]\n"
+                       "nodes:\n"
+                       "  s: {type: counter, settings: {chunk: 0}}\n"     /* 3 */
+                       "  r: {type: rectify_gain, settings: {gain: 2}}\n" /* 4 */
+                       "  p: {type: print}\n"
+                       "edges: [s -> r, r -> p]\n";
+    char path[256];
+    snprintf(path, sizeof path, "%s/np.yaml", tmpdir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    ezc_error err;
+    ezc_graph *g = ezc_graph_load(path, &err);
+    ck_assert_ptr_nonnull(g);
+    ezc_registry *r = ezc_registry_new(&err);
+    ck_assert_int_eq(ezc_registry_add_builtins(r, &err), 0);
+    size_t before = ezc_registry_count(r);
+    ck_assert_uint_eq(ezc_graph_check_flags(g, r, EZC_GRAPH_CHECK_NO_PLUGINS), 1);
+    ck_assert_error(g, 3, "setting 'chunk' = 0"); /* the rest is still checked */
+    ck_assert_int_eq(g->nodes[1].unchecked, 1);
+    ck_assert_int_eq(g->nodes[1].role, EZC_ROLE_UNKNOWN);
+    ck_assert_int_eq(g->nodes[0].unchecked, 0);
+    ck_assert_uint_eq(ezc_registry_count(r), before);
+    ezc_graph_destroy(&g);
+    const char *typo = "nodes:\n  s: {type: counter}\n  r: {type: rectfy}\nedges: [s -> r]\n";
+    g = ezc_graph_parse(typo, strlen(typo), "x.yaml", NULL, &err);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_eq(ezc_graph_check_flags(g, r, EZC_GRAPH_CHECK_NO_PLUGINS), 1);
+    ck_assert_error(g, 3, "unknown transformer type 'rectfy'");
+    ezc_graph_destroy(&g);
+    ezc_registry_destroy(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("graph");
@@ -448,6 +754,13 @@ int main(void)
     tcase_add_test(tc, t_yaml_syntax);
     tcase_add_test(tc, t_plugins);
     tcase_add_test(tc, t_node_kinds);
+    tcase_add_test(tc, t_endpoint_settings);
+    tcase_add_test(tc, t_static_checks);
+    tcase_add_test(tc, t_source_ranges);
+    tcase_add_test(tc, t_limits);
+    tcase_add_test(tc, t_long_chain);
+    tcase_add_test(tc, t_no_plugins);
+    tcase_add_test(tc, t_model_features);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

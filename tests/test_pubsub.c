@@ -1,15 +1,20 @@
 /* test_pubsub.c — publish/subscribe over real ZeroMQ sockets: inproc (by
  * reference, copy-on-write), ipc and tcp (wire codec), fan-out, topic
  * filtering, gaps under a lossy publisher, back-pressure without loss,
- * malformed frames from a raw socket, a publisher in a child process, and
- * timeouts. Every wait is bounded; no assertion depends on speed. */
+ * malformed frames from a raw socket, a publisher in a child process,
+ * timeouts, ipc:// endpoint ownership (a served path is refused, a dead
+ * owner's file reclaimed, a regular file never deleted, 0600 files) and the
+ * first message reaching a subscriber that connected before the bind.
+ * Every wait is bounded; no assertion depends on speed. */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -577,6 +582,125 @@ START_TEST(t_child_process_ipc)
 }
 END_TEST
 
+static void ipc_path(char *path, size_t cap, const char *what)
+{
+    snprintf(path, cap, "/tmp/ezc-test-%s-%d-%llx.ipc", what, (int)getpid(),
+             (unsigned long long)realtime_ns());
+}
+
+/* A second publisher on a served ipc path, in this process or another, is
+ * refused: the first keeps its socket file and its subscribers. */
+START_TEST(t_ipc_served_path_refused)
+{
+    char path[100], lock[112], ep[112], want[512];
+    ipc_path(path, sizeof path, "claim");
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    snprintf(ep, sizeof ep, "ipc://%s", path);
+    ezc_pub *p = pub_open(ep, 1000, 0, -1);
+    struct stat sb, again;
+    ck_assert_int_eq(lstat(path, &sb), 0);
+    ck_assert(S_ISSOCK(sb.st_mode));
+    ck_assert_int_eq(sb.st_mode & 0777, 0600); /* owner-only */
+    char held[32] = "";
+    FILE *f = fopen(lock, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(held, sizeof held, f));
+    fclose(f);
+    ck_assert_int_eq(atoi(held), (int)getpid());
+
+    ezc_error err = {0, ""};
+    ck_assert_ptr_null(ezc_pub_new(ep, NULL, &err));
+    ck_assert_int_eq(err.code, EZC_EIO);
+    snprintf(want, sizeof want, "%s: in use by pid %d (lock %s)", ep, (int)getpid(), lock);
+    ck_assert_msg(strstr(err.msg, want) != NULL, "'%s' lacks '%s'", err.msg, want);
+    /* Another process is refused the same way (flock, not a per-process lock). */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        ezc_error cerr = {0, ""};
+        ezc_pub *q = ezc_pub_new(ep, NULL, &cerr);
+        _exit(q == NULL && strstr(cerr.msg, want) != NULL ? 0 : 1);
+    }
+    int status;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d", status);
+    ck_assert_int_eq(lstat(path, &again), 0);
+    ck_assert_uint_eq(again.st_ino, sb.st_ino); /* the first's file, untouched */
+    ezc_sub *s = sub_open(ep, "", 1000);
+    roundtrip(p, s);
+    ezc_sub_destroy(&s);
+    ezc_pub_destroy(&p);
+    ck_assert_int_ne(lstat(path, &sb), 0); /* both files gone with the owner */
+    ck_assert_int_ne(lstat(lock, &sb), 0);
+    p = pub_open(ep, 1000, 0, -1); /* and the path is free again */
+    ezc_pub_destroy(&p);
+}
+END_TEST
+
+/* A socket file nobody listens on (its owner died) is reclaimed; a path
+ * that is not a socket is refused and left as it was. */
+START_TEST(t_ipc_stale_and_foreign_files)
+{
+    char path[100], ep[112];
+    ipc_path(path, sizeof path, "stale");
+    snprintf(ep, sizeof ep, "ipc://%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    ck_assert_int_eq(listen(fd, 1), 0);
+    close(fd); /* the file stays, nobody accepts */
+    struct stat sb;
+    ck_assert_int_eq(lstat(path, &sb), 0);
+    ezc_pub *p = pub_open(ep, 1000, 0, -1);
+    ezc_sub *s = sub_open(ep, "", 1000);
+    roundtrip(p, s);
+    ezc_sub_destroy(&s);
+    ezc_pub_destroy(&p);
+    ck_assert_int_ne(lstat(path, &sb), 0);
+
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("keep me", f);
+    fclose(f);
+    ezc_error err = {0, ""};
+    ck_assert_ptr_null(ezc_pub_new(ep, NULL, &err));
+    ck_assert_int_eq(err.code, EZC_EIO);
+    ck_assert_msg(strstr(err.msg, "exists and is not a socket") != NULL, "%s", err.msg);
+    char back[16] = "";
+    f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_nonnull(fgets(back, sizeof back, f));
+    fclose(f);
+    ck_assert_str_eq(back, "keep me");
+    unlink(path);
+}
+END_TEST
+
+/* A subscriber that connected before the bind (ZeroMQ retries every 100 ms)
+ * gets seq 0 though the publisher sends at once, without waiting itself. */
+START_TEST(t_first_message_reaches_early_subscriber)
+{
+    char path[128], ep[160];
+    ipc_path(path, sizeof path, "first");
+    snprintf(ep, sizeof ep, "ipc://%s", path);
+    ezc_sub *s = sub_open(ep, "", 1000);
+    ezc_pub *p = pub_open(ep, 1000, 0, -1);
+    send_sample(p, "emg", 0);
+    send_sample(p, "emg", 1);
+    char why[256];
+    ezc_array *a = recv_ok(s, NULL, 0);
+    ck_assert_uint_eq(a->seq, 0);
+    ck_assert_msg(sample_check(a, 0, "test", why, sizeof why) == 0, "%s", why);
+    ezc_array_destroy(&a);
+    a = recv_ok(s, NULL, 0);
+    ck_assert_uint_eq(a->seq, 1);
+    ezc_array_destroy(&a);
+    ezc_sub_destroy(&s);
+    ezc_pub_destroy(&p);
+}
+END_TEST
+
 START_TEST(t_recv_timeout)
 {
     ezc_sub *s = sub_open("inproc://nobody", "", 1000);
@@ -634,9 +758,15 @@ START_TEST(t_bad_arguments)
     ck_assert_int_eq(o.hwm, 1000);
     ck_assert_int_eq(o.send_timeout_ms, -1);
     ck_assert_int_eq(o.linger_ms, 1000);
+    ck_assert_int_eq(o.first_wait_ms, 500);
     o.hwm = -3;
     ck_assert_ptr_null(ezc_pub_new("inproc://x", &o, &err));
     ck_assert_ptr_nonnull(strstr(err.msg, "hwm -3"));
+    ezc_pub_options_init(&o);
+    o.first_wait_ms = -1;
+    ck_assert_ptr_null(ezc_pub_new("inproc://x", &o, &err));
+    ck_assert_int_eq(err.code, EZC_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err.msg, "first_wait_ms -1 >= 0"));
 
     ezc_pub *p = pub_open("inproc://taken", 10, 0, -1);
     ck_assert_ptr_null(ezc_pub_new("inproc://taken", NULL, &err));
@@ -676,6 +806,9 @@ int main(void)
     tcase_add_test(tc, t_malformed_from_raw_socket);
     tcase_add_test(tc, t_malformed_inproc_frames);
     tcase_add_test(tc, t_child_process_ipc);
+    tcase_add_test(tc, t_ipc_served_path_refused);
+    tcase_add_test(tc, t_ipc_stale_and_foreign_files);
+    tcase_add_test(tc, t_first_message_reaches_early_subscriber);
     tcase_add_test(tc, t_recv_timeout);
     tcase_add_test(tc, t_conflate_keeps_latest);
     tcase_add_test(tc, t_bad_arguments);

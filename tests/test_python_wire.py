@@ -1,12 +1,20 @@
 """test_python_wire.py — tools/python/ezc_wire.py as a user meets it:
 its Publisher feeding `ezc echo`, `ezc pub` feeding its Subscriber, and
-its decoder refusing malformed messages with the field named.
+its decoder refusing malformed messages with the field named; the
+README's Python snippet run as written (endpoints aside) against ezc
+processes, its first message arriving; a zero-row array both ways; ipc
+endpoints shared with ezc's ownership rule; and `import ezc_wire` naming
+what to install when numpy, pyzmq or msgpack is missing.
 Usage: test_python_wire.py PATH_TO_EZC   (run by meson with /usr/bin/python3)
 """
 import os
+import re
+import socket
+import stat
 import subprocess
 import sys
 import tempfile
+import time
 
 import numpy as np
 
@@ -100,6 +108,18 @@ def malformed():
                                                          "dims": ["t"]}), b"\0"),
          "header.v: unsupported format version 2"),
         (lambda: ezc_wire.decode_frames([b"t", header]), "frames: expected 3"),
+        # int64 would wrap 2^32 x 2^32 to 0 and take the empty frame
+        (lambda: ezc_wire.decode(ezc_wire.msgpack.packb({"v": 1, "dtype": "uint8",
+                                                         "shape": [1 << 32, 1 << 32],
+                                                         "dims": ["a", "b"]}), b""),
+         "header.shape: more than 2^40 elements"),
+        (lambda: ezc_wire.decode(ezc_wire.msgpack.packb({"v": 1, "dtype": "uint8",
+                                                         "shape": [(1 << 40) + 1, 0],
+                                                         "dims": ["a", "b"]}), b""),
+         "header.shape[0]: 1099511627777 is over 2^40"),
+        (lambda: ezc_wire.decode(ezc_wire.msgpack.packb({"v": 1, "dtype": "uint8", "shape": [True],
+                                                         "dims": ["a"]}), b"\0"),
+         "header.shape[0]: expected a non-negative integer"),
     ]
     for fn, want in cases:
         try:
@@ -109,9 +129,182 @@ def malformed():
             check(f"refused: {want}", want in str(e), str(e))
 
 
+SRC = os.environ.get("EZC_SOURCE_DIR", ".")
+
+
+def echo_lines(proc):
+    out, err = proc.communicate(timeout=20)
+    return [l for l in out.splitlines() if l.startswith("seq=")], out + err
+
+
+def free_tcp_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_socket(path):
+    for _ in range(100):
+        if os.path.exists(path):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def readme_snippet(tmp):
+    """The README's Python block, run by this interpreter from the source
+    tree; only its two endpoints are replaced by private ones."""
+    readme = open(os.path.join(SRC, "README.md")).read()
+    m = re.search(r"```python\n(.*?)```", readme, re.S)
+    check("README has a python block", m is not None)
+    if not m:
+        return
+    code = m.group(1)
+    sub_ep, pub_ep = "ipc:///tmp/ezc-demo-abs", "tcp://127.0.0.1:5561"
+    check("README snippet endpoints", sub_ep in code and pub_ep in code, code)
+    mine_sub, mine_pub = f"ipc://{tmp}/demo-abs", f"tcp://127.0.0.1:{free_tcp_port()}"
+    code = code.replace(sub_ep, mine_sub).replace(pub_ep, mine_pub)
+    # What the README says to run beside it: the demo graph's publisher and an echo.
+    graph = open(os.path.join(SRC, "configs", "demo_abs.yaml")).read()
+    check("demo graph publishes on the README's endpoint", sub_ep in graph)
+    with open(f"{tmp}/demo.yaml", "w") as f:
+        f.write(graph.replace(sub_ep, mine_sub))
+    run = subprocess.Popen([EZC, "run", f"{tmp}/demo.yaml", "--quiet"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    echo = subprocess.Popen([EZC, "echo", mine_pub, "--count", "1", "--timeout", "15"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        check("demo graph bound", wait_socket(mine_sub[6:]))
+        time.sleep(1)  # echo is up and retrying its connect before the snippet binds
+        r = subprocess.run([sys.executable, "-c", code], cwd=SRC, capture_output=True, text=True,
+                           timeout=30)
+        check("README snippet exits 0", r.returncode == 0, r.stdout + r.stderr)
+        check("README snippet prints dims and shape",
+              r.stdout.startswith("['time', 'ch'] (50, 4) {'kind': 'linear'"), r.stdout + r.stderr)
+        lines, text = echo_lines(echo)
+        check("echo got the snippet's first and only message", len(lines) == 1 and
+              lines[0].startswith("seq=0 ") and "shape=[100, 8] dims=[time, ch]" in lines[0]
+              and "fs=1000" in lines[0], text)
+    finally:
+        for p in (echo, run):
+            if p.poll() is None:
+                p.terminate()
+            p.wait(timeout=15)
+
+
+def empty_array(tmp):
+    """A [0, 8] array goes out of Python, through ezc, and decodes again."""
+    frames = ezc_wire.encode(np.zeros((0, 8), np.float32), ["time", "ch"], topic="e")
+    check("empty data frame", len(bytes(frames[2])) == 0)
+    m = ezc_wire.decode_frames(frames)
+    check("empty decodes", m.data.shape == (0, 8) and m.data.dtype == np.float32, repr(m))
+    m = ezc_wire.decode(ezc_wire.encode_header(np.zeros((0, 3)), ["a", "b"])
+                        .replace(b"\x92\x00\x03", b"\x92\xcf" + (1 << 40).to_bytes(8, "big") + b"\x00"), b"")
+    check("[2^40, 0] is legal and empty", m.data.shape == (1 << 40, 0), repr(m))
+    ep = f"ipc://{tmp}/empty"
+    echo = subprocess.Popen([EZC, "echo", ep, "--count", "2", "--timeout", "10"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1)  # echo is up and retrying its connect before the bind
+    pub = ezc_wire.Publisher(ep)
+    pub.send(np.zeros((0, 8), np.float32), ["time", "ch"], topic="e")
+    pub.send(np.ones((0, 2, 3), np.complex64), ["time", "ch", "f"], topic="e")
+    lines, text = echo_lines(echo)
+    check("ezc got both empty arrays", len(lines) == 2, text)
+    if len(lines) == 2:
+        check("ezc decodes [0, 8]", lines[0].startswith("seq=0 ") and
+              "dtype=float32 shape=[0, 8] dims=[time, ch]" in lines[0], lines[0])
+        check("ezc decodes [0, 2, 3] complex",
+              "dtype=complex64 shape=[0, 2, 3] dims=[time, ch, f]" in lines[1], lines[1])
+    pub.close()
+    # ... and back: a node passes an empty array through to a Python subscriber.
+    node_in, node_out = f"ipc://{tmp}/ein", f"ipc://{tmp}/eout"
+    node = subprocess.Popen([EZC, "node", "abs", "--in", node_in, "--out", node_out, "--count", "1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sub = ezc_wire.Subscriber(node_out)
+    pub = ezc_wire.Publisher(node_in)
+    pub.wait_subscribers(1, 10000)
+    pub.send(np.zeros((0, 8), np.float64), ["time", "ch"])
+    m = sub.recv(timeout_ms=10000)
+    check("empty array through ezc node", m is not None and m.data.shape == (0, 8)
+          and m.dims == ["time", "ch"], repr(m))
+    node.wait(timeout=15)
+    sub.close()
+    pub.close()
+
+
+def ipc_ownership(tmp):
+    """Python publishers follow ezc's rule for ipc endpoints, both ways."""
+    path = f"{tmp}/own"
+    ep = "ipc://" + path
+    pub = ezc_wire.Publisher(ep)
+    check("python socket file 0600", stat.S_IMODE(os.lstat(path).st_mode) == 0o600,
+          oct(os.lstat(path).st_mode))
+    r = subprocess.run([EZC, "pub", ep, "--count", "1"], capture_output=True, text=True, timeout=20)
+    want = f"{ep}: in use by pid {os.getpid()} (lock {path}.lock)"
+    check("ezc pub refused on a python endpoint", r.returncode == 1 and want in r.stderr, r.stderr)
+    try:
+        ezc_wire.Publisher(ep)
+        check("second python publisher refused", False, "accepted")
+    except ezc_wire.EndpointInUse as e:
+        check("second python publisher refused", want in str(e), str(e))
+    pub.close()
+    check("python close removes socket and lock",
+          not os.path.exists(path) and not os.path.exists(path + ".lock"), os.listdir(tmp))
+    cpub = subprocess.Popen([EZC, "pub", ep], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        check("ezc pub bound", wait_socket(path))
+        ino = os.lstat(path).st_ino
+        try:
+            ezc_wire.Publisher(ep)
+            check("python refused on an ezc endpoint", False, "accepted")
+        except ezc_wire.EndpointInUse as e:
+            check("python refused on an ezc endpoint", f"in use by pid {cpub.pid}" in str(e), str(e))
+        check("ezc's socket file untouched", os.lstat(path).st_ino == ino)
+    finally:
+        cpub.terminate()
+        cpub.wait(timeout=10)
+    # A live program without the lock is not taken over either.
+    raw = socket.socket(socket.AF_UNIX)
+    raw.bind(path)
+    raw.listen(4)
+    try:
+        ezc_wire.Publisher(ep)
+        check("python refused on a lockless listener", False, "accepted")
+    except ezc_wire.EndpointInUse as e:
+        check("python refused on a lockless listener",
+              f"in use by pid {os.getpid()} (it holds no {path}.lock)" in str(e), str(e))
+    raw.close()
+    check("lockless listener's file kept", stat.S_ISSOCK(os.lstat(path).st_mode))
+    # Once nobody listens, the leftover socket file is reclaimed.
+    os.unlink(path)
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(path)
+    s.close()
+    pub = ezc_wire.Publisher(ep)
+    check("stale file reclaimed", stat.S_ISSOCK(os.lstat(path).st_mode))
+    pub.close()
+
+
+def import_errors():
+    """import ezc_wire without one of its modules says what to install."""
+    for mod, shown in (("numpy", "numpy"), ("zmq", "zmq (pyzmq)"), ("msgpack", "msgpack")):
+        code = (f"import sys; sys.modules[{mod!r}] = None; "
+                f"sys.path.insert(0, {os.path.join(SRC, 'tools', 'python')!r}); import ezc_wire")
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+        last = r.stderr.strip().splitlines()[-1] if r.stderr.strip() else ""
+        want = (f"ImportError: ezc_wire needs numpy, pyzmq and msgpack; {shown} is missing for "
+                f"{sys.executable}. On Debian use /usr/bin/python3 with `apt install "
+                f"python3-numpy python3-zmq python3-msgpack`")
+        check(f"import without {mod}", r.returncode == 1 and last.startswith(want), r.stderr)
+
+
 with tempfile.TemporaryDirectory(prefix="ezc-pywire-") as tmp:
     python_pub_to_ezc_echo(tmp)
     ezc_pub_to_python_sub(tmp)
+    readme_snippet(tmp)
+    empty_array(tmp)
+    ipc_ownership(tmp)
+import_errors()
 malformed()
 print(f"python_wire: {passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

@@ -188,6 +188,28 @@ START_TEST(t_malformed)
     begin(4); s("v"); msgpack_pack_uint8(&pk, 1); s("dtype"); s("float64");
     s("shape"); msgpack_pack_array(&pk, 2); msgpack_pack_uint64(&pk, 1ull << 30); msgpack_pack_uint64(&pk, 1ull << 30);
     s("dims"); msgpack_pack_array(&pk, 2); s("a"); s("b"); expect_bad(0, "more than 2^40 elements");
+    /* [2^32, 2^32]: the product wraps to 0 in 64 bits unless checked before
+     * multiplying; a 60-byte message with an empty data frame crashed nodes. */
+    begin(4); s("v"); msgpack_pack_uint8(&pk, 1); s("dtype"); s("float32");
+    s("shape"); msgpack_pack_array(&pk, 2); msgpack_pack_uint64(&pk, 1ull << 32); msgpack_pack_uint64(&pk, 1ull << 32);
+    s("dims"); msgpack_pack_array(&pk, 2); s("a"); s("b"); expect_bad(0, "header.shape: more than 2^40 elements");
+    /* The same with a zero dim: no elements, but other dims' products would
+     * still wrap (outer x inner), so it is refused too. */
+    begin(4); s("v"); msgpack_pack_uint8(&pk, 1); s("dtype"); s("float32");
+    s("shape"); msgpack_pack_array(&pk, 3); msgpack_pack_uint64(&pk, 1ull << 32); msgpack_pack_uint64(&pk, 0);
+    msgpack_pack_uint64(&pk, 1ull << 32);
+    s("dims"); msgpack_pack_array(&pk, 3); s("a"); s("b"); s("c");
+    expect_bad(0, "header.shape: more than 2^40 elements in its non-zero dims");
+    {   /* [2^40, 0] is legal: no elements, no data bytes. */
+        begin(4); s("v"); msgpack_pack_uint8(&pk, 1); s("dtype"); s("float32");
+        s("shape"); msgpack_pack_array(&pk, 2); msgpack_pack_uint64(&pk, 1ull << 40); msgpack_pack_uint64(&pk, 0);
+        s("dims"); msgpack_pack_array(&pk, 2); s("time"); s("ch");
+        ezc_array *z = NULL;
+        ck_assert_int_eq(ezc_wire_decode(sb.data, sb.size, NULL, &z, &err), 0);
+        ck_assert_uint_eq(ezc_array_size(z), 0);
+        ck_assert_int_eq(z->shape[0], 1ll << 40);
+        ezc_array_destroy(&z);
+    }
     begin(4); s("v"); msgpack_pack_uint8(&pk, 1); s("dtype"); s("uint8"); s("shape"); msgpack_pack_array(&pk, 1);
     msgpack_pack_uint8(&pk, 1); s("dims"); msgpack_pack_array(&pk, 1); s("a_name_that_is_longer_than_31_bytes");
     expect_bad(1, "header.dims[0]: a dim name must be 1..31 bytes");
@@ -381,8 +403,24 @@ START_TEST(t_cuda_ipc_header_roundtrip)
 }
 END_TEST
 
-/* The decoder's own opener: without a CUDA device the message is refused
- * with a clear error, never a crash; with one, this fake handle's lease
+/* True when a shared object whose path contains `name` is mapped here. */
+static int mapped(const char *name)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[4096];
+    int found = 0;
+    while (f && !found && fgets(line, sizeof line, f))
+        found = strstr(line, name) != NULL;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* The decoder's own opener. A message never loads a backend module: before
+ * this process asked for a CUDA backend itself, a cuda_ipc header is refused
+ * and libezc-cuda stays unmapped (it used to be searched for and dlopened
+ * by the message). Once configuration loaded it: without a device the
+ * message is refused with a clear error; with one, this fake handle's lease
  * table does not exist, which is refused too. */
 START_TEST(t_cuda_ipc_without_cuda)
 {
@@ -397,10 +435,19 @@ START_TEST(t_cuda_ipc_without_cuda)
     ezc_array *b = (ezc_array *)1;
     int rc = ezc_wire_decode(h, hl, NULL, &b, &err);
     ck_assert_ptr_null(b);
+    ck_assert_int_eq(rc, EZC_EDEVICE);
+    ck_assert_msg(strstr(err.msg, "no CUDA backend is loaded in this process") != NULL, "%s", err.msg);
+    ck_assert_msg(!mapped("libezc-cuda"), "a message made this process load libezc-cuda");
+
     ezc_error xerr;
-    if (!ezc_xp_for(ezc_device_cuda(0), &xerr)) {
+    int have_cuda = ezc_xp_for(ezc_device_cuda(0), &xerr) != NULL; /* configuration: may load */
+    ck_assert_int_eq(ezc_wire_encode_header_cuda_ipc(enc, a, &ipc, &h, &hl, &err), 0);
+    b = (ezc_array *)1;
+    rc = ezc_wire_decode(h, hl, NULL, &b, &err);
+    ck_assert_ptr_null(b);
+    if (!have_cuda) {
         ck_assert_int_eq(rc, EZC_EDEVICE);
-        ck_assert_msg(strstr(err.msg, "no CUDA device to open the IPC handle") != NULL, "%s", err.msg);
+        ck_assert_msg(strstr(err.msg, "no CUDA backend is loaded") != NULL, "%s", err.msg);
     } else {
         ck_assert_int_eq(rc, EZC_EPROTO);
         ck_assert_msg(strstr(err.msg, "lease table") != NULL, "%s", err.msg);

@@ -34,7 +34,8 @@ static int weights_for(ezc_matrix_axis *m, const ezc_array *x, ezc_error *err)
     ezc_array *h = ezc_array_new(EZC_FLOAT64, 2, shape, NULL, ezc_device_cpu(), err);
     if (!h)
         return err->code;
-    memcpy(ezc_array_data(h), m->w, (size_t)(m->n_in * m->n_out) * sizeof(double));
+    if (m->n_in && m->n_out) /* none: w may be NULL */
+        memcpy(ezc_array_data(h), m->w, (size_t)(m->n_in * m->n_out) * sizeof(double));
     ezc_array *t = h;
     int rc = 0;
     if (x->dtype != EZC_FLOAT64) {

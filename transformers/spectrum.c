@@ -249,16 +249,6 @@ static ezc_array *zeros_like(spectrum_state *st, const ezc_array *x, int ax, int
     return ezc_array_from_buffer(st->zbuf, 0, x->dtype, ezc_array_ndim(x), shape, NULL, err);
 }
 
-static const char *dims_list(const ezc_array *a, char *buf, size_t n)
-{
-    buf[0] = 0;
-    for (int i = 0; i < ezc_array_ndim(a); i++) {
-        size_t at = strlen(buf);
-        snprintf(buf + at, n - at, "%s%s", i ? ", " : "", a->dims[i]);
-    }
-    return buf;
-}
-
 /* The windowed, padded or truncated input: nfft along ax. *tmp collects
  * what the caller destroys. */
 static ezc_array *windowed(spectrum_state *st, ezc_array *x, int own, int ax, const ezc_xp *xp,
@@ -326,11 +316,11 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
     (void)port;
     int rc = 0;
     ezc_array *tmp[11] = {NULL}, *o = NULL, *x = in;
-    char dl[256];
+    char dl[EZC_DIMS_STR_MAX];
     int ax = ezc_array_axis_index(in, st->axis);
     int oax = ezc_array_axis_index(in, st->out_axis);
     if (ax < 0) {
-        rc = ezc_error_set(err, EZC_ENOTFOUND, "spectrum: setting 'axis' = '%s': the input has no such dim (dims: %s)", st->axis, dims_list(in, dl, sizeof dl));
+        rc = ezc_error_set(err, EZC_ENOTFOUND, "spectrum: setting 'axis' = '%s': the message has no such dim (dims: %s)", st->axis, ezc_array_dims_str(in, dl, sizeof dl));
         goto done;
     }
     const ezc_axis *tax = &in->axes[ax];
@@ -339,7 +329,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
         goto done;
     }
     if (oax >= 0 && oax != ax) {
-        rc = ezc_error_set(err, EZC_EINVAL, "spectrum: setting 'out_axis' = '%s': the input already has that dim (dims: %s)", st->out_axis, dims_list(in, dl, sizeof dl));
+        rc = ezc_error_set(err, EZC_EINVAL, "spectrum: setting 'out_axis' = '%s': the input already has that dim (dims: %s)", st->out_axis, ezc_array_dims_str(in, dl, sizeof dl));
         goto done;
     }
     int64_t n = in->shape[ax];

@@ -20,15 +20,10 @@ int ezc_tf_axis(const char *tf, const ezc_array *a, const char *axis, int *index
         *index = i;
         return 0;
     }
-    char dims[EZC_MAX_DIMS * (EZC_NAME_MAX + 2)] = "";
-    for (int d = 0; d < nd; d++) {
-        if (d)
-            strcat(dims, ", ");
-        strcat(dims, a->dims[d]);
-    }
+    char dims[EZC_DIMS_STR_MAX];
     return ezc_error_set(err, EZC_ENOTFOUND,
                          "%s: setting 'axis' = '%s': the message has no such dim (dims: %s)",
-                         tf, axis, nd ? dims : "none");
+                         tf, axis, ezc_array_dims_str(a, dims, sizeof dims));
 }
 
 int ezc_tf_writable_float(const char *tf, ezc_array **x, int allow_complex, const ezc_xp *xp,

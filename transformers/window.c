@@ -96,16 +96,6 @@ static int window_init(void **state, const ezc_settings *s, ezc_error *err)
 }
 
 /* "time, ch" for messages. */
-static const char *dims_list(const ezc_array *a, char *buf, size_t n)
-{
-    buf[0] = 0;
-    for (int i = 0; i < ezc_array_ndim(a); i++) {
-        size_t at = strlen(buf);
-        snprintf(buf + at, n - at, "%s%s", i ? ", " : "", a->dims[i]);
-    }
-    return buf;
-}
-
 /* A header of `len` samples along ax over the tail buffer (C order). */
 static ezc_array *tail_view(const window_state *st, const ezc_array *in, int ax, int64_t len,
                             ezc_error *err)
@@ -267,10 +257,10 @@ static int window_process(void *state, int port, ezc_array *in, ezc_array **out,
     }
     int rc = 0;
     ezc_array *j = NULL, *o = NULL;
-    char dl[256];
+    char dl[EZC_DIMS_STR_MAX];
     int ax = ezc_array_axis_index(in, st->axis);
     if (ax < 0) {
-        rc = ezc_error_set(err, EZC_ENOTFOUND, "window: setting 'axis' = '%s': the input has no such dim (dims: %s)", st->axis, dims_list(in, dl, sizeof dl));
+        rc = ezc_error_set(err, EZC_ENOTFOUND, "window: setting 'axis' = '%s': the message has no such dim (dims: %s)", st->axis, ezc_array_dims_str(in, dl, sizeof dl));
         goto done;
     }
     const ezc_axis *tax = &in->axes[ax];
@@ -319,7 +309,9 @@ static int window_process(void *state, int port, ezc_array *in, ezc_array **out,
         from = skip + nwin * st->S;
         if (from > L)
             st->deficit += from - L;
-        woff = nwin ? t0 + (double)skip * gain : tax->offset;
+        /* no window yet: the time the next one will start, so offsets never
+         * run ahead of the data (an empty message is still true to time) */
+        woff = t0 + (double)(nwin ? skip : skip + st->deficit) * gain;
     }
     o = gather(st, in, src, ax, start, nwin, xp, err);
     if (!o || (rc = keep_tail(st, in, src, ax, from, xp, err))) {

@@ -93,6 +93,8 @@ int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array 
     /* In place only where y has x's shape, i.e. with prev. */
     if ((rc = prev ? ezc_cpu_no_partial_overlap(op, x, y, err) : ezc_cpu_disjoint(op, x, y, err)))
         return rc;
+    if (!ezc_array_size(y)) /* no output: O(elements) work, not O(other dims) */
+        return 0;
     size_t outer, n, inner;
     ezc_array_split(x, axis, &outer, &n, &inner);
     const void *xd = ezc_array_data(x), *pd = prev ? ezc_array_data(prev) : NULL;
@@ -108,11 +110,16 @@ int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array 
 
 /* ---- element moves by size -------------------------------------------- */
 
-typedef struct {
-    uint64_t lo, hi;
-} u128;
+/* Byte blocks with alignment 1: data is aligned to its item size only (a
+ * float32 row of 4 channels is 16 bytes at any 4-byte address, as ZeroMQ
+ * frames arrive), so a row must never be moved as a wider aligned type.
+ * Assigning these compiles to plain unaligned loads and stores. */
+typedef struct { unsigned char b[2]; } blk2;
+typedef struct { unsigned char b[4]; } blk4;
+typedef struct { unsigned char b[8]; } blk8;
+typedef struct { unsigned char b[16]; } blk16;
 
-#define BY_SIZE(X) X(1, uint8_t) X(2, uint16_t) X(4, uint32_t) X(8, uint64_t) X(16, u128)
+#define BY_SIZE(X) X(1, uint8_t) X(2, blk2) X(4, blk4) X(8, blk8) X(16, blk16)
 
 /* ---- take --------------------------------------------------------------- */
 
@@ -152,7 +159,7 @@ int ezc_cpu_take(const ezc_array *x, int axis, const int64_t *idx, size_t n, ezc
     size_t row = inner * ezc_dtype_size(x->dtype);
     const char *xd = ezc_array_data(x);
     char *yd = ezc_array_data(y);
-    if (!row || !outer)
+    if (!row || !outer || !n) /* nothing to copy: O(elements), not O(outer) */
         return 0;
     switch (row) {
         BY_SIZE(TAKE_ONE)
@@ -203,6 +210,8 @@ int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y,
     if ((rc = ezc_cpu_want_dtype(op, "y", y, x0->dtype, err)) ||
         (rc = ezc_cpu_shape_except(op, x0, axis, total, y, err)))
         return rc;
+    if (!ezc_array_size(y)) /* no output: O(elements) work, not O(other dims) */
+        return 0;
     size_t outer, len, inner;
     ezc_array_split(x0, axis, &outer, &len, &inner);
     size_t row = inner * ezc_dtype_size(x0->dtype);

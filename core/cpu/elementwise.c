@@ -421,6 +421,8 @@ int ezc_cpu_affine_axis(const ezc_array *x, ezc_array *y, int axis, const double
     int rc = ezc_cpu_check(op, "x", x, err);
     if (rc || (rc = check_map(op, x, y, x->dtype, err)) || (rc = ezc_cpu_axis(op, x, &axis, err)))
         return rc;
+    if (!ezc_array_size(y)) /* no output: O(elements) work, not O(other dims) */
+        return 0;
     size_t outer, n, inner;
     ezc_array_split(x, axis, &outer, &n, &inner);
     if (!scale && !offset)

@@ -3,7 +3,9 @@
  *
  * The module registers a small table of functions when it starts
  * (ezc_xp_cuda_entry); the core's publisher and wire decoder call them
- * through ezc_cuda_ipc_ops_get, which loads the module on first use. */
+ * through ezc_cuda_ipc_ops_get, which loads the module on first use (a
+ * sender holding cuda arrays has it already; a receiver decodes cuda_ipc
+ * only once configuration loaded it: see open_default in wire_decode.c). */
 #ifndef EZC_CUDA_IPC_H
 #define EZC_CUDA_IPC_H
 

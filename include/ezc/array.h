@@ -140,6 +140,17 @@ static inline void *ezc_array_data(const ezc_array *a) {
     return (char *)a->tensor.data + a->tensor.byte_offset;
 }
 static inline DLDevice ezc_array_device(const ezc_array *a) { return a->tensor.device; }
+/* Elements of a shape read from outside (wire, file, settings): the product
+ * of the dims (0 when some dim is 0). Each dim must lie in
+ * [0, EZC_MAX_ELEMENTS], and the product of the non-zero dims must not
+ * exceed EZC_MAX_ELEMENTS (checked before each multiplication, so it never
+ * wraps; bounding the non-zero dims keeps every partial product, such as
+ * outer x inner around an axis, in range even when the array is empty);
+ * otherwise EZC_ESHAPE with a message that starts with `what`
+ * ("header.shape"). Every reader of an outside shape calls this before
+ * trusting it; array constructors call it too. */
+int ezc_shape_count(int ndim, const int64_t *shape, const char *what, size_t *out,
+                    ezc_error *err);
 size_t ezc_array_size(const ezc_array *a);   /* elements */
 size_t ezc_array_nbytes(const ezc_array *a); /* size * itemsize */
 /* True when writing the data cannot be seen by another holder. */
@@ -157,6 +168,10 @@ int ezc_array_set_buffer(ezc_array *a, ezc_buffer *b, size_t byte_offset, ezc_er
 int ezc_array_axis_index(const ezc_array *a, const char *name);
 /* Like ezc_array_axis_index, but fills err ("array has no dim 'time' (dims:
  * ch, freq)") and returns EZC_ENOTFOUND when absent. */
+/* a's dim names as "time, ch" ("none" for a 0-d array) in buf (n bytes,
+ * truncated to fit); returns buf. For error messages. */
+const char *ezc_array_dims_str(const ezc_array *a, char *buf, size_t n);
+#define EZC_DIMS_STR_MAX (EZC_MAX_DIMS * (EZC_NAME_MAX + 2) + 1) /* room for any a */
 int ezc_array_require_axis(const ezc_array *a, const char *name, int *index, ezc_error *err);
 int ezc_array_set_dim(ezc_array *a, int index, const char *name, ezc_error *err);
 /* Removes dim `axis`, which must have length 1 (data unchanged). */

@@ -26,6 +26,9 @@ enum {
     EZC_ENOTFOUND = -10,/* name not found (setting, axis, type, plugin) */
     EZC_EABI = -11,     /* plugin built for another ABI */
     EZC_ENUMERIC = -12, /* numerical failure (singular matrix, no convergence) */
+    EZC_EINTR = -13,    /* a wait was cut short: a stop was requested (ezc/interrupt.h) */
+    EZC_EEOS = -14,     /* not a failure: the stream ended (an end-of-stream marker
+                           arrived: ezc/sub.h, docs/wire-format.md) */
 };
 
 #define EZC_ERROR_MSG_MAX 512

@@ -9,6 +9,7 @@
 #include "array.h"
 #include "xp.h"
 #include "wire.h"
+#include "interrupt.h"
 #include "pub.h"
 #include "sub.h"
 #include "settings.h"
@@ -22,6 +23,6 @@
 #include "graph_run.h"
 #include "recording.h"
 
-#define EZC_VERSION_STRING "0.1.0"
+#include "ezc/version.h" /* EZC_VERSION_STRING, generated from meson.build */
 
 #endif

@@ -74,6 +74,7 @@ typedef struct ezc_graph_node {
     ezc_role role;
     const ezc_transformer_type *ttype; /* role TRANSFORMER */
     const ezc_node_kind *kind;         /* role SOURCE or SINK */
+    int unchecked; /* EZC_GRAPH_CHECK_NO_PLUGINS: type unknown, maybe a plugin's; role UNKNOWN */
 } ezc_graph_node;
 
 typedef struct ezc_graph_edge {
@@ -139,12 +140,24 @@ typedef struct ezc_graph {
     ezc_graph_error *errors;
     size_t nerrors;
     int checked;
+    size_t *by_name; /* internal: node indices in name order, for ezc_graph_node_index */
     int fuse; /* runtime: {fuse: ...}: chains of block edges run as one thread (default 1) */
 } ezc_graph;
 
+/* Limits on what a graph file may ask of the parser, each reported as an
+ * error of the graph (with the line where one applies): its size, how deep
+ * lists and maps nest, how many setting values YAML aliases may add beyond
+ * the values written in the file, and how many errors are kept (one more
+ * says the rest were not shown). */
+#define EZC_GRAPH_MAX_BYTES (1 << 20)
+#define EZC_GRAPH_MAX_DEPTH 64
+#define EZC_GRAPH_ALIAS_SLACK 65536
+#define EZC_GRAPH_MAX_ERRORS 1000
+
 /* Reads and parses path. NULL (err says why) only when the file cannot be
- * read or memory runs out; YAML syntax and structure errors are recorded in
- * the graph's errors. Caller owns the result. */
+ * read or memory runs out; YAML syntax and structure errors, and a file
+ * past the limits above, are recorded in the graph's errors. Caller owns
+ * the result. */
 ezc_graph *ezc_graph_load(const char *path, ezc_error *err);
 /* The same from text in memory; name is used in messages, dir for plugin
  * paths (NULL = "."). */
@@ -157,6 +170,19 @@ void ezc_graph_destroy(ezc_graph **g);
  * checks made by init are seen too), checks ports, inputs/outputs and
  * cycles. Appends to g->errors; returns the total number of errors. */
 size_t ezc_graph_check(ezc_graph *g, ezc_registry *reg);
+
+/* ezc_graph_check with flags. EZC_GRAPH_CHECK_NO_PLUGINS: the file's
+ * plugins are not loaded (loading a plugin runs its code, see
+ * <ezc/plugin.h>); a node whose type is not known is then marked
+ * `unchecked` instead of being an error when the file names plugins, and
+ * its settings, ports and what depends on its output are not checked. */
+#define EZC_GRAPH_CHECK_NO_PLUGINS 1u
+size_t ezc_graph_check_flags(ezc_graph *g, ezc_registry *reg, unsigned flags);
+
+/* 0 when endpoint is one the runtime can bind or connect: tcp://HOST:PORT
+ * (HOST may be *), ipc://PATH or inproc://NAME; else -1 with *why saying
+ * what is wrong (a static string). */
+int ezc_graph_endpoint_check(const char *endpoint, const char **why);
 
 /* Records an error at line (printf-style). */
 void ezc_graph_error_add(ezc_graph *g, int line, const char *fmt, ...)

@@ -13,7 +13,23 @@
  * subscriber, so nothing is lost at start. Per-message transformer errors
  * are counted and logged once per kind; a node whose loop fails (a socket
  * error, an init that fails) is restarted per its `restart` policy with a
- * backoff (0.1 s doubling to 5 s), else the runtime reports it failed. */
+ * backoff (0.1 s doubling to 5 s), else the runtime reports it failed.
+ *
+ * A stop request of the process (ezc_interrupt, ezc/interrupt.h, e.g. from
+ * a signal handler) stops every node as ezc_graph_runtime_halt would, at
+ * once and whichever thread the signal reached: blocked sends and receives
+ * end, record sinks close their files (with the index); the caller still
+ * calls ezc_graph_runtime_stop, which closes the sockets and so removes the
+ * ipc socket files the runtime's publishers bound.
+ *
+ * End of stream: a source with a `count` ends after its last message, a
+ * `subscribe` source when its publisher sends the end-of-stream marker
+ * (ezc/pub.h). A node ends once every input has ended and it has handled
+ * everything that came before; it then passes the marker on (over
+ * sockets, or directly along a fused chain) and is finished: it is not
+ * restarted, whatever its policy, and its thread returns (a record sink
+ * writes its index). ezc_graph_runtime_ended says when every node has. A
+ * node that crashes sends no marker: an end is always a normal one. */
 #ifndef EZC_GRAPH_RUN_H
 #define EZC_GRAPH_RUN_H
 
@@ -40,6 +56,9 @@ typedef struct ezc_graph_node_stats {
     uint64_t errors;    /* messages refused by the transformer, failed sends */
     uint64_t restarts;
     int failed;         /* stopped on an error, not restarted */
+    int ended;          /* reached the end of its stream and passed it on: finished */
+    uint64_t behind;    /* a real-time source: messages sent while it could not keep up
+                           with its rate (ezc/pacer.h; 0: never behind) */
     /* Latency since the source, over the last EZC_GRAPH_LATENCY_WINDOW
      * messages that arrived (each source stamps its messages with the attr
      * "ezc.t0_ns", CLOCK_REALTIME; transformers carry attrs). Microseconds;
@@ -72,6 +91,9 @@ size_t ezc_graph_runtime_count(const ezc_graph_runtime *rt);
 void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_stats *out);
 /* True once a node has failed for good (no restart left). */
 int ezc_graph_runtime_failed(const ezc_graph_runtime *rt);
+/* True once every node of the runtime has ended (see "End of stream"
+ * above): the runtime has nothing left to do; stop it. */
+int ezc_graph_runtime_ended(const ezc_graph_runtime *rt);
 
 /* True when edge i runs fused (g->fuse, the default): a block edge within
  * one process group that is its upstream's only output and its

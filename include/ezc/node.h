@@ -21,6 +21,7 @@ typedef struct ezc_node_stats {
     uint64_t received;  /* messages taken from the input */
     uint64_t published; /* messages sent on the output */
     uint64_t errors;    /* messages the transformer refused */
+    int ended;          /* the input's end-of-stream marker came and was passed on */
     char last_error[EZC_ERROR_MSG_MAX];
 } ezc_node_stats;
 
@@ -31,8 +32,12 @@ typedef struct ezc_node_options {
     volatile sig_atomic_t *stop; /* set non-zero (e.g. by a signal) to stop; may be NULL */
 } ezc_node_options;
 
-/* Runs until *stop, max_messages, or a socket failure (EZC_EIO). Returns 0
- * when stopped by the caller or the message limit. */
+/* Runs until *stop, max_messages, the end of the input's stream, or a
+ * socket failure (EZC_EIO). At an end-of-stream marker on the input
+ * (EZC_EEOS from ezc_sub_recv, sub.h) it sends one on the output under the
+ * output topic (ezc_pub_send_eos), sets st->ended and returns that send's
+ * result. Returns 0 when stopped by the caller, the message limit or the
+ * end of stream. */
 int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
                              const ezc_node_options *opt, ezc_node_stats *st, ezc_error *err);
 

@@ -8,7 +8,14 @@
  * against; the loader refuses any other ABI. Build it with
  *   cc -shared -fPIC my.c $(pkg-config --cflags --libs ezc) -o my.so
  * and name it under `plugins:` in a graph file, or load it with
- * ezc_registry_load_plugin. See examples/plugin/. */
+ * ezc_registry_load_plugin. See examples/plugin/.
+ *
+ * Trust: loading a plugin runs its code. The dynamic loader runs a
+ * shared object's constructors (and those of the libraries it pulls in)
+ * inside dlopen, before ezc can look at its ABI or its types, so no check
+ * of ezc's can refuse a hostile plugin before it has run. `ezc validate`,
+ * `ezc run` and `ezc list --plugin` load the plugins a graph file names;
+ * `ezc validate --no-plugins` and `ezc graph` do not (docs/graphs.md). */
 #ifndef EZC_PLUGIN_H
 #define EZC_PLUGIN_H
 

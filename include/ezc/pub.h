@@ -32,6 +32,31 @@
  * as a sequence gap. Messages sent while no subscriber is connected go
  * nowhere and are not errors.
  *
+ * Stopping: after ezc_interrupt() (ezc/interrupt.h, e.g. from a SIGTERM
+ * handler) a send that would wait for room, or a wait for subscribers,
+ * returns EZC_EINTR within 100 ms instead of waiting on,
+ * whichever thread the signal reached.
+ *
+ * ipc:// socket files: ZeroMQ leaves the file of a closed listener behind;
+ * ezc_pub_destroy removes the file this publisher bound (and only that one:
+ * not when another process has bound a new socket at the path since).
+ *
+ * The first message: ZeroMQ subscriptions travel asynchronously, and a
+ * subscriber that connected (or kept retrying, every 100 ms) before the
+ * bind subscribes only a moment after it; what is sent before goes nowhere.
+ * So the first ezc_pub_send of a publisher with no subscription yet waits
+ * for one, at most until first_wait_ms (default 500) after ezc_pub_new,
+ * and a subscriber that was there gets seq 0. Later sends never wait for
+ * subscribers. To be sure of more than one, use ezc_pub_wait_subscribers.
+ *
+ * ipc:// ownership: an ipc endpoint that a live process serves is not
+ * taken over. ezc_pub_new holds an flock on "PATH.lock" (the pid written in
+ * it) for the publisher's lifetime and fails with EZC_EIO naming the
+ * endpoint and the pid ("pub: cannot bind: ipc:///tmp/x: in use by pid 123
+ * (lock /tmp/x.lock)"); a socket file left by a dead process is removed and
+ * the bind goes ahead. The socket file is made owner-only (0600) right
+ * after the bind.
+ *
  * A publisher is used from one thread at a time. */
 #ifndef EZC_PUB_H
 #define EZC_PUB_H
@@ -55,6 +80,9 @@ typedef struct ezc_pub_options {
                             restarts and publishes the same stream again gives the same id,
                             so subscribers see the restart as a gap (see sub.h), not as a
                             new stream */
+    int first_wait_ms;   /* the first send waits for a first subscriber, up to this long
+                            after ezc_pub_new (see "The first message"); default 500,
+                            0 = never wait */
 } ezc_pub_options;
 
 void ezc_pub_options_init(ezc_pub_options *o);
@@ -62,10 +90,13 @@ void ezc_pub_options_init(ezc_pub_options *o);
 /* Binds the endpoint ("tcp://0.0.0.0:5560", "tcp://127.0.0.1:*" for a free
  * port, "ipc:///tmp/x", "inproc://name"). NULL opt = defaults. Caller owns
  * the result; EZC_EINVAL for a bad endpoint or option, EZC_EIO when the bind
- * fails (address in use). */
+ * fails (address in use; an ipc path a live process serves, or that is not
+ * a socket: see "ipc:// ownership" above). */
 ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error *err);
 /* Closes the socket; queued messages keep going for up to linger_ms. On the
  * default context the process's exit waits for them (see ezc_zmq_context).
+ * Removes the ipc:// socket file the publisher bound (not a wildcard's,
+ * which ZeroMQ removes itself; not one another process has bound since).
  * Sets *p to NULL; NULL-safe. */
 void ezc_pub_destroy(ezc_pub **p);
 
@@ -73,15 +104,33 @@ void ezc_pub_destroy(ezc_pub **p);
  * the publish time into the message (a itself is not modified). Does not
  * take ownership of a; its buffer is shared, not copied, so do not write
  * into a's data afterwards unless ezc_array_make_writable says it is yours.
- * 0, EZC_ETIMEOUT (back-pressure, see above), EZC_EDEVICE (ipc/tcp: data not
- * on the CPU), EZC_ENOMEM or EZC_EIO. */
+ * The first send may wait for a first subscriber, up to first_wait_ms after
+ * ezc_pub_new ("The first message" above); no other send does.
+ * 0, EZC_ETIMEOUT (back-pressure, see above), EZC_EINTR (it would have
+ * waited and a stop was requested: ezc/interrupt.h; the message was not
+ * sent and took no number), EZC_EDEVICE (ipc/tcp: data not on the CPU),
+ * EZC_ENOMEM or EZC_EIO. */
 int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *err);
+
+/* Ends the stream under `topic` (NULL = ""): sends the end-of-stream
+ * marker (docs/wire-format.md: a header with "eos": true and an empty data
+ * frame, carrying src, the number of messages sent under the topic as seq,
+ * and the send time). Subscribers report it as EZC_EEOS from ezc_sub_recv
+ * (sub.h), after every message sent before it. It takes no sequence number
+ * and is never dropped: a lossy publisher waits for room for it as a
+ * blocking one does (up to send_timeout_ms). Sending more under the topic
+ * afterwards is allowed and starts the stream again for subscribers.
+ * Like ezc_pub_send, the first send of the publisher may wait for a first
+ * subscriber. 0, EZC_ETIMEOUT (nothing sent; retry), EZC_EINTR (a stop was
+ * requested while it waited), EZC_ENOMEM or EZC_EIO. */
+int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err);
 
 /* Waits until at least n subscriptions have arrived since the publisher was
  * created (each subscriber's topic counts once, reconnections again; the
  * count never goes down). ZeroMQ subscriptions travel asynchronously:
  * messages sent before a subscription arrived are not seen by that peer.
- * timeout_ms -1 = forever; EZC_ETIMEOUT names how many arrived. */
+ * timeout_ms -1 = forever; EZC_ETIMEOUT names how many arrived; EZC_EINTR
+ * when a stop was requested (ezc/interrupt.h) before enough arrived. */
 int ezc_pub_wait_subscribers(ezc_pub *p, int n, int timeout_ms, ezc_error *err);
 
 /* The endpoint actually bound (ZMQ_LAST_ENDPOINT: with the port ZeroMQ

@@ -4,7 +4,11 @@
  * text (from YAML or a command line; lists as "[1, 2]" or several items) and
  * are parsed once, in ezc_settings_validate; errors name the setting and
  * the expected type. Transformers read them with the typed getters in init,
- * never on the per-message path. */
+ * never on the per-message path.
+ *
+ * Threads: an ezc_settings has no lock. Build and validate it in one thread;
+ * a validated one that nobody modifies may be read from several threads.
+ * Schemas are const tables and always shareable. */
 #ifndef EZC_SETTINGS_H
 #define EZC_SETTINGS_H
 

@@ -10,6 +10,15 @@
  * valid one. Sequence numbers are tracked per publisher (its id travels in
  * the header) and topic, and gaps are counted.
  *
+ * End of stream: a publisher that is done sends an end-of-stream marker
+ * (ezc_pub_send_eos, docs/wire-format.md). ezc_sub_recv reports it as
+ * EZC_EEOS — not a failure — after every message sent before it; the topic
+ * it came under is given as for a message. It is not a gap and not
+ * malformed; messages lost just before it are gaps. Each publisher (and
+ * topic) sends its own: a subscriber connected to several decides itself
+ * when all have ended. Receiving goes on normally after it (another
+ * publisher, or the same one starting again, which is no gap either).
+ *
  * What arrives shares memory with its source: from an inproc publisher the
  * array's buffer is the sender's (write through ezc_array_make_writable);
  * from ipc/tcp the buffer is the received ZeroMQ frame (no copy, except a
@@ -43,6 +52,7 @@ typedef struct ezc_sub_stats {
     uint64_t restarts;   /* those sequence restarts */
     uint64_t malformed;  /* messages rejected by the decoder */
     uint64_t publishers; /* distinct publisher ids seen */
+    uint64_t ends;       /* end-of-stream markers reported (EZC_EEOS) */
     char last_error[EZC_ERROR_MSG_MAX]; /* why the latest malformed one was rejected */
 } ezc_sub_stats;
 
@@ -58,9 +68,14 @@ int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err);
 void ezc_sub_destroy(ezc_sub **s);
 
 /* Waits up to timeout_ms (-1 = forever, 0 = poll) for a valid message;
- * skipping malformed ones does not extend the wait, signals do not cut it.
- * 0 and *out set (caller owns it), EZC_ETIMEOUT (*out NULL), EZC_ENOMEM or
- * EZC_EIO. The topic it came under is copied into topic_out when non-NULL
+ * skipping malformed ones does not extend the wait, signals do not cut it
+ * unless they requested a stop: after ezc_interrupt() (ezc/interrupt.h) a
+ * message already queued is still delivered, but a wait ends within 100 ms
+ * with EZC_EINTR (whichever thread the signal reached).
+ * 0 and *out set (caller owns it), EZC_EEOS (*out NULL: a publisher ended
+ * its stream, see above; with conflate, a message queued before the marker
+ * is returned first), EZC_ETIMEOUT (*out NULL), EZC_EINTR
+ * (*out NULL), EZC_ENOMEM or EZC_EIO. The topic it came under is copied into topic_out when non-NULL
  * (truncated to topic_cap - 1 bytes, always NUL-terminated). */
 int ezc_sub_recv(ezc_sub *s, ezc_array **out, int timeout_ms, ezc_error *err);
 int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topic_cap,

@@ -6,7 +6,13 @@
  * steady path; state that depends on the stream (filter state, carried
  * samples) is rebuilt when the stream's template changes
  * (ezc_template_changed). A transformer never includes ZeroMQ, msgpack or
- * CUDA headers: it sees arrays and an xp. */
+ * CUDA headers: it sees arrays and an xp.
+ *
+ * Threads: a type is an immutable table, shared freely. An instance (its
+ * state) belongs to one thread at a time: the runtime never calls process
+ * on one instance from two threads at once, so process needs no lock; two
+ * instances of one type run concurrently, so a type keeps no mutable
+ * globals (or guards them itself). init and fini may run on any thread. */
 #ifndef EZC_TRANSFORMER_H
 #define EZC_TRANSFORMER_H
 

@@ -35,9 +35,33 @@ int ezc_wire_encode_header(ezc_wire_encoder *enc, const ezc_array *a, const void
 /* Decodes a header and attaches `data` (adds a reference on success; may be
  * NULL when the header says the data has zero bytes). The data frame's
  * length must equal shape x itemsize. On error *out is NULL and err names
- * the field ("header.shape[1]: expected a non-negative integer"). */
+ * the field ("header.shape[1]: expected a non-negative integer").
+ * A valid end-of-stream marker (below) is no array: EZC_EEOS, *out NULL. */
 int ezc_wire_decode(const void *header, size_t len, ezc_buffer *data, ezc_array **out,
                     ezc_error *err);
+
+/* ---- End of stream (docs/wire-format.md, "eos": true) ----
+ * A publisher ends a stream (one topic) with a header {"v": 1, "eos": true,
+ * "src", "seq", "ts"} and an empty data frame. seq is the number the next
+ * message would have had (the count sent under that topic), so a receiver
+ * can tell whether messages were lost just before the end; the marker
+ * itself takes no number. Decoding one gives EZC_EEOS (above); dtype,
+ * shape and dims may be present and are ignored; a non-empty data frame or
+ * cuda_ipc data makes it malformed (EZC_EPROTO). */
+typedef struct ezc_wire_stamp {
+    uint64_t src;  /* publisher id */
+    uint64_t seq;  /* for a marker: the messages sent under the topic before it */
+    int64_t ts_ns; /* send time, ns since the epoch (CLOCK_REALTIME) */
+} ezc_wire_stamp;
+
+/* Encodes an end-of-stream header with st's fields into enc's buffer
+ * (valid until the next call on enc). 0 or EZC_ENOMEM. */
+int ezc_wire_encode_eos(ezc_wire_encoder *enc, const ezc_wire_stamp *st, const void **bytes,
+                        size_t *len, ezc_error *err);
+
+/* 1 and *st filled when header is a well-formed end-of-stream header,
+ * 0 otherwise (a normal header, or a malformed one). Allocates nothing. */
+int ezc_wire_eos_stamp(const void *header, size_t len, ezc_wire_stamp *st);
 
 /* ---- CUDA IPC (docs/wire-format.md, "data": "cuda_ipc") ----
  * Between processes of one host, data on a CUDA device travels as a CUDA

@@ -13,7 +13,14 @@
  * - an output may be the input itself where marked "in place ok";
  * - arrays are C-contiguous; `axis` is a dim index (may be negative: -1 is
  *   the last);
- * - errors name the operation, the dtype or shape, and the device. */
+ * - errors name the operation, the dtype or shape, and the device.
+ *
+ * Threads: backend tables are const and registered once; ezc_xp_for /
+ * ezc_xp_of / ezc_xp_loaded take a lock only to look up (and, for
+ * ezc_xp_for, to load a module the first time) and may be called from any
+ * thread. Operations may run concurrently on different arrays; two calls
+ * that write the same array at once are the caller's race. Backends keep
+ * per-thread or locked caches (FFT plans, handles) themselves. */
 #ifndef EZC_XP_H
 #define EZC_XP_H
 
@@ -189,6 +196,11 @@ ezc_dtype ezc_reduce_dtype(ezc_reduce_op op, ezc_dtype t);
  * libezc-cuda is installed and a device is present). */
 const ezc_xp *ezc_xp_of(const ezc_array *a, ezc_error *err);
 const ezc_xp *ezc_xp_for(DLDevice device, ezc_error *err);
+/* The backend for device when one is loaded already, else NULL: never loads
+ * a module. What reacts to outside input (a received header naming a
+ * device) uses this, so that only configuration (a node's device, a
+ * to_device setting, a program's own ezc_xp_for) ever loads code. */
+const ezc_xp *ezc_xp_loaded(DLDevice device);
 /* The CPU backend; never NULL. */
 const ezc_xp *ezc_xp_cpu(void);
 /* Makes a backend available for its device type (used by device modules).

@@ -5,27 +5,52 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include "cli.h"
+#include "ezc/summary.h"
 
 volatile sig_atomic_t cli_stop;
+volatile sig_atomic_t cli_forced;
+static volatile sig_atomic_t role;
+static pid_t supervisor; /* CLI_SIGNALS_CHILD: the parent at install time */
+
+static void say(const char *msg) { ssize_t n = write(2, msg, strlen(msg)); (void)n; }
 
 static void on_signal(int sig)
 {
     (void)sig;
-    if (cli_stop)
+    int saved = errno;
+    if (!cli_stop) {
+        cli_stop = 1;
+        ezc_interrupt();
+    } else if (role == CLI_SIGNALS_CHILD && getppid() == supervisor) {
+        /* the supervisor's follow-up, or a repeat the supervisor counts */
+    } else if (role == CLI_SIGNALS_SUPERVISOR && !cli_forced) {
+        cli_forced = 1;
+    } else {
+        say("ezc: second signal: forced exit, without cleanup (recordings may lack their "
+            "index, ipc socket files may remain)\n");
         _exit(130);
-    cli_stop = 1;
+    }
+    errno = saved;
 }
 
-void cli_install_signals(void)
+void cli_install_signals_as(int r)
 {
+    role = r;
+    supervisor = getppid();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
+    /* One handler at a time: the first and second signal never interleave. */
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 }
+
+void cli_install_signals(void) { cli_install_signals_as(CLI_SIGNALS_DEFAULT); }
 
 int cli_parse_double(const char *cmd, const char *opt, const char *text, double *out)
 {
@@ -55,65 +80,19 @@ int cli_parse_long(const char *cmd, const char *opt, const char *text, long long
     return 0;
 }
 
-/* Min and max over all elements, on the host (an explicit copy for device
- * data: this is a display tool). */
-static int min_max(const ezc_array *a, double *mn, double *mx)
-{
-    if (ezc_array_size(a) == 0 || ezc_dtype_is_complex(a->dtype) || a->dtype == EZC_BOOL)
-        return -1;
-    ezc_error err;
-    ezc_array *h = ezc_array_to_device(a, ezc_device_cpu(), &err);
-    if (!h)
-        return -1;
-    int64_t n = (int64_t)ezc_array_size(h);
-    ezc_array *flat = ezc_array_from_buffer(h->buf, h->tensor.byte_offset, h->dtype, 1, &n,
-                                            NULL, &err);
-    ezc_array *r = NULL;
-    int rc = -1;
-    if (flat)
-        r = ezc_array_new(EZC_FLOAT64, 0, NULL, NULL, ezc_device_cpu(), &err);
-    ezc_array *x = flat ? ezc_array_new(EZC_FLOAT64, 1, &n, NULL, ezc_device_cpu(), &err) : NULL;
-    const ezc_xp *xp = ezc_xp_cpu();
-    if (r && x && ezc_xp_call(xp, astype, &err, flat, x) == 0 &&
-        ezc_xp_call(xp, reduce, &err, EZC_REDUCE_NANMIN, x, 0, r) == 0) {
-        *mn = *(double *)ezc_array_data(r);
-        if (ezc_xp_call(xp, reduce, &err, EZC_REDUCE_NANMAX, x, 0, r) == 0) {
-            *mx = *(double *)ezc_array_data(r);
-            rc = 0;
-        }
-    }
-    ezc_array_destroy(&x);
-    ezc_array_destroy(&r);
-    ezc_array_destroy(&flat);
-    ezc_array_destroy(&h);
-    return rc;
-}
-
 void cli_print_summary(FILE *f, const char *topic, const ezc_array *a, int header_only)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-    char dev[32];
-    fprintf(f, "seq=%" PRIu64 " topic=%s key=%s dtype=%s shape=[", a->seq, topic,
-            a->key[0] ? a->key : "-", ezc_dtype_name(a->dtype));
-    for (int i = 0; i < a->tensor.ndim; i++)
-        fprintf(f, "%s%lld", i ? ", " : "", (long long)a->shape[i]);
-    fprintf(f, "] dims=[");
-    for (int i = 0; i < a->tensor.ndim; i++)
-        fprintf(f, "%s%s", i ? ", " : "", a->dims[i]);
-    fprintf(f, "] device=%s", ezc_device_format(a->tensor.device, dev, sizeof dev));
-    int t = ezc_array_axis_index(a, "time");
-    if (t >= 0 && a->axes[t].kind == EZC_AXIS_LINEAR)
-        fprintf(f, " time.offset=%.6f%s fs=%g", a->axes[t].offset, a->axes[t].unit,
-                a->axes[t].gain > 0 ? 1.0 / a->axes[t].gain : 0.0);
+    ezc_summary_header(f, topic, a);
     if (!header_only) {
         double mn, mx;
-        if (min_max(a, &mn, &mx) == 0)
+        if (ezc_summary_min_max(a, &mn, &mx) == 0)
             fprintf(f, " min=%.6g max=%.6g", mn, mx);
     }
     if (a->ts_ns)
-        fprintf(f, " latency=%.0fus", (double)(now_ns - a->ts_ns) / 1e3);
+        fprintf(f, " latency=%.0fus", ((double)now_ns - (double)a->ts_ns) / 1e3); /* any ts */
     fputc('\n', f);
     fflush(f);
 }

@@ -7,9 +7,26 @@
 #include <stdio.h>
 #include "ezc/ezc.h"
 
+/* Stopping on SIGINT/SIGTERM. The first signal sets cli_stop and calls
+ * ezc_interrupt() (ezc/interrupt.h), so that waits in ezc end and the
+ * command cleans up (recordings closed with their index, ipc socket files
+ * removed) and exits 0. What a second signal does depends on the role:
+ *   CLI_SIGNALS_DEFAULT     says "forced exit" on stderr and _exit(130)s,
+ *                           without cleanup: the user insisted.
+ *   CLI_SIGNALS_SUPERVISOR  sets cli_forced; the supervisor kills its
+ *                           children and exits non-zero itself (a third
+ *                           signal _exit(130)s at once).
+ *   CLI_SIGNALS_CHILD       ignored while the supervisor (the parent at
+ *                           install time) lives: a Ctrl-C reaches the whole
+ *                           process group, then the supervisor's SIGTERM
+ *                           follows, and only the supervisor counts the
+ *                           user's repeats; as DEFAULT once orphaned.
+ * Handlers are async-signal-safe (flags, write, _exit). */
+enum { CLI_SIGNALS_DEFAULT, CLI_SIGNALS_SUPERVISOR, CLI_SIGNALS_CHILD };
 extern volatile sig_atomic_t cli_stop;
-/* SIGINT/SIGTERM set cli_stop; a second one exits at once. */
-void cli_install_signals(void);
+extern volatile sig_atomic_t cli_forced;
+void cli_install_signals(void); /* CLI_SIGNALS_DEFAULT */
+void cli_install_signals_as(int role);
 
 /* Parses a decimal number into *out; prints "ezc CMD: --opt 'x': expected
  * a number" and returns -1 when it is not one. */

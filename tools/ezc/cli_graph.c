@@ -33,8 +33,31 @@ static void print_errors(const ezc_graph *g, FILE *f)
     free(idx);
 }
 
+size_t cli_graph_unchecked(const ezc_graph *g)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->nnodes; i++)
+        n += g->nodes[i].unchecked != 0;
+    return n;
+}
+
+static void print_unchecked(const ezc_graph *g, FILE *f)
+{
+    for (size_t i = 0; i < g->nnodes; i++)
+        if (g->nodes[i].unchecked)
+            fprintf(f, "%s:%d: note: node '%s': type '%s' is not checked (not built in; the "
+                    "file's plugins were not loaded)\n", g->file, g->nodes[i].type_line,
+                    g->nodes[i].name, g->nodes[i].type);
+}
+
 ezc_graph *cli_graph_open(const char *path, const char *const *plugins, size_t nplugins,
                           ezc_registry *reg, FILE *f, size_t *nerr)
+{
+    return cli_graph_open_flags(path, plugins, nplugins, reg, 0, f, nerr);
+}
+
+ezc_graph *cli_graph_open_flags(const char *path, const char *const *plugins, size_t nplugins,
+                                ezc_registry *reg, unsigned flags, FILE *f, size_t *nerr)
 {
     ezc_error err;
     *nerr = 0;
@@ -47,10 +70,11 @@ ezc_graph *cli_graph_open(const char *path, const char *const *plugins, size_t n
     for (size_t i = 0; i < nplugins; i++)
         if (ezc_registry_load_plugin(reg, plugins[i], &err))
             ezc_graph_error_add(g, 0, "--plugin: %s", err.msg);
-    *nerr = ezc_graph_check(g, reg);
-    if (*nerr) {
+    *nerr = ezc_graph_check_flags(g, reg, flags);
+    if (*nerr)
         print_errors(g, f);
+    print_unchecked(g, f);
+    if (*nerr)
         ezc_graph_destroy(&g);
-    }
     return g;
 }

@@ -12,7 +12,11 @@ static void help(FILE *f)
         "  --topic T       topic prefix to subscribe to (default: all)\n"
         "  --count N       exit after N messages (default: until Ctrl-C)\n"
         "  --timeout S     exit with status 1 when nothing arrives for S seconds\n"
-        "  --header-only   skip the min/max summary\n\n"
+        "  --header-only   skip the min/max summary\n"
+        "  --keep          keep listening after an end of stream (alias --ignore-eos)\n\n"
+        "End of stream: when the publisher ends its stream (`ezc pub --count N`, a\n"
+        "finished `ezc replay` or graph; docs/wire-format.md) echo says so on stderr\n"
+        "and exits 0, unless --keep.\n\n"
         "examples:\n"
         "  ezc echo ipc:///tmp/abs --count 10\n"
         "  ezc echo tcp://127.0.0.1:5560 --topic emg\n");
@@ -22,11 +26,12 @@ int cmd_echo(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"topic", 1, 0, 't'}, {"count", 1, 0, 'n'}, {"timeout", 1, 0, 'T'},
-        {"header-only", 0, 0, 'H'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"header-only", 0, 0, 'H'}, {"keep", 0, 0, 'k'}, {"ignore-eos", 0, 0, 'k'},
+        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     const char *topic = "";
     long long count = 0;
     double timeout = 0;
-    int header_only = 0, c;
+    int header_only = 0, keep = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -34,6 +39,7 @@ int cmd_echo(int argc, char **argv)
         case 'n': if (cli_parse_long("echo", "--count", optarg, 0, 1LL << 62, &count)) return 2; break;
         case 'T': if (cli_parse_double("echo", "--timeout", optarg, &timeout)) return 2; break;
         case 'H': header_only = 1; break;
+        case 'k': keep = 1; break;
         case 'h': help(stdout); return 0;
         default: help(stderr); return 2;
         }
@@ -66,6 +72,17 @@ int cmd_echo(int argc, char **argv)
                 break;
             }
             continue;
+        }
+        if (r == EZC_EINTR)
+            break; /* Ctrl-C / SIGTERM */
+        if (r == EZC_EEOS) {
+            fprintf(stderr, "ezc echo: end of stream (topic '%s') after %lld messages%s\n", t,
+                    seen, keep ? "; listening on (--keep)" : "");
+            fflush(stderr);
+            idle = 0;
+            if (keep)
+                continue;
+            break;
         }
         if (r) {
             fprintf(stderr, "ezc echo: %s\n", err.msg);

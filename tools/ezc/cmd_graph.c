@@ -17,9 +17,13 @@ static void help(FILE *f)
         "that differ from the defaults, process groups as clusters, endpoints of\n"
         "inputs/outputs as ellipses; edges that `ezc run` fuses (their nodes run in\n"
         "one thread, no socket between) are bold (dot) or thick (mermaid ==>).\n"
-        "The file must validate (see ezc validate).\n\n"
+        "The file must validate (see ezc validate --no-plugins): drawing loads no\n"
+        "plugin the file names (loading one runs its code), so their nodes are\n"
+        "drawn unchecked, with every setting shown.\n\n"
         "  --format F       dot (Graphviz, default) or mermaid\n"
-        "  --plugin PATH    load transformer types from a plugin first (repeatable)\n\n"
+        "  --plugin PATH    load transformer types from this plugin (repeatable;\n"
+        "                   runs its code): their nodes are checked and drawn with\n"
+        "                   only the settings that differ from the defaults\n\n"
         "examples:\n"
         "  ezc graph configs/demo_abs.yaml | dot -Tsvg > demo.svg\n"
         "  ezc graph configs/demo_abs.yaml --format mermaid\n");
@@ -256,7 +260,8 @@ int cmd_graph(int argc, char **argv)
         fprintf(stderr, "ezc graph: %s\n", err.msg);
         goto done;
     }
-    ezc_graph *g = cli_graph_open(argv[optind], plugins, np, reg, stderr, &nerr);
+    ezc_graph *g = cli_graph_open_flags(argv[optind], plugins, np, reg,
+                                        EZC_GRAPH_CHECK_NO_PLUGINS, stderr, &nerr);
     if (!g) {
         rc = 1;
         goto done;

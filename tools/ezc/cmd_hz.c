@@ -15,6 +15,45 @@ typedef struct sample {
     size_t bytes;
 } sample;
 
+/* The window's samples, oldest first, in a ring that grows (doubling, up to
+ * WINDOW_MAX) only when the window holds more than it has room for: memory
+ * follows what the window needs, then stays flat (a fixed WINDOW_MAX ring
+ * touched a new page every few hundred messages for hours). */
+typedef struct ring {
+    sample *v;
+    double *lat; /* scratch for the percentiles, same capacity */
+    size_t cap, head, count;
+} ring;
+
+static int ring_push(ring *w, sample x)
+{
+    if (w->count == w->cap && w->cap < WINDOW_MAX) {
+        size_t cap = w->cap ? w->cap * 2 : 256;
+        cap = cap < WINDOW_MAX ? cap : WINDOW_MAX;
+        sample *v = malloc(cap * sizeof *v);
+        double *lat = realloc(w->lat, cap * sizeof *lat);
+        if (!v || !lat) {
+            free(v);
+            if (lat)
+                w->lat = lat;
+            return -1;
+        }
+        for (size_t i = 0; i < w->count; i++) /* oldest first at 0 */
+            v[i] = w->v[(w->head + i) % w->cap];
+        free(w->v);
+        w->v = v;
+        w->lat = lat;
+        w->cap = cap;
+        w->head = 0;
+    }
+    if (w->count == w->cap) { /* WINDOW_MAX reached: the oldest goes */
+        w->head = (w->head + 1) % w->cap;
+        w->count--;
+    }
+    w->v[(w->head + w->count++) % w->cap] = x;
+    return 0;
+}
+
 static void help(FILE *f)
 {
     fprintf(f,
@@ -25,7 +64,12 @@ static void help(FILE *f)
         "on one host; across hosts it is only as good as their clock sync).\n\n"
         "  --topic T       topic prefix (default: all)\n"
         "  --window S      sliding window in seconds (default 5)\n"
-        "  --duration S    stop after S seconds (default: until Ctrl-C)\n\n"
+        "  --duration S    stop after S seconds (default: until Ctrl-C or the end of\n"
+        "                  the stream)\n"
+        "  --keep          keep listening after an end of stream (alias --ignore-eos)\n\n"
+        "End of stream: when the publisher ends its stream (docs/wire-format.md) hz\n"
+        "prints its last line at once and exits 0, unless --keep. The marker is no\n"
+        "message and no gap; messages lost just before it are gaps.\n\n"
         "examples:\n"
         "  ezc hz ipc:///tmp/raw\n"
         "  ezc hz tcp://127.0.0.1:5560 --window 10 --duration 30\n");
@@ -48,10 +92,11 @@ int cmd_hz(int argc, char **argv)
 {
     static const struct option opts[] = {{"topic", 1, 0, 't'}, {"window", 1, 0, 'w'},
                                          {"duration", 1, 0, 'd'}, {"help", 0, 0, 'h'},
+                                         {"keep", 0, 0, 'k'},     {"ignore-eos", 0, 0, 'k'},
                                          {0, 0, 0, 0}};
     const char *topic = "";
     double window = 5, duration = 0;
-    int c;
+    int c, keep = 0, ended = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -63,6 +108,7 @@ int cmd_hz(int argc, char **argv)
             }
             break;
         case 'd': if (cli_parse_double("hz", "--duration", optarg, &duration)) return 2; break;
+        case 'k': keep = 1; break;
         case 'h': help(stdout); return 0;
         default: help(stderr); return 2;
         }
@@ -78,17 +124,8 @@ int cmd_hz(int argc, char **argv)
         fprintf(stderr, "ezc hz: %s\n", err.msg);
         return 1;
     }
-    sample *win = malloc(WINDOW_MAX * sizeof *win);
-    double *lat = malloc(WINDOW_MAX * sizeof *lat);
-    if (!win || !lat) {
-        fprintf(stderr, "ezc hz: out of memory\n");
-        free(win);
-        free(lat);
-        ezc_sub_destroy(&s);
-        return 1;
-    }
+    ring w = {0};
     cli_install_signals();
-    size_t head = 0, count = 0; /* ring buffer of the window's samples */
     double start = now_mono(), next_print = start + 1;
     ezc_sub_stats st0;
     ezc_sub_stats_get(s, &st0);
@@ -100,36 +137,41 @@ int cmd_hz(int argc, char **argv)
             struct timespec rt;
             clock_gettime(CLOCK_REALTIME, &rt);
             int64_t now_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
-            sample *x = &win[(head + count) % WINDOW_MAX];
-            if (count == WINDOW_MAX) {
-                head = (head + 1) % WINDOW_MAX;
-                count--;
-                x = &win[(head + count) % WINDOW_MAX];
-            }
-            x->t = t;
-            x->latency = a->ts_ns ? (double)(now_ns - a->ts_ns) * 1e-9 : 0;
-            x->bytes = ezc_array_nbytes(a);
-            count++;
+            sample x = {t, a->ts_ns ? ((double)now_ns - (double)a->ts_ns) * 1e-9 : 0, /* any ts */
+                        ezc_array_nbytes(a)};
             ezc_array_destroy(&a);
+            if (ring_push(&w, x)) {
+                fprintf(stderr, "ezc hz: out of memory\n");
+                break;
+            }
+        } else if (rc == EZC_EINTR) {
+            break; /* Ctrl-C / SIGTERM */
+        } else if (rc == EZC_EEOS) {
+            fprintf(stderr, "ezc hz: end of stream%s\n", keep ? "; listening on (--keep)" : "");
+            ended = !keep;
+            next_print = t; /* the figures up to the end, now */
         } else if (rc != EZC_ETIMEOUT) {
             fprintf(stderr, "ezc hz: %s\n", err.msg);
             break;
         }
-        while (count && win[head].t < t - window) {
-            head = (head + 1) % WINDOW_MAX;
-            count--;
+        while (w.count && w.v[w.head].t < t - window) {
+            w.head = (w.head + 1) % w.cap;
+            w.count--;
         }
         if (t < next_print)
             continue;
         next_print = t + 1;
         double span = t - start < window ? t - start : window;
         size_t bytes = 0;
+        size_t count = w.count;
+        double *lat = w.lat;
         for (size_t i = 0; i < count; i++) {
-            const sample *x = &win[(head + i) % WINDOW_MAX];
+            const sample *x = &w.v[(w.head + i) % w.cap];
             bytes += x->bytes;
             lat[i] = x->latency;
         }
-        qsort(lat, count, sizeof *lat, cmp_double);
+        if (count)
+            qsort(lat, count, sizeof *lat, cmp_double);
         ezc_sub_stats st;
         ezc_sub_stats_get(s, &st);
         printf("rate %.1f msg/s  bw %.3f MB/s  gaps %llu  malformed %llu  latency p50 %.0f us p99 %.0f us  (n=%zu, window %.0f s)\n",
@@ -138,9 +180,11 @@ int cmd_hz(int argc, char **argv)
                count ? lat[count / 2] * 1e6 : 0.0, count ? lat[(count * 99) / 100] * 1e6 : 0.0,
                count, window);
         fflush(stdout);
+        if (ended)
+            break;
     }
-    free(win);
-    free(lat);
+    free(w.v);
+    free(w.lat);
     ezc_sub_destroy(&s);
     return 0;
 }

@@ -17,6 +17,12 @@ static void help(FILE *f)
         "  --plugin PATH    load transformer types from a plugin (repeatable)\n"
         "  --topic T        input topic prefix (default: all)\n"
         "  --count N        exit after N input messages\n\n"
+        "End of stream: when the input's publisher ends its stream (docs/wire-format.md),\n"
+        "the node sends the end-of-stream marker on --out and exits 0.\n"
+        "Ctrl-C / SIGTERM stop it within about 0.1 s, even while a subscriber that\n"
+        "stopped reading holds it up; messages still queued get 1 s to leave, then\n"
+        "it exits 0; the ipc:// socket file of --out is removed. A second signal\n"
+        "forces the exit at once (status 130).\n\n"
         "examples:\n"
         "  ezc node abs --in ipc:///tmp/raw --out ipc:///tmp/abs\n"
         "  ezc node clip --set min=-0.5 --set max=0.5 --in tcp://127.0.0.1:5560 --out tcp://0.0.0.0:5561\n");
@@ -89,7 +95,8 @@ int cmd_node(int argc, char **argv)
     cli_install_signals();
     ezc_node_options no = {.max_messages = (uint64_t)count, .stop = &cli_stop};
     ezc_node_stats st;
-    if (ezc_transformer_node_run(t, sub, pub, &no, &st, &err)) {
+    int nrc = ezc_transformer_node_run(t, sub, pub, &no, &st, &err);
+    if (nrc && !(nrc == EZC_EINTR && cli_stop)) { /* a signal's stop is a clean one */
         fprintf(stderr, "ezc node: %s\n", err.msg);
         goto done;
     }

@@ -3,15 +3,17 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include "cli.h"
+#include "ezc/pacer.h"
 
 static void help(FILE *f)
 {
     fprintf(f,
         "usage: ezc pub ENDPOINT [options]\n"
         "Publishes a synthetic [time, ch] signal on ENDPOINT (binds it), or the\n"
-        "samples of a .npy file (first dim = time) in chunks.\n\n"
+        "samples of a .npy file (first dim = time) in chunks. An ipc:// ENDPOINT that\n"
+        "a live process serves is refused, naming its pid (docs/pubsub.md); the\n"
+        "socket file is owner-only (0600).\n\n"
         "  --signal KIND    sine (default), noise or counter\n"
         "  --fs HZ          sampling rate (default 1000)\n"
         "  --channels N     channels (default 8)\n"
@@ -21,11 +23,23 @@ static void help(FILE *f)
         "  --amplitude A    sine amplitude / noise deviation (default 1)\n"
         "  --topic T        topic (default 'raw')\n"
         "  --count N        stop after N messages (default: until Ctrl-C)\n"
-        "  --fast           as fast as possible instead of real-time pacing\n"
-        "  --wait-subs N    wait for N subscribers before the first message\n"
+        "  --fast           as fast as possible instead of real-time pacing (paced, a\n"
+        "                   rate the machine cannot deliver is warned about once on\n"
+        "                   stderr, with the rate achieved)\n"
+        "  --wait-subs N    wait for N subscribers before the first message (forever)\n"
+        "  --first-wait MS  otherwise the first message waits up to MS after the bind\n"
+        "                   for a first subscriber, so one that was already connecting\n"
+        "                   gets seq 0 (default 500; 0 = send at once)\n"
         "  --npy FILE       publish FILE's samples instead (dtype and channels from the\n"
         "                   file; --fs gives its rate)\n"
         "  --loop           with --npy: start over at the end (time keeps counting)\n\n"
+        "End of stream: after the last message of --count N, or of --npy FILE without\n"
+        "--loop, it sends the end-of-stream marker (docs/wire-format.md), so `ezc echo`,\n"
+        "`ezc record` and graphs downstream finish too.\n"
+        "Ctrl-C / SIGTERM stop it within about 0.1 s, even while a subscriber that\n"
+        "stopped reading holds it up (back-pressure); messages still queued get 1 s\n"
+        "to leave, then it exits 0; an ipc:// socket file it bound is removed. A\n"
+        "second signal forces the exit at once (status 130).\n\n"
         "examples:\n"
         "  ezc pub ipc:///tmp/raw --channels 8 --fs 1000\n"
         "  ezc pub tcp://0.0.0.0:5560 --signal noise --dtype float64 --fast --count 10000\n"
@@ -86,12 +100,13 @@ int cmd_pub(int argc, char **argv)
         {"chunk", 1, 0, 'k'},  {"dtype", 1, 0, 'd'},     {"freq", 1, 0, 'q'},
         {"amplitude", 1, 0, 'a'}, {"topic", 1, 0, 't'},  {"count", 1, 0, 'n'},
         {"fast", 0, 0, 'F'},   {"wait-subs", 1, 0, 'w'}, {"help", 0, 0, 'h'},
-        {"npy", 1, 0, 'N'},    {"loop", 0, 0, 'L'},      {0, 0, 0, 0}};
+        {"npy", 1, 0, 'N'},    {"loop", 0, 0, 'L'},      {"first-wait", 1, 0, 'W'},
+        {0, 0, 0, 0}};
     ezc_synth_options so;
     ezc_synth_options_init(&so);
     const char *topic = "raw", *npy = NULL;
     int loop = 0;
-    long long count = 0, v, wait_subs = 0;
+    long long count = 0, v, wait_subs = 0, first_wait = -1;
     int fast = 0, c;
     ezc_error err;
     optind = 1;
@@ -125,6 +140,10 @@ int cmd_pub(int argc, char **argv)
         case 'n': if (cli_parse_long("pub", "--count", optarg, 0, 1LL << 62, &count)) return 2; break;
         case 'F': fast = 1; break;
         case 'w': if (cli_parse_long("pub", "--wait-subs", optarg, 0, 1000, &wait_subs)) return 2; break;
+        case 'W':
+            if (cli_parse_long("pub", "--first-wait", optarg, 0, 600000, &first_wait))
+                return 2;
+            break;
         case 'N': npy = optarg; break;
         case 'L': loop = 1; break;
         case 'h': help(stdout); return 0;
@@ -146,7 +165,11 @@ int cmd_pub(int argc, char **argv)
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         return 2;
     }
-    ezc_pub *p = ezc_pub_new(argv[optind], NULL, &err);
+    ezc_pub_options po;
+    ezc_pub_options_init(&po);
+    if (first_wait >= 0)
+        po.first_wait_ms = (int)first_wait;
+    ezc_pub *p = ezc_pub_new(argv[optind], &po, &err);
     if (!p) {
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         ezc_synth_destroy(&syn);
@@ -156,37 +179,43 @@ int cmd_pub(int argc, char **argv)
     cli_install_signals();
     int rc = 0;
     if (wait_subs > 0 && ezc_pub_wait_subscribers(p, (int)wait_subs, -1, &err)) {
-        fprintf(stderr, "ezc pub: %s\n", err.msg);
-        rc = 1;
-    }
-    struct timespec start, next;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    for (long long i = 0; !rc && !cli_stop && (count == 0 || i < count); i++) {
-        if (!fast) {
-            double t = (double)(syn ? (int64_t)ezc_synth_samples(syn) : ns.sent) / so.fs;
-            next = start;
-            next.tv_sec += (time_t)t;
-            next.tv_nsec += (long)((t - (double)(time_t)t) * 1e9);
-            if (next.tv_nsec >= 1000000000L) {
-                next.tv_sec++;
-                next.tv_nsec -= 1000000000L;
-            }
-            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL) && !cli_stop)
-                ;
+        if (err.code != EZC_EINTR) {
+            fprintf(stderr, "ezc pub: %s\n", err.msg);
+            rc = 1;
         }
+    }
+    /* real-time pacing; a rate the machine cannot deliver is said once
+     * (ezc/pacer.h), naming the endpoint */
+    char who[80];
+    snprintf(who, sizeof who, "pub %s", argv[optind]);
+    ezc_pacer pacer;
+    ezc_pacer_init(&pacer, who, so.fs, so.chunk);
+    for (long long i = 0; !rc && !cli_stop && (count == 0 || i < count); i++) {
+        if (!fast &&
+            ezc_pacer_wait(&pacer, syn ? (int64_t)ezc_synth_samples(syn) : ns.sent, NULL, NULL))
+            break; /* Ctrl-C / SIGTERM */
         err.code = 0;
         ezc_array *a = syn ? ezc_synth_next(syn, &err) : npy_next(&ns, so.chunk, so.fs, &err);
         if (!a && !syn && !err.code)
             break; /* the file is done */
         if (!a || ezc_pub_send(p, topic, a, &err)) {
-            if (!cli_stop) {
+            if (!cli_stop) { /* stopped while a subscriber held us up: exit 0 */
                 fprintf(stderr, "ezc pub: %s\n", err.msg);
                 rc = 1;
             }
         }
         ezc_array_destroy(&a);
+        if (i == 0) /* real time starts when the first message leaves (it may wait for a
+                       first subscriber: --first-wait), not before */
+            ezc_pacer_anchor(&pacer, syn ? (int64_t)ezc_synth_samples(syn) : ns.sent);
     }
-    ezc_pub_destroy(&p);
+    /* A finite stream says it is over, so receivers finish too. */
+    if (!rc && !cli_stop && (count > 0 || (npy && !loop)) &&
+        ezc_pub_send_eos(p, topic, &err) && !cli_stop) {
+        fprintf(stderr, "ezc pub: %s\n", err.msg);
+        rc = 1;
+    }
+    ezc_pub_destroy(&p); /* removes an ipc:// socket file */
     ezc_synth_destroy(&syn);
     ezc_array_destroy(&ns.data);
     return rc;

@@ -18,20 +18,31 @@ static void help(FILE *f)
 {
     fprintf(f,
         "usage: ezc record ENDPOINT FILE [options]\n"
+        "       ezc record --repair FILE\n"
         "Subscribes to ENDPOINT (connects) and writes every message to FILE as it\n"
-        "arrived on the wire (topic, header and data frames, byte for byte) with its\n"
-        "receive time, then an index (docs/recording-format.md). Stops at Ctrl-C,\n"
-        "--count or --duration; the index is written then (a killed recorder leaves\n"
-        "a file that readers refuse as truncated). Messages an ezc subscriber would\n"
-        "refuse are skipped and counted.\n\n"
+        "arrived on the wire (topic, header and data frames, byte for byte, with\n"
+        "checksums) with its receive time, then an index (docs/recording-format.md).\n"
+        "Stops at Ctrl-C, --count, --duration or the end of the stream (the publisher's\n"
+        "end-of-stream marker, docs/wire-format.md; not stored); the index is written\n"
+        "then. Messages\n"
+        "reach the file at least every 0.25 s, so a recorder that is killed loses\n"
+        "little: readers read such a file up to its last complete message, and\n"
+        "--repair writes its index. If the disk fills, the error names the file and\n"
+        "the file keeps every message that reached it whole. Messages an ezc\n"
+        "subscriber would refuse are skipped and counted.\n\n"
         "  --topic T       topic prefix to subscribe to (default: all)\n"
         "  --count N       stop after N messages\n"
         "  --duration S    stop after S seconds\n"
         "  --force         replace FILE if it exists\n"
-        "  --quiet         no summary line\n\n"
+        "  --quiet         no summary line\n"
+        "  --keep          keep recording after an end of stream (alias --ignore-eos)\n"
+        "  --repair FILE   write the index of a recording whose recorder died (kill,\n"
+        "                  power loss): the incomplete message at its end is cut off\n"
+        "                  (the bytes are reported); a finished file is left alone\n\n"
         "examples:\n"
         "  ezc record ipc:///tmp/raw raw.ezr --duration 60\n"
         "  ezc record tcp://10.0.0.5:5560 emg.ezr --topic emg --count 1000\n"
+        "  ezc record --repair raw.ezr                 # after a crash\n"
         "  ezc replay raw.ezr ipc:///tmp/replayed      # play it back\n");
 }
 
@@ -74,15 +85,45 @@ static int recv_message(void *sock, zmq_msg_t parts[3], int timeout_ms)
     return n;
 }
 
+static int repair(const char *path, int quiet)
+{
+    ezc_recording_info info;
+    ezc_error err;
+    if (ezc_recording_repair(path, &info, &err)) {
+        fprintf(stderr, "ezc record: %s\n", err.msg);
+        return 1;
+    }
+    if (info.finished) {
+        if (!quiet)
+            fprintf(stderr, "ezc record: %s is complete (it has its index): nothing to repair\n",
+                    path);
+        return 0;
+    }
+    ezc_recording *r = ezc_recording_open(path, &err);
+    if (!r) { /* cannot happen unless someone writes the file meanwhile */
+        fprintf(stderr, "ezc record: after repair: %s\n", err.msg);
+        return 1;
+    }
+    if (!quiet)
+        fprintf(stderr, "ezc record: repaired %s: %zu messages, index written; cut off the last "
+                        "%llu bytes%s%s\n",
+                path, ezc_recording_count(r), (unsigned long long)info.discarded,
+                info.discarded ? " from " : "", info.reason);
+    ezc_recording_close(&r);
+    return 0;
+}
+
 int cmd_record(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"topic", 1, 0, 't'}, {"count", 1, 0, 'n'}, {"duration", 1, 0, 'd'},
-        {"force", 0, 0, 'f'}, {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
-    const char *topic = "";
+        {"force", 0, 0, 'f'}, {"quiet", 0, 0, 'q'}, {"repair", 1, 0, 'R'},
+        {"keep", 0, 0, 'k'},  {"ignore-eos", 0, 0, 'k'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *topic = "", *to_repair = NULL;
     long long count = 0;
     double duration = 0;
-    int force = 0, quiet = 0, c;
+    int force = 0, quiet = 0, keep = 0, ended = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -97,9 +138,18 @@ int cmd_record(int argc, char **argv)
             break;
         case 'f': force = 1; break;
         case 'q': quiet = 1; break;
+        case 'k': keep = 1; break;
+        case 'R': to_repair = optarg; break;
         case 'h': help(stdout); return 0;
         default: help(stderr); return 2;
         }
+    }
+    if (to_repair) {
+        if (optind != argc) {
+            fprintf(stderr, "ezc record: --repair FILE takes no ENDPOINT\n");
+            return 2;
+        }
+        return repair(to_repair, quiet);
     }
     if (optind != argc - 2) {
         fprintf(stderr, "ezc record: expected ENDPOINT and FILE\n");
@@ -135,7 +185,7 @@ int cmd_record(int argc, char **argv)
     int rc = 0;
     uint64_t refused = 0;
     char last_refusal[EZC_ERROR_MSG_MAX] = "";
-    double start = mono_s();
+    double start = mono_s(), flushed = start;
     while (!cli_stop && (!count || (long long)ezc_recording_writer_count(w) < count)) {
         int wait = 100;
         if (duration > 0) {
@@ -144,10 +194,28 @@ int cmd_record(int argc, char **argv)
                 break;
             wait = left < 0.1 ? (int)(left * 1000) + 1 : 100;
         }
+        /* Hand buffered records to the file when idle and every 0.25 s, so
+         * that a recorder killed now loses at most that much. */
+        double now = mono_s();
+        if (now - flushed >= 0.25) {
+            if (ezc_recording_writer_flush(w, &err)) {
+                fprintf(stderr, "ezc record: %s\n", err.msg);
+                rc = 1;
+                break;
+            }
+            flushed = now;
+        }
         zmq_msg_t parts[3];
         int n = recv_message(sock, parts, wait);
-        if (n == 0)
+        if (n == 0) {
+            if (ezc_recording_writer_flush(w, &err)) {
+                fprintf(stderr, "ezc record: %s\n", err.msg);
+                rc = 1;
+                break;
+            }
+            flushed = mono_s();
             continue;
+        }
         if (n < 0) {
             fprintf(stderr, "ezc record: receive from %s failed: %s\n", endpoint,
                     zmq_strerror(zmq_errno()));
@@ -169,7 +237,12 @@ int cmd_record(int argc, char **argv)
                                       &err);
             ezc_array_destroy(&a);
             ezc_buffer_unref(&b);
-            if (drc) {
+            if (drc == EZC_EEOS) { /* the end: not a message, not malformed */
+                ended = !keep;
+                if (!quiet)
+                    fprintf(stderr, "ezc record: end of stream%s\n",
+                            keep ? "; recording on (--keep)" : "");
+            } else if (drc) {
                 refused++;
                 snprintf(last_refusal, sizeof last_refusal, "%s", err.msg);
             } else if (ezc_recording_writer_add(w, zmq_msg_data(&parts[0]),
@@ -182,16 +255,17 @@ int cmd_record(int argc, char **argv)
         }
         for (int i = 0; i < n && i < 3; i++)
             zmq_msg_close(&parts[i]);
-        if (rc)
+        if (rc || ended)
             break;
     }
     uint64_t msgs = ezc_recording_writer_count(w), bytes = ezc_recording_writer_bytes(w);
-    if (ezc_recording_writer_close(&w, &err)) {
+    int closed = ezc_recording_writer_close(&w, &err);
+    if (closed) { /* after a failed write it says how many messages the file keeps */
         fprintf(stderr, "ezc record: %s\n", err.msg);
         rc = 1;
     }
     ezc_zmq_socket_close(sock, 1);
-    if (!quiet)
+    if (!quiet && !closed)
         fprintf(stderr, "ezc record: %llu messages, %.3f MB of data in %.1f s to %s\n",
                 (unsigned long long)msgs, (double)bytes / 1e6, mono_s() - start, path);
     if (refused)

@@ -9,25 +9,32 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 #include "cli.h"
 #include "ezc/recording.h"
+#include "ipc_endpoint.h"
 #include "pubsub_internal.h"
 
 #define LINGER_MS 2000
+#define MAX_END_TOPICS 256 /* topics that get an end-of-stream marker */
 
 static void help(FILE *f)
 {
     fprintf(f,
         "usage: ezc replay FILE ENDPOINT [options]\n"
-        "Checks the recording FILE (an error names the offset of a truncated or\n"
-        "corrupt part), binds ENDPOINT, waits for a subscriber, and publishes every\n"
-        "message byte for byte as recorded (topic, header with its original src/seq/ts,\n"
-        "data) at the recorded pace. A progress bar is drawn on stderr when it is a\n"
-        "terminal.\n\n"
+        "Checks the recording FILE (every record's checksums, data included; an error\n"
+        "names the message and the byte offset of a corrupt part), binds ENDPOINT,\n"
+        "waits for a subscriber, and publishes every message byte for byte as recorded\n"
+        "(topic, header with its original src/seq/ts, data) at the recorded pace. A\n"
+        "file whose recorder was killed (no index) is replayed up to its last complete\n"
+        "message, saying how many bytes at the end were left out and why\n"
+        "(`ezc record --repair FILE` adds the index). Files of format version 1 are\n"
+        "played without data verification (they carry no data checksum). A progress\n"
+        "bar is drawn on stderr when it is a terminal. At the end (not with --loop) each\n"
+        "topic gets an end-of-stream marker (docs/wire-format.md), numbered after its\n"
+        "last message, so `ezc echo`, `ezc record` and graphs downstream finish too.\n\n"
         "  --fast          as fast as the subscribers take them (back-pressure)\n"
         "  --rate X        X times the recorded pace (2: twice as fast)\n"
         "  --loop          start over at the end, until Ctrl-C\n"
@@ -63,6 +70,56 @@ static int send_frame(void *sock, const void *p, size_t n, int flags)
             return 1;
     }
     return 0;
+}
+
+/* The recording's streams end as an ezc publisher ends them: one marker per
+ * topic after everything, with the src of the topic's last message and the
+ * seq after it, so a subscriber counts no gap. 0, 1 (stopped) or -1. */
+static int send_ends(void *sock, const ezc_recording *r, size_t n)
+{
+    ezc_error err;
+    ezc_wire_encoder *enc = ezc_wire_encoder_new(&err);
+    if (!enc)
+        return -1;
+    const char *topics[MAX_END_TOPICS];
+    size_t lens[MAX_END_TOPICS], nt = 0;
+    int rc = 0;
+    for (size_t i = n; i-- > 0 && nt < MAX_END_TOPICS && !rc;) {
+        ezc_recording_msg m;
+        if (ezc_recording_get(r, i, &m))
+            continue;
+        size_t k = 0;
+        while (k < nt && !(lens[k] == m.topic_len && !memcmp(topics[k], m.topic, m.topic_len)))
+            k++;
+        if (k < nt)
+            continue; /* a later message of this topic was found already */
+        topics[nt] = m.topic;
+        lens[nt++] = m.topic_len;
+        ezc_wire_stamp st = {0, 0, ezc_clock_ns(CLOCK_REALTIME)};
+        ezc_buffer *b = m.data_len ? ezc_buffer_wrap((void *)m.data, m.data_len,
+                                                     ezc_device_cpu(), NULL, NULL, &err)
+                                   : NULL;
+        ezc_array *a = NULL;
+        if ((b || !m.data_len) && !ezc_wire_decode(m.header, m.header_len, b, &a, &err)) {
+            st.src = a->src;
+            st.seq = a->seq + 1;
+        }
+        ezc_array_destroy(&a);
+        ezc_buffer_unref(&b);
+        const void *hdr;
+        size_t hlen;
+        if (ezc_wire_encode_eos(enc, &st, &hdr, &hlen, &err)) {
+            rc = -1;
+            break;
+        }
+        rc = send_frame(sock, m.topic, m.topic_len, ZMQ_SNDMORE);
+        if (!rc)
+            rc = send_frame(sock, hdr, hlen, ZMQ_SNDMORE);
+        if (!rc)
+            rc = send_frame(sock, "", 0, 0);
+    }
+    ezc_wire_encoder_destroy(&enc);
+    return rc;
 }
 
 static void progress(size_t i, size_t n, long long loop, int looping, double t, double total)
@@ -128,6 +185,25 @@ int cmd_replay(int argc, char **argv)
         return 1;
     }
     size_t n = ezc_recording_count(r);
+    const ezc_recording_info *info = ezc_recording_info_of(r);
+    if (!info->finished)
+        fprintf(stderr,
+                "ezc replay: recording %s is unfinished (no index footer: its recorder did not "
+                "close it): read %zu complete messages; discarded the last %llu bytes%s%s "
+                "(`ezc record --repair %s` writes the index)\n",
+                path, n, (unsigned long long)info->discarded, info->discarded ? " from " : "",
+                info->reason, path);
+    if (!info->data_verified)
+        fprintf(stderr,
+                "ezc replay: recording %s: format version %u: its data bytes carry no checksum "
+                "and are not verified\n",
+                path, info->version);
+    ezc_ipc_claim *claim; /* a live ipc endpoint is not taken over */
+    if (ezc_ipc_claim_take(endpoint, &claim, &err)) {
+        fprintf(stderr, "ezc replay: cannot bind: %s\n", err.msg);
+        ezc_recording_close(&r);
+        return 1;
+    }
     ezc_zmq_note_linger(LINGER_MS);
     void *sock = ezc_zmq_socket_open(NULL, ZMQ_XPUB);
     int hwm = 1000, one = 1, linger = LINGER_MS, tmo = 100;
@@ -139,9 +215,19 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "ezc replay: cannot bind '%s': %s\n", endpoint, zmq_strerror(zmq_errno()));
         if (sock)
             ezc_zmq_socket_close(sock, 1);
+        ezc_ipc_claim_release(&claim);
         ezc_recording_close(&r);
         return 1;
     }
+    if (ezc_ipc_claim_bound(claim, &err))
+        fprintf(stderr, "ezc replay: %s\n", err.msg); /* still serves, only less private */
+    char bound[512];
+    size_t blen = sizeof bound;
+    if (zmq_getsockopt(sock, ZMQ_LAST_ENDPOINT, bound, &blen))
+        snprintf(bound, sizeof bound, "%s", endpoint);
+    bound[sizeof bound - 1] = '\0';
+    ezc_ipc_file ipc_file; /* removed at the end, as a publisher's is */
+    ezc_ipc_file_note(&ipc_file, endpoint, bound);
     cli_install_signals();
     int tty = !quiet && isatty(2), rc = 0;
     long long subs = 0;
@@ -198,6 +284,14 @@ int cmd_replay(int argc, char **argv)
             }
         }
     }
+    if (!rc && !cli_stop && n) { /* played to the end (a loop ends only when stopped) */
+        int s = send_ends(sock, r, n);
+        if (s < 0) {
+            fprintf(stderr, "%sezc replay: cannot send the end of stream on %s: %s\n",
+                    tty ? "\n" : "", endpoint, zmq_strerror(zmq_errno()));
+            rc = 1;
+        }
+    }
     if (tty)
         fputc('\n', stderr);
     if (!quiet)
@@ -205,11 +299,8 @@ int cmd_replay(int argc, char **argv)
                 (unsigned long long)sent, (double)bytes / 1e6, (double)(mono_ns() - t0) * 1e-9,
                 path, cli_stop ? " (stopped)" : "");
     ezc_zmq_socket_close(sock, 1);
+    ezc_ipc_file_remove(&ipc_file);
+    ezc_ipc_claim_release(&claim);
     ezc_recording_close(&r);
-    /* ZeroMQ leaves a closed ipc listener's socket file behind. */
-    struct stat sb;
-    if (!strncmp(endpoint, "ipc://", 6) && !strchr(endpoint, '*') && !lstat(endpoint + 6, &sb) &&
-        S_ISSOCK(sb.st_mode))
-        unlink(endpoint + 6);
     return rc;
 }

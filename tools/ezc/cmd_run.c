@@ -25,11 +25,20 @@ static void help(FILE *f)
 {
     fprintf(f,
         "usage: ezc run FILE [--host NAME] [--duration S] [--quiet] [--plugin PATH]...\n"
-        "Runs the graph in FILE (docs/graphs.md) until Ctrl-C / SIGTERM (exit 0) or\n"
-        "--duration. Nodes are threads wired by inproc:// pub/sub; nodes with a\n"
+        "Runs the graph in FILE (docs/graphs.md) until Ctrl-C / SIGTERM, --duration,\n"
+        "or the end of its streams: when every node has ended (finite sources such as\n"
+        "`count: N` end after their last message, `subscribe` inputs when their\n"
+        "publisher sends end of stream; each node passes the end on after what it\n"
+        "holds) it exits 0, process groups included.\n"
+        "Stopping: every node finishes cleanly (recordings get their index, ipc socket\n"
+        "files are removed), exit 0; a process group that does not stop within 10 s\n"
+        "is killed (exit 1). A second Ctrl-C forces the exit at once, without cleanup\n"
+        "(exit 130). Nodes are threads wired by inproc:// pub/sub; nodes with a\n"
         "`process:` group run in one child process per group, wired by ipc://, and\n"
         "are restarted per their `restart:` policy. On a terminal a status line per\n"
-        "node (messages/s, MB/s, drops, errors) is refreshed every second.\n\n"
+        "node (messages/s, MB/s, drops, errors) is refreshed every second. A node\n"
+        "that refused every message it got (its errors >= its messages) is flagged\n"
+        "there and in the summary, and makes the exit status 1.\n\n"
         "  --host NAME      run only the process groups of host NAME (the file's hosts:\n"
         "                   section); edges to other hosts are their tcp:// endpoints\n"
         "  --duration S     stop after S seconds\n"
@@ -40,6 +49,9 @@ static void help(FILE *f)
         "  ezc run configs/demo_abs.yaml --duration 10 --quiet\n"
         "  ezc run lab.yaml --host acq        # on the acquisition machine\n");
 }
+
+/* How long a process group may take to stop after SIGTERM before SIGKILL. */
+#define STOP_GRACE_S 10
 
 static double now_s(void)
 {
@@ -52,6 +64,27 @@ static void nap_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+/* A node that got messages and refused (or failed to send) every one of
+ * them: the run is not healthy, however busy it looks. */
+static int refused_all(const ezc_graph_node_stats *st)
+{
+    return st->messages > 0 && st->errors >= st->messages;
+}
+
+/* One line per such node; returns how many there are. */
+static size_t report_refused(const ezc_graph_node_stats *st, size_t n)
+{
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++)
+        if (refused_all(&st[i])) {
+            fprintf(stderr, "ezc run: node '%s' refused every message it got (%llu)%s%s\n",
+                    st[i].name, (unsigned long long)st[i].messages,
+                    st[i].last_error[0] ? "; last: " : "", st[i].last_error);
+            bad++;
+        }
+    return bad;
 }
 
 /* ---- one process: threads ---- */
@@ -75,8 +108,11 @@ static void print_status(ezc_graph_runtime *rt, uint64_t *prev_msgs, uint64_t *p
         if (st.restarts)
             snprintf(rs, sizeof rs, "  restarts %llu", (unsigned long long)st.restarts);
         fprintf(stderr, "\033[2K  %-16s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors %-6llu"
-                        "%s%s\n", st.name, st.failed ? "failed" : st.running ? "running" : "idle",
-                rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat, rs);
+                        "%s%s%s%s\n", st.name,
+                st.failed ? "failed" : st.ended ? "ended" : st.running ? "running" : "idle",
+                rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat, rs,
+                refused_all(&st) ? "  REFUSES ALL INPUT" : "",
+                st.behind ? "  BEHIND REAL TIME" : "");
     }
     fflush(stderr);
 }
@@ -88,12 +124,15 @@ static void summary_line(const ezc_graph_node_stats *st, const char *group, doub
         snprintf(lat, sizeof lat, ", latency p50 %.0f us p99 %.0f us", st->latency_p50_us,
                  st->latency_p99_us);
     fprintf(stderr, "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
-                    "errors %llu, restarts %llu%s%s%s\n", group ? " group " : "",
+                    "errors %llu, restarts %llu%s%s%s%s%s\n", group ? " group " : "",
             group ? group : "", st->name, (unsigned long long)st->messages,
             elapsed > 0 ? (double)st->messages / elapsed : 0, (double)st->bytes / 1e6,
             (unsigned long long)st->drops, (unsigned long long)st->errors,
-            (unsigned long long)st->restarts, lat, st->errors || st->failed ? "; last: " : "",
-            st->errors || st->failed ? st->last_error : "");
+            (unsigned long long)st->restarts, lat,
+            (st->errors || st->failed) && st->last_error[0] ? "; last: " : "",
+            st->errors || st->failed ? st->last_error : "",
+            refused_all(st) ? "; REFUSED EVERY MESSAGE" : "",
+            st->behind ? "; BEHIND REAL TIME (could not keep up with its rate)" : "");
 }
 
 static void print_summary(ezc_graph_runtime *rt, const char *group, double elapsed)
@@ -141,7 +180,7 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
     int drawn = 0;
     if (stats_fd >= 0)
         signal(SIGPIPE, SIG_IGN); /* a supervisor gone: writes fail, SIGTERM follows */
-    while (!cli_stop && !ezc_graph_runtime_failed(rt) &&
+    while (!cli_stop && !ezc_graph_runtime_failed(rt) && !ezc_graph_runtime_ended(rt) &&
            !(duration > 0 && now_s() - start >= duration)) {
         nap_ms(50);
         double t = now_s();
@@ -156,18 +195,31 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
         }
     }
     double elapsed = now_s() - start;
+    int ended = ezc_graph_runtime_ended(rt);
     ezc_graph_runtime_halt(rt); /* every node still, then the counters agree */
-    if (stats_fd >= 0) /* the supervisor prints the summary */
+    if (stats_fd >= 0) { /* the supervisor prints the summary */
         write_stats(rt, stats_fd);
-    else if (!quiet)
+        if (ended && write(stats_fd, "E\n", 2) < 0) /* finished: not to be restarted */
+            ended = 0;
+    } else if (!quiet) {
         print_summary(rt, group, elapsed);
+        if (ended)
+            fprintf(stderr, "ezc run: end of stream: every node has finished\n");
+    }
+    size_t refused = 0;
+    ezc_graph_node_stats *all = stats_fd < 0 ? calloc(n + 1, sizeof *all) : NULL;
+    for (size_t i = 0; all && i < n; i++)
+        ezc_graph_runtime_stats(rt, i, &all[i]);
+    if (all) /* a supervisor judges its children's nodes itself */
+        refused = report_refused(all, n);
+    free(all);
     free(pm);
     free(pb);
     if (ezc_graph_runtime_stop(&rt, &err)) {
         fprintf(stderr, "ezc run: %s\n", err.msg);
         return 1;
     }
-    return 0;
+    return refused ? 1 : 0;
 }
 
 /* ---- process groups: a supervisor ---- */
@@ -178,6 +230,8 @@ typedef struct child {
     ezc_restart restart;
     double started, restart_at;
     int backoff_ms, restarts, done;
+    int killed;         /* SIGKILLed after the stop grace period */
+    int ended;          /* said it finished at the end of its stream ("E" line) */
     int stats_fd;       /* read end of the child's stats pipe, -1 when none */
     char buf[4096];     /* a partial line */
     size_t len;
@@ -232,7 +286,10 @@ static void read_stats(const ezc_graph *g, node_view *nv, child *k)
         char *p = k->buf, *nl;
         while ((nl = strchr(p, '\n'))) {
             *nl = '\0';
-            stats_line(g, nv, p);
+            if (!strcmp(p, "E"))
+                k->ended = 1;
+            else
+                stats_line(g, nv, p);
             p = nl + 1;
         }
         k->len = strlen(p);
@@ -305,7 +362,7 @@ static void print_group_status(const ezc_graph *g, node_view *nv, const child *k
             snprintf(lat, sizeof lat, "  p50 %.0f us", st.latency_p50_us);
         fprintf(stderr, "\033[2K  %-16s %-10s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors "
                         "%-6llu%s  restarts %llu\n", st.name, k ? k->group : "-",
-                !k ? "other" : !k->pid ? "waiting" : st.failed ? "failed"
+                !k ? "other" : !k->pid ? (k->ended ? "ended" : "waiting") : st.failed ? "failed"
                                        : st.running ? "running" : "idle",
                 rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
                 (unsigned long long)st.restarts);
@@ -318,6 +375,7 @@ static pid_t spawn(char **argv_template, const char *group, child *k)
     int fds[2];
     k->stats_fd = -1;
     k->len = 0;
+    k->ended = 0;
     if (pipe2(fds, O_CLOEXEC))
         fds[0] = fds[1] = -1;
     pid_t parent = getpid(), pid = fork();
@@ -428,10 +486,32 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
                 if (kids[i].pid > 0)
                     kill(kids[i].pid, SIGTERM);
         }
-        if (stopping && t - stop_at > 10) /* a child that ignores SIGTERM */
-            for (size_t i = 0; i < ng; i++)
-                if (kids[i].pid > 0)
+        if (cli_forced) { /* the user's second Ctrl-C: no more waiting */
+            fprintf(stderr, "%sezc run: second signal: forced exit, process groups killed "
+                            "(SIGKILL) without cleanup; recordings may lack their index\n",
+                    tty && drawn ? "\n" : "");
+            for (size_t i = 0; i < ng; i++) {
+                if (kids[i].pid > 0) {
                     kill(kids[i].pid, SIGKILL);
+                    waitpid(kids[i].pid, NULL, 0);
+                    kids[i].pid = 0;
+                }
+                if (kids[i].stats_fd >= 0)
+                    close(kids[i].stats_fd);
+                kids[i].stats_fd = -1;
+            }
+            rc = 130;
+            quiet = 1; /* no summary: the figures are not final */
+            break;
+        }
+        if (stopping && t - stop_at > STOP_GRACE_S) /* a child that ignores SIGTERM */
+            for (size_t i = 0; i < ng; i++)
+                if (kids[i].pid > 0 && !kids[i].killed) {
+                    fprintf(stderr, "ezc run: group '%s' did not stop within %d s of SIGTERM: "
+                                    "killing it (SIGKILL)\n", kids[i].group, STOP_GRACE_S);
+                    kill(kids[i].pid, SIGKILL);
+                    kids[i].killed = 1;
+                }
         int ws;
         pid_t p;
         while ((p = waitpid(-1, &ws, WNOHANG)) > 0) {
@@ -443,6 +523,23 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
                     child_ended(g, nv, &kids[i]);
                 int failed = !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
                 if (stopping) {
+                    /* A group that did not stop cleanly may have left work
+                     * unfinished (a recording without its index). */
+                    if (failed) {
+                        fprintf(stderr, "ezc run: group '%s' %s %d while stopping\n",
+                                kids[i].group,
+                                WIFEXITED(ws) ? "exited with status" : "killed by signal",
+                                WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
+                        rc = 1;
+                    }
+                    kids[i].done = 1;
+                    alive--;
+                    break;
+                }
+                if (!failed && kids[i].ended) { /* end of stream: done, whatever its policy */
+                    if (!quiet)
+                        fprintf(stderr, "ezc run: group '%s' finished (end of stream)\n",
+                                kids[i].group);
                     kids[i].done = 1;
                     alive--;
                     break;
@@ -493,13 +590,16 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
             last_status = t;
         }
     }
-    if (!quiet && nv)
+    if (nv && rc != 130)
         for (size_t i = 0; i < g->nnodes; i++)
             for (size_t j = 0; j < ng; j++)
                 if (!strcmp(kids[j].group, ezc_graph_node_group(&g->nodes[i]))) {
                     ezc_graph_node_stats st;
                     node_total(g, nv, kids, ng, i, &st);
-                    summary_line(&st, kids[j].group, now_s() - start);
+                    if (!quiet)
+                        summary_line(&st, kids[j].group, now_s() - start);
+                    if (report_refused(&st, 1))
+                        rc = rc ? rc : 1;
                 }
     remove_dir(dir);
     free(nv);
@@ -559,10 +659,12 @@ int cmd_run(int argc, char **argv)
         rc = 1;
         goto done;
     }
-    cli_install_signals();
     int grouped = 0;
     for (size_t i = 0; i < g->nnodes; i++)
         grouped |= g->nodes[i].process != NULL;
+    /* A child of a supervisor leaves the user's repeated Ctrl-C to it. */
+    cli_install_signals_as(group ? CLI_SIGNALS_CHILD
+                           : grouped || host ? CLI_SIGNALS_SUPERVISOR : CLI_SIGNALS_DEFAULT);
     if (host && !group) {
         const ezc_graph_host *h = NULL;
         for (size_t i = 0; i < g->nhosts; i++)

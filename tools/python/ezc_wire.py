@@ -1,9 +1,16 @@
 """ezc_wire — read and write ezc AxisArray messages from Python.
 
 Only numpy, pyzmq and msgpack are needed (Debian: python3-numpy,
-python3-zmq, python3-msgpack). The format is specified in
+python3-zmq, python3-msgpack, for Debian's /usr/bin/python3; another
+interpreter needs them installed for itself). The format is specified in
 docs/wire-format.md: a ZeroMQ multipart message [topic][header][data],
 the header one msgpack map, the data raw C-order little-endian bytes.
+
+A Publisher behaves like an ezc publisher: its first send waits (up to
+first_wait_ms, default 500, after it was made) for a first subscriber, so
+one that was already connecting gets the first message; an ipc:// endpoint
+that a live process serves is refused (EndpointInUse), a dead one's socket
+file is reclaimed, and the socket file is owner-only (0600).
 
     import ezc_wire
     sub = ezc_wire.Subscriber("tcp://127.0.0.1:5560")
@@ -13,24 +20,51 @@ the header one msgpack map, the data raw C-order little-endian bytes.
     pub = ezc_wire.Publisher("tcp://127.0.0.1:5561")
     pub.send(np.zeros((100, 8), np.float32), ["time", "ch"],
              axes={"time": ezc_wire.linear_axis(1 / 1000, 0.0, "s")})
+    pub.send_eos()                         # the stream is over: receivers finish
+
+End of stream: a header {"v": 1, "eos": true, "src", "seq", "ts"} with an
+empty data frame (docs/wire-format.md). decode() returns an EndOfStream for
+it (msg.eos is True; a Message's is False), Publisher.send_eos(topic)
+sends one, encode_eos() makes its frames.
 """
+import atexit
+import errno
+import fcntl
+import math
 import os
+import socket
+import stat
+import struct
+import sys
 import time
 
-import msgpack
-import numpy as np
-import zmq
+try:
+    import msgpack
+    import numpy as np
+    import zmq
+except ImportError as _e:  # say what to install, for which interpreter
+    raise ImportError(
+        f"ezc_wire needs numpy, pyzmq and msgpack; "
+        f"{ {'zmq': 'zmq (pyzmq)'}.get(_e.name, _e.name or str(_e))} is missing for "
+        f"{sys.executable}. On Debian use /usr/bin/python3 with "
+        f"`apt install python3-numpy python3-zmq python3-msgpack`, or "
+        f"`{sys.executable} -m pip install numpy pyzmq msgpack`") from _e
 
 VERSION = 1
 MAX_DIMS = 8
 NAME_MAX = 31
 MAX_HEADER = 1 << 20
+MAX_ELEMENTS = 1 << 40
 DTYPES = ("float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16",
           "uint32", "uint64", "bool", "complex64", "complex128")
 
 
 class WireError(ValueError):
     """A malformed message; the text names the field."""
+
+
+class EndpointInUse(OSError):
+    """An ipc:// endpoint a live process serves; the text names it and the pid."""
 
 
 class Message:
@@ -49,9 +83,27 @@ class Message:
         self.ts_ns = ts_ns
         self.topic = topic
 
+    eos = False
+
     def __repr__(self):
         return (f"Message(topic={self.topic!r}, seq={self.seq}, dtype={self.data.dtype}, "
                 f"shape={self.data.shape}, dims={self.dims}, key={self.key!r})")
+
+
+class EndOfStream:
+    """The end-of-stream marker of publisher `src` under `topic`: no data;
+    `seq` is the number of messages it sent under the topic before it."""
+
+    eos = True
+
+    def __init__(self, src=0, seq=0, ts_ns=0, topic=""):
+        self.src = src
+        self.seq = seq
+        self.ts_ns = ts_ns
+        self.topic = topic
+
+    def __repr__(self):
+        return f"EndOfStream(topic={self.topic!r}, src={self.src}, seq={self.seq})"
 
 
 def linear_axis(gain, offset=0.0, unit=""):
@@ -98,8 +150,18 @@ def encode(data, dims, topic="", **fields):
     data = np.ascontiguousarray(data)
     if data.dtype.byteorder == ">":
         data = data.astype(data.dtype.newbyteorder("<"))
+    # A flat uint8 view: memoryview.cast refuses shapes with a zero in them.
     return [topic.encode() if isinstance(topic, str) else topic,
-            encode_header(data, dims, **fields), memoryview(data).cast("B")]
+            encode_header(data, dims, **fields), memoryview(data.reshape(-1).view(np.uint8))]
+
+
+def encode_eos(topic="", src=0, seq=0, ts_ns=None):
+    """[topic, header, data] frames of an end-of-stream marker; seq is the
+    number of messages sent under the topic (what the next would have had)."""
+    header = {"v": VERSION, "eos": True, "src": int(src), "seq": int(seq),
+              "ts": time.time_ns() if ts_ns is None else int(ts_ns)}
+    return [topic.encode() if isinstance(topic, str) else topic,
+            msgpack.packb(header, use_bin_type=True), b""]
 
 
 def _need(cond, msg):
@@ -108,8 +170,9 @@ def _need(cond, msg):
 
 
 def decode(header, data, topic=""):
-    """A Message from a header and a data frame (bytes-like); raises
-    WireError naming the field for anything malformed."""
+    """A Message from a header and a data frame (bytes-like), or an
+    EndOfStream for an end-of-stream marker; raises WireError naming the
+    field for anything malformed."""
     header = bytes(header)
     _need(len(header) <= MAX_HEADER, f"header: {len(header)} bytes (at most {MAX_HEADER})")
     try:
@@ -117,6 +180,20 @@ def decode(header, data, topic=""):
     except Exception as e:  # msgpack raises several types
         raise WireError(f"header: not msgpack ({e})") from None
     _need(isinstance(h, dict), "header: expected a msgpack map")
+    _need(isinstance(h.get("eos", False), bool), "header.eos: expected true or false")
+    if h.get("eos"):
+        _need("v" in h, "header.v: missing (required: v, and eos for an end of stream)")
+        _need(h["v"] == VERSION, f"header.v: unsupported format version {h['v']!r}")
+        _need(len(data) == 0,
+              f"data: an end-of-stream marker has an empty data frame, not {len(data)} bytes")
+        _need(h.get("data", "inline") == "inline" and "cuda_ipc" not in h,
+              "header.cuda_ipc: an end-of-stream marker carries no data")
+        for k in ("src", "seq"):
+            _need(isinstance(h.get(k, 0), int) and not isinstance(h.get(k, 0), bool)
+                  and h.get(k, 0) >= 0, f"header.{k}: expected a non-negative integer")
+        return EndOfStream(h.get("src", 0), h.get("seq", 0), h.get("ts", 0),
+                           topic.decode(errors="replace")
+                           if isinstance(topic, (bytes, bytearray)) else topic)
     for k in ("v", "dtype", "shape", "dims"):
         _need(k in h, f"header.{k}: missing (required: v, dtype, shape, dims)")
     _need(h["v"] == VERSION, f"header.v: unsupported format version {h['v']!r}")
@@ -124,7 +201,9 @@ def decode(header, data, topic=""):
     shape, dims = h["shape"], h["dims"]
     _need(isinstance(shape, list) and len(shape) <= MAX_DIMS, "header.shape: expected at most 8 integers")
     for i, n in enumerate(shape):
-        _need(isinstance(n, int) and n >= 0, f"header.shape[{i}]: expected a non-negative integer")
+        _need(isinstance(n, int) and not isinstance(n, bool) and n >= 0,
+              f"header.shape[{i}]: expected a non-negative integer")
+        _need(n <= MAX_ELEMENTS, f"header.shape[{i}]: {n} is over 2^40")
     _need(isinstance(dims, list) and len(dims) == len(shape),
           f"header.dims: {len(dims) if isinstance(dims, list) else '?'} names for {len(shape)} dims")
     for i, d in enumerate(dims):
@@ -133,8 +212,9 @@ def decode(header, data, topic=""):
         _need(d not in dims[:i], f"header.dims[{i}]: duplicate dim {d!r}")
     _need(h.get("data", "inline") == "inline", f"header.data: transport {h.get('data')!r} not supported")
     dtype = np.dtype(h["dtype"]).newbyteorder("<")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    _need(count <= 1 << 40, "header.shape: more than 2^40 elements")
+    # Python integers: the product cannot wrap (numpy's int64 prod would).
+    _need(math.prod(n for n in shape if n) <= MAX_ELEMENTS, "header.shape: more than 2^40 elements")
+    count = math.prod(shape)
     nbytes = count * dtype.itemsize
     _need(len(data) == nbytes,
           f"data: frame has {len(data)} bytes, header.shape x itemsize({h['dtype']}) = {nbytes}")
@@ -160,21 +240,136 @@ def decode_frames(frames):
     return decode(frames[1], frames[2], bytes(frames[0]))
 
 
+class _IpcClaim:
+    """The lock ezc takes on an ipc:// path (docs/pubsub.md): an flock on
+    PATH.lock holding the owner's pid, kept while the endpoint is bound."""
+
+    def __init__(self, endpoint):
+        self.fd = None
+        self.path = os.path.abspath(endpoint[len("ipc://"):])  # release may run in another cwd
+        self.lock = self.path + ".lock"
+        self.sock_id = None
+        for _ in range(16):
+            fd = os.open(self.lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = os.pread(fd, 23, 0).strip()
+                os.close(fd)
+                who = f"pid {int(pid)}" if pid.isdigit() else "another process"
+                raise EndpointInUse(errno.EADDRINUSE,
+                                    f"{endpoint}: in use by {who} (lock {self.lock})") from None
+            mine = os.fstat(fd)
+            try:
+                there = os.stat(self.lock)
+            except FileNotFoundError:
+                there = None
+            if there and (there.st_dev, there.st_ino) == (mine.st_dev, mine.st_ino):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+                self.fd = fd
+                break
+            os.close(fd)  # its owner removed it meanwhile: lock the new one
+        else:
+            raise EndpointInUse(errno.EBUSY, f"{endpoint}: the lock file {self.lock} keeps changing")
+        try:
+            self._clear(endpoint)
+        except BaseException:
+            self.release()
+            raise
+
+    def _clear(self, endpoint):
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return
+        if not stat.S_ISSOCK(st.st_mode):
+            raise EndpointInUse(errno.EEXIST,
+                                f"{endpoint}: {self.path} exists and is not a socket")
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        probe.setblocking(False)  # a full backlog (EAGAIN) means a live listener too
+        pid = 0
+        try:
+            probe.connect(self.path)
+            pid = struct.unpack("3i", probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                                                       struct.calcsize("3i")))[0]
+        except ConnectionRefusedError:  # nobody listens: a dead owner's file
+            os.unlink(self.path)
+            return
+        except FileNotFoundError:
+            return
+        except BlockingIOError:
+            pass
+        finally:
+            probe.close()
+        who = f"pid {pid}" if pid > 0 else "another process"
+        raise EndpointInUse(errno.EADDRINUSE, f"{endpoint}: in use by {who} (it holds no {self.lock})")
+
+    def bound(self):
+        os.chmod(self.path, 0o600)
+        st = os.lstat(self.path)
+        self.sock_id = (st.st_dev, st.st_ino)
+
+    def release(self):
+        if self.fd is None:
+            return
+        try:  # only the socket file this claim bound, and only our lock file
+            st = os.lstat(self.path)
+            if self.sock_id == (st.st_dev, st.st_ino) and stat.S_ISSOCK(st.st_mode):
+                os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        try:
+            st, mine = os.stat(self.lock), os.fstat(self.fd)
+            if (st.st_dev, st.st_ino) == (mine.st_dev, mine.st_ino):
+                os.unlink(self.lock)
+        except FileNotFoundError:
+            pass
+        os.close(self.fd)
+        self.fd = None
+
+
+def _needs_claim(endpoint):
+    path = endpoint[len("ipc://"):] if endpoint.startswith("ipc://") else ""
+    return bool(path) and not path.startswith("@") and "*" not in path
+
+
 class Publisher:
     """Binds an XPUB socket like an ezc publisher: numbered messages under a
-    random publisher id, so ezc subscribers count gaps."""
+    random publisher id, so ezc subscribers count gaps.
 
-    def __init__(self, endpoint, hwm=1000, context=None):
+    The first send waits for a first subscriber, at most until first_wait_ms
+    (default 500; 0 = never) after the publisher was made: a subscriber that
+    was already connecting gets the first message. For more than one, call
+    wait_subscribers(n) before sending. ipc://: raises EndpointInUse when a
+    live process serves the endpoint. close() (also at interpreter exit)
+    lets queued messages go for up to linger_ms and removes the socket file."""
+
+    def __init__(self, endpoint, hwm=1000, context=None, first_wait_ms=500, linger_ms=1000):
+        if first_wait_ms < 0:
+            raise ValueError(f"Publisher {endpoint}: first_wait_ms {first_wait_ms} must be >= 0")
         self.ctx = context or zmq.Context.instance()
+        self.claim = _IpcClaim(endpoint) if _needs_claim(endpoint) else None
         self.sock = self.ctx.socket(zmq.XPUB)
-        self.sock.setsockopt(zmq.SNDHWM, hwm)
-        self.sock.setsockopt(zmq.XPUB_NODROP, 1)
-        self.sock.setsockopt(zmq.LINGER, 1000)
-        self.sock.bind(endpoint)
+        try:
+            self.sock.setsockopt(zmq.SNDHWM, hwm)
+            self.sock.setsockopt(zmq.XPUB_NODROP, 1)
+            self.sock.setsockopt(zmq.XPUB_VERBOSE, 1)
+            self.sock.setsockopt(zmq.LINGER, linger_ms)
+            self.sock.bind(endpoint)
+            if self.claim:
+                self.claim.bound()
+        except BaseException:
+            self.sock.close(0)
+            if self.claim:
+                self.claim.release()
+            raise
         self.endpoint = self.sock.getsockopt(zmq.LAST_ENDPOINT).decode()
         self.src = int.from_bytes(os.urandom(8), "little")
         self.seq = {}
         self.subscriptions = 0
+        self._first_wait_until = time.monotonic() + first_wait_ms / 1000 if first_wait_ms else None
+        atexit.register(self.close)
 
     def wait_subscribers(self, n=1, timeout_ms=5000):
         deadline = time.monotonic() + timeout_ms / 1000
@@ -186,14 +381,36 @@ class Publisher:
                 self.subscriptions += 1
         return True
 
+    def _first_wait(self):
+        if self._first_wait_until is not None:
+            left = self._first_wait_until - time.monotonic()
+            self._first_wait_until = None
+            if left > 0:
+                self.wait_subscribers(1, int(left * 1000) + 1)
+
     def send(self, data, dims, topic="", **fields):
+        self._first_wait()
         seq = self.seq.get(topic, 0)
         self.sock.send_multipart(encode(data, dims, topic, src=self.src, seq=seq, **fields),
                                  copy=False)
         self.seq[topic] = seq + 1
 
+    def send_eos(self, topic=""):
+        """Ends the stream under topic: subscribers finish after every
+        message sent before. It takes no sequence number (seq tells how many
+        were sent), so a subscriber counts no gap for it."""
+        self._first_wait()
+        self.sock.send_multipart(encode_eos(topic, self.src, self.seq.get(topic, 0)))
+
     def close(self):
+        """Closes the socket (queued messages still go, up to linger_ms)
+        and removes an ipc:// socket file it bound. Idempotent."""
+        if self.sock.closed:
+            return
         self.sock.close()
+        if self.claim:
+            self.claim.release()
+        atexit.unregister(self.close)
 
 
 class Subscriber:
@@ -207,7 +424,8 @@ class Subscriber:
         self.sock.connect(endpoint)
 
     def recv(self, timeout_ms=-1):
-        """The next Message, or None after timeout_ms (-1 waits forever)."""
+        """The next Message, an EndOfStream (its .eos is True: the publisher
+        ended its stream), or None after timeout_ms (-1 waits forever)."""
         if timeout_ms >= 0 and not self.sock.poll(timeout_ms):
             return None
         return decode_frames(self.sock.recv_multipart(copy=False))
