@@ -1096,9 +1096,16 @@ ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *
     ezc_settings *s = ezc_settings_new(err);
     for (size_t i = 0; s && i < n->nsettings; i++) {
         const ezc_graph_setting *gs = &n->settings[i];
-        char where[300];
+        char where[300], joined[4096];
         snprintf(where, sizeof where, "%s:%d", g->file, gs->line);
-        int rc = gs->text ? ezc_settings_set(s, gs->name, gs->text, where, err)
+        const char *text = gs->text;
+        /* a learner's model file belongs with the graph: relative to its folder */
+        if (text && *text && *text != '/' && strcmp(g->dir, ".") &&
+            (!strcmp(gs->name, "model") || !strcmp(gs->name, "save"))) {
+            snprintf(joined, sizeof joined, "%s/%s", g->dir, text);
+            text = joined;
+        }
+        int rc = text ? ezc_settings_set(s, gs->name, text, where, err)
                           : ezc_settings_set_list(s, gs->name, (const char *const *)gs->items,
                                                   gs->nitems, where, err);
         if (rc)

@@ -415,8 +415,13 @@ int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *e
 }
 
 /* The end-of-stream marker goes as [topic][eos header][empty] on every
- * transport (an inproc subscriber takes the three-frame form too). It is
- * never dropped: a lossy socket is made to wait for room for this one. */
+ * transport (an inproc subscriber takes the three-frame form too). A
+ * blocking socket waits for room as for any message. A lossy one is made to
+ * wait for this one where ZeroMQ can (a subscriber's queue that is full but
+ * still active), after taking in pending queue news (ZMQ_EVENTS), so that a
+ * queue its reader has drained is active again; a queue that overflowed
+ * and was not read since is inactive in ZeroMQ, and misses the marker as it
+ * misses messages. */
 int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err)
 {
     if (!p)
@@ -440,6 +445,9 @@ int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err)
         return ezc_error_set(err, EZC_ENOMEM, "pub %s: out of memory", p->endpoint);
     memcpy(zmq_msg_data(&head), hdr, hlen);
     zmq_msg_init(&data);
+    int events;
+    size_t elen = sizeof events;
+    zmq_getsockopt(p->sock, ZMQ_EVENTS, &events, &elen); /* processes pending commands */
     int rc = p->lossy ? set_int(p, ZMQ_XPUB_NODROP, 1, "ZMQ_XPUB_NODROP", err) : 0;
     if (rc == 0)
         rc = send_topic(p, topic, err);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test_plugin_build.sh — a plugin author's path: install ezc (into a staging
 # directory), build examples/plugin/rectify_gain.c out of tree with nothing
-# but `pkg-config --cflags --libs ezc`, load it, run it.
+# but `pkg-config --cflags --libs ezc`, load it, run it; then the installed
+# ezc, moved elsewhere, runs without LD_LIBRARY_PATH (its install rpath).
 # Usage: test_plugin_build.sh BUILD_DIR SOURCE_DIR
 set -u
 build="$1" src="$2"
@@ -22,4 +23,16 @@ libdir=$(dirname "$(find "$tmp/stage" -name 'libezc.so' | head -1)")
 out=$(LD_LIBRARY_PATH="$libdir" "$tmp/stage/usr/local/bin/ezc" list --plugin "$tmp/rg.so" rectify_gain 2>&1) ||
   fail "installed ezc cannot load the plugin: $out"
 grep -q "gain" <<<"$out" || fail "schema not shown: $out"
-echo "plugin_build: 1 passed, 0 failed"
+# The installed ezc finds its libezc.so by itself (install rpath $ORIGIN/..):
+# no LD_LIBRARY_PATH, and the staged prefix moved elsewhere, as a custom
+# --prefix would put it.
+mv "$tmp/stage/usr/local" "$tmp/moved"
+out=$(env -u LD_LIBRARY_PATH "$tmp/moved/bin/ezc" --help 2>&1) ||
+  fail "installed ezc --help without LD_LIBRARY_PATH: $out"
+grep -q "usage" <<<"$out" || fail "installed ezc --help: $out"
+out=$(env -u LD_LIBRARY_PATH "$tmp/moved/bin/ezc" list 2>&1) ||
+  fail "installed ezc list without LD_LIBRARY_PATH: $out"
+grep -q "butterworth" <<<"$out" || fail "installed ezc list shows no transformers: $out"
+lib=$(env -u LD_LIBRARY_PATH ldd "$tmp/moved/bin/ezc" | grep 'libezc\.so')
+[[ "$lib" == *"$tmp/moved/"* ]] || fail "installed ezc loads a libezc that is not its own: $lib"
+echo "plugin_build: 2 passed, 0 failed"

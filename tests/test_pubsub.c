@@ -745,6 +745,123 @@ START_TEST(t_conflate_keeps_latest)
 }
 END_TEST
 
+/* ---- end of stream ---- */
+
+static int recv_eos(ezc_sub *s, char *topic, size_t cap)
+{
+    ezc_error err = {0, ""};
+    ezc_array *a = (ezc_array *)1;
+    int rc = ezc_sub_recv_topic(s, &a, topic, cap, WAIT_MS, &err);
+    ck_assert_ptr_null(a);
+    ezc_array_destroy(&a);
+    return rc;
+}
+
+/* The marker comes after every message before it, on every transport, is
+ * no gap and no message, and a stream may start again after it. */
+START_TEST(t_end_of_stream)
+{
+    static const char *const eps[] = {"inproc://eos", "tcp://127.0.0.1:*"};
+    ezc_pub *p = pub_open(eps[_i], 1000, 0, -1);
+    ezc_sub *s = sub_open(ezc_pub_endpoint(p), "emg", 1000);
+    wait_subs(p, 1);
+    ezc_error err = {0, ""};
+    for (int k = 0; k < 3; k++)
+        send_sample(p, "emg", k);
+    send_sample(p, "other", 0); /* not subscribed: its end is not seen either */
+    ck_assert_int_eq(ezc_pub_send_eos(p, "other", &err), 0);
+    ck_assert_int_eq(ezc_pub_send_eos(p, "emg", &err), 0);
+    char topic[16];
+    for (int k = 0; k < 3; k++) {
+        ezc_array *a = recv_ok(s, topic, sizeof topic);
+        ck_assert_uint_eq(a->seq, (uint64_t)k);
+        ezc_array_destroy(&a);
+    }
+    ck_assert_int_eq(recv_eos(s, topic, sizeof topic), EZC_EEOS);
+    ck_assert_str_eq(topic, "emg");
+    ezc_sub_stats st = stats_of(s);
+    ck_assert_uint_eq(st.received, 3);
+    ck_assert_uint_eq(st.ends, 1);
+    ck_assert_uint_eq(st.gaps, 0);
+    ck_assert_uint_eq(st.malformed, 0);
+    ck_assert_uint_eq(ezc_pub_sent(p), 4); /* markers are not messages */
+    /* Starting again after the end: the next number, and no gap. */
+    send_sample(p, "emg", 3);
+    ezc_array *a = recv_ok(s, NULL, 0);
+    ck_assert_uint_eq(a->seq, 3);
+    ezc_array_destroy(&a);
+    ck_assert_int_eq(ezc_pub_send_eos(p, "emg", &err), 0);
+    ck_assert_int_eq(recv_eos(s, NULL, 0), EZC_EEOS);
+    st = stats_of(s);
+    ck_assert_uint_eq(st.gaps, 0);
+    ck_assert_uint_eq(st.ends, 2);
+    ck_assert_int_eq(ezc_sub_recv(s, &a, 50, &err), EZC_ETIMEOUT);
+    ezc_sub_destroy(&s);
+    ezc_pub_destroy(&p);
+}
+END_TEST
+
+/* A lossy publisher dropped messages; the marker, sent once the reader has
+ * caught up, still arrives, and its seq makes the messages lost before it
+ * gaps: received + gaps = sent, with no message after the last received. */
+START_TEST(t_end_of_stream_lossy)
+{
+    ezc_pub *p = pub_open("inproc://eos-lossy", 1, 1, 200);
+    ezc_sub *s = sub_open("inproc://eos-lossy", "", 1);
+    wait_subs(p, 1);
+    const int n = 300;
+    for (int k = 0; k < n; k++)
+        send_sample(p, "l", k);
+    ezc_error err = {0, ""};
+    ezc_array *a;
+    uint64_t got = 0;
+    while (ezc_sub_recv(s, &a, 200, &err) == 0) {
+        got++;
+        ezc_array_destroy(&a);
+    }
+    ck_assert_int_eq(err.code, EZC_ETIMEOUT);
+    ck_assert_int_eq(ezc_pub_send_eos(p, "l", &err), 0);
+    ck_assert_int_eq(recv_eos(s, NULL, 0), EZC_EEOS);
+    ezc_sub_stats st = stats_of(s);
+    ck_assert_uint_lt(got, (uint64_t)n);
+    ck_assert_uint_eq(st.received, got);
+    ck_assert_uint_eq(st.received + st.gaps, (uint64_t)n);
+    ezc_sub_destroy(&s);
+    ezc_pub_destroy(&p);
+}
+END_TEST
+
+/* Conflating: the newest message before the marker, then the marker. */
+START_TEST(t_end_of_stream_conflate)
+{
+    ezc_pub *p = pub_open("inproc://eos-conflate", 1000, 0, -1);
+    ezc_sub_options o;
+    ezc_sub_options_init(&o);
+    o.conflate = 1;
+    ezc_sub *s = ezc_sub_new("inproc://eos-conflate", "", &o, NULL);
+    ck_assert_ptr_nonnull(s);
+    wait_subs(p, 1);
+    for (int k = 0; k < 10; k++)
+        send_sample(p, "c", k);
+    ezc_error err = {0, ""};
+    ck_assert_int_eq(ezc_pub_send_eos(p, "c", &err), 0);
+    uint64_t last = 0;
+    char topic[16];
+    int rc;
+    ezc_array *a = NULL;
+    while ((rc = ezc_sub_recv_topic(s, &a, topic, sizeof topic, WAIT_MS, &err)) == 0) {
+        last = a->seq;
+        ezc_array_destroy(&a);
+    }
+    ck_assert_msg(rc == EZC_EEOS, "%s", err.msg);
+    ck_assert_str_eq(topic, "c");
+    ck_assert_uint_eq(last, 9);
+    ck_assert_uint_eq(stats_of(s).ends, 1);
+    ezc_sub_destroy(&s);
+    ezc_pub_destroy(&p);
+}
+END_TEST
+
 START_TEST(t_bad_arguments)
 {
     ezc_error err = {0, ""};
@@ -811,6 +928,9 @@ int main(void)
     tcase_add_test(tc, t_first_message_reaches_early_subscriber);
     tcase_add_test(tc, t_recv_timeout);
     tcase_add_test(tc, t_conflate_keeps_latest);
+    tcase_add_loop_test(tc, t_end_of_stream, 0, 2);
+    tcase_add_test(tc, t_end_of_stream_lossy);
+    tcase_add_test(tc, t_end_of_stream_conflate);
     tcase_add_test(tc, t_bad_arguments);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

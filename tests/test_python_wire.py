@@ -3,7 +3,8 @@ its Publisher feeding `ezc echo`, `ezc pub` feeding its Subscriber, and
 its decoder refusing malformed messages with the field named; the
 README's Python snippet run as written (endpoints aside) against ezc
 processes, its first message arriving; a zero-row array both ways; ipc
-endpoints shared with ezc's ownership rule; and `import ezc_wire` naming
+endpoints shared with ezc's ownership rule; end of stream both ways
+(encode_eos/decode, `ezc pub --count`'s marker); and `import ezc_wire` naming
 what to install when numpy, pyzmq or msgpack is missing.
 Usage: test_python_wire.py PATH_TO_EZC   (run by meson with /usr/bin/python3)
 """
@@ -127,6 +128,41 @@ def malformed():
             check(f"refused: {want}", False, "accepted")
         except ezc_wire.WireError as e:
             check(f"refused: {want}", want in str(e), str(e))
+
+
+def end_of_stream(tmp):
+    """encode_eos/decode agree with each other and with `ezc pub --count`'s
+    marker; malformed markers are refused with the field named."""
+    m = ezc_wire.decode_frames(ezc_wire.encode_eos("t", src=5, seq=9, ts_ns=7))
+    check("eos decodes as EndOfStream",
+          m.eos and (m.topic, m.src, m.seq, m.ts_ns) == ("t", 5, 9, 7), repr(m))
+    f = ezc_wire.encode(np.zeros((1,), np.uint8), ["t"])
+    check("a message is no eos", not ezc_wire.decode(f[1], f[2]).eos)
+    pk = ezc_wire.msgpack.packb
+    for header, data, want in (
+            ({"v": 1, "eos": True}, b"\0", "data: an end-of-stream marker has an empty data frame"),
+            ({"v": 1, "eos": 1}, b"", "header.eos: expected true or false"),
+            ({"eos": True}, b"", "header.v: missing"),
+            ({"v": 1, "eos": True, "data": "cuda_ipc"}, b"", "carries no data")):
+        try:
+            ezc_wire.decode(pk(header), data)
+            check(f"eos refused: {want}", False, "accepted")
+        except ezc_wire.WireError as e:
+            check(f"eos refused: {want}", want in str(e), str(e))
+    ep = f"ipc://{tmp}/eos"
+    sub = ezc_wire.Subscriber(ep)
+    pub = subprocess.run([EZC, "pub", ep, "--count", "3", "--fast", "--first-wait", "5000"],
+                         capture_output=True, text=True, timeout=60)
+    check("ezc pub --count 3 exits 0", pub.returncode == 0, pub.stderr)
+    got = [sub.recv(timeout_ms=10000) for _ in range(4)]
+    sub.close()
+    check("3 messages, then the end",
+          all(x is not None for x in got) and [x.eos for x in got] == [False] * 3 + [True],
+          repr(got))
+    if all(x is not None for x in got):
+        check("the end's seq counts the messages", got[3].seq == 3 and got[3].topic == "raw",
+              repr(got[3]))
+        check("the end comes from the same publisher", got[3].src == got[0].src, repr(got))
 
 
 SRC = os.environ.get("EZC_SOURCE_DIR", ".")
@@ -304,6 +340,7 @@ with tempfile.TemporaryDirectory(prefix="ezc-pywire-") as tmp:
     readme_snippet(tmp)
     empty_array(tmp)
     ipc_ownership(tmp)
+    end_of_stream(tmp)
 import_errors()
 malformed()
 print(f"python_wire: {passed} passed, {failed} failed")

@@ -515,6 +515,67 @@ START_TEST(t_cuda_ipc_malformed)
 }
 END_TEST
 
+/* ---- end of stream ------------------------------------------------- */
+
+START_TEST(t_end_of_stream)
+{
+    ezc_error err;
+    ezc_wire_stamp st = {7, 42, 123}, got;
+    const void *hdr;
+    size_t len;
+    ck_assert_int_eq(ezc_wire_encode_eos(enc, &st, &hdr, &len, &err), 0);
+    unsigned char copy[64];
+    ck_assert_uint_le(len, sizeof copy);
+    memcpy(copy, hdr, len);
+    ezc_array *a = (ezc_array *)1;
+    ck_assert_int_eq(ezc_wire_decode(copy, len, NULL, &a, &err), EZC_EEOS);
+    ck_assert_ptr_null(a);
+    ck_assert_int_eq(err.code, EZC_EEOS);
+    ck_assert_int_eq(ezc_wire_eos_stamp(copy, len, &got), 1);
+    ck_assert(got.src == 7 && got.seq == 42 && got.ts_ns == 123);
+    ezc_buffer *empty = ezc_buffer_new_host(0, &err); /* an empty frame, as received */
+    ck_assert_int_eq(ezc_wire_decode(copy, len, empty, &a, &err), EZC_EEOS);
+    ezc_buffer_unref(&empty);
+    /* A cut marker is malformed, never an array or another marker. */
+    for (size_t n = 0; n < len; n++) {
+        a = (ezc_array *)1;
+        ck_assert_int_eq(ezc_wire_decode(copy, n, NULL, &a, &err), EZC_EPROTO);
+        ck_assert_ptr_null(a);
+        ck_assert_int_eq(ezc_wire_eos_stamp(copy, n, &got), 0);
+    }
+    /* dtype, shape and dims beside it are checked and ignored */
+    begin(6); base("float32"); s("eos"); msgpack_pack_true(&pk); s("seq"); msgpack_pack_uint8(&pk, 3);
+    ck_assert_int_eq(ezc_wire_decode(sb.data, sb.size, NULL, &a, &err), EZC_EEOS);
+    ck_assert_int_eq(ezc_wire_eos_stamp(sb.data, sb.size, &got), 1);
+    ck_assert_uint_eq(got.seq, 3);
+    begin(5); base("nonsense"); s("eos"); msgpack_pack_true(&pk);
+    expect_bad(0, "header.dtype: unknown dtype");
+    /* eos false: an ordinary message */
+    begin(5); base("uint8"); s("eos"); msgpack_pack_false(&pk);
+    ezc_buffer *two = ezc_buffer_new_host(2, &err);
+    ck_assert_int_eq(ezc_wire_decode(sb.data, sb.size, two, &a, &err), 0);
+    ck_assert_int_eq(a->shape[0], 2);
+    ezc_array_destroy(&a);
+    ezc_buffer_unref(&two);
+    ck_assert_int_eq(ezc_wire_eos_stamp(sb.data, sb.size, &got), 0);
+    /* malformed markers */
+    begin(2); s("v"); msgpack_pack_uint8(&pk, 1); s("eos"); msgpack_pack_true(&pk);
+    expect_bad(4, "data: an end-of-stream marker has an empty data frame, not 4 bytes");
+    begin(1); s("eos"); msgpack_pack_true(&pk);
+    expect_bad(0, "header.v: missing");
+    begin(2); s("v"); msgpack_pack_uint8(&pk, 2); s("eos"); msgpack_pack_true(&pk);
+    expect_bad(0, "header.v: unsupported format version 2");
+    begin(2); s("v"); msgpack_pack_uint8(&pk, 1); s("eos"); msgpack_pack_uint8(&pk, 1);
+    expect_bad(0, "header.eos: expected true or false");
+    begin(3); s("v"); msgpack_pack_uint8(&pk, 1); s("eos"); msgpack_pack_true(&pk); s("eos");
+    msgpack_pack_true(&pk);
+    expect_bad(0, "header.eos: given twice");
+    begin(3); s("v"); msgpack_pack_uint8(&pk, 1); s("eos"); msgpack_pack_true(&pk); s("data");
+    s("cuda_ipc");
+    expect_bad(0, "an end-of-stream marker carries no data");
+}
+END_TEST
+
 int main(void)
 {
     ezc_error err;
@@ -533,6 +594,7 @@ int main(void)
     tcase_add_test(tc, t_cuda_ipc_header_roundtrip);
     tcase_add_test(tc, t_cuda_ipc_without_cuda);
     tcase_add_test(tc, t_cuda_ipc_malformed);
+    tcase_add_test(tc, t_end_of_stream);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

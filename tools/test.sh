@@ -40,24 +40,31 @@ if [ $asan -eq 1 ]; then
   [ $status -eq 0 ] || exit 1
 fi
 
-# A bounded libFuzzer run over the wire decoder (EZC_SKIP_FUZZ=1 skips it;
-# docs/wire-format.md says how to run it long).
+# Bounded libFuzzer runs over every decoder of outside data (EZC_SKIP_FUZZ=1
+# skips them; EZC_FUZZ_SECONDS sets each run's length; docs/robustness.md
+# says how to run them long). Each target starts from its seed corpus.
 if [ "${EZC_SKIP_FUZZ:-0}" != 1 ] && command -v clang >/dev/null; then
   rm -rf build-fuzz
   CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
     -Dcuda=disabled >/dev/null
-  ninja -C build-fuzz tests/fuzz/fuzz_wire >/dev/null
-  corpus=$(mktemp -d)
-  cp tests/fuzz/corpus/* "$corpus"/
-  if build-fuzz/tests/fuzz/fuzz_wire "$corpus" -max_total_time="${EZC_FUZZ_SECONDS:-30}" \
-       -rss_limit_mb=2048 -print_final_stats=1 > build-fuzz/fuzz.log 2>&1; then
-    passed=$((passed + 1))
-    echo "fuzz_wire: $(grep -o 'Done [0-9]* runs' build-fuzz/fuzz.log), no crash"
-  else
-    failed=$((failed + 1))
-    tail -40 build-fuzz/fuzz.log
+  # target:seed folder (tests/fuzz/corpus* as given)
+  targets="wire:corpus recording:corpus_recording graph:corpus_graph npy:corpus_npy model:corpus_model"
+  ninja -C build-fuzz $(for t in $targets; do echo "tests/fuzz/fuzz_${t%%:*}"; done) >/dev/null
+  for t in $targets; do
+    name=${t%%:*} seeds=${t#*:}
+    corpus=$(mktemp -d)
+    cp tests/fuzz/"$seeds"/* "$corpus"/
+    log=build-fuzz/fuzz_$name.log
+    if build-fuzz/tests/fuzz/fuzz_"$name" "$corpus" -max_total_time="${EZC_FUZZ_SECONDS:-20}" \
+         -rss_limit_mb=2048 -print_final_stats=1 > "$log" 2>&1; then
+      passed=$((passed + 1))
+      echo "fuzz_$name: $(grep -o 'Done [0-9]* runs' "$log"), no crash"
+    else
+      failed=$((failed + 1))
+      tail -40 "$log"
+      rm -rf "$corpus"
+      exit 1
+    fi
     rm -rf "$corpus"
-    exit 1
-  fi
-  rm -rf "$corpus"
+  done
 fi

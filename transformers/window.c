@@ -311,7 +311,8 @@ static int window_process(void *state, int port, ezc_array *in, ezc_array **out,
             st->deficit += from - L;
         /* no window yet: the time the next one will start, so offsets never
          * run ahead of the data (an empty message is still true to time) */
-        woff = t0 + (double)(nwin ? skip : skip + st->deficit) * gain;
+        woff = nwin ? t0 + (double)skip * gain
+                    : tax->offset + (double)(skip + st->deficit - st->ntail) * gain;
     }
     o = gather(st, in, src, ax, start, nwin, xp, err);
     if (!o || (rc = keep_tail(st, in, src, ax, from, xp, err))) {

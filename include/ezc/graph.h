@@ -10,7 +10,9 @@
  * line it was written on (1-based), so each complaint points at its place.
  * Loading records structural errors (unknown keys, wrong shapes, bad edge
  * strings, unknown node names) and never stops at the first; checking adds
- * what needs the registry (plugins, types, settings, ports) and cycles.
+ * what needs the registry (plugins, types, settings, ports), cycles, and
+ * settings that contradict what the sources declare (a cutoff past
+ * Nyquist, an axis the stream lacks: nodes/graph_static.c).
  * Parsing lives in core/graph.c; checking and the built-in source and sink
  * types live in nodes/, beside the runtime that runs them. */
 #ifndef EZC_GRAPH_H
@@ -196,7 +198,9 @@ int ezc_graph_node_index(const ezc_graph *g, const char *name);
 /* The node's process group: its `process`, or "main". */
 const char *ezc_graph_node_group(const ezc_graph_node *n);
 /* A settings object with the node's values (each with where "FILE:LINE"),
- * not validated. Caller owns it. */
+ * not validated. A relative `model` or `save` path (a learner's model file)
+ * is joined to the graph file's folder (g->dir), as plugin paths are.
+ * Caller owns it. */
 ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *n,
                                       ezc_error *err);
 /* The node type's schema (after check), or NULL. */

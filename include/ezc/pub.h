@@ -116,9 +116,12 @@ int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *e
  * marker (docs/wire-format.md: a header with "eos": true and an empty data
  * frame, carrying src, the number of messages sent under the topic as seq,
  * and the send time). Subscribers report it as EZC_EEOS from ezc_sub_recv
- * (sub.h), after every message sent before it. It takes no sequence number
- * and is never dropped: a lossy publisher waits for room for it as a
- * blocking one does (up to send_timeout_ms). Sending more under the topic
+ * (sub.h), after every message sent before it. It takes no sequence number.
+ * A blocking publisher waits for room for it as for a message (up to
+ * send_timeout_ms). A lossy one waits too where ZeroMQ lets it, but a
+ * subscriber whose queue overflowed (dropped messages) and has not read
+ * since misses the marker as it misses messages: give a finite stream a
+ * blocking publisher. Sending more under the topic
  * afterwards is allowed and starts the stream again for subscribers.
  * Like ezc_pub_send, the first send of the publisher may wait for a first
  * subscriber. 0, EZC_ETIMEOUT (nothing sent; retry), EZC_EINTR (a stop was

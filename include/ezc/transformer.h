@@ -12,7 +12,12 @@
  * state) belongs to one thread at a time: the runtime never calls process
  * on one instance from two threads at once, so process needs no lock; two
  * instances of one type run concurrently, so a type keeps no mutable
- * globals (or guards them itself). init and fini may run on any thread. */
+ * globals (or guards them itself). init and fini may run on any thread.
+ *
+ * End of stream: a transformer is not called when its inputs end. process
+ * has already returned everything it computed; what its state holds
+ * unfinished (a partial window, carried samples) is dropped with it, never
+ * padded out into an extra output. The runtime passes the end on. */
 #ifndef EZC_TRANSFORMER_H
 #define EZC_TRANSFORMER_H
 
