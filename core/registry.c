@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "builtin.h"
 #include "ezc/registry.h"
 
 typedef struct item {
@@ -89,12 +88,6 @@ int ezc_registry_add(ezc_registry *r, const ezc_plugin_info *info, const char *s
         r->n++;
     }
     return 0;
-}
-
-int ezc_registry_add_builtins(ezc_registry *r, ezc_error *err)
-{
-    int rc = ezc_registry_add(r, ezc_transformers_builtin(), "built-in", err);
-    return rc ? rc : ezc_registry_add(r, ezc_learn_builtin(), "built-in (learn)", err);
 }
 
 /* dlopen reads a name without a '/' as a library to search for on the

@@ -1,7 +1,7 @@
 /* learn/builtin.c — the learning transformers this build ships.
  * Adding one: write learn/NAME.c exporting `const ezc_transformer_type
  * ezc_NAME_type`, then list it here. */
-#include "builtin.h"
+#include "learn_builtin.h"
 
 extern const ezc_transformer_type ezc_kalman_type, ezc_lda_type, ezc_cca_type;
 extern const ezc_transformer_type ezc_ssr_type;

@@ -147,8 +147,8 @@ static int read_array(mp_cursor *c, ezc_model *m, const char *name, uint32_t nle
     const char *data = NULL;
     uint32_t dlen = 0;
     for (uint32_t k = 0; k < nk; k++) {
-        const char *key;
-        uint32_t klen;
+        const char *key = NULL; /* named in the error below even when unreadable */
+        uint32_t klen = 0;
         int fail = mp_read_str(c, &key, &klen);
         if (!fail && mp_str_eq(key, klen, "dtype")) {
             const char *s;

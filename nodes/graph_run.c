@@ -243,24 +243,25 @@ static int send_eos_all(node_rt *nr, ezc_error *err)
 
 static void fused_fail(node_rt *nr, const ezc_error *e);
 
-/* nr's stream has ended: nr and the nodes fused after it end one after the
- * other (transformers have delivered all they computed; what a window
- * holds unfinished is dropped), and the chain's last node passes the
- * marker on through its sockets. The nodes are then finished: not
- * restarted, whatever their policy. */
+/* nr's stream has ended: nr and the nodes fused after it end together
+ * (transformers have delivered all they computed; what a window holds
+ * unfinished is dropped), the chain's last node passing the marker on
+ * through its sockets. Only then are they marked finished (not restarted,
+ * whatever their policy), so the runtime is not stopped before the marker
+ * is on its way. */
 static int end_stream(node_rt *nr, ezc_error *err)
 {
-    for (;; nr = nr->next) {
-        atomic_store(&nr->ended, 1);
-        if (nr->next)
-            continue;
-        int rc = send_eos_all(nr, err);
-        if (rc && nr->fused_in) { /* the fused node's own failure, as in fused_deliver */
-            fused_fail(nr, err);
-            rc = 0;
-        }
-        return rc;
+    node_rt *last = nr;
+    while (last->next)
+        last = last->next;
+    int rc = send_eos_all(last, err);
+    if (rc && last->fused_in) { /* the fused node's own failure, as in fused_deliver */
+        fused_fail(last, err);
+        rc = 0;
     }
+    for (; nr; nr = nr->next)
+        atomic_store(&nr->ended, 1);
+    return rc;
 }
 
 /* Every input has ended and nothing it sent waits here any more. */

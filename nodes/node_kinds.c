@@ -42,9 +42,8 @@ static const ezc_setting_spec publish_settings[] = {
 static const ezc_setting_spec print_settings[] = {
     {"every", EZC_SETTING_INT, "1", "print one message in this many", 0, NULL},
     {"values", EZC_SETTING_STRING, "summary",
-     "below the header: per channel first/last/min/max/mean (summary), every value (full), "
-     "or nothing (none)",
-     0, "none|summary|full"},
+     "under the header: summary (per channel first/last/min/max/mean), full, none", 0,
+     "none|summary|full"},
     END,
 };
 

@@ -1,6 +1,7 @@
 /* pacer.c — real-time pacing for sources (`ezc pub`, a graph's sine/noise/
  * counter nodes): one clock counted in samples, and the "behind" judgement
  * that tells a rate the machine cannot deliver from a passing stall. */
+#include <math.h>
 #include <stdio.h>
 #include "ezc/error.h"
 #include "ezc/interrupt.h"
@@ -25,7 +26,7 @@ void ezc_pacer_anchor(ezc_pacer *p, int64_t samples)
 {
     clock_gettime(CLOCK_MONOTONIC, &p->start);
     p->base = samples;
-    p->streak = 0;
+    p->streak = p->ring_pos = 0;
 }
 
 /* Late by more than a chunk at each of the last EZC_PACER_BEHIND_WAITS
@@ -35,16 +36,18 @@ void ezc_pacer_anchor(ezc_pacer *p, int64_t samples)
 static void judge(ezc_pacer *p, int64_t samples, double late, const struct timespec *now)
 {
     if (!(late > (double)p->chunk / p->fs)) {
-        p->streak = 0;
+        p->streak = p->ring_pos = 0;
         return;
     }
-    int k = p->streak % EZC_PACER_BEHIND_WAITS; /* the oldest slot once full */
+    int k = p->ring_pos; /* the oldest slot once full */
     int full = p->streak >= EZC_PACER_BEHIND_WAITS;
     double dt = full ? since(&p->ring_t[k], now) : 0;
     double got = dt > 0 ? (double)(samples - p->ring_samples[k]) / dt : p->fs;
     p->ring_t[k] = *now;
     p->ring_samples[k] = samples;
-    p->streak++;
+    p->ring_pos = (k + 1) % EZC_PACER_BEHIND_WAITS;
+    if (!full) /* counts up to the window, no further */
+        p->streak++;
     if (!full || !(got < p->fs))
         return;
     p->behind++;
@@ -59,6 +62,8 @@ static void judge(ezc_pacer *p, int64_t samples, double late, const struct times
 
 int ezc_pacer_wait(ezc_pacer *p, int64_t samples, int (*stop)(void *ctx), void *ctx)
 {
+    if (!(p->fs > 0) || !isfinite(p->fs))
+        return 0; /* no rate to keep: never wait */
     double due = (double)(samples - p->base) / p->fs;
     for (int first = 1;; first = 0) {
         if ((stop && stop(ctx)) || ezc_interrupted())

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # test_eos.sh — end of stream, as a user meets it. Finite graphs end by
-# themselves with exit 0 (one process fused and unfused, process groups, a
-# group whose policy is `always`, a two-input node that must wait for both
-# inputs); `ezc pub --count`, `ezc replay` and a Python publisher end their
-# streams and `ezc echo`/`record`/`hz` stop at the marker (or keep
-# listening with --keep); the marker is no sequence gap, while messages
-# lost just before it are. Every wait is bounded (timeout), none is timed.
+# themselves with exit 0 (one process fused and unfused, process groups,
+# two hosts over tcp, nodes whose policy is `always`, a two-input node that
+# must wait for both inputs, `subscribe` and `inputs:` fed by a finite
+# `ezc pub`); `ezc pub --count`, `ezc replay`, `ezc node`, a graph's publish
+# sink and a Python publisher end their streams and `ezc echo`/`record`/`hz`
+# stop at the marker (or keep listening with --keep); the marker is no
+# sequence gap, while messages lost just before it are. Every wait is
+# bounded (timeout), none is timed.
 # Usage: test_eos.sh PATH_TO_EZC   (EZC_PYTHON, EZC_SOURCE_DIR from meson)
 set -u
 ezc="$1"
@@ -63,6 +65,25 @@ check "groups: group a finished, not restarted" \
   "$(cat "$dir/groups.err")"
 { echo "runtime: {fuse: false}"; cat "$dir/groups.yaml"; } >"$dir/groups_unfused.yaml"
 run_graph groups_unfused "$dir/groups_unfused.yaml"
+
+# Across hosts (tcp:// edges on loopback): both `ezc run --host` end by themselves.
+pa=$((24000 + ($$ % 2000) * 10)); pb=$((pa + 5))
+cat >"$dir/hosts.yaml" <<EOF
+hosts:
+  a: {address: 127.0.0.1, port: $pa, groups: [acq]}
+  b: {address: 127.0.0.2, port: $pb, groups: [out]}
+nodes:
+  c: {type: counter, process: acq, settings: {count: 3, chunk: 10, channels: 2}}
+  p: {type: print, process: out}
+edges: [c -> p]
+EOF
+timeout 60 "$ezc" run "$dir/hosts.yaml" --host b >"$dir/hosts.out" 2>"$dir/hostsb.err" & hb=$!
+timeout 60 "$ezc" run "$dir/hosts.yaml" --host a >/dev/null 2>"$dir/hostsa.err"
+check "hosts: host a ends by itself" $? "$(cat "$dir/hostsa.err")"
+wait "$hb"; status=$?
+check "hosts: host b ends by itself" $status "status $status: $(cat "$dir/hostsb.err")"
+check "hosts: 3 messages printed" $([ "$(lines "$dir/hosts.out" '^p: seq=')" -eq 3 ]; echo $?) \
+  "$(head -c 600 "$dir/hosts.out")"
 
 # A two-input node ends only after both inputs ended: b runs on well after a.
 cat >"$dir/two.yaml" <<'EOF'
@@ -156,6 +177,43 @@ PYEOF
 wait "$e"; status=$?
 check "echo stops at a Python publisher's end" $status "status $status: $(cat "$dir/py.err")"
 check "echo got the 4 Python messages" $([ "$(lines "$dir/py.out" '^seq=')" -eq 4 ]; echo $?) "$(cat "$dir/py.out")"
+
+# ---- outside streams: a `subscribe` source and an `inputs:` entry end with their publisher ----
+cat >"$dir/sub.yaml" <<EOF
+nodes:
+  i: {type: subscribe, settings: {endpoint: "ipc://$dir/in1"}}
+  p: {type: print}
+edges: [i -> p]
+EOF
+cat >"$dir/inputs.yaml" <<EOF
+inputs:
+  raw: {node: s.b, endpoint: "ipc://$dir/in2"}
+nodes:
+  c: {type: counter, settings: {count: 2, chunk: 10, channels: 2}}
+  s: {type: add_streams}
+  p: {type: print}
+edges: [c -> s.a, s -> p]
+EOF
+for g in sub inputs; do
+  n=3 ep=in1; [ "$g" = inputs ] && n=2 ep=in2
+  timeout 60 "$ezc" run "$dir/$g.yaml" >"$dir/$g.out" 2>"$dir/$g.err" & r=$!
+  "$ezc" pub "ipc://$dir/$ep" --count 3 --chunk 10 --channels 2 --first-wait 5000 2>/dev/null
+  wait "$r"; status=$?
+  check "$g: the graph ends with its outside publisher" $status "status $status: $(cat "$dir/$g.err")"
+  check "$g: $n messages printed" $([ "$(lines "$dir/$g.out" '^p: seq=')" -eq "$n" ]; echo $?) \
+    "$(head -c 600 "$dir/$g.out")"
+done
+
+# ---- ezc node passes the end on, and exits 0 ----
+timeout 30 "$ezc" echo "ipc://$dir/n2" --header-only >"$dir/node.out" 2>"$dir/node.err" & e=$!
+timeout 30 "$ezc" node abs --in "ipc://$dir/n1" --out "ipc://$dir/n2" 2>"$dir/node1.err" & nd=$!
+"$ezc" pub "ipc://$dir/n1" --count 4 --fast --first-wait 5000 2>/dev/null
+wait "$nd"; status=$?
+check "ezc node exits 0 at the end of its input" $status "status $status: $(cat "$dir/node1.err")"
+wait "$e"; status=$?
+check "echo behind ezc node stops too" $status "status $status: $(cat "$dir/node.err")"
+check "echo got the node's 4 messages" $([ "$(lines "$dir/node.out" '^seq=')" -eq 4 ]; echo $?) \
+  "$(cat "$dir/node.out")"
 
 # ---- ezc_wire reads the end of ezc's streams; a graph's publish sink ends its stream ----
 cat >"$dir/pubsink.yaml" <<EOF

@@ -36,6 +36,12 @@ check "graph 1e9: warning names the node" $(grep -q "source 'fast' cannot keep u
 check "graph 1e9: summary flags the node" $(grep -q "ezc run: fast: .*BEHIND REAL TIME" <<<"$err"; echo $?) "$err"
 check "graph 1e9: only the source is flagged" $(grep "ezc run: p: " <<<"$err" | grep -vq BEHIND; echo $?) "$err"
 
+# process groups: the child's figure reaches the supervisor's summary
+printf 'nodes:\n  fast: {type: sine, process: a, settings: {fs: 1e9, channels: 64}}\n  p: {type: print, process: b, settings: {every: 100000000}}\nedges: [fast -> p]\n' > "$dir/groups.yaml"
+err=$("$ezc" run "$dir/groups.yaml" --duration 1 2>&1 >/dev/null); status=$?
+check "groups 1e9: exit 0" $status "status $status: $err"
+check "groups 1e9: summary flags the node" $(grep -q "ezc run group a: fast: .*BEHIND REAL TIME" <<<"$err"; echo $?) "$err"
+
 printf 'nodes:\n  calm: {type: sine, settings: {fs: 1000, chunk: 10}}\n  p: {type: print, settings: {every: 1000}}\nedges: [calm -> p]\n' > "$dir/calm.yaml"
 err=$("$ezc" run "$dir/calm.yaml" --duration 1 2>&1 >/dev/null); status=$?
 check "graph 1000: exit 0" $status "status $status: $err"

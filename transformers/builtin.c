@@ -1,7 +1,7 @@
 /* transformers/builtin.c — the list of built-in signal transformers.
  * Adding a transformer: write transformers/NAME.c exporting
  * `const ezc_transformer_type ezc_NAME_type`, then list it here. */
-#include "builtin.h"
+#include "transformers_builtin.h"
 
 extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_log_type, ezc_to_device_type;
 extern const ezc_transformer_type ezc_scale_type, ezc_invert_type, ezc_pow_type, ezc_add_type,

@@ -16,6 +16,7 @@
 #include "transformer.h"
 #include "plugin.h"
 #include "registry.h"
+#include "builtins.h"
 #include "node.h"
 #include "synth.h"
 #include "npy.h"

@@ -18,10 +18,10 @@ extern "C" {
 
 typedef struct ezc_registry ezc_registry;
 
-/* An empty registry; ezc_registry_add_builtins adds transformers/ and learn/. */
+/* An empty registry; ezc_registry_add_builtins (builtins.h) adds the types
+ * that ship with ezc. */
 ezc_registry *ezc_registry_new(ezc_error *err);
 void ezc_registry_destroy(ezc_registry **r);
-int ezc_registry_add_builtins(ezc_registry *r, ezc_error *err);
 /* Adds a plugin's types (source names the origin in messages). A name
  * already registered is an error. */
 int ezc_registry_add(ezc_registry *r, const ezc_plugin_info *info, const char *source,

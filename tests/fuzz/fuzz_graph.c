@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include "ezc/builtins.h"
 #include "ezc/graph.h"
 
 static ezc_registry *registry(void)

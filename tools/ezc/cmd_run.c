@@ -38,7 +38,9 @@ static void help(FILE *f)
         "are restarted per their `restart:` policy. On a terminal a status line per\n"
         "node (messages/s, MB/s, drops, errors) is refreshed every second. A node\n"
         "that refused every message it got (its errors >= its messages) is flagged\n"
-        "there and in the summary, and makes the exit status 1.\n\n"
+        "there and in the summary, and makes the exit status 1. A real-time source\n"
+        "that cannot keep up with its fs warns once and is flagged BEHIND REAL TIME.\n"
+        "Relative model paths in FILE are relative to FILE's folder.\n\n"
         "  --host NAME      run only the process groups of host NAME (the file's hosts:\n"
         "                   section); edges to other hosts are their tcp:// endpoints\n"
         "  --duration S     stop after S seconds\n"
@@ -146,18 +148,18 @@ static void print_summary(ezc_graph_runtime *rt, const char *group, double elaps
 
 /* A process group's child reports its nodes to the supervisor: one line per
  * node ("S name messages bytes drops errors restarts running failed p50
- * p99"), each under PIPE_BUF so that it arrives whole. */
+ * p99 behind"), each under PIPE_BUF so that it arrives whole. */
 static void write_stats(ezc_graph_runtime *rt, int fd)
 {
     for (size_t i = 0; i < ezc_graph_runtime_count(rt); i++) {
         ezc_graph_node_stats st;
         ezc_graph_runtime_stats(rt, i, &st);
         char line[256];
-        int n = snprintf(line, sizeof line, "S %s %llu %llu %llu %llu %llu %d %d %.0f %.0f\n",
+        int n = snprintf(line, sizeof line, "S %s %llu %llu %llu %llu %llu %d %d %.0f %.0f %llu\n",
                          st.name, (unsigned long long)st.messages, (unsigned long long)st.bytes,
                          (unsigned long long)st.drops, (unsigned long long)st.errors,
                          (unsigned long long)st.restarts, st.running, st.failed,
-                         st.latency_p50_us, st.latency_p99_us);
+                         st.latency_p50_us, st.latency_p99_us, (unsigned long long)st.behind);
         if (n > 0 && n < (int)sizeof line && write(fd, line, (size_t)n) < 0)
             return;
     }
@@ -199,8 +201,9 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
     ezc_graph_runtime_halt(rt); /* every node still, then the counters agree */
     if (stats_fd >= 0) { /* the supervisor prints the summary */
         write_stats(rt, stats_fd);
-        if (ended && write(stats_fd, "E\n", 2) < 0) /* finished: not to be restarted */
-            ended = 0;
+        if (ended && write(stats_fd, "E\n", 2) != 2) /* finished: not to be restarted */
+            fprintf(stderr, "ezc run: group '%s': cannot tell the supervisor it finished\n",
+                    group ? group : "main");
     } else if (!quiet) {
         print_summary(rt, group, elapsed);
         if (ended)
@@ -249,11 +252,11 @@ typedef struct node_view {
 static void stats_line(const ezc_graph *g, node_view *nv, const char *line)
 {
     char name[128];
-    unsigned long long m, b, d, e, r;
+    unsigned long long m, b, d, e, r, behind = 0;
     int running, failed;
     double p50, p99;
-    if (sscanf(line, "S %127s %llu %llu %llu %llu %llu %d %d %lf %lf", name, &m, &b, &d, &e, &r,
-               &running, &failed, &p50, &p99) != 10)
+    if (sscanf(line, "S %127s %llu %llu %llu %llu %llu %d %d %lf %lf %llu", name, &m, &b, &d, &e,
+               &r, &running, &failed, &p50, &p99, &behind) < 10)
         return;
     int i = ezc_graph_node_index(g, name);
     if (i < 0)
@@ -269,6 +272,7 @@ static void stats_line(const ezc_graph *g, node_view *nv, const char *line)
     st->failed = failed;
     st->latency_p50_us = p50;
     st->latency_p99_us = p99;
+    st->behind = behind;
     nv[i].seen = 1;
 }
 
@@ -361,11 +365,11 @@ static void print_group_status(const ezc_graph *g, node_view *nv, const child *k
         if (st.latency_p50_us >= 0)
             snprintf(lat, sizeof lat, "  p50 %.0f us", st.latency_p50_us);
         fprintf(stderr, "\033[2K  %-16s %-10s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors "
-                        "%-6llu%s  restarts %llu\n", st.name, k ? k->group : "-",
+                        "%-6llu%s  restarts %llu%s\n", st.name, k ? k->group : "-",
                 !k ? "other" : !k->pid ? (k->ended ? "ended" : "waiting") : st.failed ? "failed"
                                        : st.running ? "running" : "idle",
                 rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
-                (unsigned long long)st.restarts);
+                (unsigned long long)st.restarts, st.behind ? "  BEHIND REAL TIME" : "");
     }
     fflush(stderr);
 }

@@ -90,7 +90,12 @@ def fit(X, Z):
 
 def feed(endpoint, z):
     """Publishes z (bins x F) in real time, one bin per message, looping."""
+    import signal
     import ezc_wire
+
+    def stop(*_):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)  # like Ctrl-C: close, remove the socket file
     pub = ezc_wire.Publisher(endpoint)
     print(f"make_cursor_model: publishing {z.shape[1]} features at {1 / DT:g} bins/s on "
           f"{endpoint} (topic features); Ctrl-C stops", file=sys.stderr)
