@@ -353,6 +353,45 @@ static result measure(impl_kind impl, mode_kind mode, size_t bytes, int ipc, int
     return res;
 }
 
+/* What the hardening added per message, beside the ipc hop it rides on
+ * (measured above in this run): the decoder's overflow-checked shape
+ * product (ezc_shape_count, 2 dims), and a CRC-32C over the data (what a
+ * recording writes and replay verifies per record). */
+static void check_costs(size_t bytes, double hop_ns)
+{
+    enum { N = 2000, REP = 7 };
+    void *data = malloc(bytes);
+    memset(data, 0x5a, bytes);
+    const int64_t shape[2] = {100, 64};
+    double t_shape[REP], t_crc[REP];
+    volatile uint32_t sink = 0;
+    for (int r = 0; r < REP; r++) {
+        int64_t t0 = now_ns(CLOCK_MONOTONIC);
+        for (int i = 0; i < N * 100; i++) {
+            size_t count;
+            ezc_shape_count(2, shape, "bench", &count, NULL);
+            sink += (uint32_t)count;
+        }
+        int64_t t1 = now_ns(CLOCK_MONOTONIC);
+        for (int i = 0; i < N; i++)
+            sink += ezc_crc32c(0, data, bytes);
+        int64_t t2 = now_ns(CLOCK_MONOTONIC);
+        t_shape[r] = (double)(t1 - t0) / (N * 100);
+        t_crc[r] = (double)(t2 - t1) / N;
+    }
+    (void)sink;
+    free(data);
+    qsort(t_shape, REP, sizeof *t_shape, cmp_double);
+    qsort(t_crc, REP, sizeof *t_crc, cmp_double);
+    printf("\nper-message checks beside one ipc hop of %zu bytes (%.1f us, this run; median of %d):\n",
+           bytes, hop_ns / 1e3, REP);
+    printf("  shape overflow check   %8.1f ns  %6.3f%% of the hop\n", t_shape[REP / 2],
+           hop_ns > 0 ? 100 * t_shape[REP / 2] / hop_ns : 0);
+    printf("  CRC-32C of the data    %8.1f ns  %6.3f%% of the hop (%.1f GB/s)   target < 2%%\n",
+           t_crc[REP / 2], hop_ns > 0 ? 100 * t_crc[REP / 2] / hop_ns : 0,
+           (double)bytes / t_crc[REP / 2]);
+}
+
 int main(int argc, char **argv)
 {
     self_exe = "/proc/self/exe";
@@ -371,6 +410,7 @@ int main(int argc, char **argv)
         self_exe = exe;
     }
     const size_t sizes[2] = {100 * 64 * 4, 16u << 20};
+    double hop_ns_25k = 0; /* one unthrottled ipc hop of the 25.6 KB message, this run */
     const char *names[2] = {"100x64 f32 (25.6 KB)", "16 MiB f32"};
     printf("pubsub: ezc vs raw libzmq, same frames; %d-message queues; %.0f s per rate run\n",
            HWM, RATE_SECONDS);
@@ -390,12 +430,15 @@ int main(int argc, char **argv)
                 count = (int)(LAT_SECONDS * 1e9 / (double)period);
             result el = measure(IMPL_EZC, MODE_LAT, sizes[s], ipc, period, count);
             result rl = measure(IMPL_RAW, MODE_LAT, sizes[s], ipc, period, count);
+            if (ipc && s == 0 && er.rate > 0)
+                hop_ns_25k = 1e9 / er.rate;
             printf("%-7s %-21s %12.0f %12.0f %6.2f   %8.1f/%-8.1f %8.1f/%-8.1f  %s%.0f Hz x %d\n",
                    ipc ? "ipc" : "inproc", names[s], er.rate, rr.rate, er.rate / rr.rate,
                    el.p50, el.p99, rl.p50, rl.p99, period == LAT_PERIOD_NS ? "" : "paced ",
                    1e9 / (double)period, count);
             fflush(stdout);
         }
+    check_costs(sizes[0], hop_ns_25k);
     ezc_array_destroy(&raw_arrays[0]);
     ezc_array_destroy(&raw_arrays[1]);
     return 0;

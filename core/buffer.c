@@ -1,7 +1,5 @@
 /* buffer.c — reference-counted bytes; the last reference runs the free hook. */
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include "ezc/buffer.h"
 #include "ezc/xp.h"
 
@@ -91,46 +89,4 @@ void ezc_buffer_unref(ezc_buffer **bp)
 int ezc_buffer_is_unique(const ezc_buffer *b)
 {
     return b && atomic_load_explicit(&((ezc_buffer *)b)->refs, memory_order_acquire) == 1;
-}
-
-char *ezc_device_format(DLDevice d, char *buf, size_t n)
-{
-    switch (d.device_type) {
-    case kDLCPU: snprintf(buf, n, "cpu"); break;
-    case kDLCUDA: snprintf(buf, n, "cuda:%d", d.device_id); break;
-    case kDLCUDAHost: snprintf(buf, n, "cuda_host"); break;
-    default: snprintf(buf, n, "device%d:%d", (int)d.device_type, d.device_id); break;
-    }
-    return buf;
-}
-
-int ezc_device_parse(const char *text, DLDevice *out, ezc_error *err)
-{
-    if (!text || !*text)
-        return ezc_error_set(err, EZC_EINVAL, "device: empty name (expected cpu or cuda:N)");
-    if (strcmp(text, "cpu") == 0) {
-        *out = ezc_device_cpu();
-        return 0;
-    }
-    if (strncmp(text, "cuda", 4) == 0) {
-        const char *p = text + 4;
-        if (*p == '\0') {
-            *out = ezc_device_cuda(0);
-            return 0;
-        }
-        if (*p == ':' && p[1]) {
-            char *end;
-            long id = strtol(p + 1, &end, 10);
-            if (*end == '\0' && id >= 0 && id < 1024) {
-                *out = ezc_device_cuda((int)id);
-                return 0;
-            }
-        }
-    }
-    return ezc_error_set(err, EZC_EINVAL, "device '%s': expected cpu, cuda or cuda:N", text);
-}
-
-int ezc_device_equal(DLDevice a, DLDevice b)
-{
-    return a.device_type == b.device_type && a.device_id == b.device_id;
 }

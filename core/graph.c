@@ -782,6 +782,84 @@ static int parse_bool(const char *s, int *out)
     return -1;
 }
 
+/* A path of the file, resolved against its folder. */
+static char *file_path(parse_ctx *c, const char *s)
+{
+    if (s[0] == '/')
+        return dup(c, s);
+    size_t n = strlen(c->g->dir) + strlen(s) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", c->g->dir, s);
+    else
+        c->oom = 1;
+    return p;
+}
+
+/* security: {server_key, allow, client_key, server_pub, stall_timeout_ms} */
+static void security_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
+                          void *u)
+{
+    (void)u;
+    ezc_graph_security *sec = &c->g->security;
+    const char *s = scalar(v);
+    char **slot = !strcmp(key, "server_key") ? &sec->server_key
+                  : !strcmp(key, "allow")    ? &sec->allow
+                  : !strcmp(key, "client_key") ? &sec->client_key
+                  : !strcmp(key, "server_pub") ? &sec->server_pub
+                                               : NULL;
+    if (!slot && strcmp(key, "stall_timeout_ms")) {
+        ezc_graph_error_add(c->g, line_of(k),
+                            "security: unknown key '%s' (expected server_key, allow, "
+                            "client_key, server_pub, stall_timeout_ms)",
+                            key);
+        return;
+    }
+    if (!s || !*s) {
+        ezc_graph_error_add(c->g, line_of(v), "security: %s: expected %s, got %s", key,
+                            slot ? "a file or folder path" : "a number of milliseconds",
+                            s ? "an empty value" : shape_name(v));
+        return;
+    }
+    if (slot) {
+        free(*slot);
+        *slot = file_path(c, s);
+        return;
+    }
+    char *end = NULL;
+    long ms = strtol(s, &end, 10);
+    if (!end || *end || ms < 0 || ms > 3600000) {
+        ezc_graph_error_add(c->g, line_of(v),
+                            "security: stall_timeout_ms '%s': expected an integer in [0, "
+                            "3600000] (0 = wait for every subscriber)",
+                            s);
+        return;
+    }
+    sec->stall_timeout_ms = (int)ms;
+    sec->stall_set = 1;
+}
+
+/* The pairs go together; the graph's subscribers expect keygen's pair. */
+static void security_check(parse_ctx *c)
+{
+    ezc_graph_security *sec = &c->g->security;
+    if (!sec->server_key != !sec->allow)
+        ezc_graph_error_add(c->g, sec->line,
+                            "security: server_key and allow go together (the graph's tcp:// "
+                            "publishers need both)");
+    if (sec->server_key && !sec->server_pub) {
+        size_t n = strlen(sec->server_key);
+        if (n > 4 && !strcmp(sec->server_key + n - 4, ".key")) {
+            if ((sec->server_pub = dup(c, sec->server_key)))
+                memcpy(sec->server_pub + n - 4, ".pub", 4);
+        }
+    }
+    if (sec->client_key && !sec->server_pub)
+        ezc_graph_error_add(c->g, sec->line,
+                            "security: client_key needs server_pub (the public key of the "
+                            "publishers the graph connects to)");
+}
+
 /* runtime: {fuse: true|false} — how `ezc run` runs the graph. */
 static void runtime_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
 {
@@ -801,14 +879,14 @@ static void top_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
     (void)u;
     ezc_graph *g = c->g;
     int want_map = !strcmp(key, "inputs") || !strcmp(key, "outputs") || !strcmp(key, "hosts") ||
-                   !strcmp(key, "runtime");
+                   !strcmp(key, "runtime") || !strcmp(key, "security");
     int want_seq = !strcmp(key, "edges") || !strcmp(key, "plugins");
     if (!strcmp(key, "nodes") || !strcmp(key, "description"))
         return; /* nodes were read first; a description is free text */
     if (!want_map && !want_seq) {
         ezc_graph_error_add(g, line_of(k),
                             "unknown top-level key '%s' (expected nodes, edges, plugins, inputs, "
-                            "outputs, hosts, runtime, description)", key);
+                            "outputs, hosts, runtime, security, description)", key);
         return;
     }
     if (is_null(v))
@@ -835,6 +913,13 @@ static void top_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
     }
     if (!strcmp(key, "runtime")) {
         each_pair(c, v, "runtime", runtime_pair, NULL);
+        return;
+    }
+    if (!strcmp(key, "security")) {
+        g->security.present = 1;
+        g->security.line = line_of(k);
+        each_pair(c, v, "security", security_pair, NULL);
+        security_check(c);
         return;
     }
     int is_input = !strcmp(key, "inputs");
@@ -1055,6 +1140,10 @@ void ezc_graph_destroy(ezc_graph **gp)
         free(g->hosts[i].groups);
     }
     free(g->hosts);
+    free(g->security.server_key);
+    free(g->security.allow);
+    free(g->security.client_key);
+    free(g->security.server_pub);
     free(g->errors);
     free(g->by_name);
     free(g->file);

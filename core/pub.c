@@ -9,21 +9,25 @@
  * module exports it and holds the buffer under a lease) and an empty data
  * frame; over tcp:// it is refused (move it to the cpu first). An ipc://
  * path is bound only under a claim (ipc_endpoint.h), so a live endpoint is
- * never taken over; the first send waits briefly for a first subscriber. */
+ * never taken over; the first send waits briefly for a first subscriber.
+ * A stall limit turns a subscriber that stopped reading into a lossy one
+ * rather than a halt for all (pub.h, "Stalls"); tcp:// may be CURVE. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 #include "ezc/interrupt.h"
+#include "ezc/log.h"
 #include "ezc/pub.h"
 #include "ezc/wire.h"
 #include "cuda/ipc.h"
+#include "curve_internal.h"
 #include "ipc_endpoint.h"
 #include "pubsub_internal.h"
 
 #define DRAIN_EVERY 16 /* sends between reads of pending subscription messages */
-#define MAX_TOPICS 256  /* numbered topics; beyond, the oldest restarts at 0 */
+#define MAX_TOPICS 256  /* numbered topics; beyond, the oldest restarts at first_seq */
 
 /* Numbers run per topic so that a subscriber filtering on a prefix sees an
  * unbroken sequence for each topic it gets, and gaps mean loss. */
@@ -42,6 +46,7 @@ struct ezc_pub {
     int lossy;
     ezc_wire_encoder *enc; /* NULL on inproc until an end of stream needs one */
     uint64_t id;
+    uint64_t first_seq; /* where a topic's numbering starts */
     uint64_t sent;
     uint64_t subscriptions;
     topic_seq *topics;
@@ -51,6 +56,13 @@ struct ezc_pub {
     ezc_ipc_file ipc_file; /* the socket file bound, removed at destroy */
     ezc_ipc_claim *claim;  /* the lock on an ipc:// path, released after ipc_file */
     int64_t first_wait_until; /* CLOCK_MONOTONIC ns; 0 once the first send is past */
+    int stall_timeout_ms;     /* 0 = off */
+    int64_t shed_until;       /* CLOCK_MONOTONIC ns: full queues overflow at once until then */
+    int64_t blocked_since;    /* when the sends began to find a full queue; 0 = not blocked */
+    int64_t blocked_last;     /* when a send last gave up (timeout) while blocked */
+    int nodrop_off;           /* this message goes past full queues: restore NODROP after */
+    uint64_t stalls, overflows;
+    ezc_curve_server *curve;  /* tcp:// CURVE server: its keys and ZAP domain */
 };
 
 void ezc_pub_options_init(ezc_pub_options *o)
@@ -97,12 +109,12 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         return NULL;
     }
     if (opt->hwm < 0 || opt->send_timeout_ms < -1 || opt->linger_ms < -1 ||
-        opt->first_wait_ms < 0) {
+        opt->first_wait_ms < 0 || opt->stall_timeout_ms < 0) {
         ezc_error_set(err, EZC_EINVAL,
                       "pub %s: options out of range (hwm %d >= 0, send_timeout_ms %d >= -1, "
-                      "linger_ms %d >= -1, first_wait_ms %d >= 0)",
+                      "linger_ms %d >= -1, first_wait_ms %d >= 0, stall_timeout_ms %d >= 0)",
                       endpoint, opt->hwm, opt->send_timeout_ms, opt->linger_ms,
-                      opt->first_wait_ms);
+                      opt->first_wait_ms, opt->stall_timeout_ms);
         return NULL;
     }
     ezc_pub *p = calloc(1, sizeof *p);
@@ -115,7 +127,9 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->ipc = strncmp(endpoint, "ipc://", 6) == 0;
     p->send_timeout_ms = opt->send_timeout_ms;
     p->lossy = opt->lossy;
+    p->stall_timeout_ms = opt->lossy ? 0 : opt->stall_timeout_ms;
     p->id = opt->id ? opt->id : ezc_random_u64();
+    p->first_seq = opt->first_seq;
     p->shared_ctx = opt->zmq_context == NULL;
     if (p->shared_ctx)
         ezc_zmq_note_linger(opt->linger_ms);
@@ -132,6 +146,15 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         set_int(p, ZMQ_XPUB_VERBOSE, 1, "ZMQ_XPUB_VERBOSE", err) ||
         set_int(p, ZMQ_XPUB_NODROP, !opt->lossy, "ZMQ_XPUB_NODROP", err))
         goto fail;
+    /* CURVE options must be on the socket before the bind (ZeroMQ copies
+     * them into the listener); ipc and inproc do not leave the host. */
+    if ((opt->curve_server_key || opt->curve_allow_dir) && strncmp(endpoint, "tcp://", 6) == 0) {
+        char who[600];
+        snprintf(who, sizeof who, "pub %s", endpoint);
+        if (ezc_curve_server_setup(p->sock, opt->zmq_context, opt->curve_server_key,
+                                   opt->curve_allow_dir, who, &p->curve, err))
+            goto fail;
+    }
     /* ZeroMQ would delete a live ipc endpoint's file and take it over. */
     if (ezc_ipc_claim_take(endpoint, &p->claim, err)) {
         ezc_error_prefix(err, "pub: cannot bind");
@@ -151,6 +174,11 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         strcpy(p->endpoint, endpoint);
     p->endpoint[sizeof p->endpoint - 1] = '\0';
     ezc_ipc_file_note(&p->ipc_file, endpoint, p->endpoint);
+    if (p->curve) {
+        char who[600];
+        snprintf(who, sizeof who, "pub %s", p->endpoint);
+        ezc_curve_server_name(p->curve, who);
+    }
     if (opt->first_wait_ms > 0)
         p->first_wait_until =
             ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)opt->first_wait_ms * 1000000;
@@ -161,6 +189,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     return p;
 fail:
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    ezc_curve_server_release(&p->curve);
     ezc_ipc_file_remove(&p->ipc_file);
     ezc_ipc_claim_release(&p->claim);
     free(p);
@@ -174,6 +203,7 @@ void ezc_pub_destroy(ezc_pub **pp)
     ezc_pub *p = *pp;
     *pp = NULL;
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    ezc_curve_server_release(&p->curve); /* after the socket: no handshake asks for it */
     ezc_ipc_file_remove(&p->ipc_file);
     ezc_ipc_claim_release(&p->claim); /* after the file: nobody binds in between */
     ezc_wire_encoder_destroy(&p->enc);
@@ -183,7 +213,7 @@ void ezc_pub_destroy(ezc_pub **pp)
     free(p);
 }
 
-/* The counter of `topic`, created at 0 when new; NULL when out of memory. */
+/* The counter of `topic`, created at first_seq when new; NULL when out of memory. */
 static topic_seq *topic_find(ezc_pub *p, const char *topic, ezc_error *err)
 {
     if (p->last < p->ntopics && strcmp(p->topics[p->last].name, topic) == 0)
@@ -214,7 +244,7 @@ static topic_seq *topic_find(ezc_pub *p, const char *topic, ezc_error *err)
                 slot = i;
         free(p->topics[slot].name);
     }
-    p->topics[slot] = (topic_seq){name, 0, p->sent};
+    p->topics[slot] = (topic_seq){name, p->first_seq, p->sent};
     return &p->topics[p->last = slot];
 oom:
     ezc_error_set(err, EZC_ENOMEM, "pub %s: out of memory", p->endpoint);
@@ -235,18 +265,70 @@ static void drain_subscriptions(ezc_pub *p)
     p->since_drain = 0;
 }
 
+/* Sends this message past full subscriber queues: with ZMQ_XPUB_NODROP
+ * off, ZeroMQ writes to every queue with room and marks a full one
+ * inactive (skipped until its reader has taken half of it), so the others
+ * are no longer held. NODROP comes back after the message (nodrop_restore). */
+static int send_overflowing(ezc_pub *p, const char *topic, size_t len, int stalled,
+                            ezc_error *err)
+{
+    /* A queue looks full until ZeroMQ has taken in its reader's progress
+     * (commands it may put off for a while): take it in first, so that only
+     * a queue that is really full is gone past. */
+    int events;
+    size_t elen = sizeof events;
+    zmq_getsockopt(p->sock, ZMQ_EVENTS, &events, &elen);
+    if (zmq_send(p->sock, topic, len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        return 0;
+    if (set_int(p, ZMQ_XPUB_NODROP, 0, "ZMQ_XPUB_NODROP", err))
+        return EZC_EIO;
+    p->nodrop_off = 1;
+    p->overflows++;
+    p->shed_until = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)p->stall_timeout_ms * 1000000;
+    if (stalled && p->stalls++ == 0)
+        ezc_log(EZC_LOG_WARN,
+                "pub %s: a subscriber took no message for %d ms (its queue is full): it "
+                "now misses messages while its queue stays full, the other subscribers go "
+                "on (stall limit; later stalls are only counted)",
+                p->endpoint, p->stall_timeout_ms);
+    if (zmq_send(p->sock, topic, len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        return 0;
+    return ezc_error_set(err, EZC_EIO, "pub %s: send failed: %s", p->endpoint,
+                         zmq_strerror(zmq_errno()));
+}
+
+static void nodrop_restore(ezc_pub *p)
+{
+    if (!p->nodrop_off)
+        return;
+    p->nodrop_off = 0;
+    set_int(p, ZMQ_XPUB_NODROP, 1, "ZMQ_XPUB_NODROP", NULL);
+}
+
 /* Sends the topic frame, the one that may wait for room (back-pressure).
  * The wait goes in slices of EZC_STOP_CHECK_MS so that a stop request
  * (ezc_interrupt) ends it even when the signal went to another thread; the
- * first try does not wait, so the steady path sets no socket option. */
-static int send_topic(ezc_pub *p, const char *topic, ezc_error *err)
+ * first try does not wait, so the steady path sets no socket option. With
+ * a stall limit, a wait that reaches it goes past the full queue instead,
+ * and so does any wait shortly after a stall (pub.h, "Stalls"). */
+static int send_topic_wait(ezc_pub *p, const char *topic, ezc_error *err)
 {
     size_t len = strlen(topic);
     if (zmq_send(p->sock, topic, len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
         return 0;
-    int64_t deadline = 0;
+    int64_t deadline = 0, stall_at = 0, now = ezc_clock_ns(CLOCK_MONOTONIC);
     if (p->send_timeout_ms > 0)
-        deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)p->send_timeout_ms * 1000000;
+        deadline = now + (int64_t)p->send_timeout_ms * 1000000;
+    if (p->stall_timeout_ms > 0 && zmq_errno() == EAGAIN) {
+        int64_t limit = (int64_t)p->stall_timeout_ms * 1000000;
+        if (now < p->shed_until)
+            return send_overflowing(p, topic, len, 0, err);
+        /* A caller that retries after each short timeout (the graph runtime)
+         * is still in the same stall. */
+        if (!p->blocked_since || now - p->blocked_last > limit)
+            p->blocked_since = now;
+        stall_at = p->blocked_since + limit;
+    }
     for (;;) {
         int e = zmq_errno();
         if (e != EAGAIN && e != EINTR)
@@ -262,6 +344,13 @@ static int send_topic(ezc_pub *p, const char *topic, ezc_error *err)
         }
         if (p->send_timeout_ms == 0)
             break;
+        if (stall_at) {
+            int64_t left = stall_at - ezc_clock_ns(CLOCK_MONOTONIC);
+            if (left <= 0)
+                return send_overflowing(p, topic, len, 1, err);
+            if (left < (int64_t)slice * 1000000)
+                slice = (int)((left + 999999) / 1000000);
+        }
         if (ezc_interrupted())
             return ezc_error_set(err, EZC_EINTR,
                                  "pub %s: send abandoned: a stop was requested while a "
@@ -275,6 +364,18 @@ static int send_topic(ezc_pub *p, const char *topic, ezc_error *err)
                          "pub %s: send timed out after %d ms: a subscriber's queue is "
                          "full (hwm reached, back-pressure)",
                          p->endpoint, p->send_timeout_ms);
+}
+
+static int send_topic(ezc_pub *p, const char *topic, ezc_error *err)
+{
+    int rc = send_topic_wait(p, topic, err);
+    if (p->stall_timeout_ms > 0) {
+        if (rc == EZC_ETIMEOUT || rc == EZC_EINTR)
+            p->blocked_last = ezc_clock_ns(CLOCK_MONOTONIC);
+        else
+            p->blocked_since = 0;
+    }
+    return rc;
 }
 
 /* Later frames of a message never wait: ZeroMQ admits whole messages. */
@@ -406,6 +507,7 @@ int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *e
         return EZC_ENOMEM;
     int rc = p->inproc ? send_inproc(p, topic, t->next_seq, a, err)
                        : send_wire(p, topic, t->next_seq, a, err);
+    nodrop_restore(p);
     if (rc == 0) {
         /* A message that never left takes no number: no false gap. */
         t->next_seq++;
@@ -455,6 +557,7 @@ int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err)
         rc = send_more(p, &head, ZMQ_SNDMORE, err);
     if (rc == 0)
         rc = send_more(p, &data, 0, err);
+    nodrop_restore(p);
     if (p->lossy)
         set_int(p, ZMQ_XPUB_NODROP, 0, "ZMQ_XPUB_NODROP", NULL);
     zmq_msg_close(&head);
@@ -493,6 +596,42 @@ int ezc_pub_wait_subscribers(ezc_pub *p, int n, int timeout_ms, ezc_error *err)
     }
 }
 
+int ezc_pub_set_next_seq(ezc_pub *p, const char *topic, uint64_t seq, ezc_error *err)
+{
+    if (!p)
+        return ezc_error_set(err, EZC_EINVAL, "pub: set_next_seq needs a publisher");
+    topic_seq *t = topic_find(p, topic ? topic : "", err);
+    if (!t)
+        return EZC_ENOMEM;
+    t->next_seq = seq;
+    return 0;
+}
+
+uint64_t ezc_pub_next_seq(const ezc_pub *p, const char *topic)
+{
+    if (!p)
+        return 0;
+    if (!topic)
+        topic = "";
+    if (p->last < p->ntopics && strcmp(p->topics[p->last].name, topic) == 0)
+        return p->topics[p->last].next_seq;
+    for (size_t i = 0; i < p->ntopics; i++)
+        if (strcmp(p->topics[i].name, topic) == 0)
+            return p->topics[i].next_seq;
+    return p->first_seq;
+}
+
 const char *ezc_pub_endpoint(const ezc_pub *p) { return p ? p->endpoint : ""; }
 uint64_t ezc_pub_sent(const ezc_pub *p) { return p ? p->sent : 0; }
 uint64_t ezc_pub_id(const ezc_pub *p) { return p ? p->id : 0; }
+
+void ezc_pub_stats_get(const ezc_pub *p, ezc_pub_stats *st)
+{
+    memset(st, 0, sizeof *st);
+    if (!p)
+        return;
+    st->sent = p->sent;
+    st->stalls = p->stalls;
+    st->overflows = p->overflows;
+    st->refused = ezc_curve_server_refused(p->curve);
+}

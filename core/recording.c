@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #if defined(__x86_64__) || defined(__i386__)
-#include <nmmintrin.h>
 #endif
+#include "ezc/crc32c.h"
 #include "ezc/recording.h"
 #include "ezc/wire.h"
 #include "ezc/xp.h"
@@ -64,79 +64,6 @@ static uint32_t crc32_update(uint32_t crc, const void *p, size_t n)
     while (n--)
         crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
     return ~crc;
-}
-
-/* CRC-32C of the data: the SSE4.2 instruction where the CPU has one
- * (several GB/s, so checksumming costs the recorder little), else
- * slicing-by-8. EZC_CRC32C=software forces the table path (for tests). */
-static uint32_t c32c_tab[8][256];
-static int c32c_hw;
-static pthread_once_t c32c_once = PTHREAD_ONCE_INIT;
-static void c32c_init(void)
-{
-    for (uint32_t i = 0; i < 256; i++) {
-        uint32_t c = i;
-        for (int k = 0; k < 8; k++)
-            c = c & 1 ? 0x82F63B78u ^ (c >> 1) : c >> 1;
-        c32c_tab[0][i] = c;
-    }
-    for (int k = 1; k < 8; k++)
-        for (int i = 0; i < 256; i++)
-            c32c_tab[k][i] = (c32c_tab[k - 1][i] >> 8) ^ c32c_tab[0][c32c_tab[k - 1][i] & 0xff];
-#if defined(__x86_64__) || defined(__i386__)
-    const char *force = getenv("EZC_CRC32C");
-    c32c_hw = __builtin_cpu_supports("sse4.2") && !(force && !strcmp(force, "software"));
-#endif
-}
-
-static uint32_t c32c_soft(uint32_t c, const unsigned char *p, size_t n)
-{
-    while (n && ((uintptr_t)p & 7)) {
-        c = c32c_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-        n--;
-    }
-    for (; n >= 8; p += 8, n -= 8) {
-        /* Bytes in file order, whatever the host's byte order. */
-        uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                           (uint32_t)p[3] << 24);
-        c = c32c_tab[7][lo & 0xff] ^ c32c_tab[6][(lo >> 8) & 0xff] ^
-            c32c_tab[5][(lo >> 16) & 0xff] ^ c32c_tab[4][lo >> 24] ^ c32c_tab[3][p[4]] ^
-            c32c_tab[2][p[5]] ^ c32c_tab[1][p[6]] ^ c32c_tab[0][p[7]];
-    }
-    while (n--)
-        c = c32c_tab[0][(c ^ *p++) & 0xff] ^ (c >> 8);
-    return c;
-}
-
-#if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t c32c_sse42(uint32_t c, const unsigned char *p,
-                                                              size_t n)
-{
-    while (n && ((uintptr_t)p & 7)) {
-        c = _mm_crc32_u8(c, *p++);
-        n--;
-    }
-    uint64_t c64 = c;
-    for (; n >= 8; p += 8, n -= 8) {
-        uint64_t v;
-        memcpy(&v, p, 8);
-        c64 = _mm_crc32_u64(c64, v);
-    }
-    c = (uint32_t)c64;
-    while (n--)
-        c = _mm_crc32_u8(c, *p++);
-    return c;
-}
-#endif
-
-uint32_t ezc_crc32c(uint32_t crc, const void *p, size_t n)
-{
-    pthread_once(&c32c_once, c32c_init);
-#if defined(__x86_64__)
-    if (c32c_hw)
-        return ~c32c_sse42(~crc, p, n);
-#endif
-    return ~c32c_soft(~crc, p, n);
 }
 
 static void put32(unsigned char *p, uint32_t v)

@@ -17,6 +17,7 @@
 #include "ezc/log.h"
 #include "ezc/sub.h"
 #include "ezc/wire.h"
+#include "curve_internal.h"
 #include "pubsub_internal.h"
 
 #define MAX_STREAMS 4096 /* tracked (publisher, topic) pairs; least recently seen goes first */
@@ -28,6 +29,7 @@ typedef struct {
     uint64_t src;
     uint64_t topic; /* hash of the topic */
     uint64_t last_seq;
+    int64_t last_ts; /* the publisher's send time of that message */
     uint64_t seen; /* s->tick when last seen */
     int ended;     /* its end-of-stream marker came: a new start is no gap */
 } stream;
@@ -46,6 +48,7 @@ struct ezc_sub {
     int eos_pending;      /* conflating: an end of stream found behind the message returned */
     char eos_topic[256];  /* its topic */
     char endpoint[256]; /* the first one, for messages */
+    ezc_curve_client *curve; /* keys for tcp:// publishers; NULL = plaintext */
 };
 
 void ezc_sub_options_init(ezc_sub_options *o)
@@ -69,6 +72,11 @@ int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err)
         return ezc_error_set(err, EZC_EINVAL,
                              "sub: endpoint '%s' must start with tcp://, ipc:// or inproc://",
                              endpoint ? endpoint : "(null)");
+    /* ZeroMQ takes a connection's mechanism from the options at connect
+     * time: CURVE for tcp://, plaintext for the transports that stay local. */
+    if (s->curve && ezc_curve_client_apply(
+                        s->sock, strncmp(endpoint, "tcp://", 6) == 0 ? s->curve : NULL, err))
+        return ezc_error_prefix(err, "sub %s", endpoint);
     if (zmq_connect(s->sock, endpoint) != 0)
         return ezc_error_set(err, EZC_EIO, "sub: cannot connect to '%s': %s", endpoint,
                              zmq_strerror(zmq_errno()));
@@ -115,6 +123,17 @@ ezc_sub *ezc_sub_new(const char *endpoint, const char *topic, const ezc_sub_opti
         ezc_sub_destroy(&s);
         return NULL;
     }
+    if (opt->curve_client_key || opt->curve_server_pub) {
+        s->curve = malloc(sizeof *s->curve);
+        int rc = s->curve ? ezc_curve_client_load(opt->curve_client_key, opt->curve_server_pub,
+                                                  s->curve, err)
+                          : ezc_error_set(err, EZC_ENOMEM, "out of memory");
+        if (rc) {
+            ezc_error_prefix(err, "sub %s", s->endpoint);
+            ezc_sub_destroy(&s);
+            return NULL;
+        }
+    }
     if (ezc_sub_connect(s, endpoint, err))
         ezc_sub_destroy(&s);
     return s;
@@ -127,9 +146,14 @@ void ezc_sub_destroy(ezc_sub **sp)
     ezc_sub *s = *sp;
     *sp = NULL;
     ezc_zmq_socket_close(s->sock, s->shared_ctx);
+    if (s->curve) /* the secret key does not outlive its use */
+        memset(s->curve, 0, sizeof *s->curve);
+    free(s->curve);
     free(s->streams);
     free(s);
 }
+
+uint64_t ezc_sub_gaps(const ezc_sub *s) { return s ? s->stats.gaps : 0; }
 
 void ezc_sub_stats_get(const ezc_sub *s, ezc_sub_stats *st)
 {
@@ -182,15 +206,24 @@ static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
     if (st && st->ended) { /* the stream starts again after its end: no gap */
         st->ended = 0;
     } else if (st) {
+        /* How long the publisher was silent, by its own clock (its ts stamps). */
+        int64_t silence;
+        if (__builtin_sub_overflow(a->ts_ns, st->last_ts, &silence) || silence < 0)
+            silence = 0;
         if (a->seq > st->last_seq) {
-            s->stats.gaps += a->seq - st->last_seq - 1;
-        } else { /* the sequence starts over: the publisher restarted (same id) */
+            uint64_t missing = a->seq - st->last_seq - 1;
+            s->stats.gaps += missing;
+            if (missing)
+                s->stats.gap_silence_ns = silence;
+        } else { /* starts over: the publisher restarted (same id) */
             s->stats.gaps++;
             s->stats.restarts++;
+            s->stats.restart_silence_ns = silence;
         }
     }
     if (st) {
         st->last_seq = a->seq;
+        st->last_ts = a->ts_ns;
         st->seen = s->tick;
         s->hit = (size_t)(st - s->streams);
         return;
@@ -216,7 +249,7 @@ static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
     } else {
         return; /* no table at all (out of memory): count, do not track */
     }
-    s->streams[slot] = (stream){a->src, topic, a->seq, s->tick, 0};
+    s->streams[slot] = (stream){a->src, topic, a->seq, a->ts_ns, s->tick, 0};
     s->hit = slot;
 }
 

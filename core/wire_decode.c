@@ -5,8 +5,9 @@
  * where "axes" and "attrs" start; the second reads those once dims and
  * shape are known. Nothing is trusted before it is checked against the
  * bytes that are really there. Data sent as a CUDA IPC handle ("data":
- * "cuda_ipc") is made into a buffer by an opener: the CUDA module's (which
- * registers itself here when it starts) unless the caller gives one. */
+ * "cuda_ipc") is made into a buffer by an opener: the CUDA module's (found
+ * through core/transport_hooks.c, never loaded by a message) unless the
+ * caller gives one. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,87 +179,111 @@ static int read_dims(mp_cursor *c, fields *f, ezc_error *err)
     return 0;
 }
 
+/* The header's known keys; read_fields looks a key up once and switches on
+ * the result. Unknown keys are skipped (forward compatible). */
+typedef enum {
+    K_V, K_DTYPE, K_SHAPE, K_DIMS, K_KEY, K_AXES, K_ATTRS, K_DEVICE, K_SRC, K_SEQ,
+    K_TS, K_DATA, K_CUDA_IPC, K_EOS, K_COUNT, K_UNKNOWN = K_COUNT
+} header_key;
+
+static const char *const header_keys[K_COUNT] = {
+    [K_V] = "v",         [K_DTYPE] = "dtype",  [K_SHAPE] = "shape",
+    [K_DIMS] = "dims",   [K_KEY] = "key",      [K_AXES] = "axes",
+    [K_ATTRS] = "attrs", [K_DEVICE] = "device", [K_SRC] = "src",
+    [K_SEQ] = "seq",     [K_TS] = "ts",        [K_DATA] = "data",
+    [K_CUDA_IPC] = "cuda_ipc", [K_EOS] = "eos",
+};
+
+static header_key lookup_key(const char *key, uint32_t klen)
+{
+    for (int i = 0; i < K_COUNT; i++)
+        if (mp_str_eq(key, klen, header_keys[i]))
+            return (header_key)i;
+    return K_UNKNOWN;
+}
+
 /* First pass: everything but axes and attrs, whose positions are kept. */
 static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
 {
     uint32_t n;
     if (mp_read_map(c, &n))
         return bad(err, "header: expected a msgpack map");
-    static const char *const known[] = {"v",      "dtype", "shape", "dims", "key",
-                                        "axes",   "attrs", "device", "src", "seq",
-                                        "ts",     "data",  "cuda_ipc", "eos"};
     unsigned seen = 0;
     for (uint32_t k = 0; k < n; k++) {
         const char *key;
         uint32_t klen;
         if (mp_read_str(c, &key, &klen))
             return bad(err, "header: key %u is not a string", k);
+        header_key which = lookup_key(key, klen);
         /* A known key given twice is ambiguous: refuse rather than pick one. */
-        for (unsigned i = 0; i < sizeof known / sizeof known[0]; i++)
-            if (mp_str_eq(key, klen, known[i])) {
-                if (seen & (1u << i))
-                    return bad(err, "header.%s: given twice", known[i]);
-                seen |= 1u << i;
-            }
-        if (mp_str_eq(key, klen, "v")) {
-            uint64_t v;
+        if (which != K_UNKNOWN) {
+            if (seen & (1u << which))
+                return bad(err, "header.%s: given twice", header_keys[which]);
+            seen |= 1u << which;
+        }
+        const char *s;
+        uint32_t len;
+        uint64_t v;
+        switch (which) {
+        case K_V:
             if (mp_read_uint(c, &v))
                 return bad(err, "header.v: expected a non-negative integer");
             if (v != EZC_WIRE_VERSION)
                 return bad(err, "header.v: unsupported format version %llu (this ezc reads %d)",
                            (unsigned long long)v, EZC_WIRE_VERSION);
             f->have_v = 1;
-        } else if (mp_str_eq(key, klen, "dtype")) {
-            const char *s;
-            uint32_t len;
+            break;
+        case K_DTYPE:
             if (mp_read_str(c, &s, &len))
                 return bad(err, "header.dtype: expected a string");
             f->dtype = ezc_dtype_from_name(s, len);
             if (!f->dtype)
                 return bad(err, "header.dtype: unknown dtype '%.*s'", (int)(len > 40 ? 40 : len), s);
             f->have_dtype = 1;
-        } else if (mp_str_eq(key, klen, "shape")) {
+            break;
+        case K_SHAPE:
             if (read_shape(c, f, err))
                 return EZC_EPROTO;
-        } else if (mp_str_eq(key, klen, "dims")) {
+            break;
+        case K_DIMS:
             if (read_dims(c, f, err))
                 return EZC_EPROTO;
-        } else if (mp_str_eq(key, klen, "key")) {
+            break;
+        case K_KEY:
             if (mp_read_str(c, &f->key, &f->key_len))
                 return bad(err, "header.key: expected a string");
             if (f->key_len > MAX_KEY_BYTES || memchr(f->key, '\0', f->key_len))
                 return bad(err, "header.key: longer than %d bytes or contains NUL", MAX_KEY_BYTES);
-        } else if (mp_str_eq(key, klen, "axes") || mp_str_eq(key, klen, "attrs")) {
-            int axes = klen == 4;
+            break;
+        case K_AXES:
+        case K_ATTRS: {
             mp_cursor start = *c;
             if (mp_peek(c) != MP_MAP || mp_skip(c, MAX_DEPTH))
-                return bad(err, "header.%s: expected a map", axes ? "axes" : "attrs");
-            if (axes) {
+                return bad(err, "header.%s: expected a map", header_keys[which]);
+            if (which == K_AXES) {
                 f->axes = start;
                 f->have_axes = 1;
             } else {
                 f->attrs = start;
                 f->have_attrs = 1;
             }
-        } else if (mp_str_eq(key, klen, "device")) {
-            const char *s;
-            uint32_t len;
+            break;
+        }
+        case K_DEVICE:
             if (mp_read_str(c, &s, &len))
                 return bad(err, "header.device: expected a string such as \"cpu\"");
-        } else if (mp_str_eq(key, klen, "src") || mp_str_eq(key, klen, "seq")) {
-            uint64_t v;
+            break;
+        case K_SRC:
+        case K_SEQ:
             if (mp_read_uint(c, &v))
-                return bad(err, "header.%s: expected a non-negative integer", klen == 3 && key[1] == 'r' ? "src" : "seq");
-            if (key[1] == 'r')
-                f->src = v;
-            else
-                f->seq = v;
-        } else if (mp_str_eq(key, klen, "ts")) {
+                return bad(err, "header.%s: expected a non-negative integer", header_keys[which]);
+            *(which == K_SRC ? &f->src : &f->seq) = v;
+            break;
+        case K_TS:
             if (mp_read_int(c, &f->ts))
                 return bad(err, "header.ts: expected an integer (ns since the epoch)");
-        } else if (mp_str_eq(key, klen, "data")) {
-            const char *s;
-            uint32_t len;
+            break;
+        case K_DATA:
             if (mp_read_str(c, &s, &len))
                 return bad(err, "header.data: expected a string");
             f->data_ipc = mp_str_eq(s, len, "cuda_ipc");
@@ -266,15 +291,20 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
                 return bad(err, "header.data: transport '%.*s' is not supported by this ezc "
                                 "(\"inline\" or \"cuda_ipc\")",
                            (int)(len > 40 ? 40 : len), s);
-        } else if (mp_str_eq(key, klen, "eos")) {
+            break;
+        case K_EOS:
             if (mp_read_bool(c, &f->eos))
                 return bad(err, "header.eos: expected true or false");
-        } else if (mp_str_eq(key, klen, "cuda_ipc")) {
+            break;
+        case K_CUDA_IPC:
             if (read_ipc(c, &f->ipc, err))
                 return EZC_EPROTO;
             f->have_ipc = 1;
-        } else if (mp_skip(c, MAX_DEPTH)) { /* unknown keys: forward compatible */
-            return bad(err, "header.%.*s: malformed value", (int)(klen > 40 ? 40 : klen), key);
+            break;
+        case K_UNKNOWN:
+            if (mp_skip(c, MAX_DEPTH))
+                return bad(err, "header.%.*s: malformed value", (int)(klen > 40 ? 40 : klen), key);
+            break;
         }
     }
     return 0;
@@ -498,39 +528,6 @@ static int read_attrs(mp_cursor *c, ezc_array *a, ezc_error *err)
         it->type = EZC_ATTR_RAW;
     }
     return 0;
-}
-
-/* ---- the CUDA module's IPC table ---- */
-
-static const ezc_cuda_ipc_ops *ipc_ops;
-
-void ezc_cuda_ipc_register(const ezc_cuda_ipc_ops *ops)
-{
-    __atomic_store_n(&ipc_ops, ops, __ATOMIC_RELEASE);
-}
-
-const ezc_cuda_ipc_ops *ezc_cuda_ipc_ops_get(int device, ezc_error *err)
-{
-    ezc_error xerr = {0, ""};
-    if (!ezc_xp_for(ezc_device_cuda(device), &xerr)) {
-        ezc_error_set(err, EZC_EDEVICE, "%s", xerr.msg);
-        return NULL;
-    }
-    const ezc_cuda_ipc_ops *ops = __atomic_load_n(&ipc_ops, __ATOMIC_ACQUIRE);
-    if (!ops || ops->abi != EZC_CUDA_IPC_ABI) {
-        ezc_error_set(err, EZC_EDEVICE, "the CUDA module has no IPC support of ABI %d",
-                      EZC_CUDA_IPC_ABI);
-        return NULL;
-    }
-    return ops;
-}
-
-void ezc_cuda_ipc_counters_get(ezc_cuda_ipc_counters *out)
-{
-    const ezc_cuda_ipc_ops *ops = __atomic_load_n(&ipc_ops, __ATOMIC_ACQUIRE);
-    memset(out, 0, sizeof *out);
-    if (ops && ops->abi == EZC_CUDA_IPC_ABI)
-        ops->counters(out);
 }
 
 static ezc_buffer *open_default(const ezc_wire_cuda_ipc *ipc, size_t nbytes, void *ctx,

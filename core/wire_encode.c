@@ -100,6 +100,17 @@ static void pack_bin(msgpack_packer *pk, const void *p, size_t n)
 }
 
 /* The header; ipc non-NULL: the data travels as a CUDA IPC handle. */
+/* The transport stamp every message and end marker carries: 3 map entries. */
+static void pack_stamp(msgpack_packer *pk, uint64_t src, uint64_t seq, int64_t ts_ns)
+{
+    pack_str(pk, "src");
+    msgpack_pack_uint64(pk, src);
+    pack_str(pk, "seq");
+    msgpack_pack_uint64(pk, seq);
+    pack_str(pk, "ts");
+    msgpack_pack_int64(pk, ts_ns);
+}
+
 static int encode(ezc_wire_encoder *e, const ezc_array *a, const ezc_wire_cuda_ipc *ipc,
                   const void **bytes, size_t *len, ezc_error *err)
 {
@@ -146,12 +157,7 @@ static int encode(ezc_wire_encoder *e, const ezc_array *a, const ezc_wire_cuda_i
     } else {
         pack_str(pk, "cpu");
     }
-    pack_str(pk, "src");
-    msgpack_pack_uint64(pk, a->src);
-    pack_str(pk, "seq");
-    msgpack_pack_uint64(pk, a->seq);
-    pack_str(pk, "ts");
-    msgpack_pack_int64(pk, a->ts_ns);
+    pack_stamp(pk, a->src, a->seq, a->ts_ns);
     pack_str(pk, "data");
     pack_str(pk, ipc ? "cuda_ipc" : "inline");
     if (ipc) {
@@ -211,12 +217,7 @@ int ezc_wire_encode_eos(ezc_wire_encoder *e, const ezc_wire_stamp *st, const voi
     msgpack_pack_uint32(pk, EZC_WIRE_VERSION);
     pack_str(pk, "eos");
     msgpack_pack_true(pk);
-    pack_str(pk, "src");
-    msgpack_pack_uint64(pk, st->src);
-    pack_str(pk, "seq");
-    msgpack_pack_uint64(pk, st->seq);
-    pack_str(pk, "ts");
-    msgpack_pack_int64(pk, st->ts_ns);
+    pack_stamp(pk, st->src, st->seq, st->ts_ns);
     if (!e->sbuf.data)
         return ezc_error_set(err, EZC_ENOMEM, "wire: out of memory encoding an end of stream");
     *bytes = e->sbuf.data;

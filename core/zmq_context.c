@@ -118,6 +118,10 @@ static int io_threads(void)
     return n > 4 ? 4 : n;
 }
 
+#ifndef ZMQ_ZERO_COPY_RECV
+#define ZMQ_ZERO_COPY_RECV 10 /* libzmq >= 4.3 has it among its draft context options */
+#endif
+
 void *ezc_zmq_context(void)
 {
     pthread_mutex_lock(&ctx_lock);
@@ -128,8 +132,17 @@ void *ezc_zmq_context(void)
     }
     if (!shared_ctx) {
         shared_ctx = zmq_ctx_new();
-        if (shared_ctx)
+        if (shared_ctx) {
             zmq_ctx_set(shared_ctx, ZMQ_IO_THREADS, io_threads());
+            /* Off: a small received message gets an allocation of its own
+             * instead of a slice of an 8 KiB+ receive buffer, which it would
+             * pin whole for as long as it is held. A stream arriving one
+             * message per read then held in a queue (a stalled subscriber
+             * downstream, hwm deep) cost ~16 KB per 300-byte message, and
+             * the heap kept that peak (tests/test_endurance.py). Large
+             * messages are read into their own buffer either way. */
+            zmq_ctx_set(shared_ctx, ZMQ_ZERO_COPY_RECV, 0);
+        }
     }
     void *ctx = shared_ctx;
     pthread_mutex_unlock(&ctx_lock);

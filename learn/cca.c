@@ -6,13 +6,18 @@
  * weights. The batch products X'X, Y'Y, X'Y go through xp where the data
  * are; the d x d algebra after them is host work on coefficients.
  * Batches are the messages: unlike a filter, the result depends on how the
- * stream is cut (as in ezmsg-learn, where each message is one partial_fit). */
+ * stream is cut (as in ezmsg-learn, where each message is one partial_fit).
+ * The incremental state (covariances, factor, counts; weights for readers)
+ * goes to a model file after each pair (`save`) and a run resumes from one
+ * (`model`): fitting on from it equals never having stopped. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../transformers/stream_pair.h"
+#include "hostla.h"
 #include "learn_util.h"
+#include "model_file.h"
 
 #define CCA_RIDGE 1e-8
 #define CCA_EIG_FLOOR 1e-12
@@ -23,8 +28,15 @@ enum { H_G11, H_G22, H_G12, H_R1, H_W1, H_V1, H_S1, H_R2, H_W2, H_V2, H_S2, H_T,
 /* Device arrays (only when the data are not on the CPU). */
 enum { D_G11, D_G22, D_G12, D_WX, D_WY, D_N };
 
+/* A model file's state, the start of the next (re)built state. */
+typedef struct cca_start {
+    int64_t d1, d2;
+    double *c; /* C11, C22, C12 (one block), or NULL: no model file */
+    double cur, n_samples, n_batches;
+} cca_start;
+
 typedef struct cca_state {
-    const char *axis;
+    const char *axis, *model, *save;
     int corr_out;
     int64_t k;
     double base, lo, hi, rate, cur;
@@ -33,6 +45,8 @@ typedef struct cca_state {
     int64_t d1, d2;
     int on_cpu;
     double *c11, *c22, *c12; /* smoothed covariances (one block) */
+    double n_samples, n_batches; /* fitted so far: samples and pairs */
+    cca_start start;
     ezc_array *h[H_N], *d[D_N];
     ezc_buffer *xcache, *ycache, *pxcache, *pycache, *out_cache;
 } cca_state;
@@ -50,6 +64,10 @@ static const ezc_setting_spec cca_settings[] = {
      "projections ([time, component]: x then y) or correlations (one row per pair)", 0,
      "projections|correlations"},
     {"max_lag", EZC_SETTING_INT, "16", "messages one port may run ahead before drops", 0, NULL},
+    {"model", EZC_SETTING_STRING, NULL,
+     "model file (kind cca) whose state the first pair (and any reset) starts from", 0, NULL},
+    {"save", EZC_SETTING_STRING, NULL, "model file written after each pair that updates the state",
+     0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -85,7 +103,75 @@ static void cca_fini(void *state)
     ezc_buffer_unref(&st->pxcache);
     ezc_buffer_unref(&st->pycache);
     ezc_buffer_unref(&st->out_cache);
+    free(st->start.c);
     free(st);
+}
+
+/* Reads a cca model file into st->start (checked: shapes, finite values, a
+ * factor in 0..1); the views' sizes are checked when the first pair comes. */
+static int load_model(cca_state *st, const char *path, ezc_error *err)
+{
+    ezc_model *f = NULL;
+    if (ezc_model_load(path, &f, err))
+        return ezc_error_prefix(err, "cca: setting 'model'");
+    int rc = 0;
+    const ezc_model_array *c11, *c22, *c12 = NULL, *a;
+    int64_t any[2] = {-1, -1};
+    cca_start *s0 = &st->start;
+    if (strcmp(f->kind, "cca") != 0) {
+        rc = ezc_error_set(err, EZC_EINVAL, "cca: setting 'model' = %s: a '%s' model, not 'cca'",
+                           path, f->kind);
+    } else if (!(c11 = ezc_model_get(f, path, "C11", 2, any, err)) ||
+               !(c22 = ezc_model_get(f, path, "C22", 2, any, err))) {
+        rc = ezc_error_prefix(err, "cca: setting 'model'");
+    } else {
+        int64_t sq1[2] = {c11->shape[0], c11->shape[0]}, sq2[2] = {c22->shape[0], c22->shape[0]},
+                cross[2] = {sq1[0], sq2[0]};
+        if (!(c11 = ezc_model_get(f, path, "C11", 2, sq1, err)) ||
+            !(c22 = ezc_model_get(f, path, "C22", 2, sq2, err)) ||
+            !(c12 = ezc_model_get(f, path, "C12", 2, cross, err)) ||
+            !(a = ezc_model_get(f, path, "smoothing", 0, NULL, err)))
+            rc = ezc_error_prefix(err, "cca: setting 'model'");
+        else if (!(a->data[0] >= 0 && a->data[0] <= 1))
+            rc = ezc_error_set(err, EZC_EINVAL,
+                               "cca: setting 'model' = %s: smoothing = %g: expected 0..1", path,
+                               a->data[0]);
+        else {
+            int64_t d1 = sq1[0], d2 = sq2[0];
+            size_t n11 = (size_t)(d1 * d1), n22 = (size_t)(d2 * d2), n12 = (size_t)(d1 * d2);
+            s0->d1 = d1, s0->d2 = d2, s0->cur = a->data[0];
+            if (!(s0->c = malloc((n11 + n22 + n12) * sizeof(double))))
+                rc = ezc_error_set(err, EZC_ENOMEM, "cca: out of memory");
+            else {
+                memcpy(s0->c, c11->data, n11 * sizeof(double));
+                memcpy(s0->c + n11, c22->data, n22 * sizeof(double));
+                memcpy(s0->c + n11 + n22, c12->data, n12 * sizeof(double));
+                if (!lu_all_finite(s0->c, n11 + n22 + n12))
+                    rc = ezc_error_set(err, EZC_EINVAL,
+                                       "cca: setting 'model' = %s: NaN or inf in C11, C22 or C12",
+                                       path);
+            }
+            /* optional counts (ezc_models.save_cca may leave them out) */
+            for (size_t i = 0; !rc && i < f->narrays; i++) {
+                const ezc_model_array *x = &f->arrays[i];
+                double *to = !strcmp(x->name, "n_samples")   ? &s0->n_samples
+                             : !strcmp(x->name, "n_batches") ? &s0->n_batches
+                                                             : NULL;
+                if (to && (x->ndim != 0 || !(x->data[0] >= 0)))
+                    rc = ezc_error_set(err, EZC_EINVAL,
+                                       "cca: setting 'model' = %s: %s: expected a number >= 0",
+                                       path, x->name);
+                else if (to)
+                    *to = x->data[0];
+            }
+        }
+    }
+    ezc_model_destroy(&f);
+    if (rc) {
+        free(s0->c);
+        memset(s0, 0, sizeof *s0);
+    }
+    return rc;
 }
 
 static int cca_init(void **state, const ezc_settings *s, ezc_error *err)
@@ -103,6 +189,8 @@ static int cca_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_float(s, "adaptation_rate", &st->rate);
     ezc_settings_get_string(s, "output", &out);
     ezc_settings_get_int(s, "max_lag", &lag);
+    ezc_settings_get_string(s, "model", &st->model);
+    ezc_settings_get_string(s, "save", &st->save);
     st->corr_out = strcmp(out, "correlations") == 0;
     st->cur = st->base;
     int rc = 0;
@@ -125,6 +213,8 @@ static int cca_init(void **state, const ezc_settings *s, ezc_error *err)
                            (long long)lag);
     if (!rc && ezc_stream_pair_init(&st->pair, (size_t)lag, err))
         rc = ezc_error_set(err, EZC_ENOMEM, "cca: out of memory");
+    if (!rc && st->model)
+        rc = load_model(st, st->model, err);
     if (rc) {
         cca_fini(st);
         return rc;
@@ -143,14 +233,23 @@ static int build(cca_state *st, int64_t d1, int64_t d2, DLDevice dev, const ezc_
         return ezc_error_set(err, EZC_EINVAL,
                              "cca: setting 'n_components' = %lld: the views have %lld and %lld "
                              "features", (long long)st->k, (long long)d1, (long long)d2);
+    const cca_start *s0 = &st->start;
+    if (s0->c && (s0->d1 != d1 || s0->d2 != d2))
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "cca: setting 'model' = %s: the model has %lld x and %lld y features, "
+                             "the views %lld and %lld", st->model, (long long)s0->d1,
+                             (long long)s0->d2, (long long)d1, (long long)d2);
     int64_t m = d1 < d2 ? d1 : d2, k = st->k;
-    st->d1 = d1, st->d2 = d2, st->cur = st->base;
+    st->d1 = d1, st->d2 = d2, st->cur = s0->c ? s0->cur : st->base;
+    st->n_samples = s0->n_samples, st->n_batches = s0->n_batches;
     st->on_cpu = dev.device_type == kDLCPU;
     size_t n11 = (size_t)(d1 * d1), n22 = (size_t)(d2 * d2), n12 = (size_t)(d1 * d2);
     st->c11 = calloc(n11 + n22 + n12, sizeof(double));
     if (!st->c11)
         return ezc_error_set(err, EZC_ENOMEM, "cca: out of memory");
     st->c22 = st->c11 + n11, st->c12 = st->c22 + n22;
+    if (s0->c)
+        memcpy(st->c11, s0->c, (n11 + n22 + n12) * sizeof(double));
     const int64_t shapes[H_N][2] = {
         [H_G11] = {d1, d1}, [H_G22] = {d2, d2}, [H_G12] = {d1, d2}, [H_R1] = {d1, d1},
         [H_W1] = {d1, 0},   [H_V1] = {d1, d1},  [H_S1] = {d1, d1},  [H_R2] = {d2, d2},
@@ -199,10 +298,11 @@ static int inv_sqrt(cca_state *st, const double *c, int64_t d, int r, int w, int
         return rc;
     for (int64_t i = 0; i < d; i++)
         wd[i] = 1.0 / sqrt(wd[i] > CCA_EIG_FLOOR ? wd[i] : CCA_EIG_FLOOR);
-    for (int64_t i = 0; i < d; i++) /* r = V diag(w), then s = r V' (BLAS) */
+    for (int64_t i = 0; i < d; i++) /* r = V diag(w), then s = r V' */
         for (int64_t j = 0; j < d; j++)
             rd[i * d + j] = vd[i * d + j] * wd[j];
-    return cpu->matmul(st->h[r], st->h[v], st->h[s], 0, 1, err);
+    hl_matmul(d, d, d, rd, 0, vd, 1, H(st, s), 0);
+    return 0;
 }
 
 /* Whitened cross-covariance, its SVD, weights with the sign convention. */
@@ -215,25 +315,16 @@ static int update_weights(cca_state *st, ezc_error *err)
         (rc = inv_sqrt(st, st->c22, d2, H_R2, H_W2, H_V2, H_S2, err)))
         return rc;
     memcpy(H(st, H_G12), st->c12, (size_t)(d1 * d2) * sizeof(double));
-    if ((rc = cpu->matmul(st->h[H_S1], st->h[H_G12], st->h[H_T], 0, 0, err)) ||
-        (rc = cpu->matmul(st->h[H_T], st->h[H_S2], st->h[H_K], 0, 0, err)) ||
-        (rc = cpu->svd(st->h[H_K], st->h[H_U], st->h[H_SV], st->h[H_VT], err)))
+    hl_matmul(d1, d2, d1, H(st, H_S1), 0, H(st, H_G12), 0, H(st, H_T), 0); /* S1 C12 S2 */
+    hl_matmul(d1, d2, d2, H(st, H_T), 0, H(st, H_S2), 0, H(st, H_K), 0);
+    if ((rc = cpu->svd(st->h[H_K], st->h[H_U], st->h[H_SV], st->h[H_VT], err)))
         return rc;
-    const double *u = H(st, H_U), *vt = H(st, H_VT), *s1 = H(st, H_S1), *s2 = H(st, H_S2);
-    double *wx = H(st, H_WX), *wy = H(st, H_WY);
+    double *wx = H(st, H_WX), *wy = H(st, H_WY), *su = H(st, H_T); /* S1 U: d1 x m <= d1 x d2 */
+    hl_matmul(d1, m, d1, H(st, H_S1), 0, H(st, H_U), 0, su, 0);
+    for (int64_t i = 0; i < d1; i++) /* wx = (S1 U)[:, :k] */
+        memcpy(wx + i * k, su + i * m, (size_t)k * sizeof *wx);
+    hl_matmul(d2, k, d2, H(st, H_S2), 0, H(st, H_VT), 1, wy, 0); /* wy = S2 Vt[:k]' */
     for (int64_t j = 0; j < k; j++) {
-        for (int64_t i = 0; i < d1; i++) { /* wx = S1 U[:, :k] */
-            double acc = 0;
-            for (int64_t l = 0; l < d1; l++)
-                acc += s1[i * d1 + l] * u[l * m + j];
-            wx[i * k + j] = acc;
-        }
-        for (int64_t i = 0; i < d2; i++) { /* wy = S2 Vt[:k]' */
-            double acc = 0;
-            for (int64_t l = 0; l < d2; l++)
-                acc += s2[i * d2 + l] * vt[j * d2 + l];
-            wy[i * k + j] = acc;
-        }
         /* signs: the largest |x weight| (first on ties) is positive */
         int64_t big = 0;
         for (int64_t i = 1; i < d1; i++)
@@ -291,12 +382,38 @@ static int partial_fit(cca_state *st, const ezc_array *x, const ezc_array *y, co
         st->c22[i] = a * st->c22[i] + (1 - a) * g22[i];
     for (size_t i = 0; i < n12; i++)
         st->c12[i] = a * st->c12[i] + (1 - a) * g12[i];
+    st->n_samples += (double)n;
+    st->n_batches += 1;
     if ((rc = update_weights(st, err)))
         return ezc_error_prefix(err, "cca: canonical weights");
     if (!st->on_cpu && ((rc = ezc_xp_call(xp, copy, err, st->h[H_WX], st->d[D_WX])) ||
                         (rc = ezc_xp_call(xp, copy, err, st->h[H_WY], st->d[D_WY]))))
         return rc;
     return 0;
+}
+
+/* Writes the state to the 'save' path: what a `model` run resumes from, and
+ * the weights and correlations for readers (recomputed, not read, on load). */
+static int save_model(const cca_state *st, ezc_error *err)
+{
+    int64_t d1 = st->d1, d2 = st->d2, k = st->k, m = d1 < d2 ? d1 : d2;
+    int64_t s11[2] = {d1, d1}, s22[2] = {d2, d2}, s12[2] = {d1, d2}, wx[2] = {d1, k},
+            wy[2] = {d2, k};
+    ezc_model *f = ezc_model_new("cca", err);
+    int rc = f ? 0 : err->code;
+    if (!rc && !(rc = ezc_model_add(f, "C11", 2, s11, st->c11, err)) &&
+        !(rc = ezc_model_add(f, "C22", 2, s22, st->c22, err)) &&
+        !(rc = ezc_model_add(f, "C12", 2, s12, st->c12, err)) &&
+        !(rc = ezc_model_add(f, "smoothing", 0, NULL, &st->cur, err)) &&
+        !(rc = ezc_model_add(f, "n_samples", 0, NULL, &st->n_samples, err)) &&
+        !(rc = ezc_model_add(f, "n_batches", 0, NULL, &st->n_batches, err)) &&
+        !(rc = ezc_model_add(f, "x_weights", 2, wx, ezc_array_data(st->h[H_WX]), err)) &&
+        !(rc = ezc_model_add(f, "y_weights", 2, wy, ezc_array_data(st->h[H_WY]), err)) &&
+        !(rc = ezc_model_add(f, "correlations", 1, &m, ezc_array_data(st->h[H_SV]), err)) &&
+        (rc = ezc_model_save(st->save, f, err)))
+        ezc_error_prefix(err, "cca: setting 'save' (the state is updated)");
+    ezc_model_destroy(&f);
+    return rc;
 }
 
 /* Output dims: [axis of x, component]; the sample axis from x (all of it,
@@ -365,6 +482,8 @@ static int pair_process(cca_state *st, ezc_array *xin, ezc_array *yin, ezc_array
     if (nn && (!(rc = lu_samples_first(xin, ax[0], EZC_FLOAT64, &st->xcache, &x, err))) &&
         !(rc = lu_samples_first(yin, ax[1], EZC_FLOAT64, &st->ycache, &y, err)))
         rc = partial_fit(st, x, y, xp, err);
+    if (!rc && nn && st->save)
+        rc = save_model(st, err);
     if (!rc && st->corr_out) {
         ezc_array sv;
         lu_view(&sv, st->h[H_SV], 0, 1, k); /* the first k correlations */

@@ -6,19 +6,11 @@
  * from (A, G, Q); H_k converges quadratically to X when a stabilising
  * solution exists, and A_k blows up (or W turns singular) when not. */
 #include "dare.h"
-#include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* c = op(a) op(b), n x n (or given dims), row-major. */
-static void mm(int m, int n, int k, const double *a, int ta, const double *b, int tb, double *c,
-               double beta)
-{
-    cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m,
-                n, k, 1.0, a, ta ? m : k, b, tb ? k : n, beta, c, n);
-}
+#include "hostla.h"
 
 static void symmetrize(int n, double *s)
 {
@@ -43,14 +35,12 @@ int ezc_dare_solve(int n, int m, const double *a, const double *b, const double 
     int rc = 0, k = 0;
     /* G = B R^-1 B' */
     memcpy(rf, r, (size_t)m * m * sizeof(double));
-    for (int i = 0; i < m; i++)
-        for (int j = 0; j < n; j++)
-            y[i * n + j] = b[j * m + i];
-    if (LAPACKE_dgesv(LAPACK_ROW_MAJOR, m, n, rf, m, piv, y, n) != 0) {
+    hl_transpose(n, m, b, y);
+    if (hl_solve(m, n, rf, y) != 0) {
         rc = ezc_error_set(err, EZC_ENUMERIC, "dare: R is singular");
         goto done;
     }
-    mm(n, n, m, b, 0, y, 0, gk, 0);
+    hl_matmul(n, n, m, b, 0, y, 0, gk, 0);
     symmetrize(n, gk);
     memcpy(ak, a, nn * sizeof(double));
     memcpy(hk, q, nn * sizeof(double));
@@ -58,7 +48,7 @@ int ezc_dare_solve(int n, int m, const double *a, const double *b, const double 
     for (size_t i = 0; i < nn; i++)
         qmax = fmax(qmax, fabs(q[i]));
     for (k = 1; k <= EZC_DARE_MAX_STEPS; k++) {
-        mm(n, n, n, gk, 0, hk, 0, w, 0); /* W = I + G H */
+        hl_matmul(n, n, n, gk, 0, hk, 0, w, 0); /* W = I + G H */
         for (int i = 0; i < n; i++)
             w[i * n + i] += 1;
         memcpy(z1, ak, nn * sizeof(double));
@@ -73,15 +63,15 @@ int ezc_dare_solve(int n, int m, const double *a, const double *b, const double 
         LAPACKE_dgetrs(LAPACK_ROW_MAJOR, 'N', n, n, w, n, piv, z2, n);
         /* H' = H + A' H W^-1 A */
         memcpy(hn, hk, nn * sizeof(double));
-        mm(n, n, n, hk, 0, z1, 0, t, 0);
-        mm(n, n, n, ak, 1, t, 0, hn, 1);
+        hl_matmul(n, n, n, hk, 0, z1, 0, t, 0);
+        hl_matmul(n, n, n, ak, 1, t, 0, hn, 1);
         symmetrize(n, hn);
         /* G' = G + A W^-1 G A' */
-        mm(n, n, n, ak, 0, z2, 0, t, 0);
-        mm(n, n, n, t, 0, ak, 1, gk, 1);
+        hl_matmul(n, n, n, ak, 0, z2, 0, t, 0);
+        hl_matmul(n, n, n, t, 0, ak, 1, gk, 1);
         symmetrize(n, gk);
         /* A' = A W^-1 A */
-        mm(n, n, n, ak, 0, z1, 0, t, 0);
+        hl_matmul(n, n, n, ak, 0, z1, 0, t, 0);
         memcpy(ak, t, nn * sizeof(double));
         double d = 0, s = 0; /* max norms: squares would overflow first */
         int finite = 1;

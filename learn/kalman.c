@@ -8,12 +8,14 @@
  * measurement_noise_scale. A `train` message whose column axis carries the
  * labels cursor_x, cursor_y, target_x, target_y, hold is a refit instead:
  * the decoded states become intended ones (velocity turned toward the
- * target keeping its speed, zero while holding, positions the cursor's),
- * and only H, Q and the gain are re-estimated. Port `signal`: features ->
- * states, dims [time, state], float64. mode=steady uses the Riccati gain
+ * target keeping its speed, zero while holding; positions held during a
+ * hold, as ezmsg-learn, or the cursor's), and only H, Q and the gain are
+ * re-estimated. Port `signal`: features -> states, dims [time, state],
+ * float64. mode=steady uses the Riccati gain
  * (x = x- + K(z - H x-), folded into x_t = (A - KHA) x_{t-1} + K z_t);
- * mode=full runs the covariance recursion with the Joseph update from P = 0,
- * optionally with fading memory (alpha: P- = alpha^2 A P A' + W).
+ * mode=full runs the covariance recursion with the Joseph update, starting
+ * (as ezmsg-learn) from the steady-state P of the model, or from P = 0, with
+ * ezmsg-learn's fading memory P- = alpha^2 (A P A' + W).
  * State (x, P) carries across messages and resets when the template
  * changes. */
 #include <math.h>
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "dare.h"
+#include "hostla.h"
 #include "learn_util.h"
 #include "model_file.h"
 
@@ -28,14 +31,18 @@ typedef struct kf_model {
     int64_t s, f;
     double *a, *w, *h, *q; /* S x S, S x S, F x S, F x F */
     double *k, *fm;        /* steady gain (S x F), A - K H A (S x S) */
+    double *p;             /* steady-state covariance dare(A', H', W, Q) (S x S) */
 } kf_model;
 
-enum { D_A, D_W, D_H, D_Q, D_K, D_FM, D_I, D_X, D_P, D_XP, D_T1, D_PP, D_PHT, D_HP, D_SM,
+enum { D_A, D_W, D_H, D_Q, D_K, D_FM, D_I, D_X, D_XP, D_P0, D_P, D_T1, D_PP, D_PHT, D_HP, D_SM,
        D_KT, D_HX, D_E, D_KX, D_KH, D_IKH, D_KQ, D_KQK, D_N };
+
+enum { HOLD_PREVIOUS, HOLD_CURSOR, HOLD_SENT };
 
 typedef struct kf_state {
     const char *axis, *save;
-    int full;
+    int full, p_zero;
+    int hold_pos; /* refit positions: HOLD_PREVIOUS, HOLD_CURSOR or HOLD_SENT */
     int64_t n_states, vel_index, pos_index;
     double noise_scale, alpha;
     kf_model m;
@@ -50,12 +57,18 @@ static const ezc_setting_spec kf_settings[] = {
     {"mode", EZC_SETTING_STRING, "steady", "gain: steady-state (Riccati) or full recursion", 0,
      "steady|full"},
     {"alpha", EZC_SETTING_FLOAT, "1.0",
-     "full mode: fading memory, the predicted covariance times alpha^2 (>= 1)", 0, NULL},
+     "full mode: fading memory, P- = alpha^2 (A P A' + W) (>= 1)", 0, NULL},
+    {"initial_covariance", EZC_SETTING_STRING, "steady_state",
+     "full mode: the recursion starts from the steady-state P (as ezmsg-learn) or from P = 0", 0,
+     "steady_state|zero"},
     {"n_states", EZC_SETTING_INT, "4", "training: the last n_states columns are the states", 0, NULL},
     {"measurement_noise_scale", EZC_SETTING_FLOAT, "1.2", "training: Q is scaled by this", 0, NULL},
     {"velocity_index", EZC_SETTING_INT, "2", "refit: the 2-D velocity is states [i, i+1]", 0, NULL},
     {"position_index", EZC_SETTING_INT, "0",
-     "refit: states [i, i+1] are set to the cursor position (-1: kept as sent)", 0, NULL},
+     "refit: the 2-D position is states [i, i+1] (-1: no position states, kept as sent)", 0, NULL},
+    {"refit_position", EZC_SETTING_STRING, "previous",
+     "refit: intended positions are the previous sample's while holding and as sent otherwise "
+     "(ezmsg-learn), the cursor's (Gilja et al.), or as sent", 0, "previous|cursor|sent"},
     {"model", EZC_SETTING_STRING, NULL, "model file to start from (docs/learn.md)", 0, NULL},
     {"save", EZC_SETTING_STRING, NULL, "model file written after each successful fit", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -92,95 +105,55 @@ static void kf_fini(void *state)
     free(st);
 }
 
-/* A model from host matrices (copied), with its steady-state gain. */
+/* A model from host matrices (copied), with its steady-state covariance
+ * P = dare(A', H', W, Q), gain K = P H' (H P H' + Q)^-1 and the folded
+ * steady-state transition Fm = A - K H A. */
 static int model_make(kf_model *m, int64_t s, int64_t f, const double *a, const double *w,
                       const double *h, const double *q, ezc_error *err)
 {
     size_t ss = (size_t)(s * s), fs = (size_t)(f * s), ff = (size_t)(f * f);
     memset(m, 0, sizeof *m);
-    double *blk = malloc((3 * ss + 2 * fs + ff) * sizeof(double)), *p = NULL, *t = NULL;
-    if (!blk)
+    double *blk = malloc((4 * ss + 2 * fs + ff) * sizeof(double));
+    double *tmp = malloc((ss + 4 * fs + ff) * sizeof(double));
+    if (!blk || !tmp) {
+        free(blk);
+        free(tmp);
         return ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    }
     m->s = s, m->f = f;
-    m->a = blk, m->w = blk + ss, m->h = m->w + ss, m->q = m->h + fs, m->k = m->q + ff,
-    m->fm = m->k + fs;
+    m->a = blk, m->w = m->a + ss, m->h = m->w + ss, m->q = m->h + fs, m->k = m->q + ff,
+    m->fm = m->k + fs, m->p = m->fm + ss;
     memcpy(m->a, a, ss * sizeof(double));
     memcpy(m->w, w, ss * sizeof(double));
     memcpy(m->h, h, fs * sizeof(double));
     memcpy(m->q, q, ff * sizeof(double));
+    /* work: A' (S x S), H' (S x F), H P (F x S), S (F x F), K' (F x S), H A (F x S) */
+    double *at = tmp, *ht = at + ss, *hp = ht + fs, *sm = hp + fs, *kt = sm + ff, *ha = kt + fs;
     int rc = 0;
     if (!lu_all_finite(blk, 2 * ss + fs + ff))
         rc = ezc_error_set(err, EZC_EINVAL, "kalman: NaN or inf in A, W, H or Q");
-    /* P = dare(A', H', W, Q); K = P H' (H P H' + Q)^-1 */
-    double *at = NULL, *ht = NULL;
     if (!rc) {
-        p = malloc((2 * ss + 3 * fs + ff) * sizeof(double));
-        if (!p)
-            rc = ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
-    }
-    if (!rc) {
-        at = p + ss, ht = at + ss, t = ht + fs;
-        for (int64_t i = 0; i < s; i++)
-            for (int64_t j = 0; j < s; j++)
-                at[i * s + j] = a[j * s + i];
-        for (int64_t i = 0; i < f; i++)
-            for (int64_t j = 0; j < s; j++)
-                ht[j * f + i] = h[i * s + j];
-        if ((rc = ezc_dare_solve((int)s, (int)f, at, ht, w, q, p, NULL, err)))
+        hl_transpose(s, s, a, at);
+        hl_transpose(f, s, h, ht);
+        if ((rc = ezc_dare_solve((int)s, (int)f, at, ht, w, q, m->p, NULL, err)))
             ezc_error_prefix(err, "kalman: steady-state gain");
     }
     if (!rc) {
-        double *hp = t, *sm = t + fs; /* H P (F x S), S = H P H' + Q (F x F) */
-        for (int64_t i = 0; i < f; i++)
-            for (int64_t j = 0; j < s; j++) {
-                double acc = 0;
-                for (int64_t l = 0; l < s; l++)
-                    acc += h[i * s + l] * p[l * s + j];
-                hp[i * s + j] = acc;
-            }
-        for (int64_t i = 0; i < f; i++)
-            for (int64_t j = 0; j < f; j++) {
-                double acc = q[i * f + j];
-                for (int64_t l = 0; l < s; l++)
-                    acc += hp[i * s + l] * h[j * s + l];
-                sm[i * f + j] = acc;
-            }
-        /* K' = S^-1 H P (S symmetric) */
-        int64_t sh[2] = {f, f}, rh[2] = {f, s};
-        ezc_array *sa = ezc_array_new(EZC_FLOAT64, 2, sh, NULL, ezc_device_cpu(), err);
-        ezc_array *ra = ezc_array_new(EZC_FLOAT64, 2, rh, NULL, ezc_device_cpu(), err);
-        ezc_array *xa = ezc_array_new(EZC_FLOAT64, 2, rh, NULL, ezc_device_cpu(), err);
-        if (!sa || !ra || !xa) {
-            rc = err->code;
-        } else {
-            memcpy(ezc_array_data(sa), sm, ff * sizeof(double));
-            memcpy(ezc_array_data(ra), hp, fs * sizeof(double));
-            if ((rc = ezc_xp_cpu()->solve(sa, ra, xa, err)))
-                ezc_error_prefix(err, "kalman: H P H' + Q");
-        }
-        if (!rc) {
-            const double *kt = ezc_array_data(xa);
-            for (int64_t i = 0; i < s; i++)
-                for (int64_t j = 0; j < f; j++)
-                    m->k[i * f + j] = kt[j * s + i];
-            /* Fm = A - K H A */
-            for (int64_t i = 0; i < s; i++)
-                for (int64_t j = 0; j < s; j++) {
-                    double kh = 0;
-                    for (int64_t l = 0; l < s; l++) {
-                        double khl = 0;
-                        for (int64_t c = 0; c < f; c++)
-                            khl += m->k[i * f + c] * h[c * s + l];
-                        kh += khl * a[l * s + j];
-                    }
-                    m->fm[i * s + j] = a[i * s + j] - kh;
-                }
-        }
-        ezc_array_destroy(&sa);
-        ezc_array_destroy(&ra);
-        ezc_array_destroy(&xa);
+        hl_matmul(f, s, s, h, 0, m->p, 0, hp, 0); /* H P */
+        memcpy(sm, q, ff * sizeof(double));
+        hl_matmul(f, f, s, hp, 0, h, 1, sm, 1); /* S = H P H' + Q */
+        memcpy(kt, hp, fs * sizeof(double));
+        if (hl_solve(f, s, sm, kt)) /* K' = S^-1 H P (S and P symmetric) */
+            rc = ezc_error_set(err, EZC_ENUMERIC, "kalman: H P H' + Q is singular");
     }
-    free(p);
+    if (!rc) {
+        hl_transpose(f, s, kt, m->k);
+        hl_matmul(f, s, s, h, 0, a, 0, ha, 0);        /* H A */
+        hl_matmul(s, s, f, m->k, 0, ha, 0, m->fm, 0); /* K H A */
+        for (size_t i = 0; i < ss; i++)
+            m->fm[i] = a[i] - m->fm[i];
+    }
+    free(tmp);
     if (rc)
         model_free(m);
     return rc;
@@ -235,8 +208,10 @@ static int kf_init(void **state, const ezc_settings *s, ezc_error *err)
     kf_state *st = calloc(1, sizeof *st);
     if (!st)
         return ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
-    const char *mode, *model = NULL;
+    const char *mode, *p0 = "steady_state", *hold = "previous", *model = NULL;
     ezc_settings_get_string(s, "axis", &st->axis);
+    ezc_settings_get_string(s, "initial_covariance", &p0);
+    ezc_settings_get_string(s, "refit_position", &hold);
     ezc_settings_get_string(s, "mode", &mode);
     ezc_settings_get_int(s, "n_states", &st->n_states);
     ezc_settings_get_float(s, "measurement_noise_scale", &st->noise_scale);
@@ -247,6 +222,9 @@ static int kf_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_string(s, "model", &model);
     ezc_settings_get_string(s, "save", &st->save);
     st->full = strcmp(mode, "full") == 0;
+    st->p_zero = strcmp(p0, "zero") == 0;
+    st->hold_pos = !strcmp(hold, "cursor") ? HOLD_CURSOR : !strcmp(hold, "sent") ? HOLD_SENT
+                                                                                 : HOLD_PREVIOUS;
     int rc = 0;
     if (st->n_states < 1 || st->n_states > 1024)
         rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'n_states' = %lld: expected 1..1024",
@@ -288,12 +266,12 @@ static int build_device(kf_state *st, DLDevice dev, const ezc_xp *xp, ezc_error 
         eye[i * s + i] = 1;
     device_free(st);
     struct { int id; const double *src; int64_t r, c; } spec[] = {
-        {D_A, m->a, s, s},   {D_W, m->w, s, s},   {D_H, m->h, f, s},  {D_Q, m->q, f, f},
-        {D_K, m->k, s, f},   {D_FM, m->fm, s, s}, {D_I, eye, s, s},   {D_X, NULL, 1, s},
-        {D_P, NULL, s, s},   {D_XP, NULL, 1, s},  {D_T1, NULL, s, s}, {D_PP, NULL, s, s},
-        {D_PHT, NULL, s, f}, {D_HP, NULL, f, s},  {D_SM, NULL, f, f}, {D_KT, NULL, f, s},
-        {D_HX, NULL, 1, f},  {D_E, NULL, 1, f},   {D_KX, NULL, 1, s}, {D_KH, NULL, s, s},
-        {D_IKH, NULL, s, s}, {D_KQ, NULL, s, f},  {D_KQK, NULL, s, s},
+        {D_A, m->a, s, s},  {D_W, m->w, s, s},   {D_H, m->h, f, s},  {D_Q, m->q, f, f},
+        {D_K, m->k, s, f},  {D_FM, m->fm, s, s}, {D_I, eye, s, s},   {D_X, NULL, 1, s},
+        {D_XP, NULL, 1, s}, {D_P0, m->p, s, s},  {D_P, NULL, s, s},  {D_T1, NULL, s, s},
+        {D_PP, NULL, s, s}, {D_PHT, NULL, s, f}, {D_HP, NULL, f, s}, {D_SM, NULL, f, f},
+        {D_KT, NULL, f, s}, {D_HX, NULL, 1, f},  {D_E, NULL, 1, f},  {D_KX, NULL, 1, s},
+        {D_KH, NULL, s, s}, {D_IKH, NULL, s, s}, {D_KQ, NULL, s, f}, {D_KQK, NULL, s, s},
     };
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof spec / sizeof spec[0]; i++) {
@@ -311,6 +289,8 @@ static int build_device(kf_state *st, DLDevice dev, const ezc_xp *xp, ezc_error 
             rc = err->code;
     }
     free(eye);
+    if (!rc && st->full && !st->p_zero) /* ezmsg-learn starts from the steady state */
+        rc = ezc_xp_call(xp, copy, err, st->d[D_P0], st->d[D_P]);
     if (rc)
         device_free(st);
     return rc;
@@ -351,9 +331,9 @@ static int run_full(kf_state *st, const ezc_array *z, ezc_array *y, const ezc_xp
         if ((rc = ezc_xp_call(xp, matmul, err, d[D_X], d[D_A], d[D_XP], 0, 1)) ||      /* x- = A x */
             (rc = ezc_xp_call(xp, matmul, err, d[D_A], d[D_P], d[D_T1], 0, 0)) ||      /* P- = A P A' + W */
             (rc = ezc_xp_call(xp, matmul, err, d[D_T1], d[D_A], d[D_PP], 0, 1)) ||
-            (st->alpha != 1.0 &&                                                      /* fading memory */
-             (rc = ezc_xp_call(xp, affine, err, d[D_PP], d[D_PP], st->alpha * st->alpha, 0.0))) ||
             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_PP], d[D_W], d[D_PP])) ||
+            (st->alpha != 1.0 &&                  /* fading memory: alpha^2 (A P A' + W) */
+             (rc = ezc_xp_call(xp, affine, err, d[D_PP], d[D_PP], st->alpha * st->alpha, 0.0))) ||
             (rc = ezc_xp_call(xp, matmul, err, d[D_PP], d[D_H], d[D_PHT], 0, 1)) ||    /* S = H P- H' + Q */
             (rc = ezc_xp_call(xp, matmul, err, d[D_H], d[D_PHT], d[D_SM], 0, 0)) ||
             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_SM], d[D_Q], d[D_SM])) ||
@@ -436,26 +416,22 @@ static int product(const ezc_array *a, int ta, const ezc_array *b, int tb, doubl
 static int host_solve(const double *g, const double *r, int64_t k, int64_t c, double *x,
                       const char *what, ezc_error *err)
 {
-    int64_t gs[2] = {k, k}, rs[2] = {k, c};
-    ezc_array *ga = ezc_array_new(EZC_FLOAT64, 2, gs, NULL, ezc_device_cpu(), err);
-    ezc_array *ra = ezc_array_new(EZC_FLOAT64, 2, rs, NULL, ezc_device_cpu(), err);
-    ezc_array *xa = ezc_array_new(EZC_FLOAT64, 2, rs, NULL, ezc_device_cpu(), err);
-    int rc = ga && ra && xa ? 0 : err->code;
-    if (!rc) {
-        memcpy(ezc_array_data(ga), g, (size_t)(k * k) * sizeof(double));
-        memcpy(ezc_array_data(ra), r, (size_t)(k * c) * sizeof(double));
-        if (!lu_all_finite(g, (size_t)(k * k)) || !lu_all_finite(r, (size_t)(k * c)))
-            rc = ezc_error_set(err, EZC_EINVAL, "kalman: training data contain NaN or inf");
-        else if (ezc_xp_cpu()->solve(ga, ra, xa, err))
-            rc = ezc_error_set(err, EZC_ENUMERIC, "kalman: %s is singular (states constant or "
-                               "linearly dependent?)", what);
-        else
-            memcpy(x, ezc_array_data(xa), (size_t)(k * c) * sizeof(double));
-    }
-    ezc_array_destroy(&ga);
-    ezc_array_destroy(&ra);
-    ezc_array_destroy(&xa);
-    return rc;
+    if (!lu_all_finite(g, (size_t)(k * k)) || !lu_all_finite(r, (size_t)(k * c)))
+        return ezc_error_set(err, EZC_EINVAL, "kalman: training data contain NaN or inf");
+    double *lu = malloc((size_t)(k * k) * sizeof *lu);
+    if (!lu)
+        return ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
+    memcpy(lu, g, (size_t)(k * k) * sizeof *lu);
+    memcpy(x, r, (size_t)(k * c) * sizeof *x);
+    int rc = hl_solve(k, c, lu, x);
+    free(lu);
+    if (rc == EZC_ENOMEM)
+        return ezc_error_set(err, rc, "kalman: out of memory");
+    if (rc)
+        return ezc_error_set(err, EZC_ENUMERIC,
+                             "kalman: %s is singular (states constant or linearly dependent?)",
+                             what);
+    return 0;
 }
 
 static int save_model(const kf_state *st, ezc_error *err)
@@ -507,9 +483,11 @@ static int find_refit_columns(const ezc_array *in, int axis, int64_t cols[5], ez
 }
 
 /* ReFIT intended states (host, n x s) from the decoded states and the refit
- * columns (r: n x (s + 5), states first): positions are the cursor's, the
- * velocity keeps its speed but points at the target, and is zero while
- * holding (or kept when the cursor is on the target already). */
+ * columns (r: n x (s + 5), states first): the velocity keeps its speed but
+ * points at the target, and is zero while holding (or kept when the cursor
+ * is on the target already); positions per refit_position: `previous`
+ * (ezmsg-learn: as sent, but while holding the previous sample's intended
+ * position, so a hold stays where it began), `cursor` or `sent`. */
 static int intended_states(const kf_state *st, const double *r, int64_t n, int64_t s, double *x,
                            ezc_error *err)
 {
@@ -520,10 +498,12 @@ static int intended_states(const kf_state *st, const double *r, int64_t n, int64
         const double *row = r + t * (s + 5), *k = row + s; /* cursor x, y, target x, y, hold */
         double *o = x + t * s;
         memcpy(o, row, (size_t)s * sizeof(double));
-        if (pi >= 0)
+        if (pi >= 0 && st->hold_pos == HOLD_CURSOR)
             o[pi] = k[0], o[pi + 1] = k[1];
         if (k[4] != 0) {
             o[vi] = o[vi + 1] = 0;
+            if (pi >= 0 && st->hold_pos == HOLD_PREVIOUS && t > 0)
+                o[pi] = o[pi - s], o[pi + 1] = o[pi + 1 - s];
             continue;
         }
         double dx = k[2] - k[0], dy = k[3] - k[1], dist = hypot(dx, dy);

@@ -1,8 +1,10 @@
 /* lda.c — linear discriminant analysis (ezmsg-learn's LDA; scikit-learn
- * 1.2's LinearDiscriminantAnalysis fit and predict_proba).
+ * 1.2's LinearDiscriminantAnalysis fit, predict_proba, decision_function
+ * and predict).
  *
  * Port `signal`: each sample (the message flattened in C order around
- * `axis`) -> class probabilities, dims [axis, classes]. Port `train`: the
+ * `axis`) -> class probabilities, dims [axis, classes] (or, by `output`,
+ * decision values, or the predicted class's index). Port `train`: the
  * same layout plus a coordinate axis of labels along `axis`; a successful
  * fit replaces the model, a failed one leaves the old model in force.
  * Data-sized work (class sums, Gram matrices, the within-class SVD) runs
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "hostla.h"
 #include "learn_util.h"
 #include "model_file.h"
 
@@ -22,15 +25,18 @@ typedef struct lda_model {
     ezc_coords *classes;
 } lda_model;
 
+enum { OUT_PROBA, OUT_DECISION, OUT_PREDICT };
+
 typedef struct lda_state {
     const char *axis, *save;
-    int svd;
+    int svd, out;
     int shrink; /* 0 none, 1 auto (Ledoit-Wolf), 2 fixed */
     double alpha;
     lda_model m;
     int dirty; /* the device copies below predate the model */
     ezc_template tpl;
     ezc_array *w, *ones, *jkk; /* kd x f coefficients, 1 x k and k x k ones */
+    ezc_coords *out_coords;    /* labels of the output columns */
     double off[2], scale[2];   /* binary: 1 - p, p */
     double *bias;              /* kd intercepts */
     ezc_buffer *out_cache, *perm_cache, *max_cache, *tmp_cache;
@@ -41,6 +47,9 @@ static const ezc_setting_spec lda_settings[] = {
     {"solver", EZC_SETTING_STRING, "lsqr", "training solver", 0, "lsqr|svd"},
     {"shrinkage", EZC_SETTING_STRING, NULL,
      "lsqr only: \"auto\" (Ledoit-Wolf) or a number in [0, 1]; absent: none", 0, NULL},
+    {"output", EZC_SETTING_STRING, "proba",
+     "per sample: class probabilities, decision values (sklearn's decision_function) or the "
+     "predicted class's index", 0, "proba|decision|predict"},
     {"model", EZC_SETTING_STRING, NULL, "model file to start from (docs/learn.md)", 0, NULL},
     {"save", EZC_SETTING_STRING, NULL, "model file written after each successful fit", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -65,6 +74,7 @@ static void device_free(lda_state *st)
     ezc_array_destroy(&st->w);
     ezc_array_destroy(&st->ones);
     ezc_array_destroy(&st->jkk);
+    ezc_coords_unref(&st->out_coords);
     free(st->bias);
     st->bias = NULL;
 }
@@ -139,13 +149,16 @@ static int lda_init(void **state, const ezc_settings *s, ezc_error *err)
     lda_state *st = calloc(1, sizeof *st);
     if (!st)
         return ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
-    const char *solver, *shrink = NULL, *model = NULL;
+    const char *solver, *shrink = NULL, *model = NULL, *out = "proba";
     ezc_settings_get_string(s, "axis", &st->axis);
+    ezc_settings_get_string(s, "output", &out);
     ezc_settings_get_string(s, "solver", &solver);
     ezc_settings_get_string(s, "shrinkage", &shrink);
     ezc_settings_get_string(s, "model", &model);
     ezc_settings_get_string(s, "save", &st->save);
     st->svd = strcmp(solver, "svd") == 0;
+    st->out = !strcmp(out, "decision") ? OUT_DECISION : !strcmp(out, "predict") ? OUT_PREDICT
+                                                                                 : OUT_PROBA;
     int rc = 0;
     if (shrink) {
         char *end;
@@ -174,17 +187,25 @@ static int lda_init(void **state, const ezc_settings *s, ezc_error *err)
 
 /* ---- inference -------------------------------------------------------- */
 
+/* Rows of the device coefficients: kd decision columns. Binary models have
+ * one decision value d (of classes[1]): proba repeats it in both columns
+ * (then 1 - p, p), predict uses columns (0, d) so that argmax picks class 1
+ * when d > 0 (sklearn), decision gives d alone. */
 static int build_device(lda_state *st, const ezc_array *in, ezc_dtype t, ezc_error *err)
 {
     const lda_model *m = &st->m;
-    int64_t kd = m->k, f = m->f;
-    double *w = malloc((size_t)(kd * f + kd * kd) * sizeof(double));
+    int bin = m->kc == 1;
+    int64_t kd = st->out == OUT_DECISION ? m->kc : m->k, f = m->f;
+    double *w = calloc((size_t)(kd * f + kd * kd), sizeof(double));
     if (!w)
         return ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
     device_free(st);
-    st->bias = malloc((size_t)kd * sizeof(double));
-    for (int64_t r = 0; r < kd; r++) /* binary: both columns hold the one decision value */
-        memcpy(w + r * f, m->coef + (m->kc == 1 ? 0 : r) * f, (size_t)f * sizeof(double));
+    st->bias = calloc((size_t)kd, sizeof(double));
+    int zero_row0 = bin && st->out == OUT_PREDICT;
+    for (int64_t r = zero_row0; st->bias && r < kd; r++) {
+        memcpy(w + r * f, m->coef + (bin ? 0 : r) * f, (size_t)f * sizeof(double));
+        st->bias[r] = m->intercept[bin ? 0 : r];
+    }
     for (int64_t i = 0; i < kd * kd; i++)
         w[kd * f + i] = 1;
     DLDevice dev = in->tensor.device;
@@ -193,9 +214,15 @@ static int build_device(lda_state *st, const ezc_array *in, ezc_dtype t, ezc_err
         !(st->ones = lu_matrix(w + kd * f, 1, kd, t, dev, err)) ||
         !(st->jkk = lu_matrix(w + kd * f, kd, kd, t, dev, err)))
         rc = err->code ? err->code : ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
-    if (!rc)
-        for (int64_t r = 0; r < kd; r++)
-            st->bias[r] = m->intercept[m->kc == 1 ? 0 : r];
+    if (!rc && st->out == OUT_DECISION && bin) { /* the one column is classes[1]'s score */
+        const ezc_coords *c = m->classes;
+        const char *lab = c->labels ? c->labels[1] : NULL;
+        if (!(st->out_coords = ezc_coords_new(1, c->labels ? NULL : c->values + 1,
+                                              c->labels ? &lab : NULL, err)))
+            rc = err->code;
+    } else if (!rc) {
+        st->out_coords = ezc_coords_ref(m->classes);
+    }
     st->scale[0] = -1, st->scale[1] = 1, st->off[0] = 1, st->off[1] = 0;
     free(w);
     if (rc)
@@ -258,24 +285,42 @@ static int infer(lda_state *st, ezc_array *in, int axis, ezc_array **out, const 
         (rc = build_device(st, in, t, err)))
         return rc;
     st->dirty = 0;
-    int64_t shape[2] = {(int64_t)n, m->k};
-    ezc_array *y = ezc_array_new_like_cached(in, t, 2, shape, &st->out_cache, err), *x = NULL;
+    int pred = st->out == OUT_PREDICT;
+    int64_t kd = st->w->shape[0], shape[2] = {(int64_t)n, pred ? 1 : kd};
+    ezc_array *y = ezc_array_new_like_cached(in, pred ? EZC_INT64 : t, 2, shape, &st->out_cache,
+                                             err);
+    ezc_array *x = NULL, *d = NULL, flat;
     if (!y)
         return err->code;
     for (int i = 0; i < 2; i++)
         ezc_array_clear_axis(y, i);
     snprintf(y->dims[0], EZC_NAME_MAX, "%s", in->dims[axis]);
-    snprintf(y->dims[1], EZC_NAME_MAX, "classes");
+    snprintf(y->dims[1], EZC_NAME_MAX, pred ? "class" : "classes");
     y->axes[0] = in->axes[axis];
     ezc_coords_ref(y->axes[0].coords);
-    y->axes[1].kind = EZC_AXIS_COORD;
-    y->axes[1].coords = ezc_coords_ref(m->classes);
+    if (!pred) {
+        y->axes[1].kind = EZC_AXIS_COORD;
+        y->axes[1].coords = ezc_coords_ref(st->out_coords);
+    }
     rc = 0;
-    if (n && !(rc = lu_samples_first(in, axis, t, &st->perm_cache, &x, err)) &&
-        !(rc = ezc_xp_call(xp, matmul, err, x, st->w, y, 0, 1)) &&
-        !(rc = ezc_xp_call(xp, affine_axis, err, y, y, 1, NULL, st->bias)))
-        rc = probabilities(st, y, xp, err);
+    if (pred) { /* decision values in a scratch array, their argmax into y */
+        int64_t ds[2] = {(int64_t)n, kd};
+        if (!(d = ezc_array_new_like_cached(in, t, 2, ds, &st->tmp_cache, err)))
+            rc = err->code;
+    }
+    if (!rc && n && !(rc = lu_samples_first(in, axis, t, &st->perm_cache, &x, err)) &&
+        !(rc = ezc_xp_call(xp, matmul, err, x, st->w, pred ? d : y, 0, 1)) &&
+        !(rc = ezc_xp_call(xp, affine_axis, err, pred ? d : y, pred ? d : y, 1, NULL, st->bias))) {
+        if (st->out == OUT_PROBA) {
+            rc = probabilities(st, y, xp, err);
+        } else if (pred) {
+            lu_view(&flat, y, 0, (int64_t)n, 1);
+            flat.tensor.ndim = 1; /* argmax drops the class dim: y read as (n,) */
+            rc = ezc_xp_call(xp, reduce, err, EZC_REDUCE_ARGMAX, d, 1, &flat);
+        }
+    }
     ezc_array_destroy(&x);
+    ezc_array_destroy(&d);
     if (rc)
         ezc_array_destroy(&y);
     *out = y;
@@ -535,111 +580,115 @@ static int solve_lsqr(const lda_state *st, fit *ft, lda_model *m, const ezc_xp *
     return rc;
 }
 
-static int solve_svd(fit *ft, lda_model *m, const ezc_xp *xp, ezc_error *err)
+/* The within-class scalings of sklearn's _solve_svd: with Xc the class-
+ * centred samples (ft->xs, scaled here in place), X = Xc / std / sqrt(n - k)
+ * and U S Vt = svd(X), sc = (Vt[:rank] / std)' / S[:rank] (f x rank, rank:
+ * singular values above tol). The SVD runs where the data are. */
+static int within_scalings(fit *ft, double tol, double *std, double *sc, int64_t *rank,
+                           const ezc_xp *xp, ezc_error *err)
 {
-    const double tol = 1e-4; /* sklearn's default */
-    int64_t n = ft->n, f = ft->f, k = ft->k, r = n < f ? n : f;
-    if (n <= k)
-        return ezc_error_set(err, EZC_EINVAL, "lda: the svd solver needs more samples (%lld) than classes (%lld)",
-                             (long long)n, (long long)k);
-    double *std = malloc((size_t)(f * (2 + 2 * r + 2 * k) + 4 * k + k * k + r) * sizeof(double));
-    if (!std)
-        return ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
-    double *xbar = std + f, *s = xbar + f, *vt = s + r, *scal = vt + r * f, *b = scal + f * r,
-           *s2 = b + k * r, *dm = s2 + k;
-    int64_t su[2] = {n, r}, ss = r, sv[2] = {r, f};
-    ezc_array *u = ezc_array_new(EZC_FLOAT64, 2, su, NULL, ft->xs->tensor.device, err);
-    ezc_array *sd = ezc_array_new(EZC_FLOAT64, 1, &ss, NULL, ft->xs->tensor.device, err);
-    ezc_array *vd = ezc_array_new(EZC_FLOAT64, 2, sv, NULL, ft->xs->tensor.device, err);
-    ezc_array *bh = NULL, *u2 = NULL, *s2h = NULL, *vt2 = NULL;
-    int rc = u && sd && vd ? row_std(ft->xs, 0, n, std, xp, err) : err->code;
-    if (!rc) {
-        double fac = sqrt(1.0 / (double)(n - k));
-        for (int64_t i = 0; i < f; i++) {
-            if (std[i] == 0)
-                std[i] = 1;
-            scal[i] = fac / std[i];
-        }
-        if (!(rc = ezc_xp_call(xp, affine_axis, err, ft->xs, ft->xs, 1, scal, NULL)) &&
-            !(rc = ezc_xp_call(xp, svd, err, ft->xs, u, sd, vd)) && !(rc = lu_to_host(sd, s, err)))
-            rc = lu_to_host(vd, vt, err);
+    int64_t n = ft->n, f = ft->f, r = n < f ? n : f, su[2] = {n, r}, sv[2] = {r, f};
+    DLDevice dev = ft->xs->tensor.device;
+    ezc_array *u = ezc_array_new(EZC_FLOAT64, 2, su, NULL, dev, err);
+    ezc_array *sd = u ? ezc_array_new(EZC_FLOAT64, 1, &r, NULL, dev, err) : NULL;
+    ezc_array *vd = sd ? ezc_array_new(EZC_FLOAT64, 2, sv, NULL, dev, err) : NULL;
+    double *scale = malloc((size_t)f * sizeof *scale), *s = malloc((size_t)r * sizeof *s);
+    double *vt = malloc((size_t)(r * f) * sizeof *vt);
+    int rc = !vd ? err->code
+             : !scale || !s || !vt ? ezc_error_set(err, EZC_ENOMEM, "lda: out of memory")
+                                   : row_std(ft->xs, 0, n, std, xp, err);
+    if (rc)
+        goto done;
+    for (int64_t i = 0; i < f; i++) {
+        std[i] = std[i] == 0 ? 1 : std[i];
+        scale[i] = sqrt(1.0 / (double)(n - ft->k)) / std[i];
     }
-    int64_t rank = 0, rank2 = 0;
-    while (!rc && rank < r && s[rank] > tol)
-        rank++;
-    if (!rc && !rank)
+    if ((rc = ezc_xp_call(xp, affine_axis, err, ft->xs, ft->xs, 1, scale, NULL)) ||
+        (rc = ezc_xp_call(xp, svd, err, ft->xs, u, sd, vd)) || (rc = lu_to_host(sd, s, err)) ||
+        (rc = lu_to_host(vd, vt, err)))
+        goto done;
+    for (*rank = 0; *rank < r && s[*rank] > tol; ++*rank)
+        ;
+    if (!*rank) {
         rc = ezc_error_set(err, EZC_ENUMERIC, "lda: the within-class scatter has rank 0");
-    if (!rc) {
-        for (int64_t i = 0; i < f; i++) {
-            xbar[i] = 0;
-            for (int64_t c = 0; c < k; c++)
-                xbar[i] += ft->priors[c] * ft->means[c * f + i];
-        }
-        for (int64_t i = 0; i < f; i++)
-            for (int64_t j = 0; j < rank; j++)
-                scal[i * rank + j] = vt[j * f + i] / std[i] / s[j];
-        int64_t sb[2] = {k, rank}, r2 = k < rank ? k : rank, su2[2] = {k, r2}, sv2[2] = {r2, rank};
-        double fac = 1.0 / (double)(k - 1);
-        bh = ezc_array_new(EZC_FLOAT64, 2, sb, NULL, ezc_device_cpu(), err);
-        u2 = ezc_array_new(EZC_FLOAT64, 2, su2, NULL, ezc_device_cpu(), err);
-        s2h = ezc_array_new(EZC_FLOAT64, 1, &r2, NULL, ezc_device_cpu(), err);
-        vt2 = ezc_array_new(EZC_FLOAT64, 2, sv2, NULL, ezc_device_cpu(), err);
-        if (!bh || !u2 || !s2h || !vt2)
-            rc = err->code;
-        for (int64_t c = 0; !rc && c < k; c++) {
-            double w = sqrt((double)n * ft->priors[c] * fac);
-            for (int64_t j = 0; j < rank; j++) {
-                double acc = 0;
-                for (int64_t i = 0; i < f; i++)
-                    acc += w * (ft->means[c * f + i] - xbar[i]) * scal[i * rank + j];
-                ((double *)ezc_array_data(bh))[c * rank + j] = acc;
-            }
-        }
-        if (!rc)
-            rc = ezc_xp_cpu()->svd(bh, u2, s2h, vt2, err);
-        const double *sv2d = rc ? NULL : ezc_array_data(s2h), *v2 = rc ? NULL : ezc_array_data(vt2);
-        while (!rc && rank2 < r2 && sv2d[rank2] > tol * sv2d[0])
-            rank2++;
-        /* coef = (means - xbar) S S.T with S = scal @ vt2[:rank2].T (f x rank2) */
-        double *sc2 = rc ? NULL : malloc((size_t)(f * rank2 + 1) * sizeof(double));
-        if (!rc && !sc2)
-            rc = ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
-        for (int64_t i = 0; !rc && i < f; i++)
-            for (int64_t j = 0; j < rank2; j++) {
-                double acc = 0;
-                for (int64_t l = 0; l < rank; l++)
-                    acc += scal[i * rank + l] * v2[j * rank + l];
-                sc2[i * rank2 + j] = acc;
-            }
-        for (int64_t c = 0; !rc && c < k; c++) {
-            double q = 0;
-            for (int64_t j = 0; j < rank2; j++) {
-                double acc = 0;
-                for (int64_t i = 0; i < f; i++)
-                    acc += (ft->means[c * f + i] - xbar[i]) * sc2[i * rank2 + j];
-                dm[j] = acc;
-                q += acc * acc;
-            }
-            double icpt = -0.5 * q + log(ft->priors[c]);
-            for (int64_t i = 0; i < f; i++) {
-                double acc = 0;
-                for (int64_t j = 0; j < rank2; j++)
-                    acc += dm[j] * sc2[i * rank2 + j];
-                m->coef[c * f + i] = acc;
-                icpt -= xbar[i] * acc;
-            }
-            m->intercept[c] = icpt;
-        }
-        free(sc2);
+        goto done;
     }
+    for (int64_t i = 0; i < f; i++)
+        for (int64_t j = 0; j < *rank; j++)
+            sc[i * *rank + j] = vt[j * f + i] / std[i] / s[j];
+done:
     ezc_array_destroy(&u);
     ezc_array_destroy(&sd);
     ezc_array_destroy(&vd);
-    ezc_array_destroy(&bh);
-    ezc_array_destroy(&u2);
-    ezc_array_destroy(&s2h);
-    ezc_array_destroy(&vt2);
+    free(scale);
+    free(s);
+    free(vt);
+    return rc;
+}
+
+/* sklearn's _solve_svd: the within-class scalings sc, then the class means
+ * about xbar = priors' means, dm = means - xbar, weighted and projected:
+ * B = diag(sqrt(n priors / (k - 1))) dm sc, svd(B) = U2 S2 Vt2, sc2 = sc
+ * Vt2[:rank2]' (rank2: S2 above tol S2[0]); then p = dm sc2,
+ * coef = p sc2', intercept = -|p|^2 / 2 + log(priors) - coef xbar. */
+static int solve_svd(fit *ft, lda_model *m, const ezc_xp *xp, ezc_error *err)
+{
+    const double tol = 1e-4; /* sklearn's default */
+    int64_t n = ft->n, f = ft->f, k = ft->k, r = n < f ? n : f, rank = 0, rank2 = 0;
+    if (n <= k)
+        return ezc_error_set(err, EZC_EINVAL, "lda: the svd solver needs more samples (%lld) than classes (%lld)",
+                             (long long)n, (long long)k);
+    size_t fr = (size_t)(f * r), kf = (size_t)(k * f), kr = (size_t)(k * r);
+    double *std = malloc((size_t)f * sizeof(double)), *sc = malloc(fr * sizeof(double));
+    double *xbar = malloc((size_t)f * sizeof(double)), *dm = malloc(kf * sizeof(double));
+    double *b = malloc(kr * sizeof(double)), *s2 = malloc((size_t)r * sizeof(double));
+    double *vt2 = malloc((size_t)(r * r) * sizeof(double)), *sc2 = malloc(fr * sizeof(double));
+    double *p = malloc(kr * sizeof(double));
+    int rc = 0;
+    if (!std || !sc || !xbar || !dm || !b || !s2 || !vt2 || !sc2 || !p) {
+        rc = ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
+        goto done;
+    }
+    if ((rc = within_scalings(ft, tol, std, sc, &rank, xp, err)))
+        goto done;
+    hl_matmul(1, f, k, ft->priors, 0, ft->means, 0, xbar, 0); /* xbar = priors' means */
+    for (int64_t c = 0; c < k; c++)
+        for (int64_t i = 0; i < f; i++)
+            dm[c * f + i] = ft->means[c * f + i] - xbar[i];
+    hl_matmul(k, rank, f, dm, 0, sc, 0, b, 0);
+    for (int64_t c = 0; c < k; c++) {
+        double w = sqrt((double)n * ft->priors[c] / (double)(k - 1));
+        for (int64_t j = 0; j < rank; j++)
+            b[c * rank + j] *= w;
+    }
+    if (hl_svd(k, rank, b, s2, vt2)) {
+        rc = ezc_error_set(err, EZC_ENUMERIC, "lda: the SVD of the class means did not converge");
+        goto done;
+    }
+    int64_t r2 = k < rank ? k : rank;
+    while (rank2 < r2 && s2[rank2] > tol * s2[0])
+        rank2++;
+    hl_matmul(f, rank2, rank, sc, 0, vt2, 1, sc2, 0); /* sc2 = sc Vt2[:rank2]' */
+    hl_matmul(k, rank2, f, dm, 0, sc2, 0, p, 0);
+    hl_matmul(k, f, rank2, p, 0, sc2, 1, m->coef, 0);
+    for (int64_t c = 0; c < k; c++) {
+        double q = 0, cx = 0;
+        for (int64_t j = 0; j < rank2; j++)
+            q += p[c * rank2 + j] * p[c * rank2 + j];
+        for (int64_t i = 0; i < f; i++)
+            cx += m->coef[c * f + i] * xbar[i];
+        m->intercept[c] = -0.5 * q + log(ft->priors[c]) - cx;
+    }
+done:
     free(std);
+    free(sc);
+    free(xbar);
+    free(dm);
+    free(b);
+    free(s2);
+    free(vt2);
+    free(sc2);
+    free(p);
     return rc;
 }
 
@@ -760,7 +809,8 @@ static int lda_process(void *state, int port, ezc_array *in, ezc_array **out, co
 
 const ezc_transformer_type ezc_lda_type = {
     .name = "lda",
-    .summary = "linear discriminant analysis: class probabilities per sample (train on port 'train')",
+    .summary = "linear discriminant analysis: class probabilities, decision values or "
+               "predicted classes per sample (train on port 'train')",
     .settings = lda_settings,
     .inputs = lda_ports,
     .init = lda_init,

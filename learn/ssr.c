@@ -9,13 +9,16 @@
  * W[:, c] = -M[:, c] / M[c, c] (the same as solving each channel's ridge
  * system). Port `signal` applies I - W as one matrix along the channel dim
  * (transformers/matrix_axis.h); before a model: identity, or a
- * leave-one-out CAR per cluster. */
+ * leave-one-out CAR per cluster. As today's ezmsg-learn, clusters of fewer
+ * than min_cluster_size channels (3) pass through in both: with one or two
+ * channels the others are too few a reference to regress on. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "../transformers/matrix_axis.h"
 #include "../transformers/tf_util.h"
+#include "hostla.h"
 #include "learn_util.h"
 #include "model_file.h"
 
@@ -28,7 +31,7 @@ typedef struct ssr_state {
     const char *axis, *save;
     const int64_t *ids; /* cluster id per channel (settings' storage) */
     size_t nids;
-    int64_t block;
+    int64_t block, min_size;
     double ridge;
     int incremental, car;
     /* the model in force (n = 0: none; the initial matrix applies) */
@@ -55,6 +58,8 @@ static const ezc_setting_spec ssr_settings[] = {
     {"ridge", EZC_SETTING_FLOAT, "0", "ridge (L2) penalty lambda added to X'X", 0, NULL},
     {"incremental", EZC_SETTING_BOOL, "true",
      "train messages add up (false: each train message replaces the statistics)", 0, NULL},
+    {"min_cluster_size", EZC_SETTING_INT, "3",
+     "clusters with fewer channels pass through unchanged (fit and initial CAR)", 0, NULL},
     {"initial", EZC_SETTING_STRING, "identity",
      "before a model: pass through, or subtract the mean of the cluster's other channels", 0,
      "identity|car"},
@@ -201,6 +206,7 @@ static int ssr_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_string(s, "axis", &st->axis);
     ezc_settings_get_ints(s, "clusters", &st->ids, &st->nids);
     ezc_settings_get_int(s, "block_size", &st->block);
+    ezc_settings_get_int(s, "min_cluster_size", &st->min_size);
     ezc_settings_get_float(s, "ridge", &st->ridge);
     ezc_settings_get_bool(s, "incremental", &st->incremental);
     ezc_settings_get_string(s, "initial", &initial);
@@ -215,6 +221,10 @@ static int ssr_init(void **state, const ezc_settings *s, ezc_error *err)
     else if (st->block < 0)
         rc = ezc_error_set(err, EZC_EINVAL, "ssr: setting 'block_size' = %lld: expected >= 0",
                            (long long)st->block);
+    else if (st->min_size < 2)
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "ssr: setting 'min_cluster_size' = %lld: expected >= 2 (a lone channel "
+                           "has nothing to regress on)", (long long)st->min_size);
     else if (st->block && st->nids)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "ssr: setting 'block_size' = %lld: give it or 'clusters', not both",
@@ -253,32 +263,28 @@ static int solve_weights(const ssr_state *st, const double *c, int64_t n, double
     int64_t *mem = cid + n; /* the current cluster's channels */
     int rc = clusters_of(st, n, cid, &nc, err);
     memset(w, 0, (size_t)(n * n) * sizeof *w);
-    ezc_array *a = NULL, *id = NULL, *inv = NULL;
+    /* the current cluster's covariance + ridge, its LU, its inverse */
+    double *ad = malloc((size_t)(n * n) * sizeof *ad), *lu = malloc((size_t)(n * n) * sizeof *lu);
+    double *m = malloc((size_t)(n * n) * sizeof *m);
+    if (!rc && (!ad || !lu || !m))
+        rc = ezc_error_set(err, EZC_ENOMEM, "ssr: out of memory");
     for (int64_t q = 0; !rc && q < nc; q++) {
-        int64_t k = 0, shape[2];
+        int64_t k = 0;
         for (int64_t i = 0; i < n; i++)
             if (cid[i] == q)
                 mem[k++] = i;
-        if (k < 2) /* a lone channel has nothing to be predicted from */
+        if (k < st->min_size) /* too few references: passed through */
             continue;
-        shape[0] = shape[1] = k;
-        if (!(a = ezc_array_new(EZC_FLOAT64, 2, shape, NULL, ezc_device_cpu(), err)) ||
-            !(id = ezc_array_new(EZC_FLOAT64, 2, shape, NULL, ezc_device_cpu(), err)) ||
-            !(inv = ezc_array_new(EZC_FLOAT64, 2, shape, NULL, ezc_device_cpu(), err))) {
-            rc = err->code;
-            break;
-        }
-        double *ad = ezc_array_data(a), *idd = ezc_array_data(id), *m = ezc_array_data(inv);
         for (int64_t i = 0; i < k; i++)
             for (int64_t j = 0; j < k; j++) {
                 ad[i * k + j] = c[mem[i] * n + mem[j]] + (i == j ? st->ridge : 0);
-                idd[i * k + j] = i == j;
+                m[i * k + j] = i == j;
             }
-        ezc_error e2 = {0};
-        int bad = ezc_xp_cpu()->solve(a, id, inv, &e2);
+        memcpy(lu, ad, (size_t)(k * k) * sizeof *lu);
+        int bad = hl_solve(k, k, lu, m); /* m = (C_qq + ridge I)^-1 */
         double cond = bad ? INFINITY : norm1(ad, k) * norm1(m, k);
-        if (bad && bad != EZC_ENUMERIC)
-            rc = ezc_error_set(err, bad, "ssr: %s", e2.msg);
+        if (bad == EZC_ENOMEM)
+            rc = ezc_error_set(err, bad, "ssr: out of memory");
         else if (bad || !(cond <= SSR_MAX_COND))
             rc = ezc_error_set(err, EZC_ENUMERIC,
                                "ssr: the covariance of cluster %lld (%lld channels, from channel "
@@ -290,13 +296,10 @@ static int solve_weights(const ssr_state *st, const double *c, int64_t n, double
             for (int64_t i = 0; i < k; i++)
                 if (i != j)
                     w[mem[i] * n + mem[j]] = -m[i * k + j] / m[j * k + j];
-        ezc_array_destroy(&a);
-        ezc_array_destroy(&id);
-        ezc_array_destroy(&inv);
     }
-    ezc_array_destroy(&a);
-    ezc_array_destroy(&id);
-    ezc_array_destroy(&inv);
+    free(ad);
+    free(lu);
+    free(m);
     free(cid);
     return rc;
 }
@@ -404,7 +407,8 @@ static int train(ssr_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_e
 
 /* ---- inference -------------------------------------------------------- */
 
-/* The CAR matrix for n channels: W[i, j] = 1 / (k - 1) within a cluster of k. */
+/* The CAR matrix for n channels: W[i, j] = 1 / (k - 1) within a cluster of
+ * k >= min_cluster_size; smaller clusters pass through, as in the fit. */
 static int initial_car(ssr_state *st, int64_t n, ezc_error *err)
 {
     int64_t nc, *cid = malloc((size_t)(n ? n : 1) * sizeof *cid), *cnt = NULL;
@@ -417,7 +421,7 @@ static int initial_car(ssr_state *st, int64_t n, ezc_error *err)
         cnt[cid[i]]++;
     for (int64_t i = 0; !rc && i < n; i++)
         for (int64_t j = 0; j < n; j++)
-            if (i != j && cid[i] == cid[j])
+            if (i != j && cid[i] == cid[j] && cnt[cid[i]] >= st->min_size)
                 w[i * n + j] = 1.0 / (double)(cnt[cid[i]] - 1);
     if (!rc)
         rc = set_matrix(st, n, w, err);

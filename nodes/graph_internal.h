@@ -5,6 +5,8 @@
 #define EZC_GRAPH_INTERNAL_H
 
 #include "ezc/graph.h"
+#include "ezc/pub.h"
+#include "ezc/sub.h"
 #include "ezc/synth.h"
 
 /* s must have been validated against the node kind's schema. Strings in o
@@ -18,5 +20,12 @@ int ezc_graph_synth_options(const ezc_graph_node *n, const ezc_settings *s, ezc_
  * lengths); errors are added to g. ok[i]: node i passed its own checks
  * (only those are looked at). graph_static.c. */
 void ezc_graph_static_check(ezc_graph *g, const unsigned char *ok);
+
+/* The security: section applied to a publisher the runtime binds (key files
+ * for tcp://; outside: an output or publish sink, which gets the stall
+ * limit) or a subscriber it connects. Strings point into g.
+ * graph_security.c. */
+void ezc_graph_security_pub(const ezc_graph *g, int outside, ezc_pub_options *po);
+void ezc_graph_security_sub(const ezc_graph *g, ezc_sub_options *so);
 
 #endif

@@ -21,6 +21,7 @@
 #include "ezc/recording.h"
 #include "ezc/summary.h"
 #include "graph_internal.h"
+#include "graph_resume.h"
 
 #define POLL_MS 100
 
@@ -40,6 +41,9 @@ typedef struct out_pub {
     char topic[256];
     int wait_sub; /* an edge: wait for its subscriber before the first message */
     int drop_empty; /* leaves the graph (output, publish sink): no empty messages */
+    ezc_resume_slot *slot; /* its numbering, kept for a restarted successor (or NULL) */
+    int resume;            /* a predecessor left numbering to take up at the first send */
+    uint64_t lost_passed;  /* of the node's in_lost, what its numbering has skipped */
 } out_pub;
 
 /* What a transformer or sink node holds while it runs. */
@@ -78,6 +82,12 @@ typedef struct node_rt {
     int64_t t0_ns;      /* source time of the message in hand (0: unknown); inside a
                            fused chain it travels here, so the stamp becomes an attr
                            only where a message leaves through a socket */
+    uint64_t in_src, in_seq; /* the socket input the message in hand was made from (its
+                                publisher and seq; travels along a fused chain as t0_ns
+                                does), for the numbering a successor resumes */
+    int have_in;             /* 0: a source's own message */
+    uint64_t in_lost;        /* input messages lost before they reached this node (its
+                                subscriber's gaps and queue drops), passed on as gaps */
     pthread_t thread;
     int started;
     /* counters, read by the main thread */
@@ -96,6 +106,7 @@ struct ezc_graph_runtime {
     size_t n;
     atomic_int stop;
     atomic_int any_failed;
+    ezc_graph_resume *resume; /* the group's numbering across restarts, or NULL */
 };
 
 static atomic_uint runtime_serial;
@@ -197,6 +208,58 @@ static int cmp_u32(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The first send of a publisher whose predecessor (the crashed process this
+ * one replaces) left its numbering: go on from there, and when the message
+ * in hand comes from the input the last one sent was made from, skip the
+ * numbers of the inputs lost in between, so that downstream counts as gaps
+ * exactly the messages that never came out (docs/pubsub.md, "Restarts"). */
+static void resume_numbering(const node_rt *nr, out_pub *o)
+{
+    uint64_t next = atomic_load_explicit(&o->slot->next, memory_order_relaxed);
+    uint64_t src = atomic_load_explicit(&o->slot->in_src, memory_order_relaxed);
+    if (nr->have_in && src && src == nr->in_src) {
+        uint64_t at = nr->in_seq + atomic_load_explicit(&o->slot->offset, memory_order_relaxed);
+        if ((int64_t)(at - next) > 0) /* never backwards: that would read as a restart */
+            next = at;
+    }
+    o->resume = 0;
+    ezc_pub_set_next_seq(o->pub, o->topic, next, NULL); /* out of memory: numbering from 0 */
+}
+
+/* Before each send, what a successor needs should this process die now:
+ * the seq after this one, and how it relates to the input in hand. Stored
+ * before the send so that a message that took a number is never numbered
+ * twice (one killed before it left is a gap, as it never came out). */
+static void note_numbering(const node_rt *nr, const out_pub *o)
+{
+    uint64_t seq = ezc_pub_next_seq(o->pub, o->topic);
+    atomic_store_explicit(&o->slot->next, seq + 1, memory_order_relaxed);
+    if (nr->have_in) {
+        atomic_store_explicit(&o->slot->offset, seq - nr->in_seq, memory_order_relaxed);
+        atomic_store_explicit(&o->slot->in_src, nr->in_src, memory_order_relaxed);
+    }
+}
+
+/* Input messages lost on the way here are skipped in the output numbering
+ * too, so that every subscriber downstream counts them: a lost message is
+ * a gap wherever it would have gone (one output per input: exactly). */
+static void pass_losses_on(const node_rt *nr, out_pub *o)
+{
+    if (nr->in_lost == o->lost_passed)
+        return;
+    if (nr->have_in && nr->in_lost > o->lost_passed)
+        ezc_pub_set_next_seq(o->pub, o->topic,
+                             ezc_pub_next_seq(o->pub, o->topic) + (nr->in_lost - o->lost_passed),
+                             NULL);
+    o->lost_passed = nr->in_lost;
+}
+
+/* What the node's inputs lost so far: gaps and queue-policy drops. */
+static uint64_t inputs_lost(node_rt *nr)
+{
+    return ezc_sub_gaps(nr->sub) + atomic_load_explicit(&nr->qdrops, memory_order_relaxed);
+}
+
 /* Sends a on every outgoing publisher; a blocking edge retries (its send
  * timeout is short so that a stop is seen). */
 static int send_all(node_rt *nr, ezc_array *a, ezc_error *err)
@@ -209,6 +272,11 @@ static int send_all(node_rt *nr, ezc_array *a, ezc_error *err)
     for (int i = 0; i < nr->nouts; i++) {
         if (nr->outs[i].drop_empty && ezc_array_size(a) == 0)
             continue; /* no data (a window not yet full): nothing for the outside */
+        if (nr->outs[i].resume)
+            resume_numbering(nr, &nr->outs[i]);
+        pass_losses_on(nr, &nr->outs[i]);
+        if (nr->outs[i].slot)
+            note_numbering(nr, &nr->outs[i]);
         while ((rc = ezc_pub_send(nr->outs[i].pub, nr->outs[i].topic, a, err)) == EZC_ETIMEOUT &&
                !stopping(nr))
             ;
@@ -231,6 +299,8 @@ static int send_eos_all(node_rt *nr, ezc_error *err)
 {
     int rc = wait_subscribers(nr, err);
     for (int i = 0; !rc && i < nr->nouts; i++) {
+        if (nr->outs[i].resume)
+            resume_numbering(nr, &nr->outs[i]);
         while ((rc = ezc_pub_send_eos(nr->outs[i].pub, nr->outs[i].topic, err)) ==
                    EZC_ETIMEOUT &&
                !stopping(nr))
@@ -422,6 +492,7 @@ static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
         bump(&nr->messages, 1);
         bump(&nr->bytes, data_bytes(a));
         nr->t0_ns = wall_ns();
+        nr->have_in = 0;
         if ((rc = forward(nr, a, err)))
             break;
     }
@@ -440,7 +511,10 @@ static int run_subscribe(node_rt *nr, const ezc_settings *s, ezc_error *err)
     const char *endpoint = NULL, *topic = "";
     ezc_settings_get_string(s, "endpoint", &endpoint);
     ezc_settings_get_string(s, "topic", &topic);
-    if (!nr->sub && !(nr->sub = ezc_sub_new(endpoint, topic, NULL, err)))
+    ezc_sub_options so;
+    ezc_sub_options_init(&so);
+    ezc_graph_security_sub(nr->rt->g, &so); /* CURVE for a tcp:// endpoint */
+    if (!nr->sub && !(nr->sub = ezc_sub_new(endpoint, topic, &so, err)))
         return ezc_error_prefix(err, "node '%s'", nr->n->name);
     int rc = wait_subscribers(nr, err);
     while (!rc && !stopping(nr)) {
@@ -465,6 +539,10 @@ static int run_subscribe(node_rt *nr, const ezc_settings *s, ezc_error *err)
         nr->t0_ns = attr_t0(a);
         if (!nr->t0_ns)
             nr->t0_ns = wall_ns();
+        nr->in_src = a->src;
+        nr->in_seq = a->seq;
+        nr->have_in = 1;
+        nr->in_lost = ezc_sub_gaps(nr->sub);
         rc = forward(nr, a, err);
     }
     return rc;
@@ -552,6 +630,10 @@ static void fused_stamp(node_rt *nr, ezc_array *a)
     a->seq = nr->fused_seq++;
     a->ts_ns = wall_ns();
     nr->next->t0_ns = nr->t0_ns;
+    nr->next->in_src = nr->in_src;
+    nr->next->in_seq = nr->in_seq;
+    nr->next->have_in = nr->have_in;
+    nr->next->in_lost = nr->in_lost;
 }
 
 /* Hands a node's output on: into a fused downstream chain, or a send on
@@ -695,6 +777,10 @@ static int run_consumer(node_rt *nr, ezc_error *err)
         }
         if (!rc) {
             nr->t0_ns = attr_t0(in); /* arrived through a socket: its stamp */
+            nr->in_src = in->src;
+            nr->in_seq = in->seq;
+            nr->have_in = 1;
+            nr->in_lost = inputs_lost(nr);
             rc = consumer_step(nr, in, port, err);
         }
     }
@@ -797,7 +883,7 @@ static uint64_t stable_id(const ezc_graph *g, const char *what)
 }
 
 static int add_out(node_rt *nr, const char *endpoint, const char *topic, int lossy, int wait_sub,
-                   int short_timeout, uint64_t id, ezc_error *err)
+                   int short_timeout, int outside, uint64_t id, ezc_error *err)
 {
     out_pub *no = realloc(nr->outs, (size_t)(nr->nouts + 1) * sizeof *no);
     if (!no)
@@ -809,11 +895,14 @@ static int add_out(node_rt *nr, const char *endpoint, const char *topic, int los
     ezc_pub_options_init(&po);
     po.lossy = lossy;
     po.id = id;
+    ezc_graph_security_pub(nr->rt->g, outside, &po); /* CURVE on tcp://; outside: stall limit */
     if (short_timeout)
         po.send_timeout_ms = POLL_MS;
     if (!(o->pub = ezc_pub_new(endpoint, &po, err)))
         return ezc_error_prefix(err, "node '%s'", nr->n->name);
     snprintf(o->topic, sizeof o->topic, "%s", topic);
+    if (nr->rt->resume) /* a full file (it never is: sized for the graph): numbering from 0 */
+        o->slot = ezc_graph_resume_slot(nr->rt->resume, id, &o->resume);
     o->wait_sub = wait_sub;
     nr->nouts++;
     return 0;
@@ -822,7 +911,10 @@ static int add_out(node_rt *nr, const char *endpoint, const char *topic, int los
 static int add_in(node_rt *nr, const char *endpoint, const char *topic, int port, ezc_queue q,
                   int cap, ezc_error *err)
 {
-    if (!nr->sub && !(nr->sub = ezc_sub_new(endpoint, "", NULL, err)))
+    ezc_sub_options so;
+    ezc_sub_options_init(&so);
+    ezc_graph_security_sub(nr->rt->g, &so); /* CURVE for tcp:// endpoints */
+    if (!nr->sub && !(nr->sub = ezc_sub_new(endpoint, "", &so, err)))
         return ezc_error_prefix(err, "node '%s'", nr->n->name);
     else if (nr->nins && ezc_sub_connect(nr->sub, endpoint, err))
         return ezc_error_prefix(err, "node '%s'", nr->n->name);
@@ -864,7 +956,7 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
             continue;
         edge_endpoint(g, e, serial, o->ipc_dir, ep, sizeof ep);
         snprintf(topic, sizeof topic, "e%zu", i);
-        int rc = add_out(up, ep, topic, e->queue != EZC_QUEUE_BLOCK, 1, 1,
+        int rc = add_out(up, ep, topic, e->queue != EZC_QUEUE_BLOCK, 1, 1, 0,
                          stable_id(g, topic), err);
         if (rc)
             return rc;
@@ -875,7 +967,7 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
         char what[160];
         snprintf(what, sizeof what, "output %s", io->name);
         if (up && add_out(up, io->endpoint, io->topic ? io->topic : io->name,
-                          io->queue == EZC_QUEUE_DROP_NEWEST, 0, 1, stable_id(g, what), err))
+                          io->queue == EZC_QUEUE_DROP_NEWEST, 0, 1, 1, stable_id(g, what), err))
             return err->code;
         if (up)
             up->outs[up->nouts - 1].drop_empty = 1;
@@ -894,7 +986,7 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
             ezc_settings_get_bool(s, "lossy", &lossy);
             char what[160];
             snprintf(what, sizeof what, "publish %s", nr->n->name);
-            rc = add_out(nr, endpoint, t, lossy, 0, 1, stable_id(g, what), err);
+            rc = add_out(nr, endpoint, t, lossy, 0, 1, 1, stable_id(g, what), err);
             ezc_settings_get_bool(s, "keep_empty", &keep_empty);
             if (!rc)
                 nr->outs[nr->nouts - 1].drop_empty = !keep_empty;
@@ -976,6 +1068,11 @@ ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_r
         ezc_graph_runtime_stop(&rt, NULL);
         return NULL;
     }
+    size_t npubs = g->nedges + g->noutputs + g->nnodes; /* at most, of any group */
+    if (o.resume_path && !(rt->resume = ezc_graph_resume_open(o.resume_path, npubs, err))) {
+        ezc_graph_runtime_stop(&rt, NULL);
+        return NULL;
+    }
     unsigned serial = atomic_fetch_add(&runtime_serial, 1);
     if (wire(rt, &o, serial, err)) {
         ezc_graph_runtime_stop(&rt, NULL);
@@ -1030,6 +1127,7 @@ int ezc_graph_runtime_stop(ezc_graph_runtime **rtp, ezc_error *err)
         pthread_mutex_destroy(&nr->lock);
     }
     free(rt->nodes);
+    ezc_graph_resume_close(&rt->resume);
     free(rt);
     *rtp = NULL;
     return rc;

@@ -51,6 +51,11 @@ int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
         }
         if (!res)
             continue;
+        if (!o.keep_empty && ezc_array_size(res) == 0) { /* e.g. a window not yet full */
+            ezc_array_destroy(&res);
+            st->empty++;
+            continue;
+        }
         rc = ezc_pub_send(out, o.topic ? o.topic : topic, res, err);
         ezc_array_destroy(&res);
         if (rc)

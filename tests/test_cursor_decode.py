@@ -30,6 +30,7 @@ SRC = os.environ.get("EZC_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "
 sys.path.insert(0, os.path.join(SRC, "tools", "python"))
 import ezc_models  # noqa: E402
 import ezc_wire  # noqa: E402
+from make_cursor_model import fit, simulate  # noqa: E402  (the shipped model's simulator)
 
 EZC = sys.argv[1]
 DT = 0.05  # 20 Hz bins
@@ -46,30 +47,6 @@ def check(name, cond, detail=""):
     else:
         failed += 1
         print(f"FAIL: {name}: {detail}")
-
-
-def simulate(n, rng):
-    """Cursor position, velocity, target and hold flag per bin."""
-    p, v, tgt, hold = np.zeros(2), np.zeros(2), rng.uniform(-0.8, 0.8, 2), 0
-    out = np.zeros((n, 7))
-    for t in range(n):
-        d = tgt - p
-        if hold == 0 and np.linalg.norm(d) < 0.05:
-            hold = 10
-        if hold:
-            want = np.zeros(2)
-            hold -= 1
-            if hold == 0:
-                tgt = rng.uniform(-0.8, 0.8, 2)
-        else:
-            want = 2.5 * d
-            s = np.linalg.norm(want)
-            if s > 1.5:
-                want *= 1.5 / s
-        v = 0.8 * v + 0.2 * want + rng.normal(0, 0.03, 2)
-        p = p + v * DT
-        out[t] = [*p, *v, *tgt, hold > 0]
-    return out
 
 
 rng = np.random.default_rng(2012)
@@ -91,14 +68,8 @@ mean = z_train.mean(axis=0)  # features centred upstream, as ReFIT does
 z_train, z_test = z_train - mean, z_test - mean
 
 # ReFIT fit (the kalman node's `train` equations) in numpy.
-X, Z = train_kin[:, :4], z_train
-x1, x2 = X[:-1], X[1:]
-A = x2.T @ x1 @ np.linalg.inv(x1.T @ x1)
-E = x2 - x1 @ A.T
-W = E.T @ E / (len(X) - 1)
-H = Z.T @ X @ np.linalg.inv(X.T @ X)
-D = Z - X @ H.T
-Q = D.T @ D / len(X) * 1.2
+A, W, H, Q = fit(train_kin[:, :4], z_train)
+Q = Q * 1.2
 P = sl.solve_discrete_are(A.T, H.T, W, Q)
 K = P @ H.T @ np.linalg.inv(H @ P @ H.T + Q)
 want = np.zeros((len(z_test), 4))

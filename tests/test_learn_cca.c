@@ -5,7 +5,10 @@
  * 0.995 are clamped to max_smoothing), eigh inverse square roots, SVD, the sign convention;
  * projections and correlations per pair; pairing in arrival order; axis
  * metadata; empty pairs; reset on a template change; errors that leave the
- * state usable; no allocation on the steady path.
+ * state usable; model files (save after 4 of 7 batches, load in a new
+ * instance, fit the other 3: the same outputs as one uninterrupted run, and
+ * the same from numpy's state exported by tools/python/ezc_models.py); no
+ * allocation on the steady path.
  *
  * Tolerance 1e-9 relative: LAPACK's eigh/SVD vs numpy's on 6 x 6 and 5 x 5
  * covariances whose inverse square roots amplify rounding by their
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tf_test.h"
+#include "../learn/model_file.h"
 
 extern const ezc_transformer_type ezc_cca_type;
 
@@ -170,6 +174,111 @@ START_TEST(t_cca_template_change_resets)
 }
 END_TEST
 
+/* Batches [b0, b1) of case a through t (projections), joined on the host. */
+static ezc_array *run_batches(ezc_transformer *t, int b0, int b1, DLDevice dev)
+{
+    ezc_error err;
+    ezc_array *parts[NB];
+    for (int b = b0; b < b1; b++) {
+        ck_assert_ptr_null(send(t, 0, view("cca_x", starts[b], sizes[b], dev)));
+        parts[b - b0] = tc_host(send(t, 1, view("cca_y", starts[b], sizes[b], dev)));
+    }
+    ezc_array *all = ezc_array_concat((const ezc_array *const *)parts, (size_t)(b1 - b0), 0, &err);
+    ck_assert_msg(all != NULL, "%s", err.msg);
+    for (int b = 0; b < b1 - b0; b++)
+        ezc_array_destroy(&parts[b]);
+    return all;
+}
+
+static const ezc_model_array *find(const ezc_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->narrays; i++)
+        if (!strcmp(m->arrays[i].name, name))
+            return &m->arrays[i];
+    ck_abort_msg("no array %s", name);
+    return NULL;
+}
+
+static ezc_array *model_array(const ezc_model *m, const char *name)
+{
+    const ezc_model_array *a = find(m, name);
+    return tc_array(EZC_FLOAT64, a->ndim, a->shape, a->data);
+}
+
+/* Resuming from a model file equals never stopping. C's own file: 1e-13
+ * relative (the state round-trips bit for bit; only the eigh/SVD run again
+ * on the same numbers). numpy's state (ezc_models.save_cca, written by
+ * gen_learn2.py): 1e-9, as against numpy throughout. */
+START_TEST(t_cca_model_resume)
+{
+    ezc_error err;
+    DLDevice dev = tc_dev(_i);
+    char s[600];
+    ezc_transformer *t = tc_make(&ezc_cca_type, "n_components=3");
+    ezc_array *whole = run_batches(t, 0, NB, dev);
+    ezc_transformer_destroy(&t);
+    snprintf(s, sizeof s, "n_components=3; save=%s", tc_tmp_path("half.ezm"));
+    t = tc_make(&ezc_cca_type, s);
+    ezc_array *first = run_batches(t, 0, 4, dev);
+    ezc_transformer_destroy(&t);
+    snprintf(s, sizeof s, "n_components=3; model=%s", tc_tmp_path("half.ezm"));
+    t = tc_make(&ezc_cca_type, s);
+    ezc_array *second = run_batches(t, 4, NB, dev);
+    ezc_transformer_destroy(&t);
+    ezc_array *w1 = ezc_array_slice(whole, 0, 0, starts[4], &err);
+    ezc_array *w2 = ezc_array_slice(whole, 0, starts[4], whole->shape[0], &err);
+    tc_assert_close(first, w1, 1e-13, 1e-15, "first half");
+    tc_assert_close(second, w2, 1e-13, 1e-15, "resumed from the saved state");
+
+    /* the state numpy exported after the same 4 batches */
+    snprintf(s, sizeof s, "n_components=3; model=%s/tests/ref/learn2_cca_a_half.ezm",
+             getenv("EZC_SOURCE_DIR"));
+    t = tc_make(&ezc_cca_type, s);
+    ezc_array *py = run_batches(t, 4, NB, dev);
+    ezc_transformer_destroy(&t);
+    ezc_array *ref = tc_ref("cca_a_proj");
+    ezc_array *r2 = ezc_array_slice(ref, 0, starts[4], ref->shape[0], &err);
+    tc_assert_close(py, r2, 1e-9, 1e-12, "resumed from numpy's state");
+
+    /* the saved file against numpy's: covariances, factor, counts, weights */
+    ezc_model *mc = NULL, *mp = NULL;
+    ck_assert_msg(ezc_model_load(tc_tmp_path("half.ezm"), &mc, &err) == 0, "%s", err.msg);
+    snprintf(s, sizeof s, "%s/tests/ref/learn2_cca_a_half.ezm", getenv("EZC_SOURCE_DIR"));
+    ck_assert_msg(ezc_model_load(s, &mp, &err) == 0, "%s", err.msg);
+    ck_assert_str_eq(mc->kind, "cca");
+    static const char *names[] = {"C11", "C22", "C12", "smoothing", "n_samples", "n_batches",
+                                  "x_weights", "y_weights", "correlations"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        ezc_array *a = model_array(mc, names[i]), *b = model_array(mp, names[i]);
+        tc_assert_close(a, b, 1e-9, 1e-12, names[i]);
+        ezc_array_destroy(&a);
+        ezc_array_destroy(&b);
+    }
+    ck_assert_double_eq(find(mc, "n_samples")->data[0], 145.0);
+    ck_assert_double_eq(find(mc, "n_batches")->data[0], 4.0);
+    ezc_model_destroy(&mc);
+    ezc_model_destroy(&mp);
+
+    /* views of other sizes than the model's: refused, naming both */
+    snprintf(s, sizeof s, "n_components=3; model=%s", tc_tmp_path("half.ezm"));
+    t = tc_make(&ezc_cca_type, s);
+    ezc_array *out = NULL;
+    ck_assert_ptr_null(send(t, 0, view("cca_y", 0, 10, dev)));
+    ck_assert_int_eq(ezc_transformer_process(t, 1, view("cca_x", 0, 10, dev), &out, &err),
+                     EZC_ESHAPE);
+    ck_assert_msg(strstr(err.msg, "cca: setting 'model' = ") &&
+                      strstr(err.msg, "half.ezm: the model has 6 x and 5 y features, the views 5 "
+                                      "and 6"), "%s", err.msg);
+    ezc_transformer_destroy(&t);
+    snprintf(s, sizeof s, "model=%s/tests/ref/learn2.bin", getenv("EZC_SOURCE_DIR"));
+    const char *m = tc_make_fails(&ezc_cca_type, s, EZC_EINVAL);
+    ck_assert_msg(strstr(m, "cca: setting 'model'") && strstr(m, "learn2.bin"), "%s", m);
+    ezc_array *arrs[] = {whole, first, second, w1, w2, py, ref, r2};
+    for (size_t i = 0; i < sizeof arrs / sizeof arrs[0]; i++)
+        ezc_array_destroy(&arrs[i]);
+}
+END_TEST
+
 START_TEST(t_cca_errors)
 {
     ezc_error err;
@@ -257,6 +366,7 @@ int main(void)
     tcase_add_loop_test(tc, t_cca_pairs_in_order, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_cca_template_change_resets, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_cca_errors, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_cca_model_resume, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_cca_steady_path_allocates_nothing, 0, tc_ndevs());
     suite_add_tcase(suite, tc);
     return tc_run_suite(suite);

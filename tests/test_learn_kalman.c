@@ -1,7 +1,9 @@
 /* test_learn_kalman.c — the DARE solver against scipy 1.10's
  * solve_discrete_are, and kalman (ReFIT) against the same equations in
  * numpy (tests/ref/gen_learn.py): fitted A, W, H, Q; steady-state and full
- * filtering; chunk invariance (chunks of 0 and 1 included); model files;
+ * filtering (full: from the steady-state P as ezmsg-learn, or from P = 0;
+ * fading memory alpha^2 (A P A' + W) as ezmsg-learn); chunk invariance
+ * (chunks of 0 and 1 included); model files;
  * state reset on a template change; errors that keep the model; no
  * allocation on the steady path.
  *
@@ -183,25 +185,36 @@ START_TEST(t_chunks_and_dtypes)
 }
 END_TEST
 
-/* Fading memory (alpha = 1.05) in full mode, against numpy's recursion;
- * alpha < 1 is refused. */
+/* Fading memory (alpha = 1.05) in full mode, against numpy's recursion
+ * with ezmsg-learn's alpha^2 (A P A' + W), from either start; P = 0 as a
+ * setting; alpha < 1 and an unknown start are refused. */
 START_TEST(t_fading_memory)
 {
     DLDevice dev = tc_dev(_i);
-    char s[600];
-    snprintf(s, sizeof s, "mode=full; alpha=1.05; model=%s", tc_tmp_path("given.ezm"));
-    ezc_transformer *t = tc_make(&ezc_kalman_type, s);
-    ezc_array *y = tc_host(tc_apply(t, features("kf_z", dev)));
-    check_states(y, "kf_full_alpha", 1e-9);
-    ezc_array_destroy(&y);
-    ezc_transformer_destroy(&t);
-    const char *m = tc_make_fails(&ezc_kalman_type, "alpha=0.9", EZC_EINVAL);
+    static const struct { const char *set, *ref; } cases[] = {
+        {"alpha=1.05", "kf_full_alpha"},
+        {"alpha=1.05; initial_covariance=zero", "kf_full_alpha_zero"},
+        {"initial_covariance=zero", "kf_full_zero"},
+        {"initial_covariance=steady_state", "kf_full"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char s[600];
+        snprintf(s, sizeof s, "mode=full; %s; model=%s", cases[c].set, tc_tmp_path("given.ezm"));
+        ezc_transformer *t = tc_make(&ezc_kalman_type, s);
+        ezc_array *y = tc_host(tc_apply(t, features("kf_z", dev)));
+        check_states(y, cases[c].ref, 1e-9);
+        ezc_array_destroy(&y);
+        ezc_transformer_destroy(&t);
+    }
+    const char *m = tc_make_fails(&ezc_kalman_type, "initial_covariance=identity", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "initial_covariance"), "%s", m);
+    m = tc_make_fails(&ezc_kalman_type, "alpha=0.9", EZC_EINVAL);
     ck_assert_msg(strstr(m, "kalman: setting 'alpha' = 0.9: expected a finite number >= 1"), "%s",
                   m);
 }
 END_TEST
 
-/* A new stream key restarts the filter from x = 0, P = 0. */
+/* A new stream key restarts the filter from x = 0 and the steady-state P. */
 START_TEST(t_template_change_resets)
 {
     ezc_error err;

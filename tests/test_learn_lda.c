@@ -1,6 +1,7 @@
 /* test_learn_lda.c — lda against scikit-learn 1.2 (tests/ref/gen_learn.py):
  * coef_, intercept_ and predict_proba for lsqr (Ledoit-Wolf, fixed and no
- * shrinkage) and svd, three classes and two; message layouts (samples not
+ * shrinkage) and svd, three classes and two; decision_function and predict
+ * (output=decision|predict); message layouts (samples not
  * first, 3-D features, float32, empty); labels as numbers and strings;
  * errors that leave the old model in force; model files (load, save,
  * every truncation); no allocation on the steady path.
@@ -98,6 +99,62 @@ static const char *cases[4][2] = {
     {"none", "solver=lsqr"},
     {"svd", "solver=svd"},
 };
+
+/* output=decision: sklearn's decision_function (binary: one column, the
+ * score of classes[1]), 1e-9 relative + 1e-10 absolute (values of order
+ * 1..10 with the coefficients' 1e-12 error); output=predict: the index of
+ * sklearn's predict in the sorted classes, exactly (the references keep
+ * every decision margin above 1e-6). */
+START_TEST(t_outputs_match_sklearn)
+{
+    DLDevice dev = tc_dev(_i);
+    for (int tag = 0; tag < 2; tag++)
+        for (int c = 0; c < 4; c++)
+            for (int pred = 0; pred < 2; pred++) {
+                const char *set = tag ? "2" : "3";
+                char prefix[64], settings[256], xn[32], yn[32], tn[32];
+                snprintf(prefix, sizeof prefix, "lda%s_%s", set, cases[c][0]);
+                snprintf(settings, sizeof settings, "%s; output=%s", cases[c][1],
+                         pred ? "predict" : "decision");
+                snprintf(xn, sizeof xn, "lda%s_x", set);
+                snprintf(yn, sizeof yn, "lda%s_y", set);
+                snprintf(tn, sizeof tn, "lda%s_t", set);
+                ezc_transformer *t = tc_make(&ezc_lda_type, settings);
+                train(t, labelled(xn, yn, dev));
+                ezc_array *z = tc_to(tc_dims(tc_ref("%s", tn), "time", "ch"), dev);
+                ezc_array *y = tc_host(tc_apply(t, z));
+                ezc_array *ref = tc_ref("%s_%s", prefix, pred ? "predict" : "decision");
+                int64_t cols = pred || tag ? 1 : 3, shape[2] = {ref->shape[0], cols};
+                ezc_array *want = tc_array(EZC_FLOAT64, 2, shape, ezc_array_data(ref));
+                ck_assert_str_eq(y->dims[0], "time");
+                ck_assert_str_eq(y->dims[1], pred ? "class" : "classes");
+                ck_assert_int_eq(y->dtype, pred ? EZC_INT64 : EZC_FLOAT64);
+                if (!pred) { /* the columns' labels: the classes scored */
+                    ck_assert_int_eq(y->axes[1].kind, EZC_AXIS_COORD);
+                    ck_assert_uint_eq(y->axes[1].coords->n, (size_t)cols);
+                    ck_assert_double_eq(y->axes[1].coords->values[0], tag ? 1.0 : 2.0);
+                }
+                tc_assert_close(y, want, pred ? 0 : RTOL, pred ? 0 : 1e-10, prefix);
+                ezc_array_destroy(&y);
+                ezc_array_destroy(&ref);
+                ezc_array_destroy(&want);
+                ezc_transformer_destroy(&t);
+            }
+    /* empty message: shape (0, 1) */
+    ezc_transformer *t = tc_make(&ezc_lda_type, "output=predict");
+    train(t, labelled("lda3_x", "lda3_y", dev));
+    ezc_error err;
+    ezc_array *z = tc_to(tc_dims(tc_ref("lda3_t"), "time", "ch"), dev);
+    ezc_array *y = tc_host(tc_apply(t, ezc_array_slice(z, 0, 0, 0, &err)));
+    ck_assert_int_eq(y->shape[0], 0);
+    ck_assert_int_eq(y->shape[1], 1);
+    ezc_array_destroy(&y);
+    ezc_array_destroy(&z);
+    ezc_transformer_destroy(&t);
+    const char *m = tc_make_fails(&ezc_lda_type, "output=labels", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "output"), "%s", m);
+}
+END_TEST
 
 START_TEST(t_fit_matches_sklearn)
 {
@@ -351,6 +408,7 @@ int main(void)
     TCase *tc = tcase_create("lda");
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, t_fit_matches_sklearn, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_outputs_match_sklearn, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_layouts, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_string_labels, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_errors_keep_model, 0, tc_ndevs());

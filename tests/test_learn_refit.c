@@ -1,12 +1,14 @@
 /* test_learn_refit.c — kalman's ReFIT refit (Gilja et al. 2012) against the
  * same equations in numpy (tests/ref/gen_learn2.py): a `train` message
  * whose column axis labels cursor_x, cursor_y, target_x, target_y, hold
- * turns decoded states into intended ones (positions the cursor's, velocity
- * toward the target at the decoded speed, zero while holding), re-estimates
- * H and Q, keeps A and W, and recomputes the gain. Checked: the saved model,
- * steady and full filtering after the refit, the refit columns anywhere
- * along the axis, position_index = -1, the filter restarting with the new
- * model, errors that keep the model in force.
+ * turns decoded states into intended ones (velocity toward the target at
+ * the decoded speed, zero while holding; positions held at the previous
+ * sample's during a hold as ezmsg-learn, or the cursor's, or as sent),
+ * re-estimates H and Q, keeps A and W, and recomputes the gain. Checked: the
+ * saved model, steady and full filtering after the refit, the refit columns
+ * anywhere along the axis, each refit_position rule and position_index = -1,
+ * the filter restarting with the new model (full: from its steady-state P),
+ * errors that keep the model in force.
  *
  * Tolerance 1e-9 relative: least squares by LU on normal equations vs
  * numpy's inv, the DARE by doubling vs scipy's QZ, then 120 recursive
@@ -126,21 +128,34 @@ START_TEST(t_refit_columns_anywhere)
 }
 END_TEST
 
-/* position_index = -1: the decoded positions are kept as sent. */
-START_TEST(t_refit_keep_positions)
+/* The position rules: ezmsg-learn's (the default, also named), the cursor's,
+ * as sent; position_index = -1 (no position states) is as sent too. */
+START_TEST(t_refit_position_rules)
 {
     DLDevice dev = tc_dev(_i);
-    char s[600];
-    snprintf(s, sizeof s, "position_index=-1; save=%s", tc_tmp_path("rf3.ezm"));
-    ezc_transformer *t = tc_make(&ezc_kalman_type, s);
-    train(t, plain("rf_fit", dev));
-    train(t, refit_msg(NULL, dev));
-    check_model(tc_tmp_path("rf3.ezm"), "rf_H_keep", "rf_Q_keep");
-    ezc_transformer_destroy(&t);
+    static const struct { const char *set, *h, *q; } cases[] = {
+        {"refit_position=previous", "rf_H", "rf_Q"},
+        {"refit_position=cursor", "rf_H_cursor", "rf_Q_cursor"},
+        {"refit_position=sent", "rf_H_keep", "rf_Q_keep"},
+        {"position_index=-1", "rf_H_keep", "rf_Q_keep"},
+        {"position_index=-1; refit_position=cursor", "rf_H_keep", "rf_Q_keep"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char s[600];
+        snprintf(s, sizeof s, "%s; save=%s", cases[c].set, tc_tmp_path("rf3.ezm"));
+        ezc_transformer *t = tc_make(&ezc_kalman_type, s);
+        train(t, plain("rf_fit", dev));
+        train(t, refit_msg(NULL, dev));
+        check_model(tc_tmp_path("rf3.ezm"), cases[c].h, cases[c].q);
+        ezc_transformer_destroy(&t);
+    }
+    const char *m = tc_make_fails(&ezc_kalman_type, "refit_position=target", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "refit_position"), "%s", m);
 }
 END_TEST
 
-/* A refit mid-stream installs a new model: the filter restarts from x = 0. */
+/* A refit mid-stream installs a new model: the filter restarts from x = 0
+ * and the new model's steady-state P. */
 START_TEST(t_refit_restarts_filter)
 {
     ezc_error err;
@@ -225,7 +240,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, t_refit_matches_numpy, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_refit_columns_anywhere, 0, tc_ndevs());
-    tcase_add_loop_test(tc, t_refit_keep_positions, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_refit_position_rules, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_refit_restarts_filter, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_refit_errors, 0, tc_ndevs());
     suite_add_tcase(s, tc);

@@ -862,6 +862,96 @@ START_TEST(t_end_of_stream_conflate)
 }
 END_TEST
 
+/* A publisher that restarts with the same id and goes on numbering
+ * (first_seq, ezc_pub_set_next_seq): what it skipped is an exact gap with
+ * the silence from its own stamps; numbering that goes back is a restart. */
+static ezc_pub *pub_with(const char *endpoint, uint64_t id, uint64_t first_seq)
+{
+    ezc_pub_options o;
+    ezc_pub_options_init(&o);
+    o.id = id;
+    o.first_seq = first_seq;
+    ezc_error err = {0, ""};
+    ezc_pub *p = ezc_pub_new(endpoint, &o, &err);
+    ck_assert_msg(p != NULL, "pub %s: %s", endpoint, err.msg);
+    return p;
+}
+
+/* A subscriber attaches a new connection (and sends its subscription) only
+ * when its socket is used: receive while waiting for the successor. */
+static void wait_resubscribed(ezc_pub *p, ezc_sub *s)
+{
+    ezc_error err = {0, ""};
+    for (int i = 0; i < WAIT_MS / 20; i++) {
+        ezc_array *a = NULL;
+        ck_assert_int_eq(ezc_sub_recv(s, &a, 10, &err), EZC_ETIMEOUT);
+        if (ezc_pub_wait_subscribers(p, 1, 10, &err) == 0)
+            return;
+    }
+    ck_abort_msg("the subscriber did not come back: %s", err.msg);
+}
+
+START_TEST(t_restart_numbering)
+{
+    char ep[64];
+    snprintf(ep, sizeof ep, "ipc:///tmp/ezc-test-renum-%d", (int)getpid());
+    ezc_sub *s = sub_open(ep, "", 1000);
+    ezc_pub *p = pub_with(ep, 77, 0);
+    ck_assert_uint_eq(ezc_pub_next_seq(p, "emg"), 0);
+    wait_subs(p, 1);
+    int64_t last_ts = 0;
+    for (int k = 0; k < 5; k++) {
+        send_sample(p, "emg", k);
+        ezc_array *a = recv_ok(s, NULL, 0);
+        ck_assert_uint_eq(a->seq, (uint64_t)k);
+        last_ts = a->ts_ns;
+        ezc_array_destroy(&a);
+    }
+    ck_assert_uint_eq(ezc_pub_next_seq(p, "emg"), 5);
+    ezc_pub_destroy(&p);
+    /* The successor starts at 8: 5, 6 and 7 were lost in between. */
+    p = pub_with(ep, 77, 8);
+    ck_assert_uint_eq(ezc_pub_next_seq(p, "emg"), 8);
+    ck_assert_uint_eq(ezc_pub_next_seq(p, NULL), 8); /* every topic starts there */
+    wait_resubscribed(p, s);
+    send_sample(p, "emg", 8);
+    ezc_array *a = recv_ok(s, NULL, 0);
+    ck_assert_uint_eq(a->seq, 8);
+    ezc_sub_stats st = stats_of(s);
+    ck_assert_uint_eq(st.gaps, 3);
+    ck_assert_uint_eq(st.restarts, 0);
+    ck_assert_uint_eq(st.publishers, 1);
+    ck_assert_int_eq(st.gap_silence_ns, a->ts_ns - last_ts);
+    ck_assert_int_gt(st.gap_silence_ns, 0);
+    last_ts = a->ts_ns;
+    ezc_array_destroy(&a);
+    /* set_next_seq skips numbers as well; the end-of-stream marker carries the next. */
+    ezc_error err = {0, ""};
+    ck_assert_int_eq(ezc_pub_set_next_seq(p, "emg", 20, &err), 0);
+    send_sample(p, "emg", 20);
+    a = recv_ok(s, NULL, 0);
+    ck_assert_uint_eq(a->seq, 20);
+    ezc_array_destroy(&a);
+    ck_assert_uint_eq(stats_of(s).gaps, 3 + 11);
+    ezc_pub_destroy(&p);
+    /* A successor that numbers from 0 again: one restart, one gap. */
+    p = pub_with(ep, 77, 0);
+    wait_resubscribed(p, s);
+    send_sample(p, "emg", 0);
+    a = recv_ok(s, NULL, 0);
+    ck_assert_uint_eq(a->seq, 0);
+    st = stats_of(s);
+    ck_assert_uint_eq(st.restarts, 1);
+    ck_assert_uint_eq(st.gaps, 3 + 11 + 1);
+    ck_assert_int_gt(st.restart_silence_ns, 0);
+    ezc_array_destroy(&a);
+    ck_assert_int_eq(ezc_pub_set_next_seq(NULL, "emg", 1, &err), EZC_EINVAL);
+    ck_assert_uint_eq(ezc_pub_next_seq(NULL, "emg"), 0);
+    ezc_pub_destroy(&p);
+    ezc_sub_destroy(&s);
+}
+END_TEST
+
 START_TEST(t_bad_arguments)
 {
     ezc_error err = {0, ""};
@@ -931,6 +1021,7 @@ int main(void)
     tcase_add_loop_test(tc, t_end_of_stream, 0, 2);
     tcase_add_test(tc, t_end_of_stream_lossy);
     tcase_add_test(tc, t_end_of_stream_conflate);
+    tcase_add_test(tc, t_restart_numbering);
     tcase_add_test(tc, t_bad_arguments);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);

@@ -252,9 +252,11 @@ def empty_array(tmp):
         check("ezc decodes [0, 2, 3] complex",
               "dtype=complex64 shape=[0, 2, 3] dims=[time, ch, f]" in lines[1], lines[1])
     pub.close()
-    # ... and back: a node passes an empty array through to a Python subscriber.
+    # ... and back: a node asked to keep empty results (by default they stay
+    # in the node, as graph outputs do) passes one to a Python subscriber.
     node_in, node_out = f"ipc://{tmp}/ein", f"ipc://{tmp}/eout"
-    node = subprocess.Popen([EZC, "node", "abs", "--in", node_in, "--out", node_out, "--count", "1"],
+    node = subprocess.Popen([EZC, "node", "abs", "--in", node_in, "--out", node_out, "--count", "1",
+                             "--keep-empty"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     sub = ezc_wire.Subscriber(node_out)
     pub = ezc_wire.Publisher(node_in)

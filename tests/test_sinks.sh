@@ -26,9 +26,10 @@ YEOF
 expect "print: validate" 0 "ok (5 nodes, 4 edges)" -- "$ezc" validate "$dir/print.yaml"
 "$ezc" run "$dir/print.yaml" --duration 1 > "$dir/print.out" 2> "$dir/print.err"; status=$?
 check "print: run exit 0" $status "status $status: $(cat "$dir/print.err")"
+# ch1 at sample 0: 0 * -2 + 0 is +0, as numpy and ezmsg compute linear.
 want_p="p: seq=0 key=c dtype=float64 shape=[4, 3] dims=[time, ch] device=cpu time.offset=0.000000s fs=1000
 p:   ch0: first=0 last=3 min=0 max=3 mean=1.5 (over 4)
-p:   ch1: first=-0 last=-6 min=-6 max=-0 mean=-3 (over 4)
+p:   ch1: first=0 last=-6 min=-6 max=0 mean=-3 (over 4)
 p:   ch2: first=0 last=30 min=0 max=30 mean=15 (over 4)
 p: seq=1 key=c dtype=float64 shape=[4, 3] dims=[time, ch] device=cpu time.offset=0.004000s fs=1000
 p:   ch0: first=4 last=7 min=4 max=7 mean=5.5 (over 4)
@@ -37,7 +38,7 @@ p:   ch2: first=40 last=70 min=40 max=70 mean=55 (over 4)"
 got_p=$(grep '^p:' "$dir/print.out")
 check "print: summary values per channel" $([ "$got_p" == "$want_p" ]; echo $?) "$got_p"
 want_f="f: seq=0 key=c dtype=float64 shape=[4, 3] dims=[time, ch] device=cpu time.offset=0.000000s fs=1000
-f:   [0]: 0 -0 0
+f:   [0]: 0 0 0
 f:   [1]: 1 -2 10
 f:   [2]: 2 -4 20
 f:   [3]: 3 -6 30
@@ -98,4 +99,32 @@ check "empty: publish sink lets data out" $([ "$(nd "$drop")" -gt 5 ]; echo $?) 
 check "empty: publish sink drops empty messages" $([ "$(ne "$drop")" -eq 0 ]; echo $?) "$res"
 check "empty: outputs: entry drops empty messages" $([ "$(ne "$outp")" -eq 0 ] && [ "$(nd "$outp")" -gt 5 ]; echo $?) "$res"
 check "empty: keep_empty: true lets them out" $([ "$(ne "$keep")" -gt 0 ] && [ "$(nd "$keep")" -gt 5 ]; echo $?) "$res"
+
+# `ezc node` follows the same rule for its --out; --keep-empty lets them out.
+"$ezc" pub "ipc://$dir/raw" --signal counter --fs 1000 --channels 2 --chunk 4 --count 400 \
+  > /dev/null 2>&1 & pids+=($!)
+for k in drop keep; do
+  extra=(); [ $k = keep ] && extra=(--keep-empty)
+  "$ezc" node window --set window_dur=0.01 --set window_shift=0.01 --set zero_pad_until=none \
+    --in "ipc://$dir/raw" --out "ipc://$dir/node_$k" "${extra[@]}" > /dev/null 2>&1 & pids+=($!)
+done
+res=$(timeout 20 "$py" - "$dir" "$src" <<'PYEOF'
+import sys, time
+sys.path.insert(0, sys.argv[2] + "/tools/python")
+import ezc_wire
+d = sys.argv[1]
+subs = {k: ezc_wire.Subscriber(f"ipc://{d}/node_{k}") for k in ("drop", "keep")}
+seen = {k: [0, 0] for k in subs}
+end = time.monotonic() + 2.5
+while time.monotonic() < end:
+    for k, s in subs.items():
+        m = s.recv(timeout_ms=10)
+        if m is not None and not getattr(m, "eos", False):
+            seen[k][m.data.size == 0] += 1
+print(" ".join(f"{k}={v[0]}/{v[1]}" for k, v in seen.items()))
+PYEOF
+)
+read -r ndrop nkeep <<<"$res"
+check "empty: ezc node drops empty results" $([ "$(ne "$ndrop")" -eq 0 ] && [ "$(nd "$ndrop")" -gt 5 ]; echo $?) "$res"
+check "empty: ezc node --keep-empty lets them out" $([ "$(ne "$nkeep")" -gt 0 ]; echo $?) "$res"
 finish

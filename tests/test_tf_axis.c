@@ -7,6 +7,7 @@
  * transpose and slicer move values, so they must match exactly. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tf_test.h"
 
@@ -210,7 +211,7 @@ START_TEST(t_slicer)
         {"selection=::2", "sl_step2", "Fz", 2},
         {"selection=-1", "sl_last", NULL, 1},
         {"selection=0, 2, 5", "sl_list", "Fz", 2},
-        {"selection=Cz, C3", "sl_labels", "Cz", 2},
+        {"selection=Cz, C3; order=selection", "sl_labels", "Cz", 2},
         {"selection=4:1:-1", "sl_rev", "P3", 2},
         {"selection=1:4; axis=time", "sl_time", "Fz", 2},
         {"selection=:", "sl_x", "Fz", 2},
@@ -257,13 +258,81 @@ START_TEST(t_slicer)
 }
 END_TEST
 
+/* sl_x's columns named by reference NAME (indices written by the
+ * generator's model of ezmsg-sigproc's Slicer). */
+static ezc_array *columns(const char *name)
+{
+    ezc_array *x = tc_ref("sl_x"), *idx = tc_ref("%s", name);
+    int64_t n = idx->shape[0], shape[2] = {x->shape[0], n};
+    double *v = malloc((size_t)(shape[0] * n) * sizeof *v);
+    for (int64_t t = 0; t < shape[0]; t++)
+        for (int64_t j = 0; j < n; j++)
+            v[t * n + j] = tc_get(x, (size_t)(t * x->shape[1] + (int64_t)tc_get(idx, (size_t)j, 0)), 0);
+    ezc_array *w = tc_array(EZC_FLOAT64, 2, shape, v);
+    free(v);
+    ezc_array_destroy(&x);
+    ezc_array_destroy(&idx);
+    return w;
+}
+
+/* ezmsg-sigproc's `order` (default axis: deduplicated, sorted into axis
+ * order; selection: deduplicated, token order) and its regular-expression
+ * fallback for labels; exact values against the generator's picks. */
+START_TEST(t_slicer_order_and_regex)
+{
+    DLDevice dev = tc_dev(_i);
+    struct { const char *set, *want, *labels; } cases[] = {
+        {"selection=Cz, C3", "sl_labels_axis_idx", "C3 Cz"},
+        {"selection=3,1,1:3", "sl_dups_axis_idx", "C3 C4 Cz"},
+        {"selection=3,1,1:3; order=selection", "sl_dups_sel_idx", "Cz C3 C4"},
+        {"selection=C[34]", "sl_regex_idx", "C3 C4"},
+        {"selection=P.*, Fz", "sl_regex_mix_axis_idx", "Fz P3 P4"},
+        {"selection=P.*, Fz; order=selection", "sl_regex_mix_sel_idx", "P3 P4 Fz"},
+        {"selection=Cz", "sl_label_one_idx", "Cz"}, /* a label keeps the dim */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        ezc_transformer *t = tc_make(&ezc_slicer_type, cases[c].set);
+        ezc_array *y = tc_host(tc_apply(t, tc_to(montage(), dev)));
+        ezc_array *want = columns(cases[c].want);
+        tc_assert_close(y, want, 0, 0, cases[c].set);
+        ck_assert_int_eq(ezc_array_ndim(y), 2);
+        char got[64] = "";
+        for (size_t j = 0; j < (size_t)y->shape[1]; j++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", j ? " " : "",
+                     y->axes[1].coords->labels[j]);
+        ck_assert_msg(strcmp(got, cases[c].labels) == 0, "%s: labels %s, want %s",
+                      cases[c].set, got, cases[c].labels);
+        ezc_array_destroy(&y);
+        ezc_array_destroy(&want);
+        ezc_transformer_destroy(&t);
+    }
+}
+END_TEST
+
 START_TEST(t_slicer_errors_and_no_alloc)
 {
     ezc_transformer *t = tc_make(&ezc_slicer_type, "selection=Oz");
     const char *m = tc_apply_fails(t, montage(), EZC_ENOTFOUND);
-    ck_assert_msg(strstr(m, "slicer: setting 'selection' = 'Oz': 'Oz' is neither an index nor "
-                            "a label of dim 'ch'"), "%s", m);
+    ck_assert_msg(!strcmp(m, "slicer: setting 'selection' = 'Oz': 'Oz' matched no label of dim "
+                             "'ch' (neither exactly nor as a regular expression)"), "%s", m);
     ezc_transformer_destroy(&t);
+    t = tc_make(&ezc_slicer_type, "selection=Fz, C[");
+    m = tc_apply_fails(t, montage(), EZC_EINVAL);
+    ck_assert_msg(strstr(m, "slicer: setting 'selection' = 'Fz, C[': 'C[' is neither an index, "
+                            "a label of dim 'ch' nor a valid regular expression ("), "%s", m);
+    ezc_transformer_destroy(&t);
+    t = tc_make(&ezc_slicer_type, "selection=Pz, Fz");
+    m = tc_apply_fails(t, montage(), EZC_ENOTFOUND);
+    ck_assert_msg(strstr(m, "'Pz' matched no label of dim 'ch'"), "%s", m);
+    ezc_transformer_destroy(&t);
+    /* a dim without labels: a word is neither an index nor a label */
+    t = tc_make(&ezc_slicer_type, "selection=Oz; axis=time");
+    m = tc_apply_fails(t, montage(), EZC_ENOTFOUND);
+    ck_assert_msg(!strcmp(m, "slicer: setting 'selection' = 'Oz': 'Oz' is neither an index nor "
+                             "a label of dim 'time'"), "%s", m);
+    ezc_transformer_destroy(&t);
+    m = tc_make_fails(&ezc_slicer_type, "selection=1; order=token", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "order"), "%s", m);
     t = tc_make(&ezc_slicer_type, "selection=6");
     m = tc_apply_fails(t, montage(), EZC_EINVAL);
     ck_assert_msg(strstr(m, "index 6 is out of range for dim 'ch' of length 6"), "%s", m);
@@ -300,6 +369,7 @@ int main(void)
     tcase_add_test(tc, t_diff_steady_no_alloc);
     tcase_add_loop_test(tc, t_transpose, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_slicer, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_slicer_order_and_regex, 0, tc_ndevs());
     tcase_add_test(tc, t_slicer_errors_and_no_alloc);
     suite_add_tcase(s, tc);
     return tc_run_suite(s);

@@ -6,7 +6,9 @@
  * Tolerance per element: |got - ref| <= 1e-12 |ref| + 1e-300 (float64),
  * 1e-5 |ref| + 1e-30 (float32): these are one or two roundings. */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tf_test.h"
 
@@ -91,6 +93,155 @@ START_TEST(t_log_everywhere)
             ezc_array_destroy(&w);
             ezc_transformer_destroy(&t);
         }
+}
+END_TEST
+
+/* Ulps between got and want, element by element, as the float bits of
+ * their dtype (float32 or float64): NaN must meet NaN, and the signs must
+ * agree (so -0.0 against +0.0 fails even at max_ulp 0). */
+static void assert_ulps(const ezc_array *got, const ezc_array *want, int64_t max_ulp,
+                        const char *what)
+{
+    ck_assert_int_eq(got->dtype, want->dtype);
+    ck_assert_uint_eq(ezc_array_size(got), ezc_array_size(want));
+    for (size_t i = 0; i < ezc_array_size(got); i++) {
+        double g = tc_get(got, i, 0), w = tc_get(want, i, 0);
+        int64_t d;
+        if (isnan(w) || isnan(g)) {
+            d = isnan(w) && isnan(g) ? 0 : INT64_MAX;
+        } else if (signbit(g) != signbit(w)) {
+            d = INT64_MAX;
+        } else if (got->dtype == EZC_FLOAT32) {
+            float gf = (float)g, wf = (float)w;
+            int32_t a, b;
+            memcpy(&a, &gf, 4);
+            memcpy(&b, &wf, 4);
+            d = llabs((long long)a - b);
+        } else {
+            int64_t a, b;
+            memcpy(&a, &g, 8);
+            memcpy(&b, &w, 8);
+            d = a > b ? a - b : b - a;
+        }
+        ck_assert_msg(d <= max_ulp, "%s: element %zu = %.17g, want %.17g (%lld ulp > %lld)", what,
+                      i, g, w, (long long)d, (long long)max_ulp);
+    }
+}
+
+/* log as ezmsg-sigproc computes it, ln(x) / ln(base), against numpy's
+ * formula with libm's log and logf (tests/ref/gen_tf_core.py), in five
+ * bases, with zeros, denormals, infinities, NaN and negatives. On the CPU:
+ * float64 within 1 ulp (libm's log, then the same division: in fact equal);
+ * float32 within 1 ulp of the formula with a correctly rounded logf and 2
+ * of libm's logf, which is not correctly rounded (0.3% of its results are 1
+ * ulp off, and the division by ln(base) can double that). CUDA's log and
+ * logf are themselves up to 1 and 2 ulp off: 4 ulp there. */
+START_TEST(t_log_as_ezmsg)
+{
+    DLDevice dev = tc_dev(_i);
+    int cpu = dev.device_type == kDLCPU;
+    const char *bases[5][2] = {{"10", "10"}, {"2", "2"}, {"2.718281828459045", "e"},
+                               {"3", "3"}, {"0.5", "half"}};
+    for (int k = 0; k < 2; k++)
+        for (int b = 0; b < 5; b++) {
+            char set[64], what[64];
+            snprintf(set, sizeof set, "base=%s", bases[b][0]);
+            ezc_transformer *t = tc_make(&ezc_log_type, set);
+            ezc_array *y = tc_host(tc_apply(t, tc_to(tc_ref("lg_x_%s", sfx[k]), dev)));
+            ezc_array *w = tc_ref("lg_b%s_%s", bases[b][1], sfx[k]);
+            snprintf(what, sizeof what, "log base %s %s", bases[b][0], sfx[k]);
+            assert_ulps(y, w, cpu ? 1 + !k : 4, what);
+            ezc_array_destroy(&w);
+            if (!k) {
+                w = tc_ref("lg_cr_b%s_f32", bases[b][1]);
+                snprintf(what, sizeof what, "log base %s f32 (correctly rounded logf)", bases[b][0]);
+                assert_ulps(y, w, cpu ? 1 : 4, what);
+                ezc_array_destroy(&w);
+            }
+            ezc_array_destroy(&y);
+            ezc_transformer_destroy(&t);
+        }
+    /* ln(1000) / ln(10) is 2.9999999999999996, not log10's 3 */
+    ezc_transformer *t = tc_make(&ezc_log_type, "");
+    double v = 1000;
+    int64_t one = 1;
+    ezc_array *y = tc_host(tc_apply(t, tc_to(tc_array(EZC_FLOAT64, 1, &one, &v), dev)));
+    ck_assert_double_eq(tc_get(y, 0, 0), 2.9999999999999996);
+    ezc_array_destroy(&y);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
+/* clip_zero clips (to the dtype's smallest normal) only when the message
+ * holds some x <= 0, NaN aside, as ezmsg-sigproc: [1e-310, 1] gives -310,
+ * [1e-310, 0, -2, 1] gives log10(DBL_MIN) for the first three. Integers are
+ * never clipped (ezmsg checks for a floating dtype): log10(0) = -inf. */
+START_TEST(t_log_clip_zero_as_ezmsg)
+{
+    DLDevice dev = tc_dev(_i);
+    const char *cases[2] = {"lg_noclip", "lg_clip"};
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < 2; c++) {
+            char what[64];
+            ezc_transformer *t = tc_make(&ezc_log_type, "clip_zero=true");
+            ezc_array *y = tc_host(tc_apply(t, tc_to(tc_ref("%s_x_%s", cases[c], sfx[k]), dev)));
+            ezc_array *w = tc_ref("%s_%s", cases[c], sfx[k]);
+            snprintf(what, sizeof what, "log clip_zero %s %s", cases[c], sfx[k]);
+            assert_ulps(y, w, dev.device_type == kDLCPU ? 1 : 4, what);
+            if (!c && k)
+                ck_assert_double_eq_tol(tc_get(y, 0, 0), -310.0, 1e-12);
+            ezc_array_destroy(&y);
+            ezc_array_destroy(&w);
+            ezc_transformer_destroy(&t);
+        }
+    ezc_transformer *t = tc_make(&ezc_log_type, "clip_zero=true");
+    int64_t two = 2;
+    double v[2] = {0, 100};
+    ezc_array *y = tc_host(tc_apply(t, tc_to(tc_array(EZC_INT16, 1, &two, v), dev)));
+    ck_assert_int_eq(y->dtype, EZC_FLOAT64);
+    ck_assert(isinf(tc_get(y, 0, 0)) && tc_get(y, 0, 0) < 0);
+    ck_assert_double_eq(tc_get(y, 1, 0), 2.0);
+    ezc_array_destroy(&y);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
+/* Signed zeros come out as numpy's expressions give them (bit for bit):
+ * scale is s * x (-0.0 stays -0.0), add x + 0 and linear x * s + 0 give
+ * +0.0, difference x - 0 keeps -0.0, invert 1 / -0.0 = -inf. */
+START_TEST(t_signed_zeros)
+{
+    DLDevice dev = tc_dev(_i);
+    struct { const ezc_transformer_type *type; const char *set, *want; } cases[] = {
+        {&ezc_scale_type, "scale=2.5", "sz_scale"},
+        {&ezc_scale_type, "scale=1", "sz_x"},
+        {&ezc_add_type, "value=0", "sz_add0"},
+        {&ezc_difference_type, "value=0", "sz_diff0"},
+        {&ezc_difference_type, "value=0; subtrahend=false", "sz_rdiff0"},
+        {&ezc_linear_type, "scale=2", "sz_linear"},
+        {&ezc_linear_type, "scale=[2, 1, 3]; axis=dim1", "sz_linear_ch"},
+        {&ezc_invert_type, "", "sz_invert"},
+    };
+    for (int k = 0; k < 2; k++)
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            char what[96];
+            ezc_transformer *t = tc_make(cases[c].type, cases[c].set);
+            ezc_array *y = tc_host(tc_apply(t, tc_to(tc_ref("sz_x_%s", sfx[k]), dev)));
+            ezc_array *w = tc_ref("%s_%s", cases[c].want, sfx[k]);
+            snprintf(what, sizeof what, "%s {%s} %s", cases[c].type->name, cases[c].set, sfx[k]);
+            assert_ulps(y, w, 0, what);
+            ezc_array_destroy(&y);
+            ezc_array_destroy(&w);
+            ezc_transformer_destroy(&t);
+        }
+    /* -0.0 in, -0.0 out */
+    ezc_transformer *t = tc_make(&ezc_scale_type, "scale=3");
+    double mz = -0.0;
+    int64_t one = 1;
+    ezc_array *y = tc_host(tc_apply(t, tc_to(tc_array(EZC_FLOAT64, 1, &one, &mz), dev)));
+    ck_assert(tc_get(y, 0, 0) == 0 && signbit(tc_get(y, 0, 0)));
+    ezc_array_destroy(&y);
+    ezc_transformer_destroy(&t);
 }
 END_TEST
 
@@ -208,6 +359,9 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_add_loop_test(tc, t_constants, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_log_everywhere, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_log_as_ezmsg, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_log_clip_zero_as_ezmsg, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_signed_zeros, 0, tc_ndevs());
     tcase_add_test(tc, t_integers_promote);
     tcase_add_test(tc, t_shared_input_untouched);
     tcase_add_test(tc, t_scale_one_is_identity);

@@ -337,6 +337,36 @@ START_TEST(t_filter_values)
 }
 END_TEST
 
+/* ewma is bias-corrected as today's ezmsg-sigproc: its first output is the
+ * first sample (z = alpha x / alpha), each element within 1e-15 relative
+ * (one division by alpha and one rounding of it), and a new stream (another
+ * sampling rate) restarts the count t, so its first output is its first
+ * sample again. The values against scipy are in t_decimate_ewma_scaler_values. */
+START_TEST(t_ewma_bias_correction_and_reset)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_iir(d))
+        return;
+    ezc_transformer *t = tc_make(&ezc_ewma_type, "time_constant=0.2");
+    ezc_array *x = tc_host(stream_of("ewma_x", 100, EZC_FLOAT64, d));
+    for (int k = 0; k < 2; k++) {
+        ezc_error err = {0};
+        ezc_array *in = ezc_array_copy(x, &err);
+        ck_assert_ptr_nonnull(in);
+        if (k) /* a new rate: a new stream */
+            ezc_array_set_linear_axis(in, 0, 1.0 / 200, 0.0, "s");
+        ezc_array *y = tc_host(tc_apply(t, tc_to(in, d)));
+        for (size_t c = 0; c < 3; c++)
+            ck_assert_double_eq_tol(tc_get(y, c, 0), tc_get(x, c, 0), 1e-15 * fabs(tc_get(x, c, 0)));
+        if (!k) /* the second sample is the alpha-weighted mean of two, not x[1] */
+            ck_assert(fabs(tc_get(y, 3, 0) - tc_get(x, 3, 0)) > 1e-3);
+        ezc_array_destroy(&y);
+    }
+    ezc_array_destroy(&x);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
 START_TEST(t_decimate_ewma_scaler_values)
 {
     DLDevice d = tc_dev(_i);
@@ -586,6 +616,7 @@ int main(void)
     tcase_add_loop_test(tc, t_butterworth_values, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_filter_values, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_decimate_ewma_scaler_values, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_ewma_bias_correction_and_reset, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_chunk_invariance, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_downsample_axis, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_reset_on_template_change_only, 0, tc_ndevs());

@@ -12,7 +12,8 @@
 #include <string.h>
 #include "tf_test.h"
 
-extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type, ezc_spectrogram_type;
+extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type, ezc_spectrogram_type,
+    ezc_bandpower_type;
 
 #define T0 1.25
 
@@ -557,6 +558,53 @@ START_TEST(t_spectrogram)
 }
 END_TEST
 
+/* Without zero_pad_until, a spectrogram with a window shift pads until the
+ * shift, as ezmsg-sigproc's Spectrogram does: W - S = 16 zeros, so the
+ * first window starts 0.16 s before the data and every chunking gives the
+ * same windows (numpy reference sg_shift_rel_db); bandpower inherits it. */
+START_TEST(t_spectrogram_default_pad)
+{
+    DLDevice dev = tc_dev(_i);
+    const char *set = "window_dur=0.32; window_shift=0.16";
+    int64_t lens[64];
+    ezc_array *x = tc_to(series("sg_x", 0, 100, T0, TC), dev);
+    ezc_transformer *t = tc_make(&ezc_spectrogram_type, set);
+    ezc_array *y = tc_host(tc_apply(t, ezc_array_clone(x, NULL)));
+    ck_assert_int_eq(y->shape[0], 25);
+    linear_is(y, 0, 0.16, T0 - 0.16, "s");
+    check(y, "sg_shift_rel_db", tc_tol(EZC_FLOAT64), "default pad"); /* consumes y */
+    ezc_transformer_destroy(&t);
+    for (unsigned seed = 1; seed <= 3; seed++) {
+        t = tc_make(&ezc_spectrogram_type, set);
+        size_t n = tc_random_chunks(x->shape[0], seed, lens, 64);
+        check(tc_apply_chunks(t, x, 0, lens, n, "time"), "sg_shift_rel_db", tc_tol(EZC_FLOAT64),
+              "default pad, chunks");
+        ezc_transformer_destroy(&t);
+    }
+    /* bandpower: the same windows as with zero_pad_until=shift, bit for bit */
+    ezc_transformer *a = tc_make(&ezc_bandpower_type, "window_dur=0.32; window_shift=0.16; "
+                                                      "bands=[[5, 20], [20, 40]]");
+    ezc_transformer *b = tc_make(&ezc_bandpower_type, "window_dur=0.32; window_shift=0.16; "
+                                                      "zero_pad_until=shift; bands=[[5, 20], [20, 40]]");
+    ezc_array *ya = tc_host(tc_apply(a, ezc_array_clone(x, NULL)));
+    ezc_array *yb = tc_host(tc_apply(b, ezc_array_clone(x, NULL)));
+    ck_assert_int_eq(ya->shape[0], 25);
+    linear_is(ya, 0, 0.16, T0 - 0.16, "s");
+    tc_assert_close(ya, yb, 0, 0, "bandpower default pad");
+    ezc_array_destroy(&ya);
+    ezc_array_destroy(&yb);
+    ezc_transformer_destroy(&a);
+    ezc_transformer_destroy(&b);
+    /* no shift: one window per message, padded from the input (1:1 mode) */
+    t = tc_make(&ezc_spectrogram_type, "window_dur=0.32");
+    y = tc_host(tc_apply(t, ezc_array_clone(x, NULL)));
+    ck_assert_int_eq(y->shape[0], 1);
+    ezc_array_destroy(&y);
+    ezc_transformer_destroy(&t);
+    ezc_array_destroy(&x);
+}
+END_TEST
+
 START_TEST(t_spectrogram_steady_and_errors)
 {
     ezc_error err = {0};
@@ -604,6 +652,7 @@ int main(void)
     tcase_add_test(tc, t_spectrum_steady);
     tcase_add_test(tc, t_spectrum_errors);
     tcase_add_loop_test(tc, t_spectrogram, 0, nd);
+    tcase_add_loop_test(tc, t_spectrogram_default_pad, 0, nd);
     tcase_add_test(tc, t_spectrogram_steady_and_errors);
     suite_add_tcase(s, tc);
     return tc_run_suite(s);

@@ -1,11 +1,16 @@
 /* linear.c — scale * x + offset (ezmsg-sigproc's LinearTransform): scalars,
- * or one value per index along `axis` (per-channel gains and offsets). */
+ * or one value per index along `axis` (per-channel gains and offsets).
+ * Always the one expression numpy evaluates, in one pass: a scalar beside a
+ * list is spread into a list, so the signs of zeros come out as numpy's
+ * (-0.0 * 2 + 0.0 is +0.0 there too). */
 #include <stdlib.h>
 #include "tf_util.h"
 
 typedef struct linear_state {
     double *scale, *offset;
     size_t nscale, noffset;
+    double *sc_list, *of_list; /* both as lists of n, when either is a list */
+    size_t n;
     const char *axis; /* owned by the settings */
 } linear_state;
 
@@ -25,6 +30,8 @@ static void linear_fini(void *state)
         return;
     free(st->scale);
     free(st->offset);
+    free(st->sc_list);
+    free(st->of_list);
     free(st);
 }
 
@@ -48,6 +55,17 @@ static int linear_init(void **state, const ezc_settings *s, ezc_error *err)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "linear: setting 'scale' has %zu values but 'offset' has %zu",
                            st->nscale, st->noffset);
+    st->n = st->nscale > st->noffset ? st->nscale : st->noffset;
+    if (!rc && st->n > 1) {
+        st->sc_list = malloc(st->n * sizeof *st->sc_list);
+        st->of_list = malloc(st->n * sizeof *st->of_list);
+        if (!st->sc_list || !st->of_list)
+            rc = ezc_error_set(err, EZC_ENOMEM, "linear: out of memory");
+        for (size_t i = 0; !rc && i < st->n; i++) {
+            st->sc_list[i] = st->scale[st->nscale > 1 ? i : 0];
+            st->of_list[i] = st->offset[st->noffset > 1 ? i : 0];
+        }
+    }
     if (rc) {
         linear_fini(st);
         return rc;
@@ -66,20 +84,12 @@ static int linear_apply(const void *state, ezc_array *x, const ezc_xp *xp, ezc_e
     if (rc)
         return rc;
     size_t n = (size_t)x->shape[axis];
-    if ((st->nscale > 1 && st->nscale != n) || (st->noffset > 1 && st->noffset != n))
+    if (st->n != n)
         return ezc_error_set(err, EZC_ESHAPE,
                              "linear: setting '%s' has %zu values but dim '%s' has length %zu",
-                             st->nscale > 1 && st->nscale != n ? "scale" : "offset",
-                             st->nscale > 1 && st->nscale != n ? st->nscale : st->noffset,
+                             st->nscale > 1 && st->nscale != n ? "scale" : "offset", st->n,
                              x->dims[axis], n);
-    if (st->nscale == 1) /* a scalar scale: fold it into the per-index offsets */
-        rc = ezc_xp_call(xp, affine, err, x, x, st->scale[0], 0.0);
-    if (!rc)
-        rc = ezc_xp_call(xp, affine_axis, err, x, x, axis, st->nscale > 1 ? st->scale : NULL,
-                         st->noffset > 1 ? st->offset : NULL);
-    if (!rc && st->nscale > 1 && st->noffset == 1 && st->offset[0] != 0.0)
-        rc = ezc_xp_call(xp, affine, err, x, x, 1.0, st->offset[0]);
-    return rc;
+    return ezc_xp_call(xp, affine_axis, err, x, x, axis, st->sc_list, st->of_list);
 }
 
 static int linear_process(void *state, int port, ezc_array *in, ezc_array **out,

@@ -1,4 +1,7 @@
-/* scale.c — x * scale (ezmsg-sigproc's Scale). Integers become float64. */
+/* scale.c — scale * x (ezmsg-sigproc's Scale). Integers become float64.
+ * The offset handed to xp.affine is -0.0, the identity of IEEE addition, so
+ * the result is the bare product: -0.0 stays -0.0 as in numpy (+0.0 would
+ * turn it into +0.0). */
 #include <stdlib.h>
 #include "tf_util.h"
 
@@ -19,7 +22,7 @@ static int scale_init(void **state, const ezc_settings *s, ezc_error *err)
 
 static int scale_apply(const void *st, ezc_array *x, const ezc_xp *xp, ezc_error *err)
 {
-    return ezc_xp_call(xp, affine, err, x, x, *(const double *)st, 0.0);
+    return ezc_xp_call(xp, affine, err, x, x, *(const double *)st, -0.0);
 }
 
 static int scale_process(void *state, int port, ezc_array *in, ezc_array **out,

@@ -4,19 +4,28 @@
  *   ""  ":"  "none"    everything;
  *   start:stop[:step]  a Python slice (negative indices count from the end);
  *   N                  one index;
- *   LABEL              the index of that label on a coordinate axis.
+ *   LABEL              the indices of that label on a coordinate axis, or
+ *                      failing an exact match (and not an integer), of the
+ *                      labels a POSIX extended regular expression matches
+ *                      in full ("C[34]": C3 and C4).
  * A selection that is a single index drops the dim (as numpy's x[..., 5]).
+ * Anything but one slice or one index is normalised as ezmsg-sigproc does:
+ * duplicates removed (first occurrence wins) and, with order = axis (the
+ * default), sorted into axis order, since a selection is a filter; order =
+ * selection keeps the order of the tokens.
  * Coordinates are selected with the data; a linear axis keeps its gain and
  * moves its offset (times the step for a strided slice); an irregular pick
  * from a linear axis becomes a coordinate axis of the picked values
  * (ezmsg-sigproc leaves a linear axis' offset unchanged: a bug, not kept). */
 #include <errno.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tf_util.h"
 
 typedef struct slicer_state {
     const char *selection, *axis;
+    int by_axis; /* order = axis */
     ezc_template tpl;
     int64_t *idx;
     size_t n;
@@ -28,6 +37,10 @@ static const ezc_setting_spec slicer_settings[] = {
     {"selection", EZC_SETTING_STRING, "", "e.g. '0:8', '::2', '1, 3, 5', 'Cz, Pz', '-1'", 0,
      NULL},
     {"axis", EZC_SETTING_STRING, NULL, "dim to select along (default: the last)", 0, NULL},
+    {"order", EZC_SETTING_STRING, "axis",
+     "a list's entries: axis = deduplicated, in axis order; selection = deduplicated, in "
+     "token order",
+     0, "axis|selection"},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -129,6 +142,70 @@ static int parse_slice(slicer_state *st, size_t *cap, char *item, int64_t len, e
     return 0;
 }
 
+/* The labels of dim `axis` that regular expression t matches in full
+ * (POSIX extended; leftmost-longest, so a full match starts at 0 and ends
+ * at the label's end). None is an error naming t, as is a bad expression. */
+static int match_regex(slicer_state *st, size_t *cap, const char *t, const ezc_array *a,
+                       int axis, ezc_error *err)
+{
+    regex_t re;
+    int rc = regcomp(&re, t, REG_EXTENDED);
+    if (rc) {
+        char why[128];
+        regerror(rc, &re, why, sizeof why);
+        return ezc_error_set(err, EZC_EINVAL,
+                             "slicer: setting 'selection' = '%s': '%s' is neither an index, a "
+                             "label of dim '%s' nor a valid regular expression (%s)",
+                             st->selection, t, a->dims[axis], why);
+    }
+    const ezc_coords *c = a->axes[axis].coords;
+    size_t hits = 0;
+    rc = 0;
+    for (size_t i = 0; i < c->n && !rc; i++) {
+        regmatch_t m;
+        if (regexec(&re, c->labels[i], 1, &m, 0) == 0 && m.rm_so == 0 &&
+            (size_t)m.rm_eo == strlen(c->labels[i])) {
+            hits++;
+            rc = push(st, cap, (int64_t)i) ? ezc_error_set(err, EZC_ENOMEM, "oom") : 0;
+        }
+    }
+    regfree(&re);
+    if (!rc && !hits)
+        rc = ezc_error_set(err, EZC_ENOTFOUND,
+                           "slicer: setting 'selection' = '%s': '%s' matched no label of dim "
+                           "'%s' (neither exactly nor as a regular expression)",
+                           st->selection, t, a->dims[axis]);
+    return rc;
+}
+
+/* Drops repeated indices (the first stays) and, with order = axis, sorts
+ * them: one pass over a mark per index of the axis. */
+static int normalise(slicer_state *st, int64_t len, ezc_error *err)
+{
+    unsigned char *seen = calloc(len > 0 ? (size_t)len : 1, 1);
+    if (!seen)
+        return ezc_error_set(err, EZC_ENOMEM, "slicer: out of memory");
+    size_t k = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        if (st->idx[i] < 0 || st->idx[i] >= len) { /* more labels than entries */
+            free(seen);
+            return ezc_error_set(err, EZC_ESHAPE, "slicer: dim has %lld entries but more labels",
+                                 (long long)len);
+        }
+        if (!seen[st->idx[i]]) {
+            seen[st->idx[i]] = 1;
+            st->idx[k++] = st->idx[i];
+        }
+    }
+    st->n = k;
+    if (st->by_axis)
+        for (int64_t i = 0, j = 0; i < len; i++)
+            if (seen[i])
+                st->idx[j++] = i;
+    free(seen);
+    return 0;
+}
+
 /* Resolves the selection against the message's axis: st->idx, st->n, drop. */
 static int slicer_resolve(slicer_state *st, const ezc_array *a, int axis, ezc_error *err)
 {
@@ -140,7 +217,7 @@ static int slicer_resolve(slicer_state *st, const ezc_array *a, int axis, ezc_er
     char *copy = strdup(st->selection), *save = NULL;
     if (!copy)
         return ezc_error_set(err, EZC_ENOMEM, "slicer: out of memory");
-    int rc = 0, items = 0, single = 0;
+    int rc = 0, items = 0, single = 0, slice = 0;
     char *sel = trim(copy);
     if (!*sel || strcmp(sel, ":") == 0 || strcasecmp(sel, "none") == 0) {
         for (int64_t i = 0; i < len && !rc; i++)
@@ -154,11 +231,13 @@ static int slicer_resolve(slicer_state *st, const ezc_array *a, int axis, ezc_er
         int64_t v;
         if (strchr(t, ':')) {
             rc = parse_slice(st, &cap, t, len, err);
+            slice = 1;
             continue;
         }
-        /* a label first (labels may look like numbers), then an index */
-        int found = 0;
-        if (ax->kind == EZC_AXIS_COORD && ax->coords && ax->coords->labels)
+        /* a label first (labels may look like numbers), then an index,
+         * then a regular expression over the labels */
+        int found = 0, labelled = ax->kind == EZC_AXIS_COORD && ax->coords && ax->coords->labels;
+        if (labelled)
             for (size_t i = 0; i < ax->coords->n && !rc; i++)
                 if (strcmp(ax->coords->labels[i], t) == 0) {
                     found = 1;
@@ -166,7 +245,9 @@ static int slicer_resolve(slicer_state *st, const ezc_array *a, int axis, ezc_er
                 }
         if (found)
             continue;
-        if (parse_int(t, &v))
+        if (parse_int(t, &v) && labelled)
+            rc = match_regex(st, &cap, t, a, axis, err);
+        else if (parse_int(t, &v))
             rc = ezc_error_set(err, EZC_ENOTFOUND,
                                "slicer: setting 'selection' = '%s': '%s' is neither an index "
                                "nor a label of dim '%s'",
@@ -183,6 +264,8 @@ static int slicer_resolve(slicer_state *st, const ezc_array *a, int axis, ezc_er
     }
     st->drop = !rc && items == 1 && single;
     free(copy);
+    if (!rc && !(items == 1 && (single || slice)))
+        rc = normalise(st, len, err);
     return rc;
 }
 
@@ -193,6 +276,9 @@ static int slicer_init(void **state, const ezc_settings *s, ezc_error *err)
         return ezc_error_set(err, EZC_ENOMEM, "slicer: out of memory");
     ezc_settings_get_string(s, "selection", &st->selection);
     ezc_settings_get_string(s, "axis", &st->axis);
+    const char *order = "axis";
+    ezc_settings_get_string(s, "order", &order);
+    st->by_axis = strcmp(order, "selection") != 0;
     *state = st;
     return 0;
 }

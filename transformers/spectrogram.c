@@ -2,7 +2,9 @@
  * Spectrogram). It owns a `window` and a `spectrum` instance made from the
  * registered types and feeds one to the other; afterwards the window axis
  * takes the windowed axis's name ("win" -> "time"), as ezmsg's
- * modify_axis(name_map={"win": "time"}) does. */
+ * modify_axis(name_map={"win": "time"}) does. Without a zero_pad_until
+ * setting the window pads until `window_shift` when one is given, as
+ * ezmsg-sigproc's Spectrogram does. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +22,8 @@ static const ezc_setting_spec spectrogram_settings[] = {
     {"window_dur", EZC_SETTING_FLOAT, NULL, "window length in seconds (see window)", 0, NULL},
     {"window_shift", EZC_SETTING_FLOAT, NULL,
      "step between windows in seconds (absent: one window per message)", 0, NULL},
-    {"zero_pad_until", EZC_SETTING_STRING, "full", "initial zeros (see window)", 0,
+    {"zero_pad_until", EZC_SETTING_STRING, NULL,
+     "initial zeros (see window); absent: shift when window_shift is set, else input", 0,
      "full|input|shift|none"},
     {"window", EZC_SETTING_STRING, "hann", "taper (see spectrum)", 0,
      "hann|hanning|hamming|blackman|bartlett|boxcar|none"},
@@ -56,6 +59,10 @@ static int spectrogram_init(void **state, const ezc_settings *s, ezc_error *err)
         for (size_t i = 0; !rc && i < 4; i++)
             rc = ezc_tf_setting_copy(ws, s, to_window[i], to_window[i], err) ||
                  ezc_tf_setting_copy(ss, s, to_spectrum[i], to_spectrum[i], err);
+        /* ezmsg-sigproc pads until the shift whenever there is one, so the
+         * first window comes after one shift of data, whatever the chunking */
+        if (!rc && !ezc_settings_has(s, "zero_pad_until") && ezc_settings_has(s, "window_shift"))
+            rc = ezc_settings_set(ws, "zero_pad_until", "shift", NULL, err);
         rc = rc || ezc_settings_set(ws, "newaxis", "win", NULL, err);
         if (rc)
             rc = err ? err->code : EZC_EINVAL;

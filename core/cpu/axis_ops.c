@@ -58,40 +58,8 @@ int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array 
                  ezc_error *err)
 {
     const char *op = "diff";
-    int rc;
-    if ((rc = ezc_cpu_check(op, "x", x, err)) || (rc = ezc_cpu_check(op, "y", y, err)) ||
-        (prev && (rc = ezc_cpu_check(op, "prev", prev, err))))
-        return rc;
-    if (x->dtype == EZC_BOOL || !(ezc_dtype_is_float(x->dtype) || ezc_dtype_is_int(x->dtype) ||
-                                  ezc_dtype_is_complex(x->dtype)))
-        return ezc_cpu_bad_dtype(op, x->dtype, err);
-    if ((rc = ezc_cpu_axis(op, x, &axis, err)) ||
-        (rc = ezc_cpu_want_dtype(op, "y", y, x->dtype, err)) ||
-        (prev && (rc = ezc_cpu_want_dtype(op, "prev", prev, x->dtype, err))))
-        return rc;
-    int64_t len = x->shape[axis];
-    if (!prev && len < 1)
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: axis %d has length 0 and there is no prev",
-                             op, axis);
-    if ((rc = ezc_cpu_shape_except(op, x, axis, prev ? len : len - 1, y, err)))
-        return rc;
-    if (prev) {
-        int ok = prev->tensor.ndim == x->tensor.ndim;
-        for (int i = 0; ok && i < x->tensor.ndim; i++)
-            ok = prev->shape[i] == (i == axis ? 1 : x->shape[i]);
-        if (!ok) {
-            char sp[128], sx[128];
-            return ezc_error_set(err, EZC_ESHAPE,
-                                 "xp.%s: prev has shape %s; expected x's shape %s with length 1 "
-                                 "along axis %d",
-                                 op, ezc_shape_str(prev, sp, sizeof sp),
-                                 ezc_shape_str(x, sx, sizeof sx), axis);
-        }
-        if ((rc = ezc_cpu_disjoint(op, prev, y, err)))
-            return rc;
-    }
-    /* In place only where y has x's shape, i.e. with prev. */
-    if ((rc = prev ? ezc_cpu_no_partial_overlap(op, x, y, err) : ezc_cpu_disjoint(op, x, y, err)))
+    int rc = ezc_xp_check_diff(&ezc_cpu_dev, x, prev, &axis, y, err);
+    if (rc)
         return rc;
     if (!ezc_array_size(y)) /* no output: O(elements) work, not O(other dims) */
         return 0;
@@ -136,26 +104,11 @@ typedef struct { unsigned char b[16]; } blk16;
 int ezc_cpu_take(const ezc_array *x, int axis, const int64_t *idx, size_t n, ezc_array *y,
                  ezc_error *err)
 {
-    const char *op = "take";
-    int rc;
-    if ((rc = ezc_cpu_check(op, "x", x, err)) || (rc = ezc_cpu_check(op, "y", y, err)) ||
-        (rc = ezc_cpu_axis(op, x, &axis, err)) ||
-        (rc = ezc_cpu_want_dtype(op, "y", y, x->dtype, err)))
-        return rc;
-    if (n > (size_t)EZC_MAX_ELEMENTS || (n && !idx))
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: %zu indices%s", op, n,
-                             idx ? " is too many" : " but idx is NULL");
-    if ((rc = ezc_cpu_shape_except(op, x, axis, (int64_t)n, y, err)) ||
-        (rc = ezc_cpu_disjoint(op, x, y, err)))
+    int rc = ezc_xp_check_take(&ezc_cpu_dev, x, &axis, idx, n, y, err);
+    if (rc)
         return rc;
     size_t outer, len, inner;
     ezc_array_split(x, axis, &outer, &len, &inner);
-    for (size_t j = 0; j < n; j++)
-        if (idx[j] < 0 || (uint64_t)idx[j] >= len)
-            return ezc_error_set(err, EZC_EINVAL,
-                                 "xp.%s: index %lld at position %zu out of range for axis %d "
-                                 "of length %zu",
-                                 op, (long long)idx[j], j, axis, len);
     size_t row = inner * ezc_dtype_size(x->dtype);
     const char *xd = ezc_array_data(x);
     char *yd = ezc_array_data(y);
@@ -176,40 +129,10 @@ int ezc_cpu_take(const ezc_array *x, int axis, const int64_t *idx, size_t n, ezc
 int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y,
                    ezc_error *err)
 {
-    const char *op = "concat";
-    int rc;
-    if (n == 0 || !xs)
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: no arrays to join", op);
-    if ((rc = ezc_cpu_check(op, "y", y, err)))
+    int rc = ezc_xp_check_concat(&ezc_cpu_dev, xs, n, &axis, y, err);
+    if (rc)
         return rc;
     const ezc_array *x0 = xs[0];
-    char name[32];
-    int64_t total = 0;
-    for (size_t k = 0; k < n; k++) {
-        const ezc_array *x = xs[k];
-        snprintf(name, sizeof name, "xs[%zu]", k);
-        if ((rc = ezc_cpu_check(op, name, x, err)))
-            return rc;
-        if (k == 0 && (rc = ezc_cpu_axis(op, x, &axis, err)))
-            return rc;
-        if (x->dtype != x0->dtype)
-            return ezc_error_set(err, EZC_EDTYPE, "xp.%s: %s is %s but xs[0] is %s", op, name,
-                                 ezc_dtype_name(x->dtype), ezc_dtype_name(x0->dtype));
-        if (ezc_cpu_shape_except(op, x0, axis, x->shape[axis], x, NULL)) {
-            char s0[128], sk[128];
-            return ezc_error_set(err, EZC_ESHAPE,
-                                 "xp.%s: %s has shape %s, xs[0] %s: they may differ along axis "
-                                 "%d only",
-                                 op, name, ezc_shape_str(x, sk, sizeof sk),
-                                 ezc_shape_str(x0, s0, sizeof s0), axis);
-        }
-        if ((rc = ezc_cpu_disjoint(op, x, y, err)))
-            return rc;
-        total += x->shape[axis];
-    }
-    if ((rc = ezc_cpu_want_dtype(op, "y", y, x0->dtype, err)) ||
-        (rc = ezc_cpu_shape_except(op, x0, axis, total, y, err)))
-        return rc;
     if (!ezc_array_size(y)) /* no output: O(elements) work, not O(other dims) */
         return 0;
     size_t outer, len, inner;
@@ -250,29 +173,10 @@ BY_SIZE(DEF_TILE)
 
 int ezc_cpu_permute(const ezc_array *x, const int *perm, ezc_array *y, ezc_error *err)
 {
-    const char *op = "permute";
-    int rc;
-    if ((rc = ezc_cpu_check(op, "x", x, err)) || (rc = ezc_cpu_check(op, "y", y, err)) ||
-        (rc = ezc_cpu_want_dtype(op, "y", y, x->dtype, err)))
+    int rc = ezc_xp_check_permute(&ezc_cpu_dev, x, perm, y, err);
+    if (rc)
         return rc;
-    int nd = x->tensor.ndim, seen[EZC_MAX_DIMS] = {0};
-    if (!perm && nd)
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: perm is NULL", op);
-    for (int i = 0; i < nd; i++)
-        if (perm[i] < 0 || perm[i] >= nd || seen[perm[i]]++)
-            return ezc_error_set(err, EZC_EINVAL, "xp.%s: perm is not a permutation of %d dims",
-                                 op, nd);
-    int ok = y->tensor.ndim == nd;
-    for (int i = 0; ok && i < nd; i++)
-        ok = y->shape[i] == x->shape[perm[i]];
-    if (!ok) {
-        char sx[128], sy[128];
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: y has shape %s, not x's shape %s permuted",
-                             op, ezc_shape_str(y, sy, sizeof sy),
-                             ezc_shape_str(x, sx, sizeof sx));
-    }
-    if ((rc = ezc_cpu_disjoint(op, x, y, err)))
-        return rc;
+    int nd = x->tensor.ndim;
     size_t isz = ezc_dtype_size(x->dtype), total = ezc_array_size(x);
     if (!total)
         return 0;
@@ -318,7 +222,7 @@ int ezc_cpu_permute(const ezc_array *x, const int *perm, ezc_array *y, ezc_error
     void (*tile)(const void *, void *, size_t, size_t, size_t, size_t) = NULL;
     switch (isz) {
         BY_SIZE(TILE_CASE)
-    default: return ezc_cpu_bad_dtype(op, x->dtype, err);
+    default: return ezc_cpu_bad_dtype("permute", x->dtype, err);
     }
     if (m == 1) {
         /* Cannot happen for a contiguous x, but a strided gather is right. */

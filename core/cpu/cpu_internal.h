@@ -1,8 +1,9 @@
 /* cpu_internal.h — what the CPU backend's files share (not installed).
  *
- * The table's functions, one group per file, and the argument checks every
- * operation runs before touching memory, so that each error names the op
- * ("xp.reduce(median)"), the argument, its dtype or shape, and the device. */
+ * The table's functions, one group per file, and the placement check every
+ * operation runs before touching memory; the rest of each op's contract is
+ * core/xp_check.c's, so that each error names the op ("xp.reduce(median)"),
+ * the argument, its dtype or shape, and the device. */
 #ifndef EZC_CPU_INTERNAL_H
 #define EZC_CPU_INTERNAL_H
 
@@ -51,23 +52,8 @@
 int ezc_cpu_check(const char *op, const char *name, const ezc_array *a, ezc_error *err);
 /* EZC_EDTYPE: "xp.<op>: dtype <t> not supported on cpu". */
 int ezc_cpu_bad_dtype(const char *op, ezc_dtype t, ezc_error *err);
-/* EZC_EDTYPE unless a has dtype `want`. */
-int ezc_cpu_want_dtype(const char *op, const char *name, const ezc_array *a, ezc_dtype want,
-                       ezc_error *err);
-/* EZC_ESHAPE unless a and b have the same shape. */
-int ezc_cpu_same_shape(const char *op, const char *na, const ezc_array *a, const char *nb,
-                       const ezc_array *b, ezc_error *err);
-/* EZC_ESHAPE unless y has x's shape with length `len` along `axis`. */
-int ezc_cpu_shape_except(const char *op, const ezc_array *x, int axis, int64_t len,
-                         const ezc_array *y, ezc_error *err);
-/* Normalises a negative axis; EZC_EINVAL when out of range. */
-int ezc_cpu_axis(const char *op, const ezc_array *a, int *axis, ezc_error *err);
-/* EZC_EINVAL when the data of a and b overlap without being the same
- * (element-wise ops may run in place, but not shifted). */
-int ezc_cpu_no_partial_overlap(const char *op, const ezc_array *a, const ezc_array *b,
-                               ezc_error *err);
-/* EZC_EINVAL when the data of a and b overlap at all. */
-int ezc_cpu_disjoint(const char *op, const ezc_array *a, const ezc_array *b, ezc_error *err);
+/* The checkers of core/xp_check.c see the cpu backend through this. */
+extern const ezc_xp_dev ezc_cpu_dev;
 /* Values of an integer dtype (or bool) lie in [lo, hi); 0 for other dtypes.
  * Casting a double outside it to the dtype is undefined in C. */
 int ezc_cpu_int_range(ezc_dtype t, double *lo, double *hi);

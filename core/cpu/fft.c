@@ -29,8 +29,6 @@ static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
 static plan_entry plans[PLAN_CACHE];
 static int nplans;
 
-static const char *const kind_names[] = {"rfft", "fft", "ifft", "irfft"};
-
 /* Makes a plan; caller holds plan_lock. in/out are the arrays of the first
  * execution (FFTW_ESTIMATE leaves them untouched). */
 static void *make_plan(const plan_entry *k, void *in, void *out)
@@ -134,29 +132,11 @@ static void pad_copy(const char *x, char *s, size_t outer, size_t nx, size_t nin
 int ezc_cpu_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc_array *y,
                 ezc_error *err)
 {
-    if ((unsigned)kind > EZC_FFT_C2R)
-        return ezc_error_set(err, EZC_EINVAL, "xp.fft: unknown kind %d", (int)kind);
     char op[32];
-    snprintf(op, sizeof op, "fft(%s)", kind_names[kind]);
-    int rc;
-    if ((rc = ezc_cpu_check(op, "x", x, err)) || (rc = ezc_cpu_check(op, "y", y, err)))
+    int rc = ezc_xp_check_fft(&ezc_cpu_dev, kind, x, &axis, n, y, op, sizeof op, err);
+    if (rc)
         return rc;
-    int real_in = kind == EZC_FFT_R2C;
-    if (real_in ? !ezc_dtype_is_float(x->dtype) : !ezc_dtype_is_complex(x->dtype))
-        return ezc_cpu_bad_dtype(op, x->dtype, err);
-    ezc_dtype yt = kind == EZC_FFT_R2C   ? ezc_dtype_complex(x->dtype)
-                   : kind == EZC_FFT_C2R ? ezc_dtype_real(x->dtype)
-                                         : x->dtype;
-    if (n < 1 || n > EZC_MAX_ELEMENTS)
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: length n = %lld must be positive", op,
-                             (long long)n);
     int64_t nin = kind == EZC_FFT_C2R ? n / 2 + 1 : n;
-    int64_t nout = kind == EZC_FFT_R2C ? n / 2 + 1 : n;
-    if ((rc = ezc_cpu_axis(op, x, &axis, err)) ||
-        (rc = ezc_cpu_want_dtype(op, "y", y, yt, err)) ||
-        (rc = ezc_cpu_shape_except(op, x, axis, nout, y, err)) ||
-        (rc = ezc_cpu_disjoint(op, x, y, err)))
-        return rc;
     size_t outer, nx, inner;
     ezc_array_split(x, axis, &outer, &nx, &inner);
     if (!outer || !inner)

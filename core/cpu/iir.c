@@ -170,36 +170,11 @@ DEF_RUN(double, f64)
 int ezc_cpu_iir(const ezc_array *x, int axis, const double *coef, int nsec, int order,
                 ezc_array *zi, ezc_array *y, ezc_error *err)
 {
-    const char *op = "iir";
-    int rc;
-    if ((rc = ezc_cpu_check(op, "x", x, err)) || (rc = ezc_cpu_check(op, "y", y, err)) ||
-        (rc = ezc_cpu_check(op, "zi", zi, err)) || (rc = ezc_cpu_axis(op, x, &axis, err)) ||
-        (rc = ezc_cpu_same_shape(op, "x", x, "y", y, err)) ||
-        (rc = ezc_cpu_want_dtype(op, "zi", zi, EZC_FLOAT64, err)) ||
-        (rc = ezc_cpu_no_partial_overlap(op, x, y, err)) ||
-        (rc = ezc_cpu_disjoint(op, zi, y, err)) || (rc = ezc_cpu_disjoint(op, zi, x, err)))
+    int rc = ezc_xp_check_iir(&ezc_cpu_dev, x, &axis, coef, nsec, order, zi, y, err);
+    if (rc)
         return rc;
-    if (x->dtype != EZC_FLOAT32 && x->dtype != EZC_FLOAT64)
-        return ezc_cpu_bad_dtype(op, x->dtype, err);
-    if (y->dtype != x->dtype)
-        return ezc_error_set(err, EZC_EDTYPE, "xp.iir: x is %s but y is %s",
-                             ezc_dtype_name(x->dtype), ezc_dtype_name(y->dtype));
-    if (nsec < 0 || order < 0 || (nsec > 0 && !coef))
-        return ezc_error_set(err, EZC_EINVAL,
-                             "xp.iir: %d sections of order %d%s: expected nsec >= 0, "
-                             "order >= 0 and coefficients",
-                             nsec, order, coef ? "" : " without coefficients");
     size_t outer, n, inner;
     ezc_array_split(x, axis, &outer, &n, &inner);
-    size_t nz = (size_t)nsec * (size_t)order * outer * inner;
-    if (ezc_array_size(zi) != nz) {
-        char sz[128];
-        return ezc_error_set(err, EZC_ESHAPE,
-                             "xp.iir: zi has shape %s (%zu elements); expected %d sections x "
-                             "order %d x %zu x %zu = %zu elements",
-                             ezc_shape_str(zi, sz, sizeof sz), ezc_array_size(zi), nsec, order,
-                             outer, inner, nz);
-    }
     /* Normalised coefficients: per section b0..b_order then a1..a_order. */
     size_t per = 2 * (size_t)order + 1;
     double cn_local[512];
@@ -209,21 +184,10 @@ int ezc_cpu_iir(const ezc_array *x, int axis, const double *coef, int nsec, int 
         if (!cn)
             return ezc_error_set(err, EZC_ENOMEM, "xp.iir: out of memory");
     }
-    for (int s = 0; s < nsec; s++) {
-        const double *b = coef + (size_t)s * 2 * (order + 1), *a = b + order + 1;
-        if (!(a[0] != 0) || !isfinite(a[0])) {
-            if (cn != cn_local)
-                free(cn);
-            return ezc_error_set(err, EZC_EINVAL,
-                                 "xp.iir: section %d has a[0] = %g; it must be finite and "
-                                 "non-zero",
-                                 s, a[0]);
-        }
-        double *c = cn + (size_t)s * per;
-        for (int k = 0; k <= order; k++)
-            c[k] = b[k] / a[0];
-        for (int k = 1; k <= order; k++)
-            c[order + k] = a[k] / a[0];
+    if ((rc = ezc_xp_iir_normalise(coef, nsec, order, cn, err))) {
+        if (cn != cn_local)
+            free(cn);
+        return rc;
     }
     const void *xd = ezc_array_data(x);
     void *yd = ezc_array_data(y);

@@ -3,7 +3,8 @@
  *
  * LAPACK overwrites what it factors, so every routine works on a copy (the
  * output itself where it has the input's shape) and inputs stay untouched.
- * One code path serves both precisions: S picks the s- or d- routine. */
+ * One code path serves both precisions. Argument checks are the ops'
+ * contracts in core/xp_check.c plus LAPACK's int limit here. */
 #include <cblas.h>
 #include <lapacke.h>
 #include <limits.h>
@@ -12,23 +13,9 @@
 #include "cpu_internal.h"
 #include "xp_check.h"
 
-/* a is a host 2-D (or, with ndim1_ok, 1-D) float32/float64 matrix of dtype
- * `want` (or any float dtype when want is invalid). */
-static int check_mat(const char *op, const char *name, const ezc_array *a, ezc_dtype want,
-                     int ndim1_ok, ezc_error *err)
+/* LAPACK and CBLAS take int sizes; each dim of a checked matrix must fit. */
+static int fits(const char *op, const char *name, const ezc_array *a, ezc_error *err)
 {
-    int rc = ezc_cpu_check(op, name, a, err);
-    if (rc)
-        return rc;
-    if (!ezc_dtype_is_float(a->dtype))
-        return ezc_cpu_bad_dtype(op, a->dtype, err);
-    if (want != EZC_DTYPE_INVALID && (rc = ezc_cpu_want_dtype(op, name, a, want, err)))
-        return rc;
-    if (a->tensor.ndim != 2 && !(ndim1_ok && a->tensor.ndim == 1)) {
-        char s[128];
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s must be %s, got shape %s", op, name,
-                             ndim1_ok ? "1-D or 2-D" : "2-D", ezc_shape_str(a, s, sizeof s));
-    }
     for (int i = 0; i < a->tensor.ndim; i++)
         if (a->shape[i] > INT_MAX / 2)
             return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s is too large for LAPACK", op, name);
@@ -47,25 +34,13 @@ static int lapack_fail(const char *op, const char *routine, int info, ezc_error 
 int ezc_cpu_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a,
                    int trans_b, ezc_error *err)
 {
-    const char *op = "matmul";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
-        (rc = check_mat(op, "b", b, a->dtype, 0, err)) ||
-        (rc = check_mat(op, "c", c, a->dtype, 0, err)))
+    if ((rc = ezc_xp_check_matmul(&ezc_cpu_dev, a, b, c, trans_a, trans_b, err)) ||
+        (rc = fits("matmul", "a", a, err)) || (rc = fits("matmul", "b", b, err)) ||
+        (rc = fits("matmul", "c", c, err)))
         return rc;
     int64_t m = a->shape[trans_a ? 1 : 0], k = a->shape[trans_a ? 0 : 1];
-    int64_t kb = b->shape[trans_b ? 1 : 0], n = b->shape[trans_b ? 0 : 1];
-    if (k != kb) {
-        char sa[128], sb[128];
-        return ezc_error_set(err, EZC_ESHAPE,
-                             "xp.%s: a%s %s and b%s %s do not fit (inner lengths %lld and %lld)",
-                             op, trans_a ? ".T of" : "", ezc_shape_str(a, sa, sizeof sa),
-                             trans_b ? ".T of" : "", ezc_shape_str(b, sb, sizeof sb),
-                             (long long)k, (long long)kb);
-    }
-    if ((rc = ezc_xp_want_shape(op, "c", c, m, n, err)) || (rc = ezc_cpu_disjoint(op, a, c, err)) ||
-        (rc = ezc_cpu_disjoint(op, b, c, err)))
-        return rc;
+    int64_t n = b->shape[trans_b ? 0 : 1];
     if (!m || !n)
         return 0;
     if (!k)
@@ -88,10 +63,7 @@ int ezc_cpu_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err)
 {
     const char *op = "cholesky";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
-        (rc = ezc_xp_want_square(op, a, err)) || (rc = check_mat(op, "l", l, a->dtype, 0, err)) ||
-        (rc = ezc_xp_want_shape(op, "l", l, a->shape[0], a->shape[0], err)) ||
-        (rc = ezc_cpu_no_partial_overlap(op, a, l, err)))
+    if ((rc = ezc_xp_check_cholesky(&ezc_cpu_dev, a, l, err)) || (rc = fits(op, "a", a, err)))
         return rc;
     int n = (int)a->shape[0];
     if (!n)
@@ -122,14 +94,10 @@ int ezc_cpu_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_erro
 {
     const char *op = "solve";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
-        (rc = ezc_xp_want_square(op, a, err)) || (rc = check_mat(op, "b", b, a->dtype, 1, err)) ||
-        (rc = check_mat(op, "x", x, a->dtype, 1, err)))
+    if ((rc = ezc_xp_check_solve(&ezc_cpu_dev, a, b, x, err)) || (rc = fits(op, "a", a, err)) ||
+        (rc = fits(op, "b", b, err)))
         return rc;
     int64_t n = a->shape[0], k = b->tensor.ndim == 2 ? b->shape[1] : -1;
-    if ((rc = ezc_xp_want_shape(op, "b", b, n, k, err)) || (rc = ezc_xp_want_shape(op, "x", x, n, k, err)) ||
-        (rc = ezc_cpu_disjoint(op, a, x, err)) || (rc = ezc_cpu_no_partial_overlap(op, b, x, err)))
-        return rc;
     int nrhs = k < 0 ? 1 : (int)k;
     if (!n || !nrhs)
         return 0;
@@ -164,15 +132,9 @@ int ezc_cpu_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err)
 {
     const char *op = "eigh";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
-        (rc = ezc_xp_want_square(op, a, err)) || (rc = check_mat(op, "w", w, a->dtype, 1, err)) ||
-        (rc = check_mat(op, "v", v, a->dtype, 0, err)))
+    if ((rc = ezc_xp_check_eigh(&ezc_cpu_dev, a, w, v, err)) || (rc = fits(op, "a", a, err)))
         return rc;
     int64_t n = a->shape[0];
-    if ((rc = ezc_xp_want_shape(op, "w", w, n, -1, err)) || (rc = ezc_xp_want_shape(op, "v", v, n, n, err)) ||
-        (rc = ezc_cpu_no_partial_overlap(op, a, v, err)) ||
-        (rc = ezc_cpu_disjoint(op, a, w, err)) || (rc = ezc_cpu_disjoint(op, v, w, err)))
-        return rc;
     if (!n)
         return 0;
     memmove(ezc_array_data(v), ezc_array_data(a), ezc_array_nbytes(a));
@@ -193,16 +155,9 @@ int ezc_cpu_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, e
 {
     const char *op = "svd";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, 0, err)) ||
-        (rc = check_mat(op, "u", u, a->dtype, 0, err)) ||
-        (rc = check_mat(op, "s", s, a->dtype, 1, err)) ||
-        (rc = check_mat(op, "vt", vt, a->dtype, 0, err)))
+    if ((rc = ezc_xp_check_svd(&ezc_cpu_dev, a, u, s, vt, err)) || (rc = fits(op, "a", a, err)))
         return rc;
     int64_t m = a->shape[0], n = a->shape[1], k = m < n ? m : n;
-    if ((rc = ezc_xp_want_shape(op, "u", u, m, k, err)) || (rc = ezc_xp_want_shape(op, "s", s, k, -1, err)) ||
-        (rc = ezc_xp_want_shape(op, "vt", vt, k, n, err)) || (rc = ezc_cpu_disjoint(op, u, s, err)) ||
-        (rc = ezc_cpu_disjoint(op, u, vt, err)) || (rc = ezc_cpu_disjoint(op, s, vt, err)))
-        return rc;
     if (!k)
         return 0;
     void *copy = malloc(ezc_array_nbytes(a));

@@ -402,40 +402,13 @@ EZC_CPU_INTS(DEF_INT_KERNELS)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-/* y has x's shape without `axis` (or with length 1 there). */
-static int check_out_shape(const char *op, const ezc_array *x, int axis, const ezc_array *y,
-                           ezc_error *err)
-{
-    int nd = x->tensor.ndim, ok = 0;
-    if (y->tensor.ndim == nd - 1) {
-        ok = 1;
-        for (int i = 0, j = 0; i < nd && ok; i++)
-            if (i != axis)
-                ok = y->shape[j++] == x->shape[i];
-    } else if (y->tensor.ndim == nd) {
-        ok = ezc_cpu_shape_except(op, x, axis, 1, y, NULL) == 0;
-    }
-    if (ok)
-        return 0;
-    char sx[128], sy[128];
-    return ezc_error_set(err, EZC_ESHAPE,
-                         "xp.%s: y has shape %s; expected x's shape %s without axis %d", op,
-                         ezc_shape_str(y, sy, sizeof sy), ezc_shape_str(x, sx, sizeof sx),
-                         axis);
-}
-
-/* Results of a reduction over an empty axis. */
-static int reduce_empty(const char *op, ezc_reduce_op base, int axis, ezc_array *y,
-                        ezc_error *err)
+/* Results of a reduction over an empty axis (min, max and arg* are refused
+ * by ezc_xp_check_reduce). */
+static int reduce_empty(ezc_reduce_op base, ezc_array *y, ezc_error *err)
 {
     switch (base) {
     case EZC_REDUCE_SUM: return ezc_cpu_fill(y, 0.0, err);
     case EZC_REDUCE_PROD: return ezc_cpu_fill(y, 1.0, err);
-    case EZC_REDUCE_MIN:
-    case EZC_REDUCE_MAX:
-    case EZC_REDUCE_ARGMIN:
-    case EZC_REDUCE_ARGMAX:
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: axis %d has length 0", op, axis);
     default: return ezc_cpu_fill(y, NAN, err);
     }
 }
@@ -479,25 +452,17 @@ static int reduce_empty(const char *op, ezc_reduce_op base, int axis, ezc_array 
 int ezc_cpu_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y,
                    ezc_error *err)
 {
-    if ((unsigned)op >= EZC_REDUCE_COUNT)
-        return ezc_error_set(err, EZC_EINVAL, "xp.reduce: unknown op %d", (int)op);
     char name[48];
-    snprintf(name, sizeof name, "reduce(%s)", ezc_xp_reduce_name(op));
-    int rc, skipnan;
-    if ((rc = ezc_cpu_check(name, "x", x, err)) || (rc = ezc_cpu_check(name, "y", y, err)))
+    int rc = ezc_xp_check_reduce(&ezc_cpu_dev, op, x, &axis, y, name, sizeof name, err);
+    if (rc)
         return rc;
-    if (!ezc_dtype_is_float(x->dtype) && !ezc_dtype_is_int(x->dtype))
-        return ezc_cpu_bad_dtype(name, x->dtype, err);
+    int skipnan;
     ezc_reduce_op base = ezc_xp_reduce_base(op, &skipnan);
     ezc_dtype yt = ezc_reduce_dtype(base, x->dtype);
-    if ((rc = ezc_cpu_axis(name, x, &axis, err)) ||
-        (rc = ezc_cpu_want_dtype(name, "y", y, yt, err)) ||
-        (rc = check_out_shape(name, x, axis, y, err)) || (rc = ezc_cpu_disjoint(name, x, y, err)))
-        return rc;
     size_t outer, n, inner;
     ezc_array_split(x, axis, &outer, &n, &inner);
     if (n == 0)
-        return reduce_empty(name, base, axis, y, err);
+        return reduce_empty(base, y, err);
     if (outer == 0 || inner == 0)
         return 0;
     double *scratch = NULL;

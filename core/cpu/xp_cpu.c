@@ -1,8 +1,8 @@
-/* xp_cpu.c — the CPU backend's table, its memory operations, and the
- * argument checks every CPU operation shares.
+/* xp_cpu.c — the CPU backend's table, its memory operations, and how it
+ * checks that an array is one it computes on (ezc_cpu_check, ezc_cpu_dev).
  *
- * The checks live here so that all ops word their errors the same way:
- * "xp.<op>: <arg> ..." naming the dtype, shape or device at fault. */
+ * The rest of every op's contract is checked in core/xp_check.c, the same
+ * for all backends: "xp.<op>: <arg> ..." naming the dtype, shape or device. */
 #include <complex.h>
 #include <math.h>
 #include <stdint.h>
@@ -51,83 +51,22 @@ int ezc_cpu_bad_dtype(const char *op, ezc_dtype t, ezc_error *err)
                          ezc_dtype_name(t));
 }
 
-int ezc_cpu_want_dtype(const char *op, const char *name, const ezc_array *a, ezc_dtype want,
-                       ezc_error *err)
+static int cpu_place(const char *op, const char *name, const ezc_array *a,
+                     const ezc_array *like, ezc_error *err)
 {
-    if (a->dtype == want)
-        return 0;
-    return ezc_error_set(err, EZC_EDTYPE, "xp.%s: %s has dtype %s, expected %s", op, name,
-                         ezc_dtype_name(a->dtype), ezc_dtype_name(want));
+    (void)like; /* one host */
+    return ezc_cpu_check(op, name, a, err);
 }
 
-int ezc_cpu_same_shape(const char *op, const char *na, const ezc_array *a, const char *nb,
-                       const ezc_array *b, ezc_error *err)
+static int cpu_bad_dtype(const char *op, const char *name, const ezc_array *a,
+                         const char *expected, ezc_error *err)
 {
-    int same = a->tensor.ndim == b->tensor.ndim;
-    for (int i = 0; same && i < a->tensor.ndim; i++)
-        same = a->shape[i] == b->shape[i];
-    if (same)
-        return 0;
-    char sa[128], sb[128];
-    return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has shape %s but %s has shape %s", op, nb,
-                         ezc_shape_str(b, sb, sizeof sb), na,
-                         ezc_shape_str(a, sa, sizeof sa));
+    (void)name;
+    (void)expected;
+    return ezc_cpu_bad_dtype(op, a->dtype, err);
 }
 
-int ezc_cpu_shape_except(const char *op, const ezc_array *x, int axis, int64_t len,
-                         const ezc_array *y, ezc_error *err)
-{
-    int ok = x->tensor.ndim == y->tensor.ndim;
-    for (int i = 0; ok && i < x->tensor.ndim; i++)
-        ok = y->shape[i] == (i == axis ? len : x->shape[i]);
-    if (ok)
-        return 0;
-    char sx[128], sy[128];
-    return ezc_error_set(err, EZC_ESHAPE,
-                         "xp.%s: y has shape %s; expected x's shape %s with length %lld "
-                         "along axis %d",
-                         op, ezc_shape_str(y, sy, sizeof sy),
-                         ezc_shape_str(x, sx, sizeof sx), (long long)len, axis);
-}
-
-int ezc_cpu_axis(const char *op, const ezc_array *a, int *axis, ezc_error *err)
-{
-    int nd = a->tensor.ndim, ax = *axis;
-    if (ax < 0)
-        ax += nd;
-    if (ax < 0 || ax >= nd)
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: axis %d out of range for %d dims", op,
-                             *axis, nd);
-    *axis = ax;
-    return 0;
-}
-
-static int overlap(const ezc_array *a, const ezc_array *b)
-{
-    const char *pa = ezc_array_data(a), *pb = ezc_array_data(b);
-    size_t na = ezc_array_nbytes(a), nb = ezc_array_nbytes(b);
-    return na && nb && pa < pb + nb && pb < pa + na;
-}
-
-int ezc_cpu_no_partial_overlap(const char *op, const ezc_array *a, const ezc_array *b,
-                               ezc_error *err)
-{
-    if (ezc_array_data(a) == ezc_array_data(b) || !overlap(a, b))
-        return 0;
-    return ezc_error_set(err, EZC_EINVAL,
-                         "xp.%s: output overlaps an input at another offset (in place "
-                         "means the same array)",
-                         op);
-}
-
-int ezc_cpu_disjoint(const char *op, const ezc_array *a, const ezc_array *b, ezc_error *err)
-{
-    if (!overlap(a, b))
-        return 0;
-    return ezc_error_set(err, EZC_EINVAL,
-                         "xp.%s: output shares memory with an input (not supported in place)",
-                         op);
-}
+const ezc_xp_dev ezc_cpu_dev = {"cpu", cpu_place, cpu_bad_dtype};
 
 /* ---- memory ---------------------------------------------------------- */
 
@@ -259,11 +198,11 @@ int ezc_cpu_astype(const ezc_array *x, ezc_array *y, ezc_error *err)
     int rc;
     if ((rc = ezc_cpu_check("astype", "x", x, err)) ||
         (rc = ezc_cpu_check("astype", "y", y, err)) ||
-        (rc = ezc_cpu_same_shape("astype", "x", x, "y", y, err)))
+        (rc = ezc_xp_same_shape("astype", "x", x, "y", y, err)))
         return rc;
     if (x->dtype == y->dtype)
         return ezc_cpu_copy(x, y, err);
-    if ((rc = ezc_cpu_disjoint("astype", x, y, err)))
+    if ((rc = ezc_xp_disjoint("astype", x, y, err)))
         return rc;
     const void *src = ezc_array_data(x);
     void *dst = ezc_array_data(y);

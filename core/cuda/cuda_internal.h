@@ -5,6 +5,7 @@
 #include <cuda_runtime_api.h>
 #include "ezc/xp.h"
 #include "ipc.h"
+#include "xp_check.h"
 
 /* Every op runs on the calling thread's default stream and waits for it
  * before returning, so a buffer handed back to the cache is never still in
@@ -25,6 +26,9 @@ extern const ezc_cuda_ipc_ops ezc_cuda_ipc_table;
  * makes it current); plain: also float32/float64. */
 int ezc_cuda_check_device(const char *op, const char *name, const ezc_array *a, ezc_error *err);
 int ezc_cuda_check(const char *op, const char *name, const ezc_array *a, ezc_error *err);
+/* The cuda backend as core/xp_check.c's contract checkers see it: place is
+ * ezc_cuda_check_device plus "on the same device as the others". */
+extern const ezc_xp_dev ezc_cuda_dev;
 int ezc_cuda_ktype(const ezc_array *a); /* EZK_F32 / EZK_F64 */
 /* Waits for the launched work (rc: the launcher's result) and reports errors. */
 int ezc_cuda_finish(const char *op, int rc, ezc_error *err);

@@ -34,8 +34,6 @@ static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static plan_entry plans[PLAN_CACHE];
 static int nplans;
 
-static const char *const kind_names[] = {"rfft", "fft", "ifft", "irfft"};
-
 static int fft_fail(const char *op, const char *what, cufftResult r, ezc_error *err)
 {
     return ezc_error_set(err, r == CUFFT_ALLOC_FAILED ? EZC_ENOMEM : EZC_EIO,
@@ -126,58 +124,18 @@ static int pad_copy(const char *x, char *s, size_t outer, size_t nx, size_t nin,
     return rc;
 }
 
-static int check_shape(const char *op, const ezc_array *x, int axis, int64_t nout,
-                       const ezc_array *y, ezc_error *err)
-{
-    int ok = x->tensor.ndim == y->tensor.ndim;
-    for (int i = 0; ok && i < x->tensor.ndim; i++)
-        ok = y->shape[i] == (i == axis ? nout : x->shape[i]);
-    if (ok)
-        return 0;
-    return ezc_error_set(err, EZC_ESHAPE,
-                         "xp.%s: y must have x's shape with %lld along axis %d (%d dims)", op,
-                         (long long)nout, axis, x->tensor.ndim);
-}
-
 int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc_array *y,
                  ezc_error *err)
 {
-    if ((unsigned)kind > EZC_FFT_C2R)
-        return ezc_error_set(err, EZC_EINVAL, "xp.fft: unknown kind %d", (int)kind);
     char op[32];
-    snprintf(op, sizeof op, "fft(%s)", kind_names[kind]);
-    int rc;
-    if ((rc = ezc_cuda_check_types(op, "x", x, 1, err)) || (rc = ezc_cuda_check_types(op, "y", y, 1, err)))
+    int rc = ezc_xp_check_fft(&ezc_cuda_dev, kind, x, &axis, n, y, op, sizeof op, err);
+    if (rc)
         return rc;
-    int real_in = kind == EZC_FFT_R2C;
-    if (real_in ? !ezc_dtype_is_float(x->dtype) : !ezc_dtype_is_complex(x->dtype))
-        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: x has dtype %s, expected %s", op,
-                             ezc_dtype_name(x->dtype), real_in ? "float32 or float64"
-                                                               : "complex64 or complex128");
-    ezc_dtype yt = kind == EZC_FFT_R2C   ? ezc_dtype_complex(x->dtype)
-                   : kind == EZC_FFT_C2R ? ezc_dtype_real(x->dtype)
-                                         : x->dtype;
-    if (y->dtype != yt)
-        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: y has dtype %s, expected %s", op,
-                             ezc_dtype_name(y->dtype), ezc_dtype_name(yt));
-    if (x->tensor.device.device_id != y->tensor.device.device_id)
-        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: x and y are on different cuda devices", op);
-    if (n < 1 || n > INT_MAX / 2)
+    if (n > INT_MAX / 2) /* cuFFT's sizes are int */
         return ezc_error_set(err, EZC_EINVAL, "xp.%s: length n = %lld must be in 1..%d", op,
                              (long long)n, INT_MAX / 2);
-    int nd = x->tensor.ndim;
-    if (axis < 0)
-        axis += nd;
-    if (axis < 0 || axis >= nd)
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: axis out of range for %d dims", op, nd);
     int64_t nin = kind == EZC_FFT_C2R ? n / 2 + 1 : n;
     int64_t nout = kind == EZC_FFT_R2C ? n / 2 + 1 : n;
-    if ((rc = check_shape(op, x, axis, nout, y, err)))
-        return rc;
-    const char *px = ezc_array_data(x), *py = ezc_array_data(y);
-    if (px < py + ezc_array_nbytes(y) && py < px + ezc_array_nbytes(x) && ezc_array_nbytes(x) &&
-        ezc_array_nbytes(y))
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: x and y overlap in memory", op);
     size_t outer, nx, inner;
     ezc_array_split(x, axis, &outer, &nx, &inner);
     if (!outer || !inner)

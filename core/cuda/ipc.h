@@ -33,7 +33,7 @@ typedef struct ezc_cuda_ipc_ops {
     void (*counters)(ezc_cuda_ipc_counters *out);
 } ezc_cuda_ipc_ops;
 
-/* Called by the module when it starts (core/wire_decode.c). */
+/* Called by the module when it starts (core/transport_hooks.c keeps it). */
 void ezc_cuda_ipc_register(const ezc_cuda_ipc_ops *ops);
 
 /* The module's table, loading the module (ezc_xp_for cuda:device) when

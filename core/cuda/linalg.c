@@ -119,29 +119,16 @@ static cusolverDnHandle_t solver_handle(const char *op, int dev, ezc_error *err)
     return h->solver[dev];
 }
 
-/* ---- checks --------------------------------------------------------------- */
+/* ---- limits ------------------------------------------------------------------ */
 
-/* a is a cuda float32/float64 matrix (2-D, or 1-D with ndim1_ok) of dtype
- * `want` (any float when invalid) on device `dev` (any when negative). */
-static int check_mat(const char *op, const char *name, const ezc_array *a, ezc_dtype want,
-                     int dev, int ndim1_ok, ezc_error *err)
+/* The contract is checked by core/xp_check.c; here what cuBLAS/cuSOLVER and
+ * the per-device handle table add: a known device, int dims and products. */
+static int fits(const char *op, const char *name, const ezc_array *a, ezc_error *err)
 {
-    int rc = ezc_cuda_check(op, name, a, err);
-    if (rc)
-        return rc;
-    if (want != EZC_DTYPE_INVALID && a->dtype != want)
-        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: %s has dtype %s, expected %s", op, name,
-                             ezc_dtype_name(a->dtype), ezc_dtype_name(want));
-    if (dev >= 0 && a->tensor.device.device_id != dev)
-        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: %s is on cuda:%d, the others on cuda:%d",
-                             op, name, a->tensor.device.device_id, dev);
     if (a->tensor.device.device_id < 0 || a->tensor.device.device_id >= MAX_DEVICES)
         return ezc_error_set(err, EZC_EDEVICE, "xp.%s: %s is on cuda:%d, beyond the %d devices "
                              "this backend knows", op, name, a->tensor.device.device_id, MAX_DEVICES);
     char s[128];
-    if (a->tensor.ndim != 2 && !(ndim1_ok && a->tensor.ndim == 1))
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s must be %s, got shape %s", op, name,
-                             ndim1_ok ? "1-D or 2-D" : "2-D", ezc_shape_str(a, s, sizeof s));
     for (int i = 0; i < a->tensor.ndim; i++)
         if (a->shape[i] > INT_MAX / 2)
             return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s of shape %s is too large for "
@@ -151,30 +138,6 @@ static int check_mat(const char *op, const char *name, const ezc_array *a, ezc_d
         return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s of shape %s is too large for "
                              "cuBLAS/cuSOLVER", op, name, ezc_shape_str(a, s, sizeof s));
     return 0;
-}
-
-static int overlap(const ezc_array *a, const ezc_array *b)
-{
-    const char *pa = ezc_array_data(a), *pb = ezc_array_data(b);
-    size_t na = ezc_array_nbytes(a), nb = ezc_array_nbytes(b);
-    return na && nb && pa < pb + nb && pb < pa + na;
-}
-
-static int disjoint(const char *op, const char *an, const ezc_array *a, const char *bn,
-                    const ezc_array *b, ezc_error *err)
-{
-    return overlap(a, b) ? ezc_error_set(err, EZC_EINVAL, "xp.%s: %s and %s overlap in memory",
-                                         op, an, bn)
-                         : 0;
-}
-
-/* In place (the same bytes) is fine; a partial overlap is not. */
-static int same_or_disjoint(const char *op, const char *an, const ezc_array *a, const char *bn,
-                            const ezc_array *b, ezc_error *err)
-{
-    if (ezc_array_data(a) == ezc_array_data(b) && ezc_array_nbytes(a) == ezc_array_nbytes(b))
-        return 0;
-    return disjoint(op, an, a, bn, b, err);
 }
 
 /* ---- a job: workspaces, then one wait ------------------------------------- */
@@ -242,25 +205,12 @@ int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int tr
 {
     const char *op = "matmul";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, -1, 0, err)))
+    if ((rc = ezc_xp_check_matmul(&ezc_cuda_dev, a, b, c, trans_a, trans_b, err)) ||
+        (rc = fits(op, "a", a, err)) || (rc = fits(op, "b", b, err)) || (rc = fits(op, "c", c, err)))
         return rc;
     int dev = a->tensor.device.device_id;
-    if ((rc = check_mat(op, "b", b, a->dtype, dev, 0, err)) ||
-        (rc = check_mat(op, "c", c, a->dtype, dev, 0, err)))
-        return rc;
     int64_t m = a->shape[trans_a ? 1 : 0], k = a->shape[trans_a ? 0 : 1];
-    int64_t kb = b->shape[trans_b ? 1 : 0], n = b->shape[trans_b ? 0 : 1];
-    if (k != kb) {
-        char sa[128], sb[128];
-        return ezc_error_set(err, EZC_ESHAPE,
-                             "xp.%s: a%s %s and b%s %s do not fit (inner lengths %lld and %lld)",
-                             op, trans_a ? ".T of" : "", ezc_shape_str(a, sa, sizeof sa),
-                             trans_b ? ".T of" : "", ezc_shape_str(b, sb, sizeof sb),
-                             (long long)k, (long long)kb);
-    }
-    if ((rc = ezc_xp_want_shape(op, "c", c, m, n, err)) || (rc = disjoint(op, "a", a, "c", c, err)) ||
-        (rc = disjoint(op, "b", b, "c", c, err)))
-        return rc;
+    int64_t n = b->shape[trans_b ? 0 : 1];
     if (!m || !n)
         return 0;
     cudaSetDevice(dev);
@@ -296,11 +246,7 @@ int ezc_cuda_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err)
 {
     const char *op = "cholesky";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, -1, 0, err)) ||
-        (rc = ezc_xp_want_square(op, a, err)) ||
-        (rc = check_mat(op, "l", l, a->dtype, a->tensor.device.device_id, 0, err)) ||
-        (rc = ezc_xp_want_shape(op, "l", l, a->shape[0], a->shape[0], err)) ||
-        (rc = same_or_disjoint(op, "a", a, "l", l, err)))
+    if ((rc = ezc_xp_check_cholesky(&ezc_cuda_dev, a, l, err)) || (rc = fits(op, "a", a, err)))
         return rc;
     int n = (int)a->shape[0], dbl = a->dtype == EZC_FLOAT64;
     if (!n)
@@ -346,17 +292,11 @@ int ezc_cuda_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_err
 {
     const char *op = "solve";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, -1, 0, err)) ||
-        (rc = ezc_xp_want_square(op, a, err)))
+    if ((rc = ezc_xp_check_solve(&ezc_cuda_dev, a, b, x, err)) || (rc = fits(op, "a", a, err)) ||
+        (rc = fits(op, "b", b, err)))
         return rc;
     int dev = a->tensor.device.device_id;
-    if ((rc = check_mat(op, "b", b, a->dtype, dev, 1, err)) ||
-        (rc = check_mat(op, "x", x, a->dtype, dev, 1, err)))
-        return rc;
     int64_t n64 = a->shape[0], k = b->tensor.ndim == 2 ? b->shape[1] : -1;
-    if ((rc = ezc_xp_want_shape(op, "b", b, n64, k, err)) || (rc = ezc_xp_want_shape(op, "x", x, n64, k, err)) ||
-        (rc = disjoint(op, "a", a, "x", x, err)) || (rc = same_or_disjoint(op, "b", b, "x", x, err)))
-        return rc;
     int n = (int)n64, nrhs = k < 0 ? 1 : (int)k, dbl = a->dtype == EZC_FLOAT64;
     if (!n || !nrhs)
         return 0;
@@ -418,18 +358,10 @@ int ezc_cuda_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err
 {
     const char *op = "eigh";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, -1, 0, err)) ||
-        (rc = ezc_xp_want_square(op, a, err)))
+    if ((rc = ezc_xp_check_eigh(&ezc_cuda_dev, a, w, v, err)) || (rc = fits(op, "a", a, err)))
         return rc;
     int dev = a->tensor.device.device_id;
-    if ((rc = check_mat(op, "w", w, a->dtype, dev, 1, err)) ||
-        (rc = check_mat(op, "v", v, a->dtype, dev, 0, err)))
-        return rc;
     int64_t n64 = a->shape[0];
-    if ((rc = ezc_xp_want_shape(op, "w", w, n64, -1, err)) || (rc = ezc_xp_want_shape(op, "v", v, n64, n64, err)) ||
-        (rc = same_or_disjoint(op, "a", a, "v", v, err)) || (rc = disjoint(op, "a", a, "w", w, err)) ||
-        (rc = disjoint(op, "v", v, "w", w, err)))
-        return rc;
     int n = (int)n64, dbl = a->dtype == EZC_FLOAT64;
     if (!n)
         return 0;
@@ -480,18 +412,10 @@ int ezc_cuda_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, 
 {
     const char *op = "svd";
     int rc;
-    if ((rc = check_mat(op, "a", a, EZC_DTYPE_INVALID, -1, 0, err)))
+    if ((rc = ezc_xp_check_svd(&ezc_cuda_dev, a, u, s, vt, err)) || (rc = fits(op, "a", a, err)))
         return rc;
     int dev = a->tensor.device.device_id;
-    if ((rc = check_mat(op, "u", u, a->dtype, dev, 0, err)) ||
-        (rc = check_mat(op, "s", s, a->dtype, dev, 1, err)) ||
-        (rc = check_mat(op, "vt", vt, a->dtype, dev, 0, err)))
-        return rc;
     int64_t m64 = a->shape[0], n64 = a->shape[1], k64 = m64 < n64 ? m64 : n64;
-    if ((rc = ezc_xp_want_shape(op, "u", u, m64, k64, err)) || (rc = ezc_xp_want_shape(op, "s", s, k64, -1, err)) ||
-        (rc = ezc_xp_want_shape(op, "vt", vt, k64, n64, err)) || (rc = disjoint(op, "u", u, "s", s, err)) ||
-        (rc = disjoint(op, "u", u, "vt", vt, err)) || (rc = disjoint(op, "s", s, "vt", vt, err)))
-        return rc;
     int m = (int)m64, n = (int)n64, k = (int)k64, dbl = a->dtype == EZC_FLOAT64;
     if (!k)
         return 0;

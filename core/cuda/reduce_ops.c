@@ -29,43 +29,22 @@ static int ktype_of(ezc_dtype t)
 
 int ezc_cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y, ezc_error *err)
 {
-    if ((unsigned)op >= EZC_REDUCE_COUNT)
-        return ezc_error_set(err, EZC_EINVAL, "xp.reduce: unknown op %d", (int)op);
     char name[32];
-    snprintf(name, sizeof name, "reduce(%s)", ezc_xp_reduce_name(op));
-    int rc = ezc_cuda_check_device(name, "x", x, err);
-    if (!rc)
-        rc = ezc_cuda_check_device(name, "y", y, err);
-    if (rc)
-        return rc;
-    int kt = ktype_of(x->dtype);
-    if (kt < 0)
+    int rc;
+    /* What the kernels compute comes first: it is this backend's, and worded so. */
+    if ((unsigned)op < EZC_REDUCE_COUNT && x && x->tensor.device.device_type == kDLCUDA &&
+        ktype_of(x->dtype) < 0)
         return ezc_error_set(err, EZC_EDTYPE,
-                             "xp.%s: dtype %s not supported on cuda (float and integer dtypes)",
-                             name, ezc_dtype_name(x->dtype));
-    if (x->tensor.device.device_id != y->tensor.device.device_id)
-        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: x and y are on different cuda devices", name);
-    int skipnan;
+                             "xp.reduce(%s): dtype %s not supported on cuda (float and integer "
+                             "dtypes)",
+                             ezc_xp_reduce_name(op), ezc_dtype_name(x->dtype));
+    if ((rc = ezc_xp_check_reduce(&ezc_cuda_dev, op, x, &axis, y, name, sizeof name, err)))
+        return rc;
+    int kt = ktype_of(x->dtype), skipnan;
     ezc_reduce_op base = ezc_xp_reduce_base(op, &skipnan);
     ezc_dtype yt = ezc_reduce_dtype(base, x->dtype);
-    if (y->dtype != yt)
-        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: y has dtype %s, expected %s", name,
-                             ezc_dtype_name(y->dtype), ezc_dtype_name(yt));
-    int nd = x->tensor.ndim;
-    if (axis < 0)
-        axis += nd;
-    if (axis < 0 || axis >= nd)
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: axis out of range for %d dims", name, nd);
     size_t outer, n, inner;
     ezc_array_split(x, axis, &outer, &n, &inner);
-    if (ezc_array_size(y) != outer * inner)
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: y has %zu elements, expected %zu", name,
-                             ezc_array_size(y), outer * inner);
-    if (n == 0 && (base == EZC_REDUCE_MIN || base == EZC_REDUCE_MAX ||
-                   base == EZC_REDUCE_ARGMIN || base == EZC_REDUCE_ARGMAX))
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: axis %d has length 0", name, axis);
-    if (ezc_array_data(y) != NULL && x->buf == y->buf)
-        return ezc_error_set(err, EZC_EINVAL, "xp.%s: y shares memory with x", name);
     int is_float = kt == EZK_F32 || kt == EZK_F64;
     skipnan = skipnan && is_float; /* integers have no NaN: nan- forms are the plain ones */
     if (is_float && !skipnan &&

@@ -42,6 +42,27 @@ int ezc_cuda_check(const char *op, const char *name, const ezc_array *a, ezc_err
     return ezc_cuda_check_types(op, name, a, 0, err);
 }
 
+static int cuda_place(const char *op, const char *name, const ezc_array *a,
+                      const ezc_array *like, ezc_error *err)
+{
+    int rc = ezc_cuda_check_device(op, name, a, err);
+    if (rc)
+        return rc;
+    if (like && like->tensor.device.device_id != a->tensor.device.device_id)
+        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: %s is on cuda:%d, the others on cuda:%d",
+                             op, name, a->tensor.device.device_id, like->tensor.device.device_id);
+    return 0;
+}
+
+static int cuda_bad_dtype(const char *op, const char *name, const ezc_array *a,
+                          const char *expected, ezc_error *err)
+{
+    return ezc_error_set(err, EZC_EDTYPE, "xp.%s: %s has dtype %s, expected %s", op, name,
+                         ezc_dtype_name(a->dtype), expected);
+}
+
+const ezc_xp_dev ezc_cuda_dev = {"cuda", cuda_place, cuda_bad_dtype};
+
 static int same(const char *op, const ezc_array *x, const ezc_array *y, ezc_error *err)
 {
     if (x->dtype != y->dtype)

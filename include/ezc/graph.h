@@ -126,6 +126,27 @@ typedef struct ezc_graph_error {
     char msg[EZC_ERROR_MSG_MAX];
 } ezc_graph_error;
 
+/* security: who may connect to the graph's tcp:// endpoints, and how long
+ * an outside subscriber may hold the graph up (docs/graphs.md, "security").
+ * With key files given, every tcp:// endpoint the graph binds (edges to
+ * other hosts, outputs, publish sinks) is a CURVE server and every tcp://
+ * one it connects to (edges, inputs, subscribe sources) a CURVE client;
+ * ipc:// and inproc:// stay plaintext. Paths are resolved against the
+ * file's folder; NULL when not given. */
+typedef struct ezc_graph_security {
+    int present;      /* the file has a security: section */
+    int line;
+    char *server_key; /* secret key file of the graph's tcp:// publishers */
+    char *allow;      /* folder of the NAME.pub files of the subscribers let in */
+    char *client_key; /* secret key file of the graph's tcp:// subscribers */
+    char *server_pub; /* public key file those subscribers expect; default: server_key
+                         with .key replaced by .pub (keygen's pair) */
+    int stall_timeout_ms; /* outputs and publish sinks: see pub.h "Stalls" */
+    int stall_set;        /* stall_timeout_ms was given; else 2000 (0 = lossless) */
+} ezc_graph_security;
+
+#define EZC_GRAPH_STALL_TIMEOUT_MS 2000
+
 typedef struct ezc_graph {
     char *file; /* as given, for messages */
     char *dir;  /* the file's folder, for relative plugin paths */
@@ -144,6 +165,7 @@ typedef struct ezc_graph {
     int checked;
     size_t *by_name; /* internal: node indices in name order, for ezc_graph_node_index */
     int fuse; /* runtime: {fuse: ...}: chains of block edges run as one thread (default 1) */
+    ezc_graph_security security;
 } ezc_graph;
 
 /* Limits on what a graph file may ask of the parser, each reported as an
@@ -192,6 +214,13 @@ void ezc_graph_error_add(ezc_graph *g, int line, const char *fmt, ...)
 
 /* The host that runs process group `group`, or NULL (no hosts: section). */
 const ezc_graph_host *ezc_graph_group_host(const ezc_graph *g, const char *group);
+
+/* 1 when the graph binds a plaintext tcp:// endpoint (no security
+ * server_key) on an address other than loopback (0.0.0.0, *, a LAN address
+ * or name): an output, a publish sink or an edge between hosts; `what`
+ * then names the first (truncated to cap). 0 otherwise. For `ezc run`'s
+ * warning; nodes/graph_security.c. */
+int ezc_graph_plaintext_exposure(const ezc_graph *g, char *what, size_t cap);
 
 /* Index of the node called name, or -1. */
 int ezc_graph_node_index(const ezc_graph *g, const char *name);

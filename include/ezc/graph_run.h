@@ -45,6 +45,13 @@ typedef struct ezc_graph_run_options {
     const char *group;  /* run only this process group's nodes; NULL = every node */
     const char *ipc_dir; /* folder for the ipc:// sockets of cross-group edges (required
                             when group is set) */
+    const char *resume_path; /* a file (made 0600 when missing) in which the group's
+                                publishers keep their numbering, so that a runtime started
+                                again after a crash of the last one (kill -9 included) goes
+                                on numbering where it stopped and skips the numbers of the
+                                inputs it lost: downstream gaps then count exactly what
+                                never came out (docs/pubsub.md, "Restarts"). NULL = none:
+                                numbering starts at 0 (a restart then counts one gap) */
 } ezc_graph_run_options;
 
 typedef struct ezc_graph_node_stats {

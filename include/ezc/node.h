@@ -21,6 +21,7 @@ typedef struct ezc_node_stats {
     uint64_t received;  /* messages taken from the input */
     uint64_t published; /* messages sent on the output */
     uint64_t errors;    /* messages the transformer refused */
+    uint64_t empty;     /* results with no elements, not published (keep_empty off) */
     int ended;          /* the input's end-of-stream marker came and was passed on */
     char last_error[EZC_ERROR_MSG_MAX];
 } ezc_node_stats;
@@ -30,6 +31,9 @@ typedef struct ezc_node_options {
     uint64_t max_messages;      /* stop after this many inputs; 0 = no limit */
     int poll_ms;                /* how often `stop` is looked at; default 100 */
     volatile sig_atomic_t *stop; /* set non-zero (e.g. by a signal) to stop; may be NULL */
+    int keep_empty;             /* publish results that hold no elements too (default: they
+                                   stay in the node, counted in st->empty, as graph outputs
+                                   and publish sinks do) */
 } ezc_node_options;
 
 /* Runs until *stop, max_messages, the end of the input's stream, or a

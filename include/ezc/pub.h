@@ -14,9 +14,13 @@
  *
  * Every message carries the publisher's random 64-bit id (src), a sequence
  * number (seq) and the publish time (ts_ns, CLOCK_REALTIME). seq counts the
- * messages sent under each topic from 0, so a subscriber that filters on a
- * topic prefix still sees an unbroken sequence per topic and a gap means a
- * lost message. A send that fails (timeout) takes no number.
+ * messages sent under each topic from 0 (or first_seq), so a subscriber that
+ * filters on a topic prefix still sees an unbroken sequence per topic and a
+ * gap means a lost message. A send that fails (timeout) takes no number.
+ * A process that restarts and publishes the same stream again keeps its id
+ * (options.id) and goes on numbering where the dead one stopped
+ * (options.first_seq, ezc_pub_set_next_seq), so what the restart lost is
+ * an exact gap for every subscriber (docs/pubsub.md, "Restarts").
  *
  * Slow subscribers: by default the publisher never drops silently. It uses
  * an XPUB socket with ZMQ_XPUB_NODROP, so when a subscriber's queue is full
@@ -57,6 +61,25 @@
  * the bind goes ahead. The socket file is made owner-only (0600) right
  * after the bind.
  *
+ * Stalls (stall_timeout_ms > 0): a subscriber that connects and stops
+ * reading would otherwise hold every send, and so every other subscriber,
+ * forever. With a stall limit, a send that has waited that long for room
+ * overflows the full queue instead: ZeroMQ then skips that subscriber until
+ * it has read half its queue (it sees the loss as a sequence gap) and the
+ * others get the message. The stall is counted (ezc_pub_stats_get) and the
+ * first one logged, naming the endpoint. For the next stall_timeout_ms after
+ * a stall, a full queue is overflowed at once rather than waited for, so a
+ * subscriber that keeps falling behind costs the others one wait, not one per
+ * refill; a stretch that long without a full queue makes the publisher
+ * lossless again. ZeroMQ has no per-subscriber control on one socket, so
+ * during that stretch any subscriber whose queue is full loses messages.
+ *
+ * CURVE (tcp:// only; ezc/curve.h, docs/pubsub.md "Security"): with
+ * curve_server_key and curve_allow_dir set, every connection is encrypted
+ * and a subscriber gets in only with one of the allowed public keys; a
+ * refused one gets nothing, and is logged once per key with its address
+ * and public key. ipc:// and inproc:// publishers ignore these options.
+ *
  * A publisher is used from one thread at a time. */
 #ifndef EZC_PUB_H
 #define EZC_PUB_H
@@ -83,7 +106,27 @@ typedef struct ezc_pub_options {
     int first_wait_ms;   /* the first send waits for a first subscriber, up to this long
                             after ezc_pub_new (see "The first message"); default 500,
                             0 = never wait */
+    uint64_t first_seq;  /* the seq of the first message under each topic; default 0. A
+                            restarted publisher (same id) that starts past the last number
+                            it sent makes the messages it missed a gap, not a restart */
+    int stall_timeout_ms; /* a send blocked this long by a full subscriber queue overflows it
+                             instead ("Stalls" above); default 0 = off (lossless, wait up to
+                             send_timeout_ms). Ignored when lossy */
+    const char *curve_server_key; /* tcp://: this server's CURVE secret key file (ezc/curve.h);
+                                     NULL = plaintext. Read at ezc_pub_new */
+    const char *curve_allow_dir;  /* with it: the folder whose NAME.pub files are the
+                                     subscribers let in (read at ezc_pub_new) */
 } ezc_pub_options;
+
+/* What a publisher has done (ezc_pub_stats_get). */
+typedef struct ezc_pub_stats {
+    uint64_t sent;      /* messages handed to ZeroMQ (as ezc_pub_sent) */
+    uint64_t stalls;    /* sends that waited stall_timeout_ms for a full queue */
+    uint64_t overflows; /* sends that went on past a full queue (each stall's send and
+                           those at once after it): that subscriber missed the message,
+                           and misses more until it reads again */
+    uint64_t refused;   /* CURVE handshakes refused (key not allowed) */
+} ezc_pub_stats;
 
 void ezc_pub_options_init(ezc_pub_options *o);
 
@@ -91,7 +134,10 @@ void ezc_pub_options_init(ezc_pub_options *o);
  * port, "ipc:///tmp/x", "inproc://name"). NULL opt = defaults. Caller owns
  * the result; EZC_EINVAL for a bad endpoint or option, EZC_EIO when the bind
  * fails (address in use; an ipc path a live process serves, or that is not
- * a socket: see "ipc:// ownership" above). */
+ * a socket: see "ipc:// ownership" above). With CURVE options on a tcp://
+ * endpoint: EZC_ENOTSUP when libzmq lacks CURVE, EZC_EINVAL for a bad key
+ * file or an allowed-keys folder without a .pub file, EZC_EIO when a file
+ * cannot be read (each message names the file). */
 ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error *err);
 /* Closes the socket; queued messages keep going for up to linger_ms. On the
  * default context the process's exit waits for them (see ezc_zmq_context).
@@ -114,7 +160,8 @@ int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *e
 
 /* Ends the stream under `topic` (NULL = ""): sends the end-of-stream
  * marker (docs/wire-format.md: a header with "eos": true and an empty data
- * frame, carrying src, the number of messages sent under the topic as seq,
+ * frame, carrying src, the seq the next message would get (the number of
+ * messages sent under the topic when numbering started at 0) as seq,
  * and the send time). Subscribers report it as EZC_EEOS from ezc_sub_recv
  * (sub.h), after every message sent before it. It takes no sequence number.
  * A blocking publisher waits for room for it as for a message (up to
@@ -136,6 +183,15 @@ int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err);
  * when a stop was requested (ezc/interrupt.h) before enough arrived. */
 int ezc_pub_wait_subscribers(ezc_pub *p, int n, int timeout_ms, ezc_error *err);
 
+/* Sets the seq the next message under `topic` (NULL = "") gets, as a
+ * restarted process does to go on where it stopped or to skip the numbers
+ * of messages it knows were lost. Numbers that go down make subscribers
+ * count a restart (sub.h). 0, EZC_EINVAL (p NULL) or EZC_ENOMEM. */
+int ezc_pub_set_next_seq(ezc_pub *p, const char *topic, uint64_t seq, ezc_error *err);
+/* The seq the next message under `topic` (NULL = "") will get: first_seq
+ * for a topic not used yet. */
+uint64_t ezc_pub_next_seq(const ezc_pub *p, const char *topic);
+
 /* The endpoint actually bound (ZMQ_LAST_ENDPOINT: with the port ZeroMQ
  * chose for a wildcard port), valid while p lives. */
 const char *ezc_pub_endpoint(const ezc_pub *p);
@@ -143,6 +199,9 @@ const char *ezc_pub_endpoint(const ezc_pub *p);
 uint64_t ezc_pub_sent(const ezc_pub *p);
 /* The random id carried as src by every message of p. */
 uint64_t ezc_pub_id(const ezc_pub *p);
+/* Fills *st (zeros for NULL p). refused is updated by the CURVE handler's
+ * thread; the rest belong to the sending thread. */
+void ezc_pub_stats_get(const ezc_pub *p, ezc_pub_stats *st);
 
 /* The process-wide ZeroMQ context ezc uses by default: created on first use
  * (thread-safe) with one I/O thread per 4 cores, 1 to 4 (environment

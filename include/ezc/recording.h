@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "array.h"
+#include "crc32c.h" /* the records' checksum */
 
 #ifdef __cplusplus
 extern "C" {
@@ -134,12 +135,6 @@ const ezc_recording_info *ezc_recording_info_of(const ezc_recording *r);
  * writer still appends to. */
 int ezc_recording_repair(const char *path, ezc_recording_info *info, ezc_error *err);
 
-/* CRC-32C (Castagnoli, the checksum of the format's version 2): crc of the
- * bytes before (0 to start), updated with n bytes at p; the SSE4.2
- * instruction when the CPU has it (EZC_CRC32C=software in the environment
- * forces the table path, for tests). Thread-safe. ezc_crc32c(0, "123456789",
- * 9) == 0xE3069283. */
-uint32_t ezc_crc32c(uint32_t crc, const void *p, size_t n);
 
 size_t ezc_recording_count(const ezc_recording *r);
 /* Message i (0 <= i < count): 0, or EZC_EINVAL when i is out of range. */

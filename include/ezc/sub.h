@@ -23,6 +23,12 @@
  * array's buffer is the sender's (write through ezc_array_make_writable);
  * from ipc/tcp the buffer is the received ZeroMQ frame (no copy, except a
  * small frame that ZeroMQ packed at an address misaligned for the dtype).
+ * CURVE: with curve_client_key and curve_server_pub set, every tcp://
+ * endpoint is connected encrypted and authenticated (ipc:// and inproc://
+ * ones stay plaintext). A publisher that does not accept the key (or a
+ * plaintext one) completes no handshake: nothing arrives and ezc_sub_recv
+ * times out; no error is reported to the subscriber (docs/pubsub.md,
+ * "Security").
  * A subscriber is used from one thread at a time. */
 #ifndef EZC_SUB_H
 #define EZC_SUB_H
@@ -41,6 +47,11 @@ typedef struct ezc_sub_options {
     int conflate;      /* recv returns the newest queued message, dropping older ones
                           (ZMQ_CONFLATE-like; those count neither as received nor as gaps) */
     void *zmq_context; /* NULL = ezc's shared context */
+    const char *curve_client_key; /* CURVE (ezc/curve.h) for tcp:// publishers: this
+                                     client's secret key file; NULL = plaintext */
+    const char *curve_server_pub; /* with it: the publisher's public key file. Both are
+                                     read at ezc_sub_new; ipc:// and inproc://
+                                     endpoints stay plaintext */
 } ezc_sub_options;
 
 typedef struct ezc_sub_stats {
@@ -48,8 +59,14 @@ typedef struct ezc_sub_stats {
     uint64_t gaps;       /* messages missing according to sequence numbers
                             (per publisher and topic; a new publisher is no gap). A
                             publisher whose sequence starts over (it restarted with the
-                            same id) counts one gap: what it lost is unknown */
+                            same id and numbered from 0 again) counts one gap: what it
+                            lost is unknown. One that restarted and went on numbering
+                            (graph groups, named `ezc pub`) shows its loss exactly */
     uint64_t restarts;   /* those sequence restarts */
+    int64_t gap_silence_ns;     /* across the latest gap: the publisher's send time of the
+                                   first message after it minus that of the last before
+                                   (its ts stamps, so no clock of ours); 0 before any */
+    int64_t restart_silence_ns; /* the same across the latest restart */
     uint64_t malformed;  /* messages rejected by the decoder */
     uint64_t publishers; /* distinct publisher ids seen */
     uint64_t ends;       /* end-of-stream markers reported (EZC_EEOS) */
@@ -63,7 +80,11 @@ void ezc_sub_options_init(ezc_sub_options *o);
  * defaults. Caller owns the result. */
 ezc_sub *ezc_sub_new(const char *endpoint, const char *topic, const ezc_sub_options *opt,
                      ezc_error *err);
-/* Connects to one more publisher endpoint (any of the three transports). */
+/* With CURVE options: EZC_ENOTSUP (libzmq without CURVE), EZC_EINVAL (a bad
+ * key file, a secret key others may read) or EZC_EIO (cannot read a file);
+ * the message names the file. */
+/* Connects to one more publisher endpoint (any of the three transports;
+ * CURVE applies to a tcp:// one when the subscriber has keys). */
 int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err);
 void ezc_sub_destroy(ezc_sub **s);
 
@@ -82,6 +103,9 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
                        int timeout_ms, ezc_error *err);
 
 void ezc_sub_stats_get(const ezc_sub *s, ezc_sub_stats *st);
+/* stats.gaps alone, for a per-message path (a node passing its inputs'
+ * gaps on into its own numbering); 0 for NULL. */
+uint64_t ezc_sub_gaps(const ezc_sub *s);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,12 @@ for tag, (x, y, t) in {"3": (x3, y3, t3), "2": (x2, y2, t2)}.items():
         r.put(f"lda{tag}_{name}_coef", m.coef_)
         r.put(f"lda{tag}_{name}_intercept", m.intercept_)
         r.put(f"lda{tag}_{name}_proba", m.predict_proba(t))
+        r.put(f"lda{tag}_{name}_decision", m.decision_function(t))
+        # predict: the index of the predicted label in the sorted classes
+        r.put(f"lda{tag}_{name}_predict", np.searchsorted(m.classes_, m.predict(t)).astype(float))
+        d = m.decision_function(t)
+        margin = np.abs(d) if d.ndim == 1 else np.diff(np.sort(d, axis=1)[:, -2:], axis=1)
+        assert margin.min() > 1e-6, (tag, name)  # no near-ties: predict is exact
 m = LDA(solver="lsqr", shrinkage="auto").fit(xw, yw)
 r.put("ldaw_auto_coef", m.coef_)
 r.put("ldaw_auto_intercept", m.intercept_)
@@ -103,12 +109,15 @@ def steady(z):
     return np.array(out)
 
 
-def full(z, alpha=1.0):
-    """Fading memory: the predicted covariance is inflated by alpha^2."""
-    x = np.zeros(S); p = np.zeros((S, S)); out = []
+def full(z, alpha=1.0, p0=P):
+    """ezmsg-learn's RefitKalmanFilter with steady_state=False: the recursion
+    starts from the DARE solution (p0 = P, set when the model is fitted or
+    loaded; zeros for initial_covariance=zero) and fading memory inflates
+    the whole prediction, alpha^2 (A P A' + W)."""
+    x = np.zeros(S); p = p0.copy(); out = []
     for zi in z:
         xp = A @ x
-        pp = alpha ** 2 * (A @ p @ A.T) + W
+        pp = alpha ** 2 * (A @ p @ A.T + W)
         k = pp @ H.T @ np.linalg.inv(H @ pp @ H.T + Q)
         x = xp + k @ (zi - H @ xp)
         ikh = np.eye(S) - k @ H
@@ -123,6 +132,8 @@ r.put("kf_P", P); r.put("kf_K", K)
 r.put("kf_z", zt)
 r.put("kf_steady", steady(zt))
 r.put("kf_full", full(zt))
+r.put("kf_full_zero", full(zt, p0=np.zeros((S, S))))
 r.put("kf_full_alpha", full(zt, 1.05))
+r.put("kf_full_alpha_zero", full(zt, 1.05, np.zeros((S, S))))
 r.save()
 print("sklearn", sklearn.__version__, "scipy", scipy.__version__)

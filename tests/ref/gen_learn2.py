@@ -1,10 +1,16 @@
 """References for test_learn_refit (ReFIT intention re-estimation, Gilja et
 al. 2012) and test_learn_cca (incremental CCA per ezmsg-learn), written
 out in numpy. Run with /usr/bin/python3."""
+import os
+import sys
+
 import numpy as np
 import scipy.linalg as sl
 
-from refs import Refs
+from refs import HERE, Refs
+
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tools", "python"))
+import ezc_models  # noqa: E402
 
 r = Refs("learn2", __doc__)
 rng = np.random.default_rng(20120612)
@@ -59,6 +65,10 @@ def gain(a, w, h, q):
     return p @ h.T @ np.linalg.inv(h @ p @ h.T + q)
 
 
+def dare_p(a, w, h, q):
+    return sl.solve_discrete_are(a.T, h.T, w, q)
+
+
 def steady(a, h, k, z):
     x, out = np.zeros(S), []
     for zi in z:
@@ -69,7 +79,8 @@ def steady(a, h, k, z):
 
 
 def full(a, w, h, q, z):
-    x, p, out = np.zeros(S), np.zeros((S, S)), []
+    """From the steady-state P, as ezmsg-learn (and ezc's default)."""
+    x, p, out = np.zeros(S), dare_p(a, w, h, q), []
     for zi in z:
         xp = a @ x
         pp = a @ p @ a.T + w
@@ -81,15 +92,19 @@ def full(a, w, h, q, z):
     return np.array(out)
 
 
-def intended(states, cursor, target, hold, vel=2, pos=0):
-    """ReFIT: positions are the cursor's (pos >= 0); velocity zero while
-    holding, else its speed toward the target (kept within 1e-5 of it)."""
+def intended(states, cursor, target, hold, vel=2, pos=0, rule="previous"):
+    """ReFIT: velocity zero while holding, else its speed toward the target
+    (kept within 1e-5 of it). Positions (pos >= 0): "previous" (ezmsg-learn's
+    RefitKalmanFilter.refit: as sent, but while holding the previous sample's
+    intended position), "cursor" (the cursor's, Gilja et al.) or "sent"."""
     x = states.copy()
     for t in range(len(x)):
-        if pos >= 0:
+        if pos >= 0 and rule == "cursor":
             x[t, pos:pos + 2] = cursor[t]
         if hold[t] != 0:
             x[t, vel:vel + 2] = 0
+            if pos >= 0 and rule == "previous" and t > 0:
+                x[t, pos:pos + 2] = x[t - 1, pos:pos + 2]
             continue
         d = target[t] - cursor[t]
         dist = np.hypot(d[0], d[1])
@@ -117,6 +132,10 @@ H2, Q2 = fit_hq(xi, z_on)
 K2 = gain(A, W, H2, Q2)
 xk = intended(dec, cursor, target, hold, pos=-1)
 H3, Q3 = fit_hq(xk, z_on)
+assert np.array_equal(xk, intended(dec, cursor, target, hold, rule="sent"))
+xc = intended(dec, cursor, target, hold, rule="cursor")
+H4, Q4 = fit_hq(xc, z_on)
+assert hold[1:][hold[:-1] != 0].any() and not np.array_equal(xi, xk)  # holds that span samples
 z_test = feats(cursor_session(120))
 
 r.put("rf_fit", np.concatenate([z_fit, kin[:, :S]], axis=1))
@@ -125,6 +144,8 @@ r.put("rf_refit", refit)
 r.put("rf_intended", xi)
 r.put("rf_H", H2); r.put("rf_Q", Q2); r.put("rf_K", K2)
 r.put("rf_H_keep", H3); r.put("rf_Q_keep", Q3)
+r.put("rf_intended_cursor", xc)
+r.put("rf_H_cursor", H4); r.put("rf_Q_cursor", Q4)
 r.put("rf_z", z_test)
 r.put("rf_steady", steady(A, H2, K2, z_test))
 r.put("rf_full", full(A, W, H2, Q2, z_test))
@@ -135,6 +156,7 @@ class ICCA:
         self.k, self.base, self.lo, self.hi, self.rate = k, base, lo, hi, rate
         self.cur = base
         self.c = None
+        self.n_samples = self.n_batches = 0
         self.clamps = set()
 
     def partial_fit(self, x, y):
@@ -151,6 +173,8 @@ class ICCA:
             self.cur = (1 - self.rate) * self.cur + self.rate * target
         a = self.cur
         self.c = [a * old + (1 - a) * m for old, m in zip(self.c, new)]
+        self.n_samples += n
+        self.n_batches += 1
 
         def inv_sqrt(c):
             w, v = np.linalg.eigh(c + 1e-8 * np.eye(len(c)))
@@ -187,10 +211,13 @@ for tag, kw in (("a", dict(k=3)), ("b", dict(k=2, base=0.995))):
         x, y = x * 0.01, y * 0.01
     m = ICCA(**kw)
     proj, corr, at = [], [], 0
-    for n in sizes:
+    for b, n in enumerate(sizes):
         proj.append(m.partial_fit(x[at:at + n], y[at:at + n]))
         corr.append(m.corr[:m.k])
         at += n
+        if tag == "a" and b == 3:  # the state after 4 of 7 batches, for a cca `model`
+            ezc_models.save_cca(os.path.join(HERE, "learn2_cca_a_half.ezm"), *m.c, m.cur,
+                                m.n_samples, m.n_batches, m.wx, m.wy, m.corr)
     r.put(f"cca_{tag}_proj", np.concatenate(proj))
     r.put(f"cca_{tag}_corr", np.array(corr))
     print(tag, "final smoothing", m.cur, "clamps", sorted(m.clamps), "correlations", m.corr)

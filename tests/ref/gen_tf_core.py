@@ -201,4 +201,109 @@ for lo, hi in [(17, 30), (70, 170)]:
 r.put("bp_y", np.stack(out, axis=1))                     # (nwin, band, ch)
 r.put("bp_centres", np.array([f[(f >= lo) & (f <= hi)].mean() for lo, hi in [(17, 30), (70, 170)]]))
 
+# ---- parity with today's ezmsg-sigproc: slicer order/regex, log ----------------
+# (appended last, with their own generator, so the arrays above keep their bytes)
+import ctypes
+import math
+import re
+
+rp = np.random.default_rng(20261206)
+
+
+def ezmsg_pick(selection, labels, order="axis"):
+    """Indices ezmsg-sigproc's Slicer picks for a comma list of labels,
+    indices and slices (exact label, then int, then a regex full match),
+    deduplicated (first wins) and, for order "axis", sorted."""
+    idx = []
+    for tok in (t.strip() for t in selection.split(",")):
+        if ":" in tok:
+            idx += list(range(len(labels)))[slice(*(int(p) if p else None for p in tok.split(":")))]
+        elif tok in labels:
+            idx += [i for i, lab in enumerate(labels) if lab == tok]
+        elif re.fullmatch(r"[+-]?\d+", tok):
+            idx.append(int(tok) % len(labels))
+        else:
+            idx += [i for i, lab in enumerate(labels) if re.fullmatch(tok, lab)]
+    first = list(dict.fromkeys(idx))
+    return sorted(first) if order == "axis" else first
+
+
+MONTAGE = ["Fz", "C3", "C4", "Cz", "P3", "P4"]
+x = r_sl = None
+for name, sel, order in [("sl_labels_axis", "Cz, C3", "axis"),
+                         ("sl_dups_axis", "3,1,1:3", "axis"),
+                         ("sl_dups_sel", "3,1,1:3", "selection"),
+                         ("sl_regex", "C[34]", "axis"),
+                         ("sl_regex_mix_axis", "P.*, Fz", "axis"),
+                         ("sl_regex_mix_sel", "P.*, Fz", "selection"),
+                         ("sl_label_one", "Cz", "axis")]:
+    pick = ezmsg_pick(sel, MONTAGE, order)
+    r.put(name + "_idx", np.array(pick, dtype=np.int64))
+
+# log as ezmsg-sigproc computes it, np.log(x) / np.log(base), with the logs
+# numpy's baseline loops call: libm's log (float64) and logf (float32). numpy's
+# AVX2/AVX-512 logs differ from libm by up to 2-3 ulp (np.log(10.0) itself is
+# 1 ulp low on AVX-512), so a SIMD numpy gives results a few ulp apart from
+# machine to machine; libm's are the reproducible reference.
+libm = ctypes.CDLL("libm.so.6")
+libm.logf.restype = ctypes.c_float
+libm.logf.argtypes = [ctypes.c_float]
+
+
+def ln64(v):
+    return np.array([math.log(e) if e > 0 and np.isfinite(e) else np.log(e) for e in v])
+
+
+def ln32(v):
+    return np.array([libm.logf(float(e)) if e > 0 and np.isfinite(e) else np.log(e)
+                     for e in v], dtype=np.float32)
+
+
+lgx = np.concatenate([[0.0, -0.0, np.inf, -np.inf, np.nan, -1.0, 1.0, 10.0, 1000.0, 1e-5, 0.001,
+                       2.0, 0.5, 1e-310, 5e-324, 1e300, 1.5, 0.75, 1.0 + 2.0 ** -40],
+                      np.exp(rp.uniform(-700, 700, 300)), rp.uniform(0.5, 2.0, 300),
+                      rp.uniform(0, 10, 300)])
+lgx32 = np.concatenate([[1e-40, 1e-45, 1.1754942e-38, 3.4e38, 1.0 + 2.0 ** -20],
+                        np.exp(rp.uniform(-103, 88, 300))]).astype(np.float32)
+lgx32 = np.concatenate([lgx.astype(np.float32), lgx32])
+r.put("lg_x_f64", lgx)
+r.put("lg_x_f32", lgx32)
+for bname, base in [("10", 10.0), ("2", 2.0), ("e", math.e), ("3", 3.0), ("half", 0.5)]:
+    r.put(f"lg_b{bname}_f64", ln64(lgx) / math.log(base))
+    r.put(f"lg_b{bname}_f32", ln32(lgx32) / np.float32(math.log(base)))
+# clip_zero: ezmsg clips only when some x <= 0 (NaN aside)
+cx = np.array([1e-310, 1.0, np.nan])
+r.put("lg_noclip_x_f64", cx)
+r.put("lg_noclip_f64", ln64(cx) / math.log(10.0))
+cx = np.array([1e-310, 0.0, -2.0, 1.0, np.nan])
+r.put("lg_clip_x_f64", cx)
+r.put("lg_clip_f64", ln64(np.maximum(cx, np.finfo(np.float64).tiny)) / math.log(10.0))
+cx = np.array([1e-40, 1.0], dtype=np.float32)
+r.put("lg_noclip_x_f32", cx)
+r.put("lg_noclip_f32", ln32(cx) / np.float32(math.log(10.0)))
+cx = np.array([1e-40, 0.0, 1.0], dtype=np.float32)
+r.put("lg_clip_x_f32", cx)
+r.put("lg_clip_f32", ln32(np.maximum(cx, np.finfo(np.float32).tiny)) / np.float32(math.log(10.0)))
+
+# signed zeros through the element-wise transformers: numpy's own expressions
+# (scale s * x, add x + v, difference x - v / v - x, linear x * s + o, invert)
+szx = np.array([[-0.0, 0.0, -1.5], [0.0, -0.0, 2.0]])
+for s_, t in F.items():
+    xs = szx.astype(t)
+    r.put(f"sz_x_{s_}", xs)
+    r.put(f"sz_scale_{s_}", t(2.5) * xs)
+    r.put(f"sz_add0_{s_}", xs + t(0.0))
+    r.put(f"sz_diff0_{s_}", xs - t(0.0))
+    r.put(f"sz_rdiff0_{s_}", t(0.0) - xs)
+    r.put(f"sz_linear_{s_}", xs * t(2.0) + t(0.0))
+    r.put(f"sz_linear_ch_{s_}", xs * np.array([2.0, 1.0, 3.0], dtype=t) + t(0.0))
+    with np.errstate(divide="ignore"):
+        r.put(f"sz_invert_{s_}", t(1.0) / xs)
+
+# float32 with a correctly rounded log (libm's logf is not: 0.3% of its
+# results are 1 ulp off), the rest of the formula unchanged
+for bname, base in [("10", 10.0), ("2", 2.0), ("e", math.e), ("3", 3.0), ("half", 0.5)]:
+    cr = np.log(lgx32.astype(np.float64)).astype(np.float32)
+    r.put(f"lg_cr_b{bname}_f32", cr / np.float32(math.log(base)))
+
 r.save()

@@ -96,12 +96,15 @@ r.put("dec_x", xd)
 dsos = sig.cheby1(8, 0.05, 0.8 / 4, output="sos")
 r.put("dec_y", sos_run(dsos, xd)[::4])
 
-# ewma: y[n] = alpha x[n] + (1 - alpha) y[n-1], y[-1] = x[0]
+# ewma as today's ezmsg-sigproc (ewma.py): z[t] = alpha x[t] + (1 - alpha) z[t-1]
+# from z = 0, alpha = 1 - exp(-dt / tau), then y[t] = z[t] / (1 - (1 - alpha)^t)
+# with t = 1, 2, ... counted since the reset (the bias correction)
 FSE, TAU = 100.0, 0.2
-alpha = -np.expm1(-1.0 / (FSE * TAU))
+alpha = 1 - np.exp(-(1.0 / FSE) / TAU)
 xe = rng.standard_normal((200, 3)) + 5.0
 r.put("ewma_x", xe)
-r.put("ewma_y", sig.lfilter([alpha, 0.0], [1.0, alpha - 1.0], xe, axis=0, zi=(1 - alpha) * xe[:1])[0])
+ze = sig.lfilter([alpha], [1.0, alpha - 1.0], xe, axis=0, zi=np.zeros((1, 3)))[0]
+r.put("ewma_y", ze / (1.0 - (1.0 - alpha) ** np.arange(1, 201))[:, None])
 
 # adaptive standard scaler, written with the same operations as the C code
 # (see transformers/adaptive_standard_scaler.c), NaN samples included

@@ -113,4 +113,7 @@ sn[100, 0] = np.nan
 sn[250, 1] = np.inf
 r.put("sg_x_nan", sn)
 r.put("sg_nan_rel_power", spec(windows(sn, 32, 16, 0), transform="rel_power", axis=1))
+# ezmsg-sigproc's Spectrogram pads until the shift when a shift is set:
+# W - S = 16 zeros before the first sample (the window transformer's "shift")
+r.put("sg_shift_rel_db", spec(windows(s, 32, 16, 16), transform="rel_db", axis=1))
 r.save()

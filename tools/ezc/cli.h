@@ -44,5 +44,6 @@ int cmd_node(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 
 #endif

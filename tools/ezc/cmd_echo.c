@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include "cli.h"
+#include "cli_curve.h"
 
 static void help(FILE *f)
 {
@@ -13,7 +14,11 @@ static void help(FILE *f)
         "  --count N       exit after N messages (default: until Ctrl-C)\n"
         "  --timeout S     exit with status 1 when nothing arrives for S seconds\n"
         "  --header-only   skip the min/max summary\n"
-        "  --keep          keep listening after an end of stream (alias --ignore-eos)\n\n"
+        "  --keep          keep listening after an end of stream (alias --ignore-eos)\n"
+        CLI_CURVE_CLIENT_HELP "\n"
+        "Loss: a sequence gap prints \"N messages missing before seq S ...; publisher\n"
+        "silent T s\" on stderr; a publisher that restarted and numbered from the start\n"
+        "again prints \"publisher restarted ...: silent T s\" (T from its time stamps).\n"
         "End of stream: when the publisher ends its stream (`ezc pub --count N`, a\n"
         "finished `ezc replay` or graph; docs/wire-format.md) echo says so on stderr\n"
         "and exits 0, unless --keep.\n\n"
@@ -27,7 +32,8 @@ int cmd_echo(int argc, char **argv)
     static const struct option opts[] = {
         {"topic", 1, 0, 't'}, {"count", 1, 0, 'n'}, {"timeout", 1, 0, 'T'},
         {"header-only", 0, 0, 'H'}, {"keep", 0, 0, 'k'}, {"ignore-eos", 0, 0, 'k'},
-        {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
+        {"help", 0, 0, 'h'}, CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+    cli_curve cc = {0};
     const char *topic = "";
     long long count = 0;
     double timeout = 0;
@@ -41,7 +47,11 @@ int cmd_echo(int argc, char **argv)
         case 'H': header_only = 1; break;
         case 'k': keep = 1; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default:
+            if (cli_curve_take(&cc, c, optarg))
+                break;
+            help(stderr);
+            return 2;
         }
     }
     if (optind != argc - 1) {
@@ -50,7 +60,11 @@ int cmd_echo(int argc, char **argv)
         return 2;
     }
     ezc_error err;
-    ezc_sub *s = ezc_sub_new(argv[optind], topic, NULL, &err);
+    ezc_sub_options so;
+    ezc_sub_options_init(&so);
+    if (cli_curve_apply("echo", &cc, NULL, &so))
+        return 2;
+    ezc_sub *s = ezc_sub_new(argv[optind], topic, &so, &err);
     if (!s) {
         fprintf(stderr, "ezc echo: %s\n", err.msg);
         return 1;
@@ -60,6 +74,8 @@ int cmd_echo(int argc, char **argv)
     long long seen = 0;
     double idle = 0;
     char t[256];
+    ezc_sub_stats before;
+    ezc_sub_stats_get(s, &before);
     while (!cli_stop && (count == 0 || seen < count)) {
         ezc_array *a = NULL;
         int r = ezc_sub_recv_topic(s, &a, t, sizeof t, 100, &err);
@@ -90,6 +106,20 @@ int cmd_echo(int argc, char **argv)
             break;
         }
         idle = 0;
+        /* A restart or an outage of the publisher: said when it shows. */
+        ezc_sub_stats now;
+        ezc_sub_stats_get(s, &now);
+        if (now.restarts > before.restarts)
+            fprintf(stderr, "ezc echo: publisher restarted (topic '%s', seq %llu): silent "
+                            "%.3f s; it numbered from the start again, so what it lost is "
+                            "unknown (counted as 1 missing)\n",
+                    t, (unsigned long long)a->seq, (double)now.restart_silence_ns * 1e-9);
+        else if (now.gaps > before.gaps)
+            fprintf(stderr, "ezc echo: %llu messages missing before seq %llu (topic '%s'); "
+                            "publisher silent %.3f s\n",
+                    (unsigned long long)(now.gaps - before.gaps), (unsigned long long)a->seq, t,
+                    (double)now.gap_silence_ns * 1e-9);
+        before = now;
         cli_print_summary(stdout, t, a, header_only);
         ezc_array_destroy(&a);
         seen++;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "cli_curve.h"
 
 #define WINDOW_MAX 100000
 
@@ -61,12 +62,17 @@ static void help(FILE *f)
         "Subscribes to ENDPOINT and prints, once a second, over the last WINDOW\n"
         "seconds: messages/s, MB/s, sequence gaps (missing messages), and the\n"
         "publish-to-arrival latency p50/p99 (publisher and receiver share a clock\n"
-        "on one host; across hosts it is only as good as their clock sync).\n\n"
+        "on one host; across hosts it is only as good as their clock sync). A\n"
+        "publisher that restarted (its numbering started over) adds \"restarts N (last\n"
+        "silent S s)\": how long it sent nothing, by its own time stamps; after a gap\n"
+        "without restart (a named publisher that went on numbering, docs/pubsub.md)\n"
+        "\"last gap: silent S s\".\n\n"
         "  --topic T       topic prefix (default: all)\n"
         "  --window S      sliding window in seconds (default 5)\n"
         "  --duration S    stop after S seconds (default: until Ctrl-C or the end of\n"
         "                  the stream)\n"
-        "  --keep          keep listening after an end of stream (alias --ignore-eos)\n\n"
+        "  --keep          keep listening after an end of stream (alias --ignore-eos)\n"
+        CLI_CURVE_CLIENT_HELP "\n"
         "End of stream: when the publisher ends its stream (docs/wire-format.md) hz\n"
         "prints its last line at once and exits 0, unless --keep. The marker is no\n"
         "message and no gap; messages lost just before it are gaps.\n\n"
@@ -93,7 +99,8 @@ int cmd_hz(int argc, char **argv)
     static const struct option opts[] = {{"topic", 1, 0, 't'}, {"window", 1, 0, 'w'},
                                          {"duration", 1, 0, 'd'}, {"help", 0, 0, 'h'},
                                          {"keep", 0, 0, 'k'},     {"ignore-eos", 0, 0, 'k'},
-                                         {0, 0, 0, 0}};
+                                         CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+    cli_curve cc = {0};
     const char *topic = "";
     double window = 5, duration = 0;
     int c, keep = 0, ended = 0;
@@ -110,7 +117,11 @@ int cmd_hz(int argc, char **argv)
         case 'd': if (cli_parse_double("hz", "--duration", optarg, &duration)) return 2; break;
         case 'k': keep = 1; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default:
+            if (cli_curve_take(&cc, c, optarg))
+                break;
+            help(stderr);
+            return 2;
         }
     }
     if (optind != argc - 1) {
@@ -119,7 +130,11 @@ int cmd_hz(int argc, char **argv)
         return 2;
     }
     ezc_error err;
-    ezc_sub *s = ezc_sub_new(argv[optind], topic, NULL, &err);
+    ezc_sub_options so;
+    ezc_sub_options_init(&so);
+    if (cli_curve_apply("hz", &cc, NULL, &so))
+        return 2;
+    ezc_sub *s = ezc_sub_new(argv[optind], topic, &so, &err);
     if (!s) {
         fprintf(stderr, "ezc hz: %s\n", err.msg);
         return 1;
@@ -174,11 +189,19 @@ int cmd_hz(int argc, char **argv)
             qsort(lat, count, sizeof *lat, cmp_double);
         ezc_sub_stats st;
         ezc_sub_stats_get(s, &st);
-        printf("rate %.1f msg/s  bw %.3f MB/s  gaps %llu  malformed %llu  latency p50 %.0f us p99 %.0f us  (n=%zu, window %.0f s)\n",
+        /* A publisher that was silent (a restart, an outage) says for how long. */
+        char silent[96] = "";
+        if (st.restarts)
+            snprintf(silent, sizeof silent, "  restarts %llu (last silent %.3f s)",
+                     (unsigned long long)st.restarts, (double)st.restart_silence_ns * 1e-9);
+        else if (st.gap_silence_ns)
+            snprintf(silent, sizeof silent, "  last gap: silent %.3f s",
+                     (double)st.gap_silence_ns * 1e-9);
+        printf("rate %.1f msg/s  bw %.3f MB/s  gaps %llu  malformed %llu  latency p50 %.0f us p99 %.0f us  (n=%zu, window %.0f s)%s\n",
                span > 0 ? (double)count / span : 0.0, span > 0 ? (double)bytes / span / 1e6 : 0.0,
                (unsigned long long)(st.gaps - st0.gaps), (unsigned long long)st.malformed,
                count ? lat[count / 2] * 1e6 : 0.0, count ? lat[(count * 99) / 100] * 1e6 : 0.0,
-               count, window);
+               count, window, silent);
         fflush(stdout);
         if (ended)
             break;

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "cli_curve.h"
 
 static void help(FILE *f)
 {
@@ -16,7 +17,17 @@ static void help(FILE *f)
         "  --set NAME=VAL   a setting (repeatable); `ezc list TYPE` shows them\n"
         "  --plugin PATH    load transformer types from a plugin (repeatable)\n"
         "  --topic T        input topic prefix (default: all)\n"
-        "  --count N        exit after N input messages\n\n"
+        "  --count N        exit after N input messages\n"
+        "  --keep-empty     also publish results with no elements (a window not yet\n"
+        "                   full gives one); by default they stay in the node\n"
+        "  --stall-timeout MS  a subscriber of --out whose queue stays full this long\n"
+        "                   no longer holds the others up: it misses messages until\n"
+        "                   it reads again; counted and logged once (default 2000;\n"
+        "                   0 = wait for every subscriber, lossless)\n"
+        "  --curve-server KEYFILE --curve-allow DIR  CURVE on a tcp:// --out (see\n"
+        "                   `ezc pub --help`)\n"
+        "  --curve-client KEYFILE --curve-server-pub PUBFILE  CURVE on a tcp:// --in\n"
+        "                   (see `ezc echo --help`)\n\n"
         "End of stream: when the input's publisher ends its stream (docs/wire-format.md),\n"
         "the node sends the end-of-stream marker on --out and exits 0.\n"
         "Ctrl-C / SIGTERM stop it within about 0.1 s, even while a subscriber that\n"
@@ -33,10 +44,13 @@ int cmd_node(int argc, char **argv)
     static const struct option opts[] = {
         {"in", 1, 0, 'i'},     {"out", 1, 0, 'o'},   {"set", 1, 0, 's'},
         {"plugin", 1, 0, 'p'}, {"topic", 1, 0, 't'}, {"count", 1, 0, 'n'},
-        {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+        {"keep-empty", 0, 0, 'k'}, {"help", 0, 0, 'h'}, {"stall-timeout", 1, 0, 'S'},
+        CLI_CURVE_SERVER_OPTIONS, CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+    cli_curve cc = {0};
+    long long stall_ms = 2000;
     const char *in = NULL, *out = NULL, *topic = "";
     long long count = 0;
-    int c, rc = 2;
+    int c, rc = 2, keep_empty = 0;
     ezc_error err;
     ezc_registry *reg = ezc_registry_new(&err);
     ezc_settings *set = ezc_settings_new(&err);
@@ -73,8 +87,17 @@ int cmd_node(int argc, char **argv)
                 goto done;
             }
             break;
+        case 'k': keep_empty = 1; break;
+        case 'S':
+            if (cli_parse_long("node", "--stall-timeout", optarg, 0, 3600000, &stall_ms))
+                goto done;
+            break;
         case 'h': help(stdout); rc = 0; goto done;
-        default: help(stderr); goto done;
+        default:
+            if (cli_curve_take(&cc, c, optarg))
+                break;
+            help(stderr);
+            goto done;
         }
     }
     if (optind != argc - 1 || !in || !out) {
@@ -87,13 +110,21 @@ int cmd_node(int argc, char **argv)
         fprintf(stderr, "ezc node: %s\n", err.msg);
         goto done;
     }
+    ezc_pub_options po;
+    ezc_sub_options so;
+    ezc_pub_options_init(&po);
+    ezc_sub_options_init(&so);
+    po.stall_timeout_ms = (int)stall_ms; /* its subscribers are outside: none halts all */
+    if (cli_curve_apply("node", &cc, &po, &so))
+        goto done;
     rc = 1;
-    if (!(sub = ezc_sub_new(in, topic, NULL, &err)) || !(pub = ezc_pub_new(out, NULL, &err))) {
+    if (!(sub = ezc_sub_new(in, topic, &so, &err)) || !(pub = ezc_pub_new(out, &po, &err))) {
         fprintf(stderr, "ezc node: %s\n", err.msg);
         goto done;
     }
     cli_install_signals();
-    ezc_node_options no = {.max_messages = (uint64_t)count, .stop = &cli_stop};
+    ezc_node_options no = {.max_messages = (uint64_t)count, .stop = &cli_stop,
+                           .keep_empty = keep_empty};
     ezc_node_stats st;
     int nrc = ezc_transformer_node_run(t, sub, pub, &no, &st, &err);
     if (nrc && !(nrc == EZC_EINTR && cli_stop)) { /* a signal's stop is a clean one */

@@ -3,7 +3,9 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "cli.h"
+#include "cli_curve.h"
 #include "ezc/pacer.h"
 
 static void help(FILE *f)
@@ -32,7 +34,19 @@ static void help(FILE *f)
         "                   gets seq 0 (default 500; 0 = send at once)\n"
         "  --npy FILE       publish FILE's samples instead (dtype and channels from the\n"
         "                   file; --fs gives its rate)\n"
-        "  --loop           with --npy: start over at the end (time keeps counting)\n\n"
+        "  --loop           with --npy: start over at the end (time keeps counting)\n"
+        "  --name NAME      name the stream: its publisher id (src) is derived from NAME,\n"
+        "                   so a restarted `ezc pub --name NAME` is the same stream to\n"
+        "                   subscribers, and (paced, not --fast) its seq is the message\n"
+        "                   period's index on the wall clock (time / (chunk / fs)): an\n"
+        "                   outage shows downstream as a gap of the messages it did not\n"
+        "                   send, to within one (docs/pubsub.md, \"Restarts\")\n"
+        "  --id N           the same with the id N itself (1 .. 2^63-1)\n"
+        "  --stall-timeout MS  a subscriber whose queue stays full this long (it stopped\n"
+        "                   reading) no longer holds the others up: it misses messages\n"
+        "                   until it reads again; counted and logged once (default\n"
+        "                   2000; 0 = wait for every subscriber, lossless)\n"
+        CLI_CURVE_SERVER_HELP "\n"
         "End of stream: after the last message of --count N, or of --npy FILE without\n"
         "--loop, it sends the end-of-stream marker (docs/wire-format.md), so `ezc echo`,\n"
         "`ezc record` and graphs downstream finish too.\n"
@@ -93,6 +107,33 @@ static ezc_array *npy_next(npy_source *ns, int chunk, double fs, ezc_error *err)
     return a;
 }
 
+/* A named stream's id: FNV-1a of the name, the same in every run. */
+static uint64_t stream_id(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *c = name; *c; c++)
+        h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    return h;
+}
+
+/* A named real-time stream numbers its messages by the wall clock: seq =
+ * the index of the message period now, so a restarted process (same id)
+ * goes on where a never-stopped one would be, and subscribers count the
+ * outage as the gap of the messages not sent. The first subscriber is
+ * waited for first (as the first send would), so the number is taken when
+ * the first message really leaves. */
+static void number_by_clock(ezc_pub *p, const char *topic, double fs, int chunk, int wait_ms)
+{
+    if (wait_ms > 0)
+        ezc_pub_wait_subscribers(p, 1, wait_ms, NULL); /* none came: send anyway */
+    double period_ns = (double)chunk / fs * 1e9;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    double t_ns = (double)now.tv_sec * 1e9 + (double)now.tv_nsec;
+    if (period_ns >= 1 && t_ns / period_ns < 9e18)
+        ezc_pub_set_next_seq(p, topic, (uint64_t)(t_ns / period_ns), NULL);
+}
+
 int cmd_pub(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -101,12 +142,15 @@ int cmd_pub(int argc, char **argv)
         {"amplitude", 1, 0, 'a'}, {"topic", 1, 0, 't'},  {"count", 1, 0, 'n'},
         {"fast", 0, 0, 'F'},   {"wait-subs", 1, 0, 'w'}, {"help", 0, 0, 'h'},
         {"npy", 1, 0, 'N'},    {"loop", 0, 0, 'L'},      {"first-wait", 1, 0, 'W'},
-        {0, 0, 0, 0}};
+        {"name", 1, 0, 'M'},   {"id", 1, 0, 'I'},
+        {"stall-timeout", 1, 0, 'S'}, CLI_CURVE_SERVER_OPTIONS, {0, 0, 0, 0}};
+    cli_curve cc = {0};
+    long long stall_ms = 2000;
     ezc_synth_options so;
     ezc_synth_options_init(&so);
     const char *topic = "raw", *npy = NULL;
     int loop = 0;
-    long long count = 0, v, wait_subs = 0, first_wait = -1;
+    long long count = 0, v, wait_subs = 0, first_wait = -1, id = 0;
     int fast = 0, c;
     ezc_error err;
     optind = 1;
@@ -146,8 +190,24 @@ int cmd_pub(int argc, char **argv)
             break;
         case 'N': npy = optarg; break;
         case 'L': loop = 1; break;
+        case 'M':
+            id = (long long)(stream_id(optarg) >> 1); /* positive, as --id takes */
+            id = id ? id : 1;
+            break;
+        case 'I':
+            if (cli_parse_long("pub", "--id", optarg, 1, 0x7fffffffffffffffLL, &id))
+                return 2;
+            break;
+        case 'S':
+            if (cli_parse_long("pub", "--stall-timeout", optarg, 0, 3600000, &stall_ms))
+                return 2;
+            break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default:
+            if (cli_curve_take(&cc, c, optarg))
+                break;
+            help(stderr);
+            return 2;
         }
     }
     if (optind != argc - 1) {
@@ -169,6 +229,13 @@ int cmd_pub(int argc, char **argv)
     ezc_pub_options_init(&po);
     if (first_wait >= 0)
         po.first_wait_ms = (int)first_wait;
+    po.id = (uint64_t)id;
+    po.stall_timeout_ms = (int)stall_ms; /* facing the outside: one reader cannot halt all */
+    if (cli_curve_apply("pub", &cc, &po, NULL)) {
+        ezc_synth_destroy(&syn);
+        ezc_array_destroy(&ns.data);
+        return 2;
+    }
     ezc_pub *p = ezc_pub_new(argv[optind], &po, &err);
     if (!p) {
         fprintf(stderr, "ezc pub: %s\n", err.msg);
@@ -194,6 +261,8 @@ int cmd_pub(int argc, char **argv)
         if (!fast &&
             ezc_pacer_wait(&pacer, syn ? (int64_t)ezc_synth_samples(syn) : ns.sent, NULL, NULL))
             break; /* Ctrl-C / SIGTERM */
+        if (i == 0 && id && !fast)
+            number_by_clock(p, topic, so.fs, so.chunk, first_wait < 0 ? 500 : (int)first_wait);
         err.code = 0;
         ezc_array *a = syn ? ezc_synth_next(syn, &err) : npy_next(&ns, so.chunk, so.fs, &err);
         if (!a && !syn && !err.code)
@@ -215,6 +284,16 @@ int cmd_pub(int argc, char **argv)
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         rc = 1;
     }
+    ezc_pub_stats ps;
+    ezc_pub_stats_get(p, &ps);
+    if (ps.stalls)
+        fprintf(stderr,
+                "ezc pub: %llu stall(s): a subscriber's queue stayed full for %lld ms; "
+                "messages went on past full queues at %llu send(s)\n",
+                (unsigned long long)ps.stalls, stall_ms, (unsigned long long)ps.overflows);
+    if (ps.refused)
+        fprintf(stderr, "ezc pub: %llu CURVE handshake(s) refused (key not allowed)\n",
+                (unsigned long long)ps.refused);
     ezc_pub_destroy(&p); /* removes an ipc:// socket file */
     ezc_synth_destroy(&syn);
     ezc_array_destroy(&ns.data);

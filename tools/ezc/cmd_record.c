@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zmq.h>
 #include "cli.h"
+#include "cli_curve.h"
 #include "ezc/recording.h"
 #include "pubsub_internal.h"
 
@@ -38,7 +39,9 @@ static void help(FILE *f)
         "  --keep          keep recording after an end of stream (alias --ignore-eos)\n"
         "  --repair FILE   write the index of a recording whose recorder died (kill,\n"
         "                  power loss): the incomplete message at its end is cut off\n"
-        "                  (the bytes are reported); a finished file is left alone\n\n"
+        "                  (the bytes are reported); a finished file is left alone\n"
+        CLI_CURVE_CLIENT_HELP
+        "                   (the file holds the messages as received: decrypted)\n\n"
         "examples:\n"
         "  ezc record ipc:///tmp/raw raw.ezr --duration 60\n"
         "  ezc record tcp://10.0.0.5:5560 emg.ezr --topic emg --count 1000\n"
@@ -119,7 +122,8 @@ int cmd_record(int argc, char **argv)
         {"topic", 1, 0, 't'}, {"count", 1, 0, 'n'}, {"duration", 1, 0, 'd'},
         {"force", 0, 0, 'f'}, {"quiet", 0, 0, 'q'}, {"repair", 1, 0, 'R'},
         {"keep", 0, 0, 'k'},  {"ignore-eos", 0, 0, 'k'}, {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+        CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+    cli_curve cc = {0};
     const char *topic = "", *to_repair = NULL;
     long long count = 0;
     double duration = 0;
@@ -141,7 +145,11 @@ int cmd_record(int argc, char **argv)
         case 'k': keep = 1; break;
         case 'R': to_repair = optarg; break;
         case 'h': help(stdout); return 0;
-        default: help(stderr); return 2;
+        default:
+            if (cli_curve_take(&cc, c, optarg))
+                break;
+            help(stderr);
+            return 2;
         }
     }
     if (to_repair) {
@@ -162,7 +170,13 @@ int cmd_record(int argc, char **argv)
         return 2;
     }
     ezc_error err;
+    if (cli_curve_apply("record", &cc, NULL, NULL))
+        return 2;
     void *sock = ezc_zmq_socket_open(NULL, ZMQ_SUB);
+    if (sock && cli_curve_client_socket("record", &cc, sock, endpoint)) {
+        ezc_zmq_socket_close(sock, 1);
+        return 1;
+    }
     int hwm = 10000, zero = 0;
     if (!sock || zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) ||
         zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero) ||

@@ -35,12 +35,20 @@ static void help(FILE *f)
         "is killed (exit 1). A second Ctrl-C forces the exit at once, without cleanup\n"
         "(exit 130). Nodes are threads wired by inproc:// pub/sub; nodes with a\n"
         "`process:` group run in one child process per group, wired by ipc://, and\n"
-        "are restarted per their `restart:` policy. On a terminal a status line per\n"
+        "are restarted per their `restart:` policy; a restarted group goes on with\n"
+        "its predecessor's sequence numbers and skips those of what it lost, so\n"
+        "subscribers downstream count exactly the lost messages as gaps (even after\n"
+        "kill -9; docs/pubsub.md, \"Restarts\"). On a terminal a status line per\n"
         "node (messages/s, MB/s, drops, errors) is refreshed every second. A node\n"
         "that refused every message it got (its errors >= its messages) is flagged\n"
         "there and in the summary, and makes the exit status 1. A real-time source\n"
         "that cannot keep up with its fs warns once and is flagged BEHIND REAL TIME.\n"
-        "Relative model paths in FILE are relative to FILE's folder.\n\n"
+        "Relative model paths in FILE are relative to FILE's folder.\n"
+        "Security: a graph's security: section (docs/graphs.md) puts CURVE on every\n"
+        "tcp:// endpoint (key files from `ezc keygen`); outputs and publish sinks drop\n"
+        "a subscriber that stopped reading after security.stall_timeout_ms (default\n"
+        "2000) instead of halting. A plaintext tcp:// endpoint bound on a non-loopback\n"
+        "address (0.0.0.0, a LAN address) is warned about once.\n\n"
         "  --host NAME      run only the process groups of host NAME (the file's hosts:\n"
         "                   section); edges to other hosts are their tcp:// endpoints\n"
         "  --duration S     stop after S seconds\n"
@@ -169,7 +177,15 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
                        double duration, int quiet, int stats_fd)
 {
     ezc_error err;
-    ezc_graph_run_options o = {group, ipc_dir};
+    ezc_graph_run_options o = {group, ipc_dir, NULL};
+    char resume[4096];
+    if (group && ipc_dir) { /* a process group: its numbering outlives a crash */
+        uint64_t h = 0xcbf29ce484222325ull; /* the name may hold any character: hash it */
+        for (const char *c = group; *c; c++)
+            h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+        snprintf(resume, sizeof resume, "%s/resume-%016llx", ipc_dir, (unsigned long long)h);
+        o.resume_path = resume;
+    }
     ezc_graph_runtime *rt = ezc_graph_runtime_start(g, &o, &err);
     if (!rt) {
         fprintf(stderr, "ezc run: %s\n", err.msg);
@@ -666,6 +682,13 @@ int cmd_run(int argc, char **argv)
     int grouped = 0;
     for (size_t i = 0; i < g->nnodes; i++)
         grouped |= g->nodes[i].process != NULL;
+    char exposed[400];
+    if (!group && ezc_graph_plaintext_exposure(g, exposed, sizeof exposed))
+        fprintf(stderr, /* once per run: the supervisor's, not each group's */
+                "ezc run: warning: %s: %s is plaintext tcp:// on a non-loopback address: "
+                "anyone who can reach it may read or stall the stream; add a security: "
+                "section (docs/graphs.md) or bind 127.0.0.1\n",
+                argv[optind], exposed);
     /* A child of a supervisor leaves the user's repeated Ctrl-C to it. */
     cli_install_signals_as(group ? CLI_SIGNALS_CHILD
                            : grouped || host ? CLI_SIGNALS_SUPERVISOR : CLI_SIGNALS_DEFAULT);

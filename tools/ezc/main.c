@@ -18,6 +18,7 @@ static const struct {
     {"graph", cmd_graph, "draw a graph file (Graphviz dot or Mermaid)"},
     {"record", cmd_record, "write a stream's messages to a file, as received"},
     {"replay", cmd_replay, "publish a recording again, at its pace or as fast as taken"},
+    {"keygen", cmd_keygen, "make a CURVE key pair (NAME.key, NAME.pub) for secure tcp://"},
     {"run", cmd_run, "run a graph file: nodes as threads, process groups as children"},
 };
 

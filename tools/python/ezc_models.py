@@ -1,7 +1,7 @@
 """ezc_models — write (and read) ezc model files from Python with numpy only.
 
 The format (docs/learn.md): one msgpack map
-    {"ezc_model": 1, "kind": "lda" | "kalman",
+    {"ezc_model": 1, "kind": "lda" | "kalman" | "ssr" | "cca",
      "arrays": {name: {"dtype": "float64", "shape": [...], "data": <bin>}},
      "labels": [...]}            # optional: class labels, all str or all numbers
 written here by a small msgpack encoder of its own, so no msgpack package
@@ -10,6 +10,7 @@ is needed.
     import ezc_models
     ezc_models.save_lda_sklearn("lda.ezm", fitted_lda)
     ezc_models.save_kalman("kf.ezm", A, W, H, Q)
+    ezc_models.save_cca_ezmsg("cca.ezm", icca, n_samples=n)   # ezmsg-learn IncrementalCCA
 """
 import struct
 
@@ -56,7 +57,7 @@ def save(path, kind, arrays, labels=None):
     """Writes arrays (name -> array-like of at most 2 dims) as float64."""
     enc = {}
     for name, a in arrays.items():
-        a = np.ascontiguousarray(np.asarray(a, dtype="<f8"))
+        a = np.array(a, dtype="<f8", order="C")  # (ascontiguousarray would make 0-d 1-d)
         if a.ndim > 2:
             raise ValueError(f"ezc_models: array {name!r} has {a.ndim} dims (at most 2)")
         enc[name] = {"dtype": "float64", "shape": list(a.shape), "data": a.tobytes()}
@@ -100,3 +101,33 @@ def save_kalman(path, A, W, H, Q):
         raise ValueError(f"ezc_models: kalman shapes A {A.shape} W {W.shape} H {H.shape} "
                          f"Q {Q.shape} do not fit (S x S, S x S, F x S, F x F)")
     save(path, "kalman", {"A": A, "W": W, "H": H, "Q": Q})
+
+
+def save_cca(path, C11, C22, C12, smoothing, n_samples=0, n_batches=0, x_weights=None,
+             y_weights=None, correlations=None):
+    """Incremental CCA state for a `cca` node's `model` setting: the smoothed
+    covariances C11 (d1 x d1), C22 (d2 x d2), C12 (d1 x d2) and the current
+    smoothing factor, from which fitting goes on; the counts, weights and
+    correlations are for readers (the node recomputes the weights)."""
+    C11, C22, C12 = (np.asarray(m, float) for m in (C11, C22, C12))
+    d1, d2 = C11.shape[0], C22.shape[0]
+    if C11.shape != (d1, d1) or C22.shape != (d2, d2) or C12.shape != (d1, d2):
+        raise ValueError(f"ezc_models: cca shapes C11 {C11.shape} C22 {C22.shape} "
+                         f"C12 {C12.shape} do not fit (d1 x d1, d2 x d2, d1 x d2)")
+    if not 0 <= float(smoothing) <= 1:
+        raise ValueError(f"ezc_models: cca smoothing {smoothing} is not in 0..1")
+    arrays = {"C11": C11, "C22": C22, "C12": C12, "smoothing": np.float64(smoothing),
+              "n_samples": np.float64(n_samples), "n_batches": np.float64(n_batches)}
+    for name, a in (("x_weights", x_weights), ("y_weights", y_weights),
+                    ("correlations", correlations)):
+        if a is not None:
+            arrays[name] = a
+    save(path, "cca", arrays)
+
+
+def save_cca_ezmsg(path, icca, n_samples=0, n_batches=0):
+    """A fitted ezmsg-learn IncrementalCCA (its C11, C22, C12 and
+    current_smoothing; it keeps no counts, so give them if known)."""
+    save_cca(path, icca.C11, icca.C22, icca.C12, icca.current_smoothing, n_samples, n_batches,
+             getattr(icca, "x_weights_", None), getattr(icca, "y_weights_", None),
+             getattr(icca, "correlations_", None))

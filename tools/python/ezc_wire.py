@@ -413,14 +413,41 @@ class Publisher:
         atexit.unregister(self.close)
 
 
-class Subscriber:
-    """Connects a SUB socket to an ezc publisher (topic = prefix filter)."""
+def read_curve_key(path):
+    """The Z85 key (bytes) of an `ezc keygen` file: the first line that is
+    not a '#' comment (docs/pubsub.md, "Security"). A secret key file that
+    group or others may read is refused, as ezc does."""
+    if path.endswith(".key") and os.stat(path).st_mode & 0o077:
+        raise ValueError(f"secret key {path}: lets others read it; chmod 600 {path}")
+    with open(path, "rb") as f:
+        for line in f:
+            line = line.strip()
+            if line and not line.startswith(b"#"):
+                if len(line) != 40:
+                    raise ValueError(f"{path}: not a CURVE key (expected 40 characters of Z85)")
+                return line
+    raise ValueError(f"{path}: no key in the file")
 
-    def __init__(self, endpoint, topic="", context=None):
+
+class Subscriber:
+    """Connects a SUB socket to an ezc publisher (topic = prefix filter).
+    With curve_client_key (this client's NAME.key) and curve_server_pub (the
+    publisher's NAME.pub), a tcp:// endpoint is connected with CURVE, as
+    `ezc echo --curve-client ... --curve-server-pub ...` does."""
+
+    def __init__(self, endpoint, topic="", context=None, curve_client_key=None,
+                 curve_server_pub=None):
         self.ctx = context or zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.LINGER, 0)
         self.sock.setsockopt(zmq.SUBSCRIBE, topic.encode())
+        if (curve_client_key is None) != (curve_server_pub is None):
+            raise ValueError("curve_client_key and curve_server_pub go together")
+        if curve_client_key and endpoint.startswith("tcp://"):
+            secret = read_curve_key(curve_client_key)
+            self.sock.curve_secretkey = secret
+            self.sock.curve_publickey = zmq.curve_public(secret)
+            self.sock.curve_serverkey = read_curve_key(curve_server_pub)
         self.sock.connect(endpoint)
 
     def recv(self, timeout_ms=-1):

@@ -34,9 +34,11 @@ SEED = 2012
 
 
 def simulate(n, rng):
-    """Per bin: position, velocity (the state) of a cursor reaching for targets."""
+    """Per bin: position, velocity (the state; columns 0-3) of a cursor
+    reaching for targets (reach, hold 0.5 s, next target), then the target
+    (4-5) and whether it holds (6). tests/test_cursor_decode.py uses it too."""
     p, v, tgt, hold = np.zeros(2), np.zeros(2), rng.uniform(-0.8, 0.8, 2), 0
-    out = np.zeros((n, 4))
+    out = np.zeros((n, 7))
     for t in range(n):
         d = tgt - p
         if hold == 0 and np.linalg.norm(d) < 0.05:
@@ -53,7 +55,7 @@ def simulate(n, rng):
                 want *= 1.5 / s
         v = 0.8 * v + 0.2 * want + rng.normal(0, 0.03, 2)
         p = p + v * DT
-        out[t] = [*p, *v]
+        out[t] = [*p, *v, *tgt, hold > 0]
     return out
 
 
@@ -70,7 +72,7 @@ def session(features, seed):
         return (base + kin[:, 2:4] @ vel_tuning.T + kin[:, :2] @ pos_tuning.T
                 + rng.normal(0, 1.0, (len(kin), features)))
 
-    train, test = simulate(3000, rng), simulate(1200, rng)
+    train, test = simulate(3000, rng)[:, :4], simulate(1200, rng)[:, :4]
     z_train, z_test = rates(train), rates(test)
     mean = z_train.mean(axis=0)
     return train, z_train - mean, z_test - mean
