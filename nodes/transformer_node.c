@@ -2,7 +2,9 @@
  *
  * Errors from the transformer are per message: logged the first time each
  * error code appears, counted always, and the loop continues. An end of
- * stream on the input is passed on and ends the loop. */
+ * stream on the input is passed on and ends the loop. Messages lost on the
+ * input (sequence gaps) are skipped in the output numbering too, so that
+ * subscribers downstream count them. */
 #include <string.h>
 #include "ezc/log.h"
 #include "ezc/node.h"
@@ -21,6 +23,7 @@ int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
     memset(st, 0, sizeof *st);
     unsigned logged = 0; /* one bit per error code already logged */
     char topic[256];
+    uint64_t lost_passed = ezc_sub_gaps(in);
     while (!(o.stop && *o.stop)) {
         if (o.max_messages && st->received >= o.max_messages)
             break;
@@ -56,7 +59,12 @@ int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
             st->empty++;
             continue;
         }
-        rc = ezc_pub_send(out, o.topic ? o.topic : topic, res, err);
+        const char *ot = o.topic ? o.topic : topic;
+        uint64_t lost = ezc_sub_gaps(in);
+        if (lost > lost_passed) /* lost upstream: lost downstream too */
+            ezc_pub_set_next_seq(out, ot, ezc_pub_next_seq(out, ot) + (lost - lost_passed), NULL);
+        lost_passed = lost;
+        rc = ezc_pub_send(out, ot, res, err);
         ezc_array_destroy(&res);
         if (rc)
             return rc;

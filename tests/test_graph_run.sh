@@ -282,7 +282,8 @@ done
 check "groups: restart in the summary" $(grep -Eq "^ezc run group dsp: rect: .*restarts [1-9]" <<<"$out" &&
   grep -Eq "^ezc run group acq: sine: .*restarts 0" <<<"$out"; echo $?) "$out"
 # Downstream of the crash (another process) the restarted publisher (same
-# id, sequence from 0) shows as a gap, and valid data followed (r4 above).
+# id, numbering resumed past what was lost) shows as a gap, and valid data
+# followed (r4 above); tests/test_restart_loss.sh checks the gap is exact.
 check "groups: the crash is a gap downstream" $(grep -Eq "^ezc run group out: pub: .*drops [1-9]" <<<"$out"; echo $?) "$out"
 sleep 0.2
 alive=0; for k in $kids; do kill -0 "$k" 2>/dev/null && alive=$((alive+1)); done

@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc libzmq3-dev libmsgpack-dev libfftw3-dev
       libopenblas-dev liblapacke-dev libyaml-dev libdlpack-dev check
       python3 python3-zmq python3-msgpack python3-numpy python3-scipy python3-sklearn python3-yaml
-      clang libclang-rt-14-dev)
+      clang libclang-rt-14-dev clang-format)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -41,7 +41,10 @@ typedef struct ezc_node_options {
  * (EZC_EEOS from ezc_sub_recv, sub.h) it sends one on the output under the
  * output topic (ezc_pub_send_eos), sets st->ended and returns that send's
  * result. Returns 0 when stopped by the caller, the message limit or the
- * end of stream. */
+ * end of stream. Input messages lost before they arrived (the input's
+ * sequence gaps) are skipped in the output's numbering before the next
+ * send, so subscribers of the output count them as gaps too (exactly, for
+ * one topic and a transformer that makes one output per input). */
 int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
                              const ezc_node_options *opt, ezc_node_stats *st, ezc_error *err);
 

@@ -30,7 +30,8 @@
  * send_timeout_ms (-1 = forever) and then fails with EZC_ETIMEOUT: that
  * message went to no subscriber and may be sent again. A subscriber that
  * connected and stopped reading therefore stalls a publisher whose timeout
- * is -1; one that disconnects releases it. With `lossy` set the socket
+ * is -1 and that has no stall limit ("Stalls" below); one that disconnects
+ * releases it. With `lossy` set the socket
  * behaves like a plain PUB: a message for a full subscriber is dropped for
  * that subscriber only (whole messages, never parts), and it shows up there
  * as a sequence gap. Messages sent while no subscriber is connected go

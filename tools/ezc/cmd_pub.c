@@ -57,7 +57,8 @@ static void help(FILE *f)
         "examples:\n"
         "  ezc pub ipc:///tmp/raw --channels 8 --fs 1000\n"
         "  ezc pub tcp://0.0.0.0:5560 --signal noise --dtype float64 --fast --count 10000\n"
-        "  ezc pub ipc:///tmp/raw --npy session.npy --fs 30000 --chunk 300 --loop\n");
+        "  ezc pub ipc:///tmp/raw --npy session.npy --fs 30000 --chunk 300 --loop\n"
+        "  ezc pub ipc:///tmp/raw --name lab-emg   # restarted, its outage is a gap\n");
 }
 
 /* The samples of a .npy file as [time, ch, ...] chunks. */
