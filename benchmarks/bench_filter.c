@@ -68,20 +68,19 @@ static double bench_ezc(ezc_dtype t)
     return times[REPS / 2];
 }
 
-static const char *py_src =
-    "import time, numpy as np, scipy.signal as sig\n"
-    "sos = sig.butter(4, [10, 100], 'bandpass', fs=1000, output='sos')\n"
-    "rng = np.random.default_rng(1)\n"
-    "for dt in (np.float64, np.float32):\n"
-    "    x = rng.uniform(-1, 1, (30000, 64)).astype(dt)\n"
-    "    ts = []\n"
-    "    for r in range(5):\n"
-    "        t0 = time.perf_counter()\n"
-    "        zi = sig.sosfilt_zi(sos)[:, :, None] * x[0]\n"
-    "        for at in range(0, 30000, 300):\n"
-    "            y, zi = sig.sosfilt(sos, x[at:at + 300], axis=0, zi=zi)\n"
-    "        ts.append((time.perf_counter() - t0) * 1e3)\n"
-    "    print(sorted(ts)[2])\n";
+static const char *py_src = "import time, numpy as np, scipy.signal as sig\n"
+                            "sos = sig.butter(4, [10, 100], 'bandpass', fs=1000, output='sos')\n"
+                            "rng = np.random.default_rng(1)\n"
+                            "for dt in (np.float64, np.float32):\n"
+                            "    x = rng.uniform(-1, 1, (30000, 64)).astype(dt)\n"
+                            "    ts = []\n"
+                            "    for r in range(5):\n"
+                            "        t0 = time.perf_counter()\n"
+                            "        zi = sig.sosfilt_zi(sos)[:, :, None] * x[0]\n"
+                            "        for at in range(0, 30000, 300):\n"
+                            "            y, zi = sig.sosfilt(sos, x[at:at + 300], axis=0, zi=zi)\n"
+                            "        ts.append((time.perf_counter() - t0) * 1e3)\n"
+                            "    print(sorted(ts)[2])\n";
 
 int main(void)
 {

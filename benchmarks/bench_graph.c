@@ -443,17 +443,18 @@ int main(int argc, char **argv)
         /* Both chains have the same source thread and 4 receiving threads;
          * the runtime's extra per node is what is left beyond the calls. */
         over[r] = (xcpu[r] - rawcpu[r] - 3 * bare[r]) / 4;
-        fprintf(stderr, "run %d: bare %.0f ns, synth %.0f ns, raw chain %.0f msg/s (%.0f ns "
-                        "CPU/msg), fused sine chain %.0f msg/s (%.0f ns CPU/msg), unfused %.0f "
-                        "msg/s (%.0f ns CPU/msg), fed chain %.0f msg/s (%.0f ns CPU/msg), runtime "
-                        "overhead %.0f ns/node\n",
+        fprintf(stderr,
+                "run %d: bare %.0f ns, synth %.0f ns, raw chain %.0f msg/s (%.0f ns "
+                "CPU/msg), fused sine chain %.0f msg/s (%.0f ns CPU/msg), unfused %.0f "
+                "msg/s (%.0f ns CPU/msg), fed chain %.0f msg/s (%.0f ns CPU/msg), runtime "
+                "overhead %.0f ns/node\n",
                 r + 1, bare[r], syn[r], raw[r], rawcpu[r], frate[r], fcpu[r], rate[r], cpu[r],
                 xrate[r], xcpu[r], over[r]);
     }
     for (int r = 0; r < RUNS; r++) {
         ipc_chain(r, &irate[r], &ip50[r], &ip99[r]);
-        fprintf(stderr, "run %d: ipc chain %.0f msg/s, p50 %.0f us, p99 %.0f us\n", r + 1,
-                irate[r], ip50[r], ip99[r]);
+        fprintf(stderr, "run %d: ipc chain %.0f msg/s, p50 %.0f us, p99 %.0f us\n", r + 1, irate[r],
+                ip50[r], ip99[r]);
     }
     for (int r = 0; r < RUNS; r++) {
         rss20[r] = graph_rss(20);
@@ -472,19 +473,24 @@ int main(int argc, char **argv)
            mraw, mrawcpu);
     double mf = median(frate, RUNS), mfcpu = median(fcpu, RUNS);
     printf("  5-node chain, sine source, one process, fused   %8.0f msg/s  (%.2f x raw chain; "
-           "%.0f ns CPU/msg, synth %.0f + 3 calls %.0f of it; target >= 300000)\n", mf,
-           mf / mraw, mfcpu, ms, 3 * mb);
+           "%.0f ns CPU/msg, synth %.0f + 3 calls %.0f of it; target >= 300000)\n",
+           mf, mf / mraw, mfcpu, ms, 3 * mb);
     printf("  the same chain unfused (runtime: {fuse: false}) %8.0f msg/s  (%.2f x raw chain; "
-           "%.0f ns CPU/msg)\n", mrate, mrate / mraw, mcpu);
+           "%.0f ns CPU/msg)\n",
+           mrate, mrate / mraw, mcpu);
     printf("  same chain fed like the raw chain (no synth)    %8.0f msg/s  (%.2f x raw chain; "
-           "%.0f ns CPU/msg)\n", mx, mx / mraw, mxcpu);
+           "%.0f ns CPU/msg)\n",
+           mx, mx / mraw, mxcpu);
     printf("  runtime CPU per node and message beyond raw     %8.0f ns  (fed chain - raw chain - "
-           "3 calls, / 4; target < 2000)\n", mover);
-    printf("  5 nodes, a process each, ipc, 1 kHz             %8.0f msg/s  p50 %.0f us  p99 %.0f us "
-           "(5 ipc hops source -> sink -> here)\n",
-           median(irate, RUNS), median(ip50, RUNS), median(ip99, RUNS));
+           "3 calls, / 4; target < 2000)\n",
+           mover);
+    printf(
+        "  5 nodes, a process each, ipc, 1 kHz             %8.0f msg/s  p50 %.0f us  p99 %.0f us "
+        "(5 ipc hops source -> sink -> here)\n",
+        median(irate, RUNS), median(ip50, RUNS), median(ip99, RUNS));
     printf("  VmRSS, ezc run, 20-node graph                   %8.1f MB  (2-node graph %.1f MB; "
-           "target < 50)\n", m20, m2);
+           "target < 50)\n",
+           m20, m2);
     ezc_registry_destroy(&reg);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);

@@ -81,7 +81,8 @@ static void sync_dev(DLDevice d)
 static double bandpower(DLDevice d)
 {
     const char *bw[] = {"order", "4", "cuton", "70", "cutoff", "170", NULL};
-    const char *win[] = {"window_dur", "0.1", "window_shift", "0.05", "zero_pad_until", "none", NULL};
+    const char *win[] = {"window_dur", "0.1", "window_shift", "0.05", "zero_pad_until",
+                         "none",       NULL};
     const char *sp[] = {"transform", "rel_power", NULL};
     const char *ra[] = {"axis", "freq", "bands", "[[70, 110], [110, 170]]", NULL};
     ezc_transformer *t[4] = {make("butterworth", bw), make("window", win), make("spectrum", sp),
@@ -185,7 +186,11 @@ int main(void)
     DLDevice cpu = ezc_device_cpu(), cu = ezc_device_cuda(0);
     printf("pipelines, same transformer code per backend (median of %d)\n", REPS);
     printf("%-52s %12s %12s %9s\n", "case", "cpu", "cuda:0", "speed-up");
-    struct { const char *label, *unit; double scale; int which; } rows[3] = {
+    struct {
+        const char *label, *unit;
+        double scale;
+        int which;
+    } rows[3] = {
         {"band power 1024 ch x 30 kHz, 30 ms messages (ms)", "ms", 1, 0},
         {"lda 3 x 1024 features (us per sample)", "us", 1, 1},
         {"kalman 1024 -> 4, steady (us per sample)", "us", 1, 2},

@@ -26,7 +26,7 @@
 #define LAT_WARMUP 50
 #define LAT_COUNT 1000
 #define LAT_PERIOD_NS 1000000 /* 1 kHz, unless that outruns the hop (see main) */
-#define LAT_SECONDS 3.0        /* at most, when the pace is slower */
+#define LAT_SECONDS 3.0       /* at most, when the pace is slower */
 
 typedef enum { IMPL_EZC, IMPL_RAW } impl_kind;
 typedef enum { MODE_RATE, MODE_LAT } mode_kind;
@@ -203,7 +203,7 @@ static void run_sender(const run_spec *r)
 /* ---- receivers -------------------------------------------------------- */
 
 typedef struct {
-    double rate;    /* messages per second */
+    double rate;     /* messages per second */
     double p50, p99; /* microseconds */
 } result;
 
@@ -383,8 +383,9 @@ static void check_costs(size_t bytes, double hop_ns)
     free(data);
     qsort(t_shape, REP, sizeof *t_shape, cmp_double);
     qsort(t_crc, REP, sizeof *t_crc, cmp_double);
-    printf("\nper-message checks beside one ipc hop of %zu bytes (%.1f us, this run; median of %d):\n",
-           bytes, hop_ns / 1e3, REP);
+    printf(
+        "\nper-message checks beside one ipc hop of %zu bytes (%.1f us, this run; median of %d):\n",
+        bytes, hop_ns / 1e3, REP);
     printf("  shape overflow check   %8.1f ns  %6.3f%% of the hop\n", t_shape[REP / 2],
            hop_ns > 0 ? 100 * t_shape[REP / 2] / hop_ns : 0);
     printf("  CRC-32C of the data    %8.1f ns  %6.3f%% of the hop (%.1f GB/s)   target < 2%%\n",
@@ -396,9 +397,12 @@ int main(int argc, char **argv)
 {
     self_exe = "/proc/self/exe";
     if (argc == 8 && strcmp(argv[1], "--sender") == 0) {
-        run_spec r = {(impl_kind)atoi(argv[2]), (mode_kind)atoi(argv[3]),
-                      (size_t)strtoull(argv[4], NULL, 10), strtoll(argv[5], NULL, 10),
-                      atoi(argv[6]), ""};
+        run_spec r = {(impl_kind)atoi(argv[2]),
+                      (mode_kind)atoi(argv[3]),
+                      (size_t)strtoull(argv[4], NULL, 10),
+                      strtoll(argv[5], NULL, 10),
+                      atoi(argv[6]),
+                      ""};
         snprintf(r.endpoint, sizeof r.endpoint, "%s", argv[7]);
         run_sender(&r);
         return 0;
@@ -412,11 +416,11 @@ int main(int argc, char **argv)
     const size_t sizes[2] = {100 * 64 * 4, 16u << 20};
     double hop_ns_25k = 0; /* one unthrottled ipc hop of the 25.6 KB message, this run */
     const char *names[2] = {"100x64 f32 (25.6 KB)", "16 MiB f32"};
-    printf("pubsub: ezc vs raw libzmq, same frames; %d-message queues; %.0f s per rate run\n",
-           HWM, RATE_SECONDS);
+    printf("pubsub: ezc vs raw libzmq, same frames; %d-message queues; %.0f s per rate run\n", HWM,
+           RATE_SECONDS);
     printf("latency: one-way, CLOCK_REALTIME at send (in the message) to after receive+decode\n\n");
-    printf("%-7s %-21s %12s %12s %6s   %17s %17s  %s\n", "hop", "message", "ezc msg/s",
-           "raw msg/s", "ratio", "ezc p50/p99 us", "raw p50/p99 us", "latency pace");
+    printf("%-7s %-21s %12s %12s %6s   %17s %17s  %s\n", "hop", "message", "ezc msg/s", "raw msg/s",
+           "ratio", "ezc p50/p99 us", "raw p50/p99 us", "latency pace");
     for (int ipc = 0; ipc < 2; ipc++)
         for (int s = 0; s < 2; s++) {
             result er = measure(IMPL_EZC, MODE_RATE, sizes[s], ipc, 0, 0);
@@ -433,8 +437,8 @@ int main(int argc, char **argv)
             if (ipc && s == 0 && er.rate > 0)
                 hop_ns_25k = 1e9 / er.rate;
             printf("%-7s %-21s %12.0f %12.0f %6.2f   %8.1f/%-8.1f %8.1f/%-8.1f  %s%.0f Hz x %d\n",
-                   ipc ? "ipc" : "inproc", names[s], er.rate, rr.rate, er.rate / rr.rate,
-                   el.p50, el.p99, rl.p50, rl.p99, period == LAT_PERIOD_NS ? "" : "paced ",
+                   ipc ? "ipc" : "inproc", names[s], er.rate, rr.rate, er.rate / rr.rate, el.p50,
+                   el.p99, rl.p50, rl.p99, period == LAT_PERIOD_NS ? "" : "paced ",
                    1e9 / (double)period, count);
             fflush(stdout);
         }

@@ -118,7 +118,8 @@ int main(void)
 {
     ezc_error err = {0};
     printf("spectrum: hann, FFT along time (1024 samples, fs 1 kHz) x 64 channels; "
-           "median of %d runs x %d messages\n\n", REPS, PER_RUN);
+           "median of %d runs x %d messages\n\n",
+           REPS, PER_RUN);
     printf("%-8s %-10s %-12s %12s %12s %9s %14s\n", "dtype", "layout", "transform", "ezc us/msg",
            "numpy us/msg", "numpy/ezc", "steady allocs");
     const char *tfs[2] = {"raw_complex", "rel_power"};
@@ -146,8 +147,8 @@ int main(void)
                 uint64_t grown;
                 double e = ezc_us(x, settings, &grown), np = numpy_us(x, lay, tfs[f]);
                 printf("%-8s %-10s %-12s %12.1f %12.1f %8.2fx %14llu\n", d ? "float64" : "float32",
-                       lay ? "[ch,time]" : "[time,ch]", tfs[f], e, np,
-                       np > 0 ? np / e : 0.0, (unsigned long long)grown);
+                       lay ? "[ch,time]" : "[time,ch]", tfs[f], e, np, np > 0 ? np / e : 0.0,
+                       (unsigned long long)grown);
                 fflush(stdout);
             }
             ezc_array_destroy(&x);

@@ -21,11 +21,13 @@
 extern const ezc_transformer_type ezc_abs_type, ezc_clip_type, ezc_scale_type, ezc_linear_type,
     ezc_log_type;
 
-static void die(const char *what, const char *msg) { bench_die("bench_transformers", what, msg); }
+static void die(const char *what, const char *msg)
+{
+    bench_die("bench_transformers", what, msg);
+}
 
 /* µs per call of type{settings} on a refilled copy of src. */
-static double bench(const ezc_transformer_type *type, const char *const set[4],
-                    const float *src)
+static double bench(const ezc_transformer_type *type, const char *const set[4], const float *src)
 {
     ezc_error err = {0};
     ezc_settings *s = ezc_settings_new(&err);
@@ -101,7 +103,8 @@ static void bench_numpy(double out[5])
              "ops = [(src, lambda: np.abs(x, out=x)),\n"
              "       (src, lambda: np.clip(x, -1.0, 2.0, out=x)),\n"
              "       (src, lambda: np.multiply(x, np.float32(2.5), out=x)),\n"
-             "       (src, lambda: (np.multiply(x, np.float32(2.0), out=x), np.add(x, np.float32(-1.0), out=x))),\n"
+             "       (src, lambda: (np.multiply(x, np.float32(2.0), out=x), np.add(x, "
+             "np.float32(-1.0), out=x))),\n"
              "       (pos, lambda: np.log10(x, out=x))]\n"
              "for s, f in ops:\n"
              "    t = []\n"
@@ -147,8 +150,7 @@ int main(void)
     printf("element-wise transformers, %d float32 in place (median of %d)\n", N, REPS);
     printf("memcpy of the same 4 MB: %.1f us (%.2f GB/s read+write)\n", mc,
            2.0 * N * sizeof(float) / (mc * 1e3));
-    printf("%-14s %10s %14s %10s %12s\n", "op", "ezc us", "memcpy share", "numpy us",
-           "numpy/ezc");
+    printf("%-14s %10s %14s %10s %12s\n", "op", "ezc us", "memcpy share", "numpy us", "numpy/ezc");
     for (int i = 0; i < 5; i++) {
         double us = bench(c[i].type, c[i].set, c[i].in);
         printf("%-14s %10.1f %13.2fx %10.1f %11.2fx\n", c[i].label, us, mc / us, np_us[i],

@@ -96,14 +96,18 @@ int main(void)
         t_unpack[r] = (t5 - t4) / ITERS;
     }
     double unpack = median(t_unpack);
-    printf("wire: header of [100 time, 64 ch] float32, linear time axis, 64 labels: %zu bytes\n", hl);
+    printf("wire: header of [100 time, 64 ch] float32, linear time axis, 64 labels: %zu bytes\n",
+           hl);
     printf("median of %d runs x %d iterations, ns per header\n", REPS, ITERS);
     printf("%-34s %9s %14s\n", "", "ns", "vs msgpack_unpack");
     printf("%-34s %9.0f %14.2f\n", "ezc encode", median(t_enc), median(t_enc) / unpack);
-    printf("%-34s %9.0f %14.2f\n", "ezc decode (validating)", median(t_dec), median(t_dec) / unpack);
-    printf("%-34s %9.0f %14.2f   target < 5000\n", "ezc encode + decode", median(t_both), median(t_both) / unpack);
+    printf("%-34s %9.0f %14.2f\n", "ezc decode (validating)", median(t_dec),
+           median(t_dec) / unpack);
+    printf("%-34s %9.0f %14.2f   target < 5000\n", "ezc encode + decode", median(t_both),
+           median(t_both) / unpack);
     printf("%-34s %9.0f %14.2f\n", "baseline: msgpack-c msgpack_unpack", unpack, 1.0);
-    printf("%-34s %9.0f %14.2f\n", "baseline: memcpy of the bytes", median(t_memcpy), median(t_memcpy) / unpack);
+    printf("%-34s %9.0f %14.2f\n", "baseline: memcpy of the bytes", median(t_memcpy),
+           median(t_memcpy) / unpack);
     msgpack_zone_destroy(&zone);
     free(copy);
     free(dst);

@@ -63,7 +63,8 @@ static void bench_elementwise(void)
     double base = bench_median(t, REPS);
     /* Bytes moved: each op reads and writes the array once, as memcpy. */
     printf("element-wise, 16 Mi float32 in place (%zu MiB read + written)\n", bytes >> 20);
-    printf("  %-22s %9.3f ms %8.2f GB/s\n", "memcpy to 2nd buffer", base * 1e3, 2.0 * (double)bytes / base / 1e9);
+    printf("  %-22s %9.3f ms %8.2f GB/s\n", "memcpy to 2nd buffer", base * 1e3,
+           2.0 * (double)bytes / base / 1e9);
     const char *names[3] = {"abs", "clip [-0.5, 0.5]", "scale (x * 1.0001 + 0)"};
     for (int op = 0; op < 3; op++) {
         for (int r = 0; r < REPS; r++) {
@@ -130,7 +131,8 @@ static void bench_mean(void)
         }
         double worst = 0;
         for (int c = 0; c < 64; c++)
-            worst = fmax(worst, fabs(((float *)ezc_array_data(y))[c] - ((float *)ezc_array_data(yn))[c]));
+            worst = fmax(worst,
+                         fabs(((float *)ezc_array_data(y))[c] - ((float *)ezc_array_data(yn))[c]));
         double a = bench_median(t, REPS), b = bench_median(tn, REPS);
         printf("  (%lld x %lld) axis %d: xp %8.3f ms, naive loop %8.3f ms, naive / xp = %.2f "
                "(max |diff| %.1e)\n",

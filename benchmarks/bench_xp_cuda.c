@@ -30,10 +30,22 @@ static int cmp(const void *a, const void *b)
 }
 
 typedef int (*op_fn)(const ezc_xp *, ezc_array *, ezc_error *);
-static int op_abs(const ezc_xp *xp, ezc_array *a, ezc_error *e) { return ezc_xp_call(xp, unary, e, EZC_UNARY_ABS, a, a); }
-static int op_clip(const ezc_xp *xp, ezc_array *a, ezc_error *e) { return ezc_xp_call(xp, clip, e, a, a, -0.5, 0.5); }
-static int op_scale(const ezc_xp *xp, ezc_array *a, ezc_error *e) { return ezc_xp_call(xp, affine, e, a, a, 1.0001, 0.0); }
-static int op_log(const ezc_xp *xp, ezc_array *a, ezc_error *e) { return ezc_xp_call(xp, unary, e, EZC_UNARY_LOG10, a, a); }
+static int op_abs(const ezc_xp *xp, ezc_array *a, ezc_error *e)
+{
+    return ezc_xp_call(xp, unary, e, EZC_UNARY_ABS, a, a);
+}
+static int op_clip(const ezc_xp *xp, ezc_array *a, ezc_error *e)
+{
+    return ezc_xp_call(xp, clip, e, a, a, -0.5, 0.5);
+}
+static int op_scale(const ezc_xp *xp, ezc_array *a, ezc_error *e)
+{
+    return ezc_xp_call(xp, affine, e, a, a, 1.0001, 0.0);
+}
+static int op_log(const ezc_xp *xp, ezc_array *a, ezc_error *e)
+{
+    return ezc_xp_call(xp, unary, e, EZC_UNARY_LOG10, a, a);
+}
 
 /* ---- 16 MiB GPU -> GPU between processes over ipc:// (CUDA IPC) ------- */
 
@@ -126,12 +138,15 @@ static void bench_ipc_hop(const char *self)
         return;
     qsort(lat, (size_t)got, sizeof lat[0], cmp_d);
     qsort(base, REPS, sizeof base[0], cmp_d);
-    printf("\nxp_cuda: 16 MiB GPU -> GPU between processes over ipc:// (CUDA IPC handle, device copy"
-           " in the receiver), %d messages every 20 ms, one-way send stamp -> array on the device\n", got);
+    printf(
+        "\nxp_cuda: 16 MiB GPU -> GPU between processes over ipc:// (CUDA IPC handle, device copy"
+        " in the receiver), %d messages every 20 ms, one-way send stamp -> array on the device\n",
+        got);
     printf("%-24s %10s %10s %8s\n", "path", "p50 ms", "p99 ms", "vs d2h2d");
     printf("%-24s %10.3f %10.3f %8.2f\n", "ipc:// cuda_ipc hop", lat[got / 2], lat[got * 99 / 100],
            lat[got / 2] / base[REPS / 2]);
-    printf("%-24s %10.3f %10.3f %8s\n", "d2h + h2d copy (1 proc)", base[REPS / 2], base[REPS - 1], "1.00");
+    printf("%-24s %10.3f %10.3f %8s\n", "d2h + h2d copy (1 proc)", base[REPS / 2], base[REPS - 1],
+           "1.00");
     printf("receiver counters: %llu IPC receives, %llu host copies during the hop\n",
            (unsigned long long)(c1.ipc_receives - c0.ipc_receives),
            (unsigned long long)(c1.host_copies - c0.host_copies));
@@ -159,7 +174,8 @@ int main(int argc, char **argv)
     /* baseline: device-to-device copy of the same bytes */
     for (int r = -2; r < REPS; r++) {
         cudaEventRecord(t0, cudaStreamPerThread);
-        cudaMemcpyAsync(ezc_array_data(b), ezc_array_data(a), bytes, cudaMemcpyDeviceToDevice, cudaStreamPerThread);
+        cudaMemcpyAsync(ezc_array_data(b), ezc_array_data(a), bytes, cudaMemcpyDeviceToDevice,
+                        cudaStreamPerThread);
         cudaEventRecord(t1, cudaStreamPerThread);
         cudaEventSynchronize(t1);
         if (r >= 0)

@@ -19,17 +19,15 @@ static void fix_tensor(ezc_array *a)
     a->tensor.dtype = ezc_dtype_to_dl(a->dtype);
 }
 
-int ezc_shape_count(int ndim, const int64_t *shape, const char *what, size_t *out,
-                    ezc_error *err)
+int ezc_shape_count(int ndim, const int64_t *shape, const char *what, size_t *out, ezc_error *err)
 {
     if (ndim < 0 || ndim > EZC_MAX_DIMS)
-        return ezc_error_set(err, EZC_ESHAPE, "%s: %d dims (at most %d)", what, ndim,
-                             EZC_MAX_DIMS);
+        return ezc_error_set(err, EZC_ESHAPE, "%s: %d dims (at most %d)", what, ndim, EZC_MAX_DIMS);
     int zero = 0;
     for (int i = 0; i < ndim; i++) {
         if (shape[i] < 0 || shape[i] > EZC_MAX_ELEMENTS)
-            return ezc_error_set(err, EZC_ESHAPE, "%s[%d] = %lld is out of range [0, 2^40]",
-                                 what, i, (long long)shape[i]);
+            return ezc_error_set(err, EZC_ESHAPE, "%s[%d] = %lld is out of range [0, 2^40]", what,
+                                 i, (long long)shape[i]);
         zero |= shape[i] == 0;
     }
     /* The product of the non-zero dims is bounded too, so that no product
@@ -38,8 +36,8 @@ int ezc_shape_count(int ndim, const int64_t *shape, const char *what, size_t *ou
      * each dim at most 2^40 before the check, so 64 bits hold it exactly. */
     uint64_t n = 1;
     for (int i = 0; i < ndim; i++) {
-        if (shape[i] && (__builtin_mul_overflow(n, (uint64_t)shape[i], &n) ||
-                         n > (uint64_t)EZC_MAX_ELEMENTS))
+        if (shape[i] &&
+            (__builtin_mul_overflow(n, (uint64_t)shape[i], &n) || n > (uint64_t)EZC_MAX_ELEMENTS))
             return ezc_error_set(err, EZC_ESHAPE, "%s: more than 2^40 elements%s", what,
                                  zero ? " in its non-zero dims" : "");
     }
@@ -106,9 +104,8 @@ int ezc_array_set_buffer(ezc_array *a, ezc_buffer *b, size_t byte_offset, ezc_er
     return 0;
 }
 
-ezc_array *ezc_array_from_buffer(ezc_buffer *buf, size_t byte_offset, ezc_dtype dtype,
-                                 int ndim, const int64_t *shape, const char *const *dims,
-                                 ezc_error *err)
+ezc_array *ezc_array_from_buffer(ezc_buffer *buf, size_t byte_offset, ezc_dtype dtype, int ndim,
+                                 const int64_t *shape, const char *const *dims, ezc_error *err)
 {
     ezc_array *a = header_new(dtype, ndim, shape, dims, err);
     if (a && ezc_array_set_buffer(a, buf, byte_offset, err))
@@ -116,8 +113,8 @@ ezc_array *ezc_array_from_buffer(ezc_buffer *buf, size_t byte_offset, ezc_dtype 
     return a;
 }
 
-ezc_array *ezc_array_new(ezc_dtype dtype, int ndim, const int64_t *shape,
-                         const char *const *dims, DLDevice device, ezc_error *err)
+ezc_array *ezc_array_new(ezc_dtype dtype, int ndim, const int64_t *shape, const char *const *dims,
+                         DLDevice device, ezc_error *err)
 {
     ezc_array *a = header_new(dtype, ndim, shape, dims, err);
     if (!a)
@@ -132,8 +129,8 @@ ezc_array *ezc_array_new(ezc_dtype dtype, int ndim, const int64_t *shape,
     return a;
 }
 
-ezc_array *ezc_array_zeros(ezc_dtype dtype, int ndim, const int64_t *shape,
-                           const char *const *dims, ezc_error *err)
+ezc_array *ezc_array_zeros(ezc_dtype dtype, int ndim, const int64_t *shape, const char *const *dims,
+                           ezc_error *err)
 {
     ezc_array *a = ezc_array_new(dtype, ndim, shape, dims, ezc_device_cpu(), err);
     if (a)
@@ -177,8 +174,8 @@ ezc_array *ezc_array_clone(const ezc_array *a, ezc_error *err)
 
 /* a's metadata over `buf` (a reference is added), or over a new buffer on
  * a's device when buf is NULL. */
-static ezc_array *new_like_over(const ezc_array *a, ezc_dtype dtype, int ndim,
-                                const int64_t *shape, ezc_buffer *buf, ezc_error *err)
+static ezc_array *new_like_over(const ezc_array *a, ezc_dtype dtype, int ndim, const int64_t *shape,
+                                ezc_buffer *buf, ezc_error *err)
 {
     if (!shape) {
         ndim = a->tensor.ndim;
@@ -206,14 +203,13 @@ static ezc_array *new_like_over(const ezc_array *a, ezc_dtype dtype, int ndim,
     return c;
 }
 
-ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
-                              const int64_t *shape, ezc_error *err)
+ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim, const int64_t *shape,
+                              ezc_error *err)
 {
     return new_like_over(a, dtype, ndim, shape, NULL, err);
 }
 
-ezc_buffer *ezc_buffer_cached(ezc_buffer **cache, size_t need, DLDevice device,
-                              ezc_error *err)
+ezc_buffer *ezc_buffer_cached(ezc_buffer **cache, size_t need, DLDevice device, ezc_error *err)
 {
     ezc_buffer *b = *cache;
     if (b && ezc_buffer_is_unique(b) && b->nbytes >= need && ezc_device_equal(b->device, device))
@@ -360,9 +356,8 @@ int ezc_array_check(const ezc_array *a, ezc_error *err)
         const ezc_axis *ax = &a->axes[i];
         if (ax->kind == EZC_AXIS_COORD && (!ax->coords || ax->coords->n != (size_t)a->shape[i]))
             return ezc_error_set(err, EZC_ESHAPE,
-                                 "axes.%s: %zu coordinates for a dim of length %lld",
-                                 a->dims[i], ax->coords ? ax->coords->n : 0,
-                                 (long long)a->shape[i]);
+                                 "axes.%s: %zu coordinates for a dim of length %lld", a->dims[i],
+                                 ax->coords ? ax->coords->n : 0, (long long)a->shape[i]);
     }
     return 0;
 }
@@ -392,8 +387,7 @@ void ezc_array_set_linear_axis(ezc_array *a, int index, double gain, double offs
     set_unit(&a->axes[index], unit);
 }
 
-static int set_coords(ezc_array *a, int index, ezc_coords *c, const char *unit,
-                      ezc_error *err)
+static int set_coords(ezc_array *a, int index, ezc_coords *c, const char *unit, ezc_error *err)
 {
     if (!c)
         return err ? err->code : EZC_ENOMEM;
@@ -545,12 +539,10 @@ int ezc_array_expand_dims(ezc_array *a, int axis, const char *name, ezc_error *e
     if (axis < 0)
         axis += nd + 1;
     if (axis < 0 || axis > nd || nd >= EZC_MAX_DIMS)
-        return ezc_error_set(err, EZC_ESHAPE, "array: cannot insert dim %d into %d dims", axis,
-                             nd);
+        return ezc_error_set(err, EZC_ESHAPE, "array: cannot insert dim %d into %d dims", axis, nd);
     if (!name || !*name || strlen(name) >= EZC_NAME_MAX || ezc_array_axis_index(a, name) >= 0)
         return ezc_error_set(err, EZC_EINVAL, "array: dim name '%s' is %s", name ? name : "",
-                             name && *name && strlen(name) < EZC_NAME_MAX ? "taken"
-                                                                          : "not valid");
+                             name && *name && strlen(name) < EZC_NAME_MAX ? "taken" : "not valid");
     for (int i = nd; i > axis; i--) {
         a->shape[i] = a->shape[i - 1];
         memcpy(a->dims[i], a->dims[i - 1], EZC_NAME_MAX);

@@ -18,8 +18,7 @@ static int norm_axis(const ezc_array *a, int *axis, ezc_error *err)
 }
 
 /* Coordinates at idx[0..n) of c (a new reference). */
-static ezc_coords *coords_take(const ezc_coords *c, const int64_t *idx, size_t n,
-                               ezc_error *err)
+static ezc_coords *coords_take(const ezc_coords *c, const int64_t *idx, size_t n, ezc_error *err)
 {
     double *v = NULL;
     const char **l = NULL;
@@ -44,8 +43,8 @@ oom:
 }
 
 /* Metadata for an output that has x's dims but `n` entries idx along axis. */
-static int axis_after_take(ezc_array *y, int axis, const ezc_array *x, const int64_t *idx,
-                           size_t n, int contiguous, ezc_error *err)
+static int axis_after_take(ezc_array *y, int axis, const ezc_array *x, const int64_t *idx, size_t n,
+                           int contiguous, ezc_error *err)
 {
     const ezc_axis *ax = &x->axes[axis];
     ezc_array_clear_axis(y, axis);
@@ -57,8 +56,7 @@ static int axis_after_take(ezc_array *y, int axis, const ezc_array *x, const int
                 step = 0;
         if (contiguous || step > 0) {
             ezc_array_set_linear_axis(y, axis, ax->gain * (double)(contiguous ? 1 : step),
-                                      ax->offset + ax->gain * (double)(n ? idx[0] : 0),
-                                      ax->unit);
+                                      ax->offset + ax->gain * (double)(n ? idx[0] : 0), ax->unit);
         } else {
             /* Arbitrary indices: the values become explicit coordinates. */
             double *v = malloc((n ? n : 1) * sizeof *v);
@@ -88,7 +86,8 @@ static ezc_array *take_impl(const ezc_array *a, int axis, const int64_t *idx, si
         return NULL;
     for (size_t i = 0; i < n; i++)
         if (idx[i] < 0 || idx[i] >= a->shape[axis]) {
-            ezc_error_set(err, EZC_EINVAL, "take: index %lld out of range for dim '%s' of length %lld",
+            ezc_error_set(err, EZC_EINVAL,
+                          "take: index %lld out of range for dim '%s' of length %lld",
                           (long long)idx[i], a->dims[axis], (long long)a->shape[axis]);
             return NULL;
         }
@@ -199,8 +198,10 @@ ezc_array *ezc_array_concat(const ezc_array *const *as, size_t n, int axis, ezc_
             return NULL;
         }
         for (int d = 0; d < a0->tensor.ndim; d++) {
-            if (strcmp(b->dims[d], a0->dims[d]) != 0 || (d != axis && b->shape[d] != a0->shape[d])) {
-                ezc_error_set(err, EZC_ESHAPE, "concat: array %zu dim %d ('%s', %lld) does not match ('%s', %lld)",
+            if (strcmp(b->dims[d], a0->dims[d]) != 0 ||
+                (d != axis && b->shape[d] != a0->shape[d])) {
+                ezc_error_set(err, EZC_ESHAPE,
+                              "concat: array %zu dim %d ('%s', %lld) does not match ('%s', %lld)",
                               k, d, b->dims[d], (long long)b->shape[d], a0->dims[d],
                               (long long)a0->shape[d]);
                 return NULL;

@@ -9,8 +9,8 @@ static void free_host(void *data, void *ctx)
     free(data);
 }
 
-ezc_buffer *ezc_buffer_wrap(void *data, size_t nbytes, DLDevice device,
-                            ezc_buffer_free_fn free_fn, void *ctx, ezc_error *err)
+ezc_buffer *ezc_buffer_wrap(void *data, size_t nbytes, DLDevice device, ezc_buffer_free_fn free_fn,
+                            void *ctx, ezc_error *err)
 {
     ezc_buffer *b = malloc(sizeof *b);
     if (!b) {
@@ -28,7 +28,10 @@ ezc_buffer *ezc_buffer_wrap(void *data, size_t nbytes, DLDevice device,
 
 static _Thread_local uint64_t new_count;
 
-uint64_t ezc_buffer_new_count(void) { return new_count; }
+uint64_t ezc_buffer_new_count(void)
+{
+    return new_count;
+}
 
 ezc_buffer *ezc_buffer_new_host(size_t nbytes, ezc_error *err)
 {

@@ -19,7 +19,7 @@
 #define POLY 0x82F63B78u /* reflected Castagnoli */
 #define LANE 4096        /* bytes per lane and round; a multiple of 8 */
 
-static uint32_t tab[8][256];      /* slicing-by-8 */
+static uint32_t tab[8][256];       /* slicing-by-8 */
 static uint32_t shift_tab[4][256]; /* x -> crc of LANE zero bytes from x */
 static int use_hw;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -44,8 +44,8 @@ static uint32_t soft(uint32_t c, const unsigned char *p, size_t n)
 
 static uint32_t shift_lane(uint32_t x)
 {
-    return shift_tab[0][x & 0xff] ^ shift_tab[1][(x >> 8) & 0xff] ^
-           shift_tab[2][(x >> 16) & 0xff] ^ shift_tab[3][x >> 24];
+    return shift_tab[0][x & 0xff] ^ shift_tab[1][(x >> 8) & 0xff] ^ shift_tab[2][(x >> 16) & 0xff] ^
+           shift_tab[3][x >> 24];
 }
 
 static void init(void)
@@ -79,8 +79,7 @@ static void init(void)
 }
 
 #if defined(__x86_64__)
-__attribute__((target("sse4.2"))) static uint32_t hw(uint32_t c, const unsigned char *p,
-                                                     size_t n)
+__attribute__((target("sse4.2"))) static uint32_t hw(uint32_t c, const unsigned char *p, size_t n)
 {
     while (n && ((uintptr_t)p & 7)) {
         c = _mm_crc32_u8(c, *p++);

@@ -23,11 +23,20 @@ static const struct {
     [EZC_COMPLEX128] = {"complex128", 16, kDLComplex, 128},
 };
 
-static int valid(ezc_dtype t) { return t > EZC_DTYPE_INVALID && t < EZC_DTYPE_COUNT; }
+static int valid(ezc_dtype t)
+{
+    return t > EZC_DTYPE_INVALID && t < EZC_DTYPE_COUNT;
+}
 
-size_t ezc_dtype_size(ezc_dtype t) { return valid(t) ? table[t].size : 0; }
+size_t ezc_dtype_size(ezc_dtype t)
+{
+    return valid(t) ? table[t].size : 0;
+}
 
-const char *ezc_dtype_name(ezc_dtype t) { return valid(t) ? table[t].name : "invalid"; }
+const char *ezc_dtype_name(ezc_dtype t)
+{
+    return valid(t) ? table[t].name : "invalid";
+}
 
 ezc_dtype ezc_dtype_from_name(const char *name, size_t len)
 {
@@ -64,9 +73,18 @@ ezc_dtype ezc_dtype_from_dl(DLDataType dl)
     return EZC_DTYPE_INVALID;
 }
 
-int ezc_dtype_is_float(ezc_dtype t) { return t == EZC_FLOAT32 || t == EZC_FLOAT64; }
-int ezc_dtype_is_complex(ezc_dtype t) { return t == EZC_COMPLEX64 || t == EZC_COMPLEX128; }
-int ezc_dtype_is_int(ezc_dtype t) { return t >= EZC_INT8 && t <= EZC_UINT64; }
+int ezc_dtype_is_float(ezc_dtype t)
+{
+    return t == EZC_FLOAT32 || t == EZC_FLOAT64;
+}
+int ezc_dtype_is_complex(ezc_dtype t)
+{
+    return t == EZC_COMPLEX64 || t == EZC_COMPLEX128;
+}
+int ezc_dtype_is_int(ezc_dtype t)
+{
+    return t >= EZC_INT8 && t <= EZC_UINT64;
+}
 int ezc_dtype_is_signed(ezc_dtype t)
 {
     return (t >= EZC_INT8 && t <= EZC_INT64) || ezc_dtype_is_float(t) || ezc_dtype_is_complex(t);

@@ -64,9 +64,15 @@ static void *push(parse_ctx *c, void **arr, size_t *n, size_t sz)
     return na + (*n)++ * sz;
 }
 
-static int line_of(const yaml_node_t *n) { return n ? (int)n->start_mark.line + 1 : 0; }
+static int line_of(const yaml_node_t *n)
+{
+    return n ? (int)n->start_mark.line + 1 : 0;
+}
 
-static yaml_node_t *node_at(parse_ctx *c, int i) { return yaml_document_get_node(c->doc, i); }
+static yaml_node_t *node_at(parse_ctx *c, int i)
+{
+    return yaml_document_get_node(c->doc, i);
+}
 
 static const char *scalar(const yaml_node_t *n)
 {
@@ -157,8 +163,8 @@ static void each_pair(parse_ctx *c, yaml_node_t *map, const char *what, pair_fn 
         yaml_node_t *k = node_at(c, p->key), *v = node_at(c, p->value);
         const char *key = scalar(k);
         if (!key) {
-            ezc_graph_error_add(c->g, line_of(k), "%s: a key must be a single value, not %s",
-                                what, shape_name(k));
+            ezc_graph_error_add(c->g, line_of(k), "%s: a key must be a single value, not %s", what,
+                                shape_name(k));
             continue;
         }
         if (twice[i]) {
@@ -228,7 +234,8 @@ static void setting_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_nod
                            : 1;
         }
     if (nvalues > c->budget - c->values) {
-        ezc_graph_error_add(c->g, line_of(k), "node '%s': setting '%s': YAML aliases expand the "
+        ezc_graph_error_add(c->g, line_of(k),
+                            "node '%s': setting '%s': YAML aliases expand the "
                             "file to more than %zu setting values; write the values out",
                             n->name, key, c->budget);
         c->values = c->budget;
@@ -268,7 +275,8 @@ static void setting_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_nod
                 rs = iv->data.sequence.items.start;
                 re = iv->data.sequence.items.top;
             }
-            for (yaml_node_item_t *jt = rs; rs ? jt < re : jt == NULL; jt = rs ? jt + 1 : (void *)1) {
+            for (yaml_node_item_t *jt = rs; rs ? jt < re : jt == NULL;
+                 jt = rs ? jt + 1 : (void *)1) {
                 yaml_node_t *xv = rs ? node_at(c, *jt) : iv;
                 const char *t = scalar(xv);
                 if (!t) {
@@ -307,8 +315,8 @@ static void node_key(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
         if (v->type == YAML_MAPPING_NODE)
             each_pair(c, v, what, setting_pair, n);
         else if (!is_null(v))
-            ezc_graph_error_add(c->g, line_of(v), "%s: expected a map of name: value, got %s",
-                                what, shape_name(v));
+            ezc_graph_error_add(c->g, line_of(v), "%s: expected a map of name: value, got %s", what,
+                                shape_name(v));
     } else if (!strcmp(key, "device")) {
         n->device_line = line_of(v);
         if ((n->device = want_scalar(c, v, what))) {
@@ -328,13 +336,13 @@ static void node_key(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
         n->restart_line = line_of(v);
         const char *s = scalar(v);
         if (!s || parse_restart(s, &n->restart))
-            ezc_graph_error_add(c->g, line_of(v),
-                                "%s: '%s': expected never, on-failure or always", what,
-                                s ? s : shape_name(v));
+            ezc_graph_error_add(c->g, line_of(v), "%s: '%s': expected never, on-failure or always",
+                                what, s ? s : shape_name(v));
     } else {
         ezc_graph_error_add(c->g, line_of(k),
                             "node '%s': unknown key '%s' (expected type, settings, device, "
-                            "process, restart)", n->name, key);
+                            "process, restart)",
+                            n->name, key);
     }
 }
 
@@ -345,7 +353,8 @@ static void nodes_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_
     if (!valid_name(key)) {
         ezc_graph_error_add(g, line_of(k),
                             "node name '%s': use letters, digits, _ and - only (it is written "
-                            "in edges as name.port)", key);
+                            "in edges as name.port)",
+                            key);
         return;
     }
     ezc_graph_node *n = push(c, (void **)&g->nodes, &g->nnodes, sizeof *n);
@@ -356,13 +365,16 @@ static void nodes_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_
     if (v->type != YAML_MAPPING_NODE) {
         ezc_graph_error_add(g, line_of(v),
                             "node '%s': expected a map with type (and settings, device, process, "
-                            "restart), got %s", key, shape_name(v));
+                            "restart), got %s",
+                            key, shape_name(v));
         return;
     }
     each_pair(c, v, "node", node_key, n);
     if (!n->type && !n->type_line)
-        ezc_graph_error_add(g, n->line, "node '%s': no type (expected type: NAME; `ezc list` "
-                            "shows the types)", key);
+        ezc_graph_error_add(g, n->line,
+                            "node '%s': no type (expected type: NAME; `ezc list` "
+                            "shows the types)",
+                            key);
 }
 
 /* ---- edges ---- */
@@ -448,7 +460,8 @@ static void edge_key(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
         if (!s || parse_queue(s, &m->e->queue))
             ezc_graph_error_add(c->g, line_of(v),
                                 "edge: queue '%s': expected block, drop_oldest, drop_newest or "
-                                "conflate", s ? s : shape_name(v));
+                                "conflate",
+                                s ? s : shape_name(v));
     } else if (!strcmp(key, "queue_size")) {
         const char *s = scalar(v);
         char *end = NULL;
@@ -633,8 +646,10 @@ static void add_plugin(parse_ctx *c, yaml_node_t *v)
 static void host_groups(parse_ctx *c, ezc_graph_host *h, yaml_node_t *v)
 {
     if (v->type != YAML_SEQUENCE_NODE) {
-        ezc_graph_error_add(c->g, line_of(v), "host '%s': groups: expected a list of process "
-                            "group names, got %s", h->name, shape_name(v));
+        ezc_graph_error_add(c->g, line_of(v),
+                            "host '%s': groups: expected a list of process "
+                            "group names, got %s",
+                            h->name, shape_name(v));
         return;
     }
     for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
@@ -669,7 +684,8 @@ static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t
         return;
     }
     if (v->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top;
+             p++) {
             const char *hk = scalar(node_at(c, p->key));
             yaml_node_t *hv = node_at(c, p->value);
             if (hk && !strcmp(hk, "address") && scalar(hv)) {
@@ -680,9 +696,10 @@ static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t
                 char *end = NULL;
                 long port = scalar(hv) ? strtol(scalar(hv), &end, 10) : -1;
                 if (!end || *end || port < 1 || port > 65535)
-                    ezc_graph_error_add(c->g, line_of(hv), "host '%s': port '%s': expected an "
-                                        "integer in [1, 65535]", key,
-                                        scalar(hv) ? scalar(hv) : "?");
+                    ezc_graph_error_add(c->g, line_of(hv),
+                                        "host '%s': port '%s': expected an "
+                                        "integer in [1, 65535]",
+                                        key, scalar(hv) ? scalar(hv) : "?");
                 else
                     h->port = (int)port;
             } else {
@@ -695,8 +712,10 @@ static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t
             ezc_graph_error_add(c->g, h->line, "host '%s': no address", key);
         return;
     }
-    ezc_graph_error_add(c->g, line_of(v), "host '%s': expected an address or {address: A, "
-                        "groups: [...], port: P}", key);
+    ezc_graph_error_add(c->g, line_of(v),
+                        "host '%s': expected an address or {address: A, "
+                        "groups: [...], port: P}",
+                        key);
 }
 
 /* Once any host lists groups, every process group runs on exactly one
@@ -715,14 +734,17 @@ static void check_hosts(ezc_graph *g)
             while (n < g->nnodes && strcmp(ezc_graph_node_group(&g->nodes[n]), gr))
                 n++;
             if (n == g->nnodes)
-                ezc_graph_error_add(g, g->hosts[i].line, "host '%s': no node is in process "
-                                    "group '%s'", g->hosts[i].name, gr);
+                ezc_graph_error_add(g, g->hosts[i].line,
+                                    "host '%s': no node is in process "
+                                    "group '%s'",
+                                    g->hosts[i].name, gr);
             for (size_t j = 0; j < i; j++)
                 for (size_t m = 0; m < g->hosts[j].ngroups; m++)
                     if (!strcmp(g->hosts[j].groups[m], gr))
-                        ezc_graph_error_add(g, g->hosts[i].line, "host '%s': group '%s' is "
-                                            "already on host '%s'", g->hosts[i].name, gr,
-                                            g->hosts[j].name);
+                        ezc_graph_error_add(g, g->hosts[i].line,
+                                            "host '%s': group '%s' is "
+                                            "already on host '%s'",
+                                            g->hosts[i].name, gr, g->hosts[j].name);
         }
     for (size_t n = 0; n < g->nnodes; n++) {
         const char *gr = ezc_graph_node_group(&g->nodes[n]);
@@ -730,7 +752,8 @@ static void check_hosts(ezc_graph *g)
         while (first < n && strcmp(ezc_graph_node_group(&g->nodes[first]), gr))
             first++;
         if (first == n && !ezc_graph_group_host(g, gr))
-            ezc_graph_error_add(g, g->nodes[n].line, "node '%s': process group '%s' is on no "
+            ezc_graph_error_add(g, g->nodes[n].line,
+                                "node '%s': process group '%s' is on no "
                                 "host (hosts: list each group under one host's groups)",
                                 g->nodes[n].name, gr);
     }
@@ -797,14 +820,13 @@ static char *file_path(parse_ctx *c, const char *s)
 }
 
 /* security: {server_key, allow, client_key, server_pub, stall_timeout_ms} */
-static void security_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v,
-                          void *u)
+static void security_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
 {
     (void)u;
     ezc_graph_security *sec = &c->g->security;
     const char *s = scalar(v);
-    char **slot = !strcmp(key, "server_key") ? &sec->server_key
-                  : !strcmp(key, "allow")    ? &sec->allow
+    char **slot = !strcmp(key, "server_key")   ? &sec->server_key
+                  : !strcmp(key, "allow")      ? &sec->allow
                   : !strcmp(key, "client_key") ? &sec->client_key
                   : !strcmp(key, "server_pub") ? &sec->server_pub
                                                : NULL;
@@ -886,7 +908,8 @@ static void top_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
     if (!want_map && !want_seq) {
         ezc_graph_error_add(g, line_of(k),
                             "unknown top-level key '%s' (expected nodes, edges, plugins, inputs, "
-                            "outputs, hosts, runtime, security, description)", key);
+                            "outputs, hosts, runtime, security, description)",
+                            key);
         return;
     }
     if (is_null(v))
@@ -979,7 +1002,8 @@ static int depth_ok(ezc_graph *g, const char *text, size_t len)
         yaml_event_delete(&ev);
         if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
             if (++depth > EZC_GRAPH_MAX_DEPTH) {
-                ezc_graph_error_add(g, line, "nested more than %d levels deep (lists and maps "
+                ezc_graph_error_add(g, line,
+                                    "nested more than %d levels deep (lists and maps "
                                     "within each other); a graph file needs a few",
                                     EZC_GRAPH_MAX_DEPTH);
                 ok = 0;
@@ -1179,8 +1203,7 @@ const char *ezc_graph_node_group(const ezc_graph_node *n)
     return n->process ? n->process : "main";
 }
 
-ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *n,
-                                      ezc_error *err)
+ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *n, ezc_error *err)
 {
     ezc_settings *s = ezc_settings_new(err);
     for (size_t i = 0; s && i < n->nsettings; i++) {
@@ -1195,8 +1218,8 @@ ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *
             text = joined;
         }
         int rc = text ? ezc_settings_set(s, gs->name, text, where, err)
-                          : ezc_settings_set_list(s, gs->name, (const char *const *)gs->items,
-                                                  gs->nitems, where, err);
+                      : ezc_settings_set_list(s, gs->name, (const char *const *)gs->items,
+                                              gs->nitems, where, err);
         if (rc)
             ezc_settings_destroy(&s);
     }

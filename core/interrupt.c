@@ -10,8 +10,17 @@ _Static_assert(ATOMIC_INT_LOCK_FREE == 2, "a signal handler needs a lock-free at
 
 static atomic_int requested;
 
-void ezc_interrupt(void) { atomic_store(&requested, 1); }
+void ezc_interrupt(void)
+{
+    atomic_store(&requested, 1);
+}
 
-int ezc_interrupted(void) { return atomic_load_explicit(&requested, memory_order_relaxed); }
+int ezc_interrupted(void)
+{
+    return atomic_load_explicit(&requested, memory_order_relaxed);
+}
 
-void ezc_interrupt_clear(void) { atomic_store(&requested, 0); }
+void ezc_interrupt_clear(void)
+{
+    atomic_store(&requested, 0);
+}

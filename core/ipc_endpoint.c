@@ -47,10 +47,8 @@ static long lock_owner(int fd)
 static int busy(const char *endpoint, const char *lock, long pid, ezc_error *err)
 {
     if (pid > 0)
-        return ezc_error_set(err, EZC_EIO, "%s: in use by pid %ld (lock %s)", endpoint, pid,
-                             lock);
-    return ezc_error_set(err, EZC_EIO, "%s: in use by another process (lock %s)", endpoint,
-                         lock);
+        return ezc_error_set(err, EZC_EIO, "%s: in use by pid %ld (lock %s)", endpoint, pid, lock);
+    return ezc_error_set(err, EZC_EIO, "%s: in use by another process (lock %s)", endpoint, lock);
 }
 
 /* Locks PATH.lock into c->fd; the file must still be the one at the path
@@ -134,8 +132,8 @@ static int clear_path(ezc_ipc_claim *c, const char *endpoint, ezc_error *err)
                        : 0;
         close(s);
         if (pid > 0)
-            return ezc_error_set(err, EZC_EIO, "%s: in use by pid %ld (it holds no %s)",
-                                 endpoint, pid, c->lock);
+            return ezc_error_set(err, EZC_EIO, "%s: in use by pid %ld (it holds no %s)", endpoint,
+                                 pid, c->lock);
         return ezc_error_set(err, EZC_EIO, "%s: in use by another process (it holds no %s)",
                              endpoint, c->lock);
     }
@@ -148,8 +146,7 @@ static int clear_path(ezc_ipc_claim *c, const char *endpoint, ezc_error *err)
     }
     if (e == ENOENT)
         return 0;
-    return ezc_error_set(err, EZC_EIO, "%s: cannot probe %s: %s", endpoint, c->path,
-                         strerror(e));
+    return ezc_error_set(err, EZC_EIO, "%s: cannot probe %s: %s", endpoint, c->path, strerror(e));
 }
 
 int ezc_ipc_claim_take(const char *endpoint, ezc_ipc_claim **out, ezc_error *err)
@@ -165,8 +162,10 @@ int ezc_ipc_claim_take(const char *endpoint, ezc_ipc_claim **out, ezc_error *err
         return ezc_error_set(err, EZC_EINVAL, "%.64s...: the path is too long", endpoint);
     char cwd[PATH_MAX];
     if (path[0] != '/' && !getcwd(cwd, sizeof cwd))
-        return ezc_error_set(err, EZC_EIO, "%s: relative path, and the current folder is "
-                             "unknown: %s", endpoint, strerror(errno));
+        return ezc_error_set(err, EZC_EIO,
+                             "%s: relative path, and the current folder is "
+                             "unknown: %s",
+                             endpoint, strerror(errno));
     ezc_ipc_claim *c = calloc(1, sizeof *c + n + 1);
     size_t lock_len = (path[0] == '/' ? 0 : strlen(cwd) + 1) + n + sizeof ".lock";
     char *lock = malloc(lock_len);
@@ -176,8 +175,8 @@ int ezc_ipc_claim_take(const char *endpoint, ezc_ipc_claim **out, ezc_error *err
         return ezc_error_set(err, EZC_ENOMEM, "%s: out of memory", endpoint);
     }
     memcpy(c->path, path, n + 1);
-    snprintf(lock, lock_len, "%s%s%s.lock", path[0] == '/' ? "" : cwd,
-             path[0] == '/' ? "" : "/", path);
+    snprintf(lock, lock_len, "%s%s%s.lock", path[0] == '/' ? "" : cwd, path[0] == '/' ? "" : "/",
+             path);
     c->lock = lock;
     c->fd = -1;
     int rc = lock_file(c, endpoint, err);
@@ -221,4 +220,7 @@ void ezc_ipc_claim_release(ezc_ipc_claim **cp)
     free(c);
 }
 
-const char *ezc_ipc_claim_path(const ezc_ipc_claim *c) { return c ? c->path : ""; }
+const char *ezc_ipc_claim_path(const ezc_ipc_claim *c)
+{
+    return c ? c->path : "";
+}

@@ -31,11 +31,21 @@ mp_type mp_peek(const mp_cursor *c)
         return MP_STR;
     switch (b) {
     case 0xc0: return MP_NIL;
-    case 0xc2: case 0xc3: return MP_BOOL;
-    case 0xca: case 0xcb: return MP_FLOAT;
-    case 0xc4: case 0xc5: case 0xc6: return MP_BIN;
-    case 0xc7: case 0xc8: case 0xc9: case 0xd4: case 0xd5: case 0xd6: case 0xd7: case 0xd8:
-        return MP_EXT;
+    case 0xc2:
+    case 0xc3: return MP_BOOL;
+    case 0xca:
+    case 0xcb: return MP_FLOAT;
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: return MP_BIN;
+    case 0xc7:
+    case 0xc8:
+    case 0xc9:
+    case 0xd4:
+    case 0xd5:
+    case 0xd6:
+    case 0xd7:
+    case 0xd8: return MP_EXT;
     default: return MP_INVALID; /* 0xc1 is never used */
     }
 }
@@ -72,8 +82,14 @@ static int read_container(mp_cursor *c, uint32_t *n, uint8_t fix_hi, uint8_t b16
     return 0;
 }
 
-int mp_read_map(mp_cursor *c, uint32_t *n) { return read_container(c, n, 0x80, 0xde, 0xdf, 2); }
-int mp_read_array(mp_cursor *c, uint32_t *n) { return read_container(c, n, 0x90, 0xdc, 0xdd, 1); }
+int mp_read_map(mp_cursor *c, uint32_t *n)
+{
+    return read_container(c, n, 0x80, 0xde, 0xdf, 2);
+}
+int mp_read_array(mp_cursor *c, uint32_t *n)
+{
+    return read_container(c, n, 0x90, 0xdc, 0xdd, 1);
+}
 
 /* Length-prefixed bytes: str (fix/8/16/32) or bin (8/16/32). */
 static int read_bytes(mp_cursor *c, const char **s, uint32_t *len, int want_str)
@@ -109,7 +125,10 @@ static int read_bytes(mp_cursor *c, const char **s, uint32_t *len, int want_str)
     return 0;
 }
 
-int mp_read_str(mp_cursor *c, const char **s, uint32_t *len) { return read_bytes(c, s, len, 1); }
+int mp_read_str(mp_cursor *c, const char **s, uint32_t *len)
+{
+    return read_bytes(c, s, len, 1);
+}
 
 /* Any integer as a sign flag and magnitude-compatible pieces. */
 static int read_integer(mp_cursor *c, int *negative, uint64_t *u, int64_t *i)
@@ -128,14 +147,38 @@ static int read_integer(mp_cursor *c, int *negative, uint64_t *u, int64_t *i)
         int w;
         int sign;
         switch (b) {
-        case 0xcc: w = 1; sign = 0; break;
-        case 0xcd: w = 2; sign = 0; break;
-        case 0xce: w = 4; sign = 0; break;
-        case 0xcf: w = 8; sign = 0; break;
-        case 0xd0: w = 1; sign = 1; break;
-        case 0xd1: w = 2; sign = 1; break;
-        case 0xd2: w = 4; sign = 1; break;
-        case 0xd3: w = 8; sign = 1; break;
+        case 0xcc:
+            w = 1;
+            sign = 0;
+            break;
+        case 0xcd:
+            w = 2;
+            sign = 0;
+            break;
+        case 0xce:
+            w = 4;
+            sign = 0;
+            break;
+        case 0xcf:
+            w = 8;
+            sign = 0;
+            break;
+        case 0xd0:
+            w = 1;
+            sign = 1;
+            break;
+        case 0xd1:
+            w = 2;
+            sign = 1;
+            break;
+        case 0xd2:
+            w = 4;
+            sign = 1;
+            break;
+        case 0xd3:
+            w = 8;
+            sign = 1;
+            break;
         default: return -1;
         }
         need = (size_t)(1 + w);
@@ -147,10 +190,14 @@ static int read_integer(mp_cursor *c, int *negative, uint64_t *u, int64_t *i)
             *u = raw;
         } else {
             int64_t v;
-            if (w == 1) v = (int8_t)raw;
-            else if (w == 2) v = (int16_t)raw;
-            else if (w == 4) v = (int32_t)raw;
-            else memcpy(&v, &raw, 8);
+            if (w == 1)
+                v = (int8_t)raw;
+            else if (w == 2)
+                v = (int16_t)raw;
+            else if (w == 4)
+                v = (int32_t)raw;
+            else
+                memcpy(&v, &raw, 8);
             if (v >= 0) {
                 *negative = 0;
                 *u = (uint64_t)v;
@@ -254,8 +301,13 @@ static int skip(mp_cursor *c, int depth)
     double d;
     switch (mp_peek(c)) {
     case MP_NIL: return mp_read_nil(c);
-    case MP_BOOL: { int b; return mp_read_bool(c, &b); }
-    case MP_UINT: case MP_INT: case MP_FLOAT: return mp_read_number(c, &d);
+    case MP_BOOL: {
+        int b;
+        return mp_read_bool(c, &b);
+    }
+    case MP_UINT:
+    case MP_INT:
+    case MP_FLOAT: return mp_read_number(c, &d);
     case MP_STR: return mp_read_str(c, &s, &n);
     case MP_BIN: return read_bytes(c, &s, &n, 0);
     case MP_ARRAY:

@@ -16,7 +16,16 @@ typedef struct mp_cursor {
 } mp_cursor;
 
 typedef enum {
-    MP_NIL, MP_BOOL, MP_UINT, MP_INT, MP_FLOAT, MP_STR, MP_BIN, MP_ARRAY, MP_MAP, MP_EXT,
+    MP_NIL,
+    MP_BOOL,
+    MP_UINT,
+    MP_INT,
+    MP_FLOAT,
+    MP_STR,
+    MP_BIN,
+    MP_ARRAY,
+    MP_MAP,
+    MP_EXT,
     MP_INVALID
 } mp_type;
 
@@ -25,7 +34,10 @@ static inline void mp_init(mp_cursor *c, const void *data, size_t len)
     c->p = (const uint8_t *)data;
     c->end = c->p + len;
 }
-static inline size_t mp_left(const mp_cursor *c) { return (size_t)(c->end - c->p); }
+static inline size_t mp_left(const mp_cursor *c)
+{
+    return (size_t)(c->end - c->p);
+}
 
 /* Type of the next value (MP_INVALID at the end or on a reserved byte).
  * MP_UINT covers positive ints of every encoding, MP_INT negative ones. */
@@ -36,9 +48,9 @@ int mp_read_map(mp_cursor *c, uint32_t *n);
 int mp_read_array(mp_cursor *c, uint32_t *n);
 /* A str's bytes (not NUL-terminated), pointing into the frame. */
 int mp_read_str(mp_cursor *c, const char **s, uint32_t *len);
-int mp_read_uint(mp_cursor *c, uint64_t *v);   /* non-negative integers */
-int mp_read_int(mp_cursor *c, int64_t *v);     /* any integer that fits int64 */
-int mp_read_number(mp_cursor *c, double *v);   /* float32/64 or any integer */
+int mp_read_uint(mp_cursor *c, uint64_t *v); /* non-negative integers */
+int mp_read_int(mp_cursor *c, int64_t *v);   /* any integer that fits int64 */
+int mp_read_number(mp_cursor *c, double *v); /* float32/64 or any integer */
 int mp_read_bool(mp_cursor *c, int *v);
 int mp_read_nil(mp_cursor *c);
 /* Skips one whole value; containers nested deeper than max_depth fail. */

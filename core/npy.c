@@ -14,9 +14,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const struct { const char *descr; ezc_dtype t; } descrs[] = {
-    {"f4", EZC_FLOAT32}, {"f8", EZC_FLOAT64}, {"i1", EZC_INT8},   {"i2", EZC_INT16},
-    {"i4", EZC_INT32},   {"i8", EZC_INT64},   {"u1", EZC_UINT8},  {"u2", EZC_UINT16},
+static const struct {
+    const char *descr;
+    ezc_dtype t;
+} descrs[] = {
+    {"f4", EZC_FLOAT32}, {"f8", EZC_FLOAT64}, {"i1", EZC_INT8},      {"i2", EZC_INT16},
+    {"i4", EZC_INT32},   {"i8", EZC_INT64},   {"u1", EZC_UINT8},     {"u2", EZC_UINT16},
     {"u4", EZC_UINT32},  {"u8", EZC_UINT64},  {"c8", EZC_COMPLEX64}, {"c16", EZC_COMPLEX128},
     {"b1", EZC_BOOL},
 };
@@ -40,24 +43,30 @@ static const char *dict_value(const char *h, const char *key)
     return p;
 }
 
-static int parse_header(const char *path, const char *h, ezc_dtype *t, int *ndim,
-                        int64_t *shape, ezc_error *err)
+static int parse_header(const char *path, const char *h, ezc_dtype *t, int *ndim, int64_t *shape,
+                        ezc_error *err)
 {
     const char *d = dict_value(h, "descr"), *f = dict_value(h, "fortran_order"),
                *s = dict_value(h, "shape");
     if (!d || !f || !s)
         return ezc_error_set(err, EZC_EPROTO, "npy %s: header lacks %s", path,
-                             !d ? "'descr'" : !f ? "'fortran_order'" : "'shape'");
+                             !d   ? "'descr'"
+                             : !f ? "'fortran_order'"
+                                  : "'shape'");
     if (*d != '\'' && *d != '"')
-        return ezc_error_set(err, EZC_EDTYPE, "npy %s: 'descr' is not a simple dtype string "
-                             "(structured arrays are not supported)", path);
+        return ezc_error_set(err, EZC_EDTYPE,
+                             "npy %s: 'descr' is not a simple dtype string "
+                             "(structured arrays are not supported)",
+                             path);
     char q = *d++, order = *d;
     const char *end = strchr(d, q);
     if (!end || end - d < 2 || end - d > 8)
         return ezc_error_set(err, EZC_EPROTO, "npy %s: bad 'descr'", path);
     if (order == '>')
-        return ezc_error_set(err, EZC_EDTYPE, "npy %s: big-endian data; save it with "
-                             "a.astype(a.dtype.newbyteorder('<'))", path);
+        return ezc_error_set(err, EZC_EDTYPE,
+                             "npy %s: big-endian data; save it with "
+                             "a.astype(a.dtype.newbyteorder('<'))",
+                             path);
     if (order != '<' && order != '|')
         return ezc_error_set(err, EZC_EPROTO, "npy %s: bad byte order '%c' in 'descr'", path,
                              order);
@@ -70,8 +79,10 @@ static int parse_header(const char *path, const char *h, ezc_dtype *t, int *ndim
     if (!*t)
         return ezc_error_set(err, EZC_EDTYPE, "npy %s: dtype '%s' is not supported", path, code);
     if (!strncmp(f, "True", 4))
-        return ezc_error_set(err, EZC_ESHAPE, "npy %s: Fortran-order data; save it with "
-                             "np.save(path, np.ascontiguousarray(a))", path);
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "npy %s: Fortran-order data; save it with "
+                             "np.save(path, np.ascontiguousarray(a))",
+                             path);
     if (strncmp(f, "False", 5))
         return ezc_error_set(err, EZC_EPROTO, "npy %s: bad 'fortran_order'", path);
     if (*s != '(')
@@ -89,8 +100,7 @@ static int parse_header(const char *path, const char *h, ezc_dtype *t, int *ndim
         if (e == s || v < 0 || errno)
             return ezc_error_set(err, EZC_EPROTO, "npy %s: bad 'shape'", path);
         if (*ndim == EZC_MAX_DIMS)
-            return ezc_error_set(err, EZC_ESHAPE, "npy %s: more than %d dims", path,
-                                 EZC_MAX_DIMS);
+            return ezc_error_set(err, EZC_ESHAPE, "npy %s: more than %d dims", path, EZC_MAX_DIMS);
         shape[(*ndim)++] = v;
         s = e;
     }
@@ -116,11 +126,10 @@ ezc_array *ezc_npy_load(const char *path, ezc_error *err)
     } else if (pre[6] == 2 || pre[6] == 3) {
         if (fread(pre + 10, 1, 2, f) != 2)
             rc = ezc_error_set(err, EZC_EPROTO, "npy %s: truncated header", path);
-        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
-               (size_t)pre[11] << 24;
+        hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 | (size_t)pre[11] << 24;
     } else {
-        rc = ezc_error_set(err, EZC_EPROTO, "npy %s: format version %d.%d is not supported",
-                           path, pre[6], pre[7]);
+        rc = ezc_error_set(err, EZC_EPROTO, "npy %s: format version %d.%d is not supported", path,
+                           pre[6], pre[7]);
     }
     if (!rc && hlen > (1u << 20))
         rc = ezc_error_set(err, EZC_EPROTO, "npy %s: header of %zu bytes", path, hlen);
@@ -143,8 +152,9 @@ ezc_array *ezc_npy_load(const char *path, ezc_error *err)
     long here = rc ? 0 : ftell(f);
     if (!rc && fstat(fileno(f), &st) == 0 && here >= 0 && S_ISREG(st.st_mode) &&
         (uint64_t)(st.st_size - here) < (uint64_t)count * ezc_dtype_size(t))
-        rc = ezc_error_set(err, EZC_EPROTO, "npy %s: data truncated (want %zu bytes, file has %lld)",
-                           path, count * ezc_dtype_size(t), (long long)(st.st_size - here));
+        rc =
+            ezc_error_set(err, EZC_EPROTO, "npy %s: data truncated (want %zu bytes, file has %lld)",
+                          path, count * ezc_dtype_size(t), (long long)(st.st_size - here));
     if (!rc && !(a = ezc_array_new(t, ndim, shape, NULL, ezc_device_cpu(), err)))
         rc = err ? err->code : EZC_ENOMEM;
     if (!rc && fread(ezc_array_data(a), 1, ezc_array_nbytes(a), f) != ezc_array_nbytes(a))
@@ -171,15 +181,27 @@ int ezc_npy_save(const char *path, const ezc_array *a, ezc_error *err)
     char dict[512], shape[256] = "";
     for (int i = 0; i < ezc_array_ndim(a); i++)
         snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%lld%s",
-                 (long long)a->shape[i], ezc_array_ndim(a) == 1 ? "," : i + 1 < ezc_array_ndim(a) ? ", " : "");
-    int n = snprintf(dict, sizeof dict, "{'descr': '%c%s', 'fortran_order': False, 'shape': (%s), }",
-                     ezc_dtype_size(a->dtype) == 1 ? '|' : '<', code, shape);
+                 (long long)a->shape[i],
+                 ezc_array_ndim(a) == 1      ? ","
+                 : i + 1 < ezc_array_ndim(a) ? ", "
+                                             : "");
+    int n =
+        snprintf(dict, sizeof dict, "{'descr': '%c%s', 'fortran_order': False, 'shape': (%s), }",
+                 ezc_dtype_size(a->dtype) == 1 ? '|' : '<', code, shape);
     /* pad so that the data starts at a multiple of 64 */
     size_t total = 10 + (size_t)n + 1, pad = (64 - total % 64) % 64, hlen = (size_t)n + pad + 1;
     FILE *f = fopen(path, "wb");
     if (!f)
         return ezc_error_set(err, EZC_EIO, "npy %s: %s", path, strerror(errno));
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff),
+    unsigned char pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
+                             (unsigned char)(hlen & 0xff),
                              (unsigned char)(hlen >> 8)};
     int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(dict, 1, (size_t)n, f) == (size_t)n;
     for (size_t i = 0; ok && i < pad; i++)

@@ -27,7 +27,7 @@
 #include "pubsub_internal.h"
 
 #define DRAIN_EVERY 16 /* sends between reads of pending subscription messages */
-#define MAX_TOPICS 256  /* numbered topics; beyond, the oldest restarts at first_seq */
+#define MAX_TOPICS 256 /* numbered topics; beyond, the oldest restarts at first_seq */
 
 /* Numbers run per topic so that a subscriber filtering on a prefix sees an
  * unbroken sequence for each topic it gets, and gaps mean loss. */
@@ -53,8 +53,8 @@ struct ezc_pub {
     size_t ntopics, cap, last;
     unsigned since_drain;
     char endpoint[512];
-    ezc_ipc_file ipc_file; /* the socket file bound, removed at destroy */
-    ezc_ipc_claim *claim;  /* the lock on an ipc:// path, released after ipc_file */
+    ezc_ipc_file ipc_file;    /* the socket file bound, removed at destroy */
+    ezc_ipc_claim *claim;     /* the lock on an ipc:// path, released after ipc_file */
     int64_t first_wait_until; /* CLOCK_MONOTONIC ns; 0 once the first send is past */
     int stall_timeout_ms;     /* 0 = off */
     int64_t shed_until;       /* CLOCK_MONOTONIC ns: full queues overflow at once until then */
@@ -62,7 +62,7 @@ struct ezc_pub {
     int64_t blocked_last;     /* when a send last gave up (timeout) while blocked */
     int nodrop_off;           /* this message goes past full queues: restore NODROP after */
     uint64_t stalls, overflows;
-    ezc_curve_server *curve;  /* tcp:// CURVE server: its keys and ZAP domain */
+    ezc_curve_server *curve; /* tcp:// CURVE server: its keys and ZAP domain */
 };
 
 void ezc_pub_options_init(ezc_pub_options *o)
@@ -80,8 +80,8 @@ static int set_int(ezc_pub *p, int option, int value, const char *name, ezc_erro
 {
     if (zmq_setsockopt(p->sock, option, &value, sizeof value) == 0)
         return 0;
-    return ezc_error_set(err, EZC_EIO, "pub %s: cannot set %s = %d: %s", p->endpoint, name,
-                         value, zmq_strerror(zmq_errno()));
+    return ezc_error_set(err, EZC_EIO, "pub %s: cannot set %s = %d: %s", p->endpoint, name, value,
+                         zmq_strerror(zmq_errno()));
 }
 
 static int transport_of(const char *endpoint, int *inproc)
@@ -113,8 +113,8 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         ezc_error_set(err, EZC_EINVAL,
                       "pub %s: options out of range (hwm %d >= 0, send_timeout_ms %d >= -1, "
                       "linger_ms %d >= -1, first_wait_ms %d >= 0, stall_timeout_ms %d >= 0)",
-                      endpoint, opt->hwm, opt->send_timeout_ms, opt->linger_ms,
-                      opt->first_wait_ms, opt->stall_timeout_ms);
+                      endpoint, opt->hwm, opt->send_timeout_ms, opt->linger_ms, opt->first_wait_ms,
+                      opt->stall_timeout_ms);
         return NULL;
     }
     ezc_pub *p = calloc(1, sizeof *p);
@@ -180,8 +180,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         ezc_curve_server_name(p->curve, who);
     }
     if (opt->first_wait_ms > 0)
-        p->first_wait_until =
-            ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)opt->first_wait_ms * 1000000;
+        p->first_wait_until = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)opt->first_wait_ms * 1000000;
     if (!inproc && !(p->enc = ezc_wire_encoder_new(err))) {
         ezc_error_prefix(err, "pub %s", p->endpoint);
         goto fail;
@@ -269,8 +268,7 @@ static void drain_subscriptions(ezc_pub *p)
  * off, ZeroMQ writes to every queue with room and marks a full one
  * inactive (skipped until its reader has taken half of it), so the others
  * are no longer held. NODROP comes back after the message (nodrop_restore). */
-static int send_overflowing(ezc_pub *p, const char *topic, size_t len, int stalled,
-                            ezc_error *err)
+static int send_overflowing(ezc_pub *p, const char *topic, size_t len, int stalled, ezc_error *err)
 {
     /* A queue looks full until ZeroMQ has taken in its reader's progress
      * (commands it may put off for a while): take it in first, so that only
@@ -383,8 +381,8 @@ static int send_more(ezc_pub *p, zmq_msg_t *m, int flags, ezc_error *err)
 {
     while (zmq_msg_send(m, p->sock, flags) < 0) {
         if (zmq_errno() != EINTR)
-            return ezc_error_set(err, EZC_EIO, "pub %s: send failed mid-message: %s",
-                                 p->endpoint, zmq_strerror(zmq_errno()));
+            return ezc_error_set(err, EZC_EIO, "pub %s: send failed mid-message: %s", p->endpoint,
+                                 zmq_strerror(zmq_errno()));
     }
     return 0;
 }
@@ -621,9 +619,18 @@ uint64_t ezc_pub_next_seq(const ezc_pub *p, const char *topic)
     return p->first_seq;
 }
 
-const char *ezc_pub_endpoint(const ezc_pub *p) { return p ? p->endpoint : ""; }
-uint64_t ezc_pub_sent(const ezc_pub *p) { return p ? p->sent : 0; }
-uint64_t ezc_pub_id(const ezc_pub *p) { return p ? p->id : 0; }
+const char *ezc_pub_endpoint(const ezc_pub *p)
+{
+    return p ? p->endpoint : "";
+}
+uint64_t ezc_pub_sent(const ezc_pub *p)
+{
+    return p ? p->sent : 0;
+}
+uint64_t ezc_pub_id(const ezc_pub *p)
+{
+    return p ? p->id : 0;
+}
 
 void ezc_pub_stats_get(const ezc_pub *p, ezc_pub_stats *st)
 {

@@ -40,8 +40,14 @@ static const char IDX_MAGIC[4] = {'E', 'Z', 'C', 'I'};
 #define FOOTER 32
 #define WBUF (1u << 20)
 
-static uint64_t align16(uint64_t n) { return (n + 15) & ~(uint64_t)15; }
-static uint32_t rec_head(uint32_t version) { return version == 1 ? REC_HEAD_V1 : REC_HEAD_V2; }
+static uint64_t align16(uint64_t n)
+{
+    return (n + 15) & ~(uint64_t)15;
+}
+static uint32_t rec_head(uint32_t version)
+{
+    return version == 1 ? REC_HEAD_V1 : REC_HEAD_V2;
+}
 
 /* CRC-32 (IEEE 802.3, zlib's crc32) of topic and header, so Python's
  * zlib.crc32 checks it too. */
@@ -130,8 +136,8 @@ struct ezc_recording_writer {
     char *path;
     unsigned char *buf; /* whole records waiting for write(2) */
     size_t blen;
-    uint64_t written; /* bytes that reached the file */
-    uint64_t offset;  /* where the next record goes */
+    uint64_t written;     /* bytes that reached the file */
+    uint64_t offset;      /* where the next record goes */
     unsigned char *index; /* IDX_ENTRY bytes per record */
     size_t count, cap;
     uint64_t bytes;
@@ -249,9 +255,9 @@ int ezc_recording_writer_add(ezc_recording_writer *w, const void *topic, size_t 
     put32(rec + 32, ezc_crc32c(0, data, dlen));
     put32(rec + 36, ezc_crc32c(0, rec, REC_HEAD_CRC_SPAN));
     size_t meta = tlen + hlen;
-    if (emit(w, rec, sizeof rec, err) || emit(w, topic, tlen, err) ||
-        emit(w, header, hlen, err) || emit(w, zeros, align16(meta) - meta, err) ||
-        emit(w, data, dlen, err) || emit(w, zeros, align16(dlen) - dlen, err))
+    if (emit(w, rec, sizeof rec, err) || emit(w, topic, tlen, err) || emit(w, header, hlen, err) ||
+        emit(w, zeros, align16(meta) - meta, err) || emit(w, data, dlen, err) ||
+        emit(w, zeros, align16(dlen) - dlen, err))
         return EZC_EIO;
     unsigned char *e = w->index + w->count * IDX_ENTRY;
     put64(e, w->offset);
@@ -262,8 +268,8 @@ int ezc_recording_writer_add(ezc_recording_writer *w, const void *topic, size_t 
     return 0;
 }
 
-int ezc_recording_writer_add_array(ezc_recording_writer *w, const char *topic,
-                                   const ezc_array *a, int64_t recv_ns, ezc_error *err)
+int ezc_recording_writer_add_array(ezc_recording_writer *w, const char *topic, const ezc_array *a,
+                                   int64_t recv_ns, ezc_error *err)
 {
     if (!w->enc && !(w->enc = ezc_wire_encoder_new(err)))
         return err ? err->code : EZC_ENOMEM;
@@ -290,8 +296,14 @@ int ezc_recording_writer_flush(ezc_recording_writer *w, ezc_error *err)
     return flush_buf(w, err);
 }
 
-uint64_t ezc_recording_writer_count(const ezc_recording_writer *w) { return w ? w->count : 0; }
-uint64_t ezc_recording_writer_bytes(const ezc_recording_writer *w) { return w ? w->bytes : 0; }
+uint64_t ezc_recording_writer_count(const ezc_recording_writer *w)
+{
+    return w ? w->count : 0;
+}
+uint64_t ezc_recording_writer_bytes(const ezc_recording_writer *w)
+{
+    return w ? w->bytes : 0;
+}
 
 /* Writes the index and footer of the first count records at records_end
  * (the file is cut there first). 0 or errno. */
@@ -359,8 +371,8 @@ int ezc_recording_writer_close(ezc_recording_writer **wp, ezc_error *err)
     if (w->failed)
         rc = close_failed(w, err);
     if (close(w->fd) && !rc)
-        rc = ezc_error_set(err, EZC_EIO, "recording %s: close failed: %s", w->path,
-                           strerror(errno));
+        rc =
+            ezc_error_set(err, EZC_EIO, "recording %s: close failed: %s", w->path, strerror(errno));
     w->fd = -1;
     writer_free(w);
     return rc;
@@ -449,8 +461,9 @@ static int check_record(const ezc_recording *r, size_t i, uint64_t off, uint64_t
         return fault_set(f, off, "message %zu: topic/header checksum mismatch", i);
     const unsigned char *data = p + head + meta;
     /* No byte goes unchecked: what no checksum covers must be zero. */
-    uint64_t nz = head > REC_HEAD_V1 ? nonzero(p + REC_HEAD_CRC_SPAN + 4, head - REC_HEAD_CRC_SPAN - 4)
-                                     : UINT64_MAX;
+    uint64_t nz = head > REC_HEAD_V1
+                      ? nonzero(p + REC_HEAD_CRC_SPAN + 4, head - REC_HEAD_CRC_SPAN - 4)
+                      : UINT64_MAX;
     if (nz != UINT64_MAX)
         return fault_set(f, off + REC_HEAD_CRC_SPAN + 4 + nz,
                          "message %zu: reserved record header byte is not zero", i);
@@ -499,7 +512,8 @@ static int read_indexed(ezc_recording *r, ezc_error *err)
     uint64_t ioff = get64(foot), count = get64(foot + 8);
     uint64_t foot_off = r->size - FOOTER;
     if (ioff < FILE_HEAD || ioff > foot_off || foot_off - ioff < IDX_HEAD ||
-        (foot_off - ioff - IDX_HEAD) % IDX_ENTRY || (foot_off - ioff - IDX_HEAD) / IDX_ENTRY != count)
+        (foot_off - ioff - IDX_HEAD) % IDX_ENTRY ||
+        (foot_off - ioff - IDX_HEAD) / IDX_ENTRY != count)
         return corrupt(path, foot_off, err,
                        "footer: index at %llu with %llu entries does not fit a %zu-byte file",
                        (unsigned long long)ioff, (unsigned long long)count, r->size);
@@ -630,8 +644,8 @@ ezc_recording *ezc_recording_open(const char *path, ezc_error *err)
         corrupt(path, 12, err, "file header: flags or reserved bytes are not zero");
         goto fail;
     }
-    int footer = r->size >= FILE_HEAD + IDX_HEAD + FOOTER &&
-                 !memcmp(r->map + r->size - 8, END_MAGIC, 8);
+    int footer =
+        r->size >= FILE_HEAD + IDX_HEAD + FOOTER && !memcmp(r->map + r->size - 8, END_MAGIC, 8);
     if (footer ? read_indexed(r, err) : read_scanned(r, err))
         goto fail;
     r->info.data_verified = r->info.version >= 2;
@@ -661,7 +675,10 @@ const ezc_recording_info *ezc_recording_info_of(const ezc_recording *r)
     return r ? &r->info : NULL;
 }
 
-size_t ezc_recording_count(const ezc_recording *r) { return r ? r->count : 0; }
+size_t ezc_recording_count(const ezc_recording *r)
+{
+    return r ? r->count : 0;
+}
 
 int ezc_recording_get(const ezc_recording *r, size_t i, ezc_recording_msg *out)
 {
@@ -711,8 +728,8 @@ int ezc_recording_repair(const char *path, ezc_recording_info *info, ezc_error *
         return 0;
     }
     if (r->info.damaged) {
-        int rc = ezc_error_set(err, EZC_EPROTO, "recording %s: not repaired: %s", path,
-                               r->info.reason);
+        int rc =
+            ezc_error_set(err, EZC_EPROTO, "recording %s: not repaired: %s", path, r->info.reason);
         ezc_recording_close(&r);
         return rc;
     }

@@ -62,7 +62,8 @@ int ezc_registry_add(ezc_registry *r, const ezc_plugin_info *info, const char *s
     if (info->abi != EZC_PLUGIN_ABI)
         return ezc_error_set(err, EZC_EABI,
                              "plugin '%s' was built for ezc plugin ABI %d; this ezc has ABI %d: "
-                             "rebuild it against this ezc", source, info->abi, EZC_PLUGIN_ABI);
+                             "rebuild it against this ezc",
+                             source, info->abi, EZC_PLUGIN_ABI);
     size_t n = 0;
     for (; info->types[n]; n++) {
         const ezc_transformer_type *t = info->types[n];
@@ -71,8 +72,9 @@ int ezc_registry_add(ezc_registry *r, const ezc_plugin_info *info, const char *s
                                  source, n);
         const item *old = lookup(r, t->name);
         if (old)
-            return ezc_error_set(err, EZC_EINVAL, "%s: transformer type '%s' is already registered by %s",
-                                 source, t->name, old->source);
+            return ezc_error_set(err, EZC_EINVAL,
+                                 "%s: transformer type '%s' is already registered by %s", source,
+                                 t->name, old->source);
     }
     if (r->n + n > r->cap) {
         size_t cap = (r->n + n) * 2 + 8;
@@ -112,14 +114,15 @@ static void *open_plugin(const char *path, ezc_error *err)
         return h;
     const char *why = dlerror();
     if (is_file)
-        ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: %s", path,
-                      why ? why : "?");
+        ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: %s", path, why ? why : "?");
     else if (strchr(path, '/'))
         ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: no such file", path);
     else
-        ezc_error_set(err, EZC_ENOTFOUND, "plugin '%s' does not load: no file '%s' in the "
+        ezc_error_set(err, EZC_ENOTFOUND,
+                      "plugin '%s' does not load: no file '%s' in the "
                       "current folder, and the loader's search (LD_LIBRARY_PATH, the system "
-                      "library folders) found none: %s", path, path, why ? why : "?");
+                      "library folders) found none: %s",
+                      path, path, why ? why : "?");
     return NULL;
 }
 
@@ -209,7 +212,10 @@ const ezc_transformer_type *ezc_registry_find(const ezc_registry *r, const char 
     return NULL;
 }
 
-size_t ezc_registry_count(const ezc_registry *r) { return r->n; }
+size_t ezc_registry_count(const ezc_registry *r)
+{
+    return r->n;
+}
 
 const ezc_transformer_type *ezc_registry_at(const ezc_registry *r, size_t i, const char **source)
 {

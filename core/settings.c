@@ -13,8 +13,8 @@
 
 typedef struct entry {
     char *name;
-    char *text;      /* scalar text, or NULL for a list */
-    char **items;    /* list items */
+    char *text;   /* scalar text, or NULL for a list */
+    char **items; /* list items */
     size_t nitems;
     char *where;
     /* parsed */
@@ -118,8 +118,8 @@ int ezc_settings_set(ezc_settings *s, const char *name, const char *text, const 
     return 0;
 }
 
-int ezc_settings_set_list(ezc_settings *s, const char *name, const char *const *items,
-                          size_t n, const char *where, ezc_error *err)
+int ezc_settings_set_list(ezc_settings *s, const char *name, const char *const *items, size_t n,
+                          const char *where, ezc_error *err)
 {
     if (!name || !*name)
         return ezc_error_set(err, EZC_EINVAL, "settings: empty setting name");
@@ -191,7 +191,8 @@ static int parse_int(const char *t, int64_t *out)
 /* Finite numbers, plus inf/-inf (YAML's .inf too) for open bounds; not nan. */
 static int parse_float(const char *t, double *out)
 {
-    if (!strcmp(t, ".inf") || !strcmp(t, "+.inf") || !strcasecmp(t, "inf") || !strcasecmp(t, "+inf"))
+    if (!strcmp(t, ".inf") || !strcmp(t, "+.inf") || !strcasecmp(t, "inf") ||
+        !strcasecmp(t, "+inf"))
         return *out = INFINITY, 0;
     if (!strcmp(t, "-.inf") || !strcasecmp(t, "-inf"))
         return *out = -INFINITY, 0;
@@ -300,9 +301,10 @@ static int parse_entry(entry *e, const ezc_setting_spec *spec, const char *owner
                 c += len + (bar ? 1 : 0);
             }
             if (!ok)
-                return ezc_error_set(err, EZC_EINVAL, "%s%s%s: setting '%s' = '%s': expected one of %s",
-                                     e->where ? e->where : "", e->where ? ": " : "", owner,
-                                     e->name, t, spec->choices);
+                return ezc_error_set(err, EZC_EINVAL,
+                                     "%s%s%s: setting '%s' = '%s': expected one of %s",
+                                     e->where ? e->where : "", e->where ? ": " : "", owner, e->name,
+                                     t, spec->choices);
         }
         break;
     case EZC_SETTING_INTS:
@@ -318,8 +320,7 @@ static int parse_entry(entry *e, const ezc_setting_spec *spec, const char *owner
         }
         break;
     }
-    case EZC_SETTING_STRINGS:
-        break;
+    case EZC_SETTING_STRINGS: break;
     }
     e->parsed = 1;
     return 0;
@@ -403,15 +404,13 @@ int ezc_settings_get_string(const ezc_settings *s, const char *name, const char 
     return e ? (*out = e->text, 0) : EZC_ENOTFOUND;
 }
 
-int ezc_settings_get_floats(const ezc_settings *s, const char *name, const double **out,
-                            size_t *n)
+int ezc_settings_get_floats(const ezc_settings *s, const char *name, const double **out, size_t *n)
 {
     const entry *e = get(s, name, EZC_SETTING_FLOATS);
     return e ? (*out = e->fs, *n = e->nitems, 0) : EZC_ENOTFOUND;
 }
 
-int ezc_settings_get_ints(const ezc_settings *s, const char *name, const int64_t **out,
-                          size_t *n)
+int ezc_settings_get_ints(const ezc_settings *s, const char *name, const int64_t **out, size_t *n)
 {
     const entry *e = get(s, name, EZC_SETTING_INTS);
     return e ? (*out = e->is, *n = e->nitems, 0) : EZC_ENOTFOUND;

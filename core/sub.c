@@ -30,8 +30,8 @@ typedef struct {
     uint64_t topic; /* hash of the topic */
     uint64_t last_seq;
     int64_t last_ts; /* the publisher's send time of that message */
-    uint64_t seen; /* s->tick when last seen */
-    int ended;     /* its end-of-stream marker came: a new start is no gap */
+    uint64_t seen;   /* s->tick when last seen */
+    int ended;       /* its end-of-stream marker came: a new start is no gap */
 } stream;
 
 struct ezc_sub {
@@ -45,9 +45,9 @@ struct ezc_sub {
     stream *streams;
     size_t nstreams, cap, hit;
     uint64_t tick;
-    int eos_pending;      /* conflating: an end of stream found behind the message returned */
-    char eos_topic[256];  /* its topic */
-    char endpoint[256]; /* the first one, for messages */
+    int eos_pending;         /* conflating: an end of stream found behind the message returned */
+    char eos_topic[256];     /* its topic */
+    char endpoint[256];      /* the first one, for messages */
     ezc_curve_client *curve; /* keys for tcp:// publishers; NULL = plaintext */
 };
 
@@ -74,8 +74,8 @@ int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err)
                              endpoint ? endpoint : "(null)");
     /* ZeroMQ takes a connection's mechanism from the options at connect
      * time: CURVE for tcp://, plaintext for the transports that stay local. */
-    if (s->curve && ezc_curve_client_apply(
-                        s->sock, strncmp(endpoint, "tcp://", 6) == 0 ? s->curve : NULL, err))
+    if (s->curve &&
+        ezc_curve_client_apply(s->sock, strncmp(endpoint, "tcp://", 6) == 0 ? s->curve : NULL, err))
         return ezc_error_prefix(err, "sub %s", endpoint);
     if (zmq_connect(s->sock, endpoint) != 0)
         return ezc_error_set(err, EZC_EIO, "sub: cannot connect to '%s': %s", endpoint,
@@ -153,7 +153,10 @@ void ezc_sub_destroy(ezc_sub **sp)
     free(s);
 }
 
-uint64_t ezc_sub_gaps(const ezc_sub *s) { return s ? s->stats.gaps : 0; }
+uint64_t ezc_sub_gaps(const ezc_sub *s)
+{
+    return s ? s->stats.gaps : 0;
+}
 
 void ezc_sub_stats_get(const ezc_sub *s, ezc_sub_stats *st)
 {
@@ -333,8 +336,8 @@ static int decode_wire(ezc_sub *s, zmq_msg_t *head, zmq_msg_t *data, ezc_array *
             return ezc_error_set(err, EZC_ENOMEM, "sub %s: out of memory", s->endpoint);
         }
         zmq_msg_move(held, data);
-        buf = ezc_buffer_wrap(zmq_msg_data(held), zmq_msg_size(held), ezc_device_cpu(),
-                              close_held, held, err);
+        buf = ezc_buffer_wrap(zmq_msg_data(held), zmq_msg_size(held), ezc_device_cpu(), close_held,
+                              held, err);
         if (!buf) {
             close_held(NULL, held);
             return ezc_error_prefix(err, "sub %s", s->endpoint);
@@ -384,8 +387,8 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
     *skipped = 0;
     if (wait_ms != 0 && wait_ms != s->rcvtimeo) {
         if (zmq_setsockopt(s->sock, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms) != 0)
-            return ezc_error_set(err, EZC_EIO, "sub %s: cannot set ZMQ_RCVTIMEO: %s",
-                                 s->endpoint, zmq_strerror(zmq_errno()));
+            return ezc_error_set(err, EZC_EIO, "sub %s: cannot set ZMQ_RCVTIMEO: %s", s->endpoint,
+                                 zmq_strerror(zmq_errno()));
         s->rcvtimeo = wait_ms;
     }
     while (more) {
@@ -414,8 +417,8 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
     } else if (total == 2 && s->inproc) {
         rc = decode_inproc(s, &parts[1], out, err);
     } else {
-        malformed(s, BAD_FRAMES, "sub %s: message of %d frame%s (expected %s)", s->endpoint,
-                  total, total == 1 ? "" : "s",
+        malformed(s, BAD_FRAMES, "sub %s: message of %d frame%s (expected %s)", s->endpoint, total,
+                  total == 1 ? "" : "s",
                   s->inproc ? "3: topic, header, data; or 2 from an inproc publisher"
                             : "3: topic, header, data");
         rc = 1;
@@ -508,8 +511,8 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
                                  s->endpoint, timeout_ms,
                                  s->stats.malformed ? " (malformed ones were skipped)" : "");
         if (ezc_interrupted())
-            return ezc_error_set(err, EZC_EINTR,
-                                 "sub %s: receive abandoned: a stop was requested", s->endpoint);
+            return ezc_error_set(err, EZC_EINTR, "sub %s: receive abandoned: a stop was requested",
+                                 s->endpoint);
         wait = EZC_STOP_CHECK_MS;
         if (timeout_ms > 0 && left < (int64_t)wait * 1000000)
             wait = (int)((left + 999999) / 1000000);

@@ -89,7 +89,8 @@ static int read_ipc(mp_cursor *c, ezc_wire_cuda_ipc *ipc, ezc_error *err)
                 which = i;
         if (which < 0) {
             if (mp_skip(c, MAX_DEPTH))
-                return bad(err, "header.cuda_ipc.%.*s: malformed value", (int)(klen > 40 ? 40 : klen), key);
+                return bad(err, "header.cuda_ipc.%.*s: malformed value",
+                           (int)(klen > 40 ? 40 : klen), key);
             continue;
         }
         if (seen & (1u << which))
@@ -108,8 +109,10 @@ static int read_ipc(mp_cursor *c, ezc_wire_cuda_ipc *ipc, ezc_error *err)
             uint32_t len;
             if (mp_read_str(c, &str, &len) || len < 2 || len >= EZC_WIRE_IPC_SHM_MAX ||
                 str[0] != '/' || memchr(str, '\0', len) || memchr(str + 1, '/', len - 1))
-                return bad(err, "header.cuda_ipc.shm: expected a shared-memory name '/name' "
-                                "of 2..%d bytes", EZC_WIRE_IPC_SHM_MAX - 1);
+                return bad(err,
+                           "header.cuda_ipc.shm: expected a shared-memory name '/name' "
+                           "of 2..%d bytes",
+                           EZC_WIRE_IPC_SHM_MAX - 1);
             memcpy(ipc->shm, str, len);
             ipc->shm[len] = '\0';
         } else if (mp_read_uint(c, &v)) {
@@ -182,16 +185,39 @@ static int read_dims(mp_cursor *c, fields *f, ezc_error *err)
 /* The header's known keys; read_fields looks a key up once and switches on
  * the result. Unknown keys are skipped (forward compatible). */
 typedef enum {
-    K_V, K_DTYPE, K_SHAPE, K_DIMS, K_KEY, K_AXES, K_ATTRS, K_DEVICE, K_SRC, K_SEQ,
-    K_TS, K_DATA, K_CUDA_IPC, K_EOS, K_COUNT, K_UNKNOWN = K_COUNT
+    K_V,
+    K_DTYPE,
+    K_SHAPE,
+    K_DIMS,
+    K_KEY,
+    K_AXES,
+    K_ATTRS,
+    K_DEVICE,
+    K_SRC,
+    K_SEQ,
+    K_TS,
+    K_DATA,
+    K_CUDA_IPC,
+    K_EOS,
+    K_COUNT,
+    K_UNKNOWN = K_COUNT
 } header_key;
 
 static const char *const header_keys[K_COUNT] = {
-    [K_V] = "v",         [K_DTYPE] = "dtype",  [K_SHAPE] = "shape",
-    [K_DIMS] = "dims",   [K_KEY] = "key",      [K_AXES] = "axes",
-    [K_ATTRS] = "attrs", [K_DEVICE] = "device", [K_SRC] = "src",
-    [K_SEQ] = "seq",     [K_TS] = "ts",        [K_DATA] = "data",
-    [K_CUDA_IPC] = "cuda_ipc", [K_EOS] = "eos",
+    [K_V] = "v",
+    [K_DTYPE] = "dtype",
+    [K_SHAPE] = "shape",
+    [K_DIMS] = "dims",
+    [K_KEY] = "key",
+    [K_AXES] = "axes",
+    [K_ATTRS] = "attrs",
+    [K_DEVICE] = "device",
+    [K_SRC] = "src",
+    [K_SEQ] = "seq",
+    [K_TS] = "ts",
+    [K_DATA] = "data",
+    [K_CUDA_IPC] = "cuda_ipc",
+    [K_EOS] = "eos",
 };
 
 static header_key lookup_key(const char *key, uint32_t klen)
@@ -238,7 +264,8 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
                 return bad(err, "header.dtype: expected a string");
             f->dtype = ezc_dtype_from_name(s, len);
             if (!f->dtype)
-                return bad(err, "header.dtype: unknown dtype '%.*s'", (int)(len > 40 ? 40 : len), s);
+                return bad(err, "header.dtype: unknown dtype '%.*s'", (int)(len > 40 ? 40 : len),
+                           s);
             f->have_dtype = 1;
             break;
         case K_SHAPE:
@@ -288,8 +315,9 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
                 return bad(err, "header.data: expected a string");
             f->data_ipc = mp_str_eq(s, len, "cuda_ipc");
             if (!f->data_ipc && !mp_str_eq(s, len, "inline"))
-                return bad(err, "header.data: transport '%.*s' is not supported by this ezc "
-                                "(\"inline\" or \"cuda_ipc\")",
+                return bad(err,
+                           "header.data: transport '%.*s' is not supported by this ezc "
+                           "(\"inline\" or \"cuda_ipc\")",
                            (int)(len > 40 ? 40 : len), s);
             break;
         case K_EOS:
@@ -411,7 +439,8 @@ static int read_axis(mp_cursor *c, ezc_array *a, int d, ezc_error *err)
         } else if (mp_str_eq(key, klen, "gain") || mp_str_eq(key, klen, "offset")) {
             int gain = klen == 4;
             if (mp_read_number(c, gain ? &ax.gain : &ax.offset))
-                rc = bad(err, "header.axes.%s.%s: expected a number", dim, gain ? "gain" : "offset");
+                rc =
+                    bad(err, "header.axes.%s.%s: expected a number", dim, gain ? "gain" : "offset");
         } else if (mp_str_eq(key, klen, "unit")) {
             rc = read_unit(c, dim, ax.unit, err);
         } else if (mp_str_eq(key, klen, "labels") || mp_str_eq(key, klen, "values")) {
@@ -420,11 +449,13 @@ static int read_axis(mp_cursor *c, ezc_array *a, int d, ezc_error *err)
             if (ax.coords)
                 rc = bad(err, "header.axes.%s: both labels and values", dim);
             else if (mp_read_array(c, &cnt))
-                rc = bad(err, "header.axes.%s.%s: expected an array", dim, labels ? "labels" : "values");
+                rc = bad(err, "header.axes.%s.%s: expected an array", dim,
+                         labels ? "labels" : "values");
             else if ((int64_t)cnt != a->shape[d])
                 rc = bad(err, "header.axes.%s.%s: %u entries for a dim of length %lld", dim,
                          labels ? "labels" : "values", cnt, (long long)a->shape[d]);
-            else if (!(ax.coords = labels ? read_labels(c, dim, cnt, err) : read_values(c, dim, cnt, err)))
+            else if (!(ax.coords =
+                           labels ? read_labels(c, dim, cnt, err) : read_values(c, dim, cnt, err)))
                 rc = err ? err->code : EZC_EPROTO;
         } else if (mp_skip(c, MAX_DEPTH)) {
             rc = bad(err, "header.axes.%s: malformed value", dim);
@@ -461,7 +492,8 @@ static int read_axes(mp_cursor *c, ezc_array *a, ezc_error *err)
             if (mp_str_eq(name, len, a->dims[i]))
                 d = i;
         if (d < 0)
-            return bad(err, "header.axes: '%.*s' is not one of the dims", (int)(len > 40 ? 40 : len), name);
+            return bad(err, "header.axes: '%.*s' is not one of the dims",
+                       (int)(len > 40 ? 40 : len), name);
         if (a->axes[d].kind != EZC_AXIS_NONE)
             return bad(err, "header.axes: dim '%s' given twice", a->dims[d]);
         if (read_axis(c, a, d, err))
@@ -495,9 +527,18 @@ static int read_attrs(mp_cursor *c, ezc_array *a, ezc_error *err)
         mp_cursor start = *c;
         int64_t iv;
         switch (mp_peek(c)) {
-        case MP_NIL: mp_read_nil(c); it->type = EZC_ATTR_NIL; continue;
-        case MP_BOOL: mp_read_bool(c, &it->v.b); it->type = EZC_ATTR_BOOL; continue;
-        case MP_FLOAT: mp_read_number(c, &it->v.f); it->type = EZC_ATTR_FLOAT; continue;
+        case MP_NIL:
+            mp_read_nil(c);
+            it->type = EZC_ATTR_NIL;
+            continue;
+        case MP_BOOL:
+            mp_read_bool(c, &it->v.b);
+            it->type = EZC_ATTR_BOOL;
+            continue;
+        case MP_FLOAT:
+            mp_read_number(c, &it->v.f);
+            it->type = EZC_ATTR_FLOAT;
+            continue;
         case MP_UINT:
         case MP_INT:
             if (mp_read_int(c, &iv) == 0) {
@@ -607,7 +648,10 @@ int ezc_wire_decode_with(const void *header, size_t len, ezc_buffer *data,
         return check_eos(&f, data, err);
     if (!f.have_v || !f.have_dtype || !f.have_shape || !f.have_dims)
         return bad(err, "header.%s: missing (required: v, dtype, shape, dims)",
-                   !f.have_v ? "v" : !f.have_dtype ? "dtype" : !f.have_shape ? "shape" : "dims");
+                   !f.have_v       ? "v"
+                   : !f.have_dtype ? "dtype"
+                   : !f.have_shape ? "shape"
+                                   : "dims");
     if (f.ndims_names != f.ndim)
         return bad(err, "header.dims: %d names for %d dims in header.shape", f.ndims_names, f.ndim);
     size_t count;

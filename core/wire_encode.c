@@ -185,21 +185,22 @@ static int encode(ezc_wire_encoder *e, const ezc_array *a, const ezc_wire_cuda_i
     return 0;
 }
 
-int ezc_wire_encode_header(ezc_wire_encoder *e, const ezc_array *a, const void **bytes,
-                           size_t *len, ezc_error *err)
+int ezc_wire_encode_header(ezc_wire_encoder *e, const ezc_array *a, const void **bytes, size_t *len,
+                           ezc_error *err)
 {
     if (a->tensor.device.device_type != kDLCPU) {
         char dev[32];
-        return ezc_error_set(err, EZC_EDEVICE,
-                             "wire: data on %s cannot travel inline; move it to the cpu first (to_device)",
-                             ezc_device_format(a->tensor.device, dev, sizeof dev));
+        return ezc_error_set(
+            err, EZC_EDEVICE,
+            "wire: data on %s cannot travel inline; move it to the cpu first (to_device)",
+            ezc_device_format(a->tensor.device, dev, sizeof dev));
     }
     return encode(e, a, NULL, bytes, len, err);
 }
 
 int ezc_wire_encode_header_cuda_ipc(ezc_wire_encoder *e, const ezc_array *a,
-                                    const ezc_wire_cuda_ipc *ipc, const void **bytes,
-                                    size_t *len, ezc_error *err)
+                                    const ezc_wire_cuda_ipc *ipc, const void **bytes, size_t *len,
+                                    ezc_error *err)
 {
     if (!ipc || ipc->device < 0 || !memchr(ipc->shm, '\0', sizeof ipc->shm) || !ipc->shm[0])
         return ezc_error_set(err, EZC_EINVAL,

@@ -42,7 +42,10 @@ static pthread_mutex_t xp_lock = PTHREAD_MUTEX_INITIALIZER;
 static int module_tried[NMODULES];
 static char module_error[NMODULES][EZC_ERROR_MSG_MAX];
 
-const ezc_xp *ezc_xp_cpu(void) { return &ezc_xp_cpu_table; }
+const ezc_xp *ezc_xp_cpu(void)
+{
+    return &ezc_xp_cpu_table;
+}
 
 int ezc_xp_register(const ezc_xp *xp, ezc_error *err)
 {
@@ -121,7 +124,9 @@ static void try_load(int i)
     const ezc_xp *xp = entry(why, sizeof why);
     if (!xp || xp->abi != EZC_XP_ABI || xp->device_type != m->device_type) {
         snprintf(why_not, EZC_ERROR_MSG_MAX, "the %s backend did not start: %.400s", m->name,
-                 !xp ? why : xp->abi != EZC_XP_ABI ? "xp ABI mismatch" : "wrong device type");
+                 !xp                     ? why
+                 : xp->abi != EZC_XP_ABI ? "xp ABI mismatch"
+                                         : "wrong device type");
         return; /* keep the module loaded: unloading device runtimes is unsafe */
     }
     backends[m->device_type] = xp;

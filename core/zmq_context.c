@@ -91,8 +91,14 @@ static void at_exit(void)
         pthread_detach(th);
 }
 
-static void before_fork(void) { pthread_mutex_lock(&ctx_lock); }
-static void after_fork_parent(void) { pthread_mutex_unlock(&ctx_lock); }
+static void before_fork(void)
+{
+    pthread_mutex_lock(&ctx_lock);
+}
+static void after_fork_parent(void)
+{
+    pthread_mutex_unlock(&ctx_lock);
+}
 static void after_fork_child(void)
 {
     /* The parent's I/O threads are not in this process: start afresh. */

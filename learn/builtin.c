@@ -7,12 +7,11 @@ extern const ezc_transformer_type ezc_kalman_type, ezc_lda_type, ezc_cca_type;
 extern const ezc_transformer_type ezc_ssr_type;
 
 static const ezc_transformer_type *const types[] = {
-    &ezc_kalman_type,
-    &ezc_lda_type,
-    &ezc_cca_type,
-    &ezc_ssr_type,
-    NULL,
+    &ezc_kalman_type, &ezc_lda_type, &ezc_cca_type, &ezc_ssr_type, NULL,
 };
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "learn", types};
 
-const ezc_plugin_info *ezc_learn_builtin(void) { return &info; }
+const ezc_plugin_info *ezc_learn_builtin(void)
+{
+    return &info;
+}

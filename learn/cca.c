@@ -23,8 +23,27 @@
 #define CCA_EIG_FLOOR 1e-12
 
 /* Host work arrays (CPU ezc_arrays, float64), built per template. */
-enum { H_G11, H_G22, H_G12, H_R1, H_W1, H_V1, H_S1, H_R2, H_W2, H_V2, H_S2, H_T, H_K, H_U, H_SV,
-       H_VT, H_WX, H_WY, H_N };
+enum {
+    H_G11,
+    H_G22,
+    H_G12,
+    H_R1,
+    H_W1,
+    H_V1,
+    H_S1,
+    H_R2,
+    H_W2,
+    H_V2,
+    H_S2,
+    H_T,
+    H_K,
+    H_U,
+    H_SV,
+    H_VT,
+    H_WX,
+    H_WY,
+    H_N
+};
 /* Device arrays (only when the data are not on the CPU). */
 enum { D_G11, D_G22, D_G12, D_WX, D_WY, D_N };
 
@@ -44,7 +63,7 @@ typedef struct cca_state {
     ezc_template tpl[2];
     int64_t d1, d2;
     int on_cpu;
-    double *c11, *c22, *c12; /* smoothed covariances (one block) */
+    double *c11, *c22, *c12;     /* smoothed covariances (one block) */
     double n_samples, n_batches; /* fitted so far: samples and pairs */
     cca_start start;
     ezc_array *h[H_N], *d[D_N];
@@ -52,14 +71,14 @@ typedef struct cca_state {
 } cca_state;
 
 static const ezc_setting_spec cca_settings[] = {
-    {"axis", EZC_SETTING_STRING, "time", "the sample axis; other dims flattened are a view's features",
-     0, NULL},
+    {"axis", EZC_SETTING_STRING, "time",
+     "the sample axis; other dims flattened are a view's features", 0, NULL},
     {"n_components", EZC_SETTING_INT, "2", "canonical components kept", 0, NULL},
     {"base_smoothing", EZC_SETTING_FLOAT, "0.95", "smoothing factor before adaptation", 0, NULL},
     {"min_smoothing", EZC_SETTING_FLOAT, "0.5", "lowest adapted smoothing factor", 0, NULL},
     {"max_smoothing", EZC_SETTING_FLOAT, "0.99", "highest adapted smoothing factor", 0, NULL},
-    {"adaptation_rate", EZC_SETTING_FLOAT, "0.1", "how fast the smoothing factor follows its target",
-     0, NULL},
+    {"adaptation_rate", EZC_SETTING_FLOAT, "0.1",
+     "how fast the smoothing factor follows its target", 0, NULL},
     {"output", EZC_SETTING_STRING, "projections",
      "projections ([time, component]: x then y) or correlations (one row per pair)", 0,
      "projections|correlations"},
@@ -194,9 +213,13 @@ static int cca_init(void **state, const ezc_settings *s, ezc_error *err)
     st->corr_out = strcmp(out, "correlations") == 0;
     st->cur = st->base;
     int rc = 0;
-    const struct { const char *name; double v; } unit[] = {
-        {"base_smoothing", st->base}, {"min_smoothing", st->lo}, {"max_smoothing", st->hi},
-        {"adaptation_rate", st->rate}};
+    const struct {
+        const char *name;
+        double v;
+    } unit[] = {{"base_smoothing", st->base},
+                {"min_smoothing", st->lo},
+                {"max_smoothing", st->hi},
+                {"adaptation_rate", st->rate}};
     for (size_t i = 0; !rc && i < 4; i++)
         if (!(unit[i].v >= 0 && unit[i].v <= 1))
             rc = ezc_error_set(err, EZC_EINVAL, "cca: setting '%s' = %g: expected 0..1",
@@ -232,13 +255,15 @@ static int build(cca_state *st, int64_t d1, int64_t d2, DLDevice dev, const ezc_
     if (st->k > d1 || st->k > d2)
         return ezc_error_set(err, EZC_EINVAL,
                              "cca: setting 'n_components' = %lld: the views have %lld and %lld "
-                             "features", (long long)st->k, (long long)d1, (long long)d2);
+                             "features",
+                             (long long)st->k, (long long)d1, (long long)d2);
     const cca_start *s0 = &st->start;
     if (s0->c && (s0->d1 != d1 || s0->d2 != d2))
         return ezc_error_set(err, EZC_ESHAPE,
                              "cca: setting 'model' = %s: the model has %lld x and %lld y features, "
-                             "the views %lld and %lld", st->model, (long long)s0->d1,
-                             (long long)s0->d2, (long long)d1, (long long)d2);
+                             "the views %lld and %lld",
+                             st->model, (long long)s0->d1, (long long)s0->d2, (long long)d1,
+                             (long long)d2);
     int64_t m = d1 < d2 ? d1 : d2, k = st->k;
     st->d1 = d1, st->d2 = d2, st->cur = s0->c ? s0->cur : st->base;
     st->n_samples = s0->n_samples, st->n_batches = s0->n_batches;
@@ -265,8 +290,8 @@ static int build(cca_state *st, int64_t d1, int64_t d2, DLDevice dev, const ezc_
     for (int i = 0; i < D_N; i++) {
         if (st->on_cpu) {
             st->d[i] = st->h[map[i]];
-        } else if (!(st->d[i] = ezc_array_new(EZC_FLOAT64, 2, st->h[map[i]]->shape, NULL, dev,
-                                              err)) ||
+        } else if (!(st->d[i] =
+                         ezc_array_new(EZC_FLOAT64, 2, st->h[map[i]]->shape, NULL, dev, err)) ||
                    ezc_xp_call(xp, fill, err, st->d[i], 0.0)) {
             return err->code;
         }
@@ -274,7 +299,10 @@ static int build(cca_state *st, int64_t d1, int64_t d2, DLDevice dev, const ezc_
     return 0;
 }
 
-static double *H(cca_state *st, int i) { return ezc_array_data(st->h[i]); }
+static double *H(cca_state *st, int i)
+{
+    return ezc_array_data(st->h[i]);
+}
 
 static double frob_diff(const double *a, const double *b, size_t n)
 {
@@ -370,7 +398,8 @@ static int partial_fit(cca_state *st, const ezc_array *x, const ezc_array *y, co
     if (started) { /* change in the correlation structure -> smoothing target */
         double change = (frob_diff(g11, st->c11, n11) / (double)n11 +
                          frob_diff(g22, st->c22, n22) / (double)n22 +
-                         frob_diff(g12, st->c12, n12) / (double)n12) / 3;
+                         frob_diff(g12, st->c12, n12) / (double)n12) /
+                        3;
         double target = st->base * (1.0 - change);
         target = target < st->lo ? st->lo : target > st->hi ? st->hi : target;
         st->cur = (1 - st->rate) * st->cur + st->rate * target;
@@ -457,17 +486,20 @@ static int pair_process(cca_state *st, ezc_array *xin, ezc_array *yin, ezc_array
     size_t outer, n[2], inner, d[2];
     for (int p = 0; p < 2; p++) {
         if (ezc_dtype_is_complex(in[p]->dtype) || in[p]->dtype == EZC_BOOL)
-            return ezc_error_set(err, EZC_EDTYPE, "cca: port '%s' has %s data (real numbers needed)",
-                                 p ? "y" : "x", ezc_dtype_name(in[p]->dtype));
+            return ezc_error_set(err, EZC_EDTYPE,
+                                 "cca: port '%s' has %s data (real numbers needed)", p ? "y" : "x",
+                                 ezc_dtype_name(in[p]->dtype));
         ezc_array_split(in[p], ax[p], &outer, &n[p], &inner);
         d[p] = outer * inner;
     }
     if (n[0] != n[1])
         return ezc_error_set(err, EZC_ESHAPE,
                              "cca: port 'x' brought %zu samples, port 'y' %zu: a pair needs the "
-                             "same count", n[0], n[1]);
+                             "same count",
+                             n[0], n[1]);
     if (!ezc_device_equal(xin->tensor.device, yin->tensor.device))
-        return ezc_error_set(err, EZC_EDEVICE, "cca: ports 'x' and 'y' have data on different devices");
+        return ezc_error_set(err, EZC_EDEVICE,
+                             "cca: ports 'x' and 'y' have data on different devices");
     if (d[0] < 1 || d[1] < 1)
         return ezc_error_set(err, EZC_ESHAPE, "cca: a view without features");
     int changed = ezc_template_changed(&st->tpl[0], xin, ax[0]);
@@ -495,8 +527,9 @@ static int pair_process(cca_state *st, ezc_array *xin, ezc_array *yin, ezc_array
         int64_t ps[2] = {nn, k};
         if (!(o = output(st, xin, ax[0], nn, err)))
             rc = err->code;
-        else if (nn && (!(px = ezc_array_new_like_cached(x, EZC_FLOAT64, 2, ps, &st->pxcache, err)) ||
-                        !(py = ezc_array_new_like_cached(x, EZC_FLOAT64, 2, ps, &st->pycache, err))))
+        else if (nn &&
+                 (!(px = ezc_array_new_like_cached(x, EZC_FLOAT64, 2, ps, &st->pxcache, err)) ||
+                  !(py = ezc_array_new_like_cached(x, EZC_FLOAT64, 2, ps, &st->pycache, err))))
             rc = err->code;
         else if (nn) {
             const ezc_array *parts[2] = {px, py};
@@ -523,8 +556,10 @@ static int cca_process(void *state, int port, ezc_array *in, ezc_array **out, co
     *out = NULL;
     int rc = ezc_stream_pair_push(&st->pair, "cca", port, in, &x, &y, err);
     if (rc)
-        return ezc_error_set(err, rc, "cca: port '%s' ran %zu messages ahead of port '%s': its "
-                             "oldest was dropped", port ? "y" : "x", st->pair.cap, port ? "x" : "y");
+        return ezc_error_set(err, rc,
+                             "cca: port '%s' ran %zu messages ahead of port '%s': its "
+                             "oldest was dropped",
+                             port ? "y" : "x", st->pair.cap, port ? "x" : "y");
     if (!x)
         return 0;
     rc = pair_process(st, x, y, out, xp, err);

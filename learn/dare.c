@@ -19,8 +19,8 @@ static void symmetrize(int n, double *s)
             s[i * n + j] = s[j * n + i] = 0.5 * (s[i * n + j] + s[j * n + i]);
 }
 
-int ezc_dare_solve(int n, int m, const double *a, const double *b, const double *q,
-                   const double *r, double *x, int *steps, ezc_error *err)
+int ezc_dare_solve(int n, int m, const double *a, const double *b, const double *q, const double *r,
+                   double *x, int *steps, ezc_error *err)
 {
     size_t nn = (size_t)n * (size_t)n;
     double *buf = malloc((8 * nn + 2 * (size_t)m * (size_t)(m + n)) * sizeof(double));
@@ -56,7 +56,8 @@ int ezc_dare_solve(int n, int m, const double *a, const double *b, const double 
         if (LAPACKE_dgetrf(LAPACK_ROW_MAJOR, n, n, w, n, piv) != 0) {
             rc = ezc_error_set(err, EZC_ENUMERIC,
                                "dare: I + G H turned singular at doubling %d (no stabilising "
-                               "solution?)", k);
+                               "solution?)",
+                               k);
             goto done;
         }
         LAPACKE_dgetrs(LAPACK_ROW_MAJOR, 'N', n, n, w, n, piv, z1, n);
@@ -84,7 +85,8 @@ int ezc_dare_solve(int n, int m, const double *a, const double *b, const double 
         if (!finite || s > 1e100 * (1 + qmax)) {
             rc = ezc_error_set(err, EZC_ENUMERIC,
                                "dare: the doubling diverged at step %d (no stabilising solution: "
-                               "is (A, B) stabilisable and (A, Q) detectable?)", k);
+                               "is (A, B) stabilisable and (A, Q) detectable?)",
+                               k);
             goto done;
         }
         if (d <= 1e-13 * s)
@@ -93,7 +95,8 @@ int ezc_dare_solve(int n, int m, const double *a, const double *b, const double 
     if (k > EZC_DARE_MAX_STEPS) {
         rc = ezc_error_set(err, EZC_ENUMERIC,
                            "dare: no convergence after %d doublings (no stabilising solution: is "
-                           "(A, B) stabilisable and (A, Q) detectable?)", EZC_DARE_MAX_STEPS);
+                           "(A, B) stabilisable and (A, Q) detectable?)",
+                           EZC_DARE_MAX_STEPS);
         goto done;
     }
     memcpy(x, hk, nn * sizeof(double));

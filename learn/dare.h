@@ -17,7 +17,7 @@
  * is singular or the doubling does not converge (no stabilising solution:
  * (a, b) not stabilisable or (a, q) not detectable). *steps (may be NULL)
  * gets the doublings taken. */
-int ezc_dare_solve(int n, int m, const double *a, const double *b, const double *q,
-                   const double *r, double *x, int *steps, ezc_error *err);
+int ezc_dare_solve(int n, int m, const double *a, const double *b, const double *q, const double *r,
+                   double *x, int *steps, ezc_error *err);
 
 #endif

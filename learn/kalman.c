@@ -34,8 +34,33 @@ typedef struct kf_model {
     double *p;             /* steady-state covariance dare(A', H', W, Q) (S x S) */
 } kf_model;
 
-enum { D_A, D_W, D_H, D_Q, D_K, D_FM, D_I, D_X, D_XP, D_P0, D_P, D_T1, D_PP, D_PHT, D_HP, D_SM,
-       D_KT, D_HX, D_E, D_KX, D_KH, D_IKH, D_KQ, D_KQK, D_N };
+enum {
+    D_A,
+    D_W,
+    D_H,
+    D_Q,
+    D_K,
+    D_FM,
+    D_I,
+    D_X,
+    D_XP,
+    D_P0,
+    D_P,
+    D_T1,
+    D_PP,
+    D_PHT,
+    D_HP,
+    D_SM,
+    D_KT,
+    D_HX,
+    D_E,
+    D_KX,
+    D_KH,
+    D_IKH,
+    D_KQ,
+    D_KQK,
+    D_N
+};
 
 enum { HOLD_PREVIOUS, HOLD_CURSOR, HOLD_SENT };
 
@@ -53,7 +78,8 @@ typedef struct kf_state {
 } kf_state;
 
 static const ezc_setting_spec kf_settings[] = {
-    {"axis", EZC_SETTING_STRING, "time", "the sample axis; the other dims are the features", 0, NULL},
+    {"axis", EZC_SETTING_STRING, "time", "the sample axis; the other dims are the features", 0,
+     NULL},
     {"mode", EZC_SETTING_STRING, "steady", "gain: steady-state (Riccati) or full recursion", 0,
      "steady|full"},
     {"alpha", EZC_SETTING_FLOAT, "1.0",
@@ -61,14 +87,16 @@ static const ezc_setting_spec kf_settings[] = {
     {"initial_covariance", EZC_SETTING_STRING, "steady_state",
      "full mode: the recursion starts from the steady-state P (as ezmsg-learn) or from P = 0", 0,
      "steady_state|zero"},
-    {"n_states", EZC_SETTING_INT, "4", "training: the last n_states columns are the states", 0, NULL},
+    {"n_states", EZC_SETTING_INT, "4", "training: the last n_states columns are the states", 0,
+     NULL},
     {"measurement_noise_scale", EZC_SETTING_FLOAT, "1.2", "training: Q is scaled by this", 0, NULL},
     {"velocity_index", EZC_SETTING_INT, "2", "refit: the 2-D velocity is states [i, i+1]", 0, NULL},
     {"position_index", EZC_SETTING_INT, "0",
      "refit: the 2-D position is states [i, i+1] (-1: no position states, kept as sent)", 0, NULL},
     {"refit_position", EZC_SETTING_STRING, "previous",
      "refit: intended positions are the previous sample's while holding and as sent otherwise "
-     "(ezmsg-learn), the cursor's (Gilja et al.), or as sent", 0, "previous|cursor|sent"},
+     "(ezmsg-learn), the cursor's (Gilja et al.), or as sent",
+     0, "previous|cursor|sent"},
     {"model", EZC_SETTING_STRING, NULL, "model file to start from (docs/learn.md)", 0, NULL},
     {"save", EZC_SETTING_STRING, NULL, "model file written after each successful fit", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -176,8 +204,9 @@ static int load_model(kf_state *st, const char *path, ezc_error *err)
     const ezc_model_array *a, *w, *h, *q;
     int64_t any[2] = {-1, -1};
     if (strcmp(f->kind, "kalman") != 0) {
-        rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'model' = %s: a '%s' model, not 'kalman'",
-                           path, f->kind);
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "kalman: setting 'model' = %s: a '%s' model, not 'kalman'", path,
+                           f->kind);
     } else if (!(a = ezc_model_get(f, path, "A", 2, any, err))) {
         rc = ezc_error_prefix(err, "kalman: setting 'model'");
     } else {
@@ -223,22 +252,27 @@ static int kf_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_string(s, "save", &st->save);
     st->full = strcmp(mode, "full") == 0;
     st->p_zero = strcmp(p0, "zero") == 0;
-    st->hold_pos = !strcmp(hold, "cursor") ? HOLD_CURSOR : !strcmp(hold, "sent") ? HOLD_SENT
-                                                                                 : HOLD_PREVIOUS;
+    st->hold_pos = !strcmp(hold, "cursor") ? HOLD_CURSOR
+                   : !strcmp(hold, "sent") ? HOLD_SENT
+                                           : HOLD_PREVIOUS;
     int rc = 0;
     if (st->n_states < 1 || st->n_states > 1024)
         rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'n_states' = %lld: expected 1..1024",
                            (long long)st->n_states);
     else if (!(st->alpha >= 1.0) || isinf(st->alpha))
-        rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'alpha' = %g: expected a finite "
-                           "number >= 1 (1: no fading memory)", st->alpha);
-    else if (!(st->noise_scale > 0) || isinf(st->noise_scale))
         rc = ezc_error_set(err, EZC_EINVAL,
-                           "kalman: setting 'measurement_noise_scale' = %g: expected a positive number",
-                           st->noise_scale);
+                           "kalman: setting 'alpha' = %g: expected a finite "
+                           "number >= 1 (1: no fading memory)",
+                           st->alpha);
+    else if (!(st->noise_scale > 0) || isinf(st->noise_scale))
+        rc = ezc_error_set(
+            err, EZC_EINVAL,
+            "kalman: setting 'measurement_noise_scale' = %g: expected a positive number",
+            st->noise_scale);
     else if (st->vel_index < 0)
-        rc = ezc_error_set(err, EZC_EINVAL, "kalman: setting 'velocity_index' = %lld: expected >= 0",
-                           (long long)st->vel_index);
+        rc =
+            ezc_error_set(err, EZC_EINVAL, "kalman: setting 'velocity_index' = %lld: expected >= 0",
+                          (long long)st->vel_index);
     else if (st->pos_index < -1)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "kalman: setting 'position_index' = %lld: expected >= 0, or -1 (keep)",
@@ -265,7 +299,11 @@ static int build_device(kf_state *st, DLDevice dev, const ezc_xp *xp, ezc_error 
     for (int64_t i = 0; i < s; i++)
         eye[i * s + i] = 1;
     device_free(st);
-    struct { int id; const double *src; int64_t r, c; } spec[] = {
+    struct {
+        int id;
+        const double *src;
+        int64_t r, c;
+    } spec[] = {
         {D_A, m->a, s, s},  {D_W, m->w, s, s},   {D_H, m->h, f, s},  {D_Q, m->q, f, f},
         {D_K, m->k, s, f},  {D_FM, m->fm, s, s}, {D_I, eye, s, s},   {D_X, NULL, 1, s},
         {D_XP, NULL, 1, s}, {D_P0, m->p, s, s},  {D_P, NULL, s, s},  {D_T1, NULL, s, s},
@@ -328,23 +366,29 @@ static int run_full(kf_state *st, const ezc_array *z, ezc_array *y, const ezc_xp
     for (int64_t t = 0; !rc && t < n; t++) {
         lu_view(&zr, z, t, 1, f);
         lu_view(&row, y, t, 1, s);
-        if ((rc = ezc_xp_call(xp, matmul, err, d[D_X], d[D_A], d[D_XP], 0, 1)) ||      /* x- = A x */
-            (rc = ezc_xp_call(xp, matmul, err, d[D_A], d[D_P], d[D_T1], 0, 0)) ||      /* P- = A P A' + W */
+        if ((rc = ezc_xp_call(xp, matmul, err, d[D_X], d[D_A], d[D_XP], 0, 1)) || /* x- = A x */
+            (rc = ezc_xp_call(xp, matmul, err, d[D_A], d[D_P], d[D_T1], 0,
+                              0)) || /* P- = A P A' + W */
             (rc = ezc_xp_call(xp, matmul, err, d[D_T1], d[D_A], d[D_PP], 0, 1)) ||
             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_PP], d[D_W], d[D_PP])) ||
-            (st->alpha != 1.0 &&                  /* fading memory: alpha^2 (A P A' + W) */
+            (st->alpha != 1.0 && /* fading memory: alpha^2 (A P A' + W) */
              (rc = ezc_xp_call(xp, affine, err, d[D_PP], d[D_PP], st->alpha * st->alpha, 0.0))) ||
-            (rc = ezc_xp_call(xp, matmul, err, d[D_PP], d[D_H], d[D_PHT], 0, 1)) ||    /* S = H P- H' + Q */
+            (rc = ezc_xp_call(xp, matmul, err, d[D_PP], d[D_H], d[D_PHT], 0,
+                              1)) || /* S = H P- H' + Q */
             (rc = ezc_xp_call(xp, matmul, err, d[D_H], d[D_PHT], d[D_SM], 0, 0)) ||
             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_SM], d[D_Q], d[D_SM])) ||
-            (rc = ezc_xp_call(xp, matmul, err, d[D_H], d[D_PP], d[D_HP], 0, 0)) ||     /* K' = S^-1 H P- */
+            (rc = ezc_xp_call(xp, matmul, err, d[D_H], d[D_PP], d[D_HP], 0,
+                              0)) || /* K' = S^-1 H P- */
             (rc = ezc_xp_call(xp, solve, err, d[D_SM], d[D_HP], d[D_KT])) ||
-            (rc = ezc_xp_call(xp, matmul, err, d[D_XP], d[D_H], d[D_HX], 0, 1)) ||     /* e = z - H x- */
+            (rc =
+                 ezc_xp_call(xp, matmul, err, d[D_XP], d[D_H], d[D_HX], 0, 1)) || /* e = z - H x- */
             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, &zr, d[D_HX], d[D_E])) ||
-            (rc = ezc_xp_call(xp, matmul, err, d[D_E], d[D_KT], d[D_KX], 0, 0)) ||     /* x = x- + K e */
+            (rc =
+                 ezc_xp_call(xp, matmul, err, d[D_E], d[D_KT], d[D_KX], 0, 0)) || /* x = x- + K e */
             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, d[D_XP], d[D_KX], &row)) ||
             (rc = ezc_xp_call(xp, copy, err, &row, d[D_X])) ||
-            (rc = ezc_xp_call(xp, matmul, err, d[D_KT], d[D_H], d[D_KH], 1, 0)) ||     /* P = (I-KH) P- (I-KH)' + K Q K' */
+            (rc = ezc_xp_call(xp, matmul, err, d[D_KT], d[D_H], d[D_KH], 1,
+                              0)) || /* P = (I-KH) P- (I-KH)' + K Q K' */
             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, d[D_I], d[D_KH], d[D_IKH])) ||
             (rc = ezc_xp_call(xp, matmul, err, d[D_IKH], d[D_PP], d[D_T1], 0, 0)) ||
             (rc = ezc_xp_call(xp, matmul, err, d[D_T1], d[D_IKH], d[D_P], 0, 1)) ||
@@ -369,16 +413,18 @@ static int filter(kf_state *st, ezc_array *in, int axis, ezc_array **out, const 
     size_t outer, n, inner;
     ezc_array_split(in, axis, &outer, &n, &inner);
     if ((int64_t)(outer * inner) != m->f)
-        return ezc_error_set(err, EZC_ESHAPE,
-                             "kalman: %zu features per sample (all dims but '%s'), the model has %lld",
-                             outer * inner, st->axis, (long long)m->f);
+        return ezc_error_set(
+            err, EZC_ESHAPE,
+            "kalman: %zu features per sample (all dims but '%s'), the model has %lld",
+            outer * inner, st->axis, (long long)m->f);
     int rc;
     if ((ezc_template_changed(&st->tpl, in, axis) || st->dirty || !st->d[D_A]) &&
         (rc = build_device(st, in->tensor.device, xp, err)))
         return rc;
     st->dirty = 0;
     int64_t shape[2] = {(int64_t)n, m->s};
-    ezc_array *y = ezc_array_new_like_cached(in, EZC_FLOAT64, 2, shape, &st->out_cache, err), *z = NULL;
+    ezc_array *y = ezc_array_new_like_cached(in, EZC_FLOAT64, 2, shape, &st->out_cache, err),
+              *z = NULL;
     if (!y)
         return err->code;
     for (int i = 0; i < 2; i++)
@@ -443,8 +489,7 @@ static int save_model(const kf_state *st, ezc_error *err)
     if (!rc && !(rc = ezc_model_add(f, "A", 2, ss, m->a, err)) &&
         !(rc = ezc_model_add(f, "W", 2, ss, m->w, err)) &&
         !(rc = ezc_model_add(f, "H", 2, hs, m->h, err)) &&
-        !(rc = ezc_model_add(f, "Q", 2, qs, m->q, err)) &&
-        (rc = ezc_model_save(st->save, f, err)))
+        !(rc = ezc_model_add(f, "Q", 2, qs, m->q, err)) && (rc = ezc_model_save(st->save, f, err)))
         ezc_error_prefix(err, "kalman: setting 'save' (the new model is in use)");
     ezc_model_destroy(&f);
     return rc;
@@ -525,7 +570,8 @@ static int fit_observation(const kf_state *st, const ezc_array *xd, const ezc_ar
     double *g = malloc((ss + 2 * fs) * sizeof(double)), *xz = g + ss, *ht = xz + fs;
     ezc_array *md = NULL, *e = NULL;
     int rc = g ? 0 : ezc_error_set(err, EZC_ENOMEM, "kalman: out of memory");
-    if (!rc && !(rc = product(xd, 1, xd, 0, g, xp, err)) && !(rc = product(xd, 1, zd, 0, xz, xp, err)))
+    if (!rc && !(rc = product(xd, 1, xd, 0, g, xp, err)) &&
+        !(rc = product(xd, 1, zd, 0, xz, xp, err)))
         rc = host_solve(g, xz, s, f, ht, "X'X (states)", err); /* H' (S x F) */
     if (!rc) { /* Q = D'D / n * scale, D = Z - X H' */
         int64_t es[2] = {n, f};
@@ -626,10 +672,11 @@ static int train(kf_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_er
     if (rc)
         return rc;
     if (f < 1 || n < s + 2)
-        return ezc_error_set(err, EZC_ESHAPE,
-                             "kalman: training needs more than n_states (%lld) columns and at least "
-                             "%lld samples (got %lld x %lld)", (long long)s, (long long)(s + 2),
-                             (long long)n, (long long)(f + s));
+        return ezc_error_set(
+            err, EZC_ESHAPE,
+            "kalman: training needs more than n_states (%lld) columns and at least "
+            "%lld samples (got %lld x %lld)",
+            (long long)s, (long long)(s + 2), (long long)n, (long long)(f + s));
     ezc_array *all = NULL, *xd = NULL, *zd = NULL, *xi = NULL;
     ezc_buffer *scratch = NULL;
     int64_t *idx = malloc((size_t)cols * sizeof *idx);

@@ -43,13 +43,15 @@ typedef struct lda_state {
 } lda_state;
 
 static const ezc_setting_spec lda_settings[] = {
-    {"axis", EZC_SETTING_STRING, "time", "the sample axis; the other dims are the features", 0, NULL},
+    {"axis", EZC_SETTING_STRING, "time", "the sample axis; the other dims are the features", 0,
+     NULL},
     {"solver", EZC_SETTING_STRING, "lsqr", "training solver", 0, "lsqr|svd"},
     {"shrinkage", EZC_SETTING_STRING, NULL,
      "lsqr only: \"auto\" (Ledoit-Wolf) or a number in [0, 1]; absent: none", 0, NULL},
     {"output", EZC_SETTING_STRING, "proba",
      "per sample: class probabilities, decision values (sklearn's decision_function) or the "
-     "predicted class's index", 0, "proba|decision|predict"},
+     "predicted class's index",
+     0, "proba|decision|predict"},
     {"model", EZC_SETTING_STRING, NULL, "model file to start from (docs/learn.md)", 0, NULL},
     {"save", EZC_SETTING_STRING, NULL, "model file written after each successful fit", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -130,7 +132,8 @@ static int load_model(lda_state *st, const char *path, ezc_error *err)
         m.f = coef->shape[1];
         m.coef = malloc((size_t)(kc * m.f + 1) * sizeof(double));
         m.intercept = malloc((size_t)kc * sizeof(double));
-        m.classes = ezc_coords_new(f->nlabels, f->label_values, (const char *const *)f->labels, err);
+        m.classes =
+            ezc_coords_new(f->nlabels, f->label_values, (const char *const *)f->labels, err);
         if (!m.coef || !m.intercept || !m.classes)
             rc = ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
     }
@@ -157,8 +160,9 @@ static int lda_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_string(s, "model", &model);
     ezc_settings_get_string(s, "save", &st->save);
     st->svd = strcmp(solver, "svd") == 0;
-    st->out = !strcmp(out, "decision") ? OUT_DECISION : !strcmp(out, "predict") ? OUT_PREDICT
-                                                                                 : OUT_PROBA;
+    st->out = !strcmp(out, "decision")  ? OUT_DECISION
+              : !strcmp(out, "predict") ? OUT_PREDICT
+                                        : OUT_PROBA;
     int rc = 0;
     if (shrink) {
         char *end;
@@ -166,14 +170,16 @@ static int lda_init(void **state, const ezc_settings *s, ezc_error *err)
         if (st->shrink == 2) {
             st->alpha = strtod(shrink, &end);
             if (end == shrink || *end || !(st->alpha >= 0 && st->alpha <= 1))
-                rc = ezc_error_set(err, EZC_EINVAL,
-                                   "lda: setting 'shrinkage' = '%s': expected \"auto\" or a number in [0, 1]",
-                                   shrink);
+                rc = ezc_error_set(
+                    err, EZC_EINVAL,
+                    "lda: setting 'shrinkage' = '%s': expected \"auto\" or a number in [0, 1]",
+                    shrink);
         }
         if (!rc && st->svd)
-            rc = ezc_error_set(err, EZC_EINVAL,
-                               "lda: setting 'shrinkage' = '%s': the svd solver does not shrink (use lsqr)",
-                               shrink);
+            rc = ezc_error_set(
+                err, EZC_EINVAL,
+                "lda: setting 'shrinkage' = '%s': the svd solver does not shrink (use lsqr)",
+                shrink);
     }
     if (!rc && model)
         rc = load_model(st, model, err);
@@ -246,7 +252,8 @@ static int probabilities(lda_state *st, ezc_array *d, const ezc_xp *xp, ezc_erro
     }
     int64_t shape[2] = {n, k};
     ezc_array *mx = ezc_array_new_like_cached(d, d->dtype, 1, shape, &st->max_cache, err);
-    ezc_array *tmp = mx ? ezc_array_new_like_cached(d, d->dtype, 2, shape, &st->tmp_cache, err) : NULL;
+    ezc_array *tmp =
+        mx ? ezc_array_new_like_cached(d, d->dtype, 2, shape, &st->tmp_cache, err) : NULL;
     ezc_array col;
     if (!tmp)
         rc = err->code;
@@ -268,8 +275,9 @@ static int infer(lda_state *st, ezc_array *in, int axis, ezc_array **out, const 
 {
     const lda_model *m = &st->m;
     if (!m->coef)
-        return ezc_error_set(err, EZC_EINVAL,
-                             "lda: no model yet (send labelled data to port 'train' or set 'model')");
+        return ezc_error_set(
+            err, EZC_EINVAL,
+            "lda: no model yet (send labelled data to port 'train' or set 'model')");
     ezc_dtype t = in->dtype == EZC_FLOAT32 ? EZC_FLOAT32 : EZC_FLOAT64;
     if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
         return ezc_error_set(err, EZC_EDTYPE, "lda: %s data are not features",
@@ -287,8 +295,8 @@ static int infer(lda_state *st, ezc_array *in, int axis, ezc_array **out, const 
     st->dirty = 0;
     int pred = st->out == OUT_PREDICT;
     int64_t kd = st->w->shape[0], shape[2] = {(int64_t)n, pred ? 1 : kd};
-    ezc_array *y = ezc_array_new_like_cached(in, pred ? EZC_INT64 : t, 2, shape, &st->out_cache,
-                                             err);
+    ezc_array *y =
+        ezc_array_new_like_cached(in, pred ? EZC_INT64 : t, 2, shape, &st->out_cache, err);
     ezc_array *x = NULL, *d = NULL, flat;
     if (!y)
         return err->code;
@@ -351,7 +359,7 @@ typedef struct fit {
     int64_t *start; /* k + 1 row offsets of each class in xs */
     double *means;  /* k x f */
     double *priors;
-    ezc_array *xs;  /* n x f float64, rows grouped by class (ours to modify) */
+    ezc_array *xs; /* n x f float64, rows grouped by class (ours to modify) */
 } fit;
 
 static int cmp_num(const void *a, const void *b)
@@ -455,8 +463,8 @@ static int gram(const ezc_array *a, int64_t s, int64_t e, double *g, const ezc_x
 /* The covariance of class rows [s, e) (already centered in xs) as
  * sklearn's _cov: empirical, fixed shrinkage, or Ledoit-Wolf on
  * standardized data rescaled back. Adds prior * it to cov. */
-static int class_cov(const lda_state *st, fit *ft, int64_t s, int64_t e, double prior,
-                     double *cov, double *g, const ezc_xp *xp, ezc_error *err)
+static int class_cov(const lda_state *st, fit *ft, int64_t s, int64_t e, double prior, double *cov,
+                     double *g, const ezc_xp *xp, ezc_error *err)
 {
     int64_t f = ft->f, n = e - s;
     double *sc = malloc((size_t)(2 * f) * sizeof(double)), *mz = sc + f, alpha = st->alpha;
@@ -594,7 +602,7 @@ static int within_scalings(fit *ft, double tol, double *std, double *sc, int64_t
     ezc_array *vd = sd ? ezc_array_new(EZC_FLOAT64, 2, sv, NULL, dev, err) : NULL;
     double *scale = malloc((size_t)f * sizeof *scale), *s = malloc((size_t)r * sizeof *s);
     double *vt = malloc((size_t)(r * f) * sizeof *vt);
-    int rc = !vd ? err->code
+    int rc = !vd                   ? err->code
              : !scale || !s || !vt ? ezc_error_set(err, EZC_ENOMEM, "lda: out of memory")
                                    : row_std(ft->xs, 0, n, std, xp, err);
     if (rc)
@@ -636,7 +644,8 @@ static int solve_svd(fit *ft, lda_model *m, const ezc_xp *xp, ezc_error *err)
     const double tol = 1e-4; /* sklearn's default */
     int64_t n = ft->n, f = ft->f, k = ft->k, r = n < f ? n : f, rank = 0, rank2 = 0;
     if (n <= k)
-        return ezc_error_set(err, EZC_EINVAL, "lda: the svd solver needs more samples (%lld) than classes (%lld)",
+        return ezc_error_set(err, EZC_EINVAL,
+                             "lda: the svd solver needs more samples (%lld) than classes (%lld)",
                              (long long)n, (long long)k);
     size_t fr = (size_t)(f * r), kf = (size_t)(k * f), kr = (size_t)(k * r);
     double *std = malloc((size_t)f * sizeof(double)), *sc = malloc(fr * sizeof(double));
@@ -711,7 +720,8 @@ static int train(lda_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_e
     ezc_buffer *scratch = NULL;
     int rc = cls && order ? 0 : ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
     if (!rc && (n < 2 || !ft.f))
-        rc = ezc_error_set(err, EZC_ESHAPE, "lda: training needs at least 2 samples and 1 feature (got %zu x %lld)",
+        rc = ezc_error_set(err, EZC_ESHAPE,
+                           "lda: training needs at least 2 samples and 1 feature (got %zu x %lld)",
                            n, (long long)ft.f);
     if (!rc)
         rc = classes_of(ax->coords, &m.classes, cls, &ft.k, err);

@@ -30,7 +30,8 @@ ezc_array *lu_matrix(const double *host, int64_t rows, int64_t cols, ezc_dtype t
 
 int lu_to_host(const ezc_array *a, double *out, ezc_error *err)
 {
-    ezc_array *h = ezc_array_new(EZC_FLOAT64, a->tensor.ndim, a->shape, NULL, ezc_device_cpu(), err);
+    ezc_array *h =
+        ezc_array_new(EZC_FLOAT64, a->tensor.ndim, a->shape, NULL, ezc_device_cpu(), err);
     if (!h)
         return err->code;
     int rc = 0;
@@ -40,8 +41,8 @@ int lu_to_host(const ezc_array *a, double *out, ezc_error *err)
     } else if (a->dtype == EZC_FLOAT64) {
         rc = ezc_xp_call(xp, copy, err, a, h);
     } else { /* convert where the data is, then move */
-        ezc_array *c = ezc_array_new(EZC_FLOAT64, a->tensor.ndim, a->shape, NULL,
-                                     a->tensor.device, err);
+        ezc_array *c =
+            ezc_array_new(EZC_FLOAT64, a->tensor.ndim, a->shape, NULL, a->tensor.device, err);
         rc = c ? ezc_xp_call(xp, astype, err, a, c) : err->code;
         if (!rc)
             rc = ezc_xp_call(xp, copy, err, c, h);
@@ -63,8 +64,8 @@ void lu_view(ezc_array *v, const ezc_array *m, int64_t row0, int64_t rows, int64
     v->tensor.byte_offset += (uint64_t)(row0 * cols) * ezc_dtype_size(m->dtype);
 }
 
-int lu_samples_first(const ezc_array *in, int axis, ezc_dtype t, ezc_buffer **cache,
-                     ezc_array **x, ezc_error *err)
+int lu_samples_first(const ezc_array *in, int axis, ezc_dtype t, ezc_buffer **cache, ezc_array **x,
+                     ezc_error *err)
 {
     size_t outer, n, inner;
     ezc_array_split(in, axis, &outer, &n, &inner);

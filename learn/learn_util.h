@@ -19,8 +19,8 @@ void lu_view(ezc_array *v, const ezc_array *m, int64_t row0, int64_t rows, int64
  * other dims flattened in C order: a view of in when it already is one,
  * else converted/permuted into a buffer kept in *cache. *x is owned by the
  * caller. */
-int lu_samples_first(const ezc_array *in, int axis, ezc_dtype t, ezc_buffer **cache,
-                     ezc_array **x, ezc_error *err);
+int lu_samples_first(const ezc_array *in, int axis, ezc_dtype t, ezc_buffer **cache, ezc_array **x,
+                     ezc_error *err);
 /* 1 when every value of the host doubles is finite. */
 int lu_all_finite(const double *v, size_t n);
 

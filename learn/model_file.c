@@ -71,8 +71,8 @@ int ezc_model_add(ezc_model *m, const char *name, int ndim, const int64_t *shape
     return 0;
 }
 
-int ezc_model_set_labels(ezc_model *m, size_t n, const char *const *labels,
-                         const double *values, ezc_error *err)
+int ezc_model_set_labels(ezc_model *m, size_t n, const char *const *labels, const double *values,
+                         ezc_error *err)
 {
     clear_labels(m);
     if (labels) {
@@ -113,7 +113,8 @@ const ezc_model_array *ezc_model_get(const ezc_model *m, const char *path, const
                           "-1 = any)",
                           where, name, a->ndim, (long long)(a->ndim > 0 ? a->shape[0] : 1),
                           (long long)(a->ndim > 1 ? a->shape[1] : 1), ndim,
-                          (long long)(ndim > 0 ? shape[0] : 1), (long long)(ndim > 1 ? shape[1] : 1));
+                          (long long)(ndim > 0 ? shape[0] : 1),
+                          (long long)(ndim > 1 ? shape[1] : 1));
             return NULL;
         }
         return a;
@@ -129,8 +130,8 @@ static int bad(ezc_error *err, const char *path, const char *what)
     return ezc_error_set(err, EZC_EINVAL, "model file %s: %s", path, what);
 }
 
-static int read_array(mp_cursor *c, ezc_model *m, const char *name, uint32_t nlen,
-                      const char *path, ezc_error *err)
+static int read_array(mp_cursor *c, ezc_model *m, const char *name, uint32_t nlen, const char *path,
+                      ezc_error *err)
 {
     char nm[32], msg[160];
     if (nlen >= sizeof nm || m->narrays == EZC_MODEL_MAX_ARRAYS)
@@ -154,7 +155,10 @@ static int read_array(mp_cursor *c, ezc_model *m, const char *name, uint32_t nle
             const char *s;
             uint32_t sl;
             fail = mp_read_str(c, &s, &sl);
-            dsize = fail ? 0 : mp_str_eq(s, sl, "float64") ? 8 : mp_str_eq(s, sl, "float32") ? 4 : 0;
+            dsize = fail                          ? 0
+                    : mp_str_eq(s, sl, "float64") ? 8
+                    : mp_str_eq(s, sl, "float32") ? 4
+                                                  : 0;
             fail = fail || !dsize;
         } else if (!fail && mp_str_eq(key, klen, "shape")) {
             uint32_t n;
@@ -196,7 +200,9 @@ static int read_array(mp_cursor *c, ezc_model *m, const char *name, uint32_t nle
     }
     if (!dsize || ndim < 0 || !data) {
         snprintf(msg, sizeof msg, "array '%s' lacks %s", nm,
-                 !dsize ? "dtype" : ndim < 0 ? "shape" : "data");
+                 !dsize     ? "dtype"
+                 : ndim < 0 ? "shape"
+                            : "data");
         return bad(err, path, msg);
     }
     size_t n = 0; /* elements, overflow-checked: the data bytes must match exactly */

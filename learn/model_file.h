@@ -38,8 +38,8 @@ void ezc_model_destroy(ezc_model **m);
 int ezc_model_add(ezc_model *m, const char *name, int ndim, const int64_t *shape,
                   const double *data, ezc_error *err);
 /* Copies n labels: strings when labels != NULL, else the numbers in values. */
-int ezc_model_set_labels(ezc_model *m, size_t n, const char *const *labels,
-                         const double *values, ezc_error *err);
+int ezc_model_set_labels(ezc_model *m, size_t n, const char *const *labels, const double *values,
+                         ezc_error *err);
 /* Reads `path`; errors name the file and what is wrong with it. */
 int ezc_model_load(const char *path, ezc_model **out, ezc_error *err);
 int ezc_model_save(const char *path, const ezc_model *m, ezc_error *err);

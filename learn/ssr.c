@@ -36,10 +36,10 @@ typedef struct ssr_state {
     int incremental, car;
     /* the model in force (n = 0: none; the initial matrix applies) */
     int64_t n;
-    double *w;          /* n x n, diag 0 */
-    double *cxx;        /* n x n accumulated X'X, or NULL (none yet) */
+    double *w;   /* n x n, diag 0 */
+    double *cxx; /* n x n accumulated X'X, or NULL (none yet) */
     double n_samples;
-    ezc_matrix_axis m;  /* I - W (or the initial CAR) for m_n channels */
+    ezc_matrix_axis m; /* I - W (or the initial CAR) for m_n channels */
     int64_t m_n;
     /* training work, for g_n channels */
     int64_t g_n;
@@ -165,7 +165,8 @@ static int load_model(ssr_state *st, const char *path, ezc_error *err)
     } else if (st->nids && (int64_t)st->nids != n) {
         rc = ezc_error_set(err, EZC_ESHAPE,
                            "ssr: setting 'clusters' has %zu ids but the model (%s) has %lld "
-                           "channels", st->nids, path, (long long)n);
+                           "channels",
+                           st->nids, path, (long long)n);
     }
     /* optional: the statistics, so that training goes on from them */
     for (size_t i = 0; !rc && i < f->narrays; i++)
@@ -224,7 +225,8 @@ static int ssr_init(void **state, const ezc_settings *s, ezc_error *err)
     else if (st->min_size < 2)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "ssr: setting 'min_cluster_size' = %lld: expected >= 2 (a lone channel "
-                           "has nothing to regress on)", (long long)st->min_size);
+                           "has nothing to regress on)",
+                           (long long)st->min_size);
     else if (st->block && st->nids)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "ssr: setting 'block_size' = %lld: give it or 'clusters', not both",
@@ -254,8 +256,7 @@ static double norm1(const double *a, int64_t k)
 }
 
 /* W (n x n, zeroed first) from the covariance c, cluster by cluster. */
-static int solve_weights(const ssr_state *st, const double *c, int64_t n, double *w,
-                         ezc_error *err)
+static int solve_weights(const ssr_state *st, const double *c, int64_t n, double *w, ezc_error *err)
 {
     int64_t nc, *cid = malloc((size_t)(2 * n) * sizeof *cid);
     if (!cid)
@@ -439,15 +440,16 @@ static int infer(ssr_state *st, ezc_array **inp, int axis, ezc_array **out, cons
     if (st->n && st->w && n != st->n)
         return ezc_error_set(err, EZC_ESHAPE,
                              "ssr: port 'signal': dim '%s' has length %lld, the model has %lld "
-                             "channels", st->axis, (long long)n, (long long)st->n);
-    if (!ezc_dtype_is_float((*inp)->dtype) &&
-        (rc = ezc_tf_writable_float("ssr", inp, 0, xp, err)))
+                             "channels",
+                             st->axis, (long long)n, (long long)st->n);
+    if (!ezc_dtype_is_float((*inp)->dtype) && (rc = ezc_tf_writable_float("ssr", inp, 0, xp, err)))
         return rc;
     if (!st->w && !st->car) { /* identity until a model arrives */
         if (st->nids && (int64_t)st->nids != n)
             return ezc_error_set(err, EZC_ESHAPE,
                                  "ssr: setting 'clusters' has %zu ids but dim '%s' has length "
-                                 "%lld", st->nids, st->axis, (long long)n);
+                                 "%lld",
+                                 st->nids, st->axis, (long long)n);
         *out = *inp;
         *inp = NULL;
         return 0;

@@ -23,8 +23,7 @@ static void kind_names(ezc_role role, char *buf, size_t cap)
     buf[0] = '\0';
     for (const ezc_node_kind *const *k = ezc_node_kinds(); *k && used < cap; k++)
         if ((*k)->role == role)
-            used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? ", " : "",
-                                     (*k)->name);
+            used += (size_t)snprintf(buf + used, cap - used, "%s%s", used ? ", " : "", (*k)->name);
 }
 
 static void check_type(ezc_graph *g, ezc_graph_node *n, ezc_registry *reg, unsigned flags)
@@ -47,8 +46,8 @@ static void check_type(ezc_graph *g, ezc_graph_node *n, ezc_registry *reg, unsig
     char sources[200], sinks[200];
     kind_names(EZC_ROLE_SOURCE, sources, sizeof sources);
     kind_names(EZC_ROLE_SINK, sinks, sizeof sinks);
-    ezc_graph_error_add(g, n->type_line, "node '%s': %s; sources: %s; sinks: %s", n->name,
-                        err.msg, sources, sinks);
+    ezc_graph_error_add(g, n->type_line, "node '%s': %s; sources: %s; sinks: %s", n->name, err.msg,
+                        sources, sinks);
 }
 
 /* One setting against the schema, with nothing required and no defaults. */
@@ -127,8 +126,8 @@ static int check_endpoints(ezc_graph *g, const ezc_graph_node *n)
     for (size_t i = 0; i < n->nsettings; i++) {
         const ezc_graph_setting *gs = &n->settings[i];
         size_t len = strlen(gs->name);
-        if (!gs->text || (strcmp(gs->name, "endpoint") &&
-                          (len < 9 || strcmp(gs->name + len - 9, "_endpoint"))))
+        if (!gs->text ||
+            (strcmp(gs->name, "endpoint") && (len < 9 || strcmp(gs->name + len - 9, "_endpoint"))))
             continue;
         const char *why = NULL;
         if (ezc_graph_endpoint_check(gs->text, &why)) {
@@ -232,13 +231,13 @@ static int input_port(ezc_graph *g, const ezc_graph_node *n, const char *port, i
     }
     if (!port)
         return 0;
-    int i = n->ttype ? ezc_transformer_type_port_index(n->ttype, port)
-                     : (!strcmp(port, "in") ? 0 : -1);
+    int i =
+        n->ttype ? ezc_transformer_type_port_index(n->ttype, port) : (!strcmp(port, "in") ? 0 : -1);
     if (i < 0) {
         char names[256];
         port_names(n, names, sizeof names);
-        ezc_graph_error_add(g, line, "%s: node '%s' (%s) has no input port '%s' (ports: %s)",
-                            what, n->name, type_label(n), port, names);
+        ezc_graph_error_add(g, line, "%s: node '%s' (%s) has no input port '%s' (ports: %s)", what,
+                            n->name, type_label(n), port, names);
     }
     return i;
 }
@@ -279,8 +278,8 @@ static void check_edges(ezc_graph *g)
         ezc_graph_io *io = &g->inputs[i];
         char what[200];
         snprintf(what, sizeof what, "input '%s'", io->name);
-        io->port_index = io->node < 0 ? -1
-                                      : input_port(g, &g->nodes[io->node], io->port, io->line, what);
+        io->port_index =
+            io->node < 0 ? -1 : input_port(g, &g->nodes[io->node], io->port, io->line, what);
     }
     for (size_t i = 0; i < g->noutputs; i++) {
         ezc_graph_io *io = &g->outputs[i];
@@ -304,8 +303,10 @@ static void check_edges(ezc_graph *g)
         if (n->role != EZC_ROLE_TRANSFORMER && n->role != EZC_ROLE_SINK)
             continue;
         if (!fed[i])
-            ezc_graph_error_add(g, n->line, "node '%s' (%s): nothing feeds it (expected an edge "
-                                "'x -> %s' or an input)", n->name, n->type, n->name);
+            ezc_graph_error_add(g, n->line,
+                                "node '%s' (%s): nothing feeds it (expected an edge "
+                                "'x -> %s' or an input)",
+                                n->name, n->type, n->name);
     }
     free(fed);
 }
@@ -320,11 +321,12 @@ static void report_cycle(ezc_graph *g, const int *path, int depth, const ezc_gra
     while (k > 0 && path[k] != e->to)
         k--;
     for (; k < depth && used + 40 < sizeof text; k++)
-        used += (size_t)snprintf(text + used, sizeof text - used, "%s -> ",
-                                 g->nodes[path[k]].name);
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s -> ", g->nodes[path[k]].name);
     snprintf(text + used, sizeof text - used, "%s", g->nodes[e->to].name);
-    ezc_graph_error_add(g, e->line, "cycle: %s (a graph must not feed a node's output back "
-                        "into it)", text);
+    ezc_graph_error_add(g, e->line,
+                        "cycle: %s (a graph must not feed a node's output back "
+                        "into it)",
+                        text);
 }
 
 static void check_cycles(ezc_graph *g)
@@ -332,7 +334,7 @@ static void check_cycles(ezc_graph *g)
     size_t nn = g->nnodes;
     char *color = calloc(nn + 1, 1); /* 0 new, 1 on the path, 2 done */
     int *path = calloc(nn + 1, sizeof *path);
-    size_t *cursor = calloc(nn + 1, sizeof *cursor);     /* next out-edge per path entry */
+    size_t *cursor = calloc(nn + 1, sizeof *cursor); /* next out-edge per path entry */
     size_t *first = calloc(nn + 2, sizeof *first), *outs = calloc(g->nedges + 1, sizeof *outs);
     if (!color || !path || !cursor || !first || !outs)
         goto done;

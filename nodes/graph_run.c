@@ -29,18 +29,18 @@ typedef struct in_edge {
     char topic[256];
     int port;
     ezc_queue queue;
-    int cap;           /* drop_oldest ring size; conflate 1 */
-    ezc_array **ring;  /* queued messages (drop_oldest, conflate) */
-    int prefix;        /* an outside input: topic is a prefix, any other topic matches it */
+    int cap;          /* drop_oldest ring size; conflate 1 */
+    ezc_array **ring; /* queued messages (drop_oldest, conflate) */
+    int prefix;       /* an outside input: topic is a prefix, any other topic matches it */
     int head, n;
-    int ended;         /* its end-of-stream marker came (kept across the node's restarts) */
+    int ended; /* its end-of-stream marker came (kept across the node's restarts) */
 } in_edge;
 
 typedef struct out_pub {
     ezc_pub *pub;
     char topic[256];
-    int wait_sub; /* an edge: wait for its subscriber before the first message */
-    int drop_empty; /* leaves the graph (output, publish sink): no empty messages */
+    int wait_sub;          /* an edge: wait for its subscriber before the first message */
+    int drop_empty;        /* leaves the graph (output, publish sink): no empty messages */
     ezc_resume_slot *slot; /* its numbering, kept for a restarted successor (or NULL) */
     int resume;            /* a predecessor left numbering to take up at the first send */
     uint64_t lost_passed;  /* of the node's in_lost, what its numbering has skipped */
@@ -78,8 +78,8 @@ typedef struct node_rt {
      * a node run by its upstream's thread, with no socket and no thread. */
     struct node_rt *next;
     int fused_in, fused_port, backoff_ms;
-    uint64_t fused_seq; /* messages handed to next */
-    int64_t t0_ns;      /* source time of the message in hand (0: unknown); inside a
+    uint64_t fused_seq;      /* messages handed to next */
+    int64_t t0_ns;           /* source time of the message in hand (0: unknown); inside a
                            fused chain it travels here, so the stamp becomes an attr
                            only where a message leaves through a socket */
     uint64_t in_src, in_seq; /* the socket input the message in hand was made from (its
@@ -159,8 +159,7 @@ static int wait_subscribers(node_rt *nr, ezc_error *err)
         if (!nr->outs[i].wait_sub)
             continue;
         int rc;
-        while ((rc = ezc_pub_wait_subscribers(nr->outs[i].pub, 1, POLL_MS, err)) ==
-                   EZC_ETIMEOUT &&
+        while ((rc = ezc_pub_wait_subscribers(nr->outs[i].pub, 1, POLL_MS, err)) == EZC_ETIMEOUT &&
                !stopping(nr))
             ;
         if (rc && !stopping(nr))
@@ -192,8 +191,9 @@ static void note_latency(node_rt *nr, const ezc_array *in)
         return;
     /* t0 comes from a message (any int64, INT64_MIN included): subtract
      * without signed overflow, then clamp below. */
-    int64_t d, us = __builtin_sub_overflow(wall_ns(), nr->t0_ns, &d) ? (nr->t0_ns > 0 ? -1 : INT64_MAX)
-                                                                     : d / 1000;
+    int64_t d, us = __builtin_sub_overflow(wall_ns(), nr->t0_ns, &d)
+                        ? (nr->t0_ns > 0 ? -1 : INT64_MAX)
+                        : d / 1000;
     pthread_mutex_lock(&nr->lock);
     nr->lat[nr->latpos] = us < 0 ? 0 : us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
     nr->latpos = (nr->latpos + 1) % EZC_GRAPH_LATENCY_WINDOW;
@@ -281,7 +281,7 @@ static int send_all(node_rt *nr, ezc_array *a, ezc_error *err)
                !stopping(nr))
             ;
         if (rc == EZC_ETIMEOUT || (rc == EZC_EINTR && stopping(nr)))
-            return 0; /* stopping: the message in hand goes nowhere */
+            return 0;            /* stopping: the message in hand goes nowhere */
         if (rc == EZC_EDEVICE) { /* data this endpoint cannot carry: count, go on */
             atomic_fetch_add(&nr->errors, 1);
             set_error(nr, err->msg);
@@ -301,8 +301,7 @@ static int send_eos_all(node_rt *nr, ezc_error *err)
     for (int i = 0; !rc && i < nr->nouts; i++) {
         if (nr->outs[i].resume)
             resume_numbering(nr, &nr->outs[i]);
-        while ((rc = ezc_pub_send_eos(nr->outs[i].pub, nr->outs[i].topic, err)) ==
-                   EZC_ETIMEOUT &&
+        while ((rc = ezc_pub_send_eos(nr->outs[i].pub, nr->outs[i].topic, err)) == EZC_ETIMEOUT &&
                !stopping(nr))
             ;
         if (rc == EZC_ETIMEOUT || (rc == EZC_EINTR && stopping(nr)))
@@ -454,14 +453,17 @@ static void count_error(node_rt *nr, const ezc_error *e, unsigned *logged, int r
     unsigned bit = 1u << ((unsigned)-rc & 31u);
     if (!(*logged & bit)) {
         *logged |= bit;
-        ezc_log(EZC_LOG_WARN, "node %s: message refused (logged once per kind): %s",
-                nr->n->name, e->msg);
+        ezc_log(EZC_LOG_WARN, "node %s: message refused (logged once per kind): %s", nr->n->name,
+                e->msg);
     }
 }
 
 static int forward(node_rt *nr, ezc_array *a, ezc_error *err);
 
-static int pacer_stop(void *nr) { return stopping(nr); }
+static int pacer_stop(void *nr)
+{
+    return stopping(nr);
+}
 
 static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
 {
@@ -586,8 +588,7 @@ static int consumer_open(node_rt *nr, ezc_error *err)
         ezc_settings_get_string(c->s, "values", &v);
         if (ezc_summary_values_parse(v, &c->values, err))
             rc = ezc_error_prefix(err, "node '%s': print", nr->n->name);
-    }
-    else if (nr->n->kind && !strcmp(nr->n->kind->name, "record")) {
+    } else if (nr->n->kind && !strcmp(nr->n->kind->name, "record")) {
         const char *path = NULL;
         int overwrite = 0;
         ezc_settings_get_string(c->s, "path", &path);
@@ -800,8 +801,8 @@ static int run_once(node_rt *nr, ezc_error *err)
     if (!s)
         return EZC_ENOMEM;
     int rc = ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err) ? EZC_EINVAL
-             : strcmp(nr->n->kind->name, "subscribe") == 0   ? run_subscribe(nr, s, err)
-                                                              : run_source(nr, s, err);
+             : strcmp(nr->n->kind->name, "subscribe") == 0 ? run_subscribe(nr, s, err)
+                                                           : run_source(nr, s, err);
     ezc_settings_destroy(&s);
     return rc;
 }
@@ -956,8 +957,8 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
             continue;
         edge_endpoint(g, e, serial, o->ipc_dir, ep, sizeof ep);
         snprintf(topic, sizeof topic, "e%zu", i);
-        int rc = add_out(up, ep, topic, e->queue != EZC_QUEUE_BLOCK, 1, 1, 0,
-                         stable_id(g, topic), err);
+        int rc =
+            add_out(up, ep, topic, e->queue != EZC_QUEUE_BLOCK, 1, 1, 0, stable_id(g, topic), err);
         if (rc)
             return rc;
     }
@@ -1133,9 +1134,15 @@ int ezc_graph_runtime_stop(ezc_graph_runtime **rtp, ezc_error *err)
     return rc;
 }
 
-size_t ezc_graph_runtime_count(const ezc_graph_runtime *rt) { return rt->n; }
+size_t ezc_graph_runtime_count(const ezc_graph_runtime *rt)
+{
+    return rt->n;
+}
 
-int ezc_graph_runtime_failed(const ezc_graph_runtime *rt) { return atomic_load(&rt->any_failed); }
+int ezc_graph_runtime_failed(const ezc_graph_runtime *rt)
+{
+    return atomic_load(&rt->any_failed);
+}
 
 int ezc_graph_runtime_ended(const ezc_graph_runtime *rt)
 {

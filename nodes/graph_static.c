@@ -15,9 +15,9 @@
 #include "graph_internal.h"
 
 typedef struct stream_info {
-    int known;      /* 0: nothing is known (the rest is unset) */
-    double fs;      /* samples per second along "time"; 0 unknown */
-    int ndims;      /* 0: dims unknown */
+    int known; /* 0: nothing is known (the rest is unset) */
+    double fs; /* samples per second along "time"; 0 unknown */
+    int ndims; /* 0: dims unknown */
     char dims[EZC_MAX_DIMS][32];
     int64_t len[EZC_MAX_DIMS]; /* -1: that length is unknown */
     int has_dtype;
@@ -37,8 +37,8 @@ typedef void (*static_out_fn)(const static_ctx *c, stream_info *out);
 
 typedef struct static_rule {
     const char *type;
-    static_out_fn out;          /* NULL: nothing is known downstream */
-    static_check_fn checks[4];  /* NULL-terminated */
+    static_out_fn out;         /* NULL: nothing is known downstream */
+    static_check_fn checks[4]; /* NULL-terminated */
 } static_rule;
 
 /* ---- helpers ---- */
@@ -81,7 +81,10 @@ static const char *axis_of(const static_ctx *c, const char *def)
 /* ---- output rules ---- */
 
 /* Element-wise and along-an-axis transformers: same fs, dims, lengths, dtype. */
-static void out_same(const static_ctx *c, stream_info *out) { *out = *c->in; }
+static void out_same(const static_ctx *c, stream_info *out)
+{
+    *out = *c->in;
+}
 
 /* The same shape, but the values become floating point (which one depends
  * on the input: left unknown). */
@@ -122,7 +125,8 @@ static void check_axis(const static_ctx *c)
     dims_text(c->in, dims, sizeof dims);
     ezc_graph_error_add(c->g, setting_line(c->n, "axis"),
                         "node '%s': %s: setting 'axis' = '%s': the stream from '%s' has no such "
-                        "dim (dims: %s)", c->n->name, c->n->type, axis, c->in->source, dims);
+                        "dim (dims: %s)",
+                        c->n->name, c->n->type, axis, c->in->source, dims);
 }
 
 /* Band edges in Hz below Nyquist: what a filter design refuses at its
@@ -139,8 +143,8 @@ static void check_nyquist(const static_ctx *c)
             continue;
         ezc_graph_error_add(c->g, setting_line(c->n, edges[i]),
                             "node '%s': %s: setting '%s' = %g Hz: must be below Nyquist (%g Hz "
-                            "at fs = %g Hz of the stream from '%s')", c->n->name, c->n->type,
-                            edges[i], f, nyq, c->in->fs, c->in->source);
+                            "at fs = %g Hz of the stream from '%s')",
+                            c->n->name, c->n->type, edges[i], f, nyq, c->in->fs, c->in->source);
     }
 }
 
@@ -161,9 +165,9 @@ static void list_len(const static_ctx *c, const char *name, const char *def_axis
         return;
     ezc_graph_error_add(c->g, setting_line(c->n, name),
                         "node '%s': %s: setting '%s' has %zu values, but the stream from '%s' has "
-                        "%lld along '%s'%s", c->n->name, c->n->type, name, n, c->in->source,
-                        (long long)c->in->len[k], axis, one_ok ? " (give one value, or one per index)"
-                                                               : "");
+                        "%lld along '%s'%s",
+                        c->n->name, c->n->type, name, n, c->in->source, (long long)c->in->len[k],
+                        axis, one_ok ? " (give one value, or one per index)" : "");
 }
 
 static void check_scale_offset_lists(const static_ctx *c)
@@ -172,7 +176,10 @@ static void check_scale_offset_lists(const static_ctx *c)
     list_len(c, "offset", NULL, 1);
 }
 
-static void check_clusters(const static_ctx *c) { list_len(c, "clusters", "ch", 0); }
+static void check_clusters(const static_ctx *c)
+{
+    list_len(c, "clusters", "ch", 0);
+}
 
 /* A learner started from a model file: the model's feature count (the
  * length `dim` of its array `name`) must be the product of the stream's
@@ -204,13 +211,19 @@ static void model_features(const static_ctx *c, const char *name, int dim)
         ezc_graph_error_add(c->g, setting_line(c->n, "model"),
                             "node '%s': %s: setting 'model' = %s: the model takes %lld features, "
                             "but the stream from '%s' has %zu per sample (dims other than '%s')",
-                            c->n->name, c->n->type, path, (long long)a->shape[dim],
-                            c->in->source, features, axis);
+                            c->n->name, c->n->type, path, (long long)a->shape[dim], c->in->source,
+                            features, axis);
     ezc_model_destroy(&m);
 }
 
-static void check_lda_model(const static_ctx *c) { model_features(c, "coef", 1); }
-static void check_kalman_model(const static_ctx *c) { model_features(c, "H", 0); }
+static void check_lda_model(const static_ctx *c)
+{
+    model_features(c, "coef", 1);
+}
+static void check_kalman_model(const static_ctx *c)
+{
+    model_features(c, "H", 0);
+}
 
 /* One row per transformer type whose stream is known to carry on. */
 static const static_rule rules[] = {

@@ -5,16 +5,21 @@
 #include "graph_internal.h"
 
 #define DTYPES "float32|float64|int8|int16|int32|int64|uint8|uint16|uint32|uint64"
-#define SYNTH_COMMON                                                                         \
-    {"fs", EZC_SETTING_FLOAT, "1000", "samples per second", 0, NULL},                        \
-    {"channels", EZC_SETTING_INT, "8", "channels", 0, NULL},                                 \
-    {"chunk", EZC_SETTING_INT, "100", "samples per message", 0, NULL},                       \
-    {"dtype", EZC_SETTING_STRING, "float32", "sample type", 0, DTYPES},                      \
-    {"realtime", EZC_SETTING_BOOL, "true", "pace messages at fs (false: as fast as taken)",  \
-     0, NULL},                                                                               \
-    {"count", EZC_SETTING_INT, "0", "stop after this many messages (0: never)", 0, NULL},    \
-    {"key", EZC_SETTING_STRING, NULL, "stream key (default: the node name)", 0, NULL}
-#define END {NULL, 0, NULL, NULL, 0, NULL}
+#define SYNTH_COMMON                                                                               \
+    {"fs", EZC_SETTING_FLOAT, "1000", "samples per second", 0, NULL},                              \
+        {"channels", EZC_SETTING_INT, "8", "channels", 0, NULL},                                   \
+        {"chunk", EZC_SETTING_INT, "100", "samples per message", 0, NULL},                         \
+        {"dtype", EZC_SETTING_STRING, "float32", "sample type", 0, DTYPES},                        \
+        {"realtime", EZC_SETTING_BOOL, "true", "pace messages at fs (false: as fast as taken)", 0, \
+         NULL},                                                                                    \
+        {"count", EZC_SETTING_INT, "0", "stop after this many messages (0: never)", 0, NULL},      \
+    {                                                                                              \
+        "key", EZC_SETTING_STRING, NULL, "stream key (default: the node name)", 0, NULL            \
+    }
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, 0, NULL, NULL, 0, NULL                                                               \
+    }
 
 static const ezc_setting_spec sine_settings[] = {
     SYNTH_COMMON,
@@ -33,8 +38,7 @@ static const ezc_setting_spec publish_settings[] = {
     {"endpoint", EZC_SETTING_STRING, NULL, "endpoint to bind (tcp://*:5560, ipc:///tmp/x)", 1,
      NULL},
     {"topic", EZC_SETTING_STRING, NULL, "topic (default: the node name)", 0, NULL},
-    {"lossy", EZC_SETTING_BOOL, "false", "drop for a full subscriber instead of waiting", 0,
-     NULL},
+    {"lossy", EZC_SETTING_BOOL, "false", "drop for a full subscriber instead of waiting", 0, NULL},
     {"keep_empty", EZC_SETTING_BOOL, "false",
      "also publish messages holding no data (e.g. no full window yet)", 0, NULL},
     END,
@@ -71,7 +75,7 @@ static const ezc_node_kind counter = {"counter", "source: the sample index on ev
 static const ezc_node_kind publish = {"publish", "sink: publish on an endpoint", EZC_ROLE_SINK,
                                       publish_settings};
 static const ezc_node_kind printk = {"print", "sink: print a message's header and values",
-                                   EZC_ROLE_SINK, print_settings};
+                                     EZC_ROLE_SINK, print_settings};
 
 static const ezc_node_kind record = {"record", "sink: write every message to a recording file",
                                      EZC_ROLE_SINK, record_settings};
@@ -83,7 +87,10 @@ static const ezc_node_kind subscribe = {"subscribe",
 static const ezc_node_kind *const kinds[] = {&sine,   &noise,  &counter,   &publish,
                                              &printk, &record, &subscribe, NULL};
 
-const ezc_node_kind *const *ezc_node_kinds(void) { return kinds; }
+const ezc_node_kind *const *ezc_node_kinds(void)
+{
+    return kinds;
+}
 
 const ezc_node_kind *ezc_node_kind_find(const char *name)
 {

@@ -50,8 +50,8 @@ static ezc_array *host_f64(const ezc_array *a)
     if (!h)
         return NULL;
     int64_t n = (int64_t)ezc_array_size(h);
-    ezc_array *flat = ezc_array_from_buffer(h->buf, h->tensor.byte_offset, h->dtype, 1, &n,
-                                            NULL, &err);
+    ezc_array *flat =
+        ezc_array_from_buffer(h->buf, h->tensor.byte_offset, h->dtype, 1, &n, NULL, &err);
     ezc_array *x = flat ? ezc_array_new(EZC_FLOAT64, 1, &n, NULL, ezc_device_cpu(), &err) : NULL;
     if (x && ezc_xp_call(ezc_xp_cpu(), astype, &err, flat, x))
         ezc_array_destroy(&x);
@@ -91,8 +91,7 @@ static void channel_name(const ezc_array *a, int64_t c, char *buf, size_t n)
         return;
     }
     const ezc_axis *ax = &a->axes[nd - 1];
-    if (ax->kind == EZC_AXIS_COORD && ax->coords && ax->coords->labels &&
-        (size_t)c < ax->coords->n)
+    if (ax->kind == EZC_AXIS_COORD && ax->coords && ax->coords->labels && (size_t)c < ax->coords->n)
         snprintf(buf, n, "%s", ax->coords->labels[c]);
     else
         snprintf(buf, n, "%s=%lld", a->dims[nd - 1], (long long)c);

@@ -17,18 +17,18 @@
 
 struct ezc_synth {
     ezc_synth_options o;
-    ezc_buffer *cache;   /* the chunks' data, reused once the consumer lets go */
-    uint64_t n;          /* samples so far */
-    uint64_t rng;        /* xorshift64* state */
-    ezc_coords *labels;  /* shared by every chunk */
+    ezc_buffer *cache;  /* the chunks' data, reused once the consumer lets go */
+    uint64_t n;         /* samples so far */
+    uint64_t rng;       /* xorshift64* state */
+    ezc_coords *labels; /* shared by every chunk */
     char key[64];
-    double *row;         /* one time step, every channel, in double */
+    double *row; /* one time step, every channel, in double */
     /* sine, padded to npad channels (a multiple of SINE_LANES): */
     int npad;
-    double *rc, *rs;     /* cos, sin of each channel's phase step */
-    double *bc, *bs;     /* ... of SINE_BLOCK steps */
-    double *pc, *ps;     /* the running amplitude * (cos, sin) of its phase */
-    float *frc, *frs;    /* float32 path: the phase steps in float */
+    double *rc, *rs;  /* cos, sin of each channel's phase step */
+    double *bc, *bs;  /* ... of SINE_BLOCK steps */
+    double *pc, *ps;  /* the running amplitude * (cos, sin) of its phase */
+    float *frc, *frs; /* float32 path: the phase steps in float */
 };
 
 #define SINE_BLOCK 8
@@ -117,7 +117,7 @@ ezc_synth *ezc_synth_new(const ezc_synth_options *o, ezc_error *err)
     }
     snprintf(s->key, sizeof s->key, "%s", o->key ? o->key : "synth");
     s->rng = o->seed ? o->seed : 0x9E3779B97F4A7C15ull;
-    char (*names)[16] = malloc((size_t)o->channels * sizeof *names);
+    char(*names)[16] = malloc((size_t)o->channels * sizeof *names);
     const char **ptrs = malloc((size_t)o->channels * sizeof *ptrs);
     if (names && ptrs) {
         for (int c = 0; c < o->channels; c++) {
@@ -172,11 +172,11 @@ static double gaussian(ezc_synth *s)
 }
 
 /* One time step (row, in double) into row t of the chunk, as dtype. */
-#define STORE_ROW(T, CONV)                                  \
-    do {                                                    \
-        T *dst = (T *)data + (size_t)t * (size_t)nc;        \
-        for (int c = 0; c < nc; c++)                        \
-            dst[c] = (T)(CONV(row[c]));                     \
+#define STORE_ROW(T, CONV)                                                                         \
+    do {                                                                                           \
+        T *dst = (T *)data + (size_t)t * (size_t)nc;                                               \
+        for (int c = 0; c < nc; c++)                                                               \
+            dst[c] = (T)(CONV(row[c]));                                                            \
     } while (0)
 #define AS_IS(v) (v)
 #define ROUNDED(v) llrint(v)
@@ -270,11 +270,11 @@ CLONES static void sine_float(ezc_synth *s, float *data, int64_t n)
                     v8f tmp[4] = {s0, s1, s2, s3};
                     memcpy(dst, tmp, (size_t)(nc - g) * sizeof(float));
                 }
-#define ROT(C, S, K)                          \
-    do {                                      \
-        v8f cn = C * r[K] - S * q[K];         \
-        S = S * r[K] + C * q[K];              \
-        C = cn;                               \
+#define ROT(C, S, K)                                                                               \
+    do {                                                                                           \
+        v8f cn = C * r[K] - S * q[K];                                                              \
+        S = S * r[K] + C * q[K];                                                                   \
+        C = cn;                                                                                    \
     } while (0)
                 ROT(c0, s0, 0);
                 ROT(c1, s1, 1);
@@ -291,9 +291,9 @@ ezc_array *ezc_synth_next(ezc_synth *s, ezc_error *err)
     const ezc_synth_options *o = &s->o;
     int64_t shape[2] = {o->chunk, o->channels};
     const char *dims[2] = {"time", "ch"};
-    ezc_buffer *b = ezc_buffer_cached(&s->cache, (size_t)o->chunk * (size_t)o->channels *
-                                                     ezc_dtype_size(o->dtype),
-                                      ezc_device_cpu(), err);
+    ezc_buffer *b = ezc_buffer_cached(
+        &s->cache, (size_t)o->chunk * (size_t)o->channels * ezc_dtype_size(o->dtype),
+        ezc_device_cpu(), err);
     ezc_array *a = b ? ezc_array_from_buffer(b, 0, o->dtype, 2, shape, dims, err) : NULL;
     ezc_buffer_unref(&b);
     if (!a)
@@ -339,4 +339,7 @@ ezc_array *ezc_synth_next(ezc_synth *s, ezc_error *err)
     return a;
 }
 
-uint64_t ezc_synth_samples(const ezc_synth *s) { return s->n; }
+uint64_t ezc_synth_samples(const ezc_synth *s)
+{
+    return s->n;
+}

@@ -35,8 +35,7 @@ static inline ezc_array *sample_make(int k, const char *source)
 }
 
 /* 0 when a is sample k from `source`; otherwise 1 and why says what differs. */
-static inline int sample_check(const ezc_array *a, int k, const char *source, char *why,
-                               size_t n)
+static inline int sample_check(const ezc_array *a, int k, const char *source, char *why, size_t n)
 {
     if (a->dtype != EZC_FLOAT32 || ezc_array_ndim(a) != 2 || a->shape[0] != SAMPLE_T ||
         a->shape[1] != SAMPLE_C)
@@ -47,13 +46,14 @@ static inline int sample_check(const ezc_array *a, int k, const char *source, ch
     for (int t = 0; t < SAMPLE_T; t++)
         for (int c = 0; c < SAMPLE_C; c++)
             if (v[t * SAMPLE_C + c] != (float)(1000 * k + 10 * t + c))
-                return snprintf(why, n, "msg %d: value[%d][%d] = %g", k, t, c,
-                                v[t * SAMPLE_C + c]), 1;
+                return snprintf(why, n, "msg %d: value[%d][%d] = %g", k, t, c, v[t * SAMPLE_C + c]),
+                       1;
     const ezc_axis *tx = &a->axes[0], *cx = &a->axes[1];
     if (tx->kind != EZC_AXIS_LINEAR || fabs(tx->gain - 0.001) > 1e-15 ||
         fabs(tx->offset - 0.004 * k) > 1e-12 || strcmp(tx->unit, "s"))
         return snprintf(why, n, "msg %d: time axis kind %d gain %g offset %g unit '%s'", k,
-                        (int)tx->kind, tx->gain, tx->offset, tx->unit), 1;
+                        (int)tx->kind, tx->gain, tx->offset, tx->unit),
+               1;
     if (cx->kind != EZC_AXIS_COORD || !cx->coords || cx->coords->n != SAMPLE_C ||
         !cx->coords->labels || strcmp(cx->coords->labels[0], "a") ||
         strcmp(cx->coords->labels[2], "c"))

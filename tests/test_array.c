@@ -179,8 +179,9 @@ END_TEST
 
 START_TEST(t_dtypes)
 {
-    const char *names[] = {"float32", "float64", "int8", "int16", "int32", "int64", "uint8",
-                           "uint16", "uint32", "uint64", "bool", "complex64", "complex128"};
+    const char *names[] = {"float32", "float64",   "int8",      "int16",  "int32",
+                           "int64",   "uint8",     "uint16",    "uint32", "uint64",
+                           "bool",    "complex64", "complex128"};
     const size_t sizes[] = {4, 8, 1, 2, 4, 8, 1, 2, 4, 8, 1, 8, 16};
     for (int i = 0; i < 13; i++) {
         ezc_dtype t = ezc_dtype_from_name(names[i], (size_t)-1);

@@ -26,7 +26,10 @@ static ezc_array *sample(void)
     return a;
 }
 
-static double at(const ezc_array *a, size_t i) { return ((const double *)ezc_array_data(a))[i]; }
+static double at(const ezc_array *a, size_t i)
+{
+    return ((const double *)ezc_array_data(a))[i];
+}
 
 static void expect_meta_kept(const ezc_array *y)
 {

@@ -41,16 +41,16 @@ START_TEST(t_small_all_offsets)
     unsigned char *b = noise(200, 7);
     for (size_t off = 0; off < 8; off++)
         for (size_t n = 0; n <= 100; n++)
-            ck_assert_msg(ezc_crc32c(0, b + off, n) == bitwise(b + off, n),
-                          "offset %zu length %zu", off, n);
+            ck_assert_msg(ezc_crc32c(0, b + off, n) == bitwise(b + off, n), "offset %zu length %zu",
+                          off, n);
     free(b);
 }
 END_TEST
 
 START_TEST(t_lane_rounds)
 {
-    const size_t lens[] = {12287, 12288, 12289, 12288 + 7, 2 * 12288, 2 * 12288 + 13,
-                           100000, 1 << 20};
+    const size_t lens[] = {12287,     12288,          12289,  12288 + 7,
+                           2 * 12288, 2 * 12288 + 13, 100000, 1 << 20};
     unsigned char *b = noise(1 << 20, 11);
     for (size_t i = 0; i < sizeof lens / sizeof *lens; i++)
         for (size_t off = 0; off < 3; off++)

@@ -93,31 +93,32 @@ static void ck_assert_error_(const ezc_graph *g, int line, ...)
 START_TEST(t_parse_model)
 {
     size_t nerr;
-    ezc_graph *g = load("full.yaml",
-        "description: everything\n"              /* 1 */
-        "nodes:\n"                               /* 2 */
-        "  src:\n"                               /* 3 */
-        "    type: sine\n"                       /* 4 */
-        "    settings:\n"                        /* 5 */
-        "      fs: 2000\n"                       /* 6 */
-        "      channels: 2\n"                    /* 7 */
-        "    process: acq\n"                     /* 8 */
-        "    restart: on-failure\n"              /* 9 */
-        "  clip:\n"                              /* 10 */
-        "    type: clip\n"                       /* 11 */
-        "    settings: {min: -0.5, max: 0.5}\n"  /* 12 */
-        "    device: cpu\n"                      /* 13 */
-        "  out: {type: publish, settings: {endpoint: 'ipc:///tmp/x'}}\n" /* 14 */
-        "edges:\n"                               /* 15 */
-        "  - src -> clip.in\n"                   /* 16 */
-        "  - {from: clip.out, to: out, queue: drop_oldest, queue_size: 4}\n" /* 17 */
-        "outputs:\n"                             /* 18 */
-        "  env: {node: clip, endpoint: 'tcp://*:5560', queue: drop_newest}\n" /* 19 */
-        "inputs:\n"                              /* 20 */
-        "  ext: {node: out, endpoint: 'tcp://localhost:5555', topic: emg}\n" /* 21 */
-        "hosts:\n"                               /* 22 */
-        "  lab: 10.0.0.2\n",                     /* 23 */
-        &nerr);
+    ezc_graph *g =
+        load("full.yaml",
+             "description: everything\n"                                           /* 1 */
+             "nodes:\n"                                                            /* 2 */
+             "  src:\n"                                                            /* 3 */
+             "    type: sine\n"                                                    /* 4 */
+             "    settings:\n"                                                     /* 5 */
+             "      fs: 2000\n"                                                    /* 6 */
+             "      channels: 2\n"                                                 /* 7 */
+             "    process: acq\n"                                                  /* 8 */
+             "    restart: on-failure\n"                                           /* 9 */
+             "  clip:\n"                                                           /* 10 */
+             "    type: clip\n"                                                    /* 11 */
+             "    settings: {min: -0.5, max: 0.5}\n"                               /* 12 */
+             "    device: cpu\n"                                                   /* 13 */
+             "  out: {type: publish, settings: {endpoint: 'ipc:///tmp/x'}}\n"      /* 14 */
+             "edges:\n"                                                            /* 15 */
+             "  - src -> clip.in\n"                                                /* 16 */
+             "  - {from: clip.out, to: out, queue: drop_oldest, queue_size: 4}\n"  /* 17 */
+             "outputs:\n"                                                          /* 18 */
+             "  env: {node: clip, endpoint: 'tcp://*:5560', queue: drop_newest}\n" /* 19 */
+             "inputs:\n"                                                           /* 20 */
+             "  ext: {node: out, endpoint: 'tcp://localhost:5555', topic: emg}\n"  /* 21 */
+             "hosts:\n"                                                            /* 22 */
+             "  lab: 10.0.0.2\n",                                                  /* 23 */
+             &nerr);
     if (nerr)
         dump(g);
     ck_assert_uint_eq(nerr, 0);
@@ -185,17 +186,17 @@ START_TEST(t_unknown_keys)
 {
     size_t nerr;
     ezc_graph *g = load("keys.yaml",
-        "nodes:\n"                 /* 1 */
-        "  a:\n"                   /* 2 */
-        "    type: counter\n"      /* 3 */
-        "    colour: red\n"        /* 4 */
-        "  b: {type: print}\n"     /* 5 */
-        "edge:\n"                  /* 6 */
-        "  - a -> b\n"             /* 7 */
-        "edges: [a -> b]\n"        /* 8 */
-        "outputs:\n"               /* 9 */
-        "  o: {node: a, endpoint: 'tcp://*:1', port: x}\n", /* 10 */
-        &nerr);
+                        "nodes:\n"                                          /* 1 */
+                        "  a:\n"                                            /* 2 */
+                        "    type: counter\n"                               /* 3 */
+                        "    colour: red\n"                                 /* 4 */
+                        "  b: {type: print}\n"                              /* 5 */
+                        "edge:\n"                                           /* 6 */
+                        "  - a -> b\n"                                      /* 7 */
+                        "edges: [a -> b]\n"                                 /* 8 */
+                        "outputs:\n"                                        /* 9 */
+                        "  o: {node: a, endpoint: 'tcp://*:1', port: x}\n", /* 10 */
+                        &nerr);
     ck_assert_error(g, 4, "node 'a'", "unknown key 'colour'", "expected type, settings, device");
     ck_assert_error(g, 6, "unknown top-level key 'edge'", "expected nodes, edges");
     ck_assert_error(g, 10, "output 'o'", "unknown key 'port'");
@@ -208,14 +209,14 @@ START_TEST(t_unknown_type)
 {
     size_t nerr;
     ezc_graph *g = load("type.yaml",
-        "nodes:\n"
-        "  a: {type: counter}\n"
-        "  b:\n"
-        "    type: abss\n"      /* 4 */
-        "  c:\n"                /* 5 */
-        "    settings: {}\n"
-        "edges: [a -> b, a -> c]\n",
-        &nerr);
+                        "nodes:\n"
+                        "  a: {type: counter}\n"
+                        "  b:\n"
+                        "    type: abss\n" /* 4 */
+                        "  c:\n"           /* 5 */
+                        "    settings: {}\n"
+                        "edges: [a -> b, a -> c]\n",
+                        &nerr);
     ck_assert_error(g, 4, "node 'b'", "unknown transformer type 'abss'", "did you mean 'abs'",
                     "sources: sine, noise, counter, subscribe; sinks: publish, print, record");
     ck_assert_error(g, 5, "node 'c'", "no type");
@@ -228,29 +229,29 @@ START_TEST(t_settings_errors)
 {
     size_t nerr;
     ezc_graph *g = load("settings.yaml",
-        "nodes:\n"                          /* 1 */
-        "  s:\n"                            /* 2 */
-        "    type: sine\n"                  /* 3 */
-        "    settings:\n"                   /* 4 */
-        "      fs: fast\n"                  /* 5 */
-        "      chanels: 4\n"                /* 6 */
-        "      chunk: 1.5\n"                /* 7 */
-        "      dtype: float16\n"            /* 8 */
-        "      realtime: maybe\n"           /* 9 */
-        "  c:\n"                            /* 10 */
-        "    type: clip\n"                  /* 11 */
-        "    settings: {min: 5, max: 1}\n"  /* 12 */
-        "  d:\n"                            /* 13 */
-        "    type: clip\n"                  /* 14 */
-        "    settings:\n"                   /* 15 */
-        "      min: [1, 2]\n"               /* 16 */
-        "  p:\n"                            /* 17 */
-        "    type: publish\n"               /* 18 */
-        "  z:\n"                            /* 19 */
-        "    type: sine\n"                  /* 20 */
-        "    settings: {fs: -5}\n"          /* 21 */
-        "edges: [s -> c, s -> d, c -> p, z -> d]\n",
-        &nerr);
+                        "nodes:\n"                         /* 1 */
+                        "  s:\n"                           /* 2 */
+                        "    type: sine\n"                 /* 3 */
+                        "    settings:\n"                  /* 4 */
+                        "      fs: fast\n"                 /* 5 */
+                        "      chanels: 4\n"               /* 6 */
+                        "      chunk: 1.5\n"               /* 7 */
+                        "      dtype: float16\n"           /* 8 */
+                        "      realtime: maybe\n"          /* 9 */
+                        "  c:\n"                           /* 10 */
+                        "    type: clip\n"                 /* 11 */
+                        "    settings: {min: 5, max: 1}\n" /* 12 */
+                        "  d:\n"                           /* 13 */
+                        "    type: clip\n"                 /* 14 */
+                        "    settings:\n"                  /* 15 */
+                        "      min: [1, 2]\n"              /* 16 */
+                        "  p:\n"                           /* 17 */
+                        "    type: publish\n"              /* 18 */
+                        "  z:\n"                           /* 19 */
+                        "    type: sine\n"                 /* 20 */
+                        "    settings: {fs: -5}\n"         /* 21 */
+                        "edges: [s -> c, s -> d, c -> p, z -> d]\n",
+                        &nerr);
     ck_assert_error(g, 5, "node 's'", "setting 'fs' = 'fast'", "expected a number (float)");
     ck_assert_error(g, 6, "unknown setting 'chanels'", "channels", "ezc list sine");
     ck_assert_error(g, 7, "setting 'chunk' = '1.5'", "expected an integer (int)");
@@ -272,23 +273,23 @@ START_TEST(t_edge_errors)
 {
     size_t nerr;
     ezc_graph *g = load("edges.yaml",
-        "nodes:\n"                           /* 1 */
-        "  s: {type: counter}\n"             /* 2 */
-        "  a: {type: abs}\n"                 /* 3 */
-        "  p: {type: print}\n"               /* 4 */
-        "edges:\n"                           /* 5 */
-        "  - s -> a\n"                       /* 6 */
-        "  - a -> p\n"                       /* 7 */
-        "  - a -> nowhere\n"                 /* 8 */
-        "  - s => a\n"                       /* 9 */
-        "  - a -> s\n"                       /* 10 */
-        "  - p -> a\n"                       /* 11 */
-        "  - s.left -> a\n"                  /* 12 */
-        "  - s -> a.labels\n"                /* 13 */
-        "  - {from: s, to: a, queue: lifo}\n" /* 14 */
-        "  - {from: s}\n"                    /* 15 */
-        "  - [s, a]\n",                      /* 16 */
-        &nerr);
+                        "nodes:\n"                            /* 1 */
+                        "  s: {type: counter}\n"              /* 2 */
+                        "  a: {type: abs}\n"                  /* 3 */
+                        "  p: {type: print}\n"                /* 4 */
+                        "edges:\n"                            /* 5 */
+                        "  - s -> a\n"                        /* 6 */
+                        "  - a -> p\n"                        /* 7 */
+                        "  - a -> nowhere\n"                  /* 8 */
+                        "  - s => a\n"                        /* 9 */
+                        "  - a -> s\n"                        /* 10 */
+                        "  - p -> a\n"                        /* 11 */
+                        "  - s.left -> a\n"                   /* 12 */
+                        "  - s -> a.labels\n"                 /* 13 */
+                        "  - {from: s, to: a, queue: lifo}\n" /* 14 */
+                        "  - {from: s}\n"                     /* 15 */
+                        "  - [s, a]\n",                       /* 16 */
+                        &nerr);
     ck_assert_error(g, 8, "edge 'a -> nowhere'", "unknown node 'nowhere'", "nodes: s, a, p");
     ck_assert_error(g, 9, "edge 's => a'", "expected \"from -> to\"");
     ck_assert_error(g, 10, "node 's' (counter) is a source: it has no input");
@@ -307,17 +308,17 @@ START_TEST(t_cycle)
 {
     size_t nerr;
     ezc_graph *g = load("cycle.yaml",
-        "nodes:\n"
-        "  s: {type: counter}\n"
-        "  a: {type: abs}\n"
-        "  b: {type: abs}\n"
-        "  c: {type: abs}\n"   /* 5 */
-        "edges:\n"
-        "  - s -> a\n"
-        "  - a -> b\n"
-        "  - b -> c\n"
-        "  - c -> a\n",        /* 10: closes a -> b -> c -> a */
-        &nerr);
+                        "nodes:\n"
+                        "  s: {type: counter}\n"
+                        "  a: {type: abs}\n"
+                        "  b: {type: abs}\n"
+                        "  c: {type: abs}\n" /* 5 */
+                        "edges:\n"
+                        "  - s -> a\n"
+                        "  - a -> b\n"
+                        "  - b -> c\n"
+                        "  - c -> a\n", /* 10: closes a -> b -> c -> a */
+                        &nerr);
     ck_assert_error(g, 10, "cycle: a -> b -> c -> a");
     ck_assert_uint_eq(nerr, 1);
     ezc_graph_destroy(&g);
@@ -328,21 +329,21 @@ START_TEST(t_structure_errors)
 {
     size_t nerr;
     ezc_graph *g = load("struct.yaml",
-        "nodes:\n"                            /* 1 */
-        "  a: {type: counter, device: gpu0}\n" /* 2 */
-        "  b: {type: abs, restart: sometimes}\n" /* 3 */
-        "  c.d: {type: abs}\n"                /* 4 */
-        "  e: abs\n"                          /* 5 */
-        "  f: {type: abs, process: 'my group'}\n" /* 6 */
-        "  g: {type: abs}\n"                  /* 7: nothing feeds it */
-        "  a: {type: noise}\n"                /* 8 */
-        "edges: a -> b\n"                     /* 9 */
-        "outputs:\n"                          /* 10 */
-        "  o: {node: zz, endpoint: 'tcp://*:1'}\n" /* 11 */
-        "  q: {node: a, endpoint: 'udp://x'}\n"    /* 12 */
-        "inputs:\n"                           /* 13 */
-        "  i: {node: a, endpoint: 'tcp://localhost:1'}\n", /* 14 */
-        &nerr);
+                        "nodes:\n"                                         /* 1 */
+                        "  a: {type: counter, device: gpu0}\n"             /* 2 */
+                        "  b: {type: abs, restart: sometimes}\n"           /* 3 */
+                        "  c.d: {type: abs}\n"                             /* 4 */
+                        "  e: abs\n"                                       /* 5 */
+                        "  f: {type: abs, process: 'my group'}\n"          /* 6 */
+                        "  g: {type: abs}\n"                               /* 7: nothing feeds it */
+                        "  a: {type: noise}\n"                             /* 8 */
+                        "edges: a -> b\n"                                  /* 9 */
+                        "outputs:\n"                                       /* 10 */
+                        "  o: {node: zz, endpoint: 'tcp://*:1'}\n"         /* 11 */
+                        "  q: {node: a, endpoint: 'udp://x'}\n"            /* 12 */
+                        "inputs:\n"                                        /* 13 */
+                        "  i: {node: a, endpoint: 'tcp://localhost:1'}\n", /* 14 */
+                        &nerr);
     ck_assert_error(g, 2, "node 'a': device", "'gpu0' is not a device (expected cpu or cuda:N)");
     ck_assert_error(g, 3, "'sometimes': expected never, on-failure or always");
     ck_assert_error(g, 4, "node name 'c.d'");
@@ -365,11 +366,11 @@ START_TEST(t_yaml_syntax)
 {
     size_t nerr;
     ezc_graph *g = load("syntax.yaml",
-        "nodes:\n"
-        "  a: {type: counter\n"
-        "  b: [\n"
-        "edges: []\n",
-        &nerr);
+                        "nodes:\n"
+                        "  a: {type: counter\n"
+                        "  b: [\n"
+                        "edges: []\n",
+                        &nerr);
     ck_assert_uint_eq(nerr, 1);
     ck_assert_ptr_nonnull(strstr(g->errors[0].msg, "YAML syntax"));
     ck_assert_int_ge(g->errors[0].line, 2);
@@ -391,8 +392,8 @@ START_TEST(t_plugins)
     char text[2048];
     snprintf(text, sizeof text,
              "plugins:\n"
-             "  - %s\n"            /* 2 */
-             "  - missing.so\n"    /* 3: relative to the file's folder */
+             "  - %s\n"         /* 2 */
+             "  - missing.so\n" /* 3: relative to the file's folder */
              "nodes:\n"
              "  s: {type: counter}\n"
              "  r: {type: rectify_gain, settings: {gain: 2}}\n"
@@ -440,22 +441,23 @@ END_TEST
 START_TEST(t_endpoint_settings)
 {
     size_t nerr;
-    ezc_graph *g = load("ep.yaml",
-        "nodes:\n"
-        "  s: {type: sine}\n"
-        "  p: {type: publish, settings: {endpoint: \"http://localhost:80\"}}\n"    /* 3 */
-        "  q: {type: publish, settings: {endpoint: \"tcp://localhost\"}}\n"        /* 4 */
-        "  u:\n"
-        "    type: subscribe\n"
-        "    settings: {endpoint: \"ipc://\"}\n"                                   /* 7 */
-        "  ok1: {type: publish, settings: {endpoint: \"tcp://*:5560\"}}\n"
-        "  ok2: {type: publish, settings: {endpoint: \"tcp://127.0.0.1:5561\"}}\n"
-        "  ok3: {type: publish, settings: {endpoint: \"inproc://x\"}}\n"
-        "  pr: {type: print}\n"
-        "edges: [s -> p, s -> q, s -> ok1, s -> ok2, s -> ok3, u -> pr]\n"
-        "outputs:\n"
-        "  o: {node: s, endpoint: \"udp://x:1\"}\n",                               /* 14 */
-        &nerr);
+    ezc_graph *g =
+        load("ep.yaml",
+             "nodes:\n"
+             "  s: {type: sine}\n"
+             "  p: {type: publish, settings: {endpoint: \"http://localhost:80\"}}\n" /* 3 */
+             "  q: {type: publish, settings: {endpoint: \"tcp://localhost\"}}\n"     /* 4 */
+             "  u:\n"
+             "    type: subscribe\n"
+             "    settings: {endpoint: \"ipc://\"}\n" /* 7 */
+             "  ok1: {type: publish, settings: {endpoint: \"tcp://*:5560\"}}\n"
+             "  ok2: {type: publish, settings: {endpoint: \"tcp://127.0.0.1:5561\"}}\n"
+             "  ok3: {type: publish, settings: {endpoint: \"inproc://x\"}}\n"
+             "  pr: {type: print}\n"
+             "edges: [s -> p, s -> q, s -> ok1, s -> ok2, s -> ok3, u -> pr]\n"
+             "outputs:\n"
+             "  o: {node: s, endpoint: \"udp://x:1\"}\n", /* 14 */
+             &nerr);
     ck_assert_error(g, 3, "node 'p'", "publish: setting 'endpoint' = 'http://localhost:80'",
                     "expected tcp://, ipc:// or inproc:// endpoint");
     ck_assert_error(g, 4, "node 'q'", "'tcp://localhost'", "tcp://HOST:PORT");
@@ -476,33 +478,34 @@ END_TEST
 START_TEST(t_static_checks)
 {
     size_t nerr;
-    ezc_graph *g = load("static.yaml",
-        "nodes:\n"                                                          /* 1 */
-        "  s: {type: sine, settings: {fs: 1000, channels: 4, chunk: 50}}\n" /* 2 */
-        "  lp:\n"                                                           /* 3 */
-        "    type: butterworth\n"                                           /* 4 */
-        "    settings:\n"                                                   /* 5 */
-        "      order: 4\n"                                                  /* 6 */
-        "      cutoff: 800\n"                                               /* 7 */
-        "  r: {type: abs}\n"                                                /* 8 */
-        "  bp: {type: butterworth, settings: {order: 2, cuton: 600, cutoff: 100}}\n" /* 9 */
-        "  d: {type: diff, settings: {axis: foo}}\n"                        /* 10 */
-        "  l3: {type: linear, settings: {scale: [1, 2, 3], axis: ch}}\n"    /* 11 */
-        "  l4: {type: linear, settings: {scale: [1, 2, 3, 4], offset: 1, axis: ch}}\n"
-        "  dec: {type: decimate, settings: {factor: 2}}\n"                  /* 13 */
-        "  lp2: {type: butterworth, settings: {order: 2, cutoff: 300}}\n"   /* 14 */
-        "  lp3: {type: butterworth, settings: {order: 2, cutoff: 200}}\n"   /* 15 */
-        "  sub: {type: subscribe, settings: {endpoint: \"ipc:///tmp/x\"}}\n"
-        "  lp4: {type: butterworth, settings: {order: 2, cutoff: 800}}\n"   /* 17: fs unknown */
-        "  sp: {type: spectrum}\n"                                          /* 18 */
-        "  d2: {type: diff, settings: {axis: foo}}\n"                       /* 19: dims unknown */
-        "  car: {type: common_rereference, settings: {clusters: [0, 0, 1]}}\n" /* 20 */
-        "  p: {type: print}\n"
-        "edges: [s -> lp, s -> r, r -> bp, r -> d, r -> l3, r -> l4, s -> dec, dec -> lp2,\n"
-        "        dec -> lp3, sub -> lp4, s -> sp, sp -> d2, s -> car,\n"
-        "        lp -> p, bp -> p, d -> p, l3 -> p, l4 -> p, lp2 -> p, lp3 -> p, lp4 -> p,\n"
-        "        d2 -> p, car -> p]\n",
-        &nerr);
+    ezc_graph *g =
+        load("static.yaml",
+             "nodes:\n"                                                                   /* 1 */
+             "  s: {type: sine, settings: {fs: 1000, channels: 4, chunk: 50}}\n"          /* 2 */
+             "  lp:\n"                                                                    /* 3 */
+             "    type: butterworth\n"                                                    /* 4 */
+             "    settings:\n"                                                            /* 5 */
+             "      order: 4\n"                                                           /* 6 */
+             "      cutoff: 800\n"                                                        /* 7 */
+             "  r: {type: abs}\n"                                                         /* 8 */
+             "  bp: {type: butterworth, settings: {order: 2, cuton: 600, cutoff: 100}}\n" /* 9 */
+             "  d: {type: diff, settings: {axis: foo}}\n"                                 /* 10 */
+             "  l3: {type: linear, settings: {scale: [1, 2, 3], axis: ch}}\n"             /* 11 */
+             "  l4: {type: linear, settings: {scale: [1, 2, 3, 4], offset: 1, axis: ch}}\n"
+             "  dec: {type: decimate, settings: {factor: 2}}\n"                /* 13 */
+             "  lp2: {type: butterworth, settings: {order: 2, cutoff: 300}}\n" /* 14 */
+             "  lp3: {type: butterworth, settings: {order: 2, cutoff: 200}}\n" /* 15 */
+             "  sub: {type: subscribe, settings: {endpoint: \"ipc:///tmp/x\"}}\n"
+             "  lp4: {type: butterworth, settings: {order: 2, cutoff: 800}}\n" /* 17: fs unknown */
+             "  sp: {type: spectrum}\n"                                        /* 18 */
+             "  d2: {type: diff, settings: {axis: foo}}\n" /* 19: dims unknown */
+             "  car: {type: common_rereference, settings: {clusters: [0, 0, 1]}}\n" /* 20 */
+             "  p: {type: print}\n"
+             "edges: [s -> lp, s -> r, r -> bp, r -> d, r -> l3, r -> l4, s -> dec, dec -> lp2,\n"
+             "        dec -> lp3, sub -> lp4, s -> sp, sp -> d2, s -> car,\n"
+             "        lp -> p, bp -> p, d -> p, l3 -> p, l4 -> p, lp2 -> p, lp3 -> p, lp4 -> p,\n"
+             "        d2 -> p, car -> p]\n",
+             &nerr);
     ck_assert_error(g, 7, "node 'lp'", "butterworth: setting 'cutoff' = 800 Hz",
                     "must be below Nyquist (500 Hz at fs = 1000 Hz of the stream from 's')");
     /* through abs, which keeps fs */
@@ -524,15 +527,15 @@ START_TEST(t_source_ranges)
 {
     size_t nerr;
     ezc_graph *g = load("ranges.yaml",
-        "nodes:\n"
-        "  s:\n"
-        "    type: counter\n"
-        "    settings:\n"
-        "      chunk: -3\n"          /* 5 */
-        "      channels: 70000\n"    /* 6 */
-        "  p: {type: print}\n"
-        "edges: [s -> p]\n",
-        &nerr);
+                        "nodes:\n"
+                        "  s:\n"
+                        "    type: counter\n"
+                        "    settings:\n"
+                        "      chunk: -3\n"       /* 5 */
+                        "      channels: 70000\n" /* 6 */
+                        "  p: {type: print}\n"
+                        "edges: [s -> p]\n",
+                        &nerr);
     ck_assert_error(g, 5, "node 's'", "counter: setting 'chunk' = -3",
                     "expected an integer in [1, 16777216]");
     ck_assert_error(g, 6, "node 's'", "setting 'channels' = 70000",
@@ -572,7 +575,7 @@ START_TEST(t_model_features)
              "  s: {type: noise, settings: {channels: 4}}\n"
              "  a:\n"
              "    type: lda\n"
-             "    settings: {model: %s/m3.ezm}\n"      /* 5 */
+             "    settings: {model: %s/m3.ezm}\n" /* 5 */
              "  b: {type: lda, settings: {model: %s/m4.ezm}}\n"
              "  p: {type: print}\n"
              "edges: [s -> a, s -> b, a -> p, b -> p]\n",

@@ -93,8 +93,9 @@ START_TEST(t_recv_forever_is_interrupted)
     pthread_join(th, NULL);
     ck_assert_ptr_null(got);
     ck_assert_int_eq(err.code, EZC_EINTR);
-    ck_assert_msg(strstr(err.msg, "sub inproc://intr-recv: receive abandoned: a stop was requested"),
-                  "%s", err.msg);
+    ck_assert_msg(
+        strstr(err.msg, "sub inproc://intr-recv: receive abandoned: a stop was requested"), "%s",
+        err.msg);
     ezc_interrupt_clear();
     ezc_array_destroy(&a);
     ezc_sub_destroy(&s);

@@ -61,8 +61,8 @@ static ezc_array *send(ezc_transformer *t, int port, ezc_array *in)
 
 /* Runs the reference batches (x then y, or y then x for odd ones) and
  * checks each pair's output against rows of `ref`. */
-static void run_case(const char *settings, const char *xs, const char *ys, const char *ref, int corr,
-                     DLDevice dev)
+static void run_case(const char *settings, const char *xs, const char *ys, const char *ref,
+                     int corr, DLDevice dev)
 {
     ezc_error err;
     ezc_transformer *t = tc_make(&ezc_cca_type, settings);
@@ -138,7 +138,8 @@ START_TEST(t_cca_pairs_in_order)
     ezc_array *o0 = tc_host(send(t, 1, as_f32(view("cca_y", starts[0], sizes[0], dev), dev)));
     ezc_array *o1 = tc_host(send(t, 1, as_f32(view("cca_y", starts[1], sizes[1], dev), dev)));
     ezc_array *want = tc_ref("cca_a_corr");
-    ezc_array *w0 = ezc_array_slice(want, 0, 0, 1, &err), *w1 = ezc_array_slice(want, 0, 1, 2, &err);
+    ezc_array *w0 = ezc_array_slice(want, 0, 0, 1, &err),
+              *w1 = ezc_array_slice(want, 0, 1, 2, &err);
     ck_assert_int_eq(o1->dtype, EZC_FLOAT64);
     /* y rounded to float32 (relative 6e-8) moves the correlations by ~1e-7 */
     tc_assert_close(o0, w0, 1e-5, 1e-7, "pair 0 (float32 y)");
@@ -246,8 +247,8 @@ START_TEST(t_cca_model_resume)
     snprintf(s, sizeof s, "%s/tests/ref/learn2_cca_a_half.ezm", getenv("EZC_SOURCE_DIR"));
     ck_assert_msg(ezc_model_load(s, &mp, &err) == 0, "%s", err.msg);
     ck_assert_str_eq(mc->kind, "cca");
-    static const char *names[] = {"C11", "C22", "C12", "smoothing", "n_samples", "n_batches",
-                                  "x_weights", "y_weights", "correlations"};
+    static const char *names[] = {"C11",       "C22",       "C12",       "smoothing",   "n_samples",
+                                  "n_batches", "x_weights", "y_weights", "correlations"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         ezc_array *a = model_array(mc, names[i]), *b = model_array(mp, names[i]);
         tc_assert_close(a, b, 1e-9, 1e-12, names[i]);
@@ -268,7 +269,8 @@ START_TEST(t_cca_model_resume)
                      EZC_ESHAPE);
     ck_assert_msg(strstr(err.msg, "cca: setting 'model' = ") &&
                       strstr(err.msg, "half.ezm: the model has 6 x and 5 y features, the views 5 "
-                                      "and 6"), "%s", err.msg);
+                                      "and 6"),
+                  "%s", err.msg);
     ezc_transformer_destroy(&t);
     snprintf(s, sizeof s, "model=%s/tests/ref/learn2.bin", getenv("EZC_SOURCE_DIR"));
     const char *m = tc_make_fails(&ezc_cca_type, s, EZC_EINVAL);
@@ -294,8 +296,9 @@ START_TEST(t_cca_errors)
     ezc_array *bad = tc_host(view("cca_x", starts[0], sizes[0], dev));
     ((double *)ezc_array_data(bad))[7] = NAN;
     send(t, 0, tc_to(bad, dev));
-    ck_assert_int_eq(ezc_transformer_process(t, 1, view("cca_y", starts[0], sizes[0], dev), &out,
-                                             &err), EZC_EINVAL);
+    ck_assert_int_eq(
+        ezc_transformer_process(t, 1, view("cca_y", starts[0], sizes[0], dev), &out, &err),
+        EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "cca: NaN or inf in the data"), "%s", err.msg);
     for (int b = 0; b < 2; b++) {
         send(t, 0, view("cca_x", starts[b], sizes[b], dev));
@@ -318,10 +321,11 @@ START_TEST(t_cca_errors)
     send(t, 0, view("cca_x", 0, 10, dev));
     ck_assert_int_eq(ezc_transformer_process(t, 1, view("cca_y", 0, 10, dev), &out, &err),
                      EZC_EINVAL);
-    ck_assert_msg(strstr(err.msg, "cca: setting 'n_components' = 6: the views have 6 and 5"),
-                  "%s", err.msg);
+    ck_assert_msg(strstr(err.msg, "cca: setting 'n_components' = 6: the views have 6 and 5"), "%s",
+                  err.msg);
     ezc_transformer_destroy(&t);
-    const char *m = tc_make_fails(&ezc_cca_type, "min_smoothing=0.9; max_smoothing=0.8", EZC_EINVAL);
+    const char *m =
+        tc_make_fails(&ezc_cca_type, "min_smoothing=0.9; max_smoothing=0.8", EZC_EINVAL);
     ck_assert_msg(strstr(m, "cca: setting 'min_smoothing' = 0.9 is above max_smoothing"), "%s", m);
     m = tc_make_fails(&ezc_cca_type, "base_smoothing=1.5", EZC_EINVAL);
     ck_assert_msg(strstr(m, "cca: setting 'base_smoothing' = 1.5: expected 0..1"), "%s", m);

@@ -22,7 +22,10 @@
 
 extern const ezc_transformer_type ezc_kalman_type;
 
-static const double *D(const ezc_array *a) { return ezc_array_data(a); }
+static const double *D(const ezc_array *a)
+{
+    return ezc_array_data(a);
+}
 
 START_TEST(t_dare_matches_scipy)
 {
@@ -34,7 +37,8 @@ START_TEST(t_dare_matches_scipy)
         ezc_array *want = tc_ref("dare_%s_x", names[c]), *got = ezc_array_copy(want, &err);
         int steps = 0;
         ck_assert_msg(ezc_dare_solve((int)a->shape[0], (int)b->shape[1], D(a), D(b), D(q), D(r),
-                                     ezc_array_data(got), &steps, &err) == 0, "%s", err.msg);
+                                     ezc_array_data(got), &steps, &err) == 0,
+                      "%s", err.msg);
         ck_assert_int_lt(steps, 20);
         tc_assert_close(got, want, 1e-10, 1e-12, names[c]);
         ezc_array *arrs[] = {a, b, q, r, want, got};
@@ -79,7 +83,10 @@ static ezc_array *features(const char *name, DLDevice d)
     return tc_to(z, d);
 }
 
-static void train(ezc_transformer *t, ezc_array *x) { ck_assert_ptr_null(tc_apply_port(t, 1, x)); }
+static void train(ezc_transformer *t, ezc_array *x)
+{
+    ck_assert_ptr_null(tc_apply_port(t, 1, x));
+}
 
 static void check_states(ezc_array *y, const char *ref, double rtol)
 {
@@ -101,7 +108,8 @@ static void check_saved(const char *path)
     for (int i = 0; i < 4; i++) {
         const ezc_model_array *a = &m->arrays[i];
         ck_assert_str_eq(a->name, names[i]);
-        ezc_array *got = tc_array(EZC_FLOAT64, 2, a->shape, a->data), *want = tc_ref("kf_%s", names[i]);
+        ezc_array *got = tc_array(EZC_FLOAT64, 2, a->shape, a->data),
+                  *want = tc_ref("kf_%s", names[i]);
         tc_assert_close(got, want, 1e-9, 1e-13, names[i]);
         ezc_array_destroy(&got);
         ezc_array_destroy(&want);
@@ -145,7 +153,8 @@ START_TEST(t_chunks_and_dtypes)
     ezc_model_destroy(&m);
     for (int full = 0; full < 2; full++) {
         char s[600];
-        snprintf(s, sizeof s, "mode=%s; model=%s", full ? "full" : "steady", tc_tmp_path("given.ezm"));
+        snprintf(s, sizeof s, "mode=%s; model=%s", full ? "full" : "steady",
+                 tc_tmp_path("given.ezm"));
         ezc_transformer *t = tc_make(&ezc_kalman_type, s);
         ezc_array *z = features("kf_z", dev);
         ezc_array *whole = tc_host(tc_apply(t, ezc_array_clone(z, &err)));
@@ -191,7 +200,9 @@ END_TEST
 START_TEST(t_fading_memory)
 {
     DLDevice dev = tc_dev(_i);
-    static const struct { const char *set, *ref; } cases[] = {
+    static const struct {
+        const char *set, *ref;
+    } cases[] = {
         {"alpha=1.05", "kf_full_alpha"},
         {"alpha=1.05; initial_covariance=zero", "kf_full_alpha_zero"},
         {"initial_covariance=zero", "kf_full_zero"},
@@ -259,7 +270,8 @@ START_TEST(t_errors)
     ezc_transformer_destroy(&t);
     /* n_states leaves no features */
     t = tc_make(&ezc_kalman_type, "n_states=16");
-    ck_assert_int_eq(ezc_transformer_process(t, 1, features("kf_train", dev), &out, &err), EZC_ESHAPE);
+    ck_assert_int_eq(ezc_transformer_process(t, 1, features("kf_train", dev), &out, &err),
+                     EZC_ESHAPE);
     ck_assert_msg(strstr(err.msg, "kalman: training needs more than n_states"), "%s", err.msg);
     ezc_transformer_destroy(&t);
     /* a model whose unstable mode nothing observes: no steady-state gain */
@@ -275,7 +287,8 @@ START_TEST(t_errors)
     char s[600];
     snprintf(s, sizeof s, "model=%s", tc_tmp_path("undetectable.ezm"));
     m = tc_make_fails(&ezc_kalman_type, s, EZC_ENUMERIC);
-    ck_assert_msg(strstr(m, "kalman:") && strstr(m, "undetectable.ezm") && strstr(m, "dare"), "%s", m);
+    ck_assert_msg(strstr(m, "kalman:") && strstr(m, "undetectable.ezm") && strstr(m, "dare"), "%s",
+                  m);
     snprintf(s, sizeof s, "model=%s", tc_tmp_path("missing.ezm"));
     m = tc_make_fails(&ezc_kalman_type, s, EZC_EIO);
     ck_assert_msg(strstr(m, "missing.ezm: cannot open"), "%s", m);
@@ -292,7 +305,8 @@ START_TEST(t_steady_path_allocates_nothing)
     DLDevice dev = tc_dev(_i);
     for (int full = 0; full < 2; full++) {
         char s[600];
-        snprintf(s, sizeof s, "mode=%s; model=%s", full ? "full" : "steady", tc_tmp_path("given.ezm"));
+        snprintf(s, sizeof s, "mode=%s; model=%s", full ? "full" : "steady",
+                 tc_tmp_path("given.ezm"));
         ezc_transformer *t = tc_make(&ezc_kalman_type, s);
         ezc_array *z = features("kf_z", dev), *chunk = ezc_array_slice(z, 0, 0, 20, &err);
         for (int i = 0; i < 12; i++) {

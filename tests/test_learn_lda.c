@@ -29,13 +29,16 @@ static ezc_array *labelled(const char *xname, const char *yname, DLDevice d)
 {
     ezc_error err;
     ezc_array *x = tc_dims(tc_ref("%s", xname), "time", "ch"), *y = tc_ref("%s", yname);
-    ck_assert_int_eq(ezc_array_set_coord_values(x, 0, ezc_array_data(y), (size_t)y->shape[0],
-                                                "", &err), 0);
+    ck_assert_int_eq(
+        ezc_array_set_coord_values(x, 0, ezc_array_data(y), (size_t)y->shape[0], "", &err), 0);
     ezc_array_destroy(&y);
     return tc_to(x, d);
 }
 
-static void train(ezc_transformer *t, ezc_array *x) { ck_assert_ptr_null(tc_apply_port(t, 1, x)); }
+static void train(ezc_transformer *t, ezc_array *x)
+{
+    ck_assert_ptr_null(tc_apply_port(t, 1, x));
+}
 
 static const char *train_fails(ezc_transformer *t, ezc_array *x, int code)
 {
@@ -172,7 +175,8 @@ START_TEST(t_fit_matches_sklearn)
             snprintf(tn, sizeof tn, "lda%s_t", set);
             train(t, labelled(xn, yn, dev));
             check_model(tc_tmp_path("fit.ezm"), prefix);
-            ezc_array *y = tc_host(tc_apply(t, tc_to(tc_dims(tc_ref("%s", tn), "time", "ch"), dev)));
+            ezc_array *y =
+                tc_host(tc_apply(t, tc_to(tc_dims(tc_ref("%s", tn), "time", "ch"), dev)));
             check_proba(y, prefix, tag ? 2 : 3, RTOL);
             if (!tag) { /* classes sorted: 2, 5, 7 */
                 ck_assert_double_eq(y->axes[1].coords->values[0], 2.0);
@@ -271,7 +275,8 @@ START_TEST(t_errors_keep_model)
     ezc_error err;
     DLDevice dev = tc_dev(_i);
     ezc_transformer *t = tc_make(&ezc_lda_type, NULL);
-    const char *m = tc_apply_fails(t, tc_to(tc_dims(tc_ref("lda3_t"), "time", "ch"), dev), EZC_EINVAL);
+    const char *m =
+        tc_apply_fails(t, tc_to(tc_dims(tc_ref("lda3_t"), "time", "ch"), dev), EZC_EINVAL);
     ck_assert_ptr_nonnull(strstr(m, "lda: no model yet"));
     train(t, labelled("lda3_x", "lda3_y", dev));
     /* singular covariance: one feature repeated, no shrinkage */
@@ -322,7 +327,8 @@ START_TEST(t_settings_errors)
     char s[600];
     snprintf(s, sizeof s, "model=%s", tc_tmp_path("absent.ezm"));
     m = tc_make_fails(&ezc_lda_type, s, EZC_EIO);
-    ck_assert_msg(strstr(m, "lda: setting 'model'") && strstr(m, "absent.ezm: cannot open"), "%s", m);
+    ck_assert_msg(strstr(m, "lda: setting 'model'") && strstr(m, "absent.ezm: cannot open"), "%s",
+                  m);
     FILE *f = fopen(tc_tmp_path("junk.ezm"), "wb");
     fputs("hello", f);
     fclose(f);

@@ -31,8 +31,8 @@ extern const ezc_transformer_type ezc_kalman_type;
 static const char *col_label(int j)
 {
     static char f[NF][16];
-    static const char *rest[] = {"px", "py", "vx", "vy", "cursor_x", "cursor_y", "target_x",
-                                 "target_y", "hold"};
+    static const char *rest[] = {"px",       "py",       "vx",       "vy",  "cursor_x",
+                                 "cursor_y", "target_x", "target_y", "hold"};
     if (j < NF) {
         snprintf(f[j], sizeof f[j], "f%d", j);
         return f[j];
@@ -69,7 +69,10 @@ static ezc_array *plain(const char *name, DLDevice dev)
     return tc_to(z, dev);
 }
 
-static void train(ezc_transformer *t, ezc_array *x) { ck_assert_ptr_null(tc_apply_port(t, 1, x)); }
+static void train(ezc_transformer *t, ezc_array *x)
+{
+    ck_assert_ptr_null(tc_apply_port(t, 1, x));
+}
 
 static void check_model(const char *path, const char *h, const char *q)
 {
@@ -133,7 +136,9 @@ END_TEST
 START_TEST(t_refit_position_rules)
 {
     DLDevice dev = tc_dev(_i);
-    static const struct { const char *set, *h, *q; } cases[] = {
+    static const struct {
+        const char *set, *h, *q;
+    } cases[] = {
         {"refit_position=previous", "rf_H", "rf_Q"},
         {"refit_position=cursor", "rf_H_cursor", "rf_Q_cursor"},
         {"refit_position=sent", "rf_H_keep", "rf_Q_keep"},
@@ -193,7 +198,7 @@ START_TEST(t_refit_errors)
     ezc_array_set_coord_labels(m, 1, labels, NCOL, "", &err);
     ck_assert_int_eq(ezc_transformer_process(t, 1, tc_to(m, dev), &out, &err), EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "kalman: a refit needs the columns") &&
-                  strstr(err.msg, "'target_y' is missing") && strstr(err.msg, "along 'ch'"),
+                      strstr(err.msg, "'target_y' is missing") && strstr(err.msg, "along 'ch'"),
                   "%s", err.msg);
     /* a NaN hold flag */
     m = tc_host(refit_msg(NULL, dev));

@@ -33,7 +33,10 @@ static ezc_array *host_msg(const char *name)
     return x;
 }
 
-static ezc_array *msg(const char *name, DLDevice d) { return tc_to(host_msg(name), d); }
+static ezc_array *msg(const char *name, DLDevice d)
+{
+    return tc_to(host_msg(name), d);
+}
 
 /* Elements [a, b) of `name` along dim `axis`. */
 static ezc_array *sliced(const char *name, int axis, int64_t a, int64_t b, DLDevice d)
@@ -57,7 +60,10 @@ static ezc_array *msg_t(const char *name, DLDevice d)
     return tc_to(y, d);
 }
 
-static void train(ezc_transformer *t, ezc_array *x) { ck_assert_ptr_null(tc_apply_port(t, 1, x)); }
+static void train(ezc_transformer *t, ezc_array *x)
+{
+    ck_assert_ptr_null(tc_apply_port(t, 1, x));
+}
 
 static const char *train_fails(ezc_transformer *t, ezc_array *x, int code)
 {
@@ -142,7 +148,9 @@ START_TEST(t_ssr_fit_matches_numpy)
     ezc_array_destroy(&w);
     ezc_transformer_destroy(&t);
 
-    static const struct { const char *settings, *w, *y; } cases[] = {
+    static const struct {
+        const char *settings, *w, *y;
+    } cases[] = {
         {"clusters=[0, 0, 1, 1, 1, 2]; ridge=2.5", "ssr_w_b2", "ssr_y_b2"},
         {"clusters=[0, 0, 1, 1, 1, 2]; ridge=2.5; min_cluster_size=2", "ssr_w_b2m2", "ssr_y_b2m2"},
         {"incremental=false", "ssr_w_c2", "ssr_y_c2"},
@@ -205,7 +213,8 @@ END_TEST
 START_TEST(t_ssr_initial_car)
 {
     DLDevice d = tc_dev(_i);
-    ezc_transformer *t = tc_make(&ezc_ssr_type, "initial=car; clusters=[0, 0, 1, 1, 1, 2]; ridge=2.5");
+    ezc_transformer *t =
+        tc_make(&ezc_ssr_type, "initial=car; clusters=[0, 0, 1, 1, 1, 2]; ridge=2.5");
     check_out(t, "ssr_y_car", d); /* channels 0, 1 (a pair) and 5 (alone): unchanged */
     train(t, msg("ssr_t1", d));
     train(t, msg("ssr_t2", d));
@@ -345,7 +354,8 @@ START_TEST(t_ssr_errors)
     train(t, msg("ssr_t1", d));
     m = train_fails(t, dependent(d), EZC_ENUMERIC);
     ck_assert_msg(strstr(m, "ssr: the covariance of cluster 0 (6 channels, from channel 0) with "
-                            "ridge 0 is singular"), "%s", m);
+                            "ridge 0 is singular"),
+                  "%s", m);
     ck_assert_msg(strstr(m, "the model in force stays"), "%s", m);
     check_w(t, "ssr_w_a1", d);
     check_out(t, "ssr_y_a1", d);
@@ -382,7 +392,8 @@ START_TEST(t_ssr_errors)
                   m);
     m = tc_make_fails(&ezc_ssr_type, "min_cluster_size=1", EZC_EINVAL);
     ck_assert_msg(strstr(m, "ssr: setting 'min_cluster_size' = 1: expected >= 2 (a lone channel "
-                            "has nothing to regress on)"), "%s", m);
+                            "has nothing to regress on)"),
+                  "%s", m);
     m = tc_make_fails(&ezc_ssr_type, "initial=median", EZC_EINVAL);
     ck_assert_msg(strstr(m, "initial"), "%s", m);
 }

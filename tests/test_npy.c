@@ -66,7 +66,8 @@ START_TEST(t_refused)
     ezc_error err;
     ck_assert_ptr_null(ezc_npy_load(fixture("fortran.npy"), &err));
     ck_assert_msg(strstr(err.msg, "fortran.npy: Fortran-order data; save it with "
-                                  "np.save(path, np.ascontiguousarray(a))"), "%s", err.msg);
+                                  "np.save(path, np.ascontiguousarray(a))"),
+                  "%s", err.msg);
     ck_assert_ptr_null(ezc_npy_load(fixture("bigendian.npy"), &err));
     ck_assert_msg(strstr(err.msg, "big-endian"), "%s", err.msg);
     ck_assert_ptr_null(ezc_npy_load(fixture("structured.npy"), &err));

@@ -395,8 +395,7 @@ static void raw_wait_subscriber(void *xpub)
 static void raw_send(void *sock, int nframes, const void *const *frames, const size_t *lens)
 {
     for (int i = 0; i < nframes; i++)
-        ck_assert_int_ge(zmq_send(sock, frames[i], lens[i], i + 1 < nframes ? ZMQ_SNDMORE : 0),
-                         0);
+        ck_assert_int_ge(zmq_send(sock, frames[i], lens[i], i + 1 < nframes ? ZMQ_SNDMORE : 0), 0);
 }
 
 /* After a raw message, recv finds nothing valid; the count and the reason show. */
@@ -408,8 +407,8 @@ static void expect_malformed(ezc_sub *s, uint64_t count, const char *why)
     ck_assert_ptr_null(a);
     ezc_sub_stats st = stats_of(s);
     ck_assert_uint_eq(st.malformed, count);
-    ck_assert_msg(strstr(st.last_error, why) != NULL, "last_error '%s' lacks '%s'",
-                  st.last_error, why);
+    ck_assert_msg(strstr(st.last_error, why) != NULL, "last_error '%s' lacks '%s'", st.last_error,
+                  why);
 }
 
 static int log_lines;

@@ -88,7 +88,8 @@ START_TEST(t_errors_name_the_setting)
     expect_error("min", "1e999", "expected a number");
     expect_error("order", "4.5", "setting 'order' = '4.5': expected an integer (int)");
     expect_error("zero", "maybe", "expected true or false (bool)");
-    expect_error("window", "kaiser", "setting 'window' = 'kaiser': expected one of hann|hamming|boxcar");
+    expect_error("window", "kaiser",
+                 "setting 'window' = 'kaiser': expected one of hann|hamming|boxcar");
     expect_error("bands", "[1, x]", "setting 'bands' = 'x': expected numbers (floats)");
     expect_error("bands", "[1, 2", "expected a list");
     ezc_error err;

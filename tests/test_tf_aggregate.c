@@ -10,8 +10,7 @@
 #include <string.h>
 #include "tf_test.h"
 
-extern const ezc_transformer_type ezc_aggregate_type, ezc_ranged_aggregate_type,
-    ezc_bandpower_type;
+extern const ezc_transformer_type ezc_aggregate_type, ezc_ranged_aggregate_type, ezc_bandpower_type;
 
 static const char *const sfx[2] = {"f32", "f64"};
 
@@ -38,10 +37,10 @@ static int has_op(DLDevice dev, const char *op)
 START_TEST(t_aggregate_ops)
 {
     DLDevice dev = tc_dev(_i);
-    static const char *ops[] = {"mean", "sum", "min", "max", "std", "var", "median", "prod",
-                                "argmin", "argmax", "nanmean", "nansum", "nanmin", "nanmax",
-                                "nanstd", "nanvar", "nanmedian", "nanargmin", "nanargmax",
-                                "trapezoid"};
+    static const char *ops[] = {"mean",    "sum",       "min",       "max",       "std",
+                                "var",     "median",    "prod",      "argmin",    "argmax",
+                                "nanmean", "nansum",    "nanmin",    "nanmax",    "nanstd",
+                                "nanvar",  "nanmedian", "nanargmin", "nanargmax", "trapezoid"};
     for (int k = 0; k < 2; k++)
         for (size_t o = 0; o < sizeof ops / sizeof *ops; o++) {
             if (!has_op(dev, ops[o])) {
@@ -52,8 +51,9 @@ START_TEST(t_aggregate_ops)
             snprintf(set, sizeof set, "axis=freq; operation=%s", ops[o]);
             ezc_transformer *t = tc_make(&ezc_aggregate_type, set);
             int nan = !strncmp(ops[o], "nan", 3);
-            ezc_array *x = tc_to(wfc(nan ? (k ? "agg_xnan_f64" : "agg_xnan_f32")
-                                         : (k ? "agg_x_f64" : "agg_x_f32")), dev);
+            ezc_array *x = tc_to(
+                wfc(nan ? (k ? "agg_xnan_f64" : "agg_xnan_f32") : (k ? "agg_x_f64" : "agg_x_f32")),
+                dev);
             ezc_array *y = tc_host(tc_apply(t, x));
             ezc_array *want = tc_ref("agg_%s_%s", ops[o], sfx[k]);
             snprintf(what, sizeof what, "aggregate %s %s", ops[o], sfx[k]);
@@ -77,15 +77,15 @@ END_TEST
 
 START_TEST(t_aggregate_errors)
 {
-    const char *m = tc_make_fails(&ezc_aggregate_type, "axis=freq; operation=average",
-                                  EZC_EINVAL);
+    const char *m = tc_make_fails(&ezc_aggregate_type, "axis=freq; operation=average", EZC_EINVAL);
     ck_assert_msg(strstr(m, "aggregate: setting 'operation' = 'average'"), "%s", m);
     m = tc_make_fails(&ezc_aggregate_type, "operation=mean", EZC_EINVAL);
     ck_assert_msg(strstr(m, "axis"), "%s", m);
     ezc_transformer *t = tc_make(&ezc_aggregate_type, "axis=time");
     m = tc_apply_fails(t, wfc("agg_x_f64"), EZC_ENOTFOUND);
     ck_assert_msg(strstr(m, "aggregate: setting 'axis' = 'time': the message has no such dim "
-                            "(dims: win, freq, ch)"), "%s", m);
+                            "(dims: win, freq, ch)"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
     /* an all-NaN slice has no nanargmax: an error, not a made-up index */
     t = tc_make(&ezc_aggregate_type, "axis=win; operation=nanargmax");
@@ -124,8 +124,8 @@ START_TEST(t_ranged_linear)
         if (!has_op(dev, ops[o]))
             continue;
         char set[128];
-        snprintf(set, sizeof set,
-                 "axis=freq; bands=[[1, 3], [2.2, 9], [10, 10]]; operation=%s", ops[o]);
+        snprintf(set, sizeof set, "axis=freq; bands=[[1, 3], [2.2, 9], [10, 10]]; operation=%s",
+                 ops[o]);
         ezc_transformer *t = tc_make(&ezc_ranged_aggregate_type, set);
         ezc_array *y = tc_host(tc_apply(t, tc_to(spectrum_like(0), dev)));
         ezc_array *want = tc_ref("rng_lin_%s", ops[o]);
@@ -173,7 +173,8 @@ START_TEST(t_ranged_errors_passthrough_no_alloc)
     ezc_transformer *t = tc_make(&ezc_ranged_aggregate_type, "axis=freq; bands=[[20, 30]]");
     const char *m = tc_apply_fails(t, spectrum_like(0), EZC_EINVAL);
     ck_assert_msg(strstr(m, "ranged_aggregate: setting 'bands': band 0 (20, 30) selects nothing "
-                            "on dim 'freq' (values 0 to 16)"), "%s", m);
+                            "on dim 'freq' (values 0 to 16)"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
     m = tc_make_fails(&ezc_ranged_aggregate_type, "bands=[1, 2, 3]", EZC_EINVAL);
     ck_assert_msg(strstr(m, "'bands' has 3 numbers: expected pairs"), "%s", m);
@@ -248,13 +249,14 @@ START_TEST(t_bandpower)
     ezc_array_destroy(&want);
     ezc_array_destroy(&centres);
     /* a band beyond Nyquist is named */
-    ezc_transformer *t = tc_make(&ezc_bandpower_type,
-                                 "window_dur=0.256; zero_pad_until=none; bands=[[300, 400]]");
+    ezc_transformer *t =
+        tc_make(&ezc_bandpower_type, "window_dur=0.256; zero_pad_until=none; bands=[[300, 400]]");
     ezc_array *x = tc_dims(tc_ref("bp_x"), "time", "ch");
     ezc_array_set_linear_axis(x, 0, 1.0 / 500, 0, "s");
     const char *m = tc_apply_fails(t, x, EZC_EINVAL);
     ck_assert_msg(strstr(m, "bandpower: ranged_aggregate: setting 'bands': band 0 (300, 400) "
-                            "selects nothing on dim 'freq' (values 0 to 250)"), "%s", m);
+                            "selects nothing on dim 'freq' (values 0 to 250)"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
 }
 END_TEST

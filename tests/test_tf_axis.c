@@ -101,10 +101,10 @@ START_TEST(t_diff_ints_reset_errors)
     ck_assert_double_eq(tc_get(y, 0, 0), 0.0);
     ezc_array_destroy(&y);
     /* errors name the transformer, the setting and the value */
-    const char *m = tc_apply_fails(t, tc_dims(tc_ref("diff_x_f64"), "freq", "ch"),
-                                   EZC_ENOTFOUND);
+    const char *m = tc_apply_fails(t, tc_dims(tc_ref("diff_x_f64"), "freq", "ch"), EZC_ENOTFOUND);
     ck_assert_msg(strstr(m, "diff: setting 'axis' = 'time': the message has no such dim "
-                            "(dims: freq, ch)"), "%s", m);
+                            "(dims: freq, ch)"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
     t = tc_make(&ezc_diff_type, "scale_by_fs=true");
     m = tc_apply_fails(t, tc_dims(tc_ref("diff_x_f64"), "time", "ch"), EZC_EINVAL);
@@ -148,7 +148,9 @@ static ezc_array *abc(void)
 START_TEST(t_transpose)
 {
     DLDevice dev = tc_dev(_i);
-    struct { const char *set, *want, *dims[3]; } cases[] = {
+    struct {
+        const char *set, *want, *dims[3];
+    } cases[] = {
         {"axes=[c, ...]", "tr_c_ell", {"c", "a", "b"}},
         {"axes=[b, a, c]", "tr_b_a_c", {"b", "a", "c"}},
         {"axes=[..., a]", "tr_ell_a", {"b", "c", "a"}},
@@ -179,8 +181,7 @@ START_TEST(t_transpose)
     ezc_array_destroy(&y);
     /* errors */
     const char *m = tc_apply_fails(t, tc_dims(tc_ref("tr_x"), "p", "q", "r"), EZC_ENOTFOUND);
-    ck_assert_msg(strstr(m, "transpose: setting 'axes': 'a' is not a dim of the message"), "%s",
-                  m);
+    ck_assert_msg(strstr(m, "transpose: setting 'axes': 'a' is not a dim of the message"), "%s", m);
     ezc_transformer_destroy(&t);
     t = tc_make(&ezc_transpose_type, "axes=[a, b]");
     m = tc_apply_fails(t, abc(), EZC_EINVAL);
@@ -206,7 +207,10 @@ static ezc_array *montage(void)
 START_TEST(t_slicer)
 {
     DLDevice dev = tc_dev(_i);
-    struct { const char *set, *want, *first_label; int ndim; } cases[] = {
+    struct {
+        const char *set, *want, *first_label;
+        int ndim;
+    } cases[] = {
         {"selection=1:4", "sl_1_4", "C3", 2},
         {"selection=::2", "sl_step2", "Fz", 2},
         {"selection=-1", "sl_last", NULL, 1},
@@ -267,7 +271,8 @@ static ezc_array *columns(const char *name)
     double *v = malloc((size_t)(shape[0] * n) * sizeof *v);
     for (int64_t t = 0; t < shape[0]; t++)
         for (int64_t j = 0; j < n; j++)
-            v[t * n + j] = tc_get(x, (size_t)(t * x->shape[1] + (int64_t)tc_get(idx, (size_t)j, 0)), 0);
+            v[t * n + j] =
+                tc_get(x, (size_t)(t * x->shape[1] + (int64_t)tc_get(idx, (size_t)j, 0)), 0);
     ezc_array *w = tc_array(EZC_FLOAT64, 2, shape, v);
     free(v);
     ezc_array_destroy(&x);
@@ -281,7 +286,9 @@ static ezc_array *columns(const char *name)
 START_TEST(t_slicer_order_and_regex)
 {
     DLDevice dev = tc_dev(_i);
-    struct { const char *set, *want, *labels; } cases[] = {
+    struct {
+        const char *set, *want, *labels;
+    } cases[] = {
         {"selection=Cz, C3", "sl_labels_axis_idx", "C3 Cz"},
         {"selection=3,1,1:3", "sl_dups_axis_idx", "C3 C4 Cz"},
         {"selection=3,1,1:3; order=selection", "sl_dups_sel_idx", "Cz C3 C4"},
@@ -300,8 +307,8 @@ START_TEST(t_slicer_order_and_regex)
         for (size_t j = 0; j < (size_t)y->shape[1]; j++)
             snprintf(got + strlen(got), sizeof got - strlen(got), "%s%s", j ? " " : "",
                      y->axes[1].coords->labels[j]);
-        ck_assert_msg(strcmp(got, cases[c].labels) == 0, "%s: labels %s, want %s",
-                      cases[c].set, got, cases[c].labels);
+        ck_assert_msg(strcmp(got, cases[c].labels) == 0, "%s: labels %s, want %s", cases[c].set,
+                      got, cases[c].labels);
         ezc_array_destroy(&y);
         ezc_array_destroy(&want);
         ezc_transformer_destroy(&t);
@@ -314,12 +321,14 @@ START_TEST(t_slicer_errors_and_no_alloc)
     ezc_transformer *t = tc_make(&ezc_slicer_type, "selection=Oz");
     const char *m = tc_apply_fails(t, montage(), EZC_ENOTFOUND);
     ck_assert_msg(!strcmp(m, "slicer: setting 'selection' = 'Oz': 'Oz' matched no label of dim "
-                             "'ch' (neither exactly nor as a regular expression)"), "%s", m);
+                             "'ch' (neither exactly nor as a regular expression)"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
     t = tc_make(&ezc_slicer_type, "selection=Fz, C[");
     m = tc_apply_fails(t, montage(), EZC_EINVAL);
     ck_assert_msg(strstr(m, "slicer: setting 'selection' = 'Fz, C[': 'C[' is neither an index, "
-                            "a label of dim 'ch' nor a valid regular expression ("), "%s", m);
+                            "a label of dim 'ch' nor a valid regular expression ("),
+                  "%s", m);
     ezc_transformer_destroy(&t);
     t = tc_make(&ezc_slicer_type, "selection=Pz, Fz");
     m = tc_apply_fails(t, montage(), EZC_ENOTFOUND);
@@ -329,7 +338,8 @@ START_TEST(t_slicer_errors_and_no_alloc)
     t = tc_make(&ezc_slicer_type, "selection=Oz; axis=time");
     m = tc_apply_fails(t, montage(), EZC_ENOTFOUND);
     ck_assert_msg(!strcmp(m, "slicer: setting 'selection' = 'Oz': 'Oz' is neither an index nor "
-                             "a label of dim 'time'"), "%s", m);
+                             "a label of dim 'time'"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
     m = tc_make_fails(&ezc_slicer_type, "selection=1; order=token", EZC_EINVAL);
     ck_assert_msg(strstr(m, "order"), "%s", m);

@@ -65,8 +65,7 @@ START_TEST(t_constants)
     check(&ezc_linear_type, "scale=2; offset=-1", "ew_linear", dev);
     check(&ezc_linear_type, "scale=[1, -2, 0.5, 4, 0]; offset=[0, 1, -1, 2, 10]; axis=ch",
           "ew_linear_ch", dev);
-    check(&ezc_linear_type, "scale=3; offset=[0, 1, -1, 2, 10]; axis=ch", "ew_linear_sc_of",
-          dev);
+    check(&ezc_linear_type, "scale=3; offset=[0, 1, -1, 2, 10]; axis=ch", "ew_linear_sc_of", dev);
     check(&ezc_linear_type, "scale=[1, 2, 3, 4, 5, 6]; axis=time", "ew_linear_time", dev);
 }
 END_TEST
@@ -78,8 +77,8 @@ END_TEST
 START_TEST(t_log_everywhere)
 {
     DLDevice dev = tc_dev(_i);
-    const char *bases[3] = {"2.718281828459045", "2", "10"}, *refs[3] = {"ew_ln", "ew_log2",
-                                                                          "ew_log10"};
+    const char *bases[3] = {"2.718281828459045", "2", "10"},
+               *refs[3] = {"ew_ln", "ew_log2", "ew_log10"};
     for (int k = 0; k < 2; k++)
         for (int b = 0; b < 3; b++) {
             char set[64], what[64];
@@ -140,8 +139,8 @@ START_TEST(t_log_as_ezmsg)
 {
     DLDevice dev = tc_dev(_i);
     int cpu = dev.device_type == kDLCPU;
-    const char *bases[5][2] = {{"10", "10"}, {"2", "2"}, {"2.718281828459045", "e"},
-                               {"3", "3"}, {"0.5", "half"}};
+    const char *bases[5][2] = {
+        {"10", "10"}, {"2", "2"}, {"2.718281828459045", "e"}, {"3", "3"}, {"0.5", "half"}};
     for (int k = 0; k < 2; k++)
         for (int b = 0; b < 5; b++) {
             char set[64], what[64];
@@ -154,7 +153,8 @@ START_TEST(t_log_as_ezmsg)
             ezc_array_destroy(&w);
             if (!k) {
                 w = tc_ref("lg_cr_b%s_f32", bases[b][1]);
-                snprintf(what, sizeof what, "log base %s f32 (correctly rounded logf)", bases[b][0]);
+                snprintf(what, sizeof what, "log base %s f32 (correctly rounded logf)",
+                         bases[b][0]);
                 assert_ulps(y, w, cpu ? 1 : 4, what);
                 ezc_array_destroy(&w);
             }
@@ -212,7 +212,10 @@ END_TEST
 START_TEST(t_signed_zeros)
 {
     DLDevice dev = tc_dev(_i);
-    struct { const ezc_transformer_type *type; const char *set, *want; } cases[] = {
+    struct {
+        const ezc_transformer_type *type;
+        const char *set, *want;
+    } cases[] = {
         {&ezc_scale_type, "scale=2.5", "sz_scale"},
         {&ezc_scale_type, "scale=1", "sz_x"},
         {&ezc_add_type, "value=0", "sz_add0"},
@@ -247,7 +250,10 @@ END_TEST
 
 START_TEST(t_integers_promote)
 {
-    struct { const ezc_transformer_type *type; const char *set, *want; } cases[] = {
+    struct {
+        const ezc_transformer_type *type;
+        const char *set, *want;
+    } cases[] = {
         {&ezc_scale_type, "scale=2.5", "ew_scale_i16"},
         {&ezc_add_type, "value=1.5", "ew_add_i16"},
         {&ezc_invert_type, "", "ew_invert_i16"},
@@ -314,12 +320,13 @@ START_TEST(t_errors)
     /* per-channel list of the wrong length for the message */
     ezc_transformer *t = tc_make(&ezc_linear_type, "scale=[1, 2, 3]; axis=ch");
     m = tc_apply_fails(t, tc_dims(tc_ref("ew_x_f64"), "time", "ch"), EZC_ESHAPE);
-    ck_assert_msg(strstr(m, "linear: setting 'scale' has 3 values but dim 'ch' has length 5"),
-                  "%s", m);
+    ck_assert_msg(strstr(m, "linear: setting 'scale' has 3 values but dim 'ch' has length 5"), "%s",
+                  m);
     /* an axis the message lacks */
     m = tc_apply_fails(t, tc_dims(tc_ref("ew_x_f64"), "time", "freq"), EZC_ENOTFOUND);
     ck_assert_msg(strstr(m, "linear: setting 'axis' = 'ch': the message has no such dim "
-                            "(dims: time, freq)"), "%s", m);
+                            "(dims: time, freq)"),
+                  "%s", m);
     /* the state survives errors: the next good message is computed */
     const double v[6] = {1, 1, 1, -1, -1, -1};
     int64_t shape[2] = {2, 3};

@@ -30,8 +30,7 @@ static double max_abs(const ezc_array *a)
 }
 
 /* got ~ want within tol * max|want| per element. */
-static void assert_scaled(const ezc_array *got, const ezc_array *want, double tol,
-                          const char *what)
+static void assert_scaled(const ezc_array *got, const ezc_array *want, double tol, const char *what)
 {
     tc_assert_close(got, want, 0, tol * max_abs(want), what);
 }
@@ -82,8 +81,8 @@ START_TEST(t_design_sos)
         for (size_t oi = 0; oi < sizeof orders / sizeof *orders; oi++)
             for (int b = 0; b < 4; b++) {
                 ezc_error err = {0};
-                ezc_filter_spec s = spec_for(f ? EZC_DESIGN_CHEBY1 : EZC_DESIGN_BUTTER,
-                                             orders[oi], b);
+                ezc_filter_spec s =
+                    spec_for(f ? EZC_DESIGN_CHEBY1 : EZC_DESIGN_BUTTER, orders[oi], b);
                 double *sos = NULL;
                 int nsec = 0;
                 ck_assert_msg(ezc_filter_design_sos(&s, &sos, &nsec, &err) == 0, "%s", err.msg);
@@ -136,8 +135,11 @@ START_TEST(t_design_ba_zi_decimate)
     }
     static const int qs[] = {2, 4, 10};
     for (int i = 0; i < 3; i++) { /* decimate's anti-alias filter */
-        ezc_filter_spec s = {.family = EZC_DESIGN_CHEBY1, .order = 8, .rp = 0.05,
-                             .band = EZC_BAND_LOWPASS, .wn = {0.8 / qs[i], 0}};
+        ezc_filter_spec s = {.family = EZC_DESIGN_CHEBY1,
+                             .order = 8,
+                             .rp = 0.05,
+                             .band = EZC_BAND_LOWPASS,
+                             .wn = {0.8 / qs[i], 0}};
         double *sos = NULL;
         int nsec = 0;
         ck_assert_int_eq(ezc_filter_design_sos(&s, &sos, &nsec, &err), 0);
@@ -227,8 +229,7 @@ START_TEST(t_iir_float32_and_errors)
         int64_t nz = (int64_t)nsec * 2 * 24 * 3 * 19 / (ax ? 19 : 24);
         ezc_array *zi = ezc_array_new(EZC_FLOAT64, 1, &nz, NULL, dev, &err);
         ck_assert_int_eq(xp->fill(zi, 0.0, &err), 0);
-        ck_assert_msg(xp->iir(x, ax, ezc_array_data(c), nsec, 2, zi, x, &err) == 0, "%s",
-                      err.msg);
+        ck_assert_msg(xp->iir(x, ax, ezc_array_data(c), nsec, 2, zi, x, &err) == 0, "%s", err.msg);
         ezc_array *want = tc_ref("iir_f32_y_ax%d", ax);
         x = tc_host(x);
         ck_assert_int_eq(x->dtype, EZC_FLOAT32);
@@ -296,8 +297,8 @@ START_TEST(t_butterworth_values)
     check_tf(&ezc_butterworth_type, "order=3; cuton=20", "tf_x", 500, EZC_FLOAT64, "bw_hp_y", d);
     check_tf(&ezc_butterworth_type, "order=2; cuton=40; cutoff=30", "tf_x", 500, EZC_FLOAT64,
              "bw_bs_y", d);
-    check_tf(&ezc_butterworth_type, "order=3; cutoff=40; coef_type=ba", "tf_x", 500,
-             EZC_FLOAT64, "bw_lp_ba_y", d);
+    check_tf(&ezc_butterworth_type, "order=3; cutoff=40; coef_type=ba", "tf_x", 500, EZC_FLOAT64,
+             "bw_lp_ba_y", d);
     /* order 0 passes the data through untouched */
     ezc_transformer *tf = tc_make(&ezc_butterworth_type, "order=0");
     ezc_array *x = stream_of("tf_x", 500, EZC_FLOAT64, d);
@@ -332,8 +333,8 @@ START_TEST(t_filter_values)
     check_tf(&ezc_filter_type, sos, "tf_x", 500, EZC_FLOAT64, "bw_bp_y", d);
     check_tf(&ezc_filter_type, sos, "tf_x", 500, EZC_FLOAT32, "bw_bp_y32", d);
     free(sos);
-    check_tf(&ezc_filter_type, "b=[0.2, 0.3, 0.1, -0.05]; a=[1, -0.5]", "tf_x", 500,
-             EZC_FLOAT64, "flt_ba_y", d);
+    check_tf(&ezc_filter_type, "b=[0.2, 0.3, 0.1, -0.05]; a=[1, -0.5]", "tf_x", 500, EZC_FLOAT64,
+             "flt_ba_y", d);
 }
 END_TEST
 
@@ -357,7 +358,8 @@ START_TEST(t_ewma_bias_correction_and_reset)
             ezc_array_set_linear_axis(in, 0, 1.0 / 200, 0.0, "s");
         ezc_array *y = tc_host(tc_apply(t, tc_to(in, d)));
         for (size_t c = 0; c < 3; c++)
-            ck_assert_double_eq_tol(tc_get(y, c, 0), tc_get(x, c, 0), 1e-15 * fabs(tc_get(x, c, 0)));
+            ck_assert_double_eq_tol(tc_get(y, c, 0), tc_get(x, c, 0),
+                                    1e-15 * fabs(tc_get(x, c, 0)));
         if (!k) /* the second sample is the alpha-weighted mean of two, not x[1] */
             ck_assert(fabs(tc_get(y, 3, 0) - tc_get(x, 3, 0)) > 1e-3);
         ezc_array_destroy(&y);
@@ -374,10 +376,10 @@ START_TEST(t_decimate_ewma_scaler_values)
         return;
     check_tf(&ezc_ewma_type, "time_constant=0.2", "ewma_x", 100, EZC_FLOAT64, "ewma_y", d);
     check_tf(&ezc_ewma_type, "time_constant=0.2", "ewma_x", 100, EZC_FLOAT32, "ewma_y", d);
-    check_tf(&ezc_adaptive_standard_scaler_type, "time_constant=0.5", "ass_x", 100,
-             EZC_FLOAT64, "ass_y", d);
-    check_tf(&ezc_adaptive_standard_scaler_type, "time_constant=0.5", "ass_x", 100,
-             EZC_FLOAT32, "ass_y", d);
+    check_tf(&ezc_adaptive_standard_scaler_type, "time_constant=0.5", "ass_x", 100, EZC_FLOAT64,
+             "ass_y", d);
+    check_tf(&ezc_adaptive_standard_scaler_type, "time_constant=0.5", "ass_x", 100, EZC_FLOAT32,
+             "ass_y", d);
     /* decimate by 4: values and the axis (gain x 4, offset of sample 0) */
     ezc_transformer *tf = tc_make(&ezc_decimate_type, "factor=4");
     ezc_array *x = stream_of("dec_x", 1000, EZC_FLOAT64, d);
@@ -395,8 +397,8 @@ END_TEST
 
 /* ---- chunk invariance, axes ---------------------------------------------------- */
 
-static void check_chunks(const ezc_transformer_type *type, const char *settings,
-                         const char *xname, double fs, DLDevice dev)
+static void check_chunks(const ezc_transformer_type *type, const char *settings, const char *xname,
+                         double fs, DLDevice dev)
 {
     ezc_array *x = stream_of(xname, fs, EZC_FLOAT64, dev);
     ezc_transformer *t1 = tc_make(type, settings);
@@ -543,8 +545,7 @@ static void check_no_alloc(const ezc_transformer_type *type, const char *setting
         ezc_array_destroy(&y);
     }
     ck_assert_msg(ezc_buffer_new_count() == before, "%s {%s}: %llu buffers on the steady path",
-                  type->name, settings,
-                  (unsigned long long)(ezc_buffer_new_count() - before));
+                  type->name, settings, (unsigned long long)(ezc_buffer_new_count() - before));
     ezc_array_destroy(&x);
     ezc_transformer_destroy(&t);
 }

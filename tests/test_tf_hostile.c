@@ -45,8 +45,8 @@ static void run_empty(const tc_case *c, int64_t nt, int64_t nch)
         int rc = ezc_transformer_process(t, 0, in, &out, &err); /* takes in */
         if (rc == 0 && out)
             ck_assert_msg(ezc_array_size(out) == 0 || nt * nch == 0,
-                          "%s {%s}: shape [%lld, %lld] gave %zu elements", c->type,
-                          c->settings, (long long)nt, (long long)nch, ezc_array_size(out));
+                          "%s {%s}: shape [%lld, %lld] gave %zu elements", c->type, c->settings,
+                          (long long)nt, (long long)nch, ezc_array_size(out));
         if (rc)
             ck_assert_msg(err.msg[0], "%s: error %d without a message", c->type, rc);
         ezc_array_destroy(&out);
@@ -90,8 +90,7 @@ static ezc_array *unaligned(ezc_array *a)
 
 /* One message through ta (aligned) and tu (unaligned copy): the same
  * status, and bit-identical outputs. Consumes a. */
-static void same_both_ways(ezc_transformer *ta, ezc_transformer *tu, ezc_array *a,
-                           const char *what)
+static void same_both_ways(ezc_transformer *ta, ezc_transformer *tu, ezc_array *a, const char *what)
 {
     ezc_error ea = {0}, eu = {0};
     ezc_array *u = ezc_array_copy(a, &ea), *ya = NULL, *yu = NULL;

@@ -65,16 +65,16 @@ START_TEST(t_coordinate_spaces)
     ezc_transformer *t = tc_make(&ezc_coordinate_spaces_type, "");
     const char *m = tc_apply_fails(t, tc_dims(tc_ref("af_x_f64"), "time", "pos"), EZC_ESHAPE);
     ck_assert_msg(strstr(m, "coordinate_spaces: dim 'pos' has length 4: expected 2 components "
-                            "(x, y)"), "%s", m);
+                            "(x, y)"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
     m = tc_make_fails(&ezc_coordinate_spaces_type, "mode=polar", EZC_EINVAL);
     ck_assert_msg(strstr(m, "mode") && strstr(m, "polar"), "%s", m);
 }
 END_TEST
 
-static void affine_case(DLDevice dev, int k, const char *wname, const char *more,
-                        const char *xname, const char *d0, const char *d1, const char *d2,
-                        const char *want_name)
+static void affine_case(DLDevice dev, int k, const char *wname, const char *more, const char *xname,
+                        const char *d0, const char *d1, const char *d2, const char *want_name)
 {
     ezc_array *w = tc_ref("%s_%s", wname, sfx[k]);
     char *set = list_setting("weights", w, more);
@@ -117,8 +117,8 @@ START_TEST(t_affine_left_file_errors)
     ck_assert_int_ge(fd, 0);
     FILE *f = fdopen(fd, "w");
     for (int o = 0; o < 3; o++) /* W.T: 3 rows of 4 */
-        fprintf(f, "%.17g, %.17g, %.17g, %.17g\n", tc_get(w, 0 * 3 + o, 0),
-                tc_get(w, 1 * 3 + o, 0), tc_get(w, 2 * 3 + o, 0), tc_get(w, 3 * 3 + o, 0));
+        fprintf(f, "%.17g, %.17g, %.17g, %.17g\n", tc_get(w, 0 * 3 + o, 0), tc_get(w, 1 * 3 + o, 0),
+                tc_get(w, 2 * 3 + o, 0), tc_get(w, 3 * 3 + o, 0));
     fclose(f);
     char set[128];
     snprintf(set, sizeof set, "weights_file=%s; right_multiply=false", path);
@@ -131,8 +131,7 @@ START_TEST(t_affine_left_file_errors)
     ezc_array_destroy(&w);
     /* wrong channel count for the matrix */
     const char *m = tc_apply_fails(t, tc_dims(tc_ref("car_x_f64"), "time", "ch"), EZC_ESHAPE);
-    ck_assert_msg(strstr(m, "affine: setting 'weights' has 12 values: no columns of 6"), "%s",
-                  m);
+    ck_assert_msg(strstr(m, "affine: setting 'weights' has 12 values: no columns of 6"), "%s", m);
     ezc_transformer_destroy(&t);
     /* a ragged file */
     f = fopen(path, "w");
@@ -151,7 +150,9 @@ END_TEST
 START_TEST(t_common_rereference)
 {
     DLDevice dev = tc_dev(_i);
-    struct { const char *set, *want; } cases[] = {
+    struct {
+        const char *set, *want;
+    } cases[] = {
         {"", "car_mean"},
         {"include_current=false", "car_mean_loo"},
         {"clusters=[0, 0, 1, 1, 1, 2]", "car_mean_cl"},
@@ -188,7 +189,8 @@ START_TEST(t_common_rereference)
     ezc_transformer *t = tc_make(&ezc_common_rereference_type, "clusters=[0, 1]");
     const char *m = tc_apply_fails(t, tc_dims(tc_ref("car_x_f64"), "time", "ch"), EZC_ESHAPE);
     ck_assert_msg(strstr(m, "common_rereference: setting 'clusters' has 2 ids but the channel "
-                            "dim has length 6"), "%s", m);
+                            "dim has length 6"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
     m = tc_make_fails(&ezc_common_rereference_type, "mode=median; include_current=false",
                       EZC_EINVAL);

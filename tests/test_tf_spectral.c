@@ -166,7 +166,8 @@ START_TEST(t_window_chunk_offsets)
 {
     ezc_error err = {0};
     ezc_array *x = series("win_x", 0, 200, T0, TC);
-    ezc_transformer *t = tc_make(&ezc_window_type, "window_dur=0.1; window_shift=0.05; zero_pad_until=none");
+    ezc_transformer *t =
+        tc_make(&ezc_window_type, "window_dur=0.1; window_shift=0.05; zero_pad_until=none");
     int64_t lens[64], at = 0, done = 0;
     size_t n = tc_random_chunks(x->shape[0], 3, lens, 64);
     for (size_t k = 0; k < n; k++) {
@@ -213,7 +214,8 @@ START_TEST(t_window_middle_axis)
     DLDevice dev = tc_dev(_i);
     const char *d3[3] = {"ch", "time", "feat"};
     ezc_array *x = tc_to(series("win_x3", 1, 200, T0, d3), dev);
-    ezc_transformer *t = tc_make(&ezc_window_type, "window_dur=0.1; window_shift=0.05; zero_pad_until=none; anchor=middle");
+    ezc_transformer *t = tc_make(
+        &ezc_window_type, "window_dur=0.1; window_shift=0.05; zero_pad_until=none; anchor=middle");
     ezc_array *y = tc_host(tc_apply(t, ezc_array_clone(x, NULL)));
     const char *d[4] = {"ch", "win", "time", "feat"};
     dims_are(y, d, 4);
@@ -237,7 +239,8 @@ START_TEST(t_window_empty_and_passthrough)
 {
     ezc_error err = {0};
     ezc_array *x = series("win_x", 0, 200, T0, TC);
-    ezc_transformer *t = tc_make(&ezc_window_type, "window_dur=0.1; window_shift=0.05; zero_pad_until=none");
+    ezc_transformer *t =
+        tc_make(&ezc_window_type, "window_dur=0.1; window_shift=0.05; zero_pad_until=none");
     ezc_array *y = tc_apply(t, ezc_array_slice(x, 0, 0, 5, &err));
     const char *d[3] = {"win", "time", "ch"};
     dims_are(y, d, 3);
@@ -279,7 +282,8 @@ START_TEST(t_window_steady)
         ezc_transformer_destroy(&t);
     }
     /* reset on a new rate: the window is 0.1 s at the new rate */
-    ezc_transformer *t = tc_make(&ezc_window_type, "window_dur=0.1; window_shift=0.05; zero_pad_until=none");
+    ezc_transformer *t =
+        tc_make(&ezc_window_type, "window_dur=0.1; window_shift=0.05; zero_pad_until=none");
     ezc_array_destroy(&(ezc_array *){tc_apply(t, ezc_array_clone(x, NULL))});
     ezc_array *x2 = ezc_array_clone(x, NULL);
     x2->axes[0].gain = 1.0 / 100;
@@ -304,7 +308,8 @@ START_TEST(t_window_errors)
     ezc_array *x = series("win_x", 0, 200, T0, TC);
     ezc_transformer *t = tc_make(&ezc_window_type, "window_dur=0.1; axis=t");
     m = tc_apply_fails(t, ezc_array_clone(x, NULL), EZC_ENOTFOUND);
-    ck_assert_msg(strstr(m, "window: setting 'axis' = 't'") && strstr(m, "dims: time, ch"), "%s", m);
+    ck_assert_msg(strstr(m, "window: setting 'axis' = 't'") && strstr(m, "dims: time, ch"), "%s",
+                  m);
     ezc_transformer_destroy(&t);
 
     t = tc_make(&ezc_window_type, "window_dur=0.001; window_shift=0.05");
@@ -319,7 +324,8 @@ START_TEST(t_window_errors)
 
     t = tc_make(&ezc_window_type, "window_dur=1e12; window_shift=1");
     m = tc_apply_fails(t, ezc_array_clone(x, NULL), EZC_EINVAL);
-    ck_assert_msg(strstr(m, "'window_dur' = 1e+12 s") && strstr(m, "longer than an array can hold"), "%s", m);
+    ck_assert_msg(strstr(m, "'window_dur' = 1e+12 s") && strstr(m, "longer than an array can hold"),
+                  "%s", m);
     ezc_transformer_destroy(&t);
 
     /* a coordinate time axis: refused; the state stays usable */
@@ -338,7 +344,7 @@ END_TEST
 
 static const char *const windows[] = {"hann", "hamming", "blackman", "bartlett", "boxcar"};
 static const char *const transforms[] = {"raw_complex", "real", "imag", "rel_power",
-                                         "rel_db", "abs", "power"};
+                                         "rel_db",      "abs",  "power"};
 
 START_TEST(t_spectrum_windows_transforms)
 {
@@ -379,13 +385,17 @@ static const spec_case spec_cases[] = {
     {"transform=raw_complex; norm=ortho", "spec_x", "spec_ortho", DF, 0},
     {"transform=rel_power; nfft=200", "spec_x", "spec_pad200", 1.0, 0},
     {"transform=rel_power; nfft=100", "spec_x", "spec_trunc100", 2.0, 0},
-    {"transform=raw_complex; output=full", "spec_xo", "spec_odd_full", 200.0 / 127, -63 * 200.0 / 127},
-    {"transform=raw_complex; output=negative", "spec_xo", "spec_odd_negative", 200.0 / 127, -63 * 200.0 / 127},
+    {"transform=raw_complex; output=full", "spec_xo", "spec_odd_full", 200.0 / 127,
+     -63 * 200.0 / 127},
+    {"transform=raw_complex; output=negative", "spec_xo", "spec_odd_negative", 200.0 / 127,
+     -63 * 200.0 / 127},
     {"transform=raw_complex", "spec_xo", "spec_odd_positive", 200.0 / 127, 0},
     {"transform=raw_complex", "spec_z", "spec_z_positive", 200.0 / 64, 0},
     {"transform=raw_complex; output=full", "spec_z", "spec_z_full", 200.0 / 64, -32 * 200.0 / 64},
-    {"transform=raw_complex; output=full; do_fftshift=false", "spec_z", "spec_z_full_noshift", 0, 0},
-    {"transform=raw_complex; output=negative", "spec_z", "spec_z_negative", 200.0 / 64, -32 * 200.0 / 64},
+    {"transform=raw_complex; output=full; do_fftshift=false", "spec_z", "spec_z_full_noshift", 0,
+     0},
+    {"transform=raw_complex; output=negative", "spec_z", "spec_z_negative", 200.0 / 64,
+     -32 * 200.0 / 64},
     {"transform=rel_power", "spec_z", "spec_z_rel_power", 200.0 / 64, 0},
     {"transform=rel_power", "spec_xi", "spec_xi_rel_power", DF, 0},
 };
@@ -452,9 +462,11 @@ START_TEST(t_spectrum_layout_and_nan)
         for (int c = 0; c < 4; c++) {
             double v = tc_get(y, (size_t)(k * 4 + c), 0);
             if (c == 1 || c == 3) /* NaN, or inf where the FFT's sums keep it */
-                ck_assert_msg(!isfinite(v), "bin %lld ch %d = %g, want NaN or inf", (long long)k, c, v);
+                ck_assert_msg(!isfinite(v), "bin %lld ch %d = %g, want NaN or inf", (long long)k, c,
+                              v);
             else
-                ck_assert_double_eq_tol(v, tc_get(want, (size_t)(k * 4 + c), 0), 1e-12 * maxabs(want));
+                ck_assert_double_eq_tol(v, tc_get(want, (size_t)(k * 4 + c), 0),
+                                        1e-12 * maxabs(want));
         }
     ezc_array_destroy(&want);
     ezc_array_destroy(&y);
@@ -584,8 +596,9 @@ START_TEST(t_spectrogram_default_pad)
     /* bandpower: the same windows as with zero_pad_until=shift, bit for bit */
     ezc_transformer *a = tc_make(&ezc_bandpower_type, "window_dur=0.32; window_shift=0.16; "
                                                       "bands=[[5, 20], [20, 40]]");
-    ezc_transformer *b = tc_make(&ezc_bandpower_type, "window_dur=0.32; window_shift=0.16; "
-                                                      "zero_pad_until=shift; bands=[[5, 20], [20, 40]]");
+    ezc_transformer *b =
+        tc_make(&ezc_bandpower_type, "window_dur=0.32; window_shift=0.16; "
+                                     "zero_pad_until=shift; bands=[[5, 20], [20, 40]]");
     ezc_array *ya = tc_host(tc_apply(a, ezc_array_clone(x, NULL)));
     ezc_array *yb = tc_host(tc_apply(b, ezc_array_clone(x, NULL)));
     ck_assert_int_eq(ya->shape[0], 25);
@@ -620,7 +633,8 @@ START_TEST(t_spectrogram_steady_and_errors)
     }
     ck_assert_int_eq(ezc_buffer_new_count(), before);
     ezc_transformer_destroy(&t);
-    const char *m = tc_make_fails(&ezc_spectrogram_type, "window_dur=0.3; window_shift=-1", EZC_EINVAL);
+    const char *m =
+        tc_make_fails(&ezc_spectrogram_type, "window_dur=0.3; window_shift=-1", EZC_EINVAL);
     ck_assert_msg(strstr(m, "spectrogram: window: setting 'window_shift' = -1"), "%s", m);
     t = tc_make(&ezc_spectrogram_type, SG "axis=t");
     m = tc_apply_fails(t, ezc_array_clone(x, NULL), EZC_ENOTFOUND);

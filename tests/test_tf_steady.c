@@ -40,9 +40,10 @@ START_TEST(t_steady)
         ezc_array *y = tc_apply(t, in[i]);
         ezc_array_destroy(&y);
     }
-    ck_assert_msg(ezc_buffer_new_count() == before, "%s {%s}: %llu data buffers allocated on "
-                  "the steady path", type, set,
-                  (unsigned long long)(ezc_buffer_new_count() - before));
+    ck_assert_msg(ezc_buffer_new_count() == before,
+                  "%s {%s}: %llu data buffers allocated on "
+                  "the steady path",
+                  type, set, (unsigned long long)(ezc_buffer_new_count() - before));
     ezc_array_destroy(&proto);
     ezc_transformer_destroy(&t);
     ezc_registry_destroy(&reg);

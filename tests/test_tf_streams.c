@@ -31,8 +31,8 @@ START_TEST(t_pairing_in_order)
 {
     DLDevice dev = tc_dev(_i);
     ezc_transformer *t = tc_make(&ezc_add_streams_type, "");
-    ck_assert_ptr_null(push(t, 0, tc_to(msg(10, 1), dev)));  /* a1 waits */
-    ck_assert_ptr_null(push(t, 0, tc_to(msg(20, 2), dev)));  /* a2 waits */
+    ck_assert_ptr_null(push(t, 0, tc_to(msg(10, 1), dev)));      /* a1 waits */
+    ck_assert_ptr_null(push(t, 0, tc_to(msg(20, 2), dev)));      /* a2 waits */
     ezc_array *y = tc_host(push(t, 1, tc_to(msg(100, 7), dev))); /* b1 completes a1 */
     ck_assert_double_eq(tc_get(y, 0, 0), 10 + 100);
     ck_assert_double_eq(tc_get(y, 4, 0), 14 + 104);
@@ -65,7 +65,8 @@ START_TEST(t_lag_and_mismatch)
     /* a third message on port a: the oldest (seq 1) goes, and it is said */
     ck_assert_int_eq(ezc_transformer_process(t, 0, msg(3, 3), &out, &err), EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "add_streams: port 'a' is 2 messages ahead of port 'b': "
-                                  "dropped its oldest (seq 1)"), "%s", err.msg);
+                                  "dropped its oldest (seq 1)"),
+                  "%s", err.msg);
     ezc_array *y = push(t, 1, msg(0, 9)); /* pairs with seq 2 */
     ck_assert_int_eq(y->seq, 2);
     ck_assert_double_eq(tc_get(y, 0, 0), 2.0);
@@ -73,11 +74,11 @@ START_TEST(t_lag_and_mismatch)
     /* shapes must match: named, both shapes given */
     int64_t shape[2] = {2, 2};
     double v[4] = {1, 2, 3, 4};
-    ck_assert_int_eq(ezc_transformer_process(t, 1, tc_array(EZC_FLOAT64, 2, shape, v), &out,
-                                             &err),
+    ck_assert_int_eq(ezc_transformer_process(t, 1, tc_array(EZC_FLOAT64, 2, shape, v), &out, &err),
                      EZC_ESHAPE);
     ck_assert_msg(strstr(err.msg, "add_streams: port 'a' has shape (3, 2), port 'b' (2, 2): "
-                                  "they must match"), "%s", err.msg);
+                                  "they must match"),
+                  "%s", err.msg);
     /* dtypes too */
     ck_assert_ptr_null(push(t, 0, msg(1, 4)));
     int64_t s2[2] = {3, 2};

@@ -33,7 +33,10 @@ static ezc_array *on(ezc_array *a, DLDevice d)
 }
 
 /* The result brought to the host for checking (consumes y). */
-static ezc_array *host(ezc_array *y) { return on(y, ezc_device_cpu()); }
+static ezc_array *host(ezc_array *y)
+{
+    return on(y, ezc_device_cpu());
+}
 
 static ezc_array *vec(ezc_dtype t)
 {
@@ -42,9 +45,12 @@ static ezc_array *vec(ezc_dtype t)
     const char *dims[2] = {"time", "ch"};
     ezc_array *a = ezc_array_new(t, 2, shape, dims, ezc_device_cpu(), &err);
     for (int i = 0; i < 6; i++) {
-        if (t == EZC_FLOAT64) ((double *)ezc_array_data(a))[i] = src[i];
-        if (t == EZC_FLOAT32) ((float *)ezc_array_data(a))[i] = (float)src[i];
-        if (t == EZC_INT16) ((int16_t *)ezc_array_data(a))[i] = (int16_t)(src[i] * 4);
+        if (t == EZC_FLOAT64)
+            ((double *)ezc_array_data(a))[i] = src[i];
+        if (t == EZC_FLOAT32)
+            ((float *)ezc_array_data(a))[i] = (float)src[i];
+        if (t == EZC_INT16)
+            ((int16_t *)ezc_array_data(a))[i] = (int16_t)(src[i] * 4);
     }
     return a;
 }
@@ -54,8 +60,10 @@ static ezc_transformer *make(const ezc_transformer_type *type, const char *k1, c
 {
     ezc_error err;
     ezc_settings *s = ezc_settings_new(&err);
-    if (k1) ezc_settings_set(s, k1, v1, NULL, &err);
-    if (k2) ezc_settings_set(s, k2, v2, NULL, &err);
+    if (k1)
+        ezc_settings_set(s, k1, v1, NULL, &err);
+    if (k2)
+        ezc_settings_set(s, k2, v2, NULL, &err);
     ezc_transformer *t = ezc_transformer_new(type, s, &err);
     ck_assert_msg(t != NULL, "%s", err.msg);
     ezc_settings_destroy(&s);
@@ -75,8 +83,8 @@ START_TEST(t_abs_in_place_and_shared)
     ezc_array *a = on(vec(EZC_FLOAT32), dev), *y;
     void *before = ezc_array_data(a);
     ck_assert_int_eq(ezc_transformer_process(t, 0, a, &y, &err), 0);
-    ck_assert_ptr_eq(y, a);                    /* the same array back... */
-    ck_assert_ptr_eq(ezc_array_data(y), before); /* ...computed in place */
+    ck_assert_ptr_eq(y, a);                             /* the same array back... */
+    ck_assert_ptr_eq(ezc_array_data(y), before);        /* ...computed in place */
     ck_assert(ezc_device_equal(y->tensor.device, dev)); /* ...where the data was */
     y = host(y);
     for (int i = 0; i < 6; i++)
@@ -181,8 +189,8 @@ START_TEST(t_log_bases)
             else if (src[i] == 0)
                 ck_assert(isinf(v[i]) && v[i] < 0);
             else
-                ck_assert_msg(rel(v[i], want) <= 1e-12, "base %s x %g: %.17g vs %.17g",
-                              bases[b], src[i], v[i], want);
+                ck_assert_msg(rel(v[i], want) <= 1e-12, "base %s x %g: %.17g vs %.17g", bases[b],
+                              src[i], v[i], want);
         }
         ezc_array_destroy(&y);
         /* float32 within 1e-6 relative */

@@ -15,7 +15,10 @@
 
 static const ezc_xp *cu;
 
-static int single(ezc_dtype t) { return t == EZC_FLOAT32 || t == EZC_COMPLEX64; }
+static int single(ezc_dtype t)
+{
+    return t == EZC_FLOAT32 || t == EZC_COMPLEX64;
+}
 
 /* Real numbers in a (complex counts two: re, im). */
 static size_t nreal(const ezc_array *a)
@@ -31,8 +34,10 @@ static double re_at(const ezc_array *a, size_t i)
 
 static void re_set(ezc_array *a, size_t i, double v)
 {
-    if (single(a->dtype)) ((float *)ezc_array_data(a))[i] = (float)v;
-    else ((double *)ezc_array_data(a))[i] = v;
+    if (single(a->dtype))
+        ((float *)ezc_array_data(a))[i] = (float)v;
+    else
+        ((double *)ezc_array_data(a))[i] = v;
 }
 
 /* Uniform in [-4, 4); float or complex dtypes. */
@@ -80,8 +85,8 @@ static void close_enough(double got, double want, double tol, const char *what, 
         ck_assert_msg(got == want, "%s[%zu]: %g, want %g", what, i, got, want);
         return;
     }
-    ck_assert_msg(fabs(got - want) <= tol * fmax(fabs(want), 1.0), "%s[%zu]: %.17g vs %.17g", what, i,
-                  got, want);
+    ck_assert_msg(fabs(got - want) <= tol * fmax(fabs(want), 1.0), "%s[%zu]: %.17g vs %.17g", what,
+                  i, got, want);
 }
 
 /* Tolerances against the CPU backend, relative to the largest magnitude of
@@ -90,7 +95,10 @@ static void close_enough(double got, double want, double tol, const char *what, 
  * than OpenBLAS, LAPACK and FFTW, so results differ by rounding growth of
  * about n * eps of the largest entry: < 1e-12 in float64 and < 1e-5 in
  * float32 at these sizes. A wrong layout, transpose or scale is off by O(1). */
-static double tol_of(ezc_dtype t) { return single(t) ? 1e-4 : 1e-10; }
+static double tol_of(ezc_dtype t)
+{
+    return single(t) ? 1e-4 : 1e-10;
+}
 
 static void match_cpu(const ezc_array *dev, const ezc_array *want, const char *what)
 {
@@ -177,7 +185,8 @@ START_TEST(t_affine_clip_pow_binary)
     ck_assert_int_eq(ezc_xp_call(cu, clip, &err, d, y, -1.0, 2.0), 0);
     ezc_array *r = to(y, ezc_device_cpu());
     for (size_t i = 0; i < ezc_array_size(h); i++)
-        close_enough(at(r, i), isnan(at(h, i)) ? NAN : fmin(fmax(at(h, i), -1.0), 2.0), 0, "clip", i);
+        close_enough(at(r, i), isnan(at(h, i)) ? NAN : fmin(fmax(at(h, i), -1.0), 2.0), 0, "clip",
+                     i);
     ezc_array_destroy(&r);
     ck_assert_int_eq(ezc_xp_call(cu, affine, &err, d, y, 2.5, -1.0), 0);
     r = to(y, ezc_device_cpu());
@@ -204,7 +213,7 @@ START_TEST(t_reduce_every_axis)
 {
     ezc_error err;
     ezc_reduce_op ops[6] = {EZC_REDUCE_SUM, EZC_REDUCE_MEAN, EZC_REDUCE_MIN,
-                            EZC_REDUCE_MAX, EZC_REDUCE_VAR, EZC_REDUCE_STD};
+                            EZC_REDUCE_MAX, EZC_REDUCE_VAR,  EZC_REDUCE_STD};
     int64_t shape[3] = {7, 300, 5};
     for (int ti = 0; ti < 2; ti++) {
         ezc_dtype t = ti ? EZC_FLOAT64 : EZC_FLOAT32;
@@ -219,7 +228,8 @@ START_TEST(t_reduce_every_axis)
                     os[j++] = shape[i];
             for (int k = 0; k < 6; k++) {
                 ezc_array *y = ezc_array_new(t, 2, os, NULL, ezc_device_cuda(0), &err);
-                ck_assert_msg(ezc_xp_call(cu, reduce, &err, ops[k], d, axis, y) == 0, "%s", err.msg);
+                ck_assert_msg(ezc_xp_call(cu, reduce, &err, ops[k], d, axis, y) == 0, "%s",
+                              err.msg);
                 ezc_array *r = to(y, ezc_device_cpu());
                 for (size_t o = 0; o < outer; o++)
                     for (size_t q = 0; q < inner; q++) {
@@ -479,14 +489,16 @@ START_TEST(t_matmul_vs_cpu)
             ezc_array *da = to(ha, ezc_device_cuda(0)), *db = to(hb, ezc_device_cuda(0));
             ezc_array *dc = new_on(ezc_device_cuda(0), t, 2, sc);
             ck_assert_msg(ezc_xp_call(cu, matmul, &err, da, db, dc, ta, tb) == 0, "%s", err.msg);
-            match_cpu(dc, hc, ta ? (tb ? "matmul a.T b.T" : "matmul a.T b")
-                                 : (tb ? "matmul a b.T" : "matmul a b"));
+            match_cpu(dc, hc,
+                      ta ? (tb ? "matmul a.T b.T" : "matmul a.T b")
+                         : (tb ? "matmul a b.T" : "matmul a b"));
             ezc_array *arrs[6] = {ha, hb, hc, da, db, dc};
             for (int i = 0; i < 6; i++)
                 ezc_array_destroy(&arrs[i]);
         }
         int64_t s0[2] = {3, 0}, s1[2] = {0, 4}, s2[2] = {3, 4};
-        ezc_array *da = new_on(ezc_device_cuda(0), t, 2, s0), *db = new_on(ezc_device_cuda(0), t, 2, s1);
+        ezc_array *da = new_on(ezc_device_cuda(0), t, 2, s0),
+                  *db = new_on(ezc_device_cuda(0), t, 2, s1);
         ezc_array *dc = new_on(ezc_device_cuda(0), t, 2, s2);
         ck_assert_int_eq(ezc_xp_call(cu, fill, &err, dc, 7.0), 0);
         ck_assert_msg(ezc_xp_call(cu, matmul, &err, da, db, dc, 0, 0) == 0, "%s", err.msg);
@@ -523,7 +535,8 @@ START_TEST(t_cholesky_vs_cpu)
         ezc_array *ha = spd(t, n, 51), *hl = new_on(ezc_device_cpu(), t, 2, sh);
         ck_assert_msg(ezc_xp_cpu()->cholesky(ha, hl, &err) == 0, "%s", err.msg);
         ezc_array *da = to(ha, ezc_device_cuda(0)), *dl = new_on(ezc_device_cuda(0), t, 2, sh);
-        ck_assert_int_eq(ezc_xp_call(cu, fill, &err, dl, 9.0), 0); /* the upper part must be zeroed */
+        ck_assert_int_eq(ezc_xp_call(cu, fill, &err, dl, 9.0),
+                         0); /* the upper part must be zeroed */
         ck_assert_msg(ezc_xp_call(cu, cholesky, &err, da, dl) == 0, "%s", err.msg);
         match_cpu(dl, hl, "cholesky");
         ezc_array *gl = to(dl, ezc_device_cpu());
@@ -550,7 +563,8 @@ START_TEST(t_cholesky_not_pd)
         double v[4] = {1, 2, 2, 1}; /* eigenvalues 3 and -1 */
         for (size_t i = 0; i < 4; i++)
             re_set(h, i, v[i]);
-        ezc_array *d = to(h, ezc_device_cuda(0)), *l = new_on(ezc_device_cuda(0), float_types[ti], 2, sh);
+        ezc_array *d = to(h, ezc_device_cuda(0)),
+                  *l = new_on(ezc_device_cuda(0), float_types[ti], 2, sh);
         ck_assert_int_eq(ezc_xp_call(cu, cholesky, &err, d, l), EZC_ENUMERIC);
         ck_assert_ptr_nonnull(strstr(err.msg, "xp.cholesky: matrix is not positive definite"));
         ck_assert_ptr_nonnull(strstr(err.msg, "order 2"));
@@ -624,12 +638,14 @@ START_TEST(t_eigh_vs_cpu)
 {
     ezc_error err;
     int64_t n = 24, sh[2] = {n, n}, sw[1] = {n};
-    ezc_array *m = host(EZC_FLOAT64, 2, sh, 81), *sym = new_on(ezc_device_cpu(), EZC_FLOAT64, 2, sh);
+    ezc_array *m = host(EZC_FLOAT64, 2, sh, 81),
+              *sym = new_on(ezc_device_cpu(), EZC_FLOAT64, 2, sh);
     for (int64_t i = 0; i < n; i++)
         for (int64_t j = 0; j < n; j++)
             re_set(sym, (size_t)(i * n + j),
                    0.5 * (re_at(m, (size_t)(i * n + j)) + re_at(m, (size_t)(j * n + i))));
-    ezc_array *qw = new_on(ezc_device_cpu(), EZC_FLOAT64, 1, sw), *q = new_on(ezc_device_cpu(), EZC_FLOAT64, 2, sh);
+    ezc_array *qw = new_on(ezc_device_cpu(), EZC_FLOAT64, 1, sw),
+              *q = new_on(ezc_device_cpu(), EZC_FLOAT64, 2, sh);
     ck_assert_msg(ezc_xp_cpu()->eigh(sym, qw, q, &err) == 0, "%s", err.msg);
     for (int ti = 0; ti < 2; ti++) {
         ezc_dtype t = float_types[ti];
@@ -638,16 +654,19 @@ START_TEST(t_eigh_vs_cpu)
             for (int64_t j = 0; j < n; j++) {
                 double v = 0;
                 for (int64_t p = 0; p < n; p++)
-                    v += re_at(q, (size_t)(i * n + p)) * 2.0 * (double)(p + 1) * re_at(q, (size_t)(j * n + p));
+                    v += re_at(q, (size_t)(i * n + p)) * 2.0 * (double)(p + 1) *
+                         re_at(q, (size_t)(j * n + p));
                 re_set(ha, (size_t)(i * n + j), v);
             }
         for (int64_t i = 0; i < n; i++) /* exactly symmetric after rounding */
             for (int64_t j = 0; j < i; j++)
                 re_set(ha, (size_t)(j * n + i), re_at(ha, (size_t)(i * n + j)));
-        ezc_array *hw = new_on(ezc_device_cpu(), t, 1, sw), *hv = new_on(ezc_device_cpu(), t, 2, sh);
+        ezc_array *hw = new_on(ezc_device_cpu(), t, 1, sw),
+                  *hv = new_on(ezc_device_cpu(), t, 2, sh);
         ck_assert_msg(ezc_xp_cpu()->eigh(ha, hw, hv, &err) == 0, "%s", err.msg);
         ezc_array *da = to(ha, ezc_device_cuda(0));
-        ezc_array *dw = new_on(ezc_device_cuda(0), t, 1, sw), *dv = new_on(ezc_device_cuda(0), t, 2, sh);
+        ezc_array *dw = new_on(ezc_device_cuda(0), t, 1, sw),
+                  *dv = new_on(ezc_device_cuda(0), t, 2, sh);
         ck_assert_msg(ezc_xp_call(cu, eigh, &err, da, dw, dv) == 0, "%s", err.msg);
         match_cpu(dw, hw, "eigh w");
         ezc_array *gw = to(dw, ezc_device_cpu()), *gv = to(dv, ezc_device_cpu());
@@ -661,8 +680,9 @@ START_TEST(t_eigh_vs_cpu)
             double sgn = dot < 0 ? -1.0 : 1.0;
             for (int64_t i = 0; i < n; i++) {
                 double g = sgn * re_at(gv, (size_t)(i * n + j)), w = re_at(hv, (size_t)(i * n + j));
-                ck_assert_msg(fabs(g - w) <= tol_of(t), "eigh (%s) v[%lld, %lld]: %.17g vs cpu %.17g",
-                              ezc_dtype_name(t), (long long)i, (long long)j, g, w);
+                ck_assert_msg(fabs(g - w) <= tol_of(t),
+                              "eigh (%s) v[%lld, %lld]: %.17g vs cpu %.17g", ezc_dtype_name(t),
+                              (long long)i, (long long)j, g, w);
             }
         }
         ezc_array *arrs[8] = {ha, hw, hv, da, dw, dv, gw, gv};
@@ -689,11 +709,13 @@ START_TEST(t_svd_vs_cpu)
             int64_t m = shapes[si][0], n = shapes[si][1], k = m < n ? m : n;
             int64_t su[2] = {m, k}, ss[1] = {k}, sv[2] = {k, n};
             ezc_array *ha = host(t, 2, shapes[si], 91 + (unsigned)si);
-            ezc_array *hu = new_on(ezc_device_cpu(), t, 2, su), *hs = new_on(ezc_device_cpu(), t, 1, ss);
+            ezc_array *hu = new_on(ezc_device_cpu(), t, 2, su),
+                      *hs = new_on(ezc_device_cpu(), t, 1, ss);
             ezc_array *hv = new_on(ezc_device_cpu(), t, 2, sv);
             ck_assert_msg(ezc_xp_cpu()->svd(ha, hu, hs, hv, &err) == 0, "%s", err.msg);
             ezc_array *da = to(ha, ezc_device_cuda(0));
-            ezc_array *du = new_on(ezc_device_cuda(0), t, 2, su), *ds = new_on(ezc_device_cuda(0), t, 1, ss);
+            ezc_array *du = new_on(ezc_device_cuda(0), t, 2, su),
+                      *ds = new_on(ezc_device_cuda(0), t, 1, ss);
             ezc_array *dv = new_on(ezc_device_cuda(0), t, 2, sv);
             ck_assert_msg(ezc_xp_call(cu, svd, &err, da, du, ds, dv) == 0, "%s", err.msg);
             match_cpu(ds, hs, "svd s");
@@ -764,18 +786,24 @@ START_TEST(t_fft_vs_cpu)
                     int64_t ns[3] = {len - 1, len, 2 * len + 3};
                     for (int ni = 0; ni < 3; ni++) {
                         int64_t n = ns[ni];
-                        const ezc_array *x = kind == EZC_FFT_R2C ? xr : kind == EZC_FFT_C2R ? xh : xc;
+                        const ezc_array *x = kind == EZC_FFT_R2C   ? xr
+                                             : kind == EZC_FFT_C2R ? xh
+                                                                   : xc;
                         ezc_dtype yt = kind == EZC_FFT_C2R ? rt : ct;
                         int64_t ys[3] = {shape[0], shape[1], shape[2]};
                         ys[ax] = kind == EZC_FFT_R2C ? n / 2 + 1 : n;
                         ezc_array *hy = new_on(ezc_device_cpu(), yt, 3, ys);
-                        ck_assert_msg(ezc_xp_cpu()->fft((ezc_fft_kind)kind, x, axes[ai], n, hy, &err) == 0,
-                                      "%s", err.msg);
-                        ezc_array *dx = to(x, ezc_device_cuda(0)), *dy = new_on(ezc_device_cuda(0), yt, 3, ys);
-                        ck_assert_msg(ezc_xp_call(cu, fft, &err, (ezc_fft_kind)kind, dx, axes[ai], n, dy) == 0,
+                        ck_assert_msg(
+                            ezc_xp_cpu()->fft((ezc_fft_kind)kind, x, axes[ai], n, hy, &err) == 0,
+                            "%s", err.msg);
+                        ezc_array *dx = to(x, ezc_device_cuda(0)),
+                                  *dy = new_on(ezc_device_cuda(0), yt, 3, ys);
+                        ck_assert_msg(ezc_xp_call(cu, fft, &err, (ezc_fft_kind)kind, dx, axes[ai],
+                                                  n, dy) == 0,
                                       "%s", err.msg);
                         char what[64];
-                        snprintf(what, sizeof what, "%s axis %d n %lld", names[kind], axes[ai], (long long)n);
+                        snprintf(what, sizeof what, "%s axis %d n %lld", names[kind], axes[ai],
+                                 (long long)n);
                         match_cpu(dy, hy, what);
                         ezc_array_destroy(&hy);
                         ezc_array_destroy(&dx);
@@ -808,11 +836,13 @@ START_TEST(t_linalg_fft_errors)
     ck_assert_ptr_nonnull(strstr(err.msg, "xp.fft(rfft): x has dtype complex64"));
     ezc_array *r = new_on(ezc_device_cuda(0), EZC_FLOAT32, 1, s4);
     ck_assert_int_eq(ezc_xp_call(cu, fft, &err, EZC_FFT_R2C, r, 0, 4, z), EZC_ESHAPE);
-    ck_assert_ptr_nonnull(strstr(err.msg, "xp.fft(rfft): y must have x's shape with 3 along axis 0"));
+    ck_assert_ptr_nonnull(
+        strstr(err.msg, "xp.fft(rfft): y must have x's shape with 3 along axis 0"));
     ck_assert_int_eq(ezc_xp_call(cu, fft, &err, EZC_FFT_C2C, z, 0, 0, z), EZC_EINVAL);
     ck_assert_ptr_nonnull(strstr(err.msg, "xp.fft(fft): length n = 0"));
     ck_assert_int_eq(ezc_xp_call(cu, unary, &err, EZC_UNARY_ABS, z, z), EZC_EDTYPE);
-    ck_assert_ptr_nonnull(strstr(err.msg, "dtype complex64 not supported on cuda (float32, float64)"));
+    ck_assert_ptr_nonnull(
+        strstr(err.msg, "dtype complex64 not supported on cuda (float32, float64)"));
     ezc_array *arrs[5] = {a, c, f, z, r};
     for (int i = 0; i < 5; i++)
         ezc_array_destroy(&arrs[i]);
@@ -854,7 +884,8 @@ int main(void)
     tcase_add_test(tc, t_linalg_fft_errors);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
-    srunner_set_fork_status(sr, CK_NOFORK); /* a forked child cannot use the parent's CUDA context */
+    srunner_set_fork_status(sr,
+                            CK_NOFORK); /* a forked child cannot use the parent's CUDA context */
     srunner_run_all(sr, CK_NORMAL);
     int nf = srunner_ntests_failed(sr);
     srunner_free(sr);

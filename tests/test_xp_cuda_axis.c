@@ -23,8 +23,10 @@ static ezc_array *rnd(ezc_dtype t, int nd, const int64_t *shape, unsigned seed)
     if (t == EZC_FLOAT32 || t == EZC_FLOAT64) {
         for (size_t i = 0; i < ezc_array_size(a); i++) {
             double v = rand() / (double)RAND_MAX * 10 - 5;
-            if (t == EZC_FLOAT32) ((float *)p)[i] = (float)v;
-            else ((double *)p)[i] = v;
+            if (t == EZC_FLOAT32)
+                ((float *)p)[i] = (float)v;
+            else
+                ((double *)p)[i] = v;
         }
     } else {
         for (size_t i = 0; i < ezc_array_nbytes(a); i++)
@@ -52,8 +54,10 @@ static void same(const ezc_array *d, const ezc_array *h, double tol)
         ck_assert_int_eq(memcmp(ezc_array_data(back), ezc_array_data(h), ezc_array_nbytes(h)), 0);
     } else {
         for (size_t i = 0; i < ezc_array_size(h); i++) {
-            double a = h->dtype == EZC_FLOAT32 ? ((float *)ezc_array_data(back))[i] : ((double *)ezc_array_data(back))[i];
-            double b = h->dtype == EZC_FLOAT32 ? ((float *)ezc_array_data(h))[i] : ((double *)ezc_array_data(h))[i];
+            double a = h->dtype == EZC_FLOAT32 ? ((float *)ezc_array_data(back))[i]
+                                               : ((double *)ezc_array_data(back))[i];
+            double b = h->dtype == EZC_FLOAT32 ? ((float *)ezc_array_data(h))[i]
+                                               : ((double *)ezc_array_data(h))[i];
             ck_assert_msg(fabs(a - b) <= tol * fmax(fabs(b), 1), "[%zu] %.17g vs %.17g", i, a, b);
         }
     }
@@ -75,8 +79,10 @@ START_TEST(t_diff)
                 ys[axis] = shape[axis] - (with_prev ? 0 : 1);
                 ezc_array *hy = ezc_array_new(t, 3, ys, NULL, ezc_device_cpu(), &err);
                 ezc_array *dy = ezc_array_new(t, 3, ys, NULL, ezc_device_cuda(0), &err);
-                ck_assert_int_eq(ezc_xp_call(cpu, diff, &err, h, with_prev ? hp : NULL, axis, hy), 0);
-                ck_assert_msg(ezc_xp_call(cu, diff, &err, d, with_prev ? dp : NULL, axis, dy) == 0, "%s", err.msg);
+                ck_assert_int_eq(ezc_xp_call(cpu, diff, &err, h, with_prev ? hp : NULL, axis, hy),
+                                 0);
+                ck_assert_msg(ezc_xp_call(cu, diff, &err, d, with_prev ? dp : NULL, axis, dy) == 0,
+                              "%s", err.msg);
                 same(dy, hy, 0); /* one subtraction: bit-identical */
                 ezc_array_destroy(&hy);
                 ezc_array_destroy(&dy);
@@ -150,7 +156,8 @@ START_TEST(t_affine_axis)
         ezc_array *h = rnd(t, 3, shape, 5), *d = dev(h);
         ezc_array *hy = ezc_array_new(t, 3, shape, NULL, ezc_device_cpu(), &err);
         ck_assert_int_eq(ezc_xp_call(cpu, affine_axis, &err, h, hy, 1, scale, offset), 0);
-        ck_assert_msg(ezc_xp_call(cu, affine_axis, &err, d, d, 1, scale, offset) == 0, "%s", err.msg);
+        ck_assert_msg(ezc_xp_call(cu, affine_axis, &err, d, d, 1, scale, offset) == 0, "%s",
+                      err.msg);
         same(d, hy, ti ? 1e-12 : 1e-6);
         ck_assert_int_eq(ezc_xp_call(cu, affine_axis, &err, d, d, 1, NULL, offset), 0);
         ezc_array_destroy(&hy);
@@ -204,7 +211,8 @@ static void iir_coefs(int kind, int *nsec, int *order, double **coef)
 {
     if (kind == 0) { /* butter(6, 0.2, output='sos') */
         static const double sos[3][6] = {
-            {4.8243239425693105e-04, 9.6486478851386210e-04, 4.8243239425693105e-04, 1.0, -0.9428090415820635, 0.3333333333333333},
+            {4.8243239425693105e-04, 9.6486478851386210e-04, 4.8243239425693105e-04, 1.0,
+             -0.9428090415820635, 0.3333333333333333},
             {1.0, 2.0, 1.0, 1.0, -1.0330377471475624, 0.4330096651883089},
             {1.0, 2.0, 1.0, 1.0, -1.2416739021896566, 0.6669765432012683},
         };
@@ -261,12 +269,18 @@ START_TEST(t_iir)
                     ezc_array *h = rnd(t, 3, shape, 20 + (unsigned)call), *d = dev(h);
                     ezc_array *hy = ezc_array_new(t, 3, shape, NULL, ezc_device_cpu(), &err);
                     int in_place = (axis + call) % 2;
-                    ezc_array *dy = in_place ? d : ezc_array_new(t, 3, shape, NULL, ezc_device_cuda(0), &err);
-                    ck_assert_int_eq(ezc_xp_call(cpu, iir, &err, h, axis, coef, nsec, order, hz, hy), 0);
-                    ck_assert_msg(ezc_xp_call(cu, iir, &err, d, axis, coef, nsec, order, dz, dy) == 0,
+                    ezc_array *dy =
+                        in_place ? d : ezc_array_new(t, 3, shape, NULL, ezc_device_cuda(0), &err);
+                    ck_assert_int_eq(
+                        ezc_xp_call(cpu, iir, &err, h, axis, coef, nsec, order, hz, hy), 0);
+                    ck_assert_msg(ezc_xp_call(cu, iir, &err, d, axis, coef, nsec, order, dz, dy) ==
+                                      0,
                                   "kind %d axis %d: %s", kind, axis, err.msg);
                     same(dy, hy, tol);
-                    same(dz, hz, 1e-12 * (ti ? 1 : 1e6)); /* float32 inputs: state in float64 from rounded data */
+                    same(dz, hz,
+                         1e-12 *
+                             (ti ? 1
+                                 : 1e6)); /* float32 inputs: state in float64 from rounded data */
                     if (!in_place)
                         ezc_array_destroy(&dy);
                     ezc_array_destroy(&hy);

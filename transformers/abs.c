@@ -2,8 +2,8 @@
  * is ours alone; complex input yields its real magnitude in a new array. */
 #include "ezc/plugin.h"
 
-static int abs_process(void *state, int port, ezc_array *in, ezc_array **out,
-                       const ezc_xp *xp, ezc_error *err)
+static int abs_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                       ezc_error *err)
 {
     (void)state;
     (void)port;

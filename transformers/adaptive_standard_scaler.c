@@ -26,13 +26,13 @@ typedef struct scaler_state {
     char axis[EZC_NAME_MAX];
     ezc_template tpl;
     double coef[4];
-    ezc_array *zi;                 /* 3 * outer * inner float64 */
+    ezc_array *zi; /* 3 * outer * inner float64 */
     ezc_buffer *c_work, *c_tmp, *c_x, *c_out;
 } scaler_state;
 
 static const ezc_setting_spec scaler_settings[] = {
-    {"time_constant", EZC_SETTING_FLOAT, "1.0", "seconds of the running mean and variance",
-     0, NULL},
+    {"time_constant", EZC_SETTING_FLOAT, "1.0", "seconds of the running mean and variance", 0,
+     NULL},
     {"axis", EZC_SETTING_STRING, "time", "dim the statistics run along", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
@@ -71,8 +71,8 @@ static ezc_array *view(const ezc_array *owner, size_t at, int ndim, const int64_
                        ezc_error *err)
 {
     size_t base = (size_t)((char *)ezc_array_data(owner) - (char *)owner->buf->data);
-    return ezc_array_from_buffer(owner->buf, base + at * sizeof(double), EZC_FLOAT64, ndim,
-                                 shape, NULL, err);
+    return ezc_array_from_buffer(owner->buf, base + at * sizeof(double), EZC_FLOAT64, ndim, shape,
+                                 NULL, err);
 }
 
 /* y = x with NaN turned into 0: a nansum over an added length-1 axis. */
@@ -90,8 +90,7 @@ static int nan_to_zero(const ezc_xp *xp, const ezc_array *x, ezc_array *y, ezc_e
     return rc;
 }
 
-static int reset(scaler_state *st, const ezc_array *x, int ax, const ezc_xp *xp,
-                 ezc_error *err)
+static int reset(scaler_state *st, const ezc_array *x, int ax, const ezc_xp *xp, ezc_error *err)
 {
     double fs;
     int rc = ezc_axis_rate(x, ax, &fs, err);
@@ -148,8 +147,8 @@ done:
     return rc;
 }
 
-static int scaler_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int scaler_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     scaler_state *st = state;
     int ax, rc;

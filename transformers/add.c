@@ -22,8 +22,8 @@ static int add_apply(const void *st, ezc_array *x, const ezc_xp *xp, ezc_error *
     return ezc_xp_call(xp, affine, err, x, x, 1.0, *(const double *)st);
 }
 
-static int add_process(void *state, int port, ezc_array *in, ezc_array **out,
-                       const ezc_xp *xp, ezc_error *err)
+static int add_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                       ezc_error *err)
 {
     (void)port;
     return ezc_tf_map("add", 1, in, out, xp, add_apply, state, err);

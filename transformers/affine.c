@@ -20,17 +20,16 @@
 typedef struct affine_state {
     const char *axis;
     int right;
-    double *w;            /* as given: rows x cols, row-major */
-    size_t nw, rows;      /* rows: 0 = not known from the source */
-    int64_t n_out_set;    /* from `n_out`, 0 = absent */
-    int64_t n_in_now;     /* the dim length the matrix is built for */
+    double *w;         /* as given: rows x cols, row-major */
+    size_t nw, rows;   /* rows: 0 = not known from the source */
+    int64_t n_out_set; /* from `n_out`, 0 = absent */
+    int64_t n_in_now;  /* the dim length the matrix is built for */
     ezc_matrix_axis m;
 } affine_state;
 
 static const ezc_setting_spec affine_settings[] = {
     {"weights", EZC_SETTING_FLOATS, NULL, "matrix, row-major ([[...], ...] or flat)", 0, NULL},
-    {"weights_file", EZC_SETTING_STRING, NULL, "text file of the matrix, one row a line", 0,
-     NULL},
+    {"weights_file", EZC_SETTING_STRING, NULL, "text file of the matrix, one row a line", 0, NULL},
     {"n_out", EZC_SETTING_INT, NULL, "output length (to read a flat list)", 0, NULL},
     {"axis", EZC_SETTING_STRING, NULL, "dim to transform (default: the last)", 0, NULL},
     {"right_multiply", EZC_SETTING_BOOL, "true", "true: x @ W; false: W @ x", 0, NULL},
@@ -67,8 +66,8 @@ static int read_matrix(affine_state *st, const char *path, ezc_error *err)
                 break;
             double v = strtod(p, &end);
             if (end == p) {
-                rc = ezc_error_set(err, EZC_EINVAL, "affine: %s:%zu: '%.20s' is not a number",
-                                   path, lineno, p);
+                rc = ezc_error_set(err, EZC_EINVAL, "affine: %s:%zu: '%.20s' is not a number", path,
+                                   lineno, p);
                 break;
             }
             if (st->nw == cap) {
@@ -87,8 +86,10 @@ static int read_matrix(affine_state *st, const char *path, ezc_error *err)
         if (rc || n == 0)
             continue;
         if (cols && n != cols)
-            rc = ezc_error_set(err, EZC_EINVAL, "affine: %s:%zu: %zu numbers, but the first "
-                               "row has %zu", path, lineno, n, cols);
+            rc = ezc_error_set(err, EZC_EINVAL,
+                               "affine: %s:%zu: %zu numbers, but the first "
+                               "row has %zu",
+                               path, lineno, n, cols);
         cols = n;
         st->rows++;
     }
@@ -153,8 +154,8 @@ static int affine_build(affine_state *st, int64_t n, ezc_error *err)
         return ezc_error_set(err, EZC_ESHAPE,
                              "affine: setting 'weights' has %zu values: no %s of %lld (or %lld "
                              "with the offset %s) for a dim of length %lld",
-                             nw, st->right ? "rows" : "columns", (long long)n,
-                             (long long)n + 1, st->right ? "row" : "column", (long long)n);
+                             nw, st->right ? "rows" : "columns", (long long)n, (long long)n + 1,
+                             st->right ? "row" : "column", (long long)n);
     outer = nw / inner;
     double *w = malloc((size_t)n * outer * sizeof *w);
     double *bias = inner > (size_t)n ? malloc(outer * sizeof *bias) : NULL;
@@ -177,8 +178,8 @@ static int affine_build(affine_state *st, int64_t n, ezc_error *err)
     return 0;
 }
 
-static int affine_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int affine_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     affine_state *st = state;
     (void)port;

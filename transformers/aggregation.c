@@ -3,16 +3,28 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct { const char *name; ezc_reduce_op op; } ops[] = {
-    {"mean", EZC_REDUCE_MEAN},         {"sum", EZC_REDUCE_SUM},
-    {"min", EZC_REDUCE_MIN},           {"max", EZC_REDUCE_MAX},
-    {"std", EZC_REDUCE_STD},           {"var", EZC_REDUCE_VAR},
-    {"median", EZC_REDUCE_MEDIAN},     {"prod", EZC_REDUCE_PROD},
-    {"argmin", EZC_REDUCE_ARGMIN},     {"argmax", EZC_REDUCE_ARGMAX},
-    {"nanmean", EZC_REDUCE_NANMEAN},   {"nansum", EZC_REDUCE_NANSUM},
-    {"nanmin", EZC_REDUCE_NANMIN},     {"nanmax", EZC_REDUCE_NANMAX},
-    {"nanstd", EZC_REDUCE_NANSTD},     {"nanvar", EZC_REDUCE_NANVAR},
-    {"nanmedian", EZC_REDUCE_NANMEDIAN}, {"nanargmin", EZC_REDUCE_NANARGMIN},
+static const struct {
+    const char *name;
+    ezc_reduce_op op;
+} ops[] = {
+    {"mean", EZC_REDUCE_MEAN},
+    {"sum", EZC_REDUCE_SUM},
+    {"min", EZC_REDUCE_MIN},
+    {"max", EZC_REDUCE_MAX},
+    {"std", EZC_REDUCE_STD},
+    {"var", EZC_REDUCE_VAR},
+    {"median", EZC_REDUCE_MEDIAN},
+    {"prod", EZC_REDUCE_PROD},
+    {"argmin", EZC_REDUCE_ARGMIN},
+    {"argmax", EZC_REDUCE_ARGMAX},
+    {"nanmean", EZC_REDUCE_NANMEAN},
+    {"nansum", EZC_REDUCE_NANSUM},
+    {"nanmin", EZC_REDUCE_NANMIN},
+    {"nanmax", EZC_REDUCE_NANMAX},
+    {"nanstd", EZC_REDUCE_NANSTD},
+    {"nanvar", EZC_REDUCE_NANVAR},
+    {"nanmedian", EZC_REDUCE_NANMEDIAN},
+    {"nanargmin", EZC_REDUCE_NANARGMIN},
     {"nanargmax", EZC_REDUCE_NANARGMAX},
 };
 
@@ -34,8 +46,8 @@ int ezc_agg_parse(const char *tf, const char *name, ezc_agg_op *op, ezc_error *e
             op->op = ops[i].op;
             return 0;
         }
-    return ezc_error_set(err, EZC_EINVAL, "%s: setting 'operation' = '%s': expected one of %s",
-                         tf, name, ezc_agg_choices);
+    return ezc_error_set(err, EZC_EINVAL, "%s: setting 'operation' = '%s': expected one of %s", tf,
+                         name, ezc_agg_choices);
 }
 
 ezc_dtype ezc_agg_dtype(const ezc_agg_op *op, ezc_dtype t)
@@ -47,13 +59,12 @@ ezc_dtype ezc_agg_dtype(const ezc_agg_op *op, ezc_dtype t)
 
 int ezc_agg_is_arg(const ezc_agg_op *op)
 {
-    return !op->trapezoid &&
-           (op->op == EZC_REDUCE_ARGMIN || op->op == EZC_REDUCE_ARGMAX ||
-            op->op == EZC_REDUCE_NANARGMIN || op->op == EZC_REDUCE_NANARGMAX);
+    return !op->trapezoid && (op->op == EZC_REDUCE_ARGMIN || op->op == EZC_REDUCE_ARGMAX ||
+                              op->op == EZC_REDUCE_NANARGMIN || op->op == EZC_REDUCE_NANARGMAX);
 }
 
-int ezc_agg_run(ezc_agg_op *op, const ezc_array *x, int axis, const double *xvals,
-                ezc_array *y, ezc_buffer **tmp, const ezc_xp *xp, ezc_error *err)
+int ezc_agg_run(ezc_agg_op *op, const ezc_array *x, int axis, const double *xvals, ezc_array *y,
+                ezc_buffer **tmp, const ezc_xp *xp, ezc_error *err)
 {
     if (!op->trapezoid)
         return ezc_xp_call(xp, reduce, err, op->op, x, axis, y);

@@ -8,10 +8,10 @@
 #include "ezc/plugin.h"
 
 typedef struct ezc_agg_op {
-    int trapezoid;       /* integrate over the axis values instead of op */
-    ezc_reduce_op op;    /* the reduction otherwise */
+    int trapezoid;    /* integrate over the axis values instead of op */
+    ezc_reduce_op op; /* the reduction otherwise */
     const char *name;
-    double *w;           /* trapezoid weights, kept between messages */
+    double *w; /* trapezoid weights, kept between messages */
     size_t wcap;
 } ezc_agg_op;
 
@@ -28,8 +28,8 @@ int ezc_agg_is_arg(const ezc_agg_op *op);
 /* Reduces x along axis into y (x's shape with length 1 along axis, dtype
  * ezc_agg_dtype). xvals: the n coordinate values along the axis (host),
  * used by trapezoid only. *tmp caches trapezoid's weighted copy. */
-int ezc_agg_run(ezc_agg_op *op, const ezc_array *x, int axis, const double *xvals,
-                ezc_array *y, ezc_buffer **tmp, const ezc_xp *xp, ezc_error *err);
+int ezc_agg_run(ezc_agg_op *op, const ezc_array *x, int axis, const double *xvals, ezc_array *y,
+                ezc_buffer **tmp, const ezc_xp *xp, ezc_error *err);
 
 /* Frees what ezc_agg_run kept (NULL-safe on a zeroed op). */
 void ezc_agg_free(ezc_agg_op *op);

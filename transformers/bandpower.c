@@ -14,8 +14,7 @@ typedef struct bandpower_state {
 
 static const ezc_setting_spec bandpower_settings[] = {
     {"axis", EZC_SETTING_STRING, "time", "axis to window and transform", 0, NULL},
-    {"window_dur", EZC_SETTING_FLOAT, NULL, "window length in seconds (see spectrogram)", 0,
-     NULL},
+    {"window_dur", EZC_SETTING_FLOAT, NULL, "window length in seconds (see spectrogram)", 0, NULL},
     {"window_shift", EZC_SETTING_FLOAT, NULL, "step between windows in seconds", 0, NULL},
     {"zero_pad_until", EZC_SETTING_STRING, NULL,
      "initial zeros (see window); absent: shift when window_shift is set, else input", 0,
@@ -24,8 +23,8 @@ static const ezc_setting_spec bandpower_settings[] = {
      "hann|hanning|hamming|blackman|bartlett|boxcar|none"},
     {"transform", EZC_SETTING_STRING, "rel_db", "spectral values (see spectrum)", 0,
      "rel_power|rel_db|abs|power|real|imag"},
-    {"bands", EZC_SETTING_FLOATS, "[[17, 30], [70, 170]]", "[[lo, hi], ...] in Hz, inclusive",
-     0, NULL},
+    {"bands", EZC_SETTING_FLOATS, "[[17, 30], [70, 170]]", "[[lo, hi], ...] in Hz, inclusive", 0,
+     NULL},
     {"aggregation", EZC_SETTING_STRING, "mean", "reduction over each band (see aggregate)", 0,
      NULL},
     {NULL, 0, NULL, NULL, 0, NULL},

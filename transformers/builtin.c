@@ -48,4 +48,7 @@ static const ezc_transformer_type *const types[] = {
 };
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "transformers", types};
 
-const ezc_plugin_info *ezc_transformers_builtin(void) { return &info; }
+const ezc_plugin_info *ezc_transformers_builtin(void)
+{
+    return &info;
+}

@@ -22,8 +22,7 @@ static const ezc_setting_spec butter_settings[] = {
     {"cuton", EZC_SETTING_FLOAT, NULL, "lower band edge in Hz (absent: lowpass)", 0, NULL},
     {"cutoff", EZC_SETTING_FLOAT, NULL, "upper band edge in Hz (absent: highpass)", 0, NULL},
     {"coef_type", EZC_SETTING_STRING, "sos",
-     "sos: second-order sections; ba: one polynomial (less accurate at high orders)", 0,
-     "sos|ba"},
+     "sos: second-order sections; ba: one polynomial (less accurate at high orders)", 0, "sos|ba"},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -93,12 +92,12 @@ static int butter_init(void **state, const ezc_settings *s, ezc_error *err)
         rc = ezc_error_set(err, EZC_EINVAL, "butterworth: setting 'cuton' = %g: must be > 0 Hz",
                            st->cuton);
     else if (st->has_off && !(st->cutoff > 0))
-        rc = ezc_error_set(err, EZC_EINVAL,
-                           "butterworth: setting 'cutoff' = %g: must be > 0 Hz", st->cutoff);
+        rc = ezc_error_set(err, EZC_EINVAL, "butterworth: setting 'cutoff' = %g: must be > 0 Hz",
+                           st->cutoff);
     else if (st->has_on && st->has_off && st->cuton == st->cutoff)
-        rc = ezc_error_set(err, EZC_EINVAL,
-                           "butterworth: settings 'cuton' = 'cutoff' = %g: no band left",
-                           st->cuton);
+        rc =
+            ezc_error_set(err, EZC_EINVAL,
+                          "butterworth: settings 'cuton' = 'cutoff' = %g: no band left", st->cuton);
     else if (st->order > 0 && !st->has_on && !st->has_off)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "butterworth: setting 'order' = %d needs 'cuton' and/or 'cutoff'",
@@ -113,8 +112,8 @@ static int butter_init(void **state, const ezc_settings *s, ezc_error *err)
     return 0;
 }
 
-static int butter_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int butter_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     butter_state *st = state;
     (void)port;

@@ -32,14 +32,15 @@ static int clip_init(void **state, const ezc_settings *s, ezc_error *err)
     return 0;
 }
 
-static int clip_process(void *state, int port, ezc_array *in, ezc_array **out,
-                        const ezc_xp *xp, ezc_error *err)
+static int clip_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                        ezc_error *err)
 {
     const clip_state *st = state;
     (void)port;
     int rc = EZC_EDTYPE;
     if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
-        ezc_error_set(err, EZC_EDTYPE, "clip: %s data has no order to clip by", ezc_dtype_name(in->dtype));
+        ezc_error_set(err, EZC_EDTYPE, "clip: %s data has no order to clip by",
+                      ezc_dtype_name(in->dtype));
     else if (!(rc = ezc_array_make_writable(in, err)))
         rc = ezc_xp_call(xp, clip, err, in, in, st->lo, st->hi);
     if (rc) {

@@ -16,8 +16,8 @@ typedef struct car_state {
     int median, include_current;
     const int64_t *ids; /* cluster id per channel, owned by the settings */
     size_t nids;
-    int64_t n_now;      /* channel count the plan is for */
-    ezc_matrix_axis m;  /* mean mode */
+    int64_t n_now;     /* channel count the plan is for */
+    ezc_matrix_axis m; /* mean mode */
     /* median mode: per cluster, its channel indices */
     size_t nclusters;
     int64_t **members, *nmembers, *order, *inverse, *zeros;
@@ -27,10 +27,9 @@ typedef struct car_state {
 static const ezc_setting_spec car_settings[] = {
     {"mode", EZC_SETTING_STRING, "mean", "reference statistic", 0, "mean|median"},
     {"axis", EZC_SETTING_STRING, "ch", "channel dim", 0, NULL},
-    {"include_current", EZC_SETTING_BOOL, "true",
-     "the channel itself takes part in its reference", 0, NULL},
-    {"clusters", EZC_SETTING_INTS, NULL, "cluster id per channel (default: one cluster)", 0,
-     NULL},
+    {"include_current", EZC_SETTING_BOOL, "true", "the channel itself takes part in its reference",
+     0, NULL},
+    {"clusters", EZC_SETTING_INTS, NULL, "cluster id per channel (default: one cluster)", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -82,7 +81,8 @@ static int car_init(void **state, const ezc_settings *s, ezc_error *err)
     st->n_now = -1;
     if (st->median && !st->include_current) {
         car_fini(st);
-        return ezc_error_set(err, EZC_EINVAL, "common_rereference: mode 'median' needs "
+        return ezc_error_set(err, EZC_EINVAL,
+                             "common_rereference: mode 'median' needs "
                              "include_current = true (a leave-one-out median is not offered)");
     }
     *state = st;
@@ -95,7 +95,8 @@ static int car_plan(car_state *st, int64_t n, ezc_error *err)
     car_plan_free(st);
     ezc_matrix_axis_set(&st->m, 0, 0, NULL, NULL);
     if (st->nids && (int64_t)st->nids != n)
-        return ezc_error_set(err, EZC_ESHAPE, "common_rereference: setting 'clusters' has %zu "
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "common_rereference: setting 'clusters' has %zu "
                              "ids but the channel dim has length %lld",
                              st->nids, (long long)n);
     int64_t *cid = malloc((size_t)(n ? n : 1) * sizeof *cid); /* dense cluster index */
@@ -126,8 +127,8 @@ static int car_plan(car_state *st, int64_t n, ezc_error *err)
     st->red = calloc(nc ? nc : 1, sizeof *st->red);
     st->wide = calloc(nc ? nc : 1, sizeof *st->wide);
     int rc = 0;
-    if (!st->members || !st->nmembers || !st->order || !st->inverse || !st->zeros ||
-        !st->take || !st->red || !st->wide)
+    if (!st->members || !st->nmembers || !st->order || !st->inverse || !st->zeros || !st->take ||
+        !st->red || !st->wide)
         rc = ezc_error_set(err, EZC_ENOMEM, "common_rereference: out of memory");
     for (size_t c = 0; !rc && c < nc; c++) {
         if (!(st->members[c] = malloc((size_t)n * sizeof **st->members)))
@@ -176,18 +177,18 @@ static int car_median(car_state *st, const ezc_array *x, int axis, ezc_array **o
         return ezc_error_set(err, EZC_ENOMEM, "common_rereference: out of memory");
     for (size_t c = 0; !rc && c < st->nclusters; c++) {
         int64_t k = st->nmembers[c];
-        ezc_array *xc = ezc_array_take_cached(x, axis, st->members[c], (size_t)k, &st->take[c],
-                                              err);
+        ezc_array *xc =
+            ezc_array_take_cached(x, axis, st->members[c], (size_t)k, &st->take[c], err);
         int64_t shape[EZC_MAX_DIMS];
         for (int i = 0; i < ezc_array_ndim(x); i++)
             shape[i] = i == axis ? 1 : x->shape[i];
-        ezc_array *med = xc ? ezc_array_new_like_cached(xc, x->dtype, ezc_array_ndim(x), shape,
-                                                        &st->red[c], err)
-                            : NULL;
+        ezc_array *med =
+            xc ? ezc_array_new_like_cached(xc, x->dtype, ezc_array_ndim(x), shape, &st->red[c], err)
+               : NULL;
         rc = med ? ezc_xp_call(xp, reduce, err, EZC_REDUCE_MEDIAN, xc, axis, med) : err->code;
         /* the median repeated across the cluster, then subtracted */
-        ezc_array *wide = rc ? NULL : ezc_array_take_cached(med, axis, st->zeros, (size_t)k,
-                                                            &st->wide[c], err);
+        ezc_array *wide =
+            rc ? NULL : ezc_array_take_cached(med, axis, st->zeros, (size_t)k, &st->wide[c], err);
         if (!rc && !wide)
             rc = err->code;
         if (!rc) /* into `wide`, which is this cluster's own buffer */
@@ -201,9 +202,9 @@ static int car_median(car_state *st, const ezc_array *x, int axis, ezc_array **o
     }
     if (!rc) {
         joined = ezc_array_new_like_cached(x, x->dtype, 0, NULL, &st->joined, err);
-        rc = joined ? ezc_xp_call(xp, concat, err, (const ezc_array *const *)part, made, axis,
-                                  joined)
-                    : err->code;
+        rc = joined
+                 ? ezc_xp_call(xp, concat, err, (const ezc_array *const *)part, made, axis, joined)
+                 : err->code;
     }
     for (size_t c = 0; c < made; c++)
         ezc_array_destroy(&part[c]);
@@ -223,8 +224,8 @@ static int car_median(car_state *st, const ezc_array *x, int axis, ezc_array **o
     return rc;
 }
 
-static int car_process(void *state, int port, ezc_array *in, ezc_array **out,
-                       const ezc_xp *xp, ezc_error *err)
+static int car_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                       ezc_error *err)
 {
     car_state *st = state;
     (void)port;

@@ -16,8 +16,7 @@ typedef struct coord_state {
 
 static const ezc_setting_spec coord_settings[] = {
     {"mode", EZC_SETTING_STRING, "cart2pol", "direction", 0, "cart2pol|pol2cart"},
-    {"axis", EZC_SETTING_STRING, NULL, "dim holding the 2 components (default: the last)", 0,
-     NULL},
+    {"axis", EZC_SETTING_STRING, NULL, "dim holding the 2 components (default: the last)", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -53,8 +52,8 @@ static int coord_init(void **state, const ezc_settings *s, ezc_error *err)
     return 0;
 }
 
-static int coord_process(void *state, int port, ezc_array *in, ezc_array **out,
-                         const ezc_xp *xp, ezc_error *err)
+static int coord_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                         ezc_error *err)
 {
     coord_state *st = state;
     (void)port;

@@ -14,8 +14,8 @@ typedef struct decimate_state {
 
 static const ezc_setting_spec decimate_settings[] = {
     {"axis", EZC_SETTING_STRING, "time", "dim to decimate along", 0, NULL},
-    {"target_rate", EZC_SETTING_FLOAT, NULL,
-     "desired rate in Hz: q = floor(fs / target_rate)", 0, NULL},
+    {"target_rate", EZC_SETTING_FLOAT, NULL, "desired rate in Hz: q = floor(fs / target_rate)", 0,
+     NULL},
     {"factor", EZC_SETTING_INT, NULL, "keep every factor-th sample (wins over target_rate)", 0,
      NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -36,8 +36,11 @@ static int decimate_design(const void *ctx, double fs, double **coef, int *nsec,
         *nsec = 0;
         return *coef ? 0 : ezc_error_set(err, EZC_ENOMEM, "out of memory");
     }
-    ezc_filter_spec spec = {.family = EZC_DESIGN_CHEBY1, .order = 8, .rp = 0.05,
-                            .band = EZC_BAND_LOWPASS, .wn = {0.8 / (double)q, 0}};
+    ezc_filter_spec spec = {.family = EZC_DESIGN_CHEBY1,
+                            .order = 8,
+                            .rp = 0.05,
+                            .band = EZC_BAND_LOWPASS,
+                            .wn = {0.8 / (double)q, 0}};
     return ezc_filter_design_sos(&spec, coef, nsec, err);
 }
 
@@ -67,8 +70,8 @@ static int decimate_init(void **state, const ezc_settings *s, ezc_error *err)
     return 0;
 }
 
-static int decimate_process(void *state, int port, ezc_array *in, ezc_array **out,
-                            const ezc_xp *xp, ezc_error *err)
+static int decimate_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                            ezc_error *err)
 {
     decimate_state *st = state;
     ezc_array *filtered = NULL;

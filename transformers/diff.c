@@ -17,8 +17,7 @@ typedef struct diff_state {
 
 static const ezc_setting_spec diff_settings[] = {
     {"axis", EZC_SETTING_STRING, "time", "dim to difference along", 0, NULL},
-    {"scale_by_fs", EZC_SETTING_BOOL, "false", "divide by the axis gain (per second)", 0,
-     NULL},
+    {"scale_by_fs", EZC_SETTING_BOOL, "false", "divide by the axis gain (per second)", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -58,8 +57,7 @@ static int diff_run(diff_state *st, ezc_array *x, int axis, ezc_array **out, con
         int64_t shape[EZC_MAX_DIMS];
         for (int i = 0; i < ezc_array_ndim(x); i++)
             shape[i] = i == axis ? 1 : x->shape[i];
-        st->prev = ezc_array_new(x->dtype, ezc_array_ndim(x), shape, NULL, x->tensor.device,
-                                 err);
+        st->prev = ezc_array_new(x->dtype, ezc_array_ndim(x), shape, NULL, x->tensor.device, err);
         if (!st->prev || (rc = ezc_xp_call(xp, take, err, x, axis, &first, 1, st->prev)))
             return rc ? rc : err->code;
     }
@@ -88,8 +86,8 @@ static int diff_run(diff_state *st, ezc_array *x, int axis, ezc_array **out, con
     return 0;
 }
 
-static int diff_process(void *state, int port, ezc_array *in, ezc_array **out,
-                        const ezc_xp *xp, ezc_error *err)
+static int diff_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                        ezc_error *err)
 {
     diff_state *st = state;
     (void)port;

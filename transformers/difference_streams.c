@@ -10,7 +10,8 @@ static int difference_streams_init(void **state, const ezc_settings *s, ezc_erro
 static int difference_streams_process(void *state, int port, ezc_array *in, ezc_array **out,
                                       const ezc_xp *xp, ezc_error *err)
 {
-    return ezc_stream_pair_combine("difference_streams", EZC_BINARY_SUB, state, port, in, out, xp, err);
+    return ezc_stream_pair_combine("difference_streams", EZC_BINARY_SUB, state, port, in, out, xp,
+                                   err);
 }
 
 const ezc_transformer_type ezc_difference_streams_type = {

@@ -35,8 +35,8 @@ int ezc_ds_stream_factor(const ezc_ds_stream *st, const ezc_array *a, int ax, in
 
 /* The axis of the output: linear axes scale, coordinates follow the kept
  * indices. */
-static int set_out_axis(ezc_array *y, const ezc_array *x, int ax, int64_t q,
-                        const int64_t *idx, size_t m, ezc_error *err)
+static int set_out_axis(ezc_array *y, const ezc_array *x, int ax, int64_t q, const int64_t *idx,
+                        size_t m, ezc_error *err)
 {
     const ezc_axis *xa = &x->axes[ax];
     ezc_array_clear_axis(y, ax);
@@ -69,8 +69,8 @@ static int set_out_axis(ezc_array *y, const ezc_array *x, int ax, int64_t q,
     return rc;
 }
 
-int ezc_ds_stream_process(ezc_ds_stream *st, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+int ezc_ds_stream_process(ezc_ds_stream *st, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     int ax, rc;
     *out = NULL;
@@ -156,8 +156,8 @@ int ezc_ds_settings(ezc_ds_stream *st, const ezc_settings *s, const char *who, e
         return ezc_error_set(err, EZC_EINVAL, "%s: setting 'factor' = %lld: must be >= 1", who,
                              (long long)st->factor);
     if (!has_factor && has_rate && !(st->target_rate > 0))
-        return ezc_error_set(err, EZC_EINVAL, "%s: setting 'target_rate' = %g: must be > 0 Hz",
-                             who, st->target_rate);
+        return ezc_error_set(err, EZC_EINVAL, "%s: setting 'target_rate' = %g: must be > 0 Hz", who,
+                             st->target_rate);
     if (!has_factor && !has_rate)
         return ezc_error_set(err, EZC_EINVAL,
                              "%s: neither setting 'target_rate' nor setting 'factor' is given",
@@ -181,8 +181,8 @@ static int ds_init(void **state, const ezc_settings *s, ezc_error *err)
     return 0;
 }
 
-static int ds_process(void *state, int port, ezc_array *in, ezc_array **out,
-                      const ezc_xp *xp, ezc_error *err)
+static int ds_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                      ezc_error *err)
 {
     (void)port;
     return ezc_ds_stream_process(state, in, out, xp, err);

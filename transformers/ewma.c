@@ -19,11 +19,11 @@ typedef struct ewma_state {
     char axis[EZC_NAME_MAX];
     ezc_template tpl;
     double coef[4];
-    double log_beta;   /* ln(1 - alpha) */
-    int64_t seen;      /* samples since the reset (stops counting once done) */
-    int done;          /* the correction is 1 from here on */
-    ezc_array *zi;     /* outer * inner float64, on the data's device */
-    double *inv;       /* host: 1 / correction per sample of a message */
+    double log_beta; /* ln(1 - alpha) */
+    int64_t seen;    /* samples since the reset (stops counting once done) */
+    int done;        /* the correction is 1 from here on */
+    ezc_array *zi;   /* outer * inner float64, on the data's device */
+    double *inv;     /* host: 1 / correction per sample of a message */
     size_t inv_cap;
     ezc_buffer *c_f64, *c_out;
 } ewma_state;
@@ -118,8 +118,8 @@ static int corrections(ewma_state *st, size_t n, int *apply, ezc_error *err)
     return 0;
 }
 
-static int ewma_process(void *state, int port, ezc_array *in, ezc_array **out,
-                        const ezc_xp *xp, ezc_error *err)
+static int ewma_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                        ezc_error *err)
 {
     ewma_state *st = state;
     int ax, rc, apply = 0;

@@ -13,8 +13,8 @@ typedef struct filter_state {
 
 static const ezc_setting_spec filter_settings[] = {
     {"axis", EZC_SETTING_STRING, "time", "dim to filter along", 0, NULL},
-    {"sos", EZC_SETTING_FLOATS, NULL, "second-order sections, b0 b1 b2 a0 a1 a2 per section",
-     0, NULL},
+    {"sos", EZC_SETTING_FLOATS, NULL, "second-order sections, b0 b1 b2 a0 a1 a2 per section", 0,
+     NULL},
     {"b", EZC_SETTING_FLOATS, NULL, "numerator coefficients (instead of sos)", 0, NULL},
     {"a", EZC_SETTING_FLOATS, NULL, "denominator coefficients (default [1]: FIR)", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -58,8 +58,8 @@ static int filter_init(void **state, const ezc_settings *s, ezc_error *err)
                              nb, na);
     for (size_t i = 0; has_sos && i < nsos; i += 6)
         if (sos[i + 3] == 0)
-            return ezc_error_set(err, EZC_EINVAL,
-                                 "filter: setting 'sos': section %zu has a0 = 0", i / 6);
+            return ezc_error_set(err, EZC_EINVAL, "filter: setting 'sos': section %zu has a0 = 0",
+                                 i / 6);
     if (has_b && a[0] == 0)
         return ezc_error_set(err, EZC_EINVAL, "filter: setting 'a': a[0] = 0");
     filter_state *st = calloc(1, sizeof *st);
@@ -89,8 +89,8 @@ static int filter_init(void **state, const ezc_settings *s, ezc_error *err)
     return 0;
 }
 
-static int filter_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int filter_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     filter_state *st = state;
     (void)port;

@@ -89,8 +89,7 @@ static void to_band(zpk *f, ezc_band band, double w0, double w1)
     case EZC_BAND_BANDSTOP: {
         double bw = w1 - w0, wo = sqrt(w0 * w1);
         int stop = band == EZC_BAND_BANDSTOP;
-        double g = stop ? creal(prod_neg(f->z, f->nz) / prod_neg(f->p, f->np))
-                        : pow(bw, degree);
+        double g = stop ? creal(prod_neg(f->z, f->nz) / prod_neg(f->p, f->np)) : pow(bw, degree);
         cplx *sets[2] = {f->z, f->p};
         int *counts[2] = {&f->nz, &f->np};
         for (int w = 0; w < 2; w++) {
@@ -163,7 +162,10 @@ static int design_zpk(const ezc_filter_spec *s, zpk *f, ezc_error *err)
 
 /* ---- zpk -> sos with scipy's "nearest" pairing -------------------------- */
 
-static int is_real(cplx c) { return cimag(c) == 0; }
+static int is_real(cplx c)
+{
+    return cimag(c) == 0;
+}
 
 /* Insertion sort of idx[0..n) by key (stable, as numpy's lexsort). */
 static void sort_idx(int *idx, int n, const double *key1, const double *key2)
@@ -340,8 +342,7 @@ static int zpk2sos(zpk *f, double **sos_out, int *nsec_out, ezc_error *err)
             if (is_real(p1)) {
                 int j = -1;
                 for (int i = 0; i < np; i++)
-                    if (is_real(p[i]) &&
-                        (j < 0 || fabs(cabs(p[i]) - 1) < fabs(cabs(p[j]) - 1)))
+                    if (is_real(p[i]) && (j < 0 || fabs(cabs(p[i]) - 1) < fabs(cabs(p[j]) - 1)))
                         j = i;
                 p2 = p[j];
                 remove_at(p, &np, j);
@@ -376,8 +377,7 @@ static int zpk2sos(zpk *f, double **sos_out, int *nsec_out, ezc_error *err)
     return 0;
 }
 
-int ezc_filter_design_sos(const ezc_filter_spec *spec, double **sos, int *nsec,
-                          ezc_error *err)
+int ezc_filter_design_sos(const ezc_filter_spec *spec, double **sos, int *nsec, ezc_error *err)
 {
     zpk f;
     int rc = design_zpk(spec, &f, err);
@@ -398,8 +398,7 @@ static void poly(const cplx *r, int n, double *out)
         out[i] = creal(c[i]);
 }
 
-int ezc_filter_design_ba(const ezc_filter_spec *spec, double **coef, int *order,
-                         ezc_error *err)
+int ezc_filter_design_ba(const ezc_filter_spec *spec, double **coef, int *order, ezc_error *err)
 {
     zpk f;
     int rc = design_zpk(spec, &f, err);

@@ -12,12 +12,7 @@
 
 #include "ezc/error.h"
 
-typedef enum {
-    EZC_BAND_LOWPASS,
-    EZC_BAND_HIGHPASS,
-    EZC_BAND_BANDPASS,
-    EZC_BAND_BANDSTOP
-} ezc_band;
+typedef enum { EZC_BAND_LOWPASS, EZC_BAND_HIGHPASS, EZC_BAND_BANDPASS, EZC_BAND_BANDSTOP } ezc_band;
 
 typedef enum {
     EZC_DESIGN_BUTTER, /* scipy.signal.butter */
@@ -26,20 +21,18 @@ typedef enum {
 
 typedef struct ezc_filter_spec {
     ezc_design_family family;
-    int order;     /* >= 1 */
-    double rp;     /* cheby1 only: passband ripple in dB (> 0) */
+    int order; /* >= 1 */
+    double rp; /* cheby1 only: passband ripple in dB (> 0) */
     ezc_band band;
-    double wn[2];  /* critical frequencies / Nyquist, in (0, 1); wn[1] for band types */
+    double wn[2]; /* critical frequencies / Nyquist, in (0, 1); wn[1] for band types */
 } ezc_filter_spec;
 
 /* Second-order sections as scipy's butter/cheby1(output='sos'): *sos gets
  * malloc'ed 6 * *nsec doubles (rows b0 b1 b2 a0 a1 a2), owned by the caller. */
-int ezc_filter_design_sos(const ezc_filter_spec *spec, double **sos, int *nsec,
-                          ezc_error *err);
+int ezc_filter_design_sos(const ezc_filter_spec *spec, double **sos, int *nsec, ezc_error *err);
 /* One section b/a as scipy's butter/cheby1(output='ba'): *coef gets
  * malloc'ed 2 * (*order + 1) doubles (b then a). */
-int ezc_filter_design_ba(const ezc_filter_spec *spec, double **coef, int *order,
-                         ezc_error *err);
+int ezc_filter_design_ba(const ezc_filter_spec *spec, double **coef, int *order, ezc_error *err);
 
 /* scipy.signal.lfilter_zi for one section of `order` (coef as above): the
  * transposed direct-form II state after a unit step held forever, order

@@ -16,19 +16,19 @@
 
 /* Designs coefficients for sampling rate fs (Hz; 0 when the axis has no
  * linear gain): *coef malloc'ed, nsec sections of order (see xp.iir). */
-typedef int (*ezc_iir_design_fn)(const void *ctx, double fs, double **coef, int *nsec,
-                                 int *order, ezc_error *err);
+typedef int (*ezc_iir_design_fn)(const void *ctx, double fs, double **coef, int *nsec, int *order,
+                                 ezc_error *err);
 
 typedef struct ezc_iir_stream {
     char axis[EZC_NAME_MAX];
     ezc_iir_design_fn design; /* NULL: coef given once, kept */
     const void *ctx;
-    double *coef;    /* owned */
+    double *coef; /* owned */
     int nsec, order;
     double *zi_unit; /* nsec * order: state for a constant unit input */
     ezc_template tpl;
-    ezc_array *zi;   /* on the data's device */
-    int primed;      /* zi set from a first sample since the last reset */
+    ezc_array *zi; /* on the data's device */
+    int primed;    /* zi set from a first sample since the last reset */
     ezc_buffer *cache;
 } ezc_iir_stream;
 
@@ -38,8 +38,8 @@ int ezc_iir_stream_init(ezc_iir_stream *st, const char *axis, const double *coef
 void ezc_iir_stream_fini(ezc_iir_stream *st);
 /* Filters `in` (consumed) into *out. Integer data is converted to float64
  * first; complex is refused. */
-int ezc_iir_stream_process(ezc_iir_stream *st, ezc_array *in, ezc_array **out,
-                           const ezc_xp *xp, ezc_error *err);
+int ezc_iir_stream_process(ezc_iir_stream *st, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                           ezc_error *err);
 /* Sampling rate of the axis at index ax: 1/gain of a linear axis, else an
  * error naming `who` and the axis. */
 int ezc_axis_rate(const ezc_array *a, int ax, double *fs, ezc_error *err);
@@ -49,9 +49,9 @@ typedef struct ezc_ds_stream {
     int64_t factor;     /* > 0 when given */
     double target_rate; /* > 0 when given (factor wins) */
     ezc_template tpl;
-    int64_t q;          /* factor in use */
-    int64_t phase;      /* counter value of the next message's first sample */
-    int64_t *idx;       /* host scratch of kept indices */
+    int64_t q;     /* factor in use */
+    int64_t phase; /* counter value of the next message's first sample */
+    int64_t *idx;  /* host scratch of kept indices */
     size_t idx_cap;
     ezc_buffer *cache;
 } ezc_ds_stream;
@@ -65,7 +65,7 @@ int ezc_ds_stream_factor(const ezc_ds_stream *st, const ezc_array *a, int ax, in
                          ezc_error *err);
 /* Keeps every q-th sample along the axis (consumes in); the axis's gain is
  * multiplied by q and its offset moved to the first kept sample. */
-int ezc_ds_stream_process(ezc_ds_stream *st, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err);
+int ezc_ds_stream_process(ezc_ds_stream *st, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err);
 
 #endif

@@ -98,8 +98,7 @@ static int reset(ezc_iir_stream *st, const ezc_array *x, int ax, ezc_error *err)
 
 /* zi[q][o][i] = zi_unit[q] * x[o][0][i]: the steady state for an input
  * that had always been equal to its first sample. */
-static int prime(ezc_iir_stream *st, const ezc_array *x, int ax, const ezc_xp *xp,
-                 ezc_error *err)
+static int prime(ezc_iir_stream *st, const ezc_array *x, int ax, const ezc_xp *xp, ezc_error *err)
 {
     int nq = st->nsec * st->order, rc = 0;
     if (nq == 0)
@@ -113,9 +112,9 @@ static int prime(ezc_iir_stream *st, const ezc_array *x, int ax, const ezc_xp *x
     size_t per = ezc_array_size(first);
     size_t base = (size_t)((char *)ezc_array_data(st->zi) - (char *)st->zi->buf->data);
     for (int q = 0; !rc && q < nq; q++) {
-        ezc_array *row = ezc_array_from_buffer(st->zi->buf, base + q * per * sizeof(double),
-                                               EZC_FLOAT64, ezc_array_ndim(first),
-                                               first->shape, NULL, err);
+        ezc_array *row =
+            ezc_array_from_buffer(st->zi->buf, base + q * per * sizeof(double), EZC_FLOAT64,
+                                  ezc_array_ndim(first), first->shape, NULL, err);
         rc = row ? ezc_xp_call(xp, affine, err, f64, row, st->zi_unit[q], 0.0) : err->code;
         ezc_array_destroy(&row);
     }
@@ -124,8 +123,8 @@ static int prime(ezc_iir_stream *st, const ezc_array *x, int ax, const ezc_xp *x
     return rc;
 }
 
-int ezc_iir_stream_process(ezc_iir_stream *st, ezc_array *in, ezc_array **out,
-                           const ezc_xp *xp, ezc_error *err)
+int ezc_iir_stream_process(ezc_iir_stream *st, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                           ezc_error *err)
 {
     int ax, rc;
     ezc_array *x = in, *y = NULL;

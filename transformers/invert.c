@@ -15,8 +15,8 @@ static int invert_apply(const void *st, ezc_array *x, const ezc_xp *xp, ezc_erro
     return ezc_xp_call(xp, unary, err, EZC_UNARY_RECIPROCAL, x, x);
 }
 
-static int invert_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int invert_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     (void)port;
     return ezc_tf_map("invert", 1, in, out, xp, invert_apply, state, err);

@@ -17,8 +17,8 @@ typedef struct linear_state {
 static const ezc_setting_spec linear_settings[] = {
     {"scale", EZC_SETTING_FLOATS, "1.0", "factor: one number, or one per index along axis", 0,
      NULL},
-    {"offset", EZC_SETTING_FLOATS, "0.0", "added after scaling: one number, or one per index",
-     0, NULL},
+    {"offset", EZC_SETTING_FLOATS, "0.0", "added after scaling: one number, or one per index", 0,
+     NULL},
     {"axis", EZC_SETTING_STRING, NULL, "dim the lists run along (needed for lists)", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
@@ -85,15 +85,14 @@ static int linear_apply(const void *state, ezc_array *x, const ezc_xp *xp, ezc_e
         return rc;
     size_t n = (size_t)x->shape[axis];
     if (st->n != n)
-        return ezc_error_set(err, EZC_ESHAPE,
-                             "linear: setting '%s' has %zu values but dim '%s' has length %zu",
-                             st->nscale > 1 && st->nscale != n ? "scale" : "offset", st->n,
-                             x->dims[axis], n);
+        return ezc_error_set(
+            err, EZC_ESHAPE, "linear: setting '%s' has %zu values but dim '%s' has length %zu",
+            st->nscale > 1 && st->nscale != n ? "scale" : "offset", st->n, x->dims[axis], n);
     return ezc_xp_call(xp, affine_axis, err, x, x, axis, st->sc_list, st->of_list);
 }
 
-static int linear_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int linear_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     (void)port;
     return ezc_tf_map("linear", 1, in, out, xp, linear_apply, state, err);

@@ -15,8 +15,8 @@
 typedef struct log_state {
     double base, ln_base;
     int clip_zero;
-    ezc_array *den;     /* ln(base) in every element, x's dtype, shape, device */
-    ezc_array *lowest;  /* the message's nanmin (0-d), on its device */
+    ezc_array *den;    /* ln(base) in every element, x's dtype, shape, device */
+    ezc_array *lowest; /* the message's nanmin (0-d), on its device */
     ezc_array *lowest_host;
     ezc_buffer *c_f64;
 } log_state;
@@ -62,8 +62,8 @@ static int log_init(void **state, const ezc_settings *s, ezc_error *err)
 
 /* *a: an array of like's dtype with this shape on dev, the one kept when it
  * fits; *fresh (may be NULL) = 1 when it is new. */
-static int keep(ezc_array **a, const ezc_array *like, int ndim, const int64_t *shape,
-                DLDevice dev, int *fresh, ezc_error *err)
+static int keep(ezc_array **a, const ezc_array *like, int ndim, const int64_t *shape, DLDevice dev,
+                int *fresh, ezc_error *err)
 {
     ezc_array *k = *a;
     int same = k && k->dtype == like->dtype && ezc_array_ndim(k) == ndim &&
@@ -105,8 +105,8 @@ static int any_nonpositive(log_state *st, const ezc_array *x, const ezc_xp *xp, 
     return 0;
 }
 
-static int log_process(void *state, int port, ezc_array *in, ezc_array **out,
-                       const ezc_xp *xp, ezc_error *err)
+static int log_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                       ezc_error *err)
 {
     log_state *st = state;
     (void)port;

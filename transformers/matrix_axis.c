@@ -3,8 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void ezc_matrix_axis_set(ezc_matrix_axis *m, int64_t n_in, int64_t n_out, double *w,
-                         double *bias)
+void ezc_matrix_axis_set(ezc_matrix_axis *m, int64_t n_in, int64_t n_out, double *w, double *bias)
 {
     free(m->w);
     free(m->bias);
@@ -60,7 +59,8 @@ int ezc_matrix_axis_apply(ezc_matrix_axis *m, const char *tf, const ezc_array *x
         return ezc_error_set(err, EZC_EDTYPE, "%s: %s data: expected float32 or float64", tf,
                              ezc_dtype_name(x->dtype));
     if (x->shape[axis] != m->n_in)
-        return ezc_error_set(err, EZC_ESHAPE, "%s: dim '%s' has length %lld: the weights "
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "%s: dim '%s' has length %lld: the weights "
                              "expect %lld",
                              tf, x->dims[axis], (long long)x->shape[axis], (long long)m->n_in);
     if ((rc = weights_for(m, x, err)))
@@ -87,10 +87,10 @@ int ezc_matrix_axis_apply(ezc_matrix_axis *m, const char *tf, const ezc_array *x
         rc = err->code;
     } else if (rows > 0 && m->n_out > 0) {
         int64_t s_in[2] = {rows, m->n_in}, s_out[2] = {rows, m->n_out};
-        ezc_array *xv = ezc_array_from_buffer(xt->buf, xt->tensor.byte_offset, x->dtype, 2,
-                                              s_in, NULL, err);
-        ezc_array *yv = xv ? ezc_array_from_buffer(yt->buf, yt->tensor.byte_offset, x->dtype,
-                                                   2, s_out, NULL, err)
+        ezc_array *xv =
+            ezc_array_from_buffer(xt->buf, xt->tensor.byte_offset, x->dtype, 2, s_in, NULL, err);
+        ezc_array *yv = xv ? ezc_array_from_buffer(yt->buf, yt->tensor.byte_offset, x->dtype, 2,
+                                                   s_out, NULL, err)
                            : NULL;
         rc = yv ? ezc_xp_call(xp, matmul, err, xv, m->w_dev, yv, 0, 0) : err->code;
         if (!rc && m->bias)

@@ -18,8 +18,7 @@ typedef struct ezc_matrix_axis {
 
 /* Takes ownership of w (n_in x n_out) and bias (may be NULL); drops any
  * earlier matrix. */
-void ezc_matrix_axis_set(ezc_matrix_axis *m, int64_t n_in, int64_t n_out, double *w,
-                         double *bias);
+void ezc_matrix_axis_set(ezc_matrix_axis *m, int64_t n_in, int64_t n_out, double *w, double *bias);
 /* x (float32/float64, shape[axis] == n_in) to *y (consumes nothing; x is
  * read only). */
 int ezc_matrix_axis_apply(ezc_matrix_axis *m, const char *tf, const ezc_array *x, int axis,

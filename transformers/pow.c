@@ -28,8 +28,8 @@ static int pow_apply(const void *st, ezc_array *x, const ezc_xp *xp, ezc_error *
     return ezc_xp_call(xp, pow, err, x, x, p);
 }
 
-static int pow_process(void *state, int port, ezc_array *in, ezc_array **out,
-                       const ezc_xp *xp, ezc_error *err)
+static int pow_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                       ezc_error *err)
 {
     (void)port;
     return ezc_tf_map("pow", 0, in, out, xp, pow_apply, state, err);

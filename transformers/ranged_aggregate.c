@@ -12,8 +12,8 @@
 #include "tf_util.h"
 
 typedef struct band_slot {
-    int64_t lo, n;     /* selected index range [lo, lo + n) */
-    double gain, off;  /* evenly spaced values there: v = off + gain * j */
+    int64_t lo, n;    /* selected index range [lo, lo + n) */
+    double gain, off; /* evenly spaced values there: v = off + gain * j */
     int even;
     ezc_buffer *take, *red, *arg; /* per-band data caches */
 } band_slot;
@@ -34,8 +34,7 @@ typedef struct ranged_state {
 
 static const ezc_setting_spec ranged_settings[] = {
     {"axis", EZC_SETTING_STRING, NULL, "dim the bands lie on (default: the first)", 0, NULL},
-    {"bands", EZC_SETTING_FLOATS, NULL, "[[lo, hi], ...] inclusive, in the axis' units", 0,
-     NULL},
+    {"bands", EZC_SETTING_FLOATS, NULL, "[[lo, hi], ...] inclusive, in the axis' units", 0, NULL},
     {"operation", EZC_SETTING_STRING, "mean", "reduction per band", 0, ezc_agg_choices},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
@@ -101,8 +100,7 @@ static int ranged_init(void **state, const ezc_settings *s, ezc_error *err)
 static int ranged_resolve(ranged_state *st, const ezc_array *x, int axis, ezc_error *err)
 {
     int numeric;
-    int rc = ezc_tf_axis_values("ranged_aggregate", x, axis, &st->vals, &st->nvals, &numeric,
-                                err);
+    int rc = ezc_tf_axis_values("ranged_aggregate", x, axis, &st->vals, &st->nvals, &numeric, err);
     if (rc)
         return rc;
     if (!numeric)
@@ -134,8 +132,7 @@ static int ranged_resolve(ranged_state *st, const ezc_array *x, int axis, ezc_er
             return ezc_error_set(err, EZC_EINVAL,
                                  "ranged_aggregate: setting 'bands': band %zu (%g, %g) selects "
                                  "nothing on dim '%s' (values %g to %g)",
-                                 b, lo, hi, x->dims[axis], n ? v[0] : NAN,
-                                 n ? v[n - 1] : NAN);
+                                 b, lo, hi, x->dims[axis], n ? v[0] : NAN, n ? v[n - 1] : NAN);
         band_slot *s = &st->slot[b];
         s->lo = first;
         s->n = last - first + 1;
@@ -143,8 +140,8 @@ static int ranged_resolve(ranged_state *st, const ezc_array *x, int axis, ezc_er
         for (int64_t i = first; i <= last; i++)
             sum += v[i];
         if (x->axes[axis].kind == EZC_AXIS_LINEAR) /* the value at the mean index */
-            st->centres[b] = x->axes[axis].offset +
-                             x->axes[axis].gain * (double)(first + last) / 2.0;
+            st->centres[b] =
+                x->axes[axis].offset + x->axes[axis].gain * (double)(first + last) / 2.0;
         else
             st->centres[b] = sum / (double)s->n;
         s->off = v[first];
@@ -185,7 +182,7 @@ static int arg_to_values(band_slot *s, const double *vals, ezc_array *idx, ezc_a
                 d[i] = vals[s->lo + (int64_t)d[i]];
             const ezc_xp *hx = ezc_xp_cpu();
             rc = f->tensor.device.device_type == kDLCPU ? hx->copy(h, f, err)
-                                                         : ezc_xp_call(xp, copy, err, h, f);
+                                                        : ezc_xp_call(xp, copy, err, h, f);
         }
         ezc_array_destroy(&h);
     }
@@ -195,8 +192,8 @@ static int arg_to_values(band_slot *s, const double *vals, ezc_array *idx, ezc_a
     return rc;
 }
 
-static int ranged_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int ranged_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     ranged_state *st = state;
     (void)port;
@@ -222,8 +219,8 @@ static int ranged_process(void *state, int port, ezc_array *in, ezc_array **out,
     for (size_t b = 0; !rc && b < st->nbands; b++) {
         band_slot *s = &st->slot[b];
         /* the band's samples: a view along the first dim, a cached copy else */
-        ezc_array *xb = ezc_array_take_cached(in, axis, st->range + s->lo, (size_t)s->n,
-                                              &s->take, err);
+        ezc_array *xb =
+            ezc_array_take_cached(in, axis, st->range + s->lo, (size_t)s->n, &s->take, err);
         if (!xb) {
             rc = err->code;
             break;
@@ -233,8 +230,7 @@ static int ranged_process(void *state, int port, ezc_array *in, ezc_array **out,
             shape[i] = i == axis ? 1 : in->shape[i];
         ezc_array *r = ezc_array_new_like_cached(xb, ezc_agg_dtype(&st->op, xb->dtype),
                                                  ezc_array_ndim(in), shape, &s->red, err);
-        rc = r ? ezc_agg_run(&st->op, xb, axis, st->vals + s->lo, r, &st->tmp, xp, err)
-               : err->code;
+        rc = r ? ezc_agg_run(&st->op, xb, axis, st->vals + s->lo, r, &st->tmp, xp, err) : err->code;
         ezc_array_destroy(&xb);
         if (!rc && arg) {
             ezc_array *v = NULL;

@@ -25,12 +25,12 @@ static int scale_apply(const void *st, ezc_array *x, const ezc_xp *xp, ezc_error
     return ezc_xp_call(xp, affine, err, x, x, *(const double *)st, -0.0);
 }
 
-static int scale_process(void *state, int port, ezc_array *in, ezc_array **out,
-                         const ezc_xp *xp, ezc_error *err)
+static int scale_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                         ezc_error *err)
 {
     (void)port;
-    if (*(const double *)state == 1.0 && (ezc_dtype_is_float(in->dtype) ||
-                                          ezc_dtype_is_complex(in->dtype))) {
+    if (*(const double *)state == 1.0 &&
+        (ezc_dtype_is_float(in->dtype) || ezc_dtype_is_complex(in->dtype))) {
         *out = in; /* x * 1 is x: nothing to compute, nothing to copy */
         return 0;
     }

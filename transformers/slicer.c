@@ -34,8 +34,7 @@ typedef struct slicer_state {
 } slicer_state;
 
 static const ezc_setting_spec slicer_settings[] = {
-    {"selection", EZC_SETTING_STRING, "", "e.g. '0:8', '::2', '1, 3, 5', 'Cz, Pz', '-1'", 0,
-     NULL},
+    {"selection", EZC_SETTING_STRING, "", "e.g. '0:8', '::2', '1, 3, 5', 'Cz, Pz', '-1'", 0, NULL},
     {"axis", EZC_SETTING_STRING, NULL, "dim to select along (default: the last)", 0, NULL},
     {"order", EZC_SETTING_STRING, "axis",
      "a list's entries: axis = deduplicated, in axis order; selection = deduplicated, in "
@@ -121,20 +120,28 @@ static int parse_slice(slicer_state *st, size_t *cap, char *item, int64_t len, e
     if (step > 0) {
         start = given[0] ? v[0] : 0;
         stop = given[1] ? v[1] : len;
-        if (start < 0) start = start + len < 0 ? 0 : start + len;
-        if (stop < 0) stop = stop + len < 0 ? 0 : stop + len;
-        if (start > len) start = len;
-        if (stop > len) stop = len;
+        if (start < 0)
+            start = start + len < 0 ? 0 : start + len;
+        if (stop < 0)
+            stop = stop + len < 0 ? 0 : stop + len;
+        if (start > len)
+            start = len;
+        if (stop > len)
+            stop = len;
         for (int64_t i = start; i < stop; i += step)
             if (push(st, cap, i))
                 return ezc_error_set(err, EZC_ENOMEM, "slicer: out of memory");
     } else {
         start = given[0] ? v[0] : len - 1;
         stop = given[1] ? v[1] : -1 - len; /* "before 0" after the shift below */
-        if (start < 0) start = start + len < 0 ? -1 : start + len;
-        if (stop < 0) stop = stop + len < 0 ? -1 : stop + len;
-        if (start >= len) start = len - 1;
-        if (stop >= len) stop = len - 1;
+        if (start < 0)
+            start = start + len < 0 ? -1 : start + len;
+        if (stop < 0)
+            stop = stop + len < 0 ? -1 : stop + len;
+        if (start >= len)
+            start = len - 1;
+        if (stop >= len)
+            stop = len - 1;
         for (int64_t i = start; i > stop; i += step)
             if (push(st, cap, i))
                 return ezc_error_set(err, EZC_ENOMEM, "slicer: out of memory");
@@ -145,8 +152,8 @@ static int parse_slice(slicer_state *st, size_t *cap, char *item, int64_t len, e
 /* The labels of dim `axis` that regular expression t matches in full
  * (POSIX extended; leftmost-longest, so a full match starts at 0 and ends
  * at the label's end). None is an error naming t, as is a bad expression. */
-static int match_regex(slicer_state *st, size_t *cap, const char *t, const ezc_array *a,
-                       int axis, ezc_error *err)
+static int match_regex(slicer_state *st, size_t *cap, const char *t, const ezc_array *a, int axis,
+                       ezc_error *err)
 {
     regex_t re;
     int rc = regcomp(&re, t, REG_EXTENDED);
@@ -283,8 +290,8 @@ static int slicer_init(void **state, const ezc_settings *s, ezc_error *err)
     return 0;
 }
 
-static int slicer_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int slicer_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     slicer_state *st = state;
     (void)port;

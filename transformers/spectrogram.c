@@ -54,7 +54,7 @@ static int spectrogram_init(void **state, const ezc_settings *s, ezc_error *err)
     if (!rc) {
         ezc_settings_get_string(s, "axis", &st->axis);
         static const char *const to_window[] = {"axis", "window_dur", "window_shift",
-                                                 "zero_pad_until"};
+                                                "zero_pad_until"};
         static const char *const to_spectrum[] = {"axis", "window", "transform", "output"};
         for (size_t i = 0; !rc && i < 4; i++)
             rc = ezc_tf_setting_copy(ws, s, to_window[i], to_window[i], err) ||

@@ -14,7 +14,15 @@
 #include "ezc/plugin.h"
 
 typedef enum { WIN_HANN, WIN_HAMMING, WIN_BLACKMAN, WIN_BARTLETT, WIN_BOXCAR } win_kind;
-typedef enum { TF_RAW_COMPLEX, TF_REAL, TF_IMAG, TF_REL_POWER, TF_REL_DB, TF_ABS, TF_POWER } tf_kind;
+typedef enum {
+    TF_RAW_COMPLEX,
+    TF_REAL,
+    TF_IMAG,
+    TF_REL_POWER,
+    TF_REL_DB,
+    TF_ABS,
+    TF_POWER
+} tf_kind;
 typedef enum { OUT_POSITIVE, OUT_FULL, OUT_NEGATIVE } out_kind;
 typedef enum { NORM_BACKWARD, NORM_FORWARD, NORM_ORTHO } norm_kind;
 
@@ -31,10 +39,10 @@ typedef struct spectrum_state {
     int built, cplx;
     int64_t n, nfft, nspec, nout, nsel;
     double gain, df, f0;
-    double *coef;     /* per-sample factors, min(n, nfft) of them */
-    int unit_coef;    /* all 1: skip the scaling pass */
-    int64_t *first;   /* 0..nfft-1 (truncation) */
-    int64_t *sel;     /* reorder/slice after a C2C (fftshift, half), or NULL */
+    double *coef;        /* per-sample factors, min(n, nfft) of them */
+    int unit_coef;       /* all 1: skip the scaling pass */
+    int64_t *first;      /* 0..nfft-1 (truncation) */
+    int64_t *sel;        /* reorder/slice after a C2C (fftshift, half), or NULL */
     ezc_coords *fcoords; /* full unshifted output: fftfreq values */
 
     ezc_buffer *fcache, *wcache, *pcache, *zbuf, *xcache, *ccache, *kcache, *ocache, *scache;
@@ -42,8 +50,8 @@ typedef struct spectrum_state {
 } spectrum_state;
 
 static const ezc_setting_spec spectrum_settings[] = {
-    {"axis", EZC_SETTING_STRING, "time", "axis to transform (needs a linear axis: gain = 1/fs)",
-     0, NULL},
+    {"axis", EZC_SETTING_STRING, "time", "axis to transform (needs a linear axis: gain = 1/fs)", 0,
+     NULL},
     {"out_axis", EZC_SETTING_STRING, "freq", "name of the frequency axis that replaces it", 0,
      NULL},
     {"window", EZC_SETTING_STRING, "hann",
@@ -55,10 +63,10 @@ static const ezc_setting_spec spectrum_settings[] = {
      0, "raw_complex|real|imag|rel_power|rel_db|abs|power"},
     {"output", EZC_SETTING_STRING, "positive", "which frequencies: positive, full or negative", 0,
      "positive|full|negative"},
-    {"norm", EZC_SETTING_STRING, "forward", "FFT scaling as numpy: forward 1/n, ortho 1/sqrt(n)",
-     0, "forward|backward|ortho"},
-    {"do_fftshift", EZC_SETTING_BOOL, "true", "output=full: order frequencies from negative up",
-     0, NULL},
+    {"norm", EZC_SETTING_STRING, "forward", "FFT scaling as numpy: forward 1/n, ortho 1/sqrt(n)", 0,
+     "forward|backward|ortho"},
+    {"do_fftshift", EZC_SETTING_BOOL, "true", "output=full: order frequencies from negative up", 0,
+     NULL},
     {"nfft", EZC_SETTING_INT, NULL, "FFT length (absent: the axis length); zero-pads or truncates",
      0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
@@ -81,8 +89,8 @@ static void spectrum_fini(void *state)
     if (!st)
         return;
     unbuild(st);
-    ezc_buffer **caches[] = {&st->fcache, &st->wcache, &st->pcache, &st->zbuf,
-                             &st->xcache, &st->ccache, &st->kcache, &st->ocache, &st->scache};
+    ezc_buffer **caches[] = {&st->fcache, &st->wcache, &st->pcache, &st->zbuf,  &st->xcache,
+                             &st->ccache, &st->kcache, &st->ocache, &st->scache};
     for (size_t i = 0; i < sizeof caches / sizeof caches[0]; i++)
         ezc_buffer_unref(caches[i]);
     free(st);
@@ -111,20 +119,24 @@ static int spectrum_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_bool(s, "do_fftshift", &st->fftshift);
     static const char *const wn[] = {"hann", "hamming", "blackman", "bartlett", "boxcar"};
     static const char *const tn[] = {"raw_complex", "real", "imag", "rel_power",
-                                     "rel_db", "abs", "power"};
+                                     "rel_db",      "abs",  "power"};
     static const char *const on[] = {"positive", "full", "negative"};
     static const char *const nn[] = {"backward", "forward", "ortho"};
-    st->win = !strcmp(w, "hanning") ? WIN_HANN : !strcmp(w, "none") ? WIN_BOXCAR
-                                                                     : (win_kind)pick(w, wn, 5);
+    st->win = !strcmp(w, "hanning") ? WIN_HANN
+              : !strcmp(w, "none")  ? WIN_BOXCAR
+                                    : (win_kind)pick(w, wn, 5);
     st->tf = (tf_kind)pick(t, tn, 7);
     st->outk = (out_kind)pick(o, on, 3);
     st->norm = (norm_kind)pick(nm, nn, 3);
     int rc = 0;
     if (ezc_settings_get_int(s, "nfft", &st->nfft_set) == 0 &&
         (st->nfft_set < 1 || st->nfft_set > ((int64_t)1 << 31)))
-        rc = ezc_error_set(err, EZC_EINVAL, "spectrum: setting 'nfft' = %lld: must be in 1..2^31", (long long)st->nfft_set);
+        rc = ezc_error_set(err, EZC_EINVAL, "spectrum: setting 'nfft' = %lld: must be in 1..2^31",
+                           (long long)st->nfft_set);
     else if (!*st->out_axis || strlen(st->out_axis) >= EZC_NAME_MAX)
-        rc = ezc_error_set(err, EZC_EINVAL, "spectrum: setting 'out_axis' = '%s': must be 1..%d bytes", st->out_axis, EZC_NAME_MAX - 1);
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "spectrum: setting 'out_axis' = '%s': must be 1..%d bytes", st->out_axis,
+                           EZC_NAME_MAX - 1);
     if (rc) {
         spectrum_fini(st);
         return rc;
@@ -165,7 +177,8 @@ static int build(spectrum_state *st, int64_t n, double gain, int cplx, ezc_error
         st->sel = malloc((size_t)st->nsel * sizeof *st->sel);
     if (!st->coef || !st->first || (st->nsel && !st->sel)) {
         unbuild(st);
-        return ezc_error_set(err, EZC_ENOMEM, "spectrum: out of memory for nfft = %lld", (long long)nfft);
+        return ezc_error_set(err, EZC_ENOMEM, "spectrum: out of memory for nfft = %lld",
+                             (long long)nfft);
     }
     double sum2 = 0;
     for (int64_t k = 0; k < n; k++) {
@@ -173,7 +186,8 @@ static int build(spectrum_state *st, int64_t n, double gain, int cplx, ezc_error
         sum2 += w * w;
     }
     double c = st->norm == NORM_FORWARD ? 1.0 / (double)nfft
-               : st->norm == NORM_ORTHO ? 1.0 / sqrt((double)nfft) : 1.0;
+               : st->norm == NORM_ORTHO ? 1.0 / sqrt((double)nfft)
+                                        : 1.0;
     if (st->tf == TF_REL_POWER || st->tf == TF_REL_DB)
         c /= sqrt(sum2 * gain); /* |c X|^2 = |X|^2 c^2 */
     st->unit_coef = 1;
@@ -294,9 +308,13 @@ static int power(spectrum_state *st, ezc_array *c, ezc_array *o, const ezc_xp *x
     static const int64_t col[2] = {0, 1};
     ezc_dtype rt = ezc_dtype_real(c->dtype);
     int64_t cs[2] = {(int64_t)ezc_array_size(c), 2}, os[2] = {cs[0], 1};
-    ezc_array *cv = views[0] = ezc_array_from_buffer(c->buf, c->tensor.byte_offset, rt, 2, cs, NULL, err);
-    ezc_array *ov = cv ? (views[1] = ezc_array_from_buffer(o->buf, o->tensor.byte_offset, rt, 2, os, NULL, err)) : NULL;
-    ezc_array *sv = ov ? (views[2] = ezc_array_new_like_cached(ov, rt, 2, os, &st->scache, err)) : NULL;
+    ezc_array *cv = views[0] =
+        ezc_array_from_buffer(c->buf, c->tensor.byte_offset, rt, 2, cs, NULL, err);
+    ezc_array *ov =
+        cv ? (views[1] = ezc_array_from_buffer(o->buf, o->tensor.byte_offset, rt, 2, os, NULL, err))
+           : NULL;
+    ezc_array *sv =
+        ov ? (views[2] = ezc_array_new_like_cached(ov, rt, 2, os, &st->scache, err)) : NULL;
     if (!sv)
         return err ? err->code : EZC_ENOMEM;
     int rc = ezc_xp_call(xp, unary, err, EZC_UNARY_SQUARE, cv, cv);
@@ -309,8 +327,8 @@ static int power(spectrum_state *st, ezc_array *c, ezc_array *o, const ezc_xp *x
     return rc;
 }
 
-static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **out,
-                            const ezc_xp *xp, ezc_error *err)
+static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                            ezc_error *err)
 {
     spectrum_state *st = state;
     (void)port;
@@ -320,21 +338,30 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
     int ax = ezc_array_axis_index(in, st->axis);
     int oax = ezc_array_axis_index(in, st->out_axis);
     if (ax < 0) {
-        rc = ezc_error_set(err, EZC_ENOTFOUND, "spectrum: setting 'axis' = '%s': the message has no such dim (dims: %s)", st->axis, ezc_array_dims_str(in, dl, sizeof dl));
+        rc =
+            ezc_error_set(err, EZC_ENOTFOUND,
+                          "spectrum: setting 'axis' = '%s': the message has no such dim (dims: %s)",
+                          st->axis, ezc_array_dims_str(in, dl, sizeof dl));
         goto done;
     }
     const ezc_axis *tax = &in->axes[ax];
     if (tax->kind != EZC_AXIS_LINEAR || !(tax->gain > 0) || !isfinite(tax->gain)) {
-        rc = ezc_error_set(err, EZC_EINVAL, "spectrum: axis '%s' needs a linear axis with a positive gain (1/fs)", st->axis);
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "spectrum: axis '%s' needs a linear axis with a positive gain (1/fs)",
+                           st->axis);
         goto done;
     }
     if (oax >= 0 && oax != ax) {
-        rc = ezc_error_set(err, EZC_EINVAL, "spectrum: setting 'out_axis' = '%s': the input already has that dim (dims: %s)", st->out_axis, ezc_array_dims_str(in, dl, sizeof dl));
+        rc = ezc_error_set(
+            err, EZC_EINVAL,
+            "spectrum: setting 'out_axis' = '%s': the input already has that dim (dims: %s)",
+            st->out_axis, ezc_array_dims_str(in, dl, sizeof dl));
         goto done;
     }
     int64_t n = in->shape[ax];
     if (n < 1) {
-        rc = ezc_error_set(err, EZC_ESHAPE, "spectrum: axis '%s' is empty: no spectrum of 0 samples", st->axis);
+        rc = ezc_error_set(err, EZC_ESHAPE,
+                           "spectrum: axis '%s' is empty: no spectrum of 0 samples", st->axis);
         goto done;
     }
     int cplx = ezc_dtype_is_complex(in->dtype);
@@ -389,9 +416,13 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
         case TF_IMAG: {
             /* the complex data seen as (size, 2) reals; column 1 */
             int64_t cs[2] = {(int64_t)ezc_array_size(c), 2}, os[2] = {cs[0], 1}, one = 1;
-            ezc_array *cv = tmp[7] = ezc_array_from_buffer(c->buf, c->tensor.byte_offset, rt, 2, cs, NULL, err);
-            ezc_array *ov = cv ? ezc_array_from_buffer(o->buf, o->tensor.byte_offset, rt, 2, os, NULL, err) : NULL;
-            rc = ov ? ezc_xp_call(xp, take, err, cv, 1, &one, 1, ov) : (err ? err->code : EZC_ENOMEM);
+            ezc_array *cv = tmp[7] =
+                ezc_array_from_buffer(c->buf, c->tensor.byte_offset, rt, 2, cs, NULL, err);
+            ezc_array *ov =
+                cv ? ezc_array_from_buffer(o->buf, o->tensor.byte_offset, rt, 2, os, NULL, err)
+                   : NULL;
+            rc = ov ? ezc_xp_call(xp, take, err, cv, 1, &one, 1, ov)
+                    : (err ? err->code : EZC_ENOMEM);
             ezc_array_destroy(&ov);
             break;
         }
@@ -399,7 +430,8 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
             rc = power(st, c, o, xp, &tmp[8], err);
             if (!rc && st->tf == TF_ABS)
                 rc = ezc_xp_call(xp, unary, err, EZC_UNARY_SQRT, o, o);
-            if (!rc && st->tf == TF_REL_DB && !(rc = ezc_xp_call(xp, unary, err, EZC_UNARY_LOG10, o, o)))
+            if (!rc && st->tf == TF_REL_DB &&
+                !(rc = ezc_xp_call(xp, unary, err, EZC_UNARY_LOG10, o, o)))
                 rc = ezc_xp_call(xp, affine, err, o, o, 10.0, 0.0);
             break;
         }

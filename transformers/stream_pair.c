@@ -44,8 +44,8 @@ static ezc_array *pop(ezc_stream_pair *p, int s)
     return a;
 }
 
-int ezc_stream_pair_push(ezc_stream_pair *p, const char *tf, int port, ezc_array *in,
-                         ezc_array **a, ezc_array **b, ezc_error *err)
+int ezc_stream_pair_push(ezc_stream_pair *p, const char *tf, int port, ezc_array *in, ezc_array **a,
+                         ezc_array **b, ezc_error *err)
 {
     int s = port ? 1 : 0, rc = 0;
     *a = *b = NULL;
@@ -54,8 +54,7 @@ int ezc_stream_pair_push(ezc_stream_pair *p, const char *tf, int port, ezc_array
         rc = ezc_error_set(err, EZC_EINVAL,
                            "%s: port '%s' is %zu messages ahead of port '%s': dropped its "
                            "oldest (seq %llu)",
-                           tf, s ? "b" : "a", p->cap, s ? "a" : "b",
-                           (unsigned long long)old->seq);
+                           tf, s ? "b" : "a", p->cap, s ? "a" : "b", (unsigned long long)old->seq);
         ezc_array_destroy(&old);
     }
     p->q[s][(p->head[s] + p->len[s]) % p->cap] = in;
@@ -67,16 +66,15 @@ int ezc_stream_pair_push(ezc_stream_pair *p, const char *tf, int port, ezc_array
     return rc;
 }
 
-int ezc_stream_pair_check(const char *tf, const ezc_array *a, const ezc_array *b,
-                          ezc_error *err)
+int ezc_stream_pair_check(const char *tf, const ezc_array *a, const ezc_array *b, ezc_error *err)
 {
     if (a->dtype != b->dtype)
         return ezc_error_set(err, EZC_EDTYPE, "%s: port 'a' has %s data, port 'b' %s", tf,
                              ezc_dtype_name(a->dtype), ezc_dtype_name(b->dtype));
     if (!ezc_device_equal(a->tensor.device, b->tensor.device)) {
         char da[32], db[32];
-        return ezc_error_set(err, EZC_EDEVICE, "%s: port 'a' has data on %s, port 'b' on %s",
-                             tf, ezc_device_format(a->tensor.device, da, sizeof da),
+        return ezc_error_set(err, EZC_EDEVICE, "%s: port 'a' has data on %s, port 'b' on %s", tf,
+                             ezc_device_format(a->tensor.device, da, sizeof da),
                              ezc_device_format(b->tensor.device, db, sizeof db));
     }
     int same = ezc_array_ndim(a) == ezc_array_ndim(b);
@@ -91,13 +89,14 @@ int ezc_stream_pair_check(const char *tf, const ezc_array *a, const ezc_array *b
     for (int i = 0; i < ezc_array_ndim(b); i++)
         snprintf(sb + strlen(sb), sizeof sb - strlen(sb), "%s%lld", i ? ", " : "",
                  (long long)b->shape[i]);
-    return ezc_error_set(err, EZC_ESHAPE, "%s: port 'a' has shape %s), port 'b' %s): they "
-                         "must match", tf, sa, sb);
+    return ezc_error_set(err, EZC_ESHAPE,
+                         "%s: port 'a' has shape %s), port 'b' %s): they "
+                         "must match",
+                         tf, sa, sb);
 }
 
 const ezc_setting_spec ezc_stream_pair_settings[] = {
-    {"max_lag", EZC_SETTING_INT, "64", "messages one port may run ahead before drops", 0,
-     NULL},
+    {"max_lag", EZC_SETTING_INT, "64", "messages one port may run ahead before drops", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -125,8 +124,8 @@ int ezc_stream_pair_new(const char *tf, void **state, const ezc_settings *s, ezc
 }
 
 /* a op b into a writable a (or a new array when a is shared). */
-int ezc_stream_pair_combine(const char *tf, ezc_binary_op op, void *state, int port,
-                            ezc_array *in, ezc_array **out, const ezc_xp *xp, ezc_error *err)
+int ezc_stream_pair_combine(const char *tf, ezc_binary_op op, void *state, int port, ezc_array *in,
+                            ezc_array **out, const ezc_xp *xp, ezc_error *err)
 {
     ezc_array *a, *b;
     int rc = ezc_stream_pair_push(state, tf, port, in, &a, &b, err);

@@ -22,19 +22,18 @@ void ezc_stream_pair_fini(ezc_stream_pair *p);
  * pops the oldest of each into *a and *b (the caller owns them) and returns
  * 0; otherwise *a = *b = NULL. A full queue drops its oldest message and
  * returns EZC_EINVAL saying so (the new message is still queued). */
-int ezc_stream_pair_push(ezc_stream_pair *p, const char *tf, int port, ezc_array *in,
-                         ezc_array **a, ezc_array **b, ezc_error *err);
+int ezc_stream_pair_push(ezc_stream_pair *p, const char *tf, int port, ezc_array *in, ezc_array **a,
+                         ezc_array **b, ezc_error *err);
 /* Checks that a and b can be combined element-wise (dtype, device, shape),
  * naming both shapes when they cannot. */
-int ezc_stream_pair_check(const char *tf, const ezc_array *a, const ezc_array *b,
-                          ezc_error *err);
+int ezc_stream_pair_check(const char *tf, const ezc_array *a, const ezc_array *b, ezc_error *err);
 
 /* The transformer type's pieces: settings (max_lag), init, fini, and a
  * process body computing a op b into a (writable) on each completed pair. */
 extern const ezc_setting_spec ezc_stream_pair_settings[];
 int ezc_stream_pair_new(const char *tf, void **state, const ezc_settings *s, ezc_error *err);
 void ezc_stream_pair_free(void *state);
-int ezc_stream_pair_combine(const char *tf, ezc_binary_op op, void *state, int port,
-                            ezc_array *in, ezc_array **out, const ezc_xp *xp, ezc_error *err);
+int ezc_stream_pair_combine(const char *tf, ezc_binary_op op, void *state, int port, ezc_array *in,
+                            ezc_array **out, const ezc_xp *xp, ezc_error *err);
 
 #endif

@@ -5,8 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ezc_tf_axis(const char *tf, const ezc_array *a, const char *axis, int *index,
-                ezc_error *err)
+int ezc_tf_axis(const char *tf, const ezc_array *a, const char *axis, int *index, ezc_error *err)
 {
     int nd = ezc_array_ndim(a);
     if (!axis || !*axis) {
@@ -22,8 +21,8 @@ int ezc_tf_axis(const char *tf, const ezc_array *a, const char *axis, int *index
     }
     char dims[EZC_DIMS_STR_MAX];
     return ezc_error_set(err, EZC_ENOTFOUND,
-                         "%s: setting 'axis' = '%s': the message has no such dim (dims: %s)",
-                         tf, axis, ezc_array_dims_str(a, dims, sizeof dims));
+                         "%s: setting 'axis' = '%s': the message has no such dim (dims: %s)", tf,
+                         axis, ezc_array_dims_str(a, dims, sizeof dims));
 }
 
 int ezc_tf_writable_float(const char *tf, ezc_array **x, int allow_complex, const ezc_xp *xp,
@@ -47,8 +46,8 @@ int ezc_tf_writable_float(const char *tf, ezc_array **x, int allow_complex, cons
     return rc;
 }
 
-int ezc_tf_map(const char *tf, int allow_complex, ezc_array *in, ezc_array **out,
-               const ezc_xp *xp, ezc_tf_map_fn fn, const void *st, ezc_error *err)
+int ezc_tf_map(const char *tf, int allow_complex, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+               ezc_tf_map_fn fn, const void *st, ezc_error *err)
 {
     int rc = ezc_tf_writable_float(tf, &in, allow_complex, xp, err);
     if (!rc && (rc = fn(st, in, xp, err)))
@@ -57,8 +56,8 @@ int ezc_tf_map(const char *tf, int allow_complex, ezc_array *in, ezc_array **out
     return rc;
 }
 
-int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double **out,
-                  size_t *n, ezc_error *err)
+int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double **out, size_t *n,
+                  ezc_error *err)
 {
     const double *v = NULL;
     size_t len = 0;
@@ -92,13 +91,13 @@ int ezc_tf_axis_values(const char *tf, const ezc_array *a, int axis, double **bu
             num = 0;
         }
     if (numeric)
-        *numeric = num && (a->axes[axis].kind == EZC_AXIS_LINEAR ||
-                           a->axes[axis].kind == EZC_AXIS_COORD);
+        *numeric =
+            num && (a->axes[axis].kind == EZC_AXIS_LINEAR || a->axes[axis].kind == EZC_AXIS_COORD);
     return 0;
 }
 
-int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name,
-                        const char *as, ezc_error *err)
+int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name, const char *as,
+                        ezc_error *err)
 {
     char text[4096];
     const char *str;
@@ -117,8 +116,7 @@ int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name
         size_t at = 0;
         text[at++] = '[';
         for (size_t i = 0; i < n && at + 32 < sizeof text; i++)
-            at += (size_t)snprintf(text + at, sizeof text - at, "%s%.17g", i ? ", " : "",
-                                   list[i]);
+            at += (size_t)snprintf(text + at, sizeof text - at, "%s%.17g", i ? ", " : "", list[i]);
         snprintf(text + at, sizeof text - at, "]");
         return ezc_settings_set(d, as, text, NULL, err);
     }

@@ -11,8 +11,7 @@
 /* The index of the dim named `axis` in a (NULL or "": the last dim);
  * EZC_ENOTFOUND naming the transformer and the setting otherwise:
  * "diff: setting 'axis' = 'time': the message has no such dim (dims: ch, win)". */
-int ezc_tf_axis(const char *tf, const ezc_array *a, const char *axis, int *index,
-                ezc_error *err);
+int ezc_tf_axis(const char *tf, const ezc_array *a, const char *axis, int *index, ezc_error *err);
 
 /* Makes *x writable floating point in place of the caller's reference:
  * float (and complex, when allow_complex) arrays are made writable
@@ -26,13 +25,13 @@ typedef int (*ezc_tf_map_fn)(const void *st, ezc_array *x, const ezc_xp *xp, ezc
 
 /* The body of an element-wise transformer's process: consumes in, runs fn
  * on a writable float version of it (ezc_tf_writable_float), sets *out. */
-int ezc_tf_map(const char *tf, int allow_complex, ezc_array *in, ezc_array **out,
-               const ezc_xp *xp, ezc_tf_map_fn fn, const void *st, ezc_error *err);
+int ezc_tf_map(const char *tf, int allow_complex, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+               ezc_tf_map_fn fn, const void *st, ezc_error *err);
 
 /* Reads a list setting that may hold one number (for every index) or one
  * per index along an axis: *n is 1 or the list length. */
-int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double **out,
-                  size_t *n, ezc_error *err);
+int ezc_tf_floats(const ezc_settings *s, const char *name, double dflt, double **out, size_t *n,
+                  ezc_error *err);
 
 /* The values along dim `axis` of a, on the host, into *buf (grown as
  * needed; *cap its length): linear offset + gain * i, numeric coordinates,
@@ -44,8 +43,8 @@ int ezc_tf_axis_values(const char *tf, const ezc_array *a, int axis, double **bu
 /* Copies setting `name` of s (a string, a number or a list of numbers) to
  * d as setting `as`, as text; nothing when s has no value for it. For
  * transformers made of others (spectrogram, bandpower). */
-int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name,
-                        const char *as, ezc_error *err);
+int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name, const char *as,
+                        ezc_error *err);
 
 /* Reads `time_constant` (seconds, > 0 and finite) and `axis` for the
  * running-average transformers; the error names tf, the setting and the

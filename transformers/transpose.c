@@ -60,8 +60,7 @@ static int item_index(const ezc_array *a, const char *item)
     return -1;
 }
 
-static int transpose_perm(const transpose_state *st, const ezc_array *a, int *perm,
-                          ezc_error *err)
+static int transpose_perm(const transpose_state *st, const ezc_array *a, int *perm, ezc_error *err)
 {
     int nd = ezc_array_ndim(a), used[EZC_MAX_DIMS] = {0}, np = 0, ell = -1;
     for (size_t i = 0; i < st->naxes; i++) {
@@ -71,12 +70,14 @@ static int transpose_perm(const transpose_state *st, const ezc_array *a, int *pe
         }
         int d = item_index(a, st->axes[i]);
         if (d < 0 || used[d]++)
-            return ezc_error_set(err, EZC_ENOTFOUND,
-                                 "transpose: setting 'axes': '%s' %s", st->axes[i],
+            return ezc_error_set(err, EZC_ENOTFOUND, "transpose: setting 'axes': '%s' %s",
+                                 st->axes[i],
                                  d < 0 ? "is not a dim of the message" : "is named twice");
         if (np >= nd)
-            return ezc_error_set(err, EZC_EINVAL, "transpose: setting 'axes' names more dims "
-                                 "than the message has (%d)", nd);
+            return ezc_error_set(err, EZC_EINVAL,
+                                 "transpose: setting 'axes' names more dims "
+                                 "than the message has (%d)",
+                                 nd);
         perm[np++] = d;
     }
     if (ell < 0 && np != nd)

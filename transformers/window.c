@@ -33,8 +33,8 @@ typedef struct window_state {
 static const ezc_setting_spec window_settings[] = {
     {"axis", EZC_SETTING_STRING, "time", "axis to window (needs a linear axis: gain = 1/fs)", 0,
      NULL},
-    {"newaxis", EZC_SETTING_STRING, "win", "name of the new window axis, inserted before axis",
-     0, NULL},
+    {"newaxis", EZC_SETTING_STRING, "win", "name of the new window axis, inserted before axis", 0,
+     NULL},
     {"window_dur", EZC_SETTING_FLOAT, NULL,
      "window length in seconds (absent: pass messages through)", 0, NULL},
     {"window_shift", EZC_SETTING_FLOAT, NULL,
@@ -72,15 +72,23 @@ static int window_init(void **state, const ezc_settings *s, ezc_error *err)
     ezc_settings_get_string(s, "anchor", &anchor);
     st->has_dur = ezc_settings_get_float(s, "window_dur", &st->dur) == 0;
     st->has_shift = ezc_settings_get_float(s, "window_shift", &st->shift) == 0;
-    st->pad = !strcmp(pad, "none") ? PAD_NONE : !strcmp(pad, "shift") ? PAD_SHIFT
-              : !strcmp(pad, "input") ? PAD_INPUT : PAD_FULL;
-    st->anchor = !strcmp(anchor, "end") ? ANCHOR_END : !strcmp(anchor, "middle") ? ANCHOR_MIDDLE
-                                                                                 : ANCHOR_BEGINNING;
+    st->pad = !strcmp(pad, "none")    ? PAD_NONE
+              : !strcmp(pad, "shift") ? PAD_SHIFT
+              : !strcmp(pad, "input") ? PAD_INPUT
+                                      : PAD_FULL;
+    st->anchor = !strcmp(anchor, "end")      ? ANCHOR_END
+                 : !strcmp(anchor, "middle") ? ANCHOR_MIDDLE
+                                             : ANCHOR_BEGINNING;
     int rc = 0;
     if (st->has_dur && !(st->dur > 0 && isfinite(st->dur)))
-        rc = ezc_error_set(err, EZC_EINVAL, "window: setting 'window_dur' = %g: must be a positive duration in seconds", st->dur);
+        rc = ezc_error_set(
+            err, EZC_EINVAL,
+            "window: setting 'window_dur' = %g: must be a positive duration in seconds", st->dur);
     else if (st->has_shift && !(st->shift > 0 && isfinite(st->shift)))
-        rc = ezc_error_set(err, EZC_EINVAL, "window: setting 'window_shift' = %g: must be a positive duration in seconds", st->shift);
+        rc = ezc_error_set(
+            err, EZC_EINVAL,
+            "window: setting 'window_shift' = %g: must be a positive duration in seconds",
+            st->shift);
     else if (!*st->newaxis || strlen(st->newaxis) + 4 >= EZC_NAME_MAX)
         rc = ezc_error_set(err, EZC_EINVAL, "window: setting 'newaxis' = '%s': must be 1..%d bytes",
                            st->newaxis, EZC_NAME_MAX - 5);
@@ -130,18 +138,30 @@ static int window_reset(window_state *st, const ezc_array *in, int ax, const ezc
     ezc_array_split(in, ax, &outer, &n, &inner);
     size_t rows = outer * inner;
     if (!(w >= 1))
-        return ezc_error_set(err, EZC_EINVAL, "window: setting 'window_dur' = %g s is shorter than one sample at fs = %g Hz", st->dur, fs);
+        return ezc_error_set(
+            err, EZC_EINVAL,
+            "window: setting 'window_dur' = %g s is shorter than one sample at fs = %g Hz", st->dur,
+            fs);
     if (w >= (double)EZC_MAX_ELEMENTS || (rows && (int64_t)w > EZC_MAX_ELEMENTS / (int64_t)rows))
-        return ezc_error_set(err, EZC_EINVAL, "window: setting 'window_dur' = %g s is %.4g samples at fs = %g Hz (x %zu other elements): longer than an array can hold", st->dur, w, fs, rows);
+        return ezc_error_set(err, EZC_EINVAL,
+                             "window: setting 'window_dur' = %g s is %.4g samples at fs = %g Hz (x "
+                             "%zu other elements): longer than an array can hold",
+                             st->dur, w, fs, rows);
     /* int() truncation, as ezmsg-sigproc. */
     st->W = (int64_t)w;
     st->S = 0;
     if (st->has_shift) {
         double s = st->shift * fs;
         if (!(s >= 1))
-            return ezc_error_set(err, EZC_EINVAL, "window: setting 'window_shift' = %g s is shorter than one sample at fs = %g Hz", st->shift, fs);
+            return ezc_error_set(
+                err, EZC_EINVAL,
+                "window: setting 'window_shift' = %g s is shorter than one sample at fs = %g Hz",
+                st->shift, fs);
         if (s >= (double)EZC_MAX_ELEMENTS)
-            return ezc_error_set(err, EZC_EINVAL, "window: setting 'window_shift' = %g s is %.4g samples at fs = %g Hz: too long", st->shift, s, fs);
+            return ezc_error_set(
+                err, EZC_EINVAL,
+                "window: setting 'window_shift' = %g s is %.4g samples at fs = %g Hz: too long",
+                st->shift, s, fs);
         st->S = (int64_t)s;
     }
     int64_t req = st->pad == PAD_NONE ? st->W : st->pad == PAD_SHIFT ? st->S : (int64_t)n;
@@ -151,7 +171,10 @@ static int window_reset(window_state *st, const ezc_array *in, int ax, const ezc
     if (ezc_array_axis_index(in, st->outdim) >= 0)
         snprintf(st->outdim, sizeof st->outdim, "%s_win", st->newaxis);
     if (ezc_array_axis_index(in, st->outdim) >= 0)
-        return ezc_error_set(err, EZC_EINVAL, "window: setting 'newaxis' = '%s': the input already has dims '%s' and '%s_win'", st->newaxis, st->newaxis, st->newaxis);
+        return ezc_error_set(
+            err, EZC_EINVAL,
+            "window: setting 'newaxis' = '%s': the input already has dims '%s' and '%s_win'",
+            st->newaxis, st->newaxis, st->newaxis);
 
     ezc_buffer_unref(&st->tail);
     size_t bytes = (size_t)st->W * rows * ezc_dtype_size(in->dtype);
@@ -193,7 +216,9 @@ static ezc_array *gather(window_state *st, const ezc_array *in, const ezc_array 
     int nd = ezc_array_ndim(in);
     int64_t oshape[EZC_MAX_DIMS];
     if (nd + 1 > EZC_MAX_DIMS) {
-        ezc_error_set(err, EZC_ESHAPE, "window: input has %d dims; the window axis would make more than %d", nd, EZC_MAX_DIMS);
+        ezc_error_set(err, EZC_ESHAPE,
+                      "window: input has %d dims; the window axis would make more than %d", nd,
+                      EZC_MAX_DIMS);
         return NULL;
     }
     for (int i = 0; i <= nd; i++)
@@ -208,8 +233,8 @@ static ezc_array *gather(window_state *st, const ezc_array *in, const ezc_array 
         memcpy(fshape, in->shape, sizeof fshape);
         fshape[ax] = (int64_t)total;
         ezc_array *flat = rc ? NULL
-                             : ezc_array_from_buffer(o->buf, o->tensor.byte_offset, o->dtype,
-                                                     nd, fshape, NULL, err);
+                             : ezc_array_from_buffer(o->buf, o->tensor.byte_offset, o->dtype, nd,
+                                                     fshape, NULL, err);
         if (!rc && !flat)
             rc = err ? err->code : EZC_ENOMEM;
         if (flat) {
@@ -246,8 +271,8 @@ static int keep_tail(window_state *st, const ezc_array *in, const ezc_array *j, 
     return rc;
 }
 
-static int window_process(void *state, int port, ezc_array *in, ezc_array **out,
-                          const ezc_xp *xp, ezc_error *err)
+static int window_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
+                          ezc_error *err)
 {
     window_state *st = state;
     (void)port;
@@ -260,12 +285,16 @@ static int window_process(void *state, int port, ezc_array *in, ezc_array **out,
     char dl[EZC_DIMS_STR_MAX];
     int ax = ezc_array_axis_index(in, st->axis);
     if (ax < 0) {
-        rc = ezc_error_set(err, EZC_ENOTFOUND, "window: setting 'axis' = '%s': the message has no such dim (dims: %s)", st->axis, ezc_array_dims_str(in, dl, sizeof dl));
+        rc = ezc_error_set(err, EZC_ENOTFOUND,
+                           "window: setting 'axis' = '%s': the message has no such dim (dims: %s)",
+                           st->axis, ezc_array_dims_str(in, dl, sizeof dl));
         goto done;
     }
     const ezc_axis *tax = &in->axes[ax];
     if (tax->kind != EZC_AXIS_LINEAR || !(tax->gain > 0) || !isfinite(tax->gain)) {
-        rc = ezc_error_set(err, EZC_EINVAL, "window: axis '%s' needs a linear axis with a positive gain (1/fs)", st->axis);
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "window: axis '%s' needs a linear axis with a positive gain (1/fs)",
+                           st->axis);
         goto done;
     }
     if (ezc_template_changed(&st->tpl, in, ax) && (rc = window_reset(st, in, ax, xp, err))) {
@@ -279,7 +308,8 @@ static int window_process(void *state, int port, ezc_array *in, ezc_array **out,
         memcpy(jshape, in->shape, sizeof jshape);
         jshape[ax] = L;
         ezc_array *t = tail_view(st, in, ax, st->ntail, err);
-        j = t ? ezc_array_new_like_cached(in, in->dtype, ezc_array_ndim(in), jshape, &st->jcache, err)
+        j = t ? ezc_array_new_like_cached(in, in->dtype, ezc_array_ndim(in), jshape, &st->jcache,
+                                          err)
               : NULL;
         if (j && ezc_array_size(j)) {
             const ezc_array *parts[2] = {t, in};
@@ -320,7 +350,9 @@ static int window_process(void *state, int port, ezc_array *in, ezc_array **out,
         st->tpl.valid = 0; /* the tail may be half-written: start over */
         goto done;
     }
-    double aoff = st->anchor == ANCHOR_END ? st->dur : st->anchor == ANCHOR_MIDDLE ? st->dur / 2 : 0;
+    double aoff = st->anchor == ANCHOR_END      ? st->dur
+                  : st->anchor == ANCHOR_MIDDLE ? st->dur / 2
+                                                : 0;
     char unit[EZC_NAME_MAX];
     memcpy(unit, tax->unit, sizeof unit);
     insert_dim(o, in, ax, st->outdim);

@@ -18,33 +18,32 @@
 /* y[i] = x[i] - x[i-1] along the axis; with prev, y[0] = x[0] - prev. When y
  * is x (in place, with prev) rows are done last to first so that each row
  * is read before it is overwritten. */
-#define DEF_DIFF(T, S, SUB)                                                         \
-    static void diff_##S(const T *x, const T *prev, size_t outer, size_t n,         \
-                         size_t inner, T *y)                                        \
-    {                                                                               \
-        size_t m = prev ? n : n - 1;                                                \
-        for (size_t o = 0; o < outer; o++) {                                        \
-            const T *xo = x + o * n * inner;                                        \
-            T *yo = y + o * m * inner;                                              \
-            const T *po = prev ? prev + o * inner : NULL;                           \
-            if ((const T *)yo == xo) {                                              \
-                for (size_t i = n; i-- > 1;)                                        \
-                    for (size_t k = 0; k < inner; k++)                              \
-                        yo[i * inner + k] = SUB(T, xo[i * inner + k], xo[(i - 1) * inner + k]); \
-                for (size_t k = 0; k < inner; k++)                                  \
-                    yo[k] = SUB(T, xo[k], po[k]);                                   \
-                continue;                                                           \
-            }                                                                       \
-            const T *restrict xr = xo;                                              \
-            T *restrict yr = yo;                                                    \
-            if (po) {                                                               \
-                EZC_CPU_FOR(k, inner, yr[k] = SUB(T, xr[k], po[k]));                \
-                yr += inner;                                                        \
-            }                                                                       \
-            /* Rows 1..n-1 minus rows 0..n-2: one run of (n-1)*inner. */            \
-            if (n > 1)                                                              \
-                EZC_CPU_FOR(i, (n - 1) * inner, yr[i] = SUB(T, xr[i + inner], xr[i])); \
-        }                                                                           \
+#define DEF_DIFF(T, S, SUB)                                                                        \
+    static void diff_##S(const T *x, const T *prev, size_t outer, size_t n, size_t inner, T *y)    \
+    {                                                                                              \
+        size_t m = prev ? n : n - 1;                                                               \
+        for (size_t o = 0; o < outer; o++) {                                                       \
+            const T *xo = x + o * n * inner;                                                       \
+            T *yo = y + o * m * inner;                                                             \
+            const T *po = prev ? prev + o * inner : NULL;                                          \
+            if ((const T *)yo == xo) {                                                             \
+                for (size_t i = n; i-- > 1;)                                                       \
+                    for (size_t k = 0; k < inner; k++)                                             \
+                        yo[i * inner + k] = SUB(T, xo[i * inner + k], xo[(i - 1) * inner + k]);    \
+                for (size_t k = 0; k < inner; k++)                                                 \
+                    yo[k] = SUB(T, xo[k], po[k]);                                                  \
+                continue;                                                                          \
+            }                                                                                      \
+            const T *restrict xr = xo;                                                             \
+            T *restrict yr = yo;                                                                   \
+            if (po) {                                                                              \
+                EZC_CPU_FOR(k, inner, yr[k] = SUB(T, xr[k], po[k]));                               \
+                yr += inner;                                                                       \
+            }                                                                                      \
+            /* Rows 1..n-1 minus rows 0..n-2: one run of (n-1)*inner. */                           \
+            if (n > 1)                                                                             \
+                EZC_CPU_FOR(i, (n - 1) * inner, yr[i] = SUB(T, xr[i + inner], xr[i]));             \
+        }                                                                                          \
     }
 #define DEF_DIFF_NUM(E, T, S) DEF_DIFF(T, S, SUB_NUM)
 #define DEF_DIFF_INT(E, T, S) DEF_DIFF(T, S, SUB_INT)
@@ -52,10 +51,10 @@ EZC_CPU_FLOATS(DEF_DIFF_NUM)
 EZC_CPU_COMPLEX(DEF_DIFF_NUM)
 EZC_CPU_INTS(DEF_DIFF_INT)
 
-#define DIFF_CASE(E, T, S) case E: diff_##S(xd, pd, outer, n, inner, yd); return 0;
+#define DIFF_CASE(E, T, S)                                                                         \
+    case E: diff_##S(xd, pd, outer, n, inner, yd); return 0;
 
-int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array *y,
-                 ezc_error *err)
+int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array *y, ezc_error *err)
 {
     const char *op = "diff";
     int rc = ezc_xp_check_diff(&ezc_cpu_dev, x, prev, &axis, y, err);
@@ -82,23 +81,31 @@ int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array 
  * float32 row of 4 channels is 16 bytes at any 4-byte address, as ZeroMQ
  * frames arrive), so a row must never be moved as a wider aligned type.
  * Assigning these compiles to plain unaligned loads and stores. */
-typedef struct { unsigned char b[2]; } blk2;
-typedef struct { unsigned char b[4]; } blk4;
-typedef struct { unsigned char b[8]; } blk8;
-typedef struct { unsigned char b[16]; } blk16;
+typedef struct {
+    unsigned char b[2];
+} blk2;
+typedef struct {
+    unsigned char b[4];
+} blk4;
+typedef struct {
+    unsigned char b[8];
+} blk8;
+typedef struct {
+    unsigned char b[16];
+} blk16;
 
 #define BY_SIZE(X) X(1, uint8_t) X(2, blk2) X(4, blk4) X(8, blk8) X(16, blk16)
 
 /* ---- take --------------------------------------------------------------- */
 
-#define TAKE_ONE(SZ, T)                                                         \
-    case SZ: {                                                                  \
-        const T *xs = (const void *)xd;                                         \
-        T *ys = (void *)yd;                                                     \
-        for (size_t o = 0; o < outer; o++)                                      \
-            for (size_t j = 0; j < n; j++)                                      \
-                ys[o * n + j] = xs[o * len + (size_t)idx[j]];                   \
-        return 0;                                                               \
+#define TAKE_ONE(SZ, T)                                                                            \
+    case SZ: {                                                                                     \
+        const T *xs = (const void *)xd;                                                            \
+        T *ys = (void *)yd;                                                                        \
+        for (size_t o = 0; o < outer; o++)                                                         \
+            for (size_t j = 0; j < n; j++)                                                         \
+                ys[o * n + j] = xs[o * len + (size_t)idx[j]];                                      \
+        return 0;                                                                                  \
     }
 
 int ezc_cpu_take(const ezc_array *x, int axis, const int64_t *idx, size_t n, ezc_array *y,
@@ -126,8 +133,7 @@ int ezc_cpu_take(const ezc_array *x, int axis, const int64_t *idx, size_t n, ezc
 
 /* ---- concat ------------------------------------------------------------- */
 
-int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y,
-                   ezc_error *err)
+int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y, ezc_error *err)
 {
     int rc = ezc_xp_check_concat(&ezc_cpu_dev, xs, n, &axis, y, err);
     if (rc)
@@ -154,22 +160,22 @@ int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y,
 #define TILE 32
 
 /* y (p x q, contiguous) from x with strides (sp, sq) in elements. */
-#define DEF_TILE(SZ, T)                                                                 \
-    static void tile_##SZ(const void *xv, void *yv, size_t p, size_t q, size_t sp,      \
-                          size_t sq)                                                    \
-    {                                                                                   \
-        const T *x = xv;                                                                \
-        T *y = yv;                                                                      \
-        for (size_t i0 = 0; i0 < p; i0 += TILE)                                         \
-            for (size_t j0 = 0; j0 < q; j0 += TILE) {                                   \
-                size_t i1 = i0 + TILE < p ? i0 + TILE : p, j1 = j0 + TILE < q ? j0 + TILE : q; \
-                for (size_t i = i0; i < i1; i++)                                        \
-                    for (size_t j = j0; j < j1; j++)                                    \
-                        y[i * q + j] = x[i * sp + j * sq];                              \
-            }                                                                           \
+#define DEF_TILE(SZ, T)                                                                            \
+    static void tile_##SZ(const void *xv, void *yv, size_t p, size_t q, size_t sp, size_t sq)      \
+    {                                                                                              \
+        const T *x = xv;                                                                           \
+        T *y = yv;                                                                                 \
+        for (size_t i0 = 0; i0 < p; i0 += TILE)                                                    \
+            for (size_t j0 = 0; j0 < q; j0 += TILE) {                                              \
+                size_t i1 = i0 + TILE < p ? i0 + TILE : p, j1 = j0 + TILE < q ? j0 + TILE : q;     \
+                for (size_t i = i0; i < i1; i++)                                                   \
+                    for (size_t j = j0; j < j1; j++)                                               \
+                        y[i * q + j] = x[i * sp + j * sq];                                         \
+            }                                                                                      \
     }
 BY_SIZE(DEF_TILE)
-#define TILE_CASE(SZ, T) case SZ: tile = tile_##SZ; break;
+#define TILE_CASE(SZ, T)                                                                           \
+    case SZ: tile = tile_##SZ; break;
 
 int ezc_cpu_permute(const ezc_array *x, const int *perm, ezc_array *y, ezc_error *err)
 {

@@ -16,34 +16,34 @@
  * per dtype and a switch picks it: the hot loops see a concrete type, never a
  * per-element function pointer. Bool is stored as one byte, 0 or 1. */
 #define EZC_CPU_FLOATS(X) X(EZC_FLOAT32, float, f32) X(EZC_FLOAT64, double, f64)
-#define EZC_CPU_SINTS(X) \
-    X(EZC_INT8, int8_t, i8) X(EZC_INT16, int16_t, i16) X(EZC_INT32, int32_t, i32) \
-    X(EZC_INT64, int64_t, i64)
-#define EZC_CPU_UINTS(X) \
-    X(EZC_UINT8, uint8_t, u8) X(EZC_UINT16, uint16_t, u16) X(EZC_UINT32, uint32_t, u32) \
-    X(EZC_UINT64, uint64_t, u64)
+#define EZC_CPU_SINTS(X)                                                                           \
+    X(EZC_INT8, int8_t, i8)                                                                        \
+    X(EZC_INT16, int16_t, i16) X(EZC_INT32, int32_t, i32) X(EZC_INT64, int64_t, i64)
+#define EZC_CPU_UINTS(X)                                                                           \
+    X(EZC_UINT8, uint8_t, u8)                                                                      \
+    X(EZC_UINT16, uint16_t, u16) X(EZC_UINT32, uint32_t, u32) X(EZC_UINT64, uint64_t, u64)
 #define EZC_CPU_INTS(X) EZC_CPU_SINTS(X) EZC_CPU_UINTS(X)
 #define EZC_CPU_REALS(X) EZC_CPU_FLOATS(X) EZC_CPU_INTS(X)
-#define EZC_CPU_COMPLEX(X) \
+#define EZC_CPU_COMPLEX(X)                                                                         \
     X(EZC_COMPLEX64, float _Complex, c64) X(EZC_COMPLEX128, double _Complex, c128)
 #define EZC_CPU_ALL(X) EZC_CPU_REALS(X) X(EZC_BOOL, uint8_t, b8) EZC_CPU_COMPLEX(X)
 
 /* for (i = 0; i < n; i++) BODY, as blocks of 16 plus a scalar tail: a trip
  * count the vectoriser takes even under -O2's cheap cost model. BODY must
  * touch element i only (the blocks carry GCC ivdep). */
-#define EZC_CPU_FOR(i, n, BODY)                                            \
-    do {                                                                   \
-        size_t n_ = (n), nb_ = n_ / 16 * 16, b_ = 0;                       \
-        for (; b_ < nb_; b_ += 16) {                                       \
-            _Pragma("GCC ivdep") for (size_t j_ = 0; j_ < 16; j_++)        \
-            {                                                              \
-                size_t i = b_ + j_;                                        \
-                BODY;                                                      \
-            }                                                              \
-        }                                                                  \
-        for (size_t i = b_; i < n_; i++) {                                 \
-            BODY;                                                          \
-        }                                                                  \
+#define EZC_CPU_FOR(i, n, BODY)                                                                    \
+    do {                                                                                           \
+        size_t n_ = (n), nb_ = n_ / 16 * 16, b_ = 0;                                               \
+        for (; b_ < nb_; b_ += 16) {                                                               \
+            _Pragma("GCC ivdep") for (size_t j_ = 0; j_ < 16; j_++)                                \
+            {                                                                                      \
+                size_t i = b_ + j_;                                                                \
+                BODY;                                                                              \
+            }                                                                                      \
+        }                                                                                          \
+        for (size_t i = b_; i < n_; i++) {                                                         \
+            BODY;                                                                                  \
+        }                                                                                          \
     } while (0)
 
 /* ---- argument checks (xp_cpu.c); `op` is the label after "xp." ---------- */
@@ -58,7 +58,6 @@ extern const ezc_xp_dev ezc_cpu_dev;
  * Casting a double outside it to the dtype is undefined in C. */
 int ezc_cpu_int_range(ezc_dtype t, double *lo, double *hi);
 
-
 /* ---- the table's operations ---------------------------------------------- */
 
 /* xp_cpu.c */
@@ -70,8 +69,7 @@ int ezc_cpu_sync(DLDevice device, ezc_error *err);
 
 /* elementwise.c */
 int ezc_cpu_unary(ezc_unary_op op, const ezc_array *x, ezc_array *y, ezc_error *err);
-int ezc_cpu_affine(const ezc_array *x, ezc_array *y, double scale, double offset,
-                   ezc_error *err);
+int ezc_cpu_affine(const ezc_array *x, ezc_array *y, double scale, double offset, ezc_error *err);
 int ezc_cpu_affine_axis(const ezc_array *x, ezc_array *y, int axis, const double *scale,
                         const double *offset, ezc_error *err);
 int ezc_cpu_clip(const ezc_array *x, ezc_array *y, double lo, double hi, ezc_error *err);
@@ -80,16 +78,13 @@ int ezc_cpu_binary(ezc_binary_op op, const ezc_array *a, const ezc_array *b, ezc
                    ezc_error *err);
 
 /* reduce.c */
-int ezc_cpu_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y,
-                   ezc_error *err);
+int ezc_cpu_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y, ezc_error *err);
 
 /* axis_ops.c */
-int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array *y,
-                 ezc_error *err);
+int ezc_cpu_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array *y, ezc_error *err);
 int ezc_cpu_take(const ezc_array *x, int axis, const int64_t *idx, size_t n, ezc_array *y,
                  ezc_error *err);
-int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y,
-                   ezc_error *err);
+int ezc_cpu_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y, ezc_error *err);
 int ezc_cpu_permute(const ezc_array *x, const int *perm, ezc_array *y, ezc_error *err);
 
 /* fft.c */
@@ -97,13 +92,12 @@ int ezc_cpu_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc_
                 ezc_error *err);
 
 /* linalg.c */
-int ezc_cpu_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a,
-                   int trans_b, ezc_error *err);
+int ezc_cpu_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a, int trans_b,
+                   ezc_error *err);
 int ezc_cpu_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err);
 int ezc_cpu_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_error *err);
 int ezc_cpu_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err);
-int ezc_cpu_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt,
-                ezc_error *err);
+int ezc_cpu_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, ezc_error *err);
 
 /* iir.c */
 int ezc_cpu_iir(const ezc_array *x, int axis, const double *coef, int nsec, int order,

@@ -18,7 +18,7 @@
 /* The hot kernels are compiled for AVX-512 and AVX2 as well as the baseline,
  * and the loader picks the best one this CPU runs (GCC/clang function
  * multiversioning); the code is the same plain C. */
-#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__) && \
+#if defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && !defined(__clang__) &&                \
     __GNUC__ >= 8 /* clang's clones of extern functions lose the plain symbol */
 #define EW_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -108,7 +108,7 @@ static inline double log_f64(double x)
     return ((x < 0) | (x != x)) ? NAN : r;
 }
 
-#define F_LOG(v) _Generic((v), float: log_f32, default: log_f64)(v)
+#define F_LOG(v) _Generic((v), float : log_f32, default : log_f64)(v)
 
 /* The natural log (xp.unary LOG) is held to numpy's own results, because
  * ezmsg-sigproc's Log is np.log(x) / np.log(base): float64 calls libm's log,
@@ -148,7 +148,7 @@ static inline float log_f32_cr(float x)
     return ((x < 0) | (x != x)) ? NAN : r;
 }
 
-#define F_LN(v) _Generic((v), float: log_f32_cr, default: log)(v)
+#define F_LN(v) _Generic((v), float : log_f32_cr, default : log)(v)
 
 /* float32 logs with AVX-512's getexp/getmant, which take zeros, denormals,
  * infinities, NaNs and negatives in their stride: x = m * 2^e with m in
@@ -169,14 +169,12 @@ static int use_log512(void)
     return use;
 }
 
-__attribute__((target("avx512f"))) static void log_f32_avx512(const float *x, float *y,
-                                                               size_t n, float scale)
+__attribute__((target("avx512f"))) static void log_f32_avx512(const float *x, float *y, size_t n,
+                                                              float scale)
 {
-    static const float q[9] = {0.05356640473389397f, -0.11938471159107096f,
-                               0.1491078596113098f,  -0.16819168595209386f,
-                               0.1998279984654463f,  -0.24994175475519123f,
-                               0.33333451561307587f, -0.5000005086932316f,
-                               0.9999999988123625f};
+    static const float q[9] = {0.05356640473389397f,  -0.11938471159107096f, 0.1491078596113098f,
+                               -0.16819168595209386f, 0.1998279984654463f,   -0.24994175475519123f,
+                               0.33333451561307587f,  -0.5000005086932316f,  0.9999999988123625f};
     const __m512 one = _mm512_set1_ps(1.0f), ln2 = _mm512_set1_ps(0.693147180559945f);
     const __m512 k = _mm512_set1_ps(scale), ninf = _mm512_set1_ps(-INFINITY);
     for (size_t i = 0; i < n; i += 16) {
@@ -198,53 +196,53 @@ __attribute__((target("avx512f"))) static void log_f32_avx512(const float *x, fl
 #endif
 
 /* ys[i] = (TY)(EXPR) with v = xs[i], for i < n. */
-#define EW_MAP(TX, TY, xp_, yp_, n_, EXPR)                                  \
-    do {                                                                    \
-        const TX *xs_ = (const TX *)(xp_);                                  \
-        TY *ys_ = (TY *)(yp_);                                              \
-        size_t n__ = (n_), nb_ = n__ / EW_BLOCK * EW_BLOCK, i_ = 0;         \
-        for (; i_ < nb_; i_ += EW_BLOCK) {                                  \
-            _Pragma("GCC ivdep") for (size_t j_ = 0; j_ < EW_BLOCK; j_++)   \
-            {                                                               \
-                TX v = xs_[i_ + j_];                                        \
-                ys_[i_ + j_] = (TY)(EXPR);                                  \
-            }                                                               \
-        }                                                                   \
-        for (; i_ < n__; i_++) {                                            \
-            TX v = xs_[i_];                                                 \
-            ys_[i_] = (TY)(EXPR);                                           \
-        }                                                                   \
+#define EW_MAP(TX, TY, xp_, yp_, n_, EXPR)                                                         \
+    do {                                                                                           \
+        const TX *xs_ = (const TX *)(xp_);                                                         \
+        TY *ys_ = (TY *)(yp_);                                                                     \
+        size_t n__ = (n_), nb_ = n__ / EW_BLOCK * EW_BLOCK, i_ = 0;                                \
+        for (; i_ < nb_; i_ += EW_BLOCK) {                                                         \
+            _Pragma("GCC ivdep") for (size_t j_ = 0; j_ < EW_BLOCK; j_++)                          \
+            {                                                                                      \
+                TX v = xs_[i_ + j_];                                                               \
+                ys_[i_ + j_] = (TY)(EXPR);                                                         \
+            }                                                                                      \
+        }                                                                                          \
+        for (; i_ < n__; i_++) {                                                                   \
+            TX v = xs_[i_];                                                                        \
+            ys_[i_] = (TY)(EXPR);                                                                  \
+        }                                                                                          \
     } while (0)
 
 /* ys[i] = (T)(EXPR) with a = as[i], b = bs[i]. */
-#define EW_MAP2(T, ap_, bp_, yp_, n_, EXPR)                                 \
-    do {                                                                    \
-        const T *as_ = (const T *)(ap_), *bs_ = (const T *)(bp_);           \
-        T *ys_ = (T *)(yp_);                                                \
-        size_t n__ = (n_), nb_ = n__ / EW_BLOCK * EW_BLOCK, i_ = 0;         \
-        for (; i_ < nb_; i_ += EW_BLOCK) {                                  \
-            _Pragma("GCC ivdep") for (size_t j_ = 0; j_ < EW_BLOCK; j_++)   \
-            {                                                               \
-                T a = as_[i_ + j_], b = bs_[i_ + j_];                       \
-                ys_[i_ + j_] = (T)(EXPR);                                   \
-            }                                                               \
-        }                                                                   \
-        for (; i_ < n__; i_++) {                                            \
-            T a = as_[i_], b = bs_[i_];                                     \
-            ys_[i_] = (T)(EXPR);                                            \
-        }                                                                   \
+#define EW_MAP2(T, ap_, bp_, yp_, n_, EXPR)                                                        \
+    do {                                                                                           \
+        const T *as_ = (const T *)(ap_), *bs_ = (const T *)(bp_);                                  \
+        T *ys_ = (T *)(yp_);                                                                       \
+        size_t n__ = (n_), nb_ = n__ / EW_BLOCK * EW_BLOCK, i_ = 0;                                \
+        for (; i_ < nb_; i_ += EW_BLOCK) {                                                         \
+            _Pragma("GCC ivdep") for (size_t j_ = 0; j_ < EW_BLOCK; j_++)                          \
+            {                                                                                      \
+                T a = as_[i_ + j_], b = bs_[i_ + j_];                                              \
+                ys_[i_ + j_] = (T)(EXPR);                                                          \
+            }                                                                                      \
+        }                                                                                          \
+        for (; i_ < n__; i_++) {                                                                   \
+            T a = as_[i_], b = bs_[i_];                                                            \
+            ys_[i_] = (T)(EXPR);                                                                   \
+        }                                                                                          \
     } while (0)
 
 /* Type-generic real math (float or double by the argument's type). */
-#define M_ABS(v) _Generic((v), float: fabsf, default: fabs)(v)
-#define M_SQRT(v) _Generic((v), float: sqrtf, default: sqrt)(v)
-#define M_EXP(v) _Generic((v), float: expf, default: exp)(v)
-#define M_POW(v, p) _Generic((v), float: powf, default: pow)((v), (p))
-#define M_SIN(v) _Generic((v), float: sinf, default: sin)(v)
-#define M_COS(v) _Generic((v), float: cosf, default: cos)(v)
-#define M_ATAN2(a, b) _Generic((a), float: atan2f, default: atan2)((a), (b))
-#define M_HYPOT(a, b) _Generic((a), float: hypotf, default: hypot)((a), (b))
-#define C_ABS(v) _Generic((v), float _Complex: cabsf, default: cabs)(v)
+#define M_ABS(v) _Generic((v), float : fabsf, default : fabs)(v)
+#define M_SQRT(v) _Generic((v), float : sqrtf, default : sqrt)(v)
+#define M_EXP(v) _Generic((v), float : expf, default : exp)(v)
+#define M_POW(v, p) _Generic((v), float : powf, default : pow)((v), (p))
+#define M_SIN(v) _Generic((v), float : sinf, default : sin)(v)
+#define M_COS(v) _Generic((v), float : cosf, default : cos)(v)
+#define M_ATAN2(a, b) _Generic((a), float : atan2f, default : atan2)((a), (b))
+#define M_HYPOT(a, b) _Generic((a), float : hypotf, default : hypot)((a), (b))
+#define C_ABS(v) _Generic((v), float _Complex : cabsf, default : cabs)(v)
 
 /* numpy.sign: 1, -1, 0 (for both zeros), NaN for NaN. */
 #define F_SIGN(T, v) ((v) > 0 ? (T)1 : (v) < 0 ? (T)-1 : (v) == 0 ? (T)0 : (v))
@@ -255,8 +253,8 @@ __attribute__((target("avx512f"))) static void log_f32_avx512(const float *x, fl
 #define U64(v) ((uint64_t)(v))
 
 static const char *const unary_names[EZC_UNARY_COUNT] = {
-    "abs", "neg", "square", "sign", "sqrt", "exp", "log", "log2", "log10", "reciprocal",
-    "sin", "cos",
+    "abs", "neg",  "square", "sign",       "sqrt", "exp",
+    "log", "log2", "log10",  "reciprocal", "sin",  "cos",
 };
 static const char *const binary_names[EZC_BINARY_COUNT] = {
     "add", "sub", "mul", "div", "minimum", "maximum", "arctan2", "hypot",
@@ -265,53 +263,52 @@ static const char *const binary_names[EZC_BINARY_COUNT] = {
 /* ---- unary ------------------------------------------------------------- */
 
 /* Each returns 0, or 1 when the op does not apply to the dtype. */
-#define DEF_UNARY_FLOAT(E, T, S)                                          \
-    EW_SIMD static int unary_##S(ezc_unary_op op, const void *x, void *y, size_t n) \
-    {                                                                     \
-        switch (op) {                                                     \
-        case EZC_UNARY_ABS: EW_MAP(T, T, x, y, n, M_ABS(v)); return 0;    \
-        case EZC_UNARY_NEG: EW_MAP(T, T, x, y, n, -v); return 0;          \
-        case EZC_UNARY_SQUARE: EW_MAP(T, T, x, y, n, v * v); return 0;    \
-        case EZC_UNARY_SIGN: EW_MAP(T, T, x, y, n, F_SIGN(T, v)); return 0; \
-        case EZC_UNARY_SQRT: EW_MAP(T, T, x, y, n, M_SQRT(v)); return 0;  \
-        case EZC_UNARY_EXP: EW_MAP(T, T, x, y, n, M_EXP(v)); return 0;    \
-        case EZC_UNARY_LOG: EW_MAP(T, T, x, y, n, (T)F_LN(v)); return 0;  \
-        case EZC_UNARY_LOG2:                                              \
-            EW_MAP(T, T, x, y, n, (T)(F_LOG(v) * (T)1.4426950408889634)); \
-            return 0;                                                     \
-        case EZC_UNARY_LOG10:                                             \
-            EW_MAP(T, T, x, y, n, (T)(F_LOG(v) * (T)0.43429448190325183)); \
-            return 0;                                                     \
-        case EZC_UNARY_RECIPROCAL: EW_MAP(T, T, x, y, n, (T)1 / v); return 0; \
-        case EZC_UNARY_SIN: EW_MAP(T, T, x, y, n, M_SIN(v)); return 0;    \
-        case EZC_UNARY_COS: EW_MAP(T, T, x, y, n, M_COS(v)); return 0;    \
-        default: return 1;                                                \
-        }                                                                 \
+#define DEF_UNARY_FLOAT(E, T, S)                                                                   \
+    EW_SIMD static int unary_##S(ezc_unary_op op, const void *x, void *y, size_t n)                \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case EZC_UNARY_ABS: EW_MAP(T, T, x, y, n, M_ABS(v)); return 0;                             \
+        case EZC_UNARY_NEG: EW_MAP(T, T, x, y, n, -v); return 0;                                   \
+        case EZC_UNARY_SQUARE: EW_MAP(T, T, x, y, n, v *v); return 0;                              \
+        case EZC_UNARY_SIGN: EW_MAP(T, T, x, y, n, F_SIGN(T, v)); return 0;                        \
+        case EZC_UNARY_SQRT: EW_MAP(T, T, x, y, n, M_SQRT(v)); return 0;                           \
+        case EZC_UNARY_EXP: EW_MAP(T, T, x, y, n, M_EXP(v)); return 0;                             \
+        case EZC_UNARY_LOG: EW_MAP(T, T, x, y, n, (T)F_LN(v)); return 0;                           \
+        case EZC_UNARY_LOG2: EW_MAP(T, T, x, y, n, (T)(F_LOG(v) * (T)1.4426950408889634));         \
+            return 0;                                                                              \
+        case EZC_UNARY_LOG10:                                                                      \
+            EW_MAP(T, T, x, y, n, (T)(F_LOG(v) * (T)0.43429448190325183));                         \
+            return 0;                                                                              \
+        case EZC_UNARY_RECIPROCAL: EW_MAP(T, T, x, y, n, (T)1 / v); return 0;                      \
+        case EZC_UNARY_SIN: EW_MAP(T, T, x, y, n, M_SIN(v)); return 0;                             \
+        case EZC_UNARY_COS: EW_MAP(T, T, x, y, n, M_COS(v)); return 0;                             \
+        default: return 1;                                                                         \
+        }                                                                                          \
     }
 EZC_CPU_FLOATS(DEF_UNARY_FLOAT)
 
-#define DEF_UNARY_SINT(E, T, S)                                                   \
-    static int unary_##S(ezc_unary_op op, const void *x, void *y, size_t n)         \
-    {                                                                             \
-        switch (op) {                                                             \
-        case EZC_UNARY_ABS: EW_MAP(T, T, x, y, n, v < 0 ? WRAP(T, 0 - U64(v)) : v); return 0; \
-        case EZC_UNARY_NEG: EW_MAP(T, T, x, y, n, WRAP(T, 0 - U64(v))); return 0; \
-        case EZC_UNARY_SQUARE: EW_MAP(T, T, x, y, n, WRAP(T, U64(v) * U64(v))); return 0; \
-        case EZC_UNARY_SIGN: EW_MAP(T, T, x, y, n, (v > 0) - (v < 0)); return 0;  \
-        default: return 1;                                                        \
-        }                                                                         \
+#define DEF_UNARY_SINT(E, T, S)                                                                    \
+    static int unary_##S(ezc_unary_op op, const void *x, void *y, size_t n)                        \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case EZC_UNARY_ABS: EW_MAP(T, T, x, y, n, v < 0 ? WRAP(T, 0 - U64(v)) : v); return 0;      \
+        case EZC_UNARY_NEG: EW_MAP(T, T, x, y, n, WRAP(T, 0 - U64(v))); return 0;                  \
+        case EZC_UNARY_SQUARE: EW_MAP(T, T, x, y, n, WRAP(T, U64(v) * U64(v))); return 0;          \
+        case EZC_UNARY_SIGN: EW_MAP(T, T, x, y, n, (v > 0) - (v < 0)); return 0;                   \
+        default: return 1;                                                                         \
+        }                                                                                          \
     }
 EZC_CPU_SINTS(DEF_UNARY_SINT)
 
-#define DEF_UNARY_UINT(E, T, S)                                                   \
-    static int unary_##S(ezc_unary_op op, const void *x, void *y, size_t n)         \
-    {                                                                             \
-        switch (op) {                                                             \
-        case EZC_UNARY_ABS: EW_MAP(T, T, x, y, n, v); return 0;                   \
-        case EZC_UNARY_SQUARE: EW_MAP(T, T, x, y, n, WRAP(T, U64(v) * U64(v))); return 0; \
-        case EZC_UNARY_SIGN: EW_MAP(T, T, x, y, n, v > 0); return 0;              \
-        default: return 1;                                                        \
-        }                                                                         \
+#define DEF_UNARY_UINT(E, T, S)                                                                    \
+    static int unary_##S(ezc_unary_op op, const void *x, void *y, size_t n)                        \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case EZC_UNARY_ABS: EW_MAP(T, T, x, y, n, v); return 0;                                    \
+        case EZC_UNARY_SQUARE: EW_MAP(T, T, x, y, n, WRAP(T, U64(v) * U64(v))); return 0;          \
+        case EZC_UNARY_SIGN: EW_MAP(T, T, x, y, n, v > 0); return 0;                               \
+        default: return 1;                                                                         \
+        }                                                                                          \
     }
 EZC_CPU_UINTS(DEF_UNARY_UINT)
 
@@ -323,24 +320,23 @@ static int unary_b8(ezc_unary_op op, const void *x, void *y, size_t n)
     return 0;
 }
 
-#define DEF_UNARY_CPLX(E, T, S)                                                   \
-    static int unary_##S(ezc_unary_op op, const void *x, void *y, size_t n)         \
-    {                                                                             \
-        switch (op) {                                                             \
-        case EZC_UNARY_ABS: EW_MAP(T, __typeof__(C_ABS((T)0)), x, y, n, C_ABS(v)); return 0; \
-        case EZC_UNARY_NEG: EW_MAP(T, T, x, y, n, -v); return 0;                  \
-        case EZC_UNARY_SQUARE: EW_MAP(T, T, x, y, n, v * v); return 0;            \
-        case EZC_UNARY_RECIPROCAL: EW_MAP(T, T, x, y, n, 1 / v); return 0;        \
-        default: return 1;                                                        \
-        }                                                                         \
+#define DEF_UNARY_CPLX(E, T, S)                                                                    \
+    static int unary_##S(ezc_unary_op op, const void *x, void *y, size_t n)                        \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case EZC_UNARY_ABS: EW_MAP(T, __typeof__(C_ABS((T)0)), x, y, n, C_ABS(v)); return 0;       \
+        case EZC_UNARY_NEG: EW_MAP(T, T, x, y, n, -v); return 0;                                   \
+        case EZC_UNARY_SQUARE: EW_MAP(T, T, x, y, n, v *v); return 0;                              \
+        case EZC_UNARY_RECIPROCAL: EW_MAP(T, T, x, y, n, 1 / v); return 0;                         \
+        default: return 1;                                                                         \
+        }                                                                                          \
     }
 EZC_CPU_COMPLEX(DEF_UNARY_CPLX)
 
 /* Common checks of x -> y element-wise ops: host arrays, same shape, y of
  * dtype `yt`, no partial overlap (or none at all when the element sizes
  * differ). */
-static int check_map(const char *op, const ezc_array *x, ezc_array *y, ezc_dtype yt,
-                     ezc_error *err)
+static int check_map(const char *op, const ezc_array *x, ezc_array *y, ezc_dtype yt, ezc_error *err)
 {
     int rc;
     if ((rc = ezc_cpu_check(op, "x", x, err)) || (rc = ezc_cpu_check(op, "y", y, err)) ||
@@ -352,7 +348,8 @@ static int check_map(const char *op, const ezc_array *x, ezc_array *y, ezc_dtype
     return ezc_xp_no_partial_overlap(op, x, y, err);
 }
 
-#define UNARY_CASE(E, T, S) case E: bad = unary_##S(op, xd, yd, n); break;
+#define UNARY_CASE(E, T, S)                                                                        \
+    case E: bad = unary_##S(op, xd, yd, n); break;
 
 int ezc_cpu_unary(ezc_unary_op op, const ezc_array *x, ezc_array *y, ezc_error *err)
 {
@@ -370,10 +367,10 @@ int ezc_cpu_unary(ezc_unary_op op, const ezc_array *x, ezc_array *y, ezc_error *
     void *yd = ezc_array_data(y);
     size_t n = ezc_array_size(x);
 #ifdef EW_HAVE_LOG512
-    if (x->dtype == EZC_FLOAT32 &&
-        (op == EZC_UNARY_LOG2 || op == EZC_UNARY_LOG10) && use_log512()) {
-        log_f32_avx512(xd, yd, n, op == EZC_UNARY_LOG2 ? 1.44269504088896341f
-                                                       : 0.434294481903251828f);
+    if (x->dtype == EZC_FLOAT32 && (op == EZC_UNARY_LOG2 || op == EZC_UNARY_LOG10) &&
+        use_log512()) {
+        log_f32_avx512(xd, yd, n,
+                       op == EZC_UNARY_LOG2 ? 1.44269504088896341f : 0.434294481903251828f);
         return 0;
     }
 #endif
@@ -387,21 +384,21 @@ int ezc_cpu_unary(ezc_unary_op op, const ezc_array *x, ezc_array *y, ezc_error *
 
 /* ---- affine ------------------------------------------------------------ */
 
-#define AFFINE_CASE(E, T, S)                                                       \
-    case E: {                                                                      \
-        __typeof__(M_ABS((T)0)) s = scale, o = offset;                             \
-        EW_MAP(T, T, xd, yd, n, v * s + o);                                        \
-        return 0;                                                                  \
+#define AFFINE_CASE(E, T, S)                                                                       \
+    case E: {                                                                                      \
+        __typeof__(M_ABS((T)0)) s = scale, o = offset;                                             \
+        EW_MAP(T, T, xd, yd, n, v *s + o);                                                         \
+        return 0;                                                                                  \
     }
-#define AFFINE_CASE_C(E, T, S)                                                     \
-    case E: {                                                                      \
-        __typeof__(C_ABS((T)0)) s = scale, o = offset;                             \
-        EW_MAP(T, T, xd, yd, n, v * s + o);                                        \
-        return 0;                                                                  \
+#define AFFINE_CASE_C(E, T, S)                                                                     \
+    case E: {                                                                                      \
+        __typeof__(C_ABS((T)0)) s = scale, o = offset;                                             \
+        EW_MAP(T, T, xd, yd, n, v *s + o);                                                         \
+        return 0;                                                                                  \
     }
 
 EW_SIMD int ezc_cpu_affine(const ezc_array *x, ezc_array *y, double scale, double offset,
-                   ezc_error *err)
+                           ezc_error *err)
 {
     int rc = ezc_cpu_check("affine", "x", x, err);
     if (rc || (rc = check_map("affine", x, y, x->dtype, err)))
@@ -419,38 +416,36 @@ EW_SIMD int ezc_cpu_affine(const ezc_array *x, ezc_array *y, double scale, doubl
 
 /* Along an axis: for inner == 1 the factors vary along the contiguous run;
  * otherwise each (outer, i) row of `inner` elements shares one factor. */
-#define DEF_AFFINE_AXIS(E, T, S, R)                                                  \
-    static void affine_axis_##S(const T *x, T *y, size_t outer, size_t n, size_t inner, \
-                                const double *sc, const double *of)                  \
-    {                                                                                \
-        for (size_t o = 0; o < outer; o++) {                                         \
-            const T *xo = x + o * n * inner;                                         \
-            T *yo = y + o * n * inner;                                               \
-            if (inner == 1) {                                                        \
-                if (sc && of) {                                                      \
-                    _Pragma("GCC ivdep") for (size_t i = 0; i < n; i++)              \
-                        yo[i] = xo[i] * (R)sc[i] + (R)of[i];                         \
-                } else if (sc) {                                                     \
-                    _Pragma("GCC ivdep") for (size_t i = 0; i < n; i++)              \
-                        yo[i] = xo[i] * (R)sc[i];                                    \
-                } else {                                                             \
-                    _Pragma("GCC ivdep") for (size_t i = 0; i < n; i++)              \
-                        yo[i] = xo[i] + (R)of[i];                                    \
-                }                                                                    \
-                continue;                                                            \
-            }                                                                        \
-            for (size_t i = 0; i < n; i++) {                                         \
-                R s = sc ? (R)sc[i] : 1, f = of ? (R)of[i] : 0;                      \
-                EW_MAP(T, T, xo + i * inner, yo + i * inner, inner, v * s + f);      \
-            }                                                                        \
-        }                                                                            \
+#define DEF_AFFINE_AXIS(E, T, S, R)                                                                \
+    static void affine_axis_##S(const T *x, T *y, size_t outer, size_t n, size_t inner,            \
+                                const double *sc, const double *of)                                \
+    {                                                                                              \
+        for (size_t o = 0; o < outer; o++) {                                                       \
+            const T *xo = x + o * n * inner;                                                       \
+            T *yo = y + o * n * inner;                                                             \
+            if (inner == 1) {                                                                      \
+                if (sc && of) {                                                                    \
+                    _Pragma("GCC ivdep") for (size_t i = 0; i < n; i++) yo[i] =                    \
+                        xo[i] * (R)sc[i] + (R)of[i];                                               \
+                } else if (sc) {                                                                   \
+                    _Pragma("GCC ivdep") for (size_t i = 0; i < n; i++) yo[i] = xo[i] * (R)sc[i];  \
+                } else {                                                                           \
+                    _Pragma("GCC ivdep") for (size_t i = 0; i < n; i++) yo[i] = xo[i] + (R)of[i];  \
+                }                                                                                  \
+                continue;                                                                          \
+            }                                                                                      \
+            for (size_t i = 0; i < n; i++) {                                                       \
+                R s = sc ? (R)sc[i] : 1, f = of ? (R)of[i] : 0;                                    \
+                EW_MAP(T, T, xo + i * inner, yo + i * inner, inner, v * s + f);                    \
+            }                                                                                      \
+        }                                                                                          \
     }
 DEF_AFFINE_AXIS(EZC_FLOAT32, float, f32, float)
 DEF_AFFINE_AXIS(EZC_FLOAT64, double, f64, double)
 DEF_AFFINE_AXIS(EZC_COMPLEX64, float _Complex, c64, float)
 DEF_AFFINE_AXIS(EZC_COMPLEX128, double _Complex, c128, double)
 
-#define AFFINE_AXIS_CASE(E, T, S)                                             \
+#define AFFINE_AXIS_CASE(E, T, S)                                                                  \
     case E: affine_axis_##S(xd, yd, outer, n, inner, scale, offset); return 0;
 
 int ezc_cpu_affine_axis(const ezc_array *x, ezc_array *y, int axis, const double *scale,
@@ -485,17 +480,17 @@ int ezc_cpu_affine_axis(const ezc_array *x, ezc_array *y, int axis, const double
 #define CLIP_LO(v, lo) ((lo) > (v) ? (lo) : (v))
 #define CLIP_EXPR(v, lo, hi) ((hi) < CLIP_LO(v, lo) ? (hi) : CLIP_LO(v, lo))
 
-#define CLIP_FLOAT(E, T, S)                                                   \
-    case E: {                                                                 \
-        T h = (T)hi, l = (T)lo > h ? h : (T)lo;                               \
-        EW_MAP(T, T, xd, yd, n, CLIP_EXPR(v, l, h));                          \
-        return 0;                                                             \
+#define CLIP_FLOAT(E, T, S)                                                                        \
+    case E: {                                                                                      \
+        T h = (T)hi, l = (T)lo > h ? h : (T)lo;                                                    \
+        EW_MAP(T, T, xd, yd, n, CLIP_EXPR(v, l, h));                                               \
+        return 0;                                                                                  \
     }
-#define CLIP_INT(E, T, S)                                                     \
-    case E: {                                                                 \
-        T h = (T)ihi, l = (T)ilo > h ? h : (T)ilo;                            \
-        EW_MAP(T, T, xd, yd, n, CLIP_EXPR(v, l, h));                          \
-        return 0;                                                             \
+#define CLIP_INT(E, T, S)                                                                          \
+    case E: {                                                                                      \
+        T h = (T)ihi, l = (T)ilo > h ? h : (T)ilo;                                                 \
+        EW_MAP(T, T, xd, yd, n, CLIP_EXPR(v, l, h));                                               \
+        return 0;                                                                                  \
     }
 
 EW_SIMD int ezc_cpu_clip(const ezc_array *x, ezc_array *y, double lo, double hi, ezc_error *err)
@@ -525,16 +520,16 @@ EW_SIMD int ezc_cpu_clip(const ezc_array *x, ezc_array *y, double lo, double hi,
 
 /* ---- pow ----------------------------------------------------------------- */
 
-#define POW_CASE(E, T, S)                                                     \
-    case E: {                                                                 \
-        T q = (T)p;                                                           \
-        if (p == 2.0)                                                         \
-            EW_MAP(T, T, xd, yd, n, v * v);                                   \
-        else if (p == 1.0)                                                    \
-            EW_MAP(T, T, xd, yd, n, v);                                       \
-        else                                                                  \
-            EW_MAP(T, T, xd, yd, n, M_POW(v, q));                             \
-        return 0;                                                             \
+#define POW_CASE(E, T, S)                                                                          \
+    case E: {                                                                                      \
+        T q = (T)p;                                                                                \
+        if (p == 2.0)                                                                              \
+            EW_MAP(T, T, xd, yd, n, v *v);                                                         \
+        else if (p == 1.0)                                                                         \
+            EW_MAP(T, T, xd, yd, n, v);                                                            \
+        else                                                                                       \
+            EW_MAP(T, T, xd, yd, n, M_POW(v, q));                                                  \
+        return 0;                                                                                  \
     }
 
 int ezc_cpu_pow(const ezc_array *x, ezc_array *y, double p, ezc_error *err)
@@ -554,56 +549,55 @@ int ezc_cpu_pow(const ezc_array *x, ezc_array *y, double p, ezc_error *err)
 
 /* ---- binary -------------------------------------------------------------- */
 
-#define DEF_BINARY_FLOAT(E, T, S)                                                 \
-    EW_SIMD static int binary_##S(ezc_binary_op op, const void *a_, const void *b_, void *y, \
-                          size_t n)                                               \
-    {                                                                             \
-        switch (op) {                                                             \
-        case EZC_BINARY_ADD: EW_MAP2(T, a_, b_, y, n, a + b); return 0;           \
-        case EZC_BINARY_SUB: EW_MAP2(T, a_, b_, y, n, a - b); return 0;           \
-        case EZC_BINARY_MUL: EW_MAP2(T, a_, b_, y, n, a * b); return 0;           \
-        case EZC_BINARY_DIV: EW_MAP2(T, a_, b_, y, n, a / b); return 0;           \
-        case EZC_BINARY_MIN: EW_MAP2(T, a_, b_, y, n, F_MIN(a, b)); return 0;     \
-        case EZC_BINARY_MAX: EW_MAP2(T, a_, b_, y, n, F_MAX(a, b)); return 0;     \
-        case EZC_BINARY_ATAN2: EW_MAP2(T, a_, b_, y, n, M_ATAN2(a, b)); return 0; \
-        case EZC_BINARY_HYPOT: EW_MAP2(T, a_, b_, y, n, M_HYPOT(a, b)); return 0; \
-        default: return 1;                                                        \
-        }                                                                         \
+#define DEF_BINARY_FLOAT(E, T, S)                                                                  \
+    EW_SIMD static int binary_##S(ezc_binary_op op, const void *a_, const void *b_, void *y,       \
+                                  size_t n)                                                        \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case EZC_BINARY_ADD: EW_MAP2(T, a_, b_, y, n, a + b); return 0;                            \
+        case EZC_BINARY_SUB: EW_MAP2(T, a_, b_, y, n, a - b); return 0;                            \
+        case EZC_BINARY_MUL: EW_MAP2(T, a_, b_, y, n, a *b); return 0;                             \
+        case EZC_BINARY_DIV: EW_MAP2(T, a_, b_, y, n, a / b); return 0;                            \
+        case EZC_BINARY_MIN: EW_MAP2(T, a_, b_, y, n, F_MIN(a, b)); return 0;                      \
+        case EZC_BINARY_MAX: EW_MAP2(T, a_, b_, y, n, F_MAX(a, b)); return 0;                      \
+        case EZC_BINARY_ATAN2: EW_MAP2(T, a_, b_, y, n, M_ATAN2(a, b)); return 0;                  \
+        case EZC_BINARY_HYPOT: EW_MAP2(T, a_, b_, y, n, M_HYPOT(a, b)); return 0;                  \
+        default: return 1;                                                                         \
+        }                                                                                          \
     }
 EZC_CPU_FLOATS(DEF_BINARY_FLOAT)
 
 /* Integer division is left out: numpy's `/` would change the dtype and `//`
  * has its own rules; neither is what "a, b, y of one dtype" promises. */
-#define DEF_BINARY_INT(E, T, S)                                                   \
-    static int binary_##S(ezc_binary_op op, const void *a_, const void *b_, void *y, \
-                          size_t n)                                               \
-    {                                                                             \
-        switch (op) {                                                             \
-        case EZC_BINARY_ADD: EW_MAP2(T, a_, b_, y, n, WRAP(T, U64(a) + U64(b))); return 0; \
-        case EZC_BINARY_SUB: EW_MAP2(T, a_, b_, y, n, WRAP(T, U64(a) - U64(b))); return 0; \
-        case EZC_BINARY_MUL: EW_MAP2(T, a_, b_, y, n, WRAP(T, U64(a) * U64(b))); return 0; \
-        case EZC_BINARY_MIN: EW_MAP2(T, a_, b_, y, n, a < b ? a : b); return 0;   \
-        case EZC_BINARY_MAX: EW_MAP2(T, a_, b_, y, n, a > b ? a : b); return 0;   \
-        default: return 1;                                                        \
-        }                                                                         \
+#define DEF_BINARY_INT(E, T, S)                                                                    \
+    static int binary_##S(ezc_binary_op op, const void *a_, const void *b_, void *y, size_t n)     \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case EZC_BINARY_ADD: EW_MAP2(T, a_, b_, y, n, WRAP(T, U64(a) + U64(b))); return 0;         \
+        case EZC_BINARY_SUB: EW_MAP2(T, a_, b_, y, n, WRAP(T, U64(a) - U64(b))); return 0;         \
+        case EZC_BINARY_MUL: EW_MAP2(T, a_, b_, y, n, WRAP(T, U64(a) * U64(b))); return 0;         \
+        case EZC_BINARY_MIN: EW_MAP2(T, a_, b_, y, n, a < b ? a : b); return 0;                    \
+        case EZC_BINARY_MAX: EW_MAP2(T, a_, b_, y, n, a > b ? a : b); return 0;                    \
+        default: return 1;                                                                         \
+        }                                                                                          \
     }
 EZC_CPU_INTS(DEF_BINARY_INT)
 
-#define DEF_BINARY_CPLX(E, T, S)                                                  \
-    static int binary_##S(ezc_binary_op op, const void *a_, const void *b_, void *y, \
-                          size_t n)                                               \
-    {                                                                             \
-        switch (op) {                                                             \
-        case EZC_BINARY_ADD: EW_MAP2(T, a_, b_, y, n, a + b); return 0;           \
-        case EZC_BINARY_SUB: EW_MAP2(T, a_, b_, y, n, a - b); return 0;           \
-        case EZC_BINARY_MUL: EW_MAP2(T, a_, b_, y, n, a * b); return 0;           \
-        case EZC_BINARY_DIV: EW_MAP2(T, a_, b_, y, n, a / b); return 0;           \
-        default: return 1;                                                        \
-        }                                                                         \
+#define DEF_BINARY_CPLX(E, T, S)                                                                   \
+    static int binary_##S(ezc_binary_op op, const void *a_, const void *b_, void *y, size_t n)     \
+    {                                                                                              \
+        switch (op) {                                                                              \
+        case EZC_BINARY_ADD: EW_MAP2(T, a_, b_, y, n, a + b); return 0;                            \
+        case EZC_BINARY_SUB: EW_MAP2(T, a_, b_, y, n, a - b); return 0;                            \
+        case EZC_BINARY_MUL: EW_MAP2(T, a_, b_, y, n, a *b); return 0;                             \
+        case EZC_BINARY_DIV: EW_MAP2(T, a_, b_, y, n, a / b); return 0;                            \
+        default: return 1;                                                                         \
+        }                                                                                          \
     }
 EZC_CPU_COMPLEX(DEF_BINARY_CPLX)
 
-#define BINARY_CASE(E, T, S) case E: bad = binary_##S(op, ad, bd, yd, n); break;
+#define BINARY_CASE(E, T, S)                                                                       \
+    case E: bad = binary_##S(op, ad, bd, yd, n); break;
 
 int ezc_cpu_binary(ezc_binary_op op, const ezc_array *a, const ezc_array *b, ezc_array *y,
                    ezc_error *err)

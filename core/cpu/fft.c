@@ -39,8 +39,7 @@ static void *make_plan(const plan_entry *k, void *in, void *out)
     ptrdiff_t inner = (ptrdiff_t)k->inner;
     if (k->dbl) {
         fftw_iodim64 dim = {k->n, inner, inner};
-        fftw_iodim64 loop[2] = {{(ptrdiff_t)k->outer, nin * inner, nout * inner},
-                                {inner, 1, 1}};
+        fftw_iodim64 loop[2] = {{(ptrdiff_t)k->outer, nin * inner, nout * inner}, {inner, 1, 1}};
         switch (k->kind) {
         case EZC_FFT_R2C: return fftw_plan_guru64_dft_r2c(1, &dim, 2, loop, in, out, flags);
         case EZC_FFT_C2R: return fftw_plan_guru64_dft_c2r(1, &dim, 2, loop, in, out, flags);
@@ -57,8 +56,7 @@ static void *make_plan(const plan_entry *k, void *in, void *out)
     case EZC_FFT_C2R: return fftwf_plan_guru64_dft_c2r(1, &dim, 2, loop, in, out, flags);
     default:
         return fftwf_plan_guru64_dft(1, &dim, 2, loop, in, out,
-                                     k->kind == EZC_FFT_C2C ? FFTW_FORWARD : FFTW_BACKWARD,
-                                     flags);
+                                     k->kind == EZC_FFT_C2C ? FFTW_FORWARD : FFTW_BACKWARD, flags);
     }
 }
 
@@ -148,20 +146,21 @@ int ezc_cpu_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc_
         size_t bytes = outer * (size_t)nin * inner * isz;
         scratch = dbl ? (void *)fftw_malloc(bytes) : (void *)fftwf_malloc(bytes);
         if (!scratch)
-            return ezc_error_set(err, EZC_ENOMEM, "xp.%s: no memory for a %zu-byte input copy",
-                                 op, bytes);
+            return ezc_error_set(err, EZC_ENOMEM, "xp.%s: no memory for a %zu-byte input copy", op,
+                                 bytes);
         pad_copy(in, scratch, outer, nx, (size_t)nin, inner, isz);
         in = scratch;
     }
-    plan_entry key = {kind, dbl, is_aligned(dbl, in) && is_aligned(dbl, out), n, outer, inner,
-                      NULL};
+    plan_entry key = {kind,  dbl, is_aligned(dbl, in) && is_aligned(dbl, out), n, outer,
+                      inner, NULL};
     int oneoff;
     void *plan = get_plan(&key, in, out, &oneoff);
     if (!plan) {
         if (scratch)
             dbl ? fftw_free(scratch) : fftwf_free(scratch);
-        return ezc_error_set(err, EZC_ENOMEM, "xp.%s: FFTW could not plan length %lld over %zu x %zu",
-                             op, (long long)n, outer, inner);
+        return ezc_error_set(err, EZC_ENOMEM,
+                             "xp.%s: FFTW could not plan length %lld over %zu x %zu", op,
+                             (long long)n, outer, inner);
     }
     execute(&key, plan, in, out);
     if (oneoff) {

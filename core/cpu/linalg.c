@@ -31,8 +31,8 @@ static int lapack_fail(const char *op, const char *routine, int info, ezc_error 
 
 /* ---- matmul ------------------------------------------------------------- */
 
-int ezc_cpu_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a,
-                   int trans_b, ezc_error *err)
+int ezc_cpu_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a, int trans_b,
+                   ezc_error *err)
 {
     int rc;
     if ((rc = ezc_xp_check_matmul(&ezc_cpu_dev, a, b, c, trans_a, trans_b, err)) ||
@@ -112,11 +112,10 @@ int ezc_cpu_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_erro
     }
     memcpy(lu, ezc_array_data(a), (size_t)(n * n) * isz);
     memmove(ezc_array_data(x), ezc_array_data(b), ezc_array_nbytes(b));
-    int info = a->dtype == EZC_FLOAT32
-                   ? LAPACKE_sgesv(LAPACK_ROW_MAJOR, (int)n, nrhs, lu, (int)n, piv,
-                                   ezc_array_data(x), nrhs)
-                   : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (int)n, nrhs, lu, (int)n, piv,
-                                   ezc_array_data(x), nrhs);
+    int info = a->dtype == EZC_FLOAT32 ? LAPACKE_sgesv(LAPACK_ROW_MAJOR, (int)n, nrhs, lu, (int)n,
+                                                       piv, ezc_array_data(x), nrhs)
+                                       : LAPACKE_dgesv(LAPACK_ROW_MAJOR, (int)n, nrhs, lu, (int)n,
+                                                       piv, ezc_array_data(x), nrhs);
     free(lu);
     free(piv);
     if (info > 0)
@@ -139,13 +138,13 @@ int ezc_cpu_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err)
         return 0;
     memmove(ezc_array_data(v), ezc_array_data(a), ezc_array_nbytes(a));
     int info = a->dtype == EZC_FLOAT32
-                   ? LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'L', (int)n, ezc_array_data(v),
-                                    (int)n, ezc_array_data(w))
-                   : LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', (int)n, ezc_array_data(v),
-                                    (int)n, ezc_array_data(w));
+                   ? LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'L', (int)n, ezc_array_data(v), (int)n,
+                                    ezc_array_data(w))
+                   : LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'L', (int)n, ezc_array_data(v), (int)n,
+                                    ezc_array_data(w));
     if (info > 0)
-        return ezc_error_set(err, EZC_ENUMERIC, "xp.%s: eigenvalues did not converge (info %d)",
-                             op, info);
+        return ezc_error_set(err, EZC_ENUMERIC, "xp.%s: eigenvalues did not converge (info %d)", op,
+                             info);
     return info ? lapack_fail(op, "syevd", info, err) : 0;
 }
 
@@ -165,13 +164,12 @@ int ezc_cpu_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, e
         return ezc_error_set(err, EZC_ENOMEM, "xp.%s: out of memory for a %lld x %lld copy", op,
                              (long long)m, (long long)n);
     memcpy(copy, ezc_array_data(a), ezc_array_nbytes(a));
-    int info = a->dtype == EZC_FLOAT32
-                   ? LAPACKE_sgesdd(LAPACK_ROW_MAJOR, 'S', (int)m, (int)n, copy, (int)n,
-                                    ezc_array_data(s), ezc_array_data(u), (int)k,
-                                    ezc_array_data(vt), (int)n)
-                   : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (int)m, (int)n, copy, (int)n,
-                                    ezc_array_data(s), ezc_array_data(u), (int)k,
-                                    ezc_array_data(vt), (int)n);
+    int info =
+        a->dtype == EZC_FLOAT32
+            ? LAPACKE_sgesdd(LAPACK_ROW_MAJOR, 'S', (int)m, (int)n, copy, (int)n, ezc_array_data(s),
+                             ezc_array_data(u), (int)k, ezc_array_data(vt), (int)n)
+            : LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (int)m, (int)n, copy, (int)n, ezc_array_data(s),
+                             ezc_array_data(u), (int)k, ezc_array_data(vt), (int)n);
     free(copy);
     if (info > 0)
         return ezc_error_set(err, EZC_ENUMERIC, "xp.%s: did not converge (info %d)", op, info);

@@ -28,15 +28,13 @@ int ezc_cpu_check(const char *op, const char *name, const ezc_array *a, ezc_erro
         return ezc_error_set(err, EZC_EDTYPE, "xp.%s: %s has an invalid dtype (%d)", op, name,
                              (int)a->dtype);
     if (a->tensor.ndim < 0 || a->tensor.ndim > EZC_MAX_DIMS)
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has %d dims", op, name,
-                             a->tensor.ndim);
+        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s has %d dims", op, name, a->tensor.ndim);
     if (a->tensor.strides) {
         /* Only C-contiguous strides are accepted, even when spelled out. */
         int64_t expect = 1;
         for (int i = a->tensor.ndim - 1; i >= 0; i--) {
             if (a->shape[i] > 1 && a->tensor.strides[i] != expect)
-                return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s is not C-contiguous", op,
-                                     name);
+                return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s is not C-contiguous", op, name);
             expect *= a->shape[i];
         }
     }
@@ -51,15 +49,15 @@ int ezc_cpu_bad_dtype(const char *op, ezc_dtype t, ezc_error *err)
                          ezc_dtype_name(t));
 }
 
-static int cpu_place(const char *op, const char *name, const ezc_array *a,
-                     const ezc_array *like, ezc_error *err)
+static int cpu_place(const char *op, const char *name, const ezc_array *a, const ezc_array *like,
+                     ezc_error *err)
 {
     (void)like; /* one host */
     return ezc_cpu_check(op, name, a, err);
 }
 
-static int cpu_bad_dtype(const char *op, const char *name, const ezc_array *a,
-                         const char *expected, ezc_error *err)
+static int cpu_bad_dtype(const char *op, const char *name, const ezc_array *a, const char *expected,
+                         ezc_error *err)
 {
     (void)name;
     (void)expected;
@@ -93,34 +91,60 @@ int ezc_cpu_copy(const ezc_array *src, ezc_array *dst, ezc_error *err)
     if (ezc_array_size(src) != ezc_array_size(dst)) {
         char ss[128], sd[128];
         return ezc_error_set(err, EZC_ESHAPE, "xp.copy: src has shape %s but dst %s",
-                             ezc_shape_str(src, ss, sizeof ss),
-                             ezc_shape_str(dst, sd, sizeof sd));
+                             ezc_shape_str(src, ss, sizeof ss), ezc_shape_str(dst, sd, sizeof sd));
     }
     if (ezc_array_nbytes(src))
         memmove(ezc_array_data(dst), ezc_array_data(src), ezc_array_nbytes(src));
     return 0;
 }
 
-#define FILL_CASE(E, T, S)                                         \
-    case E: {                                                      \
-        T *p = data, v = (T)value;                                 \
-        for (size_t i = 0; i < n; i++)                             \
-            p[i] = v;                                              \
-        return 0;                                                  \
+#define FILL_CASE(E, T, S)                                                                         \
+    case E: {                                                                                      \
+        T *p = data, v = (T)value;                                                                 \
+        for (size_t i = 0; i < n; i++)                                                             \
+            p[i] = v;                                                                              \
+        return 0;                                                                                  \
     }
 
 int ezc_cpu_int_range(ezc_dtype t, double *lo, double *hi)
 {
     switch (t) {
-    case EZC_INT8: *lo = INT8_MIN; *hi = 0x1p7; return 1;
-    case EZC_INT16: *lo = INT16_MIN; *hi = 0x1p15; return 1;
-    case EZC_INT32: *lo = INT32_MIN; *hi = 0x1p31; return 1;
-    case EZC_INT64: *lo = -0x1p63; *hi = 0x1p63; return 1;
-    case EZC_UINT8: *lo = 0; *hi = 0x1p8; return 1;
-    case EZC_UINT16: *lo = 0; *hi = 0x1p16; return 1;
-    case EZC_UINT32: *lo = 0; *hi = 0x1p32; return 1;
-    case EZC_UINT64: *lo = 0; *hi = 0x1p64; return 1;
-    case EZC_BOOL: *lo = 0; *hi = 2; return 1;
+    case EZC_INT8:
+        *lo = INT8_MIN;
+        *hi = 0x1p7;
+        return 1;
+    case EZC_INT16:
+        *lo = INT16_MIN;
+        *hi = 0x1p15;
+        return 1;
+    case EZC_INT32:
+        *lo = INT32_MIN;
+        *hi = 0x1p31;
+        return 1;
+    case EZC_INT64:
+        *lo = -0x1p63;
+        *hi = 0x1p63;
+        return 1;
+    case EZC_UINT8:
+        *lo = 0;
+        *hi = 0x1p8;
+        return 1;
+    case EZC_UINT16:
+        *lo = 0;
+        *hi = 0x1p16;
+        return 1;
+    case EZC_UINT32:
+        *lo = 0;
+        *hi = 0x1p32;
+        return 1;
+    case EZC_UINT64:
+        *lo = 0;
+        *hi = 0x1p64;
+        return 1;
+    case EZC_BOOL:
+        *lo = 0;
+        *hi = 2;
+        return 1;
     default: return 0;
     }
 }
@@ -151,30 +175,32 @@ int ezc_cpu_fill(ezc_array *a, double value, ezc_error *err)
 
 /* Conversion of one value v to the destination category. numpy's astype:
  * complex -> real keeps the real part, anything -> bool is "!= 0". */
-#define REAL_PART(v) \
-    _Generic((v), float _Complex: crealf(v), double _Complex: creal(v), default: (v))
+#define REAL_PART(v)                                                                               \
+    _Generic((v), float _Complex : crealf(v), double _Complex : creal(v), default : (v))
 
-#define CONV_LOOP(DT, EXPR)                     \
-    {                                           \
-        DT *restrict d = dst;                   \
-        for (size_t i = 0; i < n; i++)          \
-            d[i] = (DT)(EXPR);                  \
-        return;                                 \
+#define CONV_LOOP(DT, EXPR)                                                                        \
+    {                                                                                              \
+        DT *restrict d = dst;                                                                      \
+        for (size_t i = 0; i < n; i++)                                                             \
+            d[i] = (DT)(EXPR);                                                                     \
+        return;                                                                                    \
     }
+/* One-line case macros: clang-format would join them into one. */
+/* clang-format off */
 #define TO_REAL(E, DT, S) case E: CONV_LOOP(DT, REAL_PART(s[i]))
 #define TO_CPLX(E, DT, S) case E: CONV_LOOP(DT, s[i])
+/* clang-format on */
 
 /* One converter per source type, each switching over the destination. */
-#define DEF_CONVERT_FROM(ST, SUF)                                                   \
-    static void convert_from_##SUF(const ST *restrict s, void *dst, ezc_dtype dt,   \
-                                   size_t n)                                        \
-    {                                                                               \
-        switch (dt) {                                                               \
-            EZC_CPU_REALS(TO_REAL)                                                  \
-            EZC_CPU_COMPLEX(TO_CPLX)                                                \
-        case EZC_BOOL: CONV_LOOP(uint8_t, s[i] != 0)                                \
-        default: return;                                                            \
-        }                                                                           \
+#define DEF_CONVERT_FROM(ST, SUF)                                                                  \
+    static void convert_from_##SUF(const ST *restrict s, void *dst, ezc_dtype dt, size_t n)        \
+    {                                                                                              \
+        switch (dt) {                                                                              \
+            EZC_CPU_REALS(TO_REAL)                                                                 \
+            EZC_CPU_COMPLEX(TO_CPLX)                                                               \
+        case EZC_BOOL: CONV_LOOP(uint8_t, s[i] != 0)                                               \
+        default: return;                                                                           \
+        }                                                                                          \
     }
 DEF_CONVERT_FROM(float, f32)
 DEF_CONVERT_FROM(double, f64)
@@ -190,7 +216,7 @@ DEF_CONVERT_FROM(uint8_t, b8)
 DEF_CONVERT_FROM(float _Complex, c64)
 DEF_CONVERT_FROM(double _Complex, c128)
 
-#define CONVERT_CASE(E, T, S) \
+#define CONVERT_CASE(E, T, S)                                                                      \
     case E: convert_from_##S(src, dst, y->dtype, n); return 0;
 
 int ezc_cpu_astype(const ezc_array *x, ezc_array *y, ezc_error *err)

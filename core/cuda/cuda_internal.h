@@ -34,7 +34,8 @@ int ezc_cuda_ktype(const ezc_array *a); /* EZK_F32 / EZK_F64 */
 int ezc_cuda_finish(const char *op, int rc, ezc_error *err);
 
 /* axis_ops.c */
-int ezc_cuda_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array *y, ezc_error *err);
+int ezc_cuda_diff(const ezc_array *x, const ezc_array *prev, int axis, ezc_array *y,
+                  ezc_error *err);
 int ezc_cuda_take(const ezc_array *x, int axis, const int64_t *idx, size_t n, ezc_array *y,
                   ezc_error *err);
 int ezc_cuda_concat(const ezc_array *const *xs, size_t n, int axis, ezc_array *y, ezc_error *err);
@@ -51,8 +52,8 @@ int ezc_cuda_check_types(const char *op, const char *name, const ezc_array *a, i
                          ezc_error *err);
 
 /* linalg.c (cuBLAS, cuSOLVER) */
-int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a,
-                    int trans_b, ezc_error *err);
+int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a, int trans_b,
+                    ezc_error *err);
 int ezc_cuda_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err);
 int ezc_cuda_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_error *err);
 int ezc_cuda_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err);

@@ -57,7 +57,7 @@ static cufftResult make_plan(const plan_key *k, cufftHandle *plan)
 /* The cached entry for key, locked; or, with the cache full, a one-off plan
  * in *oneoff (entry NULL) that the caller destroys. */
 static cufftResult get_plan(const plan_key *key, plan_entry **entry, cufftHandle *oneoff,
-                           int *have_oneoff)
+                            int *have_oneoff)
 {
     *entry = NULL;
     *have_oneoff = 0;
@@ -143,8 +143,8 @@ int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc
     int rows = inner == 1;
     if ((rows ? outer : inner) > INT_MAX || (rows ? 1 : inner) > INT_MAX ||
         (size_t)nin * inner > INT_MAX || (size_t)nout * inner > INT_MAX)
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %zu x %lld x %zu is too large for cuFFT",
-                             op, outer, (long long)n, inner);
+        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %zu x %lld x %zu is too large for cuFFT", op,
+                             outer, (long long)n, inner);
     int dev = x->tensor.device.device_id;
     size_t isz = ezc_dtype_size(x->dtype), osz = ezc_dtype_size(y->dtype);
     int dbl = ezc_dtype_real(x->dtype) == EZC_FLOAT64;
@@ -154,7 +154,8 @@ int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc
         ezc_error e;
         size_t bytes = outer * (size_t)nin * inner * isz;
         if (!(scratch = ezc_cuda_alloc(x->tensor.device, bytes, &e)))
-            return ezc_error_set(err, e.code, "xp.%s: input copy of %zu bytes: %s", op, bytes, e.msg);
+            return ezc_error_set(err, e.code, "xp.%s: input copy of %zu bytes: %s", op, bytes,
+                                 e.msg);
         in = scratch->data;
         if ((rc = pad_copy(ezc_array_data(x), in, outer, nx, (size_t)nin, inner * isz))) {
             cudaStreamSynchronize(cudaStreamPerThread);
@@ -211,8 +212,8 @@ int ezc_cuda_fft(ezc_fft_kind kind, const ezc_array *x, int axis, int64_t n, ezc
             if (!crc && (kind == EZC_FFT_C2CI || kind == EZC_FFT_C2R))
                 /* cuFFT's inverse is unnormalised; numpy's divides by n. */
                 crc = ezk_affine(dbl ? EZK_F64 : EZK_F32, ezc_array_data(y), ezc_array_data(y),
-                                 ezc_array_size(y) * (kind == EZC_FFT_C2CI ? 2 : 1), 1.0 / (double)n,
-                                 0.0, EZC_CUDA_STREAM);
+                                 ezc_array_size(y) * (kind == EZC_FFT_C2CI ? 2 : 1),
+                                 1.0 / (double)n, 0.0, EZC_CUDA_STREAM);
             if (crc)
                 rc = ezc_cuda_fail(err, op, crc);
         }

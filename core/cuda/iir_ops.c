@@ -47,8 +47,8 @@ int ezc_cuda_iir(const ezc_array *x, int axis, const double *coef, int nsec, int
         per_pass = 1;
     for (int s0 = 0; s0 < nsec && !rc; s0 += per_pass) {
         int s1 = s0 + per_pass < nsec ? s0 + per_pass : nsec;
-        rc = ezk_iir(ezc_cuda_ktype(x), s0 ? yd : xd, yd, outer, n, inner,
-                     ezc_array_data(zi), dc->data, s0, s1, order, EZC_CUDA_STREAM);
+        rc = ezk_iir(ezc_cuda_ktype(x), s0 ? yd : xd, yd, outer, n, inner, ezc_array_data(zi),
+                     dc->data, s0, s1, order, EZC_CUDA_STREAM);
     }
     /* Waits before the coefficient block goes back to the cache (and before
      * the host copy of cn, read asynchronously, is freed). */

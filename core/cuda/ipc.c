@@ -94,7 +94,8 @@ static int table_open_locked(ezc_error *err)
             shm_unlink(table_name);
         }
         table_name[0] = '\0';
-        return ezc_error_set(err, EZC_EIO, "cuda_ipc: cannot create the lease table in shared memory");
+        return ezc_error_set(err, EZC_EIO,
+                             "cuda_ipc: cannot create the lease table in shared memory");
     }
     void *p = mmap(NULL, SLOTS * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     close(fd);
@@ -182,8 +183,10 @@ static ezc_buffer *import_local(const ezc_wire_cuda_ipc *ipc, size_t nbytes, ezc
     pthread_mutex_unlock(&lock);
     if (!held) {
         __atomic_add_fetch(&n_expired, 1, __ATOMIC_RELAXED);
-        ezc_error_set(err, EZC_EPROTO, "cuda_ipc: the sender's lease on slot %u has ended "
-                                       "(the receiver fell behind)", ipc->slot);
+        ezc_error_set(err, EZC_EPROTO,
+                      "cuda_ipc: the sender's lease on slot %u has ended "
+                      "(the receiver fell behind)",
+                      ipc->slot);
         return NULL;
     }
     unsigned long long base = (unsigned long long)(uintptr_t)held->data;
@@ -224,7 +227,8 @@ static const uint64_t *map_table(const char *name, int *temporary, ezc_error *er
         if (fd >= 0)
             close(fd);
         ezc_error_set(err, EZC_EPROTO,
-                      "cuda_ipc: the sender's lease table %s is not there (the sender has gone)", name);
+                      "cuda_ipc: the sender's lease table %s is not there (the sender has gone)",
+                      name);
         return NULL;
     }
     void *p = mmap(NULL, SLOTS * sizeof(uint64_t), PROT_READ, MAP_SHARED, fd, 0);
@@ -247,7 +251,8 @@ static const uint64_t *map_table(const char *name, int *temporary, ezc_error *er
 static ezc_buffer *import(const ezc_wire_cuda_ipc *ipc, size_t nbytes, ezc_error *err)
 {
     if (ipc->slot >= SLOTS) {
-        ezc_error_set(err, EZC_EPROTO, "header.cuda_ipc.slot: %u (the lease table has %d)", ipc->slot, SLOTS);
+        ezc_error_set(err, EZC_EPROTO, "header.cuda_ipc.slot: %u (the lease table has %d)",
+                      ipc->slot, SLOTS);
         return NULL;
     }
     if (ipc->pid == (uint64_t)getpid())
@@ -280,8 +285,10 @@ static ezc_buffer *import(const ezc_wire_cuda_ipc *ipc, size_t nbytes, ezc_error
     size_t size = 0;
     if (get_range && get_range(&base, &size, (unsigned long long)(uintptr_t)peer) == 0 &&
         (ipc->offset > size || nbytes > size - ipc->offset)) {
-        ezc_error_set(err, EZC_EPROTO, "header.cuda_ipc.offset: %llu + %zu bytes is beyond the "
-                                       "%zu-byte allocation", (unsigned long long)ipc->offset, nbytes, size);
+        ezc_error_set(err, EZC_EPROTO,
+                      "header.cuda_ipc.offset: %llu + %zu bytes is beyond the "
+                      "%zu-byte allocation",
+                      (unsigned long long)ipc->offset, nbytes, size);
         goto fail;
     }
     if (nbytes)

@@ -65,9 +65,8 @@ int ezk_iir(int type, const void *x, void *y, size_t outer, size_t n, size_t inn
  * (wrapping). scratch: outer*n*inner doubles on the device for MEDIAN, else
  * NULL. *allnan (device) is set to 1 when a nan-arg* meets an all-NaN slice.
  * n == 0 gives sum 0, prod 1 and NaN moments/medians; min/max/arg* need n > 0. */
-int ezk_reduce_more(int op, int skipnan, int type, int ytype, const void *x, void *y,
-                    size_t outer, size_t n, size_t inner, double *scratch, int *allnan,
-                    void *stream);
+int ezk_reduce_more(int op, int skipnan, int type, int ytype, const void *x, void *y, size_t outer,
+                    size_t n, size_t inner, double *scratch, int *allnan, void *stream);
 
 /* dst (cols x rows) = src (rows x cols) transposed, both row-major; also
  * turns a row-major matrix into column-major and back. src != dst. */

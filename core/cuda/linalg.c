@@ -126,17 +126,23 @@ static cusolverDnHandle_t solver_handle(const char *op, int dev, ezc_error *err)
 static int fits(const char *op, const char *name, const ezc_array *a, ezc_error *err)
 {
     if (a->tensor.device.device_id < 0 || a->tensor.device.device_id >= MAX_DEVICES)
-        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: %s is on cuda:%d, beyond the %d devices "
-                             "this backend knows", op, name, a->tensor.device.device_id, MAX_DEVICES);
+        return ezc_error_set(err, EZC_EDEVICE,
+                             "xp.%s: %s is on cuda:%d, beyond the %d devices "
+                             "this backend knows",
+                             op, name, a->tensor.device.device_id, MAX_DEVICES);
     char s[128];
     for (int i = 0; i < a->tensor.ndim; i++)
         if (a->shape[i] > INT_MAX / 2)
-            return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s of shape %s is too large for "
-                                 "cuBLAS/cuSOLVER", op, name, ezc_shape_str(a, s, sizeof s));
+            return ezc_error_set(err, EZC_ESHAPE,
+                                 "xp.%s: %s of shape %s is too large for "
+                                 "cuBLAS/cuSOLVER",
+                                 op, name, ezc_shape_str(a, s, sizeof s));
     /* Products of two dims index the matrix in int; keep them in range too. */
     if (a->tensor.ndim == 2 && a->shape[0] * a->shape[1] > INT_MAX)
-        return ezc_error_set(err, EZC_ESHAPE, "xp.%s: %s of shape %s is too large for "
-                             "cuBLAS/cuSOLVER", op, name, ezc_shape_str(a, s, sizeof s));
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "xp.%s: %s of shape %s is too large for "
+                             "cuBLAS/cuSOLVER",
+                             op, name, ezc_shape_str(a, s, sizeof s));
     return 0;
 }
 
@@ -192,21 +198,26 @@ static int copy_d2d(job *j, void *dst, const void *src, size_t bytes, ezc_error 
 {
     if (dst == src || !bytes)
         return 0;
-    return cu(j, (int)cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cudaStreamPerThread),
+    return cu(j,
+              (int)cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cudaStreamPerThread),
               err);
 }
 
-static int ktype(const ezc_array *a) { return a->dtype == EZC_FLOAT32 ? EZK_F32 : EZK_F64; }
+static int ktype(const ezc_array *a)
+{
+    return a->dtype == EZC_FLOAT32 ? EZK_F32 : EZK_F64;
+}
 
 /* ---- matmul ------------------------------------------------------------- */
 
-int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a,
-                    int trans_b, ezc_error *err)
+int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a, int trans_b,
+                    ezc_error *err)
 {
     const char *op = "matmul";
     int rc;
     if ((rc = ezc_xp_check_matmul(&ezc_cuda_dev, a, b, c, trans_a, trans_b, err)) ||
-        (rc = fits(op, "a", a, err)) || (rc = fits(op, "b", b, err)) || (rc = fits(op, "c", c, err)))
+        (rc = fits(op, "a", a, err)) || (rc = fits(op, "b", b, err)) ||
+        (rc = fits(op, "c", c, err)))
         return rc;
     int dev = a->tensor.device.device_id;
     int64_t m = a->shape[trans_a ? 1 : 0], k = a->shape[trans_a ? 0 : 1];
@@ -216,8 +227,12 @@ int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int tr
     cudaSetDevice(dev);
     job j = {op, dev, {0}, 0};
     if (!k)
-        return job_end(&j, cu(&j, (int)cudaMemsetAsync(ezc_array_data(c), 0, ezc_array_nbytes(c),
-                                                      cudaStreamPerThread), err), err);
+        return job_end(
+            &j,
+            cu(&j,
+               (int)cudaMemsetAsync(ezc_array_data(c), 0, ezc_array_nbytes(c), cudaStreamPerThread),
+               err),
+            err);
     cublasHandle_t h = blas_handle(op, dev, err);
     if (!h)
         return err ? err->code : EZC_EIO;
@@ -236,7 +251,9 @@ int ezc_cuda_matmul(const ezc_array *a, const ezc_array *b, ezc_array *c, int tr
         st = cublasDgemm(h, tb, ta, (int)n, (int)m, (int)k, &one, ezc_array_data(b), ldb,
                          ezc_array_data(a), lda, &zero, ezc_array_data(c), (int)n);
     }
-    rc = st == CUBLAS_STATUS_SUCCESS ? 0 : blas_fail(op, a->dtype == EZC_FLOAT32 ? "cublasSgemm" : "cublasDgemm", st, err);
+    rc = st == CUBLAS_STATUS_SUCCESS
+             ? 0
+             : blas_fail(op, a->dtype == EZC_FLOAT32 ? "cublasSgemm" : "cublasDgemm", st, err);
     return job_end(&j, rc, err);
 }
 
@@ -277,8 +294,8 @@ int ezc_cuda_cholesky(const ezc_array *a, ezc_array *l, ezc_error *err)
         rc = read_info(&j, dinfo, &info, err);
     if (!rc && info > 0)
         rc = ezc_error_set(err, EZC_ENUMERIC,
-                           "xp.%s: matrix is not positive definite (leading minor of order %d)",
-                           op, info);
+                           "xp.%s: matrix is not positive definite (leading minor of order %d)", op,
+                           info);
     else if (!rc && info < 0)
         rc = ezc_error_set(err, EZC_EINVAL, "xp.%s: potrf rejected argument %d", op, -info);
     if (!rc)
@@ -324,20 +341,27 @@ int ezc_cuda_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_err
     st = dbl ? cusolverDnDgetrf(h, n, n, lu, n, work, piv, dinfo)
              : cusolverDnSgetrf(h, n, n, lu, n, work, piv, dinfo);
     if (st)
-        return job_end(&j, solver_fail(op, dbl ? "cusolverDnDgetrf" : "cusolverDnSgetrf", st, err), err);
+        return job_end(&j, solver_fail(op, dbl ? "cusolverDnDgetrf" : "cusolverDnSgetrf", st, err),
+                       err);
     if ((rc = read_info(&j, dinfo, &info, err)))
         return job_end(&j, rc, err);
     if (info > 0)
-        return job_end(&j, ezc_error_set(err, EZC_ENUMERIC,
-                                         "xp.%s: matrix is singular (U[%d, %d] of its LU factors "
-                                         "is zero)", op, info - 1, info - 1), err);
+        return job_end(&j,
+                       ezc_error_set(err, EZC_ENUMERIC,
+                                     "xp.%s: matrix is singular (U[%d, %d] of its LU factors "
+                                     "is zero)",
+                                     op, info - 1, info - 1),
+                       err);
     if (info < 0)
-        return job_end(&j, ezc_error_set(err, EZC_EINVAL, "xp.%s: getrf rejected argument %d",
-                                         op, -info), err);
+        return job_end(
+            &j, ezc_error_set(err, EZC_EINVAL, "xp.%s: getrf rejected argument %d", op, -info),
+            err);
     /* The right-hand sides column-major: one column is b itself; more are b
      * transposed. */
-    rc = nrhs > 1 ? cu(&j, ezk_transpose(ktype(a), ezc_array_data(b), rhs, (size_t)n, (size_t)nrhs,
-                                         EZC_CUDA_STREAM), err)
+    rc = nrhs > 1 ? cu(&j,
+                       ezk_transpose(ktype(a), ezc_array_data(b), rhs, (size_t)n, (size_t)nrhs,
+                                     EZC_CUDA_STREAM),
+                       err)
                   : copy_d2d(&j, rhs, ezc_array_data(b), ezc_array_nbytes(b), err);
     if (rc)
         return job_end(&j, rc, err);
@@ -345,10 +369,13 @@ int ezc_cuda_solve(const ezc_array *a, const ezc_array *b, ezc_array *x, ezc_err
     st = dbl ? cusolverDnDgetrs(h, CUBLAS_OP_T, n, nrhs, lu, n, piv, rhs, n, dinfo)
              : cusolverDnSgetrs(h, CUBLAS_OP_T, n, nrhs, lu, n, piv, rhs, n, dinfo);
     if (st)
-        return job_end(&j, solver_fail(op, dbl ? "cusolverDnDgetrs" : "cusolverDnSgetrs", st, err), err);
+        return job_end(&j, solver_fail(op, dbl ? "cusolverDnDgetrs" : "cusolverDnSgetrs", st, err),
+                       err);
     if (nrhs > 1)
-        rc = cu(&j, ezk_transpose(ktype(a), rhs, ezc_array_data(x), (size_t)nrhs, (size_t)n,
-                                  EZC_CUDA_STREAM), err);
+        rc = cu(&j,
+                ezk_transpose(ktype(a), rhs, ezc_array_data(x), (size_t)nrhs, (size_t)n,
+                              EZC_CUDA_STREAM),
+                err);
     return job_end(&j, rc, err);
 }
 
@@ -390,19 +417,24 @@ int ezc_cuda_eigh(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err
     st = dbl ? cusolverDnDsyevd(h, job_v, up, n, s, n, wd, work, lwork, dinfo)
              : cusolverDnSsyevd(h, job_v, up, n, s, n, wd, work, lwork, dinfo);
     if (st)
-        return job_end(&j, solver_fail(op, dbl ? "cusolverDnDsyevd" : "cusolverDnSsyevd", st, err), err);
+        return job_end(&j, solver_fail(op, dbl ? "cusolverDnDsyevd" : "cusolverDnSsyevd", st, err),
+                       err);
     if ((rc = read_info(&j, dinfo, &info, err)))
         return job_end(&j, rc, err);
     if (info > 0)
-        return job_end(&j, ezc_error_set(err, EZC_ENUMERIC,
-                                         "xp.%s: eigenvalues did not converge (info %d)", op, info), err);
+        return job_end(&j,
+                       ezc_error_set(err, EZC_ENUMERIC,
+                                     "xp.%s: eigenvalues did not converge (info %d)", op, info),
+                       err);
     if (info < 0)
-        return job_end(&j, ezc_error_set(err, EZC_EINVAL, "xp.%s: syevd rejected argument %d",
-                                         op, -info), err);
+        return job_end(
+            &j, ezc_error_set(err, EZC_EINVAL, "xp.%s: syevd rejected argument %d", op, -info),
+            err);
     /* Column-major eigenvectors in columns; row-major v wants them the same,
      * which is the transpose of the buffer read row-major. */
-    rc = cu(&j, ezk_transpose(ktype(a), s, ezc_array_data(v), (size_t)n, (size_t)n, EZC_CUDA_STREAM),
-            err);
+    rc =
+        cu(&j, ezk_transpose(ktype(a), s, ezc_array_data(v), (size_t)n, (size_t)n, EZC_CUDA_STREAM),
+           err);
     return job_end(&j, rc, err);
 }
 
@@ -448,8 +480,10 @@ int ezc_cuda_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, 
         /* a^T would be wide: factor a itself, made column-major first. */
         if (!(rc = job_alloc(&j, (size_t)m * (size_t)k * isz, &ub, err)) &&
             !(rc = job_alloc(&j, (size_t)k * (size_t)n * isz, &vb, err)))
-            rc = cu(&j, ezk_transpose(ktype(a), ezc_array_data(a), t, (size_t)m, (size_t)n,
-                                      EZC_CUDA_STREAM), err);
+            rc = cu(&j,
+                    ezk_transpose(ktype(a), ezc_array_data(a), t, (size_t)m, (size_t)n,
+                                  EZC_CUDA_STREAM),
+                    err);
     }
     if (rc)
         return job_end(&j, rc, err);
@@ -458,21 +492,28 @@ int ezc_cuda_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, 
              : cusolverDnSgesvd(h, 'S', 'S', rows, cols, t, rows, ezc_array_data(s), ub, rows, vb,
                                 cols, work, lwork, NULL, dinfo);
     if (st)
-        return job_end(&j, solver_fail(op, dbl ? "cusolverDnDgesvd" : "cusolverDnSgesvd", st, err), err);
+        return job_end(&j, solver_fail(op, dbl ? "cusolverDnDgesvd" : "cusolverDnSgesvd", st, err),
+                       err);
     if ((rc = read_info(&j, dinfo, &info, err)))
         return job_end(&j, rc, err);
     if (info > 0)
-        return job_end(&j, ezc_error_set(err, EZC_ENUMERIC, "xp.%s: did not converge (info %d)",
-                                         op, info), err);
+        return job_end(
+            &j, ezc_error_set(err, EZC_ENUMERIC, "xp.%s: did not converge (info %d)", op, info),
+            err);
     if (info < 0)
-        return job_end(&j, ezc_error_set(err, EZC_EINVAL, "xp.%s: gesvd rejected argument %d",
-                                         op, -info), err);
+        return job_end(
+            &j, ezc_error_set(err, EZC_EINVAL, "xp.%s: gesvd rejected argument %d", op, -info),
+            err);
     if (!wide) {
         /* U (m x k) and V^T (k x n) column-major, to row-major. */
-        if (!(rc = cu(&j, ezk_transpose(ktype(a), ub, ezc_array_data(u), (size_t)k, (size_t)m,
-                                        EZC_CUDA_STREAM), err)))
-            rc = cu(&j, ezk_transpose(ktype(a), vb, ezc_array_data(vt), (size_t)n, (size_t)k,
-                                      EZC_CUDA_STREAM), err);
+        if (!(rc = cu(&j,
+                      ezk_transpose(ktype(a), ub, ezc_array_data(u), (size_t)k, (size_t)m,
+                                    EZC_CUDA_STREAM),
+                      err)))
+            rc = cu(&j,
+                    ezk_transpose(ktype(a), vb, ezc_array_data(vt), (size_t)n, (size_t)k,
+                                  EZC_CUDA_STREAM),
+                    err);
     }
     return job_end(&j, rc, err);
 }

@@ -27,7 +27,10 @@ static block *free_lists[MAX_DEVICES][CLASSES];
 static size_t hits, misses, cached;
 static uint64_t host_copies;
 
-uint64_t ezc_cuda_host_copies(void) { return __atomic_load_n(&host_copies, __ATOMIC_RELAXED); }
+uint64_t ezc_cuda_host_copies(void)
+{
+    return __atomic_load_n(&host_copies, __ATOMIC_RELAXED);
+}
 
 int ezc_cuda_fail(ezc_error *err, const char *op, int rc)
 {
@@ -78,7 +81,8 @@ static void give_back(void *data, void *ctx)
 ezc_buffer *ezc_cuda_alloc(DLDevice device, size_t nbytes, ezc_error *err)
 {
     if (device.device_type != kDLCUDA || device.device_id < 0 || device.device_id >= MAX_DEVICES) {
-        ezc_error_set(err, EZC_EDEVICE, "xp.alloc: the cuda backend cannot allocate on this device");
+        ezc_error_set(err, EZC_EDEVICE,
+                      "xp.alloc: the cuda backend cannot allocate on this device");
         return NULL;
     }
     int cls = size_class(nbytes);
@@ -141,12 +145,14 @@ void ezc_cuda_cache_stats(size_t *h, size_t *m, size_t *c)
 int ezc_cuda_copy(const ezc_array *src, ezc_array *dst, ezc_error *err)
 {
     if (src->dtype != dst->dtype || ezc_array_size(src) != ezc_array_size(dst))
-        return ezc_error_set(err, EZC_ESHAPE, "xp.copy: source (%s, %zu elements) and destination (%s, %zu) differ",
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "xp.copy: source (%s, %zu elements) and destination (%s, %zu) differ",
                              ezc_dtype_name(src->dtype), ezc_array_size(src),
                              ezc_dtype_name(dst->dtype), ezc_array_size(dst));
     DLDeviceType s = src->tensor.device.device_type, d = dst->tensor.device.device_type;
     if ((s != kDLCPU && s != kDLCUDA) || (d != kDLCPU && d != kDLCUDA))
-        return ezc_error_set(err, EZC_EDEVICE, "xp.copy: the cuda backend copies between cpu and cuda only");
+        return ezc_error_set(err, EZC_EDEVICE,
+                             "xp.copy: the cuda backend copies between cpu and cuda only");
     size_t n = ezc_array_nbytes(src);
     if (n == 0)
         return 0;

@@ -50,8 +50,10 @@ int ezc_cuda_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y
     if (is_float && !skipnan &&
         (base == EZC_REDUCE_SUM || base == EZC_REDUCE_MEAN || base == EZC_REDUCE_MIN ||
          base == EZC_REDUCE_MAX || base == EZC_REDUCE_STD || base == EZC_REDUCE_VAR))
-        return ezc_cuda_finish(name, ezk_reduce((int)base, kt, ezc_array_data(x), ezc_array_data(y),
-                                                outer, n, inner, EZC_CUDA_STREAM), err);
+        return ezc_cuda_finish(name,
+                               ezk_reduce((int)base, kt, ezc_array_data(x), ezc_array_data(y),
+                                          outer, n, inner, EZC_CUDA_STREAM),
+                               err);
     ezc_buffer *scratch = NULL, *flag = NULL;
     if (base == EZC_REDUCE_MEDIAN && outer * inner * n != 0 &&
         !(scratch = ezc_cuda_alloc(x->tensor.device, outer * inner * n * sizeof(double), err)))

@@ -32,8 +32,9 @@ int ezc_cuda_check_types(const char *op, const char *name, const ezc_array *a, i
     int ok = a->dtype == EZC_FLOAT32 || a->dtype == EZC_FLOAT64 ||
              (complex_ok && (a->dtype == EZC_COMPLEX64 || a->dtype == EZC_COMPLEX128));
     if (!ok)
-        return ezc_error_set(err, EZC_EDTYPE, "xp.%s: dtype %s not supported on cuda (float32, float64%s)",
-                             op, ezc_dtype_name(a->dtype), complex_ok ? ", complex64, complex128" : "");
+        return ezc_error_set(err, EZC_EDTYPE,
+                             "xp.%s: dtype %s not supported on cuda (float32, float64%s)", op,
+                             ezc_dtype_name(a->dtype), complex_ok ? ", complex64, complex128" : "");
     return 0;
 }
 
@@ -42,15 +43,15 @@ int ezc_cuda_check(const char *op, const char *name, const ezc_array *a, ezc_err
     return ezc_cuda_check_types(op, name, a, 0, err);
 }
 
-static int cuda_place(const char *op, const char *name, const ezc_array *a,
-                      const ezc_array *like, ezc_error *err)
+static int cuda_place(const char *op, const char *name, const ezc_array *a, const ezc_array *like,
+                      ezc_error *err)
 {
     int rc = ezc_cuda_check_device(op, name, a, err);
     if (rc)
         return rc;
     if (like && like->tensor.device.device_id != a->tensor.device.device_id)
-        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: %s is on cuda:%d, the others on cuda:%d",
-                             op, name, a->tensor.device.device_id, like->tensor.device.device_id);
+        return ezc_error_set(err, EZC_EDEVICE, "xp.%s: %s is on cuda:%d, the others on cuda:%d", op,
+                             name, a->tensor.device.device_id, like->tensor.device.device_id);
     return 0;
 }
 
@@ -76,7 +77,10 @@ static int same(const char *op, const ezc_array *x, const ezc_array *y, ezc_erro
     return 0;
 }
 
-int ezc_cuda_ktype(const ezc_array *a) { return a->dtype == EZC_FLOAT32 ? EZK_F32 : EZK_F64; }
+int ezc_cuda_ktype(const ezc_array *a)
+{
+    return a->dtype == EZC_FLOAT32 ? EZK_F32 : EZK_F64;
+}
 
 /* Waits for the launched work and turns a CUDA error into ours. */
 int ezc_cuda_finish(const char *op, int rc, ezc_error *err)
@@ -89,7 +93,11 @@ int ezc_cuda_finish(const char *op, int rc, ezc_error *err)
 static int cuda_fill(ezc_array *a, double v, ezc_error *err)
 {
     int rc = ezc_cuda_check("fill", "a", a, err);
-    return rc ? rc : ezc_cuda_finish("fill", ezk_fill(ezc_cuda_ktype(a), ezc_array_data(a), ezc_array_size(a), v, EZC_CUDA_STREAM), err);
+    return rc ? rc
+              : ezc_cuda_finish("fill",
+                                ezk_fill(ezc_cuda_ktype(a), ezc_array_data(a), ezc_array_size(a), v,
+                                         EZC_CUDA_STREAM),
+                                err);
 }
 
 static int cuda_astype(const ezc_array *x, ezc_array *y, ezc_error *err)
@@ -103,8 +111,10 @@ static int cuda_astype(const ezc_array *x, ezc_array *y, ezc_error *err)
         return ezc_error_set(err, EZC_ESHAPE, "xp.astype: x and y differ in size");
     if (x->dtype == y->dtype)
         return ezc_cuda_copy(x, y, err);
-    return ezc_cuda_finish("astype", ezk_convert(ezc_cuda_ktype(x), ezc_cuda_ktype(y), ezc_array_data(x), ezc_array_data(y),
-                                        ezc_array_size(x), EZC_CUDA_STREAM), err);
+    return ezc_cuda_finish("astype",
+                           ezk_convert(ezc_cuda_ktype(x), ezc_cuda_ktype(y), ezc_array_data(x),
+                                       ezc_array_data(y), ezc_array_size(x), EZC_CUDA_STREAM),
+                           err);
 }
 
 static int cuda_sync(DLDevice device, ezc_error *err)
@@ -112,58 +122,79 @@ static int cuda_sync(DLDevice device, ezc_error *err)
     if (device.device_type != kDLCUDA)
         return ezc_error_set(err, EZC_EDEVICE, "xp.sync: not a cuda device");
     int count = 0;
-    if (cudaGetDeviceCount(&count) != cudaSuccess || device.device_id < 0 || device.device_id >= count)
+    if (cudaGetDeviceCount(&count) != cudaSuccess || device.device_id < 0 ||
+        device.device_id >= count)
         return ezc_error_set(err, EZC_EDEVICE, "xp.sync: no device cuda:%d (this machine has %d)",
                              device.device_id, count);
     return ezc_cuda_finish("sync", (int)cudaSetDevice(device.device_id), err);
 }
 
-static const char *unary_names[EZC_UNARY_COUNT] = {"abs", "neg", "square", "sign", "sqrt", "exp",
-                                                    "log", "log2", "log10", "reciprocal", "sin",
-                                                    "cos"};
+static const char *unary_names[EZC_UNARY_COUNT] = {"abs",   "neg",        "square", "sign",
+                                                   "sqrt",  "exp",        "log",    "log2",
+                                                   "log10", "reciprocal", "sin",    "cos"};
 
 static int cuda_unary(ezc_unary_op op, const ezc_array *x, ezc_array *y, ezc_error *err)
 {
     char name[32];
-    snprintf(name, sizeof name, "unary(%s)", (unsigned)op < EZC_UNARY_COUNT ? unary_names[op] : "?");
+    snprintf(name, sizeof name, "unary(%s)",
+             (unsigned)op < EZC_UNARY_COUNT ? unary_names[op] : "?");
     if ((unsigned)op >= EZC_UNARY_COUNT)
         return ezc_error_set(err, EZC_EINVAL, "xp.%s: unknown op %d", name, (int)op);
     int rc = ezc_cuda_check(name, "x", x, err);
-    if (!rc) rc = ezc_cuda_check(name, "y", y, err);
-    if (!rc) rc = same(name, x, y, err);
+    if (!rc)
+        rc = ezc_cuda_check(name, "y", y, err);
+    if (!rc)
+        rc = same(name, x, y, err);
     if (rc)
         return rc;
-    return ezc_cuda_finish(name, ezk_unary((int)op, ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
-                                  ezc_array_size(x), EZC_CUDA_STREAM), err);
+    return ezc_cuda_finish(name,
+                           ezk_unary((int)op, ezc_cuda_ktype(x), ezc_array_data(x),
+                                     ezc_array_data(y), ezc_array_size(x), EZC_CUDA_STREAM),
+                           err);
 }
 
 static int cuda_affine(const ezc_array *x, ezc_array *y, double a, double b, ezc_error *err)
 {
     int rc = ezc_cuda_check("affine", "x", x, err);
-    if (!rc) rc = ezc_cuda_check("affine", "y", y, err);
-    if (!rc) rc = same("affine", x, y, err);
-    return rc ? rc : ezc_cuda_finish("affine", ezk_affine(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
-                                                 ezc_array_size(x), a, b, EZC_CUDA_STREAM), err);
+    if (!rc)
+        rc = ezc_cuda_check("affine", "y", y, err);
+    if (!rc)
+        rc = same("affine", x, y, err);
+    return rc ? rc
+              : ezc_cuda_finish("affine",
+                                ezk_affine(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
+                                           ezc_array_size(x), a, b, EZC_CUDA_STREAM),
+                                err);
 }
 
 static int cuda_clip(const ezc_array *x, ezc_array *y, double lo, double hi, ezc_error *err)
 {
     int rc = ezc_cuda_check("clip", "x", x, err);
-    if (!rc) rc = ezc_cuda_check("clip", "y", y, err);
-    if (!rc) rc = same("clip", x, y, err);
+    if (!rc)
+        rc = ezc_cuda_check("clip", "y", y, err);
+    if (!rc)
+        rc = same("clip", x, y, err);
     if (!rc && lo > hi)
         rc = ezc_error_set(err, EZC_EINVAL, "xp.clip: lo (%g) > hi (%g)", lo, hi);
-    return rc ? rc : ezc_cuda_finish("clip", ezk_clip(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
-                                             ezc_array_size(x), lo, hi, EZC_CUDA_STREAM), err);
+    return rc ? rc
+              : ezc_cuda_finish("clip",
+                                ezk_clip(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
+                                         ezc_array_size(x), lo, hi, EZC_CUDA_STREAM),
+                                err);
 }
 
 static int cuda_pow(const ezc_array *x, ezc_array *y, double p, ezc_error *err)
 {
     int rc = ezc_cuda_check("pow", "x", x, err);
-    if (!rc) rc = ezc_cuda_check("pow", "y", y, err);
-    if (!rc) rc = same("pow", x, y, err);
-    return rc ? rc : ezc_cuda_finish("pow", ezk_pow(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
-                                           ezc_array_size(x), p, EZC_CUDA_STREAM), err);
+    if (!rc)
+        rc = ezc_cuda_check("pow", "y", y, err);
+    if (!rc)
+        rc = same("pow", x, y, err);
+    return rc ? rc
+              : ezc_cuda_finish("pow",
+                                ezk_pow(ezc_cuda_ktype(x), ezc_array_data(x), ezc_array_data(y),
+                                        ezc_array_size(x), p, EZC_CUDA_STREAM),
+                                err);
 }
 
 static int cuda_binary(ezc_binary_op op, const ezc_array *a, const ezc_array *b, ezc_array *y,
@@ -172,12 +203,20 @@ static int cuda_binary(ezc_binary_op op, const ezc_array *a, const ezc_array *b,
     if ((unsigned)op >= EZC_BINARY_COUNT)
         return ezc_error_set(err, EZC_EINVAL, "xp.binary: unknown op %d", (int)op);
     int rc = ezc_cuda_check("binary", "a", a, err);
-    if (!rc) rc = ezc_cuda_check("binary", "b", b, err);
-    if (!rc) rc = ezc_cuda_check("binary", "y", y, err);
-    if (!rc) rc = same("binary", a, b, err);
-    if (!rc) rc = same("binary", a, y, err);
-    return rc ? rc : ezc_cuda_finish("binary", ezk_binary((int)op, ezc_cuda_ktype(a), ezc_array_data(a), ezc_array_data(b),
-                                                 ezc_array_data(y), ezc_array_size(a), EZC_CUDA_STREAM), err);
+    if (!rc)
+        rc = ezc_cuda_check("binary", "b", b, err);
+    if (!rc)
+        rc = ezc_cuda_check("binary", "y", y, err);
+    if (!rc)
+        rc = same("binary", a, b, err);
+    if (!rc)
+        rc = same("binary", a, y, err);
+    return rc ? rc
+              : ezc_cuda_finish("binary",
+                                ezk_binary((int)op, ezc_cuda_ktype(a), ezc_array_data(a),
+                                           ezc_array_data(b), ezc_array_data(y), ezc_array_size(a),
+                                           EZC_CUDA_STREAM),
+                                err);
 }
 
 static const ezc_xp table = {

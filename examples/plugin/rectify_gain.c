@@ -31,7 +31,8 @@ static int rg_process(void *state, int port, ezc_array *in, ezc_array **out, con
     (void)port;
     int rc = EZC_EDTYPE;
     if (in->dtype != EZC_FLOAT32 && in->dtype != EZC_FLOAT64)
-        ezc_error_set(err, EZC_EDTYPE, "needs float32 or float64, got %s", ezc_dtype_name(in->dtype));
+        ezc_error_set(err, EZC_EDTYPE, "needs float32 or float64, got %s",
+                      ezc_dtype_name(in->dtype));
     else if (!(rc = ezc_array_make_writable(in, err)) &&
              !(rc = ezc_xp_call(xp, unary, err, EZC_UNARY_ABS, in, in)))
         rc = ezc_xp_call(xp, affine, err, in, in, st->gain, 0.0);
@@ -59,4 +60,7 @@ static const ezc_transformer_type *const types[] = {&rectify_gain, NULL};
 #endif
 static const ezc_plugin_info info = {EXAMPLE_PLUGIN_ABI, "example", types};
 
-EZC_PLUGIN_EXPORT const ezc_plugin_info *ezc_plugin_entry(void) { return &info; }
+EZC_PLUGIN_EXPORT const ezc_plugin_info *ezc_plugin_entry(void)
+{
+    return &info;
+}

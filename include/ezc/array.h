@@ -39,8 +39,8 @@ typedef enum {
 typedef struct ezc_coords {
     atomic_int refs;
     size_t n;
-    double *values;  /* n numbers, or NULL */
-    char **labels;   /* n NUL-terminated labels, or NULL */
+    double *values; /* n numbers, or NULL */
+    char **labels;  /* n NUL-terminated labels, or NULL */
 } ezc_coords;
 
 typedef struct ezc_axis {
@@ -67,8 +67,14 @@ typedef struct ezc_attr {
         int b;
         int64_t i;
         double f;
-        struct { char *ptr; size_t len; } s;   /* STR: NUL-terminated too */
-        struct { void *ptr; size_t len; } raw; /* RAW: one msgpack object */
+        struct {
+            char *ptr;
+            size_t len;
+        } s; /* STR: NUL-terminated too */
+        struct {
+            void *ptr;
+            size_t len;
+        } raw; /* RAW: one msgpack object */
     } v;
 } ezc_attr;
 
@@ -80,33 +86,32 @@ typedef struct ezc_attrs {
 } ezc_attrs;
 
 typedef struct ezc_array {
-    DLTensor tensor;   /* data = buf->data + byte_offset handled by DLPack */
+    DLTensor tensor; /* data = buf->data + byte_offset handled by DLPack */
     int64_t shape[EZC_MAX_DIMS];
     ezc_dtype dtype;
-    ezc_buffer *buf;   /* one reference owned by this header */
+    ezc_buffer *buf; /* one reference owned by this header */
     char dims[EZC_MAX_DIMS][EZC_NAME_MAX];
     ezc_axis axes[EZC_MAX_DIMS]; /* axes[i] describes dims[i] */
-    char *key;         /* stream key, never NULL ("" when absent) */
-    ezc_attrs *attrs;  /* NULL when empty */
-    uint64_t src;      /* publisher id (random per publisher instance) */
-    uint64_t seq;      /* publisher's sequence number */
-    int64_t ts_ns;     /* publish time, CLOCK_REALTIME nanoseconds */
+    char *key;                   /* stream key, never NULL ("" when absent) */
+    ezc_attrs *attrs;            /* NULL when empty */
+    uint64_t src;                /* publisher id (random per publisher instance) */
+    uint64_t seq;                /* publisher's sequence number */
+    int64_t ts_ns;               /* publish time, CLOCK_REALTIME nanoseconds */
 } ezc_array;
 
 /* ---- life cycle ------------------------------------------------------- */
 
 /* A new array of the given dtype and shape on `device`, data uninitialised.
  * dims may be NULL (names "dim0", "dim1", ...). Caller owns the result. */
-ezc_array *ezc_array_new(ezc_dtype dtype, int ndim, const int64_t *shape,
-                         const char *const *dims, DLDevice device, ezc_error *err);
+ezc_array *ezc_array_new(ezc_dtype dtype, int ndim, const int64_t *shape, const char *const *dims,
+                         DLDevice device, ezc_error *err);
 /* Like ezc_array_new on the CPU, filled with zeros. */
-ezc_array *ezc_array_zeros(ezc_dtype dtype, int ndim, const int64_t *shape,
-                           const char *const *dims, ezc_error *err);
+ezc_array *ezc_array_zeros(ezc_dtype dtype, int ndim, const int64_t *shape, const char *const *dims,
+                           ezc_error *err);
 /* A header over an existing buffer (adds a reference to it); the buffer must
  * hold at least byte_offset + nbytes(shape, dtype). */
-ezc_array *ezc_array_from_buffer(ezc_buffer *buf, size_t byte_offset, ezc_dtype dtype,
-                                 int ndim, const int64_t *shape,
-                                 const char *const *dims, ezc_error *err);
+ezc_array *ezc_array_from_buffer(ezc_buffer *buf, size_t byte_offset, ezc_dtype dtype, int ndim,
+                                 const int64_t *shape, const char *const *dims, ezc_error *err);
 /* A new header sharing a's buffer, coordinates and attrs (no data copy). */
 ezc_array *ezc_array_clone(const ezc_array *a, ezc_error *err);
 /* A new array with a's metadata and its own copy of the data, on a's device. */
@@ -114,8 +119,8 @@ ezc_array *ezc_array_copy(const ezc_array *a, ezc_error *err);
 /* Metadata of a (dims, axes, key, attrs, transport fields) with a new
  * uninitialised buffer of another dtype and/or shape. Axes of dims whose
  * length changed are dropped; pass shape NULL to keep a's shape. */
-ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
-                              const int64_t *shape, ezc_error *err);
+ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim, const int64_t *shape,
+                              ezc_error *err);
 /* Like ezc_array_new_like, but the data comes from *cache when nobody else
  * holds that buffer any more and it is large enough and on a's device;
  * otherwise a new buffer is allocated and *cache keeps a reference to it.
@@ -123,23 +128,28 @@ ezc_array *ezc_array_new_like(const ezc_array *a, ezc_dtype dtype, int ndim,
  * fini), so its steady path allocates no data once downstream has let go
  * of the previous message. */
 ezc_array *ezc_array_new_like_cached(const ezc_array *a, ezc_dtype dtype, int ndim,
-                                     const int64_t *shape, ezc_buffer **cache,
-                                     ezc_error *err);
+                                     const int64_t *shape, ezc_buffer **cache, ezc_error *err);
 /* The buffer behind the *_cached calls: a new reference to *cache when
  * nobody else holds it and it has need bytes on device, else a new buffer
  * (with headroom when the cache was outgrown) that *cache then keeps. */
-ezc_buffer *ezc_buffer_cached(ezc_buffer **cache, size_t need, DLDevice device,
-                              ezc_error *err);
+ezc_buffer *ezc_buffer_cached(ezc_buffer **cache, size_t need, DLDevice device, ezc_error *err);
 /* Frees the header and drops its references; sets *a to NULL. NULL-safe. */
 void ezc_array_destroy(ezc_array **a);
 
 /* ---- data ------------------------------------------------------------- */
 
-static inline int ezc_array_ndim(const ezc_array *a) { return a->tensor.ndim; }
-static inline void *ezc_array_data(const ezc_array *a) {
+static inline int ezc_array_ndim(const ezc_array *a)
+{
+    return a->tensor.ndim;
+}
+static inline void *ezc_array_data(const ezc_array *a)
+{
     return (char *)a->tensor.data + a->tensor.byte_offset;
 }
-static inline DLDevice ezc_array_device(const ezc_array *a) { return a->tensor.device; }
+static inline DLDevice ezc_array_device(const ezc_array *a)
+{
+    return a->tensor.device;
+}
 /* Elements of a shape read from outside (wire, file, settings): the product
  * of the dims (0 when some dim is 0). Each dim must lie in
  * [0, EZC_MAX_ELEMENTS], and the product of the non-zero dims must not
@@ -149,8 +159,7 @@ static inline DLDevice ezc_array_device(const ezc_array *a) { return a->tensor.d
  * otherwise EZC_ESHAPE with a message that starts with `what`
  * ("header.shape"). Every reader of an outside shape calls this before
  * trusting it; array constructors call it too. */
-int ezc_shape_count(int ndim, const int64_t *shape, const char *what, size_t *out,
-                    ezc_error *err);
+int ezc_shape_count(int ndim, const int64_t *shape, const char *what, size_t *out, ezc_error *err);
 size_t ezc_array_size(const ezc_array *a);   /* elements */
 size_t ezc_array_nbytes(const ezc_array *a); /* size * itemsize */
 /* True when writing the data cannot be seen by another holder. */
@@ -188,8 +197,8 @@ void ezc_array_set_linear_axis(ezc_array *a, int index, double gain, double offs
 /* Coordinate axes: numeric values or labels (copied). */
 int ezc_array_set_coord_values(ezc_array *a, int index, const double *values, size_t n,
                                const char *unit, ezc_error *err);
-int ezc_array_set_coord_labels(ezc_array *a, int index, const char *const *labels,
-                               size_t n, const char *unit, ezc_error *err);
+int ezc_array_set_coord_labels(ezc_array *a, int index, const char *const *labels, size_t n,
+                               const char *unit, ezc_error *err);
 void ezc_array_clear_axis(ezc_array *a, int index);
 /* Value of index i along axis `index` (linear or numeric coordinate). */
 int ezc_axis_value(const ezc_axis *ax, int64_t i, double *out);
@@ -236,8 +245,7 @@ ezc_array *ezc_array_take(const ezc_array *a, int axis, const int64_t *idx, size
 /* Concatenation along `axis` of arrays with equal dims, dtype, device and
  * other lengths; the first one's metadata; coordinates are joined; a linear
  * axis keeps the first offset. */
-ezc_array *ezc_array_concat(const ezc_array *const *as, size_t n, int axis,
-                            ezc_error *err);
+ezc_array *ezc_array_concat(const ezc_array *const *as, size_t n, int axis, ezc_error *err);
 /* Dims reordered: output dim i is input dim perm[i] (axes follow). */
 ezc_array *ezc_array_permute(const ezc_array *a, const int *perm, ezc_error *err);
 /* ezc_array_permute with the data in *cache when it is free. */

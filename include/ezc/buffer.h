@@ -48,8 +48,8 @@ ezc_buffer *ezc_buffer_new(DLDevice device, size_t nbytes, ezc_error *err);
 
 /* Wraps memory owned elsewhere; free_fn(data, ctx) runs when the last
  * reference goes (free_fn may be NULL: memory outlives the buffer). */
-ezc_buffer *ezc_buffer_wrap(void *data, size_t nbytes, DLDevice device,
-                            ezc_buffer_free_fn free_fn, void *ctx, ezc_error *err);
+ezc_buffer *ezc_buffer_wrap(void *data, size_t nbytes, DLDevice device, ezc_buffer_free_fn free_fn,
+                            void *ctx, ezc_error *err);
 
 /* Adds a reference and returns b. */
 ezc_buffer *ezc_buffer_ref(ezc_buffer *b);
@@ -58,8 +58,16 @@ void ezc_buffer_unref(ezc_buffer **b);
 /* True when exactly one reference exists (the caller's). */
 int ezc_buffer_is_unique(const ezc_buffer *b);
 
-static inline DLDevice ezc_device_cpu(void) { DLDevice d = {kDLCPU, 0}; return d; }
-static inline DLDevice ezc_device_cuda(int id) { DLDevice d = {kDLCUDA, id}; return d; }
+static inline DLDevice ezc_device_cpu(void)
+{
+    DLDevice d = {kDLCPU, 0};
+    return d;
+}
+static inline DLDevice ezc_device_cuda(int id)
+{
+    DLDevice d = {kDLCUDA, id};
+    return d;
+}
 /* "cpu", "cuda:0"; writes at most n bytes; returns buf. */
 char *ezc_device_format(DLDevice d, char *buf, size_t n);
 /* Parses "cpu", "cuda", "cuda:N"; EZC_EINVAL with a message otherwise. */

@@ -14,20 +14,20 @@ extern "C" {
 
 enum {
     EZC_OK = 0,
-    EZC_EINVAL = -1,    /* invalid argument or setting */
-    EZC_ENOMEM = -2,    /* allocation failed */
-    EZC_EDTYPE = -3,    /* dtype not supported by the operation */
-    EZC_ESHAPE = -4,    /* shapes or dims do not fit */
-    EZC_ENOTSUP = -5,   /* the backend lacks the operation */
-    EZC_EDEVICE = -6,   /* no backend for the data's device */
-    EZC_EPROTO = -7,    /* malformed wire frame */
-    EZC_EIO = -8,       /* socket, file or system call failed */
-    EZC_ETIMEOUT = -9,  /* nothing arrived in time */
-    EZC_ENOTFOUND = -10,/* name not found (setting, axis, type, plugin) */
-    EZC_EABI = -11,     /* plugin built for another ABI */
-    EZC_ENUMERIC = -12, /* numerical failure (singular matrix, no convergence) */
-    EZC_EINTR = -13,    /* a wait was cut short: a stop was requested (ezc/interrupt.h) */
-    EZC_EEOS = -14,     /* not a failure: the stream ended (an end-of-stream marker
+    EZC_EINVAL = -1,     /* invalid argument or setting */
+    EZC_ENOMEM = -2,     /* allocation failed */
+    EZC_EDTYPE = -3,     /* dtype not supported by the operation */
+    EZC_ESHAPE = -4,     /* shapes or dims do not fit */
+    EZC_ENOTSUP = -5,    /* the backend lacks the operation */
+    EZC_EDEVICE = -6,    /* no backend for the data's device */
+    EZC_EPROTO = -7,     /* malformed wire frame */
+    EZC_EIO = -8,        /* socket, file or system call failed */
+    EZC_ETIMEOUT = -9,   /* nothing arrived in time */
+    EZC_ENOTFOUND = -10, /* name not found (setting, axis, type, plugin) */
+    EZC_EABI = -11,      /* plugin built for another ABI */
+    EZC_ENUMERIC = -12,  /* numerical failure (singular matrix, no convergence) */
+    EZC_EINTR = -13,     /* a wait was cut short: a stop was requested (ezc/interrupt.h) */
+    EZC_EEOS = -14,      /* not a failure: the stream ended (an end-of-stream marker
                            arrived: ezc/sub.h, docs/wire-format.md) */
 };
 
@@ -45,8 +45,7 @@ int ezc_error_set(ezc_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Prepends "prefix: " to an error already set (adds context on the way up). */
-int ezc_error_prefix(ezc_error *err, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int ezc_error_prefix(ezc_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Clears err to code 0 and an empty message. */
 void ezc_error_clear(ezc_error *err);

@@ -80,12 +80,12 @@ typedef struct ezc_graph_node {
 } ezc_graph_node;
 
 typedef struct ezc_graph_edge {
-    int from, to;    /* node indices, -1 when the name is unknown */
-    char *from_port; /* NULL = "out" */
-    char *to_port;   /* NULL = the first input port */
+    int from, to;      /* node indices, -1 when the name is unknown */
+    char *from_port;   /* NULL = "out" */
+    char *to_port;     /* NULL = the first input port */
     int to_port_index; /* filled by ezc_graph_check */
     ezc_queue queue;
-    int queue_size;  /* drop_oldest: messages kept (default 16) */
+    int queue_size; /* drop_oldest: messages kept (default 16) */
     int line;
 } ezc_graph_edge;
 
@@ -93,11 +93,11 @@ typedef struct ezc_graph_edge {
  * output published on an endpoint for other programs. */
 typedef struct ezc_graph_io {
     char *name;
-    int node; /* index, -1 when unknown */
+    int node;   /* index, -1 when unknown */
     char *port; /* inputs: NULL = the first input port */
     int port_index;
     char *endpoint;
-    char *topic;  /* outputs: default the io name; inputs: prefix, default all */
+    char *topic;     /* outputs: default the io name; inputs: prefix, default all */
     ezc_queue queue; /* outputs: block or drop_newest */
     int line;
 } ezc_graph_io;
@@ -134,12 +134,12 @@ typedef struct ezc_graph_error {
  * ipc:// and inproc:// stay plaintext. Paths are resolved against the
  * file's folder; NULL when not given. */
 typedef struct ezc_graph_security {
-    int present;      /* the file has a security: section */
+    int present; /* the file has a security: section */
     int line;
-    char *server_key; /* secret key file of the graph's tcp:// publishers */
-    char *allow;      /* folder of the NAME.pub files of the subscribers let in */
-    char *client_key; /* secret key file of the graph's tcp:// subscribers */
-    char *server_pub; /* public key file those subscribers expect; default: server_key
+    char *server_key;     /* secret key file of the graph's tcp:// publishers */
+    char *allow;          /* folder of the NAME.pub files of the subscribers let in */
+    char *client_key;     /* secret key file of the graph's tcp:// subscribers */
+    char *server_pub;     /* public key file those subscribers expect; default: server_key
                          with .key replaced by .pub (keygen's pair) */
     int stall_timeout_ms; /* outputs and publish sinks: see pub.h "Stalls" */
     int stall_set;        /* stall_timeout_ms was given; else 2000 (0 = lossless) */
@@ -164,7 +164,7 @@ typedef struct ezc_graph {
     size_t nerrors;
     int checked;
     size_t *by_name; /* internal: node indices in name order, for ezc_graph_node_index */
-    int fuse; /* runtime: {fuse: ...}: chains of block edges run as one thread (default 1) */
+    int fuse;        /* runtime: {fuse: ...}: chains of block edges run as one thread (default 1) */
     ezc_graph_security security;
 } ezc_graph;
 
@@ -230,8 +230,7 @@ const char *ezc_graph_node_group(const ezc_graph_node *n);
  * not validated. A relative `model` or `save` path (a learner's model file)
  * is joined to the graph file's folder (g->dir), as plugin paths are.
  * Caller owns it. */
-ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *n,
-                                      ezc_error *err);
+ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *n, ezc_error *err);
 /* The node type's schema (after check), or NULL. */
 const ezc_setting_spec *ezc_graph_node_schema(const ezc_graph_node *n);
 

@@ -42,8 +42,8 @@ extern "C" {
 #endif
 
 typedef struct ezc_graph_run_options {
-    const char *group;  /* run only this process group's nodes; NULL = every node */
-    const char *ipc_dir; /* folder for the ipc:// sockets of cross-group edges (required
+    const char *group;       /* run only this process group's nodes; NULL = every node */
+    const char *ipc_dir;     /* folder for the ipc:// sockets of cross-group edges (required
                             when group is set) */
     const char *resume_path; /* a file (made 0600 when missing) in which the group's
                                 publishers keep their numbering, so that a runtime started
@@ -55,16 +55,16 @@ typedef struct ezc_graph_run_options {
 } ezc_graph_run_options;
 
 typedef struct ezc_graph_node_stats {
-    const char *name;   /* the node's name (owned by the graph) */
-    int running;        /* its thread is in its loop */
-    uint64_t messages;  /* sources: produced; others: received */
-    uint64_t bytes;     /* data bytes of those messages */
-    uint64_t drops;     /* lost on its inputs: sequence gaps + queue-policy drops */
-    uint64_t errors;    /* messages refused by the transformer, failed sends */
+    const char *name;  /* the node's name (owned by the graph) */
+    int running;       /* its thread is in its loop */
+    uint64_t messages; /* sources: produced; others: received */
+    uint64_t bytes;    /* data bytes of those messages */
+    uint64_t drops;    /* lost on its inputs: sequence gaps + queue-policy drops */
+    uint64_t errors;   /* messages refused by the transformer, failed sends */
     uint64_t restarts;
-    int failed;         /* stopped on an error, not restarted */
-    int ended;          /* reached the end of its stream and passed it on: finished */
-    uint64_t behind;    /* a real-time source: messages sent while it could not keep up
+    int failed;      /* stopped on an error, not restarted */
+    int ended;       /* reached the end of its stream and passed it on: finished */
+    uint64_t behind; /* a real-time source: messages sent while it could not keep up
                            with its rate (ezc/pacer.h; 0: never behind) */
     /* Latency since the source, over the last EZC_GRAPH_LATENCY_WINDOW
      * messages that arrived (each source stamps its messages with the attr

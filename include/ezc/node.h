@@ -27,11 +27,11 @@ typedef struct ezc_node_stats {
 } ezc_node_stats;
 
 typedef struct ezc_node_options {
-    const char *topic;          /* output topic; NULL = the input's topic */
-    uint64_t max_messages;      /* stop after this many inputs; 0 = no limit */
-    int poll_ms;                /* how often `stop` is looked at; default 100 */
+    const char *topic;           /* output topic; NULL = the input's topic */
+    uint64_t max_messages;       /* stop after this many inputs; 0 = no limit */
+    int poll_ms;                 /* how often `stop` is looked at; default 100 */
     volatile sig_atomic_t *stop; /* set non-zero (e.g. by a signal) to stop; may be NULL */
-    int keep_empty;             /* publish results that hold no elements too (default: they
+    int keep_empty;              /* publish results that hold no elements too (default: they
                                    stay in the node, counted in st->empty, as graph outputs
                                    and publish sinks do) */
 } ezc_node_options;

@@ -29,18 +29,18 @@ extern "C" {
 #define EZC_PACER_BEHIND_WAITS 8
 
 typedef struct ezc_pacer {
-    char name[64];           /* the source, for the warning */
-    double fs;               /* samples per second asked for */
-    int64_t chunk;           /* samples per message: "a chunk behind" */
-    struct timespec start;   /* when sample `base` was due */
+    char name[64];         /* the source, for the warning */
+    double fs;             /* samples per second asked for */
+    int64_t chunk;         /* samples per message: "a chunk behind" */
+    struct timespec start; /* when sample `base` was due */
     int64_t base;
-    int streak;              /* waits in a row late by more than a chunk (at most
+    int streak;   /* waits in a row late by more than a chunk (at most
                                 EZC_PACER_BEHIND_WAITS) */
-    int ring_pos;            /* the next slot of the ring below */
+    int ring_pos; /* the next slot of the ring below */
     int64_t ring_samples[EZC_PACER_BEHIND_WAITS]; /* the last waits of the streak */
     struct timespec ring_t[EZC_PACER_BEHIND_WAITS];
     int warned;
-    uint64_t behind;         /* messages sent while behind */
+    uint64_t behind; /* messages sent while behind */
 } ezc_pacer;
 
 /* Sets the pacer up for a source called name (copied, truncated to 63
@@ -62,7 +62,10 @@ void ezc_pacer_anchor(ezc_pacer *p, int64_t samples);
 int ezc_pacer_wait(ezc_pacer *p, int64_t samples, int (*stop)(void *ctx), void *ctx);
 
 /* Messages this pacer let go while behind (0: never behind). */
-static inline uint64_t ezc_pacer_behind(const ezc_pacer *p) { return p->behind; }
+static inline uint64_t ezc_pacer_behind(const ezc_pacer *p)
+{
+    return p->behind;
+}
 
 #ifdef __cplusplus
 }

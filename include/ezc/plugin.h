@@ -36,8 +36,8 @@ extern "C" {
 #define EZC_PLUGIN_EXPORT __attribute__((visibility("default")))
 
 typedef struct ezc_plugin_info {
-    int abi;          /* EZC_PLUGIN_ABI */
-    const char *name; /* the plugin's name */
+    int abi;                                  /* EZC_PLUGIN_ABI */
+    const char *name;                         /* the plugin's name */
     const ezc_transformer_type *const *types; /* NULL-terminated */
 } ezc_plugin_info;
 

@@ -95,19 +95,19 @@ extern "C" {
 typedef struct ezc_pub ezc_pub;
 
 typedef struct ezc_pub_options {
-    int hwm;             /* messages queued per subscriber; default 1000 */
-    int send_timeout_ms; /* back-pressure wait; default -1 (forever) */
-    int lossy;           /* drop for full subscribers instead of waiting */
-    int linger_ms;       /* after destroy, how long queued messages may still go; default 1000 */
-    void *zmq_context;   /* share a context (required for inproc peers); NULL = ezc's shared one */
-    uint64_t id;         /* the publisher id (src) to use; 0 = a random one. A process that
+    int hwm;              /* messages queued per subscriber; default 1000 */
+    int send_timeout_ms;  /* back-pressure wait; default -1 (forever) */
+    int lossy;            /* drop for full subscribers instead of waiting */
+    int linger_ms;        /* after destroy, how long queued messages may still go; default 1000 */
+    void *zmq_context;    /* share a context (required for inproc peers); NULL = ezc's shared one */
+    uint64_t id;          /* the publisher id (src) to use; 0 = a random one. A process that
                             restarts and publishes the same stream again gives the same id,
                             so subscribers see the restart as a gap (see sub.h), not as a
                             new stream */
-    int first_wait_ms;   /* the first send waits for a first subscriber, up to this long
+    int first_wait_ms;    /* the first send waits for a first subscriber, up to this long
                             after ezc_pub_new (see "The first message"); default 500,
                             0 = never wait */
-    uint64_t first_seq;  /* the seq of the first message under each topic; default 0. A
+    uint64_t first_seq;   /* the seq of the first message under each topic; default 0. A
                             restarted publisher (same id) that starts past the last number
                             it sent makes the messages it missed a gap, not a restart */
     int stall_timeout_ms; /* a send blocked this long by a full subscriber queue overflows it

@@ -34,7 +34,7 @@
 extern "C" {
 #endif
 
-#define EZC_RECORDING_VERSION 2 /* written; versions 1 and 2 are read */
+#define EZC_RECORDING_VERSION 2      /* written; versions 1 and 2 are read */
 #define EZC_RECORDING_MAX_TOPIC 4096 /* bytes; longer topics are refused */
 
 typedef struct ezc_recording_writer ezc_recording_writer;
@@ -60,8 +60,8 @@ int ezc_recording_writer_add(ezc_recording_writer *w, const void *topic, size_t 
 /* Appends an AxisArray as the frames an ipc/tcp publisher would send for it
  * (header encoded with its own src/seq/ts). Data on another device is
  * copied to the host first (an explicit transfer). */
-int ezc_recording_writer_add_array(ezc_recording_writer *w, const char *topic,
-                                   const ezc_array *a, int64_t recv_ns, ezc_error *err);
+int ezc_recording_writer_add_array(ezc_recording_writer *w, const char *topic, const ezc_array *a,
+                                   int64_t recv_ns, ezc_error *err);
 
 /* Hands the buffered records to the file (write(2); no fsync), so that a
  * recorder killed later loses none of them. 0 or EZC_EIO as for add. */
@@ -90,8 +90,8 @@ typedef struct ezc_recording_msg {
     size_t header_len;
     const void *data; /* 16-byte aligned in the file */
     size_t data_len;
-    int64_t recv_ns;  /* CLOCK_REALTIME at receive */
-    uint64_t offset;  /* of the record in the file */
+    int64_t recv_ns; /* CLOCK_REALTIME at receive */
+    uint64_t offset; /* of the record in the file */
 } ezc_recording_msg;
 
 /* Maps and checks the whole file: structure, the checksums of every record
@@ -109,13 +109,13 @@ void ezc_recording_close(ezc_recording **r);
 
 /* What opening found. */
 typedef struct ezc_recording_info {
-    uint32_t version;     /* the file's format version: 1 or 2 */
-    int finished;         /* 1: the index and footer are there; 0: read by scanning */
-    int data_verified;    /* 1: every record's data matched its checksum (version 2) */
-    int damaged;          /* unfinished and a whole record follows the bad one: the file
+    uint32_t version;               /* the file's format version: 1 or 2 */
+    int finished;                   /* 1: the index and footer are there; 0: read by scanning */
+    int data_verified;              /* 1: every record's data matched its checksum (version 2) */
+    int damaged;                    /* unfinished and a whole record follows the bad one: the file
                            * was damaged, not only cut short (repair refuses it) */
-    uint64_t records_end; /* offset where the last record read ends */
-    uint64_t discarded;   /* bytes from records_end to the end of the file left out
+    uint64_t records_end;           /* offset where the last record read ends */
+    uint64_t discarded;             /* bytes from records_end to the end of the file left out
                            * (unfinished files only; 0 when the last record was whole) */
     char reason[EZC_ERROR_MSG_MAX]; /* why they were left out, naming the offset and
                                      * message; "" when nothing was */
@@ -134,7 +134,6 @@ const ezc_recording_info *ezc_recording_info_of(const ezc_recording *r);
  * when it cannot be written; err names the file. Not to be run on a file a
  * writer still appends to. */
 int ezc_recording_repair(const char *path, ezc_recording_info *info, ezc_error *err);
-
 
 size_t ezc_recording_count(const ezc_recording *r);
 /* Message i (0 <= i < count): 0, or EZC_EINVAL when i is out of range. */

@@ -41,8 +41,7 @@ int ezc_registry_load_plugin(ezc_registry *r, const char *path, ezc_error *err);
 const ezc_transformer_type *ezc_registry_find(const ezc_registry *r, const char *name,
                                               ezc_error *err);
 size_t ezc_registry_count(const ezc_registry *r);
-const ezc_transformer_type *ezc_registry_at(const ezc_registry *r, size_t i,
-                                            const char **source);
+const ezc_transformer_type *ezc_registry_at(const ezc_registry *r, size_t i, const char **source);
 
 #ifdef __cplusplus
 }

@@ -25,15 +25,15 @@ typedef enum {
     EZC_SETTING_INT,
     EZC_SETTING_FLOAT,
     EZC_SETTING_STRING,
-    EZC_SETTING_INTS,    /* list of integers */
-    EZC_SETTING_FLOATS,  /* list of numbers */
-    EZC_SETTING_STRINGS  /* list of strings */
+    EZC_SETTING_INTS,   /* list of integers */
+    EZC_SETTING_FLOATS, /* list of numbers */
+    EZC_SETTING_STRINGS /* list of strings */
 } ezc_setting_type;
 
 typedef struct ezc_setting_spec {
     const char *name;
     ezc_setting_type type;
-    const char *def;     /* default as text; NULL = absent unless given */
+    const char *def; /* default as text; NULL = absent unless given */
     const char *doc;
     int required;        /* must be given */
     const char *choices; /* STRING: allowed values "a|b|c", or NULL */
@@ -50,8 +50,8 @@ ezc_settings *ezc_settings_copy(const ezc_settings *s, ezc_error *err);
 int ezc_settings_set(ezc_settings *s, const char *name, const char *text, const char *where,
                      ezc_error *err);
 /* Records a list value item by item. */
-int ezc_settings_set_list(ezc_settings *s, const char *name, const char *const *items,
-                          size_t n, const char *where, ezc_error *err);
+int ezc_settings_set_list(ezc_settings *s, const char *name, const char *const *items, size_t n,
+                          const char *where, ezc_error *err);
 
 /* Parses every value against schema, fills defaults, refuses unknown names
  * ("clip: unknown setting 'mn' (known: min, max)"), type errors ("clip:
@@ -69,12 +69,10 @@ int ezc_settings_get_float(const ezc_settings *s, const char *name, double *out)
 /* The string stays owned by s. */
 int ezc_settings_get_string(const ezc_settings *s, const char *name, const char **out);
 /* Lists: pointer to n items owned by s. */
-int ezc_settings_get_floats(const ezc_settings *s, const char *name, const double **out,
-                            size_t *n);
-int ezc_settings_get_ints(const ezc_settings *s, const char *name, const int64_t **out,
-                          size_t *n);
-int ezc_settings_get_strings(const ezc_settings *s, const char *name,
-                             const char *const **out, size_t *n);
+int ezc_settings_get_floats(const ezc_settings *s, const char *name, const double **out, size_t *n);
+int ezc_settings_get_ints(const ezc_settings *s, const char *name, const int64_t **out, size_t *n);
+int ezc_settings_get_strings(const ezc_settings *s, const char *name, const char *const **out,
+                             size_t *n);
 
 const char *ezc_setting_type_name(ezc_setting_type t);
 

@@ -43,10 +43,10 @@ extern "C" {
 typedef struct ezc_sub ezc_sub;
 
 typedef struct ezc_sub_options {
-    int hwm;           /* messages queued; default 1000 */
-    int conflate;      /* recv returns the newest queued message, dropping older ones
+    int hwm;                      /* messages queued; default 1000 */
+    int conflate;                 /* recv returns the newest queued message, dropping older ones
                           (ZMQ_CONFLATE-like; those count neither as received nor as gaps) */
-    void *zmq_context; /* NULL = ezc's shared context */
+    void *zmq_context;            /* NULL = ezc's shared context */
     const char *curve_client_key; /* CURVE (ezc/curve.h) for tcp:// publishers: this
                                      client's secret key file; NULL = plaintext */
     const char *curve_server_pub; /* with it: the publisher's public key file. Both are
@@ -55,21 +55,21 @@ typedef struct ezc_sub_options {
 } ezc_sub_options;
 
 typedef struct ezc_sub_stats {
-    uint64_t received;   /* valid messages delivered */
-    uint64_t gaps;       /* messages missing according to sequence numbers
+    uint64_t received;                  /* valid messages delivered */
+    uint64_t gaps;                      /* messages missing according to sequence numbers
                             (per publisher and topic; a new publisher is no gap). A
                             publisher whose sequence starts over (it restarted with the
                             same id and numbered from 0 again) counts one gap: what it
                             lost is unknown. One that restarted and went on numbering
                             (graph groups, named `ezc pub`) shows its loss exactly */
-    uint64_t restarts;   /* those sequence restarts */
-    int64_t gap_silence_ns;     /* across the latest gap: the publisher's send time of the
+    uint64_t restarts;                  /* those sequence restarts */
+    int64_t gap_silence_ns;             /* across the latest gap: the publisher's send time of the
                                    first message after it minus that of the last before
                                    (its ts stamps, so no clock of ours); 0 before any */
-    int64_t restart_silence_ns; /* the same across the latest restart */
-    uint64_t malformed;  /* messages rejected by the decoder */
-    uint64_t publishers; /* distinct publisher ids seen */
-    uint64_t ends;       /* end-of-stream markers reported (EZC_EEOS) */
+    int64_t restart_silence_ns;         /* the same across the latest restart */
+    uint64_t malformed;                 /* messages rejected by the decoder */
+    uint64_t publishers;                /* distinct publisher ids seen */
+    uint64_t ends;                      /* end-of-stream markers reported (EZC_EEOS) */
     char last_error[EZC_ERROR_MSG_MAX]; /* why the latest malformed one was rejected */
 } ezc_sub_stats;
 

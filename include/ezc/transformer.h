@@ -35,8 +35,8 @@ typedef struct ezc_port_spec {
 } ezc_port_spec;
 
 typedef struct ezc_transformer_type {
-    const char *name;    /* as written in graph files: "clip" */
-    const char *summary; /* one line for `ezc list` */
+    const char *name;                 /* as written in graph files: "clip" */
+    const char *summary;              /* one line for `ezc list` */
     const ezc_setting_spec *settings; /* NULL-name terminated; NULL = none */
     const ezc_port_spec *inputs;      /* NULL-name terminated; NULL = one port "in" */
 
@@ -80,10 +80,10 @@ typedef struct ezc_template {
     ezc_dtype dtype;
     DLDevice device;
     int ndim;
-    int axis;                          /* the processed axis, excluded from shape */
+    int axis; /* the processed axis, excluded from shape */
     int64_t shape[EZC_MAX_DIMS];
     char dims[EZC_MAX_DIMS][EZC_NAME_MAX];
-    double gain;                       /* processed axis gain when linear */
+    double gain; /* processed axis gain when linear */
     char key[64];
 } ezc_template;
 

@@ -67,7 +67,7 @@ int ezc_wire_eos_stamp(const void *header, size_t len, ezc_wire_stamp *st);
  * Between processes of one host, data on a CUDA device travels as a CUDA
  * IPC memory handle instead of bytes; the receiver copies it device to
  * device within the sender's lease (see the doc for the protocol). */
-#define EZC_WIRE_IPC_HANDLE 64 /* bytes of a cudaIpcMemHandle_t */
+#define EZC_WIRE_IPC_HANDLE 64  /* bytes of a cudaIpcMemHandle_t */
 #define EZC_WIRE_IPC_SHM_MAX 64 /* lease segment name, NUL included */
 
 typedef struct ezc_wire_cuda_ipc {
@@ -84,13 +84,13 @@ typedef struct ezc_wire_cuda_ipc {
  * "cuda_ipc" and the descriptor; the data frame is then empty. a's data is
  * not touched (it may be on any device). */
 int ezc_wire_encode_header_cuda_ipc(ezc_wire_encoder *enc, const ezc_array *a,
-                                    const ezc_wire_cuda_ipc *ipc, const void **bytes,
-                                    size_t *len, ezc_error *err);
+                                    const ezc_wire_cuda_ipc *ipc, const void **bytes, size_t *len,
+                                    ezc_error *err);
 
 /* Makes the buffer of a cuda_ipc message: nbytes of data the descriptor
  * names. Returns a buffer the caller owns, or NULL with err set. */
-typedef ezc_buffer *(*ezc_wire_ipc_open_fn)(const ezc_wire_cuda_ipc *ipc, size_t nbytes,
-                                            void *ctx, ezc_error *err);
+typedef ezc_buffer *(*ezc_wire_ipc_open_fn)(const ezc_wire_cuda_ipc *ipc, size_t nbytes, void *ctx,
+                                            ezc_error *err);
 
 /* ezc_wire_decode, with cuda_ipc data made by `open` (NULL: the CUDA
  * module's, loaded on demand; without a CUDA device the message is refused

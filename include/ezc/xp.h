@@ -94,8 +94,8 @@ typedef enum {
 typedef struct ezc_xp ezc_xp;
 
 struct ezc_xp {
-    int abi;               /* EZC_XP_ABI the table was built for */
-    const char *name;      /* "cpu", "cuda" */
+    int abi;          /* EZC_XP_ABI the table was built for */
+    const char *name; /* "cpu", "cuda" */
     DLDeviceType device_type;
 
     /* ---- memory ---- */
@@ -116,8 +116,7 @@ struct ezc_xp {
     /* y has x's dtype, except ABS of complex: the real type. */
     int (*unary)(ezc_unary_op op, const ezc_array *x, ezc_array *y, ezc_error *err);
     /* y = x * scale + offset; floats and complex. */
-    int (*affine)(const ezc_array *x, ezc_array *y, double scale, double offset,
-                  ezc_error *err);
+    int (*affine)(const ezc_array *x, ezc_array *y, double scale, double offset, ezc_error *err);
     /* y[..., i, ...] = x * scale[i] + offset[i] along axis; scale/offset are
      * host arrays of length shape[axis], either may be NULL (1, 0). */
     int (*affine_axis)(const ezc_array *x, ezc_array *y, int axis, const double *scale,
@@ -136,19 +135,16 @@ struct ezc_xp {
      * ints -> int64 (uint64 for unsigned); MEAN/STD/VAR/MEDIAN of ints ->
      * float64; otherwise x's dtype. Floats and ints; not complex. An empty
      * axis: SUM 0, PROD 1, MEAN/STD/VAR/MEDIAN NaN, MIN/MAX/ARG* EZC_ESHAPE. */
-    int (*reduce)(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y,
-                  ezc_error *err);
+    int (*reduce)(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y, ezc_error *err);
     /* First difference along axis: y[i] = x[i] - x[i-1]. With prev (x's shape
      * but length 1 along axis) y has x's length and y[0] = x[0] - prev;
      * without, y has length n - 1 (n >= 1). Numeric dtypes, not bool. */
-    int (*diff)(const ezc_array *x, const ezc_array *prev, int axis, ezc_array *y,
-                ezc_error *err);
+    int (*diff)(const ezc_array *x, const ezc_array *prev, int axis, ezc_array *y, ezc_error *err);
     /* y[..., j, ...] = x[..., idx[j], ...] along axis; idx on the host. */
     int (*take)(const ezc_array *x, int axis, const int64_t *idx, size_t n, ezc_array *y,
                 ezc_error *err);
     /* y = the xs joined along axis (same dtype, equal other lengths). */
-    int (*concat)(const ezc_array *const *xs, size_t n, int axis, ezc_array *y,
-                  ezc_error *err);
+    int (*concat)(const ezc_array *const *xs, size_t n, int axis, ezc_array *y, ezc_error *err);
     /* y's dim i is x's dim perm[i]; y has the permuted shape. */
     int (*permute)(const ezc_array *x, const int *perm, ezc_array *y, ezc_error *err);
     /* Fourier transform of length n along axis (x zero-padded or truncated
@@ -159,8 +155,8 @@ struct ezc_xp {
 
     /* ---- linear algebra: float32/float64, 2-D, row-major ---- */
     /* c = op(a) @ op(b), op = transpose when the flag is set. */
-    int (*matmul)(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a,
-                  int trans_b, ezc_error *err);
+    int (*matmul)(const ezc_array *a, const ezc_array *b, ezc_array *c, int trans_a, int trans_b,
+                  ezc_error *err);
     /* Lower-triangular l with a = l @ l.T (upper part zeroed);
      * EZC_ENUMERIC when a is not positive definite. */
     int (*cholesky)(const ezc_array *a, ezc_array *l, ezc_error *err);
@@ -171,8 +167,7 @@ struct ezc_xp {
     int (*eigh)(const ezc_array *a, ezc_array *w, ezc_array *v, ezc_error *err);
     /* Thin SVD of a (m x n), k = min(m, n): u (m x k), s (k, descending),
      * vt (k x n), as numpy.linalg.svd(full_matrices=False). */
-    int (*svd)(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt,
-               ezc_error *err);
+    int (*svd)(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, ezc_error *err);
 
     /* ---- recursive filters ---- */
     /* IIR filter along axis as a cascade of nsec sections of order `order`:
@@ -184,8 +179,8 @@ struct ezc_xp {
      * direct-form II state, read as the initial state and overwritten with
      * the final one. x, y: float32 or float64, one shape and dtype (in place
      * ok); arithmetic in float64. NULL in a backend = not supported there. */
-    int (*iir)(const ezc_array *x, int axis, const double *coef, int nsec, int order,
-               ezc_array *zi, ezc_array *y, ezc_error *err);
+    int (*iir)(const ezc_array *x, int axis, const double *coef, int nsec, int order, ezc_array *zi,
+               ezc_array *y, ezc_error *err);
 };
 
 /* The dtype xp.reduce writes for op over x's dtype t (see reduce above). */
@@ -212,7 +207,7 @@ int ezc_xp_unsupported(const ezc_xp *xp, const char *op, ezc_error *err);
 
 /* Calls an operation, or reports it missing:
  *   rc = ezc_xp_call(xp, clip, err, x, y, lo, hi); */
-#define ezc_xp_call(xp, op, err, ...) \
+#define ezc_xp_call(xp, op, err, ...)                                                              \
     ((xp)->op ? (xp)->op(__VA_ARGS__, (err)) : ezc_xp_unsupported((xp), #op, (err)))
 
 /* Moves a to `device` (a copy through the backends; a clone when already

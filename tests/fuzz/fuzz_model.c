@@ -26,7 +26,7 @@ static uint64_t take(const uint8_t **d, size_t *n, size_t k)
 {
     uint64_t v = 0;
     for (size_t i = 0; i < k && *n; i++, (*d)++, (*n)--)
-        v |= (uint64_t)**d << (8 * i);
+        v |= (uint64_t) * *d << (8 * i);
     return v;
 }
 

@@ -18,7 +18,8 @@
 #include <unistd.h>
 #include "ezc/npy.h"
 
-static const char *const descrs[] = {"<f4", "<f8", "<i2", "<i8", "|u1", "|b1", "<c8", ">f4", "<U3", "<f2"};
+static const char *const descrs[] = {"<f4", "<f8", "<i2", "<i8", "|u1",
+                                     "|b1", "<c8", ">f4", "<U3", "<f2"};
 
 /* A header for the recipe in d (n bytes) into out; returns its length. */
 static size_t recipe(const uint8_t *d, size_t n, char *out, size_t cap, size_t *used)

@@ -65,8 +65,8 @@ static void check_open(const ezc_recording *r)
             __builtin_trap(); /* open accepted a message that does not decode */
         if (ezc_recording_info_of(r)->version >= 2) {
             const uint8_t *rec = (const uint8_t *)m.topic - 48;
-            uint32_t want = (uint32_t)rec[32] | (uint32_t)rec[33] << 8 |
-                            (uint32_t)rec[34] << 16 | (uint32_t)rec[35] << 24;
+            uint32_t want = (uint32_t)rec[32] | (uint32_t)rec[33] << 8 | (uint32_t)rec[34] << 16 |
+                            (uint32_t)rec[35] << 24;
             if (crc32c_ref(m.data, m.data_len) != want)
                 __builtin_trap(); /* data that fails its checksum got through */
         }
@@ -246,14 +246,18 @@ static size_t hostile_shape(const span *h, uint8_t *buf, size_t cap, uint64_t *s
         if (end >= h->n)
             return 0;
         uint8_t b = h->p[end];
-        size_t w = b < 0x80 || b >= 0xe0 ? 1 : b == 0xcc || b == 0xd0 ? 2 : b == 0xcd || b == 0xd1 ? 3
-                 : b == 0xce || b == 0xd2 ? 5 : b == 0xcf || b == 0xd3 ? 9 : 0;
+        size_t w = b < 0x80 || b >= 0xe0    ? 1
+                   : b == 0xcc || b == 0xd0 ? 2
+                   : b == 0xcd || b == 0xd1 ? 3
+                   : b == 0xce || b == 0xd2 ? 5
+                   : b == 0xcf || b == 0xd3 ? 9
+                                            : 0;
         if (!w || w > h->n - end)
             return 0;
         end += w;
     }
-    static const uint64_t vals[] = {0, 1, 1ull << 40, (1ull << 40) + 1, 1ull << 32, 1ull << 63,
-                                    UINT64_MAX, 0xFFFFFFFFull, 3};
+    static const uint64_t vals[] = {
+        0, 1, 1ull << 40, (1ull << 40) + 1, 1ull << 32, 1ull << 63, UINT64_MAX, 0xFFFFFFFFull, 3};
     int nd = (int)(rng_next(s) % 10); /* 9 dims is one too many */
     size_t need = pos + 1 + 9 * (size_t)nd + (h->n - end);
     if (need > cap)
@@ -313,9 +317,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
         else if (k < MAX_RECS)
             r[k++] = r[i];
         break;
-    case 4: /* the other version */
-        version = version == 1 ? 2 : 1;
-        break;
+    case 4: /* the other version */ version = version == 1 ? 2 : 1; break;
     case 5: /* header bytes mutated, checksums made right again */
         if (r[i].header.n && r[i].header.n <= (1 << 16) / 2) {
             memcpy(hdr, r[i].header.p, r[i].header.n);
@@ -323,8 +325,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
             r[i].header = (span){hdr, hn};
         }
         break;
-    default: /* 6, 7: a cut or a changed length, checksums right */
-        break;
+    default: /* 6, 7: a cut or a changed length, checksums right */ break;
     }
     uint8_t *out = malloc(max_size ? max_size : 1);
     size_t n = out ? emit(out, max_size, r, k, version, footer) : 0;
@@ -336,8 +337,16 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
             for (int j = 0; j < i; j++)
                 off += head + ((r[j].topic.n + r[j].header.n + 15) & ~(size_t)15) +
                        ((r[j].data.n + 15) & ~(size_t)15);
-            static const uint64_t vals[] = {0, 15, 16, 4096, 4097, 1u << 20, (1u << 20) + 1,
-                                            0xFFFFFFFFu, 0xFFFFFFFFFFFFFFF0ull, UINT64_MAX};
+            static const uint64_t vals[] = {0,
+                                            15,
+                                            16,
+                                            4096,
+                                            4097,
+                                            1u << 20,
+                                            (1u << 20) + 1,
+                                            0xFFFFFFFFu,
+                                            0xFFFFFFFFFFFFFFF0ull,
+                                            UINT64_MAX};
             uint64_t v = vals[rng_next(&s) % (sizeof vals / sizeof vals[0])];
             int field = (int)(rng_next(&s) % 3);
             if (field < 2)

@@ -8,8 +8,7 @@
 #include <stdint.h>
 #include "ezc/wire.h"
 
-static ezc_buffer *fake_open(const ezc_wire_cuda_ipc *ipc, size_t nbytes, void *ctx,
-                             ezc_error *err)
+static ezc_buffer *fake_open(const ezc_wire_cuda_ipc *ipc, size_t nbytes, void *ctx, ezc_error *err)
 {
     (void)ipc;
     (void)ctx;

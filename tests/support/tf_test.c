@@ -116,7 +116,8 @@ double tc_get(const ezc_array *a, size_t i, int part)
     case EZC_INT16: return part ? 0 : ((const int16_t *)p)[i];
     case EZC_INT32: return part ? 0 : ((const int32_t *)p)[i];
     case EZC_INT64: return part ? 0 : (double)((const int64_t *)p)[i];
-    case EZC_UINT8: case EZC_BOOL: return part ? 0 : ((const uint8_t *)p)[i];
+    case EZC_UINT8:
+    case EZC_BOOL: return part ? 0 : ((const uint8_t *)p)[i];
     case EZC_UINT16: return part ? 0 : ((const uint16_t *)p)[i];
     case EZC_UINT32: return part ? 0 : ((const uint32_t *)p)[i];
     case EZC_UINT64: return part ? 0 : (double)((const uint64_t *)p)[i];
@@ -155,8 +156,8 @@ void tc_assert_close(const ezc_array *got, const ezc_array *want, double rtol, d
     ck_assert_msg(ezc_array_ndim(got) == ezc_array_ndim(want), "%s: ndim %d, want %d", what,
                   ezc_array_ndim(got), ezc_array_ndim(want));
     for (int i = 0; i < ezc_array_ndim(want); i++)
-        ck_assert_msg(got->shape[i] == want->shape[i], "%s: shape[%d] = %lld, want %lld", what,
-                      i, (long long)got->shape[i], (long long)want->shape[i]);
+        ck_assert_msg(got->shape[i] == want->shape[i], "%s: shape[%d] = %lld, want %lld", what, i,
+                      (long long)got->shape[i], (long long)want->shape[i]);
     int cg = ezc_dtype_is_complex(got->dtype), cw = ezc_dtype_is_complex(want->dtype);
     size_t n = ezc_array_size(want);
     for (size_t i = 0; i < n; i++)
@@ -184,8 +185,14 @@ void tc_devices_init(void)
         printf("cuda:0 not tested: %s\n", err.msg);
 }
 
-int tc_ndevs(void) { return ndevs; }
-DLDevice tc_dev(int i) { return devs[i]; }
+int tc_ndevs(void)
+{
+    return ndevs;
+}
+DLDevice tc_dev(int i)
+{
+    return devs[i];
+}
 
 ezc_array *tc_to(ezc_array *a, DLDevice d)
 {
@@ -198,7 +205,10 @@ ezc_array *tc_to(ezc_array *a, DLDevice d)
     return b;
 }
 
-ezc_array *tc_host(ezc_array *a) { return tc_to(a, ezc_device_cpu()); }
+ezc_array *tc_host(ezc_array *a)
+{
+    return tc_to(a, ezc_device_cpu());
+}
 
 static void scratch_remove(void);
 const char *tc_tmp_path(const char *file);
@@ -292,15 +302,18 @@ ezc_array *tc_apply_port(ezc_transformer *t, int port, ezc_array *in)
     return out;
 }
 
-ezc_array *tc_apply(ezc_transformer *t, ezc_array *in) { return tc_apply_port(t, 0, in); }
+ezc_array *tc_apply(ezc_transformer *t, ezc_array *in)
+{
+    return tc_apply_port(t, 0, in);
+}
 
 const char *tc_apply_port_fails(ezc_transformer *t, int port, ezc_array *in, int code)
 {
     ezc_error err = {0};
     ezc_array *out = NULL;
     int rc = ezc_transformer_process(t, port, in, &out, &err);
-    ck_assert_msg(rc == code, "%s (port %d): code %d, want %d (%s)", t->type->name, port, rc,
-                  code, err.msg);
+    ck_assert_msg(rc == code, "%s (port %d): code %d, want %d (%s)", t->type->name, port, rc, code,
+                  err.msg);
     ck_assert_ptr_null(out);
     snprintf(last_msg, sizeof last_msg, "%s", err.msg);
     return last_msg;
@@ -311,8 +324,8 @@ const char *tc_apply_fails(ezc_transformer *t, ezc_array *in, int code)
     return tc_apply_port_fails(t, 0, in, code);
 }
 
-ezc_array *tc_apply_chunks(ezc_transformer *t, const ezc_array *in, int axis,
-                           const int64_t *lens, size_t n, const char *out_dim)
+ezc_array *tc_apply_chunks(ezc_transformer *t, const ezc_array *in, int axis, const int64_t *lens,
+                           size_t n, const char *out_dim)
 {
     ezc_error err = {0};
     ezc_array **outs = calloc(n ? n : 1, sizeof *outs);

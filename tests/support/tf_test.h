@@ -66,8 +66,8 @@ const char *tc_apply_port_fails(ezc_transformer *t, int port, ezc_array *in, int
  * length; zero allowed), each processed in turn, the outputs joined along
  * the output dim named out_dim (NULL: the same dim name as axis). Returns
  * the joined output on the host (NULL when no chunk gave one). */
-ezc_array *tc_apply_chunks(ezc_transformer *t, const ezc_array *in, int axis,
-                           const int64_t *lens, size_t n, const char *out_dim);
+ezc_array *tc_apply_chunks(ezc_transformer *t, const ezc_array *in, int axis, const int64_t *lens,
+                           size_t n, const char *out_dim);
 /* n random chunk lengths summing to total, with 0 and 1 among them when
  * total allows; seeded, so failures reproduce. Returns the count. */
 size_t tc_random_chunks(int64_t total, unsigned seed, int64_t *lens, size_t max);

@@ -14,7 +14,11 @@ volatile sig_atomic_t cli_forced;
 static volatile sig_atomic_t role;
 static pid_t supervisor; /* CLI_SIGNALS_CHILD: the parent at install time */
 
-static void say(const char *msg) { ssize_t n = write(2, msg, strlen(msg)); (void)n; }
+static void say(const char *msg)
+{
+    ssize_t n = write(2, msg, strlen(msg));
+    (void)n;
+}
 
 static void on_signal(int sig)
 {
@@ -50,7 +54,10 @@ void cli_install_signals_as(int r)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-void cli_install_signals(void) { cli_install_signals_as(CLI_SIGNALS_DEFAULT); }
+void cli_install_signals(void)
+{
+    cli_install_signals_as(CLI_SIGNALS_DEFAULT);
+}
 
 int cli_parse_double(const char *cmd, const char *opt, const char *text, double *out)
 {
@@ -65,15 +72,15 @@ int cli_parse_double(const char *cmd, const char *opt, const char *text, double 
     return 0;
 }
 
-int cli_parse_long(const char *cmd, const char *opt, const char *text, long long min,
-                   long long max, long long *out)
+int cli_parse_long(const char *cmd, const char *opt, const char *text, long long min, long long max,
+                   long long *out)
 {
     char *end;
     errno = 0;
     long long v = strtoll(text, &end, 10);
     if (errno || end == text || *end || v < min || v > max) {
-        fprintf(stderr, "ezc %s: %s '%s': expected an integer in [%lld, %lld]\n", cmd, opt,
-                text, min, max);
+        fprintf(stderr, "ezc %s: %s '%s': expected an integer in [%lld, %lld]\n", cmd, opt, text,
+                min, max);
         return -1;
     }
     *out = v;

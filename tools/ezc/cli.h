@@ -31,8 +31,8 @@ void cli_install_signals_as(int role);
 /* Parses a decimal number into *out; prints "ezc CMD: --opt 'x': expected
  * a number" and returns -1 when it is not one. */
 int cli_parse_double(const char *cmd, const char *opt, const char *text, double *out);
-int cli_parse_long(const char *cmd, const char *opt, const char *text, long long min,
-                   long long max, long long *out);
+int cli_parse_long(const char *cmd, const char *opt, const char *text, long long min, long long max,
+                   long long *out);
 
 /* "seq=12 topic=raw dtype=float32 shape=[100, 8] dims=[time, ch] ..." */
 void cli_print_summary(FILE *f, const char *topic, const ezc_array *a, int header_only);

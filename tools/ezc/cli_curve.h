@@ -14,25 +14,30 @@ enum {
     CLI_OPT_CURVE_SERVER_PUB,
 };
 
-#define CLI_CURVE_SERVER_OPTIONS                                                               \
-    {"curve-server", 1, 0, CLI_OPT_CURVE_SERVER}, {"curve-allow", 1, 0, CLI_OPT_CURVE_ALLOW}
-#define CLI_CURVE_CLIENT_OPTIONS                                                               \
-    {"curve-client", 1, 0, CLI_OPT_CURVE_CLIENT},                                              \
-        {"curve-server-pub", 1, 0, CLI_OPT_CURVE_SERVER_PUB}
+#define CLI_CURVE_SERVER_OPTIONS                                                                   \
+    {"curve-server", 1, 0, CLI_OPT_CURVE_SERVER},                                                  \
+    {                                                                                              \
+        "curve-allow", 1, 0, CLI_OPT_CURVE_ALLOW                                                   \
+    }
+#define CLI_CURVE_CLIENT_OPTIONS                                                                   \
+    {"curve-client", 1, 0, CLI_OPT_CURVE_CLIENT},                                                  \
+    {                                                                                              \
+        "curve-server-pub", 1, 0, CLI_OPT_CURVE_SERVER_PUB                                         \
+    }
 
-#define CLI_CURVE_SERVER_HELP                                                                  \
-    "  --curve-server KEYFILE  tcp:// only: encrypt and authenticate with CURVE, this\n"       \
-    "                   server's secret key file (ezc keygen); needs --curve-allow\n"          \
-    "  --curve-allow DIR  the subscribers let in: the NAME.pub files in DIR; others\n"         \
+#define CLI_CURVE_SERVER_HELP                                                                      \
+    "  --curve-server KEYFILE  tcp:// only: encrypt and authenticate with CURVE, this\n"           \
+    "                   server's secret key file (ezc keygen); needs --curve-allow\n"              \
+    "  --curve-allow DIR  the subscribers let in: the NAME.pub files in DIR; others\n"             \
     "                   get nothing (logged once per key with address and key)\n"
-#define CLI_CURVE_CLIENT_HELP                                                                  \
-    "  --curve-client KEYFILE  tcp:// only: connect with CURVE, this client's secret\n"        \
-    "                   key file (ezc keygen); needs --curve-server-pub\n"                     \
+#define CLI_CURVE_CLIENT_HELP                                                                      \
+    "  --curve-client KEYFILE  tcp:// only: connect with CURVE, this client's secret\n"            \
+    "                   key file (ezc keygen); needs --curve-server-pub\n"                         \
     "  --curve-server-pub PUBFILE  the publisher's public key file\n"
 
 typedef struct cli_curve {
-    const char *server_key, *allow_dir;      /* binding side */
-    const char *client_key, *server_pub;     /* connecting side */
+    const char *server_key, *allow_dir;  /* binding side */
+    const char *client_key, *server_pub; /* connecting side */
 } cli_curve;
 
 /* Takes getopt's c and optarg when c is one of the options above: 1 when
@@ -41,12 +46,10 @@ int cli_curve_take(cli_curve *cc, int c, const char *arg);
 /* Checks the pairs are complete and CURVE is there; prints "ezc CMD: ..."
  * and returns -1 when not. Then copies the paths into the options (either
  * may be NULL). */
-int cli_curve_apply(const char *cmd, const cli_curve *cc, ezc_pub_options *po,
-                    ezc_sub_options *so);
+int cli_curve_apply(const char *cmd, const cli_curve *cc, ezc_pub_options *po, ezc_sub_options *so);
 /* For a raw ZeroMQ SUB socket before zmq_connect to endpoint: sets CURVE
  * client keys when cc has some and the endpoint is tcp://. Prints and
  * returns -1 on failure. */
-int cli_curve_client_socket(const char *cmd, const cli_curve *cc, void *sock,
-                            const char *endpoint);
+int cli_curve_client_socket(const char *cmd, const cli_curve *cc, void *sock, const char *endpoint);
 
 #endif

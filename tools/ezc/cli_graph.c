@@ -45,9 +45,10 @@ static void print_unchecked(const ezc_graph *g, FILE *f)
 {
     for (size_t i = 0; i < g->nnodes; i++)
         if (g->nodes[i].unchecked)
-            fprintf(f, "%s:%d: note: node '%s': type '%s' is not checked (not built in; the "
-                    "file's plugins were not loaded)\n", g->file, g->nodes[i].type_line,
-                    g->nodes[i].name, g->nodes[i].type);
+            fprintf(f,
+                    "%s:%d: note: node '%s': type '%s' is not checked (not built in; the "
+                    "file's plugins were not loaded)\n",
+                    g->file, g->nodes[i].type_line, g->nodes[i].name, g->nodes[i].type);
 }
 
 ezc_graph *cli_graph_open(const char *path, const char *const *plugins, size_t nplugins,

@@ -7,32 +7,32 @@
 static void help(FILE *f)
 {
     fprintf(f,
-        "usage: ezc echo ENDPOINT [options]\n"
-        "Subscribes to ENDPOINT (connects) and prints one line per message:\n"
-        "sequence, topic, key, dtype, shape, dims, device, time offset, min/max, latency.\n\n"
-        "  --topic T       topic prefix to subscribe to (default: all)\n"
-        "  --count N       exit after N messages (default: until Ctrl-C)\n"
-        "  --timeout S     exit with status 1 when nothing arrives for S seconds\n"
-        "  --header-only   skip the min/max summary\n"
-        "  --keep          keep listening after an end of stream (alias --ignore-eos)\n"
-        CLI_CURVE_CLIENT_HELP "\n"
-        "Loss: a sequence gap prints \"N messages missing before seq S ...; publisher\n"
-        "silent T s\" on stderr; a publisher that restarted and numbered from the start\n"
-        "again prints \"publisher restarted ...: silent T s\" (T from its time stamps).\n"
-        "End of stream: when the publisher ends its stream (`ezc pub --count N`, a\n"
-        "finished `ezc replay` or graph; docs/wire-format.md) echo says so on stderr\n"
-        "and exits 0, unless --keep.\n\n"
-        "examples:\n"
-        "  ezc echo ipc:///tmp/abs --count 10\n"
-        "  ezc echo tcp://127.0.0.1:5560 --topic emg\n");
+            "usage: ezc echo ENDPOINT [options]\n"
+            "Subscribes to ENDPOINT (connects) and prints one line per message:\n"
+            "sequence, topic, key, dtype, shape, dims, device, time offset, min/max, latency.\n\n"
+            "  --topic T       topic prefix to subscribe to (default: all)\n"
+            "  --count N       exit after N messages (default: until Ctrl-C)\n"
+            "  --timeout S     exit with status 1 when nothing arrives for S seconds\n"
+            "  --header-only   skip the min/max summary\n"
+            "  --keep          keep listening after an end of stream (alias "
+            "--ignore-eos)\n" CLI_CURVE_CLIENT_HELP "\n"
+            "Loss: a sequence gap prints \"N messages missing before seq S ...; publisher\n"
+            "silent T s\" on stderr; a publisher that restarted and numbered from the start\n"
+            "again prints \"publisher restarted ...: silent T s\" (T from its time stamps).\n"
+            "End of stream: when the publisher ends its stream (`ezc pub --count N`, a\n"
+            "finished `ezc replay` or graph; docs/wire-format.md) echo says so on stderr\n"
+            "and exits 0, unless --keep.\n\n"
+            "examples:\n"
+            "  ezc echo ipc:///tmp/abs --count 10\n"
+            "  ezc echo tcp://127.0.0.1:5560 --topic emg\n");
 }
 
 int cmd_echo(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"topic", 1, 0, 't'}, {"count", 1, 0, 'n'}, {"timeout", 1, 0, 'T'},
-        {"header-only", 0, 0, 'H'}, {"keep", 0, 0, 'k'}, {"ignore-eos", 0, 0, 'k'},
-        {"help", 0, 0, 'h'}, CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+        {"topic", 1, 0, 't'},       {"count", 1, 0, 'n'},     {"timeout", 1, 0, 'T'},
+        {"header-only", 0, 0, 'H'}, {"keep", 0, 0, 'k'},      {"ignore-eos", 0, 0, 'k'},
+        {"help", 0, 0, 'h'},        CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
     cli_curve cc = {0};
     const char *topic = "";
     long long count = 0;
@@ -42,8 +42,14 @@ int cmd_echo(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 't': topic = optarg; break;
-        case 'n': if (cli_parse_long("echo", "--count", optarg, 0, 1LL << 62, &count)) return 2; break;
-        case 'T': if (cli_parse_double("echo", "--timeout", optarg, &timeout)) return 2; break;
+        case 'n':
+            if (cli_parse_long("echo", "--count", optarg, 0, 1LL << 62, &count))
+                return 2;
+            break;
+        case 'T':
+            if (cli_parse_double("echo", "--timeout", optarg, &timeout))
+                return 2;
+            break;
         case 'H': header_only = 1; break;
         case 'k': keep = 1; break;
         case 'h': help(stdout); return 0;
@@ -92,8 +98,8 @@ int cmd_echo(int argc, char **argv)
         if (r == EZC_EINTR)
             break; /* Ctrl-C / SIGTERM */
         if (r == EZC_EEOS) {
-            fprintf(stderr, "ezc echo: end of stream (topic '%s') after %lld messages%s\n", t,
-                    seen, keep ? "; listening on (--keep)" : "");
+            fprintf(stderr, "ezc echo: end of stream (topic '%s') after %lld messages%s\n", t, seen,
+                    keep ? "; listening on (--keep)" : "");
             fflush(stderr);
             idle = 0;
             if (keep)
@@ -110,13 +116,15 @@ int cmd_echo(int argc, char **argv)
         ezc_sub_stats now;
         ezc_sub_stats_get(s, &now);
         if (now.restarts > before.restarts)
-            fprintf(stderr, "ezc echo: publisher restarted (topic '%s', seq %llu): silent "
-                            "%.3f s; it numbered from the start again, so what it lost is "
-                            "unknown (counted as 1 missing)\n",
+            fprintf(stderr,
+                    "ezc echo: publisher restarted (topic '%s', seq %llu): silent "
+                    "%.3f s; it numbered from the start again, so what it lost is "
+                    "unknown (counted as 1 missing)\n",
                     t, (unsigned long long)a->seq, (double)now.restart_silence_ns * 1e-9);
         else if (now.gaps > before.gaps)
-            fprintf(stderr, "ezc echo: %llu messages missing before seq %llu (topic '%s'); "
-                            "publisher silent %.3f s\n",
+            fprintf(stderr,
+                    "ezc echo: %llu messages missing before seq %llu (topic '%s'); "
+                    "publisher silent %.3f s\n",
                     (unsigned long long)(now.gaps - before.gaps), (unsigned long long)a->seq, t,
                     (double)now.gap_silence_ns * 1e-9);
         before = now;
@@ -127,7 +135,8 @@ int cmd_echo(int argc, char **argv)
     ezc_sub_stats st;
     ezc_sub_stats_get(s, &st);
     if (st.gaps || st.malformed)
-        fprintf(stderr, "ezc echo: %llu messages, %llu missing (sequence gaps), %llu malformed%s%s\n",
+        fprintf(stderr,
+                "ezc echo: %llu messages, %llu missing (sequence gaps), %llu malformed%s%s\n",
                 (unsigned long long)st.received, (unsigned long long)st.gaps,
                 (unsigned long long)st.malformed, st.malformed ? "; last: " : "",
                 st.malformed ? st.last_error : "");

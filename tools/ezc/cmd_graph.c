@@ -11,22 +11,21 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-        "usage: ezc graph FILE [--format dot|mermaid] [--plugin PATH]...\n"
-        "Prints the graph of FILE: nodes labelled with their type and the settings\n"
-        "that differ from the defaults, process groups as clusters, endpoints of\n"
-        "inputs/outputs as ellipses; edges that `ezc run` fuses (their nodes run in\n"
-        "one thread, no socket between) are bold (dot) or thick (mermaid ==>).\n"
-        "The file must validate (see ezc validate --no-plugins): drawing loads no\n"
-        "plugin the file names (loading one runs its code), so their nodes are\n"
-        "drawn unchecked, with every setting shown.\n\n"
-        "  --format F       dot (Graphviz, default) or mermaid\n"
-        "  --plugin PATH    load transformer types from this plugin (repeatable;\n"
-        "                   runs its code): their nodes are checked and drawn with\n"
-        "                   only the settings that differ from the defaults\n\n"
-        "examples:\n"
-        "  ezc graph configs/demo_abs.yaml | dot -Tsvg > demo.svg\n"
-        "  ezc graph configs/demo_abs.yaml --format mermaid\n");
+    fprintf(f, "usage: ezc graph FILE [--format dot|mermaid] [--plugin PATH]...\n"
+               "Prints the graph of FILE: nodes labelled with their type and the settings\n"
+               "that differ from the defaults, process groups as clusters, endpoints of\n"
+               "inputs/outputs as ellipses; edges that `ezc run` fuses (their nodes run in\n"
+               "one thread, no socket between) are bold (dot) or thick (mermaid ==>).\n"
+               "The file must validate (see ezc validate --no-plugins): drawing loads no\n"
+               "plugin the file names (loading one runs its code), so their nodes are\n"
+               "drawn unchecked, with every setting shown.\n\n"
+               "  --format F       dot (Graphviz, default) or mermaid\n"
+               "  --plugin PATH    load transformer types from this plugin (repeatable;\n"
+               "                   runs its code): their nodes are checked and drawn with\n"
+               "                   only the settings that differ from the defaults\n\n"
+               "examples:\n"
+               "  ezc graph configs/demo_abs.yaml | dot -Tsvg > demo.svg\n"
+               "  ezc graph configs/demo_abs.yaml --format mermaid\n");
 }
 
 /* Text safe inside a double-quoted dot or Mermaid string. */
@@ -105,7 +104,8 @@ static void edge_label(const ezc_graph *g, const ezc_graph_edge *e, char *buf, s
     size_t used = 0;
     if (e->to_port)
         used += (size_t)snprintf(buf, cap, "%s", e->to_port);
-    else if (to->ttype && to->ttype->inputs && to->ttype->inputs[0].name && to->ttype->inputs[1].name)
+    else if (to->ttype && to->ttype->inputs && to->ttype->inputs[0].name &&
+             to->ttype->inputs[1].name)
         used += (size_t)snprintf(buf, cap, "%s", to->ttype->inputs[0].name);
     if (e->queue != EZC_QUEUE_BLOCK && used < cap)
         snprintf(buf + used, cap - used, "%s%s", used ? " " : "", ezc_queue_name(e->queue));
@@ -132,8 +132,10 @@ static void print_dot(const ezc_graph *g, FILE *f)
             label(n, buf, sizeof buf);
             fprintf(f, "%s\"%s\" [label=\"", ind, n->name);
             put_escaped(f, buf, 0);
-            fprintf(f, "\"%s];\n", n->role == EZC_ROLE_SOURCE ? ", shape=box3d"
-                                   : n->role == EZC_ROLE_SINK ? ", shape=component" : "");
+            fprintf(f, "\"%s];\n",
+                    n->role == EZC_ROLE_SOURCE ? ", shape=box3d"
+                    : n->role == EZC_ROLE_SINK ? ", shape=component"
+                                               : "");
         }
         if (clusters)
             fprintf(f, "  }\n");
@@ -158,8 +160,7 @@ static void print_dot(const ezc_graph *g, FILE *f)
         const ezc_graph_io *io = in ? g->inputs : g->outputs;
         for (size_t i = 0; i < (in ? g->ninputs : g->noutputs); i++) {
             snprintf(buf, sizeof buf, "%s\n%s", io[i].name, io[i].endpoint);
-            fprintf(f, "  \"%s:%s\" [shape=ellipse, label=\"", in ? "input" : "output",
-                    io[i].name);
+            fprintf(f, "  \"%s:%s\" [shape=ellipse, label=\"", in ? "input" : "output", io[i].name);
             put_escaped(f, buf, 0);
             fprintf(f, "\"];\n");
             if (in)
@@ -260,8 +261,8 @@ int cmd_graph(int argc, char **argv)
         fprintf(stderr, "ezc graph: %s\n", err.msg);
         goto done;
     }
-    ezc_graph *g = cli_graph_open_flags(argv[optind], plugins, np, reg,
-                                        EZC_GRAPH_CHECK_NO_PLUGINS, stderr, &nerr);
+    ezc_graph *g = cli_graph_open_flags(argv[optind], plugins, np, reg, EZC_GRAPH_CHECK_NO_PLUGINS,
+                                        stderr, &nerr);
     if (!g) {
         rc = 1;
         goto done;

@@ -57,28 +57,27 @@ static int ring_push(ring *w, sample x)
 
 static void help(FILE *f)
 {
-    fprintf(f,
-        "usage: ezc hz ENDPOINT [options]\n"
-        "Subscribes to ENDPOINT and prints, once a second, over the last WINDOW\n"
-        "seconds: messages/s, MB/s, sequence gaps (missing messages), and the\n"
-        "publish-to-arrival latency p50/p99 (publisher and receiver share a clock\n"
-        "on one host; across hosts it is only as good as their clock sync). A\n"
-        "publisher that restarted (its numbering started over) adds \"restarts N (last\n"
-        "silent S s)\": how long it sent nothing, by its own time stamps; after a gap\n"
-        "without restart (a named publisher that went on numbering, docs/pubsub.md)\n"
-        "\"last gap: silent S s\".\n\n"
-        "  --topic T       topic prefix (default: all)\n"
-        "  --window S      sliding window in seconds (default 5)\n"
-        "  --duration S    stop after S seconds (default: until Ctrl-C or the end of\n"
-        "                  the stream)\n"
-        "  --keep          keep listening after an end of stream (alias --ignore-eos)\n"
-        CLI_CURVE_CLIENT_HELP "\n"
-        "End of stream: when the publisher ends its stream (docs/wire-format.md) hz\n"
-        "prints its last line at once and exits 0, unless --keep. The marker is no\n"
-        "message and no gap; messages lost just before it are gaps.\n\n"
-        "examples:\n"
-        "  ezc hz ipc:///tmp/raw\n"
-        "  ezc hz tcp://127.0.0.1:5560 --window 10 --duration 30\n");
+    fprintf(f, "usage: ezc hz ENDPOINT [options]\n"
+               "Subscribes to ENDPOINT and prints, once a second, over the last WINDOW\n"
+               "seconds: messages/s, MB/s, sequence gaps (missing messages), and the\n"
+               "publish-to-arrival latency p50/p99 (publisher and receiver share a clock\n"
+               "on one host; across hosts it is only as good as their clock sync). A\n"
+               "publisher that restarted (its numbering started over) adds \"restarts N (last\n"
+               "silent S s)\": how long it sent nothing, by its own time stamps; after a gap\n"
+               "without restart (a named publisher that went on numbering, docs/pubsub.md)\n"
+               "\"last gap: silent S s\".\n\n"
+               "  --topic T       topic prefix (default: all)\n"
+               "  --window S      sliding window in seconds (default 5)\n"
+               "  --duration S    stop after S seconds (default: until Ctrl-C or the end of\n"
+               "                  the stream)\n"
+               "  --keep          keep listening after an end of stream (alias "
+               "--ignore-eos)\n" CLI_CURVE_CLIENT_HELP "\n"
+               "End of stream: when the publisher ends its stream (docs/wire-format.md) hz\n"
+               "prints its last line at once and exits 0, unless --keep. The marker is no\n"
+               "message and no gap; messages lost just before it are gaps.\n\n"
+               "examples:\n"
+               "  ezc hz ipc:///tmp/raw\n"
+               "  ezc hz tcp://127.0.0.1:5560 --window 10 --duration 30\n");
 }
 
 static double now_mono(void)
@@ -96,9 +95,9 @@ static int cmp_double(const void *a, const void *b)
 
 int cmd_hz(int argc, char **argv)
 {
-    static const struct option opts[] = {{"topic", 1, 0, 't'}, {"window", 1, 0, 'w'},
-                                         {"duration", 1, 0, 'd'}, {"help", 0, 0, 'h'},
-                                         {"keep", 0, 0, 'k'},     {"ignore-eos", 0, 0, 'k'},
+    static const struct option opts[] = {{"topic", 1, 0, 't'},     {"window", 1, 0, 'w'},
+                                         {"duration", 1, 0, 'd'},  {"help", 0, 0, 'h'},
+                                         {"keep", 0, 0, 'k'},      {"ignore-eos", 0, 0, 'k'},
                                          CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
     cli_curve cc = {0};
     const char *topic = "";
@@ -114,7 +113,10 @@ int cmd_hz(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'd': if (cli_parse_double("hz", "--duration", optarg, &duration)) return 2; break;
+        case 'd':
+            if (cli_parse_double("hz", "--duration", optarg, &duration))
+                return 2;
+            break;
         case 'k': keep = 1; break;
         case 'h': help(stdout); return 0;
         default:
@@ -197,7 +199,8 @@ int cmd_hz(int argc, char **argv)
         else if (st.gap_silence_ns)
             snprintf(silent, sizeof silent, "  last gap: silent %.3f s",
                      (double)st.gap_silence_ns * 1e-9);
-        printf("rate %.1f msg/s  bw %.3f MB/s  gaps %llu  malformed %llu  latency p50 %.0f us p99 %.0f us  (n=%zu, window %.0f s)%s\n",
+        printf("rate %.1f msg/s  bw %.3f MB/s  gaps %llu  malformed %llu  latency p50 %.0f us p99 "
+               "%.0f us  (n=%zu, window %.0f s)%s\n",
                span > 0 ? (double)count / span : 0.0, span > 0 ? (double)bytes / span / 1e6 : 0.0,
                (unsigned long long)(st.gaps - st0.gaps), (unsigned long long)st.malformed,
                count ? lat[count / 2] * 1e6 : 0.0, count ? lat[(count * 99) / 100] * 1e6 : 0.0,

@@ -7,16 +7,15 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-        "usage: ezc list [TYPE] [--plugin PATH]...\n"
-        "Without TYPE: every transformer type with its summary and origin, then\n"
-        "the built-in sources and sinks of graph files.\n"
-        "With TYPE: its settings (name, type, default, doc) and ports.\n\n"
-        "examples:\n"
-        "  ezc list\n"
-        "  ezc list clip\n"
-        "  ezc list sine\n"
-        "  ezc list --plugin ./build/examples/plugin/libezc-example-plugin.so\n");
+    fprintf(f, "usage: ezc list [TYPE] [--plugin PATH]...\n"
+               "Without TYPE: every transformer type with its summary and origin, then\n"
+               "the built-in sources and sinks of graph files.\n"
+               "With TYPE: its settings (name, type, default, doc) and ports.\n\n"
+               "examples:\n"
+               "  ezc list\n"
+               "  ezc list clip\n"
+               "  ezc list sine\n"
+               "  ezc list --plugin ./build/examples/plugin/libezc-example-plugin.so\n");
 }
 
 int cmd_list(int argc, char **argv)

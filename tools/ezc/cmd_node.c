@@ -7,45 +7,45 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-        "usage: ezc node TYPE --in ENDPOINT --out ENDPOINT [options]\n"
-        "Runs transformer TYPE on every message from --in (connects) and publishes\n"
-        "the results on --out (binds). Bad messages are logged once per kind,\n"
-        "counted, and skipped; the node keeps running.\n\n"
-        "  --in EP          input endpoint (a publisher)\n"
-        "  --out EP         output endpoint to bind\n"
-        "  --set NAME=VAL   a setting (repeatable); `ezc list TYPE` shows them\n"
-        "  --plugin PATH    load transformer types from a plugin (repeatable)\n"
-        "  --topic T        input topic prefix (default: all)\n"
-        "  --count N        exit after N input messages\n"
-        "  --keep-empty     also publish results with no elements (a window not yet\n"
-        "                   full gives one); by default they stay in the node\n"
-        "  --stall-timeout MS  a subscriber of --out whose queue stays full this long\n"
-        "                   no longer holds the others up: it misses messages until\n"
-        "                   it reads again; counted and logged once (default 2000;\n"
-        "                   0 = wait for every subscriber, lossless)\n"
-        "  --curve-server KEYFILE --curve-allow DIR  CURVE on a tcp:// --out (see\n"
-        "                   `ezc pub --help`)\n"
-        "  --curve-client KEYFILE --curve-server-pub PUBFILE  CURVE on a tcp:// --in\n"
-        "                   (see `ezc echo --help`)\n\n"
-        "End of stream: when the input's publisher ends its stream (docs/wire-format.md),\n"
-        "the node sends the end-of-stream marker on --out and exits 0.\n"
-        "Ctrl-C / SIGTERM stop it within about 0.1 s, even while a subscriber that\n"
-        "stopped reading holds it up; messages still queued get 1 s to leave, then\n"
-        "it exits 0; the ipc:// socket file of --out is removed. A second signal\n"
-        "forces the exit at once (status 130).\n\n"
-        "examples:\n"
-        "  ezc node abs --in ipc:///tmp/raw --out ipc:///tmp/abs\n"
-        "  ezc node clip --set min=-0.5 --set max=0.5 --in tcp://127.0.0.1:5560 --out tcp://0.0.0.0:5561\n");
+    fprintf(f, "usage: ezc node TYPE --in ENDPOINT --out ENDPOINT [options]\n"
+               "Runs transformer TYPE on every message from --in (connects) and publishes\n"
+               "the results on --out (binds). Bad messages are logged once per kind,\n"
+               "counted, and skipped; the node keeps running.\n\n"
+               "  --in EP          input endpoint (a publisher)\n"
+               "  --out EP         output endpoint to bind\n"
+               "  --set NAME=VAL   a setting (repeatable); `ezc list TYPE` shows them\n"
+               "  --plugin PATH    load transformer types from a plugin (repeatable)\n"
+               "  --topic T        input topic prefix (default: all)\n"
+               "  --count N        exit after N input messages\n"
+               "  --keep-empty     also publish results with no elements (a window not yet\n"
+               "                   full gives one); by default they stay in the node\n"
+               "  --stall-timeout MS  a subscriber of --out whose queue stays full this long\n"
+               "                   no longer holds the others up: it misses messages until\n"
+               "                   it reads again; counted and logged once (default 2000;\n"
+               "                   0 = wait for every subscriber, lossless)\n"
+               "  --curve-server KEYFILE --curve-allow DIR  CURVE on a tcp:// --out (see\n"
+               "                   `ezc pub --help`)\n"
+               "  --curve-client KEYFILE --curve-server-pub PUBFILE  CURVE on a tcp:// --in\n"
+               "                   (see `ezc echo --help`)\n\n"
+               "End of stream: when the input's publisher ends its stream (docs/wire-format.md),\n"
+               "the node sends the end-of-stream marker on --out and exits 0.\n"
+               "Ctrl-C / SIGTERM stop it within about 0.1 s, even while a subscriber that\n"
+               "stopped reading holds it up; messages still queued get 1 s to leave, then\n"
+               "it exits 0; the ipc:// socket file of --out is removed. A second signal\n"
+               "forces the exit at once (status 130).\n\n"
+               "examples:\n"
+               "  ezc node abs --in ipc:///tmp/raw --out ipc:///tmp/abs\n"
+               "  ezc node clip --set min=-0.5 --set max=0.5 --in tcp://127.0.0.1:5560 --out "
+               "tcp://0.0.0.0:5561\n");
 }
 
 int cmd_node(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"in", 1, 0, 'i'},     {"out", 1, 0, 'o'},   {"set", 1, 0, 's'},
-        {"plugin", 1, 0, 'p'}, {"topic", 1, 0, 't'}, {"count", 1, 0, 'n'},
-        {"keep-empty", 0, 0, 'k'}, {"help", 0, 0, 'h'}, {"stall-timeout", 1, 0, 'S'},
-        CLI_CURVE_SERVER_OPTIONS, CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+        {"in", 1, 0, 'i'},         {"out", 1, 0, 'o'},       {"set", 1, 0, 's'},
+        {"plugin", 1, 0, 'p'},     {"topic", 1, 0, 't'},     {"count", 1, 0, 'n'},
+        {"keep-empty", 0, 0, 'k'}, {"help", 0, 0, 'h'},      {"stall-timeout", 1, 0, 'S'},
+        CLI_CURVE_SERVER_OPTIONS,  CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
     cli_curve cc = {0};
     long long stall_ms = 2000;
     const char *in = NULL, *out = NULL, *topic = "";
@@ -67,7 +67,10 @@ int cmd_node(int argc, char **argv)
         case 'i': in = optarg; break;
         case 'o': out = optarg; break;
         case 't': topic = optarg; break;
-        case 'n': if (cli_parse_long("node", "--count", optarg, 0, 1LL << 62, &count)) goto done; break;
+        case 'n':
+            if (cli_parse_long("node", "--count", optarg, 0, 1LL << 62, &count))
+                goto done;
+            break;
         case 's': {
             char *eq = strchr(optarg, '=');
             if (!eq || eq == optarg) {
@@ -92,7 +95,10 @@ int cmd_node(int argc, char **argv)
             if (cli_parse_long("node", "--stall-timeout", optarg, 0, 3600000, &stall_ms))
                 goto done;
             break;
-        case 'h': help(stdout); rc = 0; goto done;
+        case 'h':
+            help(stdout);
+            rc = 0;
+            goto done;
         default:
             if (cli_curve_take(&cc, c, optarg))
                 break;
@@ -123,8 +129,8 @@ int cmd_node(int argc, char **argv)
         goto done;
     }
     cli_install_signals();
-    ezc_node_options no = {.max_messages = (uint64_t)count, .stop = &cli_stop,
-                           .keep_empty = keep_empty};
+    ezc_node_options no = {
+        .max_messages = (uint64_t)count, .stop = &cli_stop, .keep_empty = keep_empty};
     ezc_node_stats st;
     int nrc = ezc_transformer_node_run(t, sub, pub, &no, &st, &err);
     if (nrc && !(nrc == EZC_EINTR && cli_stop)) { /* a signal's stop is a clean one */

@@ -10,7 +10,8 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: ezc pub ENDPOINT [options]\n"
         "Publishes a synthetic [time, ch] signal on ENDPOINT (binds it), or the\n"
         "samples of a .npy file (first dim = time) in chunks. An ipc:// ENDPOINT that\n"
@@ -45,8 +46,8 @@ static void help(FILE *f)
         "  --stall-timeout MS  a subscriber whose queue stays full this long (it stopped\n"
         "                   reading) no longer holds the others up: it misses messages\n"
         "                   until it reads again; counted and logged once (default\n"
-        "                   2000; 0 = wait for every subscriber, lossless)\n"
-        CLI_CURVE_SERVER_HELP "\n"
+        "                   2000; 0 = wait for every subscriber, lossless)\n" CLI_CURVE_SERVER_HELP
+        "\n"
         "End of stream: after the last message of --count N, or of --npy FILE without\n"
         "--loop, it sends the end-of-stream marker (docs/wire-format.md), so `ezc echo`,\n"
         "`ezc record` and graphs downstream finish too.\n"
@@ -63,8 +64,8 @@ static void help(FILE *f)
 
 /* The samples of a .npy file as [time, ch, ...] chunks. */
 typedef struct npy_source {
-    ezc_array *data; /* [time, ch, ...] */
-    int64_t at, sent;  /* next row; rows published so far */
+    ezc_array *data;  /* [time, ch, ...] */
+    int64_t at, sent; /* next row; rows published so far */
     int loop;
 } npy_source;
 
@@ -77,8 +78,10 @@ static int npy_open(npy_source *ns, const char *path, int loop, ezc_error *err)
         return err->code;
     if (ezc_array_ndim(ns->data) == 0 || ns->data->shape[0] == 0) {
         ezc_array_destroy(&ns->data);
-        return ezc_error_set(err, EZC_ESHAPE, "npy %s: no samples (need at least one dim of "
-                             "length > 0; the first dim is time)", path);
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "npy %s: no samples (need at least one dim of "
+                             "length > 0; the first dim is time)",
+                             path);
     }
     if (ezc_array_ndim(ns->data) == 1) { /* one channel */
         ezc_array_expand_dims(ns->data, 1, "ch", NULL);
@@ -137,14 +140,16 @@ static void number_by_clock(ezc_pub *p, const char *topic, double fs, int chunk,
 
 int cmd_pub(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"signal", 1, 0, 's'}, {"fs", 1, 0, 'f'},        {"channels", 1, 0, 'c'},
-        {"chunk", 1, 0, 'k'},  {"dtype", 1, 0, 'd'},     {"freq", 1, 0, 'q'},
-        {"amplitude", 1, 0, 'a'}, {"topic", 1, 0, 't'},  {"count", 1, 0, 'n'},
-        {"fast", 0, 0, 'F'},   {"wait-subs", 1, 0, 'w'}, {"help", 0, 0, 'h'},
-        {"npy", 1, 0, 'N'},    {"loop", 0, 0, 'L'},      {"first-wait", 1, 0, 'W'},
-        {"name", 1, 0, 'M'},   {"id", 1, 0, 'I'},
-        {"stall-timeout", 1, 0, 'S'}, CLI_CURVE_SERVER_OPTIONS, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"signal", 1, 0, 's'},     {"fs", 1, 0, 'f'},
+                                         {"channels", 1, 0, 'c'},   {"chunk", 1, 0, 'k'},
+                                         {"dtype", 1, 0, 'd'},      {"freq", 1, 0, 'q'},
+                                         {"amplitude", 1, 0, 'a'},  {"topic", 1, 0, 't'},
+                                         {"count", 1, 0, 'n'},      {"fast", 0, 0, 'F'},
+                                         {"wait-subs", 1, 0, 'w'},  {"help", 0, 0, 'h'},
+                                         {"npy", 1, 0, 'N'},        {"loop", 0, 0, 'L'},
+                                         {"first-wait", 1, 0, 'W'}, {"name", 1, 0, 'M'},
+                                         {"id", 1, 0, 'I'},         {"stall-timeout", 1, 0, 'S'},
+                                         CLI_CURVE_SERVER_OPTIONS,  {0, 0, 0, 0}};
     cli_curve cc = {0};
     long long stall_ms = 2000;
     ezc_synth_options so;
@@ -163,28 +168,47 @@ int cmd_pub(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'f': if (cli_parse_double("pub", "--fs", optarg, &so.fs)) return 2; break;
+        case 'f':
+            if (cli_parse_double("pub", "--fs", optarg, &so.fs))
+                return 2;
+            break;
         case 'c':
-            if (cli_parse_long("pub", "--channels", optarg, 1, 65536, &v)) return 2;
+            if (cli_parse_long("pub", "--channels", optarg, 1, 65536, &v))
+                return 2;
             so.channels = (int)v;
             break;
         case 'k':
-            if (cli_parse_long("pub", "--chunk", optarg, 1, 1 << 24, &v)) return 2;
+            if (cli_parse_long("pub", "--chunk", optarg, 1, 1 << 24, &v))
+                return 2;
             so.chunk = (int)v;
             break;
         case 'd':
             so.dtype = ezc_dtype_from_name(optarg, (size_t)-1);
             if (!so.dtype) {
-                fprintf(stderr, "ezc pub: --dtype '%s': unknown dtype (float32, float64, int16, ...)\n", optarg);
+                fprintf(stderr,
+                        "ezc pub: --dtype '%s': unknown dtype (float32, float64, int16, ...)\n",
+                        optarg);
                 return 2;
             }
             break;
-        case 'q': if (cli_parse_double("pub", "--freq", optarg, &so.freq)) return 2; break;
-        case 'a': if (cli_parse_double("pub", "--amplitude", optarg, &so.amplitude)) return 2; break;
+        case 'q':
+            if (cli_parse_double("pub", "--freq", optarg, &so.freq))
+                return 2;
+            break;
+        case 'a':
+            if (cli_parse_double("pub", "--amplitude", optarg, &so.amplitude))
+                return 2;
+            break;
         case 't': topic = optarg; break;
-        case 'n': if (cli_parse_long("pub", "--count", optarg, 0, 1LL << 62, &count)) return 2; break;
+        case 'n':
+            if (cli_parse_long("pub", "--count", optarg, 0, 1LL << 62, &count))
+                return 2;
+            break;
         case 'F': fast = 1; break;
-        case 'w': if (cli_parse_long("pub", "--wait-subs", optarg, 0, 1000, &wait_subs)) return 2; break;
+        case 'w':
+            if (cli_parse_long("pub", "--wait-subs", optarg, 0, 1000, &wait_subs))
+                return 2;
+            break;
         case 'W':
             if (cli_parse_long("pub", "--first-wait", optarg, 0, 600000, &first_wait))
                 return 2;
@@ -280,8 +304,8 @@ int cmd_pub(int argc, char **argv)
             ezc_pacer_anchor(&pacer, syn ? (int64_t)ezc_synth_samples(syn) : ns.sent);
     }
     /* A finite stream says it is over, so receivers finish too. */
-    if (!rc && !cli_stop && (count > 0 || (npy && !loop)) &&
-        ezc_pub_send_eos(p, topic, &err) && !cli_stop) {
+    if (!rc && !cli_stop && (count > 0 || (npy && !loop)) && ezc_pub_send_eos(p, topic, &err) &&
+        !cli_stop) {
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         rc = 1;
     }

@@ -17,36 +17,35 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-        "usage: ezc record ENDPOINT FILE [options]\n"
-        "       ezc record --repair FILE\n"
-        "Subscribes to ENDPOINT (connects) and writes every message to FILE as it\n"
-        "arrived on the wire (topic, header and data frames, byte for byte, with\n"
-        "checksums) with its receive time, then an index (docs/recording-format.md).\n"
-        "Stops at Ctrl-C, --count, --duration or the end of the stream (the publisher's\n"
-        "end-of-stream marker, docs/wire-format.md; not stored); the index is written\n"
-        "then. Messages\n"
-        "reach the file at least every 0.25 s, so a recorder that is killed loses\n"
-        "little: readers read such a file up to its last complete message, and\n"
-        "--repair writes its index. If the disk fills, the error names the file and\n"
-        "the file keeps every message that reached it whole. Messages an ezc\n"
-        "subscriber would refuse are skipped and counted.\n\n"
-        "  --topic T       topic prefix to subscribe to (default: all)\n"
-        "  --count N       stop after N messages\n"
-        "  --duration S    stop after S seconds\n"
-        "  --force         replace FILE if it exists\n"
-        "  --quiet         no summary line\n"
-        "  --keep          keep recording after an end of stream (alias --ignore-eos)\n"
-        "  --repair FILE   write the index of a recording whose recorder died (kill,\n"
-        "                  power loss): the incomplete message at its end is cut off\n"
-        "                  (the bytes are reported); a finished file is left alone\n"
-        CLI_CURVE_CLIENT_HELP
-        "                   (the file holds the messages as received: decrypted)\n\n"
-        "examples:\n"
-        "  ezc record ipc:///tmp/raw raw.ezr --duration 60\n"
-        "  ezc record tcp://10.0.0.5:5560 emg.ezr --topic emg --count 1000\n"
-        "  ezc record --repair raw.ezr                 # after a crash\n"
-        "  ezc replay raw.ezr ipc:///tmp/replayed      # play it back\n");
+    fprintf(f, "usage: ezc record ENDPOINT FILE [options]\n"
+               "       ezc record --repair FILE\n"
+               "Subscribes to ENDPOINT (connects) and writes every message to FILE as it\n"
+               "arrived on the wire (topic, header and data frames, byte for byte, with\n"
+               "checksums) with its receive time, then an index (docs/recording-format.md).\n"
+               "Stops at Ctrl-C, --count, --duration or the end of the stream (the publisher's\n"
+               "end-of-stream marker, docs/wire-format.md; not stored); the index is written\n"
+               "then. Messages\n"
+               "reach the file at least every 0.25 s, so a recorder that is killed loses\n"
+               "little: readers read such a file up to its last complete message, and\n"
+               "--repair writes its index. If the disk fills, the error names the file and\n"
+               "the file keeps every message that reached it whole. Messages an ezc\n"
+               "subscriber would refuse are skipped and counted.\n\n"
+               "  --topic T       topic prefix to subscribe to (default: all)\n"
+               "  --count N       stop after N messages\n"
+               "  --duration S    stop after S seconds\n"
+               "  --force         replace FILE if it exists\n"
+               "  --quiet         no summary line\n"
+               "  --keep          keep recording after an end of stream (alias --ignore-eos)\n"
+               "  --repair FILE   write the index of a recording whose recorder died (kill,\n"
+               "                  power loss): the incomplete message at its end is cut off\n"
+               "                  (the bytes are reported); a finished file is left "
+               "alone\n" CLI_CURVE_CLIENT_HELP
+               "                   (the file holds the messages as received: decrypted)\n\n"
+               "examples:\n"
+               "  ezc record ipc:///tmp/raw raw.ezr --duration 60\n"
+               "  ezc record tcp://10.0.0.5:5560 emg.ezr --topic emg --count 1000\n"
+               "  ezc record --repair raw.ezr                 # after a crash\n"
+               "  ezc replay raw.ezr ipc:///tmp/replayed      # play it back\n");
 }
 
 static double mono_s(void)
@@ -108,8 +107,9 @@ static int repair(const char *path, int quiet)
         return 1;
     }
     if (!quiet)
-        fprintf(stderr, "ezc record: repaired %s: %zu messages, index written; cut off the last "
-                        "%llu bytes%s%s\n",
+        fprintf(stderr,
+                "ezc record: repaired %s: %zu messages, index written; cut off the last "
+                "%llu bytes%s%s\n",
                 path, ezc_recording_count(r), (unsigned long long)info.discarded,
                 info.discarded ? " from " : "", info.reason);
     ezc_recording_close(&r);
@@ -118,11 +118,17 @@ static int repair(const char *path, int quiet)
 
 int cmd_record(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"topic", 1, 0, 't'}, {"count", 1, 0, 'n'}, {"duration", 1, 0, 'd'},
-        {"force", 0, 0, 'f'}, {"quiet", 0, 0, 'q'}, {"repair", 1, 0, 'R'},
-        {"keep", 0, 0, 'k'},  {"ignore-eos", 0, 0, 'k'}, {"help", 0, 0, 'h'},
-        CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"topic", 1, 0, 't'},
+                                         {"count", 1, 0, 'n'},
+                                         {"duration", 1, 0, 'd'},
+                                         {"force", 0, 0, 'f'},
+                                         {"quiet", 0, 0, 'q'},
+                                         {"repair", 1, 0, 'R'},
+                                         {"keep", 0, 0, 'k'},
+                                         {"ignore-eos", 0, 0, 'k'},
+                                         {"help", 0, 0, 'h'},
+                                         CLI_CURVE_CLIENT_OPTIONS,
+                                         {0, 0, 0, 0}};
     cli_curve cc = {0};
     const char *topic = "", *to_repair = NULL;
     long long count = 0;
@@ -180,8 +186,7 @@ int cmd_record(int argc, char **argv)
     int hwm = 10000, zero = 0;
     if (!sock || zmq_setsockopt(sock, ZMQ_RCVHWM, &hwm, sizeof hwm) ||
         zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof zero) ||
-        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, topic, strlen(topic)) ||
-        zmq_connect(sock, endpoint)) {
+        zmq_setsockopt(sock, ZMQ_SUBSCRIBE, topic, strlen(topic)) || zmq_connect(sock, endpoint)) {
         fprintf(stderr, "ezc record: cannot connect to '%s': %s\n", endpoint,
                 zmq_strerror(zmq_errno()));
         if (sock)
@@ -243,12 +248,12 @@ int cmd_record(int argc, char **argv)
         } else {
             /* Would an ezc subscriber take it? (The decoder checks the data length.) */
             size_t dlen = zmq_msg_size(&parts[2]);
-            ezc_buffer *b = dlen ? ezc_buffer_wrap(zmq_msg_data(&parts[2]), dlen,
-                                                   ezc_device_cpu(), NULL, NULL, &err)
+            ezc_buffer *b = dlen ? ezc_buffer_wrap(zmq_msg_data(&parts[2]), dlen, ezc_device_cpu(),
+                                                   NULL, NULL, &err)
                                  : NULL;
             ezc_array *a = NULL;
-            int drc = ezc_wire_decode(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), b, &a,
-                                      &err);
+            int drc =
+                ezc_wire_decode(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), b, &a, &err);
             ezc_array_destroy(&a);
             ezc_buffer_unref(&b);
             if (drc == EZC_EEOS) { /* the end: not a message, not malformed */
@@ -259,10 +264,9 @@ int cmd_record(int argc, char **argv)
             } else if (drc) {
                 refused++;
                 snprintf(last_refusal, sizeof last_refusal, "%s", err.msg);
-            } else if (ezc_recording_writer_add(w, zmq_msg_data(&parts[0]),
-                                                zmq_msg_size(&parts[0]), zmq_msg_data(&parts[1]),
-                                                zmq_msg_size(&parts[1]), zmq_msg_data(&parts[2]),
-                                                dlen, recv_ns, &err)) {
+            } else if (ezc_recording_writer_add(w, zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0]),
+                                                zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]),
+                                                zmq_msg_data(&parts[2]), dlen, recv_ns, &err)) {
                 fprintf(stderr, "ezc record: %s\n", err.msg);
                 rc = 1;
             }

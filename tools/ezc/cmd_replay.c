@@ -22,32 +22,34 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-        "usage: ezc replay FILE ENDPOINT [options]\n"
-        "Checks the recording FILE (every record's checksums, data included; an error\n"
-        "names the message and the byte offset of a corrupt part), binds ENDPOINT,\n"
-        "waits for a subscriber, and publishes every message byte for byte as recorded\n"
-        "(topic, header with its original src/seq/ts, data) at the recorded pace. A\n"
-        "file whose recorder was killed (no index) is replayed up to its last complete\n"
-        "message, saying how many bytes at the end were left out and why\n"
-        "(`ezc record --repair FILE` adds the index). Files of format version 1 are\n"
-        "played without data verification (they carry no data checksum). A progress\n"
-        "bar is drawn on stderr when it is a terminal. At the end (not with --loop) each\n"
-        "topic gets an end-of-stream marker (docs/wire-format.md), numbered after its\n"
-        "last message, so `ezc echo`, `ezc record` and graphs downstream finish too.\n\n"
-        "  --fast          as fast as the subscribers take them (back-pressure)\n"
-        "  --rate X        X times the recorded pace (2: twice as fast)\n"
-        "  --loop          start over at the end, until Ctrl-C\n"
-        "  --wait N        subscribers to wait for before the first message (default 1;\n"
-        "                  0: start at once, messages before a subscription are lost)\n"
-        "  --quiet         no progress bar, no summary\n\n"
-        "examples:\n"
-        "  ezc replay raw.ezr ipc:///tmp/raw\n"
-        "  ezc replay raw.ezr tcp://0.0.0.0:5560 --rate 4 --loop\n"
-        "  ezc replay raw.ezr ipc:///tmp/raw --fast --wait 2\n");
+    fprintf(f, "usage: ezc replay FILE ENDPOINT [options]\n"
+               "Checks the recording FILE (every record's checksums, data included; an error\n"
+               "names the message and the byte offset of a corrupt part), binds ENDPOINT,\n"
+               "waits for a subscriber, and publishes every message byte for byte as recorded\n"
+               "(topic, header with its original src/seq/ts, data) at the recorded pace. A\n"
+               "file whose recorder was killed (no index) is replayed up to its last complete\n"
+               "message, saying how many bytes at the end were left out and why\n"
+               "(`ezc record --repair FILE` adds the index). Files of format version 1 are\n"
+               "played without data verification (they carry no data checksum). A progress\n"
+               "bar is drawn on stderr when it is a terminal. At the end (not with --loop) each\n"
+               "topic gets an end-of-stream marker (docs/wire-format.md), numbered after its\n"
+               "last message, so `ezc echo`, `ezc record` and graphs downstream finish too.\n\n"
+               "  --fast          as fast as the subscribers take them (back-pressure)\n"
+               "  --rate X        X times the recorded pace (2: twice as fast)\n"
+               "  --loop          start over at the end, until Ctrl-C\n"
+               "  --wait N        subscribers to wait for before the first message (default 1;\n"
+               "                  0: start at once, messages before a subscription are lost)\n"
+               "  --quiet         no progress bar, no summary\n\n"
+               "examples:\n"
+               "  ezc replay raw.ezr ipc:///tmp/raw\n"
+               "  ezc replay raw.ezr tcp://0.0.0.0:5560 --rate 4 --loop\n"
+               "  ezc replay raw.ezr ipc:///tmp/raw --fast --wait 2\n");
 }
 
-static int64_t mono_ns(void) { return ezc_clock_ns(CLOCK_MONOTONIC); }
+static int64_t mono_ns(void)
+{
+    return ezc_clock_ns(CLOCK_MONOTONIC);
+}
 
 /* Reads pending subscription messages; returns how many were subscriptions. */
 static int drain(void *sock)
@@ -96,8 +98,8 @@ static int send_ends(void *sock, const ezc_recording *r, size_t n)
         topics[nt] = m.topic;
         lens[nt++] = m.topic_len;
         ezc_wire_stamp st = {0, 0, ezc_clock_ns(CLOCK_REALTIME)};
-        ezc_buffer *b = m.data_len ? ezc_buffer_wrap((void *)m.data, m.data_len,
-                                                     ezc_device_cpu(), NULL, NULL, &err)
+        ezc_buffer *b = m.data_len ? ezc_buffer_wrap((void *)m.data, m.data_len, ezc_device_cpu(),
+                                                     NULL, NULL, &err)
                                    : NULL;
         ezc_array *a = NULL;
         if ((b || !m.data_len) && !ezc_wire_decode(m.header, m.header_len, b, &a, &err)) {
@@ -141,7 +143,7 @@ static void progress(size_t i, size_t n, long long loop, int looping, double t, 
 int cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"fast", 0, 0, 'F'}, {"rate", 1, 0, 'r'},  {"loop", 0, 0, 'l'}, {"wait", 1, 0, 'w'},
+        {"fast", 0, 0, 'F'},  {"rate", 1, 0, 'r'}, {"loop", 0, 0, 'l'}, {"wait", 1, 0, 'w'},
         {"quiet", 0, 0, 'q'}, {"help", 0, 0, 'h'}, {0, 0, 0, 0}};
     double rate = 1;
     long long wait_subs = 1;
@@ -250,11 +252,11 @@ int cmd_replay(int argc, char **argv)
             ezc_recording_msg m;
             ezc_recording_get(r, i, &m);
             if (!fast) {
-                int64_t due = t0 + (int64_t)((double)(l * period + m.recv_ns - first.recv_ns) /
-                                             rate);
+                int64_t due =
+                    t0 + (int64_t)((double)(l * period + m.recv_ns - first.recv_ns) / rate);
                 struct timespec ts = {(time_t)(due / 1000000000), (long)(due % 1000000000)};
-                while (!cli_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-                                        EINTR)
+                while (!cli_stop &&
+                       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
                     ;
                 if (cli_stop)
                     break;
@@ -266,8 +268,8 @@ int cmd_replay(int argc, char **argv)
             if (!s)
                 s = send_frame(sock, m.data, m.data_len, 0);
             if (s < 0) {
-                fprintf(stderr, "%sezc replay: send on %s failed: %s\n", tty ? "\n" : "",
-                        endpoint, zmq_strerror(zmq_errno()));
+                fprintf(stderr, "%sezc replay: send on %s failed: %s\n", tty ? "\n" : "", endpoint,
+                        zmq_strerror(zmq_errno()));
                 rc = 1;
             }
             if (s)
@@ -278,8 +280,7 @@ int cmd_replay(int argc, char **argv)
                 drain(sock);
             int64_t now = mono_ns();
             if (tty && (now - last_draw > 100000000 || i == n - 1)) {
-                progress(i + 1, n, l, loop, (double)(now - t0) * 1e-9,
-                         (double)span / rate * 1e-9);
+                progress(i + 1, n, l, loop, (double)(now - t0) * 1e-9, (double)span / rate * 1e-9);
                 last_draw = now;
             }
         }

@@ -23,41 +23,40 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
-        "usage: ezc run FILE [--host NAME] [--duration S] [--quiet] [--plugin PATH]...\n"
-        "Runs the graph in FILE (docs/graphs.md) until Ctrl-C / SIGTERM, --duration,\n"
-        "or the end of its streams: when every node has ended (finite sources such as\n"
-        "`count: N` end after their last message, `subscribe` inputs when their\n"
-        "publisher sends end of stream; each node passes the end on after what it\n"
-        "holds) it exits 0, process groups included.\n"
-        "Stopping: every node finishes cleanly (recordings get their index, ipc socket\n"
-        "files are removed), exit 0; a process group that does not stop within 10 s\n"
-        "is killed (exit 1). A second Ctrl-C forces the exit at once, without cleanup\n"
-        "(exit 130). Nodes are threads wired by inproc:// pub/sub; nodes with a\n"
-        "`process:` group run in one child process per group, wired by ipc://, and\n"
-        "are restarted per their `restart:` policy; a restarted group goes on with\n"
-        "its predecessor's sequence numbers and skips those of what it lost, so\n"
-        "subscribers downstream count exactly the lost messages as gaps (even after\n"
-        "kill -9; docs/pubsub.md, \"Restarts\"). On a terminal a status line per\n"
-        "node (messages/s, MB/s, drops, errors) is refreshed every second. A node\n"
-        "that refused every message it got (its errors >= its messages) is flagged\n"
-        "there and in the summary, and makes the exit status 1. A real-time source\n"
-        "that cannot keep up with its fs warns once and is flagged BEHIND REAL TIME.\n"
-        "Relative model paths in FILE are relative to FILE's folder.\n"
-        "Security: a graph's security: section (docs/graphs.md) puts CURVE on every\n"
-        "tcp:// endpoint (key files from `ezc keygen`); outputs and publish sinks drop\n"
-        "a subscriber that stopped reading after security.stall_timeout_ms (default\n"
-        "2000) instead of halting. A plaintext tcp:// endpoint bound on a non-loopback\n"
-        "address (0.0.0.0, a LAN address) is warned about once.\n\n"
-        "  --host NAME      run only the process groups of host NAME (the file's hosts:\n"
-        "                   section); edges to other hosts are their tcp:// endpoints\n"
-        "  --duration S     stop after S seconds\n"
-        "  --quiet          no status lines and no summary\n"
-        "  --plugin PATH    load transformer types from a plugin first (repeatable)\n\n"
-        "examples:\n"
-        "  ezc run configs/demo_abs.yaml\n"
-        "  ezc run configs/demo_abs.yaml --duration 10 --quiet\n"
-        "  ezc run lab.yaml --host acq        # on the acquisition machine\n");
+    fprintf(f, "usage: ezc run FILE [--host NAME] [--duration S] [--quiet] [--plugin PATH]...\n"
+               "Runs the graph in FILE (docs/graphs.md) until Ctrl-C / SIGTERM, --duration,\n"
+               "or the end of its streams: when every node has ended (finite sources such as\n"
+               "`count: N` end after their last message, `subscribe` inputs when their\n"
+               "publisher sends end of stream; each node passes the end on after what it\n"
+               "holds) it exits 0, process groups included.\n"
+               "Stopping: every node finishes cleanly (recordings get their index, ipc socket\n"
+               "files are removed), exit 0; a process group that does not stop within 10 s\n"
+               "is killed (exit 1). A second Ctrl-C forces the exit at once, without cleanup\n"
+               "(exit 130). Nodes are threads wired by inproc:// pub/sub; nodes with a\n"
+               "`process:` group run in one child process per group, wired by ipc://, and\n"
+               "are restarted per their `restart:` policy; a restarted group goes on with\n"
+               "its predecessor's sequence numbers and skips those of what it lost, so\n"
+               "subscribers downstream count exactly the lost messages as gaps (even after\n"
+               "kill -9; docs/pubsub.md, \"Restarts\"). On a terminal a status line per\n"
+               "node (messages/s, MB/s, drops, errors) is refreshed every second. A node\n"
+               "that refused every message it got (its errors >= its messages) is flagged\n"
+               "there and in the summary, and makes the exit status 1. A real-time source\n"
+               "that cannot keep up with its fs warns once and is flagged BEHIND REAL TIME.\n"
+               "Relative model paths in FILE are relative to FILE's folder.\n"
+               "Security: a graph's security: section (docs/graphs.md) puts CURVE on every\n"
+               "tcp:// endpoint (key files from `ezc keygen`); outputs and publish sinks drop\n"
+               "a subscriber that stopped reading after security.stall_timeout_ms (default\n"
+               "2000) instead of halting. A plaintext tcp:// endpoint bound on a non-loopback\n"
+               "address (0.0.0.0, a LAN address) is warned about once.\n\n"
+               "  --host NAME      run only the process groups of host NAME (the file's hosts:\n"
+               "                   section); edges to other hosts are their tcp:// endpoints\n"
+               "  --duration S     stop after S seconds\n"
+               "  --quiet          no status lines and no summary\n"
+               "  --plugin PATH    load transformer types from a plugin first (repeatable)\n\n"
+               "examples:\n"
+               "  ezc run configs/demo_abs.yaml\n"
+               "  ezc run configs/demo_abs.yaml --duration 10 --quiet\n"
+               "  ezc run lab.yaml --host acq        # on the acquisition machine\n");
 }
 
 /* How long a process group may take to stop after SIGTERM before SIGKILL. */
@@ -117,9 +116,14 @@ static void print_status(ezc_graph_runtime *rt, uint64_t *prev_msgs, uint64_t *p
             snprintf(lat, sizeof lat, "  p50 %.0f us", st.latency_p50_us);
         if (st.restarts)
             snprintf(rs, sizeof rs, "  restarts %llu", (unsigned long long)st.restarts);
-        fprintf(stderr, "\033[2K  %-16s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors %-6llu"
-                        "%s%s%s%s\n", st.name,
-                st.failed ? "failed" : st.ended ? "ended" : st.running ? "running" : "idle",
+        fprintf(stderr,
+                "\033[2K  %-16s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors %-6llu"
+                "%s%s%s%s\n",
+                st.name,
+                st.failed    ? "failed"
+                : st.ended   ? "ended"
+                : st.running ? "running"
+                             : "idle",
                 rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat, rs,
                 refused_all(&st) ? "  REFUSES ALL INPUT" : "",
                 st.behind ? "  BEHIND REAL TIME" : "");
@@ -133,9 +137,10 @@ static void summary_line(const ezc_graph_node_stats *st, const char *group, doub
     if (st->latency_p50_us >= 0)
         snprintf(lat, sizeof lat, ", latency p50 %.0f us p99 %.0f us", st->latency_p50_us,
                  st->latency_p99_us);
-    fprintf(stderr, "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
-                    "errors %llu, restarts %llu%s%s%s%s%s\n", group ? " group " : "",
-            group ? group : "", st->name, (unsigned long long)st->messages,
+    fprintf(stderr,
+            "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
+            "errors %llu, restarts %llu%s%s%s%s%s\n",
+            group ? " group " : "", group ? group : "", st->name, (unsigned long long)st->messages,
             elapsed > 0 ? (double)st->messages / elapsed : 0, (double)st->bytes / 1e6,
             (unsigned long long)st->drops, (unsigned long long)st->errors,
             (unsigned long long)st->restarts, lat,
@@ -166,20 +171,20 @@ static void write_stats(ezc_graph_runtime *rt, int fd)
         int n = snprintf(line, sizeof line, "S %s %llu %llu %llu %llu %llu %d %d %.0f %.0f %llu\n",
                          st.name, (unsigned long long)st.messages, (unsigned long long)st.bytes,
                          (unsigned long long)st.drops, (unsigned long long)st.errors,
-                         (unsigned long long)st.restarts, st.running, st.failed,
-                         st.latency_p50_us, st.latency_p99_us, (unsigned long long)st.behind);
+                         (unsigned long long)st.restarts, st.running, st.failed, st.latency_p50_us,
+                         st.latency_p99_us, (unsigned long long)st.behind);
         if (n > 0 && n < (int)sizeof line && write(fd, line, (size_t)n) < 0)
             return;
     }
 }
 
-static int run_threads(const ezc_graph *g, const char *group, const char *ipc_dir,
-                       double duration, int quiet, int stats_fd)
+static int run_threads(const ezc_graph *g, const char *group, const char *ipc_dir, double duration,
+                       int quiet, int stats_fd)
 {
     ezc_error err;
     ezc_graph_run_options o = {group, ipc_dir, NULL};
     char resume[4096];
-    if (group && ipc_dir) { /* a process group: its numbering outlives a crash */
+    if (group && ipc_dir) {                 /* a process group: its numbering outlives a crash */
         uint64_t h = 0xcbf29ce484222325ull; /* the name may hold any character: hash it */
         for (const char *c = group; *c; c++)
             h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
@@ -215,7 +220,7 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
     double elapsed = now_s() - start;
     int ended = ezc_graph_runtime_ended(rt);
     ezc_graph_runtime_halt(rt); /* every node still, then the counters agree */
-    if (stats_fd >= 0) { /* the supervisor prints the summary */
+    if (stats_fd >= 0) {        /* the supervisor prints the summary */
         write_stats(rt, stats_fd);
         if (ended && write(stats_fd, "E\n", 2) != 2) /* finished: not to be restarted */
             fprintf(stderr, "ezc run: group '%s': cannot tell the supervisor it finished\n",
@@ -249,10 +254,10 @@ typedef struct child {
     ezc_restart restart;
     double started, restart_at;
     int backoff_ms, restarts, done;
-    int killed;         /* SIGKILLed after the stop grace period */
-    int ended;          /* said it finished at the end of its stream ("E" line) */
-    int stats_fd;       /* read end of the child's stats pipe, -1 when none */
-    char buf[4096];     /* a partial line */
+    int killed;     /* SIGKILLed after the stop grace period */
+    int ended;      /* said it finished at the end of its stream ("E" line) */
+    int stats_fd;   /* read end of the child's stats pipe, -1 when none */
+    char buf[4096]; /* a partial line */
     size_t len;
 } child;
 
@@ -372,18 +377,25 @@ static void print_group_status(const ezc_graph *g, node_view *nv, const child *k
         ezc_graph_node_stats st;
         node_total(g, nv, kids, ng, i, &st);
         double rate = dt > 0 && st.messages >= nv[i].prev_msgs
-                          ? (double)(st.messages - nv[i].prev_msgs) / dt : 0;
+                          ? (double)(st.messages - nv[i].prev_msgs) / dt
+                          : 0;
         double mbs = dt > 0 && st.bytes >= nv[i].prev_bytes
-                         ? (double)(st.bytes - nv[i].prev_bytes) / dt / 1e6 : 0;
+                         ? (double)(st.bytes - nv[i].prev_bytes) / dt / 1e6
+                         : 0;
         nv[i].prev_msgs = st.messages;
         nv[i].prev_bytes = st.bytes;
         char lat[48] = "";
         if (st.latency_p50_us >= 0)
             snprintf(lat, sizeof lat, "  p50 %.0f us", st.latency_p50_us);
-        fprintf(stderr, "\033[2K  %-16s %-10s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors "
-                        "%-6llu%s  restarts %llu%s\n", st.name, k ? k->group : "-",
-                !k ? "other" : !k->pid ? (k->ended ? "ended" : "waiting") : st.failed ? "failed"
-                                       : st.running ? "running" : "idle",
+        fprintf(stderr,
+                "\033[2K  %-16s %-10s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors "
+                "%-6llu%s  restarts %llu%s\n",
+                st.name, k ? k->group : "-",
+                !k           ? "other"
+                : !k->pid    ? (k->ended ? "ended" : "waiting")
+                : st.failed  ? "failed"
+                : st.running ? "running"
+                             : "idle",
                 rate, mbs, (unsigned long long)st.drops, (unsigned long long)st.errors, lat,
                 (unsigned long long)st.restarts, st.behind ? "  BEHIND REAL TIME" : "");
     }
@@ -444,8 +456,8 @@ static void remove_dir(const char *dir)
     rmdir(dir);
 }
 
-static int supervise(const ezc_graph *g, const char *path, const char *const *plugins,
-                     size_t np, const char *host, double duration, int quiet)
+static int supervise(const ezc_graph *g, const char *path, const char *const *plugins, size_t np,
+                     const char *host, double duration, int quiet)
 {
     const char **groups = calloc(g->nnodes + 1, sizeof *groups);
     child *kids = calloc(g->nnodes + 1, sizeof *kids);
@@ -507,8 +519,9 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
                     kill(kids[i].pid, SIGTERM);
         }
         if (cli_forced) { /* the user's second Ctrl-C: no more waiting */
-            fprintf(stderr, "%sezc run: second signal: forced exit, process groups killed "
-                            "(SIGKILL) without cleanup; recordings may lack their index\n",
+            fprintf(stderr,
+                    "%sezc run: second signal: forced exit, process groups killed "
+                    "(SIGKILL) without cleanup; recordings may lack their index\n",
                     tty && drawn ? "\n" : "");
             for (size_t i = 0; i < ng; i++) {
                 if (kids[i].pid > 0) {
@@ -527,8 +540,10 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
         if (stopping && t - stop_at > STOP_GRACE_S) /* a child that ignores SIGTERM */
             for (size_t i = 0; i < ng; i++)
                 if (kids[i].pid > 0 && !kids[i].killed) {
-                    fprintf(stderr, "ezc run: group '%s' did not stop within %d s of SIGTERM: "
-                                    "killing it (SIGKILL)\n", kids[i].group, STOP_GRACE_S);
+                    fprintf(stderr,
+                            "ezc run: group '%s' did not stop within %d s of SIGTERM: "
+                            "killing it (SIGKILL)\n",
+                            kids[i].group, STOP_GRACE_S);
                     kill(kids[i].pid, SIGKILL);
                     kids[i].killed = 1;
                 }
@@ -546,8 +561,7 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
                     /* A group that did not stop cleanly may have left work
                      * unfinished (a recording without its index). */
                     if (failed) {
-                        fprintf(stderr, "ezc run: group '%s' %s %d while stopping\n",
-                                kids[i].group,
+                        fprintf(stderr, "ezc run: group '%s' %s %d while stopping\n", kids[i].group,
                                 WIFEXITED(ws) ? "exited with status" : "killed by signal",
                                 WIFEXITED(ws) ? WEXITSTATUS(ws) : WTERMSIG(ws));
                         rc = 1;
@@ -574,7 +588,8 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
                     if (t - kids[i].started > 10)
                         kids[i].backoff_ms = 500;
                     kids[i].restart_at = t + kids[i].backoff_ms / 1000.0;
-                    kids[i].backoff_ms = kids[i].backoff_ms < 10000 ? kids[i].backoff_ms * 2 : 10000;
+                    kids[i].backoff_ms =
+                        kids[i].backoff_ms < 10000 ? kids[i].backoff_ms * 2 : 10000;
                 } else {
                     kids[i].done = 1;
                     alive--;
@@ -634,7 +649,7 @@ int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         {"duration", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},   {"plugin", 1, 0, 'p'},
         {"group", 1, 0, 'g'},    {"ipc-dir", 1, 0, 'i'}, {"host", 1, 0, 'H'},
-        {"stats-fd", 1, 0, 's'}, {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"stats-fd", 1, 0, 's'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
     const char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
     const char *group = NULL, *ipc_dir = NULL, *host = NULL;
     double duration = 0;
@@ -656,7 +671,10 @@ int cmd_run(int argc, char **argv)
         case 'i': ipc_dir = optarg; break;
         case 'H': host = optarg; break;
         case 's': stats_fd = atoi(optarg); break;
-        case 'h': help(stdout); rc = 0; goto done;
+        case 'h':
+            help(stdout);
+            rc = 0;
+            goto done;
         default: help(stderr); goto done;
         }
     }
@@ -690,8 +708,9 @@ int cmd_run(int argc, char **argv)
                 "section (docs/graphs.md) or bind 127.0.0.1\n",
                 argv[optind], exposed);
     /* A child of a supervisor leaves the user's repeated Ctrl-C to it. */
-    cli_install_signals_as(group ? CLI_SIGNALS_CHILD
-                           : grouped || host ? CLI_SIGNALS_SUPERVISOR : CLI_SIGNALS_DEFAULT);
+    cli_install_signals_as(group             ? CLI_SIGNALS_CHILD
+                           : grouped || host ? CLI_SIGNALS_SUPERVISOR
+                                             : CLI_SIGNALS_DEFAULT);
     if (host && !group) {
         const ezc_graph_host *h = NULL;
         for (size_t i = 0; i < g->nhosts; i++)

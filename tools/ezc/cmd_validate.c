@@ -7,7 +7,8 @@
 
 static void help(FILE *f)
 {
-    fprintf(f,
+    fprintf(
+        f,
         "usage: ezc validate FILE [--plugin PATH]... [--no-plugins]\n"
         "Checks a graph file (docs/graphs.md) against the known node types and\n"
         "their settings schemas, and against what its sources declare (fs, channels,\n"
