@@ -4,10 +4,11 @@
  * y[t] = z[t] / (1 - (1 - alpha)^t), t counting samples from 1 since the
  * last reset. The division makes y the exact weighted mean of the samples
  * seen so far (y[1] = x[1]) instead of an average creeping up from 0.
- * z runs through xp.iir (one first-order section); the correction is one
- * factor per sample along the axis (xp.affine_axis), computed from the
- * sample's global index, so any chunking gives the same numbers. Once
- * (1 - alpha)^t is below half an ulp of 1 the factor is 1 and skipped. */
+ * z is the shared IIR stream (one first-order section, started from zeros);
+ * the correction is one factor per sample along the axis (xp.affine_axis),
+ * computed from the sample's global index, so any chunking gives the same
+ * numbers. Once (1 - alpha)^t is below half an ulp of 1 the factor is 1 and
+ * skipped. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,16 +17,13 @@
 
 typedef struct ewma_state {
     double tau;
-    char axis[EZC_NAME_MAX];
-    ezc_template tpl;
-    double coef[4];
+    ezc_iir_stream iir;
+    uint64_t resets; /* iir.resets when seen/done were last set */
     double log_beta; /* ln(1 - alpha) */
     int64_t seen;    /* samples since the reset (stops counting once done) */
     int done;        /* the correction is 1 from here on */
-    ezc_array *zi;   /* outer * inner float64, on the data's device */
     double *inv;     /* host: 1 / correction per sample of a message */
     size_t inv_cap;
-    ezc_buffer *c_f64, *c_out;
 } ewma_state;
 
 static const ezc_setting_spec ewma_settings[] = {
@@ -35,14 +33,33 @@ static const ezc_setting_spec ewma_settings[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
+/* One first-order section for the stream's rate: b = [alpha, 0], a = [1, alpha - 1]. */
+static int ewma_design(const void *ctx, double fs, double **coef, int *nsec, int *order,
+                       ezc_error *err)
+{
+    const ewma_state *st = ctx;
+    if (!(fs > 0))
+        return ezc_error_set(err, EZC_EINVAL, "ewma: needs a linear axis with a positive gain");
+    double alpha = -expm1(-1.0 / (fs * st->tau));
+    double *c = malloc(4 * sizeof *c);
+    if (!c)
+        return ezc_error_set(err, EZC_ENOMEM, "ewma: out of memory");
+    c[0] = alpha;
+    c[1] = 0;
+    c[2] = 1;
+    c[3] = alpha - 1;
+    *coef = c;
+    *nsec = 1;
+    *order = 1;
+    return 0;
+}
+
 static void ewma_fini(void *state)
 {
     ewma_state *st = state;
     if (!st)
         return;
-    ezc_array_destroy(&st->zi);
-    ezc_buffer_unref(&st->c_f64);
-    ezc_buffer_unref(&st->c_out);
+    ezc_iir_stream_fini(&st->iir);
     free(st->inv);
     free(st);
 }
@@ -58,37 +75,13 @@ static int ewma_init(void **state, const ezc_settings *s, ezc_error *err)
     if (!st)
         return ezc_error_set(err, EZC_ENOMEM, "ewma: out of memory");
     st->tau = tau;
-    snprintf(st->axis, sizeof st->axis, "%s", axis);
+    if ((rc = ezc_iir_stream_init(&st->iir, axis, NULL, 0, 0, ewma_design, st, err))) {
+        ewma_fini(st);
+        return rc;
+    }
+    st->iir.zero_start = 1; /* z starts at 0; the correction does the rest */
     *state = st;
     return 0;
-}
-
-/* A new stream: alpha for its rate, z = 0, t = 0. */
-static int reset(ewma_state *st, const ezc_array *x, int ax, const ezc_xp *xp, ezc_error *err)
-{
-    double fs;
-    int rc = ezc_axis_rate(x, ax, &fs, err);
-    if (rc)
-        return rc;
-    double alpha = -expm1(-1.0 / (fs * st->tau));
-    st->coef[0] = alpha;
-    st->coef[1] = 0;
-    st->coef[2] = 1;
-    st->coef[3] = alpha - 1;
-    st->log_beta = log1p(-alpha);
-    st->seen = 0;
-    st->done = alpha >= 1; /* tau far below the sample period: y = x */
-    size_t outer, n, inner;
-    ezc_array_split(x, ax, &outer, &n, &inner);
-    int64_t count = (int64_t)(outer * inner);
-    if (!st->zi || st->zi->shape[0] != count ||
-        !ezc_device_equal(st->zi->tensor.device, x->tensor.device)) {
-        ezc_array_destroy(&st->zi);
-        st->zi = ezc_array_new(EZC_FLOAT64, 1, &count, NULL, x->tensor.device, err);
-        if (!st->zi)
-            return err->code;
-    }
-    return ezc_xp_call(xp, fill, err, st->zi, 0.0);
 }
 
 /* st->inv[k] = 1 / (1 - (1 - alpha)^(seen + k + 1)) for the n samples of
@@ -122,47 +115,25 @@ static int ewma_process(void *state, int port, ezc_array *in, ezc_array **out, c
                         ezc_error *err)
 {
     ewma_state *st = state;
-    int ax, rc, apply = 0;
-    ezc_array *x = in, *y = NULL;
+    ezc_array *y = NULL;
+    int apply = 0, ax;
     (void)port;
-    *out = NULL;
-    if ((rc = ezc_array_require_axis(in, st->axis, &ax, err)))
-        goto fail;
-    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL) {
-        rc = ezc_error_set(err, EZC_EDTYPE, "ewma: %s data is not supported (real numbers only)",
-                           ezc_dtype_name(in->dtype));
-        goto fail;
+    int rc = ezc_iir_stream_process(&st->iir, in, &y, xp, err);
+    if (rc)
+        return rc;
+    if (st->iir.resets != st->resets) { /* a new stream: t starts again */
+        double alpha = st->iir.coef[0];
+        st->resets = st->iir.resets;
+        st->log_beta = log1p(-alpha);
+        st->seen = 0;
+        st->done = alpha >= 1; /* tau far below the sample period: y = x */
     }
-    if (in->dtype != EZC_FLOAT32 && in->dtype != EZC_FLOAT64) {
-        x = ezc_array_new_like_cached(in, EZC_FLOAT64, 0, NULL, &st->c_f64, err);
-        rc = x ? ezc_xp_call(xp, astype, err, in, x) : err->code;
-        ezc_array_destroy(&in);
-        if (rc)
-            goto fail;
-    }
-    if (ezc_template_changed(&st->tpl, x, ax) && (rc = reset(st, x, ax, xp, err))) {
-        st->tpl.valid = 0; /* try again with the next message */
-        goto fail;
-    }
-    if (ezc_array_size(x) == 0) {
-        *out = x; /* nothing seen: t does not move (ezmsg passes it through) */
+    ax = ezc_array_axis_index(y, st->iir.axis);
+    if (ezc_array_size(y) == 0) {
+        *out = y; /* nothing seen: t does not move (ezmsg passes it through) */
         return 0;
     }
-    if (ezc_array_is_writable(x)) {
-        y = x;
-    } else {
-        y = ezc_array_new_like_cached(x, x->dtype, 0, NULL, &st->c_out, err);
-        if (!y) {
-            rc = err->code;
-            goto fail;
-        }
-    }
-    rc = ezc_xp_call(xp, iir, err, x, ax, st->coef, 1, 1, st->zi, y);
-    if (y != x)
-        ezc_array_destroy(&x);
-    if (!rc)
-        rc = corrections(st, (size_t)y->shape[ax], &apply, err);
-    if (!rc && apply)
+    if ((rc = corrections(st, (size_t)y->shape[ax], &apply, err)) == 0 && apply)
         rc = ezc_xp_call(xp, affine_axis, err, y, y, ax, st->inv, NULL);
     if (rc) {
         ezc_array_destroy(&y);
@@ -170,9 +141,6 @@ static int ewma_process(void *state, int port, ezc_array *in, ezc_array **out, c
     }
     *out = y;
     return 0;
-fail:
-    ezc_array_destroy(&x);
-    return rc;
 }
 
 const ezc_transformer_type ezc_ewma_type = {

@@ -6,7 +6,8 @@
  * and rebuilt only when ezc_template_changed says the stream changed; the
  * first sample after a reset sets the state to the steady state for that
  * input (scipy's sosfilt_zi/lfilter_zi scaled by the sample), so a filter
- * starts without a step transient.
+ * starts without a step transient — unless zero_start asks for a state of
+ * zeros (ewma: ezmsg's EWMA starts from 0 and corrects the bias).
  * ezc_ds_stream: keeps every q-th sample with the phase carried across
  * messages, so chunked and whole runs give the same samples. */
 #ifndef EZC_FILTER_STREAM_H
@@ -27,8 +28,10 @@ typedef struct ezc_iir_stream {
     int nsec, order;
     double *zi_unit; /* nsec * order: state for a constant unit input */
     ezc_template tpl;
-    ezc_array *zi; /* on the data's device */
-    int primed;    /* zi set from a first sample since the last reset */
+    ezc_array *zi;   /* on the data's device */
+    int primed;      /* zi set from a first sample since the last reset */
+    int zero_start;  /* set by the caller: a reset starts from zeros, not the first sample */
+    uint64_t resets; /* streams begun so far (a caller's own per-stream state follows it) */
     ezc_buffer *cache;
 } ezc_iir_stream;
 
@@ -37,7 +40,8 @@ int ezc_iir_stream_init(ezc_iir_stream *st, const char *axis, const double *coef
                         int order, ezc_iir_design_fn design, const void *ctx, ezc_error *err);
 void ezc_iir_stream_fini(ezc_iir_stream *st);
 /* Filters `in` (consumed) into *out. Integer data is converted to float64
- * first; complex is refused. */
+ * first; complex is refused; a message with no samples along the axis is
+ * returned as it is. */
 int ezc_iir_stream_process(ezc_iir_stream *st, ezc_array *in, ezc_array **out, const ezc_xp *xp,
                            ezc_error *err);
 /* Sampling rate of the axis at index ax: 1/gain of a linear axis, else an

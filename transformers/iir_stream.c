@@ -93,6 +93,7 @@ static int reset(ezc_iir_stream *st, const ezc_array *x, int ax, ezc_error *err)
             return err->code;
     }
     st->primed = 0;
+    st->resets++;
     return 0;
 }
 
@@ -152,7 +153,8 @@ int ezc_iir_stream_process(ezc_iir_stream *st, ezc_array *in, ezc_array **out, c
         return 0;
     }
     if (!st->primed) {
-        if ((rc = prime(st, x, ax, xp, err)))
+        rc = st->zero_start ? ezc_xp_call(xp, fill, err, st->zi, 0.0) : prime(st, x, ax, xp, err);
+        if (rc)
             goto fail;
         st->primed = 1;
     }
