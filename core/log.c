@@ -39,3 +39,12 @@ void ezc_log(ezc_log_level level, const char *fmt, ...)
         fprintf(stderr, "ezc[%s]: %s\n", names[level], msg);
     pthread_mutex_unlock(&log_lock);
 }
+
+int ezc_log_first(unsigned *seen, int code)
+{
+    unsigned bit = 1u << ((unsigned)(code < 0 ? -code : code) & 31u);
+    if (*seen & bit)
+        return 0;
+    *seen |= bit;
+    return 1;
+}

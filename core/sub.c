@@ -175,11 +175,9 @@ static void malformed(ezc_sub *s, int kind, const char *fmt, ...)
     vsnprintf(s->stats.last_error, sizeof s->stats.last_error, fmt, ap);
     va_end(ap);
     s->stats.malformed++;
-    if (!(s->logged & (1u << kind))) {
-        s->logged |= 1u << kind;
+    if (ezc_log_first(&s->logged, kind))
         ezc_log(EZC_LOG_WARN, "%s (skipped; later ones of this kind are only counted)",
                 s->stats.last_error);
-    }
 }
 
 static uint64_t hash_bytes(const void *data, size_t n)

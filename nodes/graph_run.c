@@ -26,7 +26,7 @@
 #define POLL_MS 100
 
 typedef struct in_edge {
-    char topic[256];
+    char topic[EZC_TOPIC_MAX];
     int port;
     ezc_queue queue;
     int cap;          /* drop_oldest ring size; conflate 1 */
@@ -38,7 +38,7 @@ typedef struct in_edge {
 
 typedef struct out_pub {
     ezc_pub *pub;
-    char topic[256];
+    char topic[EZC_TOPIC_MAX];
     int wait_sub;          /* an edge: wait for its subscriber before the first message */
     int drop_empty;        /* leaves the graph (output, publish sink): no empty messages */
     ezc_resume_slot *slot; /* its numbering, kept for a restarted successor (or NULL) */
@@ -387,7 +387,7 @@ static int next_input(node_rt *nr, ezc_array **out, int *port, ezc_error *err)
     int queued = 0;
     for (int i = 0; i < nr->nins; i++)
         queued += nr->ins[i].n;
-    char topic[256];
+    char topic[EZC_TOPIC_MAX];
     while (!nr->held) {
         ezc_array *a = NULL;
         int rc = ezc_sub_recv_topic(nr->sub, &a, topic, sizeof topic, queued ? 0 : POLL_MS, err);
@@ -450,12 +450,9 @@ static void count_error(node_rt *nr, const ezc_error *e, unsigned *logged, int r
 {
     atomic_fetch_add(&nr->errors, 1);
     set_error(nr, e->msg);
-    unsigned bit = 1u << ((unsigned)-rc & 31u);
-    if (!(*logged & bit)) {
-        *logged |= bit;
+    if (ezc_log_first(logged, rc))
         ezc_log(EZC_LOG_WARN, "node %s: message refused (logged once per kind): %s", nr->n->name,
                 e->msg);
-    }
 }
 
 static int forward(node_rt *nr, ezc_array *a, ezc_error *err);

@@ -22,7 +22,7 @@ int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
         st = &local;
     memset(st, 0, sizeof *st);
     unsigned logged = 0; /* one bit per error code already logged */
-    char topic[256];
+    char topic[EZC_TOPIC_MAX];
     uint64_t lost_passed = ezc_sub_gaps(in);
     while (!(o.stop && *o.stop)) {
         if (o.max_messages && st->received >= o.max_messages)
@@ -44,12 +44,9 @@ int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
         if (rc) {
             st->errors++;
             memcpy(st->last_error, perr.msg, sizeof st->last_error);
-            unsigned bit = 1u << ((unsigned)-rc & 31u);
-            if (!(logged & bit)) {
-                logged |= bit;
+            if (ezc_log_first(&logged, rc))
                 ezc_log(EZC_LOG_WARN, "node %s: message %llu refused (logged once per kind): %s",
                         t->type->name, (unsigned long long)st->received, perr.msg);
-            }
             continue;
         }
         if (!res)

@@ -17,6 +17,10 @@ typedef void (*ezc_log_handler)(ezc_log_level level, const char *msg, void *ctx)
 void ezc_log_set_handler(ezc_log_handler fn, void *ctx);
 void ezc_log_set_level(ezc_log_level min_level);
 void ezc_log(ezc_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* For "log the first of each kind, count the rest": 1 the first time
+ * `code` (an EZC_E* error code, or any small kind number) is passed with
+ * this *seen, 0 after. *seen starts at 0 and belongs to one thread. */
+int ezc_log_first(unsigned *seen, int code);
 
 #ifdef __cplusplus
 }

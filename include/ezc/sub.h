@@ -99,6 +99,9 @@ void ezc_sub_destroy(ezc_sub **s);
  * (*out NULL), EZC_ENOMEM or EZC_EIO. The topic it came under is copied into topic_out when non-NULL
  * (truncated to topic_cap - 1 bytes, always NUL-terminated). */
 int ezc_sub_recv(ezc_sub *s, ezc_array **out, int timeout_ms, ezc_error *err);
+/* A topic buffer that holds every topic ezc's own nodes route by (graph
+ * edges, outputs, node topics); longer topics arrive truncated. */
+#define EZC_TOPIC_MAX 256
 int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topic_cap,
                        int timeout_ms, ezc_error *err);
 
