@@ -23,6 +23,7 @@ ezc_buffer *ezc_buffer_wrap(void *data, size_t nbytes, DLDevice device, ezc_buff
     b->device = device;
     b->free_fn = free_fn;
     b->free_ctx = ctx;
+    b->readonly = 0;
     return b;
 }
 
@@ -91,5 +92,6 @@ void ezc_buffer_unref(ezc_buffer **bp)
 
 int ezc_buffer_is_unique(const ezc_buffer *b)
 {
-    return b && atomic_load_explicit(&((ezc_buffer *)b)->refs, memory_order_acquire) == 1;
+    return b && !b->readonly &&
+           atomic_load_explicit(&((ezc_buffer *)b)->refs, memory_order_acquire) == 1;
 }

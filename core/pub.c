@@ -25,6 +25,7 @@
 #include "curve_internal.h"
 #include "ipc_endpoint.h"
 #include "pubsub_internal.h"
+#include "shm.h"
 
 #define DRAIN_EVERY 16 /* sends between reads of pending subscription messages */
 #define MAX_TOPICS 256 /* numbered topics; beyond, the oldest restarts at first_seq */
@@ -63,6 +64,9 @@ struct ezc_pub {
     int nodrop_off;           /* this message goes past full queues: restore NODROP after */
     uint64_t stalls, overflows;
     ezc_curve_server *curve; /* tcp:// CURVE server: its keys and ZAP domain */
+    ezc_shm_pool *shm;       /* ipc://PATH: same-host subscribers read shared memory */
+    int shm_logged;
+    int linger_ms;
 };
 
 void ezc_pub_options_init(ezc_pub_options *o)
@@ -126,6 +130,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->inproc = inproc;
     p->ipc = strncmp(endpoint, "ipc://", 6) == 0;
     p->send_timeout_ms = opt->send_timeout_ms;
+    p->linger_ms = opt->linger_ms;
     p->lossy = opt->lossy;
     p->stall_timeout_ms = opt->lossy ? 0 : opt->stall_timeout_ms;
     p->id = opt->id ? opt->id : ezc_random_u64();
@@ -179,6 +184,15 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         snprintf(who, sizeof who, "pub %s", p->endpoint);
         ezc_curve_server_name(p->curve, who);
     }
+    /* Shared memory for subscribers on this host: an ipc path we own. A pool
+     * that cannot be made leaves the inline path, which always works. */
+    if (p->claim && !opt->inline_only) {
+        ezc_error serr = {0, ""};
+        p->shm = ezc_shm_pool_new(endpoint + 6, p->id, &serr);
+        if (!p->shm && serr.code)
+            ezc_log(EZC_LOG_INFO, "pub %s: no shared memory (%s): subscribers get the data inline",
+                    p->endpoint, serr.msg);
+    }
     if (opt->first_wait_ms > 0)
         p->first_wait_until = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)opt->first_wait_ms * 1000000;
     if (!inproc && !(p->enc = ezc_wire_encoder_new(err))) {
@@ -202,6 +216,8 @@ void ezc_pub_destroy(ezc_pub **pp)
     ezc_pub *p = *pp;
     *pp = NULL;
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    ezc_shm_pool_linger(p->shm, p->linger_ms);
+    ezc_shm_pool_destroy(&p->shm);
     ezc_curve_server_release(&p->curve); /* after the socket: no handshake asks for it */
     ezc_ipc_file_remove(&p->ipc_file);
     ezc_ipc_claim_release(&p->claim); /* after the file: nobody binds in between */
@@ -432,6 +448,20 @@ static void wire_free(void *data, void *hint)
     ezc_buffer_unref(&b);
 }
 
+static void send_shm(ezc_pub *p, const char *topic, const void *hdr, size_t hlen, const void *data,
+                     size_t nbytes, const ezc_buffer *buf)
+{
+    ezc_shm_send how = {p->lossy, p->send_timeout_ms, p->stall_timeout_ms, buf};
+    ezc_error serr = {0, ""};
+    if (ezc_shm_pool_send(p->shm, topic, hdr, hlen, data, nbytes, &how, &serr) && !p->shm_logged) {
+        p->shm_logged = 1;
+        ezc_log(EZC_LOG_WARN,
+                "pub %s: %s (the shared-memory subscribers missed it: counted; "
+                "later ones are only counted)",
+                p->endpoint, serr.msg);
+    }
+}
+
 static int send_wire(ezc_pub *p, const char *topic, uint64_t seq, const ezc_array *a,
                      ezc_error *err)
 {
@@ -475,6 +505,10 @@ static int send_wire(ezc_pub *p, const char *topic, uint64_t seq, const ezc_arra
         rc = send_more(p, &data, 0, err);
     zmq_msg_close(&head);
     zmq_msg_close(&data);
+    /* The message is sent (it has its number): shared-memory readers get it
+     * too, or count it as dropped; they never make it unsent. */
+    if (rc == 0 && p->shm && a->tensor.device.device_type != kDLCUDA)
+        send_shm(p, topic, hdr, hlen, ezc_array_data(a), nbytes, a->buf);
     return rc;
 }
 
@@ -485,9 +519,21 @@ static int send_wire(ezc_pub *p, const char *topic, uint64_t seq, const ezc_arra
 static void wait_first_subscriber(ezc_pub *p)
 {
     int64_t left = p->first_wait_until - ezc_clock_ns(CLOCK_MONOTONIC);
-    p->first_wait_until = 0;
     if (left > 0)
         ezc_pub_wait_subscribers(p, 1, (int)((left + 999999) / 1000000), NULL);
+    /* A subscriber that started first is connected through the socket and
+     * moves to shared memory only while the pool has sent nothing (sub.c
+     * looks every 50 ms): give it that long, within the same wait. */
+    left = p->first_wait_until - ezc_clock_ns(CLOCK_MONOTONIC);
+    if (p->shm && left > 0 && !ezc_shm_pool_readers(p->shm)) {
+        int64_t until = ezc_clock_ns(CLOCK_MONOTONIC) + (left < 120000000 ? left : 120000000);
+        while (!ezc_shm_pool_readers(p->shm) && !ezc_interrupted() &&
+               ezc_clock_ns(CLOCK_MONOTONIC) < until) {
+            struct timespec ts = {0, 2000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    p->first_wait_until = 0;
 }
 
 int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *err)
@@ -560,6 +606,8 @@ int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err)
         set_int(p, ZMQ_XPUB_NODROP, 0, "ZMQ_XPUB_NODROP", NULL);
     zmq_msg_close(&head);
     zmq_msg_close(&data);
+    if (rc == 0 && p->shm)
+        send_shm(p, topic, hdr, hlen, NULL, 0, NULL);
     return rc;
 }
 
@@ -570,7 +618,7 @@ int ezc_pub_wait_subscribers(ezc_pub *p, int n, int timeout_ms, ezc_error *err)
     int64_t deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
     for (;;) {
         drain_subscriptions(p);
-        if (p->subscriptions >= (uint64_t)(n < 0 ? 0 : n))
+        if (p->subscriptions + (uint64_t)ezc_shm_pool_readers(p->shm) >= (uint64_t)(n < 0 ? 0 : n))
             return 0;
         int wait = EZC_STOP_CHECK_MS;
         if (timeout_ms >= 0) {
@@ -641,4 +689,34 @@ void ezc_pub_stats_get(const ezc_pub *p, ezc_pub_stats *st)
     st->stalls = p->stalls;
     st->overflows = p->overflows;
     st->refused = ezc_curve_server_refused(p->curve);
+    ezc_shm_pool_stats sh;
+    ezc_shm_pool_stats_get(p->shm, &sh);
+    st->shm_readers = sh.readers;
+    st->shm_dropped = sh.dropped + sh.nospace;
+    st->shm_slots = sh.slots;
+    st->shm_held = sh.held;
+    st->shm_bytes = sh.bytes;
+    st->shm_reclaims = sh.reclaims;
+}
+
+ezc_array *ezc_pub_loan(ezc_pub *p, ezc_dtype dtype, int ndim, const int64_t *shape,
+                        const char *const *dims, ezc_error *err)
+{
+    if (!p)
+        return ezc_error_set(err, EZC_EINVAL, "pub: loan needs a publisher"), NULL;
+    if (!p->shm)
+        return ezc_array_new(dtype, ndim, shape, dims, ezc_device_cpu(), err);
+    size_t nbytes;
+    if (ezc_shape_count(ndim, shape, "pub: loan: shape", &nbytes, err) ||
+        __builtin_mul_overflow(nbytes, ezc_dtype_size(dtype), &nbytes)) {
+        if (!err || !err->code)
+            ezc_error_set(err, EZC_EINVAL, "pub %s: loan: the shape is too large", p->endpoint);
+        return NULL;
+    }
+    ezc_buffer *b = ezc_shm_pool_loan(p->shm, nbytes, err);
+    if (!b) /* the pool is full or the system out of pages: an ordinary array still works */
+        return ezc_array_new(dtype, ndim, shape, dims, ezc_device_cpu(), err);
+    ezc_array *a = ezc_array_from_buffer(b, 0, dtype, ndim, shape, dims, err);
+    ezc_buffer_unref(&b);
+    return a;
 }

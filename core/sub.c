@@ -19,10 +19,13 @@
 #include "ezc/wire.h"
 #include "curve_internal.h"
 #include "pubsub_internal.h"
+#include "shm.h"
 
-#define MAX_STREAMS 4096 /* tracked (publisher, topic) pairs; least recently seen goes first */
+#define MAX_STREAMS 4096      /* tracked (publisher, topic) pairs; least recently seen goes first */
+#define MAX_SHM 16            /* ipc endpoints read through shared memory (more go inline) */
+#define SHM_CHECK_NS 50000000 /* how often dead publishers and new pools are looked for */
 
-enum { BAD_FRAMES, BAD_HEADER, BAD_INPROC, BAD_KINDS };
+enum { BAD_FRAMES, BAD_HEADER, BAD_INPROC, BAD_SHM, BAD_KINDS };
 
 /* Publishers number their messages per topic: a stream is (src, topic). */
 typedef struct {
@@ -49,6 +52,23 @@ struct ezc_sub {
     char eos_topic[256];     /* its topic */
     char endpoint[256];      /* the first one, for messages */
     ezc_curve_client *curve; /* keys for tcp:// publishers; NULL = plaintext */
+    /* Shared memory: ipc endpoints whose publisher's pool we read (no socket
+     * connection to them), and ipc endpoints connected inline that may get a
+     * pool later (a publisher that starts after us). */
+    int inline_only;
+    char topic[EZC_TOPIC_MAX];
+    struct {
+        ezc_shm_sub *sub;
+        char endpoint[512];
+    } shm[MAX_SHM];
+    int nshm;
+    struct {
+        char endpoint[512];
+        char pool[EZC_SHM_NAME]; /* the pool last seen there (not taken: it had begun) */
+    } cand[MAX_SHM];
+    int ncand;
+    unsigned shm_next; /* round robin */
+    int64_t shm_check; /* CLOCK_MONOTONIC ns of the next look */
 };
 
 void ezc_sub_options_init(ezc_sub_options *o)
@@ -61,6 +81,23 @@ static int transport_ok(const char *endpoint, int *inproc)
 {
     *inproc = strncmp(endpoint, "inproc://", 9) == 0;
     return *inproc || strncmp(endpoint, "ipc://", 6) == 0 || strncmp(endpoint, "tcp://", 6) == 0;
+}
+
+/* An ipc endpoint whose ezc publisher is not up yet gets its pool when it
+ * comes (shm_housekeeping looks every 50 ms while we receive); ZeroMQ's
+ * reconnect to it is made slower than that (300 ms instead of 100 ms) so
+ * that the move usually happens before a socket subscription: the
+ * publisher then counts the subscriber once, in its pool. A subscriber
+ * that is not receiving still connects in the background, as always. */
+static int connect_socket(ezc_sub *s, const char *endpoint, int candidate)
+{
+    int slow = 300, normal = 100;
+    if (candidate)
+        zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &slow, sizeof slow);
+    int rc = zmq_connect(s->sock, endpoint);
+    if (candidate)
+        zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &normal, sizeof normal);
+    return rc;
 }
 
 int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err)
@@ -77,10 +114,29 @@ int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err)
     if (s->curve &&
         ezc_curve_client_apply(s->sock, strncmp(endpoint, "tcp://", 6) == 0 ? s->curve : NULL, err))
         return ezc_error_prefix(err, "sub %s", endpoint);
-    if (zmq_connect(s->sock, endpoint) != 0)
+    int shm_ok = !s->inline_only && strncmp(endpoint, "ipc://", 6) == 0 && endpoint[6] != '@' &&
+                 !strchr(endpoint, '*') && strlen(endpoint) < sizeof s->shm[0].endpoint &&
+                 ezc_shm_enabled() && s->nshm < MAX_SHM && s->ncand < MAX_SHM;
+    if (shm_ok) {
+        ezc_shm_sub *sh;
+        int rc = ezc_shm_sub_attach(endpoint + 6, s->topic, &sh, err);
+        if (rc)
+            return ezc_error_prefix(err, "sub %s", endpoint);
+        if (sh) { /* its publisher is up: read its pool, no socket needed */
+            s->shm[s->nshm].sub = sh;
+            strcpy(s->shm[s->nshm++].endpoint, endpoint);
+            return 0;
+        }
+    }
+    if (connect_socket(s, endpoint, shm_ok) != 0)
         return ezc_error_set(err, EZC_EIO, "sub: cannot connect to '%s': %s", endpoint,
                              zmq_strerror(zmq_errno()));
     s->inproc |= inproc;
+    if (shm_ok) {
+        strcpy(s->cand[s->ncand].endpoint, endpoint);
+        s->cand[s->ncand].pool[0] = '\0';
+        s->ncand++;
+    }
     return 0;
 }
 
@@ -104,6 +160,8 @@ ezc_sub *ezc_sub_new(const char *endpoint, const char *topic, const ezc_sub_opti
     }
     snprintf(s->endpoint, sizeof s->endpoint, "%s", endpoint ? endpoint : "(null)");
     s->conflate = opt->conflate;
+    s->inline_only = opt->inline_only || (topic && strlen(topic) >= sizeof s->topic);
+    snprintf(s->topic, sizeof s->topic, "%s", topic ? topic : "");
     s->shared_ctx = opt->zmq_context == NULL;
     s->sock = ezc_zmq_socket_open(opt->zmq_context, ZMQ_SUB);
     if (!s->sock) {
@@ -146,6 +204,8 @@ void ezc_sub_destroy(ezc_sub **sp)
     ezc_sub *s = *sp;
     *sp = NULL;
     ezc_zmq_socket_close(s->sock, s->shared_ctx);
+    for (int i = 0; i < s->nshm; i++)
+        ezc_shm_sub_detach(&s->shm[i].sub);
     if (s->curve) /* the secret key does not outlive its use */
         memset(s->curve, 0, sizeof *s->curve);
     free(s->curve);
@@ -372,6 +432,16 @@ static void copy_topic(zmq_msg_t *topic, char *out, size_t cap)
     out[n] = '\0';
 }
 
+/* A publisher whose pool we read: what it also sends through the socket
+ * (we were connected inline before the pool was taken) is a copy. */
+static int from_shm_publisher(const ezc_sub *s, uint64_t src)
+{
+    for (int i = 0; i < s->nshm; i++)
+        if (ezc_shm_sub_pub_id(s->shm[i].sub) == src)
+            return 1;
+    return 0;
+}
+
 /* One message off the socket, waiting up to wait_ms for it (a blocking
  * receive with ZMQ_RCVTIMEO: the quickest wake-up ZeroMQ offers): 0 with
  * *out set, 1 when nothing came, a signal cut the wait, or it was malformed
@@ -430,8 +500,20 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
     if (rc == 2) {
         ezc_wire_stamp eos;
         ezc_wire_eos_stamp(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &eos);
+        if (from_shm_publisher(s, eos.src)) {
+            s->stats.duplicates++;
+            *skipped = 1;
+            rc = 1;
+            goto done;
+        }
         track_eos(s, &eos, hash_bytes(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])));
         copy_topic(&parts[0], topic_out, cap);
+    }
+    if (rc == 0 && from_shm_publisher(s, (*out)->src)) {
+        ezc_array_destroy(out); /* its copy came through shared memory */
+        s->stats.duplicates++;
+        *skipped = 1;
+        rc = 1;
     }
     if (rc == 0) {
         track(s, *out, hash_bytes(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])));
@@ -441,6 +523,138 @@ done:
     for (int i = 0; i < n; i++)
         zmq_msg_close(&parts[i]);
     return rc;
+}
+
+/* ---- shared memory ---- */
+
+/* One queued message from some pool, round robin: the codes of recv_one. */
+static int shm_take(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, int *skipped,
+                    ezc_error *err)
+{
+    char topic[EZC_SHM_HEAD];
+    for (int n = 0; n < s->nshm; n++) {
+        int i = (int)((s->shm_next + (unsigned)n) % (unsigned)s->nshm);
+        ezc_wire_stamp eos;
+        ezc_error terr = {0, ""};
+        int rc = ezc_shm_sub_take(s->shm[i].sub, out, topic, sizeof topic, &eos, &terr);
+        if (rc == 1)
+            continue;
+        s->shm_next = (unsigned)i + 1;
+        uint64_t th = hash_bytes(topic, strlen(topic));
+        if (rc == 0) {
+            track(s, *out, th);
+            s->stats.shm_received++;
+        } else if (rc == 2) {
+            track_eos(s, &eos, th);
+        } else if (rc == 3) {
+            malformed(s, BAD_SHM, "sub %s: %s", s->shm[i].endpoint, terr.msg);
+            *skipped = 1;
+            return 1;
+        } else {
+            *err = terr;
+            return rc;
+        }
+        if (topic_out && cap)
+            snprintf(topic_out, cap, "%s", topic);
+        return rc;
+    }
+    return 1;
+}
+
+/* Every SHM_CHECK_NS: a pool whose publisher died and whose queue is empty
+ * is left (the endpoint goes back to the socket, for whoever binds it
+ * next); an endpoint read through the socket whose publisher now has a
+ * pool that has sent nothing yet moves to it (every message it will send
+ * is queued for us; copies still coming through the socket are dropped). */
+static void shm_housekeeping(ezc_sub *s)
+{
+    int64_t now = ezc_clock_ns(CLOCK_MONOTONIC);
+    if (now < s->shm_check)
+        return;
+    s->shm_check = now + SHM_CHECK_NS;
+    for (int i = 0; i < s->nshm; i++) {
+        ezc_shm_sub *sh = s->shm[i].sub;
+        if (!ezc_shm_sub_dead(sh) || ezc_shm_sub_arm(sh))
+            continue;
+        ezc_shm_sub_disarm(sh);
+        char endpoint[sizeof s->shm[i].endpoint];
+        strcpy(endpoint, s->shm[i].endpoint);
+        ezc_shm_sub_detach(&s->shm[i].sub);
+        s->shm[i] = s->shm[--s->nshm];
+        i--;
+        if (connect_socket(s, endpoint, 1) == 0 && s->ncand < MAX_SHM) {
+            /* Through the socket, ZeroMQ reconnecting in the background as
+             * for any endpoint, until the next publisher there has a pool. */
+            strcpy(s->cand[s->ncand].endpoint, endpoint);
+            s->cand[s->ncand].pool[0] = '\0';
+            s->ncand++;
+        }
+    }
+    for (int i = 0; i < s->ncand; i++) {
+        char pool[EZC_SHM_NAME];
+        const char *path = s->cand[i].endpoint + 6;
+        if (ezc_shm_pool_name(path, pool, sizeof pool) || strcmp(pool, s->cand[i].pool) == 0 ||
+            s->nshm == MAX_SHM) {
+            continue;
+        }
+        strcpy(s->cand[i].pool, pool);
+        ezc_shm_sub *sh = NULL;
+        if (ezc_shm_sub_attach(path, s->topic, &sh, NULL) || !sh)
+            continue;
+        if (!ezc_shm_sub_fresh(sh)) {
+            /* It began sending to us through the socket: stay there. */
+            ezc_shm_sub_detach(&sh);
+            continue;
+        }
+        zmq_disconnect(s->sock, s->cand[i].endpoint);
+        s->shm[s->nshm].sub = sh;
+        strcpy(s->shm[s->nshm++].endpoint, s->cand[i].endpoint);
+        s->cand[i] = s->cand[--s->ncand];
+        i--;
+    }
+}
+
+/* recv_one over the socket and the pools: waits on the socket and every
+ * doorbell together. */
+static int recv_any(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, int wait_ms,
+                    int *skipped, ezc_error *err)
+{
+    if (!s->nshm && !s->ncand)
+        return recv_one(s, out, topic_out, cap, wait_ms, skipped, err);
+    shm_housekeeping(s);
+    *skipped = 0;
+    int rc = shm_take(s, out, topic_out, cap, skipped, err);
+    if (rc != 1 || *skipped)
+        return rc;
+    int slice = wait_ms < 0 || wait_ms > SHM_CHECK_NS / 1000000 ? SHM_CHECK_NS / 1000000 : wait_ms;
+    if (!s->nshm) /* candidates only: wait on the socket, in slices */
+        return recv_one(s, out, topic_out, cap, slice, skipped, err);
+    rc = recv_one(s, out, topic_out, cap, 0, skipped, err);
+    if (rc != 1 || *skipped || wait_ms == 0)
+        return rc;
+    zmq_pollitem_t items[1 + MAX_SHM];
+    int n = 0, ready = 0;
+    items[n++] = (zmq_pollitem_t){s->sock, 0, ZMQ_POLLIN, 0};
+    for (int i = 0; i < s->nshm; i++) {
+        ready |= ezc_shm_sub_arm(s->shm[i].sub);
+        items[n++] = (zmq_pollitem_t){NULL, ezc_shm_sub_fd(s->shm[i].sub), ZMQ_POLLIN, 0};
+    }
+    if (!ready)
+        zmq_poll(items, n, slice);
+    for (int i = 0; i < s->nshm; i++)
+        ezc_shm_sub_disarm(s->shm[i].sub);
+    rc = shm_take(s, out, topic_out, cap, skipped, err);
+    if (rc != 1 || *skipped)
+        return rc;
+    return recv_one(s, out, topic_out, cap, 0, skipped, err);
+}
+
+const char *ezc_sub_path(const ezc_sub *s)
+{
+    if (!s || !s->nshm)
+        return "inline";
+    return s->nshm == 1 && !s->ncand && s->stats.received == s->stats.shm_received ? "shm"
+                                                                                   : "shm+inline";
 }
 
 static int end_of_stream(ezc_sub *s, ezc_error *err)
@@ -472,7 +686,7 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
     int wait = timeout_ms < 0 || timeout_ms > EZC_STOP_CHECK_MS ? EZC_STOP_CHECK_MS : timeout_ms;
     for (;;) {
         int skipped;
-        int rc = recv_one(s, out, topic_out, topic_cap, wait, &skipped, err);
+        int rc = recv_any(s, out, topic_out, topic_cap, wait, &skipped, err);
         if (rc < 0)
             return rc;
         if (rc == 2)
@@ -483,7 +697,7 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
             while (s->conflate) {
                 ezc_array *newer = NULL;
                 char t[sizeof s->eos_topic];
-                int r = recv_one(s, &newer, t, sizeof t, 0, &skipped, err);
+                int r = recv_any(s, &newer, t, sizeof t, 0, &skipped, err);
                 if (r == 0) {
                     ezc_array_destroy(out);
                     *out = newer;

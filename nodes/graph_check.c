@@ -5,11 +5,11 @@
  * flags and defaults masked), so that every bad setting is reported, not
  * only the first; then the whole set is instantiated once, so that checks
  * made by a type's init (clip: min > max) are reported too. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "graph_internal.h"
+#include "node_kind.h"
 
 static const char *type_label(const ezc_graph_node *n)
 {
@@ -78,44 +78,6 @@ static int check_one_setting(ezc_graph *g, const ezc_graph_node *n, const ezc_gr
                                 err.msg, n->type);
     }
     return rc;
-}
-
-/* A synthetic source's numeric settings, each with its own range, so the
- * message names the one that is wrong (ezc_synth_new checks them all at once). */
-static const struct {
-    const char *name;
-    double lo, hi; /* inclusive; lo_open: lo itself is refused */
-    int lo_open;
-    const char *range;
-} source_ranges[] = {
-    {"fs", 0, INFINITY, 1, "a number > 0"},
-    {"channels", 1, 65536, 0, "an integer in [1, 65536]"},
-    {"chunk", 1, 1 << 24, 0, "an integer in [1, 16777216]"},
-};
-
-static int check_source_ranges(ezc_graph *g, const ezc_graph_node *n, const ezc_settings *s)
-{
-    int bad = 0;
-    for (size_t i = 0; i < sizeof source_ranges / sizeof *source_ranges; i++) {
-        double v;
-        int64_t iv;
-        if (!ezc_settings_get_int(s, source_ranges[i].name, &iv))
-            v = (double)iv;
-        else if (ezc_settings_get_float(s, source_ranges[i].name, &v))
-            continue;
-        if (v > source_ranges[i].lo && v <= source_ranges[i].hi)
-            continue;
-        if (v == source_ranges[i].lo && !source_ranges[i].lo_open)
-            continue;
-        int line = n->settings_line ? n->settings_line : n->line;
-        for (size_t k = 0; k < n->nsettings; k++)
-            if (!strcmp(n->settings[k].name, source_ranges[i].name))
-                line = n->settings[k].line;
-        ezc_graph_error_add(g, line, "node '%s': %s: setting '%s' = %g: expected %s", n->name,
-                            n->type, source_ranges[i].name, v, source_ranges[i].range);
-        bad = 1;
-    }
-    return bad;
 }
 
 /* Settings that are endpoints (`endpoint`, `*_endpoint`) must be ones the
@@ -189,16 +151,8 @@ static void check_settings(ezc_graph *g, ezc_graph_node *n, unsigned char *ok)
         ezc_transformer_destroy(&t);
     } else if (ezc_settings_validate(s, schema, n->type, &err)) {
         ezc_graph_error_add(g, line, "node '%s': %s", n->name, err.msg);
-    } else if (n->role == EZC_ROLE_SOURCE && n->kind && strcmp(n->kind->name, "subscribe") &&
-               !check_source_ranges(g, n, s)) {
-        ezc_synth_options o;
-        int realtime;
-        int64_t count;
-        ezc_synth *syn = NULL;
-        if (ezc_graph_synth_options(n, s, &o, &realtime, &count, &err) ||
-            !(syn = ezc_synth_new(&o, &err)))
-            ezc_graph_error_add(g, line, "node '%s': %s", n->name, err.msg);
-        ezc_synth_destroy(&syn);
+    } else if (n->kind && n->kind->ops && n->kind->ops->check) {
+        n->kind->ops->check(g, n, s); /* what the kind's schema cannot say */
     }
     ezc_settings_destroy(&s);
     *ok = g->nerrors == before;

@@ -1,18 +1,12 @@
-/* graph_internal.h — what graph_check.c, graph_static.c and graph_run.c
- * share: turning a source node's validated settings into synth options,
- * and the static stream checks. */
+/* graph_internal.h — what graph_check.c, graph_static.c, graph_security.c
+ * and graph_run.c share: the static stream checks and the security:
+ * section applied to sockets. (Node kinds: node_kind.h.) */
 #ifndef EZC_GRAPH_INTERNAL_H
 #define EZC_GRAPH_INTERNAL_H
 
 #include "ezc/graph.h"
 #include "ezc/pub.h"
 #include "ezc/sub.h"
-#include "ezc/synth.h"
-
-/* s must have been validated against the node kind's schema. Strings in o
- * point into s. */
-int ezc_graph_synth_options(const ezc_graph_node *n, const ezc_settings *s, ezc_synth_options *o,
-                            int *realtime, int64_t *count, ezc_error *err);
 
 /* What sources declare about their streams (fs, dims, lengths, dtype),
  * carried along the edges through transformers known to keep it, and each

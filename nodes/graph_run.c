@@ -17,11 +17,9 @@
 #include "ezc/interrupt.h"
 #include "ezc/log.h"
 #include "ezc/node.h"
-#include "ezc/pacer.h"
-#include "ezc/recording.h"
-#include "ezc/summary.h"
 #include "graph_internal.h"
 #include "graph_resume.h"
+#include "node_kind.h"
 
 #define POLL_MS 100
 
@@ -51,14 +49,15 @@ typedef struct consumer {
     int open;
     ezc_settings *s;
     ezc_transformer *t;
-    ezc_recording_writer *rec;
-    const char *rec_topic;
-    int64_t every;
-    ezc_summary_values values; /* print: what of the data it shows */
+    const ezc_node_kind_ops *ops; /* a sink's hooks (node_kind.h), or NULL */
+    void *state;                  /* the sink's, from its open hook */
     unsigned logged;
 } consumer;
 
-typedef struct node_rt {
+/* A node as the runtime runs it; node kinds' hooks see it as an opaque
+ * ezc_node_ctx (node_kind.h). */
+typedef struct ezc_node_ctx node_rt;
+struct ezc_node_ctx {
     struct ezc_graph_runtime *rt;
     const ezc_graph *g;
     const ezc_graph_node *n;
@@ -76,8 +75,10 @@ typedef struct node_rt {
     /* Fusion: next is the downstream node this one calls directly (a block
      * edge, the only output here and the only input there); fused_in marks
      * a node run by its upstream's thread, with no socket and no thread. */
-    struct node_rt *next;
-    int fused_in, fused_port, backoff_ms;
+    node_rt *next;
+    int fused_in, fused_port;
+    int backoff_ms;          /* fused: its last restart's wait (ezc_restart_backoff) */
+    int64_t opened_ms;       /* fused: when its consumer last opened, monotonic */
     uint64_t fused_seq;      /* messages handed to next */
     int64_t t0_ns;           /* source time of the message in hand (0: unknown); inside a
                            fused chain it travels here, so the stamp becomes an attr
@@ -98,7 +99,7 @@ typedef struct node_rt {
     char last_error[EZC_ERROR_MSG_MAX];
     uint32_t lat[EZC_GRAPH_LATENCY_WINDOW]; /* µs since the source, a ring */
     size_t nlat, latpos;
-} node_rt;
+};
 
 struct ezc_graph_runtime {
     const ezc_graph *g;
@@ -167,6 +168,13 @@ static int wait_subscribers(node_rt *nr, ezc_error *err)
     }
     nr->subs_ready = !stopping(nr);
     return 0;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static int64_t wall_ns(void)
@@ -457,121 +465,83 @@ static void count_error(node_rt *nr, const ezc_error *e, unsigned *logged, int r
 
 static int forward(node_rt *nr, ezc_array *a, ezc_error *err);
 
-static int pacer_stop(void *nr)
+/* ---- what node kinds' hooks see (node_kind.h) ---- */
+
+const char *ezc_node_ctx_name(const ezc_node_ctx *nr)
+{
+    return nr->n->name;
+}
+
+const ezc_graph_node *ezc_node_ctx_node(const ezc_node_ctx *nr)
+{
+    return nr->n;
+}
+
+int ezc_node_ctx_stopping(const ezc_node_ctx *nr)
 {
     return stopping(nr);
 }
 
-static int run_source(node_rt *nr, const ezc_settings *s, ezc_error *err)
+int ezc_node_ctx_ready(ezc_node_ctx *nr, ezc_error *err)
 {
-    ezc_synth_options o;
-    int realtime;
-    int64_t count;
-    int rc = ezc_graph_synth_options(nr->n, s, &o, &realtime, &count, err);
-    ezc_synth *syn = rc ? NULL : ezc_synth_new(&o, err);
-    if (!syn)
-        return rc ? rc : EZC_EINVAL;
-    if ((rc = wait_subscribers(nr, err)))
-        goto done;
-    ezc_pacer pacer;
-    ezc_pacer_init(&pacer, nr->n->name, o.fs, o.chunk);
-    for (int64_t i = 0; !stopping(nr) && (!count || i < count); i++) {
-        if (realtime) {
-            if (ezc_pacer_wait(&pacer, (int64_t)ezc_synth_samples(syn), pacer_stop, nr))
-                break;
-            atomic_store_explicit(&nr->behind, ezc_pacer_behind(&pacer), memory_order_relaxed);
-        }
-        ezc_array *a = ezc_synth_next(syn, err);
-        if (a)
-            a = on_device(nr, a, err);
-        if (!a) {
-            rc = err->code ? err->code : EZC_EINVAL;
-            break;
-        }
-        bump(&nr->messages, 1);
-        bump(&nr->bytes, data_bytes(a));
-        nr->t0_ns = wall_ns();
-        nr->have_in = 0;
-        if ((rc = forward(nr, a, err)))
-            break;
-    }
-    if (!rc && count && !stopping(nr)) /* all `count` messages went: the end */
-        rc = end_stream(nr, err);
-done:
-    ezc_synth_destroy(&syn);
-    return rc;
+    return wait_subscribers(nr, err);
 }
 
-/* The `subscribe` source: an outside publisher's messages, passed on. Its
- * subscriber is the node's (nr->sub), so its sequence gaps show as the
- * node's drops; a message without a source stamp gets one on arrival. */
-static int run_subscribe(node_rt *nr, const ezc_settings *s, ezc_error *err)
+int ezc_node_ctx_emit(ezc_node_ctx *nr, ezc_array *a, int from_input, ezc_error *err)
 {
-    const char *endpoint = NULL, *topic = "";
-    ezc_settings_get_string(s, "endpoint", &endpoint);
-    ezc_settings_get_string(s, "topic", &topic);
+    if (!(a = on_device(nr, a, err)))
+        return err->code ? err->code : EZC_EINVAL;
+    bump(&nr->messages, 1);
+    bump(&nr->bytes, data_bytes(a));
+    nr->have_in = from_input;
+    if (!from_input) {
+        nr->t0_ns = wall_ns();
+        return forward(nr, a, err);
+    }
+    nr->t0_ns = attr_t0(a); /* made elsewhere: its stamp, else now */
+    if (!nr->t0_ns)
+        nr->t0_ns = wall_ns();
+    nr->in_src = a->src;
+    nr->in_seq = a->seq;
+    nr->in_lost = nr->sub ? ezc_sub_gaps(nr->sub) : 0;
+    return forward(nr, a, err);
+}
+
+int ezc_node_ctx_end(ezc_node_ctx *nr, ezc_error *err)
+{
+    return end_stream(nr, err);
+}
+
+void ezc_node_ctx_set_behind(ezc_node_ctx *nr, uint64_t behind)
+{
+    atomic_store_explicit(&nr->behind, behind, memory_order_relaxed);
+}
+
+int ezc_node_ctx_subscribe(ezc_node_ctx *nr, const char *endpoint, const char *topic, ezc_sub **out,
+                           ezc_error *err)
+{
     ezc_sub_options so;
     ezc_sub_options_init(&so);
     ezc_graph_security_sub(nr->rt->g, &so); /* CURVE for a tcp:// endpoint */
     if (!nr->sub && !(nr->sub = ezc_sub_new(endpoint, topic, &so, err)))
         return ezc_error_prefix(err, "node '%s'", nr->n->name);
-    int rc = wait_subscribers(nr, err);
-    while (!rc && !stopping(nr)) {
-        ezc_array *a = NULL;
-        rc = ezc_sub_recv(nr->sub, &a, POLL_MS, err);
-        if (rc == EZC_ETIMEOUT) {
-            rc = 0;
-            continue;
-        }
-        if (rc == EZC_EEOS) { /* the outside publisher ended its stream */
-            rc = end_stream(nr, err);
-            break;
-        }
-        if (rc)
-            break;
-        if (!(a = on_device(nr, a, err))) {
-            rc = err->code ? err->code : EZC_EINVAL;
-            break;
-        }
-        bump(&nr->messages, 1);
-        bump(&nr->bytes, data_bytes(a));
-        nr->t0_ns = attr_t0(a);
-        if (!nr->t0_ns)
-            nr->t0_ns = wall_ns();
-        nr->in_src = a->src;
-        nr->in_seq = a->seq;
-        nr->have_in = 1;
-        nr->in_lost = ezc_sub_gaps(nr->sub);
-        rc = forward(nr, a, err);
-    }
-    return rc;
+    *out = nr->sub;
+    return 0;
 }
 
-/* The print sink: a header line, then the values as its `values` setting
- * asks, in one piece on stdout (print sinks of other threads wait). */
-static void print_summary(const ezc_graph_node *n, const ezc_array *a, ezc_summary_values v)
+void ezc_node_ctx_refuse(ezc_node_ctx *nr, int code, const ezc_error *e)
 {
-    char indent[96];
-    snprintf(indent, sizeof indent, "%s:   ", n->name);
-    flockfile(stdout);
-    printf("%s: ", n->name);
-    ezc_summary_header(stdout, NULL, a);
-    putchar('\n');
-    ezc_summary_values_write(stdout, indent, a, v, 8);
-    fflush(stdout);
-    funlockfile(stdout);
+    count_error(nr, e, &nr->c.logged, code);
 }
 
 /* ---- transformers and sinks: one message at a time ---- */
 
 /* Opens what a transformer or sink node needs (its transformer, the
- * recording file); closed by consumer_close. */
+ * sink's state: a recording file); closed by consumer_close. */
 static int consumer_open(node_rt *nr, ezc_error *err)
 {
     consumer *c = &nr->c;
     memset(c, 0, sizeof *c);
-    c->rec_topic = nr->n->name;
-    c->every = 1;
     if (!(c->s = ezc_graph_node_settings(nr->g, nr->n, err)))
         return EZC_ENOMEM;
     int rc = 0;
@@ -579,22 +549,8 @@ static int consumer_open(node_rt *nr, ezc_error *err)
         rc = EZC_EINVAL;
     else if (nr->n->ttype && !(c->t = ezc_transformer_new(nr->n->ttype, c->s, err)))
         rc = err->code ? err->code : EZC_EINVAL;
-    else if (nr->n->kind && !strcmp(nr->n->kind->name, "print")) {
-        const char *v = "summary";
-        ezc_settings_get_int(c->s, "every", &c->every);
-        ezc_settings_get_string(c->s, "values", &v);
-        if (ezc_summary_values_parse(v, &c->values, err))
-            rc = ezc_error_prefix(err, "node '%s': print", nr->n->name);
-    } else if (nr->n->kind && !strcmp(nr->n->kind->name, "record")) {
-        const char *path = NULL;
-        int overwrite = 0;
-        ezc_settings_get_string(c->s, "path", &path);
-        ezc_settings_get_string(c->s, "topic", &c->rec_topic);
-        ezc_settings_get_bool(c->s, "overwrite", &overwrite);
-        if (!(c->rec = ezc_recording_writer_new(path, overwrite, err)))
-            rc = ezc_error_prefix(err, "node '%s'", nr->n->name);
-        c->every = 0;
-    }
+    else if (!nr->n->ttype && (c->ops = nr->n->kind->ops) && c->ops->open)
+        rc = c->ops->open(nr, c->s, &c->state, err);
     if (rc) {
         ezc_transformer_destroy(&c->t);
         ezc_settings_destroy(&c->s);
@@ -611,8 +567,9 @@ static int consumer_close(node_rt *nr, ezc_error *err)
     if (!c->open)
         return 0;
     ezc_transformer_destroy(&c->t);
-    if (ezc_recording_writer_close(&c->rec, err))
+    if (c->ops && c->ops->close && c->ops->close(c->state, err))
         rc = err->code ? err->code : EZC_EIO;
+    c->state = NULL;
     ezc_settings_destroy(&c->s);
     c->open = 0;
     return rc;
@@ -649,7 +606,7 @@ static int forward(node_rt *nr, ezc_array *a, ezc_error *err)
 }
 
 /* One input message through the node: counters, the transformer (or the
- * print/record sink). Takes in; *out is what it hands on (NULL: nothing).
+ * sink's consume hook). Takes in; *out is what it hands on (NULL: nothing).
  * Per-message errors are counted; a non-zero return is the node's own
  * failure (its loop restarts). */
 static int consumer_work(node_rt *nr, ezc_array *in, int port, ezc_array **out, ezc_error *err)
@@ -672,23 +629,14 @@ static int consumer_work(node_rt *nr, ezc_array *in, int port, ezc_array **out, 
             count_error(nr, &perr, &c->logged, prc);
             return 0;
         }
-    } else if (c->rec) {
-        struct timespec now;
-        clock_gettime(CLOCK_REALTIME, &now);
-        ezc_error werr;
-        int wrc = ezc_recording_writer_add_array(
-            c->rec, c->rec_topic, res, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec, &werr);
-        if (wrc == EZC_EIO) { /* the file is unusable from here on */
+    } else if (c->ops && c->ops->consume) {
+        int rc = c->ops->consume(c->state, nr, res, k, err);
+        if (rc) { /* the sink cannot go on */
             ezc_array_destroy(&res);
-            *err = werr;
-            return wrc;
+            return rc;
         }
-        if (wrc)
-            count_error(nr, &werr, &c->logged, wrc);
-    } else if (c->every > 0 && nr->nouts == 0 && !nr->next && k % (uint64_t)c->every == 0) {
-        print_summary(nr->n, res, c->values);
     }
-    *out = res;
+    *out = res; /* a sink's input goes on to its outputs (publish), if any */
     return 0;
 }
 
@@ -716,8 +664,9 @@ static void fused_fail(node_rt *nr, const ezc_error *e)
         atomic_store(&nr->rt->any_failed, 1);
         return;
     }
+    nr->backoff_ms =
+        ezc_restart_policy_next(&ezc_restart_backoff, nr->backoff_ms, mono_ms() - nr->opened_ms);
     nap(nr, nr->backoff_ms);
-    nr->backoff_ms = nr->backoff_ms < 5000 ? nr->backoff_ms * 2 : 5000;
     atomic_fetch_add(&nr->restarts, 1);
 }
 
@@ -736,8 +685,11 @@ static void fused_deliver(node_rt *nr, ezc_array *a)
         ezc_error_clear(&err);
         ezc_array *res = NULL;
         int rc = 0;
-        if (!nr->c.open && !(rc = consumer_open(nr, &err)))
-            atomic_store(&nr->running, 1);
+        if (!nr->c.open) {
+            nr->opened_ms = mono_ms();
+            if (!(rc = consumer_open(nr, &err)))
+                atomic_store(&nr->running, 1);
+        }
         if (rc)
             ezc_array_destroy(&a);
         else
@@ -797,9 +749,9 @@ static int run_once(node_rt *nr, ezc_error *err)
     ezc_settings *s = ezc_graph_node_settings(nr->g, nr->n, err);
     if (!s)
         return EZC_ENOMEM;
-    int rc = ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err) ? EZC_EINVAL
-             : strcmp(nr->n->kind->name, "subscribe") == 0 ? run_subscribe(nr, s, err)
-                                                           : run_source(nr, s, err);
+    int rc = ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err)
+                 ? EZC_EINVAL
+                 : nr->n->kind->ops->run(nr, s, err);
     ezc_settings_destroy(&s);
     return rc;
 }
@@ -807,10 +759,11 @@ static int run_once(node_rt *nr, ezc_error *err)
 static void *node_main(void *arg)
 {
     node_rt *nr = arg;
-    int backoff = 100;
+    int backoff = 0;
     for (;;) {
         ezc_error err;
         ezc_error_clear(&err);
+        int64_t started = mono_ms();
         atomic_store(&nr->running, 1);
         int rc = run_once(nr, &err);
         atomic_store(&nr->running, 0);
@@ -828,8 +781,8 @@ static void *node_main(void *arg)
             }
             break;
         }
+        backoff = ezc_restart_policy_next(&ezc_restart_backoff, backoff, mono_ms() - started);
         nap(nr, backoff);
-        backoff = backoff < 5000 ? backoff * 2 : 5000;
         atomic_fetch_add(&nr->restarts, 1);
     }
     for (node_rt *d = nr->next; d; d = d->next) { /* the nodes this thread ran */
@@ -841,6 +794,18 @@ static void *node_main(void *arg)
         atomic_store(&d->running, 0);
     }
     return NULL;
+}
+
+/* ---- restarts ---- */
+
+const ezc_restart_policy ezc_restart_backoff = {EZC_RESTART_INITIAL_MS, EZC_RESTART_MAX_MS,
+                                                EZC_RESTART_RESET_MS};
+
+int ezc_restart_policy_next(const ezc_restart_policy *p, int prev_ms, int64_t lived_ms)
+{
+    if (prev_ms <= 0 || lived_ms >= p->reset_ms)
+        return p->initial_ms;
+    return prev_ms < p->max_ms / 2 ? prev_ms * 2 : p->max_ms;
 }
 
 /* ---- setup ---- */
@@ -904,6 +869,17 @@ static int add_out(node_rt *nr, const char *endpoint, const char *topic, int los
     o->wait_sub = wait_sub;
     nr->nouts++;
     return 0;
+}
+
+int ezc_node_ctx_add_output(ezc_node_ctx *nr, const char *endpoint, const char *topic, int lossy,
+                            int keep_empty, ezc_error *err)
+{
+    char what[160];
+    snprintf(what, sizeof what, "%s %s", nr->n->kind->name, nr->n->name);
+    int rc = add_out(nr, endpoint, topic, lossy, 0, 1, 1, stable_id(nr->g, what), err);
+    if (!rc)
+        nr->outs[nr->nouts - 1].drop_empty = !keep_empty;
+    return rc;
 }
 
 static int add_in(node_rt *nr, const char *endpoint, const char *topic, int port, ezc_queue q,
@@ -970,25 +946,15 @@ static int wire(ezc_graph_runtime *rt, const ezc_graph_run_options *o, unsigned 
         if (up)
             up->outs[up->nouts - 1].drop_empty = 1;
     }
-    for (size_t i = 0; i < rt->n; i++) {
+    for (size_t i = 0; i < rt->n; i++) { /* kinds that bind for the outside: publish */
         node_rt *nr = &rt->nodes[i];
-        if (!nr->n->kind || strcmp(nr->n->kind->name, "publish"))
+        const ezc_node_kind *k = nr->n->kind;
+        if (!k || !k->ops || !k->ops->wire)
             continue;
         ezc_settings *s = ezc_graph_node_settings(g, nr->n, err);
-        const char *endpoint = NULL, *t = nr->n->name;
-        int lossy = 0, keep_empty = 0;
-        int rc = s ? ezc_settings_validate(s, nr->n->kind->settings, "publish", err) : EZC_ENOMEM;
-        if (!rc) {
-            ezc_settings_get_string(s, "endpoint", &endpoint);
-            ezc_settings_get_string(s, "topic", &t);
-            ezc_settings_get_bool(s, "lossy", &lossy);
-            char what[160];
-            snprintf(what, sizeof what, "publish %s", nr->n->name);
-            rc = add_out(nr, endpoint, t, lossy, 0, 1, 1, stable_id(g, what), err);
-            ezc_settings_get_bool(s, "keep_empty", &keep_empty);
-            if (!rc)
-                nr->outs[nr->nouts - 1].drop_empty = !keep_empty;
-        }
+        int rc = s ? ezc_settings_validate(s, k->settings, k->name, err) : EZC_ENOMEM;
+        if (!rc)
+            rc = k->ops->wire(nr, s, err);
         ezc_settings_destroy(&s);
         if (rc)
             return rc;
@@ -1044,7 +1010,6 @@ ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_r
         nr->g = g;
         nr->n = &g->nodes[i];
         nr->index = (int)i;
-        nr->backoff_ms = 100;
         pthread_mutex_init(&nr->lock, NULL);
         /* Device backends load from configuration, here, never because of a
          * message (a cuda_ipc header cannot make us dlopen anything). A
@@ -1186,47 +1151,4 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
         out->latency_p50_us = lat[nlat / 2];
         out->latency_p99_us = lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1];
     }
-}
-
-ezc_restart ezc_graph_group_restart(const ezc_graph *g, const char *group)
-{
-    ezc_restart r = EZC_RESTART_NEVER;
-    for (size_t i = 0; i < g->nnodes; i++)
-        if (!strcmp(ezc_graph_node_group(&g->nodes[i]), group) && g->nodes[i].restart > r)
-            r = g->nodes[i].restart;
-    return r;
-}
-
-size_t ezc_graph_groups(const ezc_graph *g, const char **out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const char *gr = ezc_graph_node_group(&g->nodes[i]);
-        size_t k = 0;
-        while (k < n && strcmp(out[k], gr))
-            k++;
-        if (k == n)
-            out[n++] = gr;
-    }
-    return n;
-}
-
-int ezc_graph_edge_fused(const ezc_graph *g, size_t i)
-{
-    if (!g->fuse || i >= g->nedges)
-        return 0;
-    const ezc_graph_edge *e = &g->edges[i];
-    if (e->queue != EZC_QUEUE_BLOCK || e->from < 0 || e->to < 0 ||
-        strcmp(ezc_graph_node_group(&g->nodes[e->from]), ezc_graph_node_group(&g->nodes[e->to])))
-        return 0;
-    size_t outs = 0, ins = 0;
-    for (size_t k = 0; k < g->nedges; k++) {
-        outs += g->edges[k].from == e->from;
-        ins += g->edges[k].to == e->to;
-    }
-    for (size_t k = 0; k < g->noutputs; k++)
-        outs += g->outputs[k].node == e->from;
-    for (size_t k = 0; k < g->ninputs; k++)
-        ins += g->inputs[k].node == e->to;
-    return outs == 1 && ins == 1;
 }

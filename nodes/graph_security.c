@@ -10,6 +10,7 @@
 #include "ezc/pub.h"
 #include "ezc/sub.h"
 #include "graph_internal.h"
+#include "node_kind.h"
 
 void ezc_graph_security_pub(const ezc_graph *g, int outside, ezc_pub_options *po)
 {
@@ -57,11 +58,12 @@ int ezc_graph_plaintext_exposure(const ezc_graph *g, char *what, size_t cap)
         }
     for (size_t i = 0; i < g->nnodes; i++) {
         const ezc_graph_node *n = &g->nodes[i];
-        if (!n->type || strcmp(n->type, "publish"))
+        const ezc_node_kind *kind = n->type ? ezc_node_kind_find(n->type) : NULL;
+        if (!kind || !kind->ops || !kind->ops->wire) /* binds nothing for the outside */
             continue;
         for (size_t k = 0; k < n->nsettings; k++)
             if (!strcmp(n->settings[k].name, "endpoint") && exposed(g, n->settings[k].text)) {
-                snprintf(what, cap, "publish sink '%s' (%s)", n->name, n->settings[k].text);
+                snprintf(what, cap, "%s sink '%s' (%s)", kind->name, n->name, n->settings[k].text);
                 return 1;
             }
     }

@@ -274,12 +274,13 @@ static const static_rule *rule_for(const char *type)
 static void source_info(const ezc_graph_node *n, const ezc_settings *s, stream_info *out)
 {
     memset(out, 0, sizeof *out);
-    if (!n->kind || !strcmp(n->kind->name, "subscribe"))
-        return; /* an outside stream: nothing is known */
     double fs = 0;
     int64_t channels = 0, chunk = 0;
     const char *dtype = NULL;
-    if (ezc_settings_get_float(s, "fs", &fs) || ezc_settings_get_int(s, "channels", &channels) ||
+    /* A source declares its stream by these settings (the synthetic ones);
+     * one without them (subscribe: an outside stream) declares nothing. */
+    if (!n->kind || ezc_settings_get_float(s, "fs", &fs) ||
+        ezc_settings_get_int(s, "channels", &channels) ||
         ezc_settings_get_int(s, "chunk", &chunk) || ezc_settings_get_string(s, "dtype", &dtype))
         return;
     out->known = 1;

@@ -172,6 +172,108 @@ START_TEST(t_log_as_ezmsg)
 }
 END_TEST
 
+/* log on many values against numpy's formula computed here in C: float64
+ * log(x) / log(base), float32 the correctly rounded logf divided by
+ * (float)log(base) ((float)log((double)x) but on the two floats where that
+ * rounds twice). Every float32 exponent with several mantissas, denormals,
+ * 1 and its neighbours, powers of the base, pseudo-random floats, zeros,
+ * infinities, NaN, negatives. Bit for bit on the CPU, in both of its loops
+ * (this suite also runs with EZC_CPU_BASELINE=1); 4 ulp elsewhere. */
+START_TEST(t_log_many_values)
+{
+    DLDevice dev = tc_dev(_i);
+    int cpu = dev.device_type == kDLCPU;
+    enum { MAX = 6000 };
+    double *v = malloc(MAX * sizeof *v), *w = malloc(MAX * sizeof *w);
+    int64_t n = 0;
+    static const uint32_t mant[] = {0, 1, 0x7fffff, 0x400000, 0x3504f3, 0x330000, 0x4d0000};
+    for (uint32_t e = 0; e < 255; e++)
+        for (size_t m = 0; m < sizeof mant / sizeof *mant; m++) {
+            uint32_t b = e << 23 | mant[m];
+            float f;
+            memcpy(&f, &b, 4);
+            v[n++] = f;
+        }
+    for (int k = -200; k <= 200; k++)
+        v[n++] = 1.0 + k * (k < 0 ? 0x1p-24 : 0x1p-23);
+    uint32_t seed = 99;
+    for (int k = 0; k < 2000; k++) {
+        seed = seed * 1664525u + 1013904223u;
+        uint32_t b = seed & 0x7fffffffu;
+        float f;
+        memcpy(&f, &b, 4);
+        v[n++] = f;
+    }
+    const double special[] = {0, -0.0, -1, -INFINITY, INFINITY, NAN, 0x1.2f1fd6p+3, 0x1.827a74p-7};
+    for (size_t k = 0; k < sizeof special / sizeof *special; k++)
+        v[n++] = special[k];
+    const double bases[] = {10, 2, 0.5};
+    for (int k = 0; k < 2; k++)
+        for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+            int64_t m = n;
+            double lb = log(bases[b]);
+            for (int j = -30; j <= 30; j++) /* powers of the base */
+                v[m++] = k ? pow(bases[b], j) : (float)pow(bases[b], j);
+            for (int64_t i = 0; i < m; i++) {
+                float lf = v[i] == 0x1.2f1fd6p+3   ? 0x1.1fcbcep+1f
+                           : v[i] == 0x1.827a74p-7 ? -0x1.1c2b1ep+2f
+                                                   : (float)log(v[i]);
+                w[i] = k ? log(v[i]) / lb : (double)(lf / (float)lb);
+            }
+            char set[64], what[64];
+            snprintf(set, sizeof set, "base=%.17g", bases[b]);
+            ezc_transformer *t = tc_make(&ezc_log_type, set);
+            ezc_dtype dt = k ? EZC_FLOAT64 : EZC_FLOAT32;
+            ezc_array *y = tc_host(tc_apply(t, tc_to(tc_array(dt, 1, &m, v), dev)));
+            ezc_array *want = tc_array(dt, 1, &m, w);
+            snprintf(what, sizeof what, "log many values base %g %s", bases[b], sfx[k]);
+            assert_ulps(y, want, cpu ? 0 : 4, what);
+            ezc_array_destroy(&y);
+            ezc_array_destroy(&want);
+            ezc_transformer_destroy(&t);
+        }
+    free(v);
+    free(w);
+}
+END_TEST
+
+/* A backend without xp.log_base (CUDA today): the transformer falls back
+ * to unary LOG and a division by an array of ln(base) kept per template,
+ * which gives the same bits; two messages, so the kept array is reused. */
+START_TEST(t_log_without_log_base)
+{
+    ezc_xp cpu = *ezc_xp_cpu();
+    cpu.log_base = NULL;
+    const char *bases[2] = {"10", "0.5"};
+    for (int k = 0; k < 2; k++)
+        for (int b = 0; b < 2; b++) {
+            ezc_error err = {0};
+            ezc_settings *s = ezc_settings_new(&err);
+            ck_assert_int_eq(ezc_settings_set(s, "base", bases[b], NULL, &err), 0);
+            ck_assert_int_eq(ezc_settings_validate(s, ezc_log_type.settings, "log", &err), 0);
+            void *st = NULL;
+            ck_assert_msg(ezc_log_type.init(&st, s, &err) == 0, "%s", err.msg);
+            ezc_settings_destroy(&s);
+            char set[32], what[64];
+            snprintf(set, sizeof set, "base=%s", bases[b]);
+            ezc_transformer *t = tc_make(&ezc_log_type, set);
+            for (int m = 0; m < 2; m++) {
+                ezc_array *y = NULL;
+                ck_assert_msg(
+                    ezc_log_type.process(st, 0, tc_ref("lg_x_%s", sfx[k]), &y, &cpu, &err) == 0,
+                    "%s", err.msg);
+                ezc_array *w = tc_apply(t, tc_ref("lg_x_%s", sfx[k]));
+                snprintf(what, sizeof what, "log fallback base %s %s", bases[b], sfx[k]);
+                assert_ulps(y, w, 0, what);
+                ezc_array_destroy(&y);
+                ezc_array_destroy(&w);
+            }
+            ezc_transformer_destroy(&t);
+            ezc_log_type.fini(st);
+        }
+}
+END_TEST
+
 /* clip_zero clips (to the dtype's smallest normal) only when the message
  * holds some x <= 0, NaN aside, as ezmsg-sigproc: [1e-310, 1] gives -310,
  * [1e-310, 0, -2, 1] gives log10(DBL_MIN) for the first three. Integers are
@@ -367,6 +469,8 @@ int main(void)
     tcase_add_loop_test(tc, t_constants, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_log_everywhere, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_log_as_ezmsg, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_log_many_values, 0, tc_ndevs());
+    tcase_add_test(tc, t_log_without_log_base);
     tcase_add_loop_test(tc, t_log_clip_zero_as_ezmsg, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_signed_zeros, 0, tc_ndevs());
     tcase_add_test(tc, t_integers_promote);

@@ -8,6 +8,7 @@
  * inf. */
 #include <check.h>
 #include <complex.h>
+#include <float.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -213,6 +214,118 @@ START_TEST(t_unary_float)
         }
         FREE(x, pos);
     }
+}
+END_TEST
+
+/* xp.log_base: ln(x) / ln(base) in one pass, rounded as numpy's
+ * np.log(x) / np.log(base) in the dtype: float64 is libm's log divided by
+ * log(base), bit for bit; float32 is the correctly rounded logf divided by
+ * (float)log(base), here against (float)log((double)x), which is correctly
+ * rounded but on x = 0x1.2f1fd6p+3 and 0x1.827a74p-7 (one ulp off: rounded
+ * twice; their correct roundings are written in): bit for bit. Sweeps every float32 exponent and denormals, values near 1, powers
+ * of the base, specials; in place and not; the same as unary LOG then a
+ * division. The AVX-512 and portable loops are both checked through the
+ * log transformer (tf_elementwise and tf_elementwise_baseline). */
+static size_t log_base_inputs(float *v)
+{
+    size_t n = 0;
+    static const uint32_t mant[] = {0,        1,        0x7fffff, 0x400000, 0x123457,
+                                    0x3504f3, 0x330000, 0x4d0000, 0x5fffff};
+    for (uint32_t e = 0; e < 255; e++) /* e = 0: denormals (and +0) */
+        for (size_t m = 0; m < sizeof mant / sizeof *mant; m++) {
+            uint32_t b = e << 23 | mant[m];
+            memcpy(&v[n++], &b, 4);
+        }
+    for (int k = -300; k <= 300; k++) /* 1 and its neighbours */
+        v[n++] = nextafterf(1.0f, k < 0 ? 0.0f : 2.0f) + (float)k * 0x1p-24f;
+    for (int k = -37; k <= 38; k++)
+        v[n++] = (float)pow(10.0, k);
+    for (int k = -149; k <= 127; k += 7)
+        v[n++] = ldexpf(1.0f, k);
+    uint32_t seed = 12345;
+    for (int k = 0; k < 4000; k++) {
+        seed = seed * 1664525u + 1013904223u;
+        uint32_t b = seed & 0x7fffffffu;
+        memcpy(&v[n++], &b, 4);
+    }
+    const float special[] = {0.0f,      -0.0f, -1.0f,   -FLT_MIN,       INFINITY,
+                             -INFINITY, NAN,   FLT_MAX, 0x1.2f1fd6p+3f, 0x1.827a74p-7f};
+    for (size_t k = 0; k < sizeof special / sizeof *special; k++)
+        v[n++] = special[k];
+    return n;
+}
+
+static int64_t ulps_apart(double g, double w, int f32)
+{
+    if (isnan(g) || isnan(w))
+        return isnan(g) && isnan(w) ? 0 : INT64_MAX;
+    if (signbit(g) != signbit(w))
+        return g == w ? 0 : INT64_MAX;
+    if (f32) {
+        float gf = (float)g, wf = (float)w;
+        int32_t a, b;
+        memcpy(&a, &gf, 4);
+        memcpy(&b, &wf, 4);
+        return llabs((long long)a - b);
+    }
+    int64_t a, b;
+    memcpy(&a, &g, 8);
+    memcpy(&b, &w, 8);
+    return a > b ? a - b : b - a;
+}
+
+START_TEST(t_log_base)
+{
+    const ezc_xp *xp = ezc_xp_cpu();
+    float *v = malloc(8000 * sizeof *v);
+    int64_t n = (int64_t)log_base_inputs(v);
+    const double bases[] = {10, 2, M_E, 3, 0.5, 1e-3, 1.0001};
+    for (int p = 0; p < 2; p++) {
+        ezc_dtype t = p ? EZC_FLOAT64 : EZC_FLOAT32;
+        ezc_array *x = empty(t, 1, &n), *y = empty(t, 1, &n), *z = empty(t, 1, &n);
+        for (int64_t i = 0; i < n; i++) {
+            double d = p ? (double)v[i] * (1.0 + 0x1p-40 * (double)(i % 7)) : v[i];
+            if (p)
+                ((double *)ezc_array_data(x))[i] = d;
+            else
+                ((float *)ezc_array_data(x))[i] = v[i];
+        }
+        for (size_t b = 0; b < sizeof bases / sizeof *bases; b++) {
+            double lb = log(bases[b]);
+            OK(xp->log_base(x, y, bases[b], &e_));
+            for (int64_t i = 0; i < n; i++) {
+                double im, xi = elem(x, (size_t)i, &im), g = elem(y, (size_t)i, &im);
+                float lf = xi == 0x1.2f1fd6p+3   ? 0x1.1fcbcep+1f
+                           : xi == 0x1.827a74p-7 ? -0x1.1c2b1ep+2f
+                                                 : (float)log(xi); /* see above */
+                double w = p ? log(xi) / lb : (double)(lf / (float)lb);
+                ck_assert_msg(ulps_apart(g, w, !p) == 0,
+                              "log_base %s base %g: x = %a gives %a, want %a", precisions[p],
+                              bases[b], xi, g, w);
+            }
+            /* in place, and unary LOG then a division by ln(base), agree */
+            OK(xp->copy(x, z, &e_));
+            OK(xp->log_base(z, z, bases[b], &e_));
+            expect_equal(z, y, "log_base in place");
+            ezc_array *den = like(x);
+            OK(xp->fill(den, lb, &e_));
+            OK(xp->unary(EZC_UNARY_LOG, x, z, &e_));
+            OK(xp->binary(EZC_BINARY_DIV, z, den, z, &e_));
+            expect_equal(z, y, "unary log then div");
+            FREE(den);
+        }
+        FREE(x, y, z);
+    }
+    free(v);
+    int64_t three = 3;
+    ezc_array *x = empty(EZC_FLOAT32, 1, &three), *i = empty(EZC_INT32, 1, &three);
+    ezc_array *d = empty(EZC_FLOAT64, 1, &three);
+    FAILS(xp->log_base(x, x, 1.0, &e_), EZC_EINVAL, "xp.log_base: base (1)");
+    FAILS(xp->log_base(x, x, -2.0, &e_), EZC_EINVAL, "must be positive");
+    FAILS(xp->log_base(x, x, INFINITY, &e_), EZC_EINVAL, "xp.log_base: base");
+    FAILS(xp->log_base(i, i, 10.0, &e_), EZC_EDTYPE, "log_base");
+    FAILS(xp->log_base(x, d, 10.0, &e_), EZC_EDTYPE, "log_base");
+    FREE(x, i, d);
 }
 END_TEST
 
@@ -985,6 +1098,7 @@ int main(void)
     tcase_add_test(tc, t_reduce_median_long);
     tcase_add_test(tc, t_reduce_edges);
     tcase_add_test(tc, t_diff);
+    tcase_add_test(tc, t_log_base);
     tcase_add_test(tc, t_take_concat_permute);
     tcase_add_test(tc, t_fft);
     tcase_add_test(tc, t_fft_many_shapes);

@@ -11,7 +11,13 @@ extern const ezc_transformer_type ezc_scale_type, ezc_invert_type, ezc_pow_type,
     ezc_bandpower_type;
 extern const ezc_transformer_type ezc_butterworth_type, ezc_filter_type, ezc_downsample_type,
     ezc_decimate_type, ezc_ewma_type, ezc_adaptive_standard_scaler_type;
+extern const ezc_transformer_type ezc_cheby_type, ezc_firfilter_type, ezc_kaiser_type,
+    ezc_fir_pmc_type, ezc_butterworthzerophase_type;
 extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type, ezc_spectrogram_type;
+extern const ezc_transformer_type ezc_activation_type, ezc_quantize_type, ezc_digitize_type,
+    ezc_denormalize_type, ezc_flatten_type, ezc_extract_axis_type, ezc_detrend_type,
+    ezc_gaussiansmoothing_type, ezc_singlebandpow_type, ezc_binned_aggregate_type,
+    ezc_rollingscaler_type;
 
 static const ezc_transformer_type *const types[] = {
     &ezc_abs_type,
@@ -39,11 +45,27 @@ static const ezc_transformer_type *const types[] = {
     &ezc_filter_type,
     &ezc_downsample_type,
     &ezc_decimate_type,
+    &ezc_cheby_type,
+    &ezc_firfilter_type,
+    &ezc_kaiser_type,
+    &ezc_fir_pmc_type,
+    &ezc_butterworthzerophase_type,
     &ezc_ewma_type,
     &ezc_adaptive_standard_scaler_type,
     &ezc_window_type,
     &ezc_spectrum_type,
     &ezc_spectrogram_type,
+    &ezc_activation_type,
+    &ezc_quantize_type,
+    &ezc_digitize_type,
+    &ezc_denormalize_type,
+    &ezc_flatten_type,
+    &ezc_extract_axis_type,
+    &ezc_detrend_type,
+    &ezc_gaussiansmoothing_type,
+    &ezc_singlebandpow_type,
+    &ezc_binned_aggregate_type,
+    &ezc_rollingscaler_type,
     NULL,
 };
 static const ezc_plugin_info info = {EZC_PLUGIN_ABI, "transformers", types};

@@ -10,9 +10,7 @@
 #include "filter_stream.h"
 
 typedef struct butter_state {
-    int order, ba;
-    int has_on, has_off;
-    double cuton, cutoff;
+    ezc_butter_params p;
     ezc_iir_stream iir;
 } butter_state;
 
@@ -26,10 +24,10 @@ static const ezc_setting_spec butter_settings[] = {
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
-static int butter_design(const void *ctx, double fs, double **coef, int *nsec, int *order,
-                         ezc_error *err)
+int ezc_butter_design(const void *ctx, double fs, double **coef, int *nsec, int *order,
+                      ezc_error *err)
 {
-    const butter_state *st = ctx;
+    const ezc_butter_params *st = ctx;
     double nyq = fs / 2;
     const char *names[2] = {"cuton", "cutoff"};
     const double f[2] = {st->cuton, st->cutoff};
@@ -69,41 +67,46 @@ static void butter_fini(void *state)
     free(st);
 }
 
-static int butter_init(void **state, const ezc_settings *s, ezc_error *err)
+int ezc_butter_params_read(ezc_butter_params *p, const ezc_settings *s, const char *who,
+                           ezc_error *err)
 {
     int64_t order = 0;
-    const char *axis = "time", *type = "sos";
+    const char *type = "sos";
     ezc_settings_get_int(s, "order", &order);
-    ezc_settings_get_string(s, "axis", &axis);
     ezc_settings_get_string(s, "coef_type", &type);
     if (order < 0 || order > 50)
-        return ezc_error_set(err, EZC_EINVAL,
-                             "butterworth: setting 'order' = %lld: expected 0 to 50",
+        return ezc_error_set(err, EZC_EINVAL, "%s: setting 'order' = %lld: expected 0 to 50", who,
                              (long long)order);
+    p->order = (int)order;
+    p->ba = type[0] == 'b';
+    p->has_on = ezc_settings_get_float(s, "cuton", &p->cuton) == 0;
+    p->has_off = ezc_settings_get_float(s, "cutoff", &p->cutoff) == 0;
+    if (p->has_on && !(p->cuton > 0))
+        return ezc_error_set(err, EZC_EINVAL, "%s: setting 'cuton' = %g: must be > 0 Hz", who,
+                             p->cuton);
+    if (p->has_off && !(p->cutoff > 0))
+        return ezc_error_set(err, EZC_EINVAL, "%s: setting 'cutoff' = %g: must be > 0 Hz", who,
+                             p->cutoff);
+    if (p->has_on && p->has_off && p->cuton == p->cutoff)
+        return ezc_error_set(err, EZC_EINVAL, "%s: settings 'cuton' = 'cutoff' = %g: no band left",
+                             who, p->cuton);
+    if (p->order > 0 && !p->has_on && !p->has_off)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "%s: setting 'order' = %d needs 'cuton' and/or 'cutoff'", who,
+                             p->order);
+    return 0;
+}
+
+static int butter_init(void **state, const ezc_settings *s, ezc_error *err)
+{
+    const char *axis = "time";
+    ezc_settings_get_string(s, "axis", &axis);
     butter_state *st = calloc(1, sizeof *st);
     if (!st)
         return ezc_error_set(err, EZC_ENOMEM, "butterworth: out of memory");
-    st->order = (int)order;
-    st->ba = type[0] == 'b';
-    st->has_on = ezc_settings_get_float(s, "cuton", &st->cuton) == 0;
-    st->has_off = ezc_settings_get_float(s, "cutoff", &st->cutoff) == 0;
-    int rc = 0;
-    if (st->has_on && !(st->cuton > 0))
-        rc = ezc_error_set(err, EZC_EINVAL, "butterworth: setting 'cuton' = %g: must be > 0 Hz",
-                           st->cuton);
-    else if (st->has_off && !(st->cutoff > 0))
-        rc = ezc_error_set(err, EZC_EINVAL, "butterworth: setting 'cutoff' = %g: must be > 0 Hz",
-                           st->cutoff);
-    else if (st->has_on && st->has_off && st->cuton == st->cutoff)
-        rc =
-            ezc_error_set(err, EZC_EINVAL,
-                          "butterworth: settings 'cuton' = 'cutoff' = %g: no band left", st->cuton);
-    else if (st->order > 0 && !st->has_on && !st->has_off)
-        rc = ezc_error_set(err, EZC_EINVAL,
-                           "butterworth: setting 'order' = %d needs 'cuton' and/or 'cutoff'",
-                           st->order);
+    int rc = ezc_butter_params_read(&st->p, s, "butterworth", err);
     if (!rc)
-        rc = ezc_iir_stream_init(&st->iir, axis, NULL, 0, 0, butter_design, st, err);
+        rc = ezc_iir_stream_init(&st->iir, axis, NULL, 0, 0, ezc_butter_design, &st->p, err);
     if (rc) {
         butter_fini(st);
         return rc;
@@ -117,7 +120,7 @@ static int butter_process(void *state, int port, ezc_array *in, ezc_array **out,
 {
     butter_state *st = state;
     (void)port;
-    if (st->order == 0) {
+    if (st->p.order == 0) {
         *out = in;
         return 0;
     }

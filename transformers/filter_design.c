@@ -1,4 +1,4 @@
-/* filter_design.c — Butterworth and Chebyshev I design the way
+/* filter_design.c — Butterworth and Chebyshev I/II design the way
  * scipy.signal.iirfilter does it (prototype -> band transform -> bilinear
  * -> zpk2sos or zpk2tf), written from scipy's documented algorithm.
  *
@@ -25,7 +25,34 @@ typedef struct zpk {
     double k;
 } zpk;
 
-/* ---- analog prototypes (buttap, cheb1ap) -------------------------------- */
+/* ---- analog prototypes (buttap, cheb1ap, cheb2ap) ----------------------- */
+
+/* cheb2ap: zeros on the imaginary axis at 1 / sin(m pi / 2n) (m = 0 left
+ * out for odd n), Butterworth-like poles warped by sinh/cosh(mu) and
+ * inverted, gain = prod(-p) / prod(-z). */
+static void cheb2_prototype(const ezc_filter_spec *s, zpk *f)
+{
+    int n = s->order;
+    double de = 1.0 / sqrt(pow(10, 0.1 * s->rp) - 1);
+    double mu = asinh(1.0 / de) / n;
+    f->nz = 0;
+    for (int m = -n + 1; m < n; m += 2) {
+        if (m == 0)
+            continue;
+        f->z[f->nz++] = -conj(I / sin(m * M_PI / (2.0 * n)));
+    }
+    f->np = n;
+    cplx pz = 1, pp = 1;
+    for (int i = 0; i < n; i++) {
+        cplx b = -cexp(I * M_PI * (-n + 1 + 2 * i) / (2.0 * n));
+        cplx w = sinh(mu) * creal(b) + I * cosh(mu) * cimag(b);
+        f->p[i] = 1.0 / w;
+        pp *= -f->p[i];
+    }
+    for (int i = 0; i < f->nz; i++)
+        pz *= -f->z[i];
+    f->k = creal(pp / pz);
+}
 
 static void prototype(const ezc_filter_spec *s, zpk *f)
 {
@@ -38,6 +65,10 @@ static void prototype(const ezc_filter_spec *s, zpk *f)
             f->p[i] = -cexp(I * (M_PI * m / (2 * n)));
         }
         f->k = 1;
+        return;
+    }
+    if (s->family == EZC_DESIGN_CHEBY2) {
+        cheb2_prototype(s, f);
         return;
     }
     double eps = sqrt(pow(10, 0.1 * s->rp) - 1.0);
@@ -150,7 +181,7 @@ static int design_zpk(const ezc_filter_spec *s, zpk *f, ezc_error *err)
                                  s->wn[i]);
     if (two && !(s->wn[0] < s->wn[1]))
         return ezc_error_set(err, EZC_EINVAL, "band edges %g >= %g", s->wn[0], s->wn[1]);
-    if (s->family == EZC_DESIGN_CHEBY1 && !(s->rp > 0 && isfinite(s->rp)))
+    if (s->family != EZC_DESIGN_BUTTER && !(s->rp > 0 && isfinite(s->rp)))
         return ezc_error_set(err, EZC_EINVAL, "ripple %g dB must be positive", s->rp);
     memset(f, 0, sizeof *f);
     prototype(s, f);

@@ -67,6 +67,7 @@ void ezc_iir_stream_fini(ezc_iir_stream *st)
     free(st->zi_unit);
     ezc_array_destroy(&st->zi);
     ezc_buffer_unref(&st->cache);
+    ezc_buffer_unref(&st->prime_cache);
     memset(st, 0, sizeof *st);
 }
 
@@ -107,8 +108,9 @@ static int prime(ezc_iir_stream *st, const ezc_array *x, int ax, const ezc_xp *x
     ezc_array *first = ezc_array_slice(x, ax, 0, 1, err), *f64 = NULL;
     if (!first)
         return err->code;
-    f64 = ezc_array_new(EZC_FLOAT64, ezc_array_ndim(first), first->shape, NULL,
-                        first->tensor.device, err);
+    /* cached: butterworthzerophase primes its backward pass every message */
+    f64 = ezc_array_new_like_cached(first, EZC_FLOAT64, ezc_array_ndim(first), first->shape,
+                                    &st->prime_cache, err);
     rc = f64 ? ezc_xp_call(xp, astype, err, first, f64) : err->code;
     size_t per = ezc_array_size(first);
     size_t base = (size_t)((char *)ezc_array_data(st->zi) - (char *)st->zi->buf->data);

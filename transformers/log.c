@@ -5,8 +5,9 @@
  * the dtype's smallest normal to it, but only when the message holds some
  * x <= 0 (NaN aside), as ezmsg-sigproc does: [1e-310, 1] keeps its
  * denormal (log10 -310). Integers are converted to float64 (numpy's rule)
- * and never clipped. The divisor is an array of ln(base) kept per template,
- * since xp has no division by a scalar. */
+ * and never clipped. xp.log_base takes the log and the division in one
+ * pass; a backend without it gets unary LOG, then a division by an array of
+ * ln(base) kept per template (xp has no division by a scalar). */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -128,9 +129,11 @@ static int log_process(void *state, int port, ezc_array *in, ezc_array **out, co
         if (!rc && clip)
             rc = ezc_xp_call(xp, clip, err, x, x, x->dtype == EZC_FLOAT32 ? FLT_MIN : DBL_MIN,
                              INFINITY);
-        if (!rc)
+        if (!rc && xp->log_base)
+            rc = xp->log_base(x, x, st->base, err);
+        else if (!rc)
             rc = ezc_xp_call(xp, unary, err, EZC_UNARY_LOG, x, x);
-        if (!rc && st->ln_base != 1.0) {
+        if (!rc && !xp->log_base && st->ln_base != 1.0) {
             int fresh = 0;
             rc = keep(&st->den, x, ezc_array_ndim(x), x->shape, x->tensor.device, &fresh, err);
             if (!rc && fresh && (rc = ezc_xp_call(xp, fill, err, st->den, st->ln_base)))

@@ -137,3 +137,34 @@ int ezc_tf_time_constant(const char *tf, const ezc_settings *s, double *tau, con
                              tf, *tau);
     return 0;
 }
+
+int ezc_tf_nan_to_zero(const ezc_xp *xp, const ezc_array *x, ezc_array *y, ezc_error *err)
+{
+    size_t n = ezc_array_size(x);
+    if (n == 0)
+        return 0;
+    size_t base = (size_t)((char *)ezc_array_data(x) - (char *)x->buf->data);
+    int64_t shape[2] = {(int64_t)n, 1};
+    ezc_array *v = ezc_array_from_buffer(x->buf, base, x->dtype, 2, shape, NULL, err);
+    size_t ybase = (size_t)((char *)ezc_array_data(y) - (char *)y->buf->data);
+    ezc_array *w = v ? ezc_array_from_buffer(y->buf, ybase, y->dtype, 1, shape, NULL, err) : NULL;
+    int rc = w ? ezc_xp_call(xp, reduce, err, EZC_REDUCE_NANSUM, v, 1, w) : err->code;
+    ezc_array_destroy(&v);
+    ezc_array_destroy(&w);
+    return rc;
+}
+
+int ezc_tf_round_even(const ezc_xp *xp, ezc_array *a, ezc_array *s, ezc_array *m, ezc_error *err)
+{
+    const double big = 0x1p52; /* from here on every float64 is an integer */
+    int rc;
+    if ((rc = ezc_xp_call(xp, unary, err, EZC_UNARY_SIGN, a, s)) ||
+        (rc = ezc_xp_call(xp, unary, err, EZC_UNARY_ABS, a, a)) ||
+        (rc = ezc_xp_call(xp, clip, err, a, m, 0.0, big)) ||
+        (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_SUB, a, m, a)) ||
+        (rc = ezc_xp_call(xp, affine, err, m, m, 1.0, big)) ||
+        (rc = ezc_xp_call(xp, affine, err, m, m, 1.0, -big)) ||
+        (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, a, m, a)))
+        return rc;
+    return ezc_xp_call(xp, binary, err, EZC_BINARY_MUL, a, s, a);
+}

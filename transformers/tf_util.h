@@ -52,4 +52,14 @@ int ezc_tf_setting_copy(ezc_settings *d, const ezc_settings *s, const char *name
 int ezc_tf_time_constant(const char *tf, const ezc_settings *s, double *tau, const char **axis,
                          ezc_error *err);
 
+/* y = x with NaN replaced by 0 (x, y: one float dtype and shape; y may not
+ * be x). Through xp only: a nansum over an added length-1 axis. */
+int ezc_tf_nan_to_zero(const ezc_xp *xp, const ezc_array *x, ezc_array *y, ezc_error *err);
+
+/* Rounds a (float64, writable) to the nearest integer, halves to even, as
+ * numpy.round: through xp only (|a| + 2^52 - 2^52 below 2^52, where larger
+ * values are integers already). s and m: float64 scratch of a's shape.
+ * NaN stays NaN, +-inf stays +-inf. */
+int ezc_tf_round_even(const ezc_xp *xp, ezc_array *a, ezc_array *s, ezc_array *m, ezc_error *err);
+
 #endif

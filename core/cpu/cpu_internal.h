@@ -76,6 +76,7 @@ int ezc_cpu_clip(const ezc_array *x, ezc_array *y, double lo, double hi, ezc_err
 int ezc_cpu_pow(const ezc_array *x, ezc_array *y, double p, ezc_error *err);
 int ezc_cpu_binary(ezc_binary_op op, const ezc_array *a, const ezc_array *b, ezc_array *y,
                    ezc_error *err);
+int ezc_cpu_log_base(const ezc_array *x, ezc_array *y, double base, ezc_error *err);
 
 /* reduce.c */
 int ezc_cpu_reduce(ezc_reduce_op op, const ezc_array *x, int axis, ezc_array *y, ezc_error *err);
@@ -102,5 +103,9 @@ int ezc_cpu_svd(const ezc_array *a, ezc_array *u, ezc_array *s, ezc_array *vt, e
 /* iir.c */
 int ezc_cpu_iir(const ezc_array *x, int axis, const double *coef, int nsec, int order,
                 ezc_array *zi, ezc_array *y, ezc_error *err);
+
+/* fir.c */
+int ezc_cpu_fir(const ezc_array *x, int axis, const double *taps, int64_t ntaps, ezc_array *y,
+                ezc_error *err);
 
 #endif

@@ -275,4 +275,6 @@ const ezc_xp ezc_xp_cpu_table = {
     .eigh = ezc_cpu_eigh,
     .svd = ezc_cpu_svd,
     .iir = ezc_cpu_iir,
+    .fir = ezc_cpu_fir,
+    .log_base = ezc_cpu_log_base,
 };

@@ -32,6 +32,8 @@ struct ezc_buffer {
     DLDevice device;
     ezc_buffer_free_fn free_fn;
     void *free_ctx;
+    int readonly; /* the bytes are shared beyond this process (a shared-memory slot that
+                     subscribers may read): never unique, so writers copy first */
 };
 
 /* nbytes of 64-byte aligned host memory, uninitialised. Caller owns one
@@ -55,7 +57,8 @@ ezc_buffer *ezc_buffer_wrap(void *data, size_t nbytes, DLDevice device, ezc_buff
 ezc_buffer *ezc_buffer_ref(ezc_buffer *b);
 /* Drops the caller's reference and sets *b to NULL. NULL-safe. */
 void ezc_buffer_unref(ezc_buffer **b);
-/* True when exactly one reference exists (the caller's). */
+/* True when exactly one reference exists (the caller's) and the bytes are
+ * not shared beyond this process (readonly). */
 int ezc_buffer_is_unique(const ezc_buffer *b);
 
 static inline DLDevice ezc_device_cpu(void)

@@ -10,6 +10,7 @@
 #include "xp.h"
 #include "wire.h"
 #include "interrupt.h"
+#include "rundir.h"
 #include "curve.h"
 #include "pub.h"
 #include "sub.h"
@@ -23,6 +24,7 @@
 #include "npy.h"
 #include "graph.h"
 #include "graph_run.h"
+#include "launcher.h"
 #include "recording.h"
 
 #include "ezc/version.h" /* EZC_VERSION_STRING, generated from meson.build */

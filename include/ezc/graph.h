@@ -13,8 +13,11 @@
  * what needs the registry (plugins, types, settings, ports), cycles, and
  * settings that contradict what the sources declare (a cutoff past
  * Nyquist, an axis the stream lacks: nodes/graph_static.c).
- * Parsing lives in core/graph.c; checking and the built-in source and sink
- * types live in nodes/, beside the runtime that runs them. */
+ * The model lives in nodes/: parsing and queries in graph.c, checking in
+ * graph_check.c and graph_static.c, the built-in source and sink kinds in
+ * node_kinds.c (their contract: nodes/node_kind.h), beside the runtime
+ * that runs them (graph_run.c, ezc/graph_run.h) and the launcher of
+ * process groups (launcher.c, ezc/launcher.h). Nothing in core/ uses it. */
 #ifndef EZC_GRAPH_H
 #define EZC_GRAPH_H
 
@@ -37,15 +40,21 @@ typedef enum {
 typedef enum { EZC_ROLE_UNKNOWN, EZC_ROLE_SOURCE, EZC_ROLE_TRANSFORMER, EZC_ROLE_SINK } ezc_role;
 
 /* A built-in node type that is not a transformer: a source (no input, one
- * output) or a sink (one input "in", no output). */
+ * output) or a sink (one input "in", no output). What a graph file and
+ * `ezc list` need is here; how the checker and the runtime run it are its
+ * ops, hooks whose contract is nodes/node_kind.h (not installed: kinds
+ * are the library's own for now, one table in nodes/node_kinds.c). */
+struct ezc_node_kind_ops;
 typedef struct ezc_node_kind {
     const char *name;
     const char *summary;
     ezc_role role;
     const ezc_setting_spec *settings;
+    const struct ezc_node_kind_ops *ops;
 } ezc_node_kind;
 
-/* NULL-terminated list of the built-in sources and sinks (nodes/node_kinds.c). */
+/* NULL-terminated list of the built-in sources and sinks, and one by name
+ * (NULL when none has it). Static data: any thread, never freed. */
 const ezc_node_kind *const *ezc_node_kinds(void);
 const ezc_node_kind *ezc_node_kind_find(const char *name);
 
@@ -233,6 +242,19 @@ const char *ezc_graph_node_group(const ezc_graph_node *n);
 ezc_settings *ezc_graph_node_settings(const ezc_graph *g, const ezc_graph_node *n, ezc_error *err);
 /* The node type's schema (after check), or NULL. */
 const ezc_setting_spec *ezc_graph_node_schema(const ezc_graph_node *n);
+
+/* True when edge i runs fused (g->fuse, the default): a block edge within
+ * one process group that is its upstream's only output and its
+ * downstream's only input. The downstream node then runs in its
+ * upstream's thread, called directly, with no socket between them; a run
+ * of such edges is one thread. Counters stay per node. */
+int ezc_graph_edge_fused(const ezc_graph *g, size_t i);
+
+/* The group's restart policy: the most permissive of its nodes'. */
+ezc_restart ezc_graph_group_restart(const ezc_graph *g, const char *group);
+/* Distinct group names in order of first appearance; returns how many
+ * (out has room for g->nnodes). */
+size_t ezc_graph_groups(const ezc_graph *g, const char **out);
 
 const char *ezc_queue_name(ezc_queue q);
 const char *ezc_restart_name(ezc_restart r);

@@ -12,8 +12,9 @@
  * Before its first message a node waits until every edge it feeds has its
  * subscriber, so nothing is lost at start. Per-message transformer errors
  * are counted and logged once per kind; a node whose loop fails (a socket
- * error, an init that fails) is restarted per its `restart` policy with a
- * backoff (0.1 s doubling to 5 s), else the runtime reports it failed.
+ * error, an init that fails) is restarted per its `restart` policy after
+ * the waits of ezc_restart_backoff (below), else the runtime reports it
+ * failed.
  *
  * A stop request of the process (ezc_interrupt, ezc/interrupt.h, e.g. from
  * a signal handler) stops every node as ezc_graph_runtime_halt would, at
@@ -40,6 +41,31 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* How long to wait before restarting what failed: a node of a runtime
+ * (its thread's loop, or a fused node's step) and a process group of the
+ * launcher (ezc/launcher.h) alike. The first wait is initial_ms, each
+ * next one doubles up to max_ms, and a run that lasted reset_ms or more
+ * before it ended starts over at initial_ms (a crash after a long life is
+ * not a crash loop). docs/graphs.md, "Restart". */
+typedef struct ezc_restart_policy {
+    int initial_ms;
+    int max_ms;
+    int reset_ms;
+} ezc_restart_policy;
+
+#define EZC_RESTART_INITIAL_MS 100
+#define EZC_RESTART_MAX_MS 5000
+#define EZC_RESTART_RESET_MS 10000
+
+/* The one policy the runtime and the launcher use: 0.1 s doubling to 5 s,
+ * reset after 10 s of life. */
+extern const ezc_restart_policy ezc_restart_backoff;
+
+/* The wait before the next restart: p->initial_ms the first time (prev_ms
+ * 0) or after a run of p->reset_ms or more (lived_ms), else prev_ms
+ * doubled, at most p->max_ms. Pure; any thread. */
+int ezc_restart_policy_next(const ezc_restart_policy *p, int prev_ms, int64_t lived_ms);
 
 typedef struct ezc_graph_run_options {
     const char *group;       /* run only this process group's nodes; NULL = every node */
@@ -101,19 +127,6 @@ int ezc_graph_runtime_failed(const ezc_graph_runtime *rt);
 /* True once every node of the runtime has ended (see "End of stream"
  * above): the runtime has nothing left to do; stop it. */
 int ezc_graph_runtime_ended(const ezc_graph_runtime *rt);
-
-/* True when edge i runs fused (g->fuse, the default): a block edge within
- * one process group that is its upstream's only output and its
- * downstream's only input. The downstream node then runs in its
- * upstream's thread, called directly, with no socket between them; a run
- * of such edges is one thread. Counters stay per node. */
-int ezc_graph_edge_fused(const ezc_graph *g, size_t i);
-
-/* The group's restart policy: the most permissive of its nodes'. */
-ezc_restart ezc_graph_group_restart(const ezc_graph *g, const char *group);
-/* Distinct group names in order of first appearance; returns how many
- * (out has room for g->nnodes). */
-size_t ezc_graph_groups(const ezc_graph *g, const char **out);
 
 #ifdef __cplusplus
 }

@@ -81,6 +81,21 @@
  * refused one gets nothing, and is logged once per key with its address
  * and public key. ipc:// and inproc:// publishers ignore these options.
  *
+ * Shared memory (ipc://PATH only): subscribers on the same host, of the same
+ * user, read each message from a shared-memory slot instead of through the
+ * socket: the publisher copies the data into the slot once (or not at all
+ * when it came from ezc_pub_loan), a subscriber maps it read-only and
+ * wraps it as its array's buffer, and a doorbell wakes it. The slot goes
+ * back to the publisher when every subscriber has released its array. The
+ * pool is found through "PATH.shm" beside the socket (docs/pubsub.md,
+ * "Shared memory"; layout in docs/wire-format.md). Subscribers that
+ * cannot map it (another user, tcp://, EZC_SHM=0 on their side) get the
+ * data inline as before, from the same publisher, at the same time. Slow
+ * shared-memory subscribers hold the send back exactly as inline ones do
+ * (lossy: they miss the message; a stall limit applies too), and what one
+ * misses is counted (shm_dropped) and is a sequence gap for it.
+ * EZC_SHM=0 in the environment (or options.inline_only) turns it off.
+ *
  * A publisher is used from one thread at a time. */
 #ifndef EZC_PUB_H
 #define EZC_PUB_H
@@ -117,16 +132,25 @@ typedef struct ezc_pub_options {
                                      NULL = plaintext. Read at ezc_pub_new */
     const char *curve_allow_dir;  /* with it: the folder whose NAME.pub files are the
                                      subscribers let in (read at ezc_pub_new) */
+    int inline_only;              /* ipc://: no shared memory (as EZC_SHM=0): every subscriber
+                                     gets the data through the socket */
 } ezc_pub_options;
 
 /* What a publisher has done (ezc_pub_stats_get). */
 typedef struct ezc_pub_stats {
-    uint64_t sent;      /* messages handed to ZeroMQ (as ezc_pub_sent) */
-    uint64_t stalls;    /* sends that waited stall_timeout_ms for a full queue */
-    uint64_t overflows; /* sends that went on past a full queue (each stall's send and
+    uint64_t sent;        /* messages handed to ZeroMQ (as ezc_pub_sent) */
+    uint64_t stalls;      /* sends that waited stall_timeout_ms for a full queue */
+    uint64_t overflows;   /* sends that went on past a full queue (each stall's send and
                            those at once after it): that subscriber missed the message,
                            and misses more until it reads again */
-    uint64_t refused;   /* CURVE handshakes refused (key not allowed) */
+    uint64_t refused;     /* CURVE handshakes refused (key not allowed) */
+    uint32_t shm_readers; /* subscribers reading shared memory now */
+    uint32_t shm_slots;   /* slots made (their data segments total shm_bytes) */
+    uint32_t shm_held;    /* slots in use: queued or held by a subscriber */
+    uint64_t shm_bytes;
+    uint64_t shm_dropped;  /* messages a shared-memory subscriber missed (full queue with
+                              lossy or a stall limit, no slot to be had) */
+    uint64_t shm_reclaims; /* subscribers found dead whose slots were taken back */
 } ezc_pub_stats;
 
 void ezc_pub_options_init(ezc_pub_options *o);
@@ -192,6 +216,16 @@ int ezc_pub_set_next_seq(ezc_pub *p, const char *topic, uint64_t seq, ezc_error 
 /* The seq the next message under `topic` (NULL = "") will get: first_seq
  * for a topic not used yet. */
 uint64_t ezc_pub_next_seq(const ezc_pub *p, const char *topic);
+
+/* A new CPU array whose data lives in a shared-memory slot of p (ipc://
+ * with shared memory; elsewhere an ordinary array): fill it in place and
+ * send it, and shared-memory subscribers read those very bytes, no copy
+ * (an acquisition program writes samples straight into shared memory).
+ * After ezc_pub_send the data is read-only (ezc_array_is_writable is false:
+ * writers copy first). Destroy it as any array; the slot goes back when
+ * every reader is done. The same errors as ezc_array_new. */
+ezc_array *ezc_pub_loan(ezc_pub *p, ezc_dtype dtype, int ndim, const int64_t *shape,
+                        const char *const *dims, ezc_error *err);
 
 /* The endpoint actually bound (ZMQ_LAST_ENDPOINT: with the port ZeroMQ
  * chose for a wildcard port), valid while p lives. */

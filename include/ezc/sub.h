@@ -52,6 +52,7 @@ typedef struct ezc_sub_options {
     const char *curve_server_pub; /* with it: the publisher's public key file. Both are
                                      read at ezc_sub_new; ipc:// and inproc://
                                      endpoints stay plaintext */
+    int inline_only;              /* ipc://: never read shared memory (as EZC_SHM=0) */
 } ezc_sub_options;
 
 typedef struct ezc_sub_stats {
@@ -71,6 +72,10 @@ typedef struct ezc_sub_stats {
     uint64_t publishers;                /* distinct publisher ids seen */
     uint64_t ends;                      /* end-of-stream markers reported (EZC_EEOS) */
     char last_error[EZC_ERROR_MSG_MAX]; /* why the latest malformed one was rejected */
+    uint64_t shm_received;              /* of received, those read from shared memory */
+    uint64_t duplicates;                /* copies dropped: messages of a publisher whose shared
+                                           memory we moved to that still came through the
+                                           socket (never delivered twice) */
 } ezc_sub_stats;
 
 void ezc_sub_options_init(ezc_sub_options *o);
@@ -109,6 +114,9 @@ void ezc_sub_stats_get(const ezc_sub *s, ezc_sub_stats *st);
 /* stats.gaps alone, for a per-message path (a node passing its inputs'
  * gaps on into its own numbering); 0 for NULL. */
 uint64_t ezc_sub_gaps(const ezc_sub *s);
+/* How the data arrives: "shm" (every ipc endpoint through shared memory),
+ * "inline" (the socket), or "shm+inline" (some of each). */
+const char *ezc_sub_path(const ezc_sub *s);
 
 #ifdef __cplusplus
 }

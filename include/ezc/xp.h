@@ -31,7 +31,7 @@
 extern "C" {
 #endif
 
-#define EZC_XP_ABI 1
+#define EZC_XP_ABI 2
 
 typedef enum {
     EZC_UNARY_ABS,        /* any numeric; complex -> real magnitude */
@@ -181,6 +181,24 @@ struct ezc_xp {
      * ok); arithmetic in float64. NULL in a backend = not supported there. */
     int (*iir)(const ezc_array *x, int axis, const double *coef, int nsec, int order, ezc_array *zi,
                ezc_array *y, ezc_error *err);
+
+    /* ---- appended after ABI 1 ---- */
+    /* FIR filter along axis, the "valid" part of the convolution: with M =
+     * ntaps - 1, y[.., n, ..] = sum_k taps[k] * x[.., n + M - k, ..] for n in
+     * [0, len - M), len = x's length along axis (ntaps in 1..len). taps:
+     * host doubles. x, y: float32 or float64, one dtype, y of x's shape but
+     * len - M along axis, not overlapping x; arithmetic in float64. A
+     * backend may use an FFT for long filters (the CPU does, for long
+     * messages): the values agree to rounding. NULL = not supported. */
+    int (*fir)(const ezc_array *x, int axis, const double *taps, int64_t ntaps, ezc_array *y,
+               ezc_error *err);
+    /* y = ln(x) / ln(base) in one pass, rounded as numpy's np.log(x) /
+     * np.log(base) in x's dtype: the log rounded to the dtype, divided by
+     * ln(base) rounded to it (float32, CPU: that formula with a correctly
+     * rounded logf, bit for bit). x, y: float32 or float64, one shape and dtype
+     * (in place ok); base > 0, finite, not 1. NULL in a backend: callers
+     * fall back to unary LOG then binary DIV. */
+    int (*log_base)(const ezc_array *x, ezc_array *y, double base, ezc_error *err);
 };
 
 /* The dtype xp.reduce writes for op over x's dtype t (see reduce above). */

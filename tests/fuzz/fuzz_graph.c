@@ -1,5 +1,5 @@
 /* fuzz_graph.c — libFuzzer target for the YAML graph loader: the input is a
- * graph file, parsed (core/graph.c) and checked against the built-in types
+ * graph file, parsed (nodes/graph.c) and checked against the built-in types
  * (nodes/graph_check.c, graph_static.c) without loading any plugin: a
  * fuzzed `plugins:` entry must never reach dlopen. The registry is built
  * once; each input gets a fresh graph. */

@@ -1,7 +1,9 @@
 """References for tests/test_tf_filter.c (scipy.signal 1.10): filter design
-(butter, cheby1, sosfilt_zi), sosfilt/lfilter with state along each axis,
-and the butterworth, filter, decimate, ewma and adaptive_standard_scaler
-transformers on multi-channel data.
+(butter, cheby1, cheby2, sosfilt_zi), sosfilt/lfilter with state along each
+axis, and the butterworth, filter, decimate, ewma, adaptive_standard_scaler
+and cheby transformers on multi-channel data; FIR design (firwin windows,
+kaiserord, remez) and the firfilter, kaiser and fir_pmc transformers;
+butterworthzerophase as ezmsg-sigproc's streaming algorithm on given chunks.
 
 Run by hand: /usr/bin/python3 tests/ref/gen_tf_filter.py
 """
@@ -137,6 +139,158 @@ with np.errstate(invalid="ignore", divide="ignore"):
         y = np.where(np.isnan(y), 0.0, y) + (xs[n] - xs[n])
         ys[n] = y
 r.put("ass_y", ys)
+
+# ---- cheby (appended: the draws above keep their values) -------------------
+for order in (1, 2, 3, 4, 5, 8):
+    for band, wn in WN.items():
+        r.put(f"sos_cheby2_{band}_{order}", sig.cheby2(order, 40, wn, band, output="sos"))
+for fam in ("cheby1", "cheby2"):
+    for band, wn in WN.items():
+        f = sig.cheby1 if fam == "cheby1" else sig.cheby2
+        b, a = sig.normalize(*f(3, 0.5 if fam == "cheby1" else 30, wn, band, output="ba"))
+        r.put(f"ba_{fam}_{band}_3", np.concatenate([b, a]))
+cb = sig.cheby1(4, 0.5, [10, 60], "bandpass", fs=FS, output="sos")
+r.put("ch1_bp_y", sos_run(cb, x))
+r.put("ch1_bp_y32", sos_run(cb, x.astype(np.float32).astype(np.float64)))
+r.put("ch2_hp_y", sos_run(sig.cheby2(5, 40, 20, "highpass", fs=FS, output="sos"), x))
+b, a = sig.normalize(*sig.cheby2(3, 30, [0.1, 0.2], "bandstop", output="ba"))
+r.put("ch2_bs_ba_y", ba_run(b, a, x))
+b, a = sig.normalize(*sig.cheby1(4, 1.0, 40, "lowpass", fs=FS, output="ba"))
+r.put("ch1_lp_ba_y", ba_run(b, a, x))
+
+# ---- FIR (appended) ----------------------------------------------------------
+def fir_run(h, x, axis=0):
+    xm = np.moveaxis(x, axis, 0)
+    zi = sig.lfilter_zi(h, [1.0])[:, None] * xm[0].reshape(1, -1)
+    y = sig.lfilter(h, [1.0], xm.reshape(xm.shape[0], -1), axis=0, zi=zi)[0]
+    return np.moveaxis(y.reshape(xm.shape), 0, axis)
+
+
+FIRWIN = [  # (name, numtaps, cutoff / Nyquist, window, pass_zero, scale)
+    ("lp_hamming", 31, [0.2], "hamming", True, True),
+    ("lp_even", 64, [0.3], "hann", True, True),
+    ("hp_blackman", 33, [0.4], "blackman", False, True),
+    ("bp_bartlett", 45, [0.2, 0.5], "bartlett", False, True),
+    ("bs_boxcar", 51, [0.3, 0.6], "boxcar", True, False),
+    ("multi", 41, [0.1, 0.3, 0.5], "hamming", True, True),
+]
+for name, n, cut, win, pz, sc in FIRWIN:
+    r.put(f"firwin_{name}", sig.firwin(n, cut, window=win, pass_zero=pz, scale=sc))
+r.put("firwin_kaiser", sig.firwin(77, 0.3, window=("kaiser", 5.65), scale=False))
+r.put("firwin_width", sig.firwin(55, [0.25, 0.6], width=0.1, pass_zero=False))
+KORD = [(40, 0.1), (60, 0.05), (21, 0.2), (8, 0.5), (100, 0.01)]
+r.put("kaiserord", np.array([[a, w, *sig.kaiserord(a, w)] for a, w in KORD], float))
+REMEZ = [  # (numtaps, band edges / fs, desired, weight)
+    (31, [0, 0.1, 0.15, 0.5], [1, 0], [1, 1]),
+    (65, [0, 0.1, 0.15, 0.5], [1, 0], [1, 10]),
+    (101, [0, 0.05, 0.08, 0.2, 0.23, 0.5], [0, 1, 0], [1, 1, 1]),
+    (129, [0, 0.05, 0.07, 0.2, 0.22, 0.5], [1, 0, 1], [1, 3, 1]),
+    (201, [0, 0.08, 0.1, 0.5], [1, 0], [1, 1]),
+    (513, [0, 0.1, 0.11, 0.5], [1, 0], [1, 1]),
+]
+for i, (n, b, d, w) in enumerate(REMEZ):
+    r.put(f"remez_{i}_spec", np.array([n, len(d)] + b + d + w, float))
+    r.put(f"remez_{i}", sig.remez(n, b, d, weight=w))
+
+
+def pmc_taps(fs, order, cuton=None, cutoff=None, transition=10.0, wp=1.0, wlo=1.0, whi=1.0):
+    """ezmsg-sigproc fir_pmc.py's band layout, then scipy.signal.remez."""
+    order += order % 2
+    nyq, tw = fs / 2, max(transition, 0.0)
+    clip = lambda f: float(min(max(f, 0.0), nyq))
+    if cuton is None:
+        b, d, w = [0, clip(cutoff), clip(cutoff + tw), nyq], [1, 0], [wp, whi]
+    elif cutoff is None:
+        b, d, w = [0, clip(cuton - tw), clip(cuton), nyq], [0, 1], [wlo, wp]
+    elif cuton <= cutoff:
+        b = [0, clip(cuton - tw), clip(cuton), clip(cutoff), clip(cutoff + tw), nyq]
+        d, w = [0, 1, 0], [wlo, wp, whi]
+    else:
+        b = [0, clip(cutoff), clip(cutoff + tw), clip(cuton - tw), clip(cuton), nyq]
+        d, w = [1, 0, 1], [wp, whi, wp]
+    for i in range(1, len(b)):
+        if b[i] <= b[i - 1]:
+            b[i] = min(b[i - 1] + 1e-6, nyq)
+    return sig.remez(order + 1, b, d, weight=w, fs=fs)
+
+
+def kaiser_taps(fs, cutoff, ripple, width, pass_zero=True):
+    """ezmsg-sigproc kaiser.py: kaiserord, odd length, firwin without scaling."""
+    n, beta = sig.kaiserord(ripple, width / (0.5 * fs))
+    n += 1 - n % 2
+    return sig.firwin(n, cutoff, window=("kaiser", beta), pass_zero=pass_zero, scale=False, fs=fs)
+
+
+h = sig.firwin(31, 60, fs=FS)
+r.put("fir_lp_y", fir_run(h, x))
+r.put("fir_lp_y32", fir_run(h, x.astype(np.float32).astype(np.float64)))
+r.put("fir_ct_y", fir_run(h, np.ascontiguousarray(x.T), axis=1))
+r.put("fir_bs_y", fir_run(sig.firwin(41, [0.2, 0.4], width=0.05), x))
+r.put("kai_bp_y", fir_run(kaiser_taps(FS, [40, 90], 40, 20, pass_zero=False), x))
+r.put("kai_bp_taps", kaiser_taps(FS, [40, 90], 40, 20, pass_zero=False))
+r.put("pmc_lp_y", fir_run(pmc_taps(FS, 40, cutoff=60, transition=20), x))
+r.put("pmc_bs_y", fir_run(pmc_taps(FS, 51, cuton=120, cutoff=60, transition=15, wp=2, whi=1), x))
+r.put("pmc_hp_y32", fir_run(pmc_taps(FS, 30, cuton=100, transition=30),
+                            x.astype(np.float32).astype(np.float64)))
+
+# ---- butterworthzerophase (appended) -------------------------------------------
+def zp_pad(sos, order, settle=0.01, max_pad=None, fs=FS, ba=False):
+    """ezmsg-sigproc butterworthzerophase.py's _compute_pad_length."""
+    min_len = 3 * (order + 1) if ba else 3 * ((order + 1) // 2) * 2
+    n = max(min_len * 10, 10000)
+    if max_pad is not None:
+        n = min(n, int(max_pad * fs) + 1)
+    imp = np.zeros(n)
+    imp[0] = 1.0
+    h = np.abs(sig.lfilter(*sos, imp) if ba else sig.sosfilt(sos, imp))
+    above = np.where(h > settle * h.max())[0]
+    pad = max(above[-1] + 1 if len(above) else min_len, min_len)
+    return min(pad, int(max_pad * fs)) if max_pad is not None else pad
+
+
+def zp_stream(sos, x, chunks, pad, ba=False):
+    """Forward filter with carried state, then per message a backward pass
+    over the buffered samples, keeping pad of them (ezmsg-sigproc)."""
+    filt = (lambda c, v, zi: sig.lfilter(*c, v, axis=0, zi=zi)) if ba else (
+        lambda c, v, zi: sig.sosfilt(c, v, axis=0, zi=zi))
+    zu = (sig.lfilter_zi(*sos)[:, None]) if ba else sig.sosfilt_zi(sos)[:, :, None]
+    zi = zu * x[0]
+    buf = np.empty((0,) + x.shape[1:])
+    outs, at = [], 0
+    for n in chunks:
+        c = x[at:at + n]
+        at += n
+        if n == 0:
+            continue
+        y, zi = filt(sos, c, zi)
+        buf = np.concatenate([buf, y])
+        nout = buf.shape[0] - pad
+        if nout <= 0:
+            continue
+        r = buf[::-1]
+        b = filt(sos, r, zu * r[0])[0][::-1]
+        outs.append(b[:nout])
+        buf = buf[nout:]
+    return np.concatenate(outs)
+
+
+ZP_CHUNKS = [37, 0, 1, 90, 112]
+zsos = sig.butter(2, [20, 80], "bandpass", fs=FS, output="sos")
+zpad = zp_pad(zsos, 2)
+r.put("zp_pad", np.array([zpad], float))
+r.put("zp_chunks", np.array(ZP_CHUNKS, float))
+r.put("zp_bp_y", zp_stream(zsos, x, ZP_CHUNKS, zpad))
+r.put("zp_bp_y32", zp_stream(zsos, x.astype(np.float32).astype(np.float64), ZP_CHUNKS, zpad))
+r.put("zp_bp_whole", zp_stream(zsos, x, [240], zpad))
+zba = sig.butter(3, 40, "lowpass", fs=FS, output="ba")
+zpad_ba = zp_pad(zba, 3, settle=0.05, max_pad=0.05, ba=True)
+r.put("zp_lp_ba_pad", np.array([zpad_ba], float))
+r.put("zp_lp_ba_y", zp_stream(zba, x, ZP_CHUNKS, zpad_ba, ba=True))
+
+# ---- a long FIR on a long message: xp.fir's FFT path (appended) ----------------
+xl = rng.standard_normal((6000, 2)) + np.array([1.0, -2.0])
+r.put("fir_long_x", xl)
+r.put("fir_long_y", fir_run(sig.firwin(2001, 50, fs=FS), xl))
 
 r.save()
 print("scipy", scipy.__version__)

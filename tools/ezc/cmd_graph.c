@@ -7,7 +7,7 @@
 #include <string.h>
 #include "cli.h"
 #include "cli_graph.h"
-#include "ezc/graph_run.h"
+#include "ezc/graph.h"
 
 static void help(FILE *f)
 {
@@ -82,21 +82,6 @@ static int any_group(const ezc_graph *g)
     return 0;
 }
 
-/* Group names in first-seen order. */
-static size_t groups(const ezc_graph *g, const char **out)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < g->nnodes; i++) {
-        const char *gr = ezc_graph_node_group(&g->nodes[i]);
-        size_t k = 0;
-        while (k < n && strcmp(out[k], gr))
-            k++;
-        if (k == n)
-            out[n++] = gr;
-    }
-    return n;
-}
-
 static void edge_label(const ezc_graph *g, const ezc_graph_edge *e, char *buf, size_t cap)
 {
     buf[0] = '\0';
@@ -115,7 +100,7 @@ static void print_dot(const ezc_graph *g, FILE *f)
 {
     char buf[1024];
     const char **gr = calloc(g->nnodes + 1, sizeof *gr);
-    size_t ng = gr ? groups(g, gr) : 0;
+    size_t ng = gr ? ezc_graph_groups(g, gr) : 0;
     int clusters = any_group(g);
     fprintf(f, "digraph \"");
     put_escaped(f, g->file, 0);
@@ -177,7 +162,7 @@ static void print_mermaid(const ezc_graph *g, FILE *f)
 {
     char buf[1024];
     const char **gr = calloc(g->nnodes + 1, sizeof *gr);
-    size_t ng = gr ? groups(g, gr) : 0;
+    size_t ng = gr ? ezc_graph_groups(g, gr) : 0;
     int clusters = any_group(g);
     fprintf(f, "flowchart LR\n");
     for (size_t k = 0; k < (clusters ? ng : 1); k++) {

@@ -65,7 +65,9 @@ static void help(FILE *f)
                "publisher that restarted (its numbering started over) adds \"restarts N (last\n"
                "silent S s)\": how long it sent nothing, by its own time stamps; after a gap\n"
                "without restart (a named publisher that went on numbering, docs/pubsub.md)\n"
-               "\"last gap: silent S s\".\n\n"
+               "\"last gap: silent S s\". \"path\" says how the data arrives: shm (shared\n"
+               "memory: an ipc:// publisher on this host, docs/pubsub.md), inline (through\n"
+               "the socket) or shm+inline.\n\n"
                "  --topic T       topic prefix (default: all)\n"
                "  --window S      sliding window in seconds (default 5)\n"
                "  --duration S    stop after S seconds (default: until Ctrl-C or the end of\n"
@@ -200,11 +202,11 @@ int cmd_hz(int argc, char **argv)
             snprintf(silent, sizeof silent, "  last gap: silent %.3f s",
                      (double)st.gap_silence_ns * 1e-9);
         printf("rate %.1f msg/s  bw %.3f MB/s  gaps %llu  malformed %llu  latency p50 %.0f us p99 "
-               "%.0f us  (n=%zu, window %.0f s)%s\n",
+               "%.0f us  (n=%zu, window %.0f s)%s  path %s\n",
                span > 0 ? (double)count / span : 0.0, span > 0 ? (double)bytes / span / 1e6 : 0.0,
                (unsigned long long)(st.gaps - st0.gaps), (unsigned long long)st.malformed,
                count ? lat[count / 2] * 1e6 : 0.0, count ? lat[(count * 99) / 100] * 1e6 : 0.0,
-               count, window, silent);
+               count, window, silent, ezc_sub_path(s));
         fflush(stdout);
         if (ended)
             break;

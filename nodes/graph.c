@@ -1,10 +1,11 @@
-/* graph.c — a node graph from YAML: the model and its structural checks.
+/* graph.c — a node graph from YAML: the model, its structural checks and
+ * the queries on it (groups, restart policy per group, fused edges).
  *
  * libyaml's document API gives a tree whose every node carries its source
  * position, so each element of the model keeps its line. Parsing never
  * stops at the first problem: every unknown key, wrong shape and dangling
  * name is recorded, and the rest of the file is still read. What needs the
- * registry (types, settings, ports) is checked in nodes/graph_check.c. */
+ * registry (types, settings, ports) is checked beside it, in graph_check.c. */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1231,4 +1232,49 @@ const ezc_setting_spec *ezc_graph_node_schema(const ezc_graph_node *n)
     if (n->ttype)
         return n->ttype->settings;
     return n->kind ? n->kind->settings : NULL;
+}
+
+/* ---- queries the runtime, the launcher and `ezc graph` share ---- */
+
+ezc_restart ezc_graph_group_restart(const ezc_graph *g, const char *group)
+{
+    ezc_restart r = EZC_RESTART_NEVER;
+    for (size_t i = 0; i < g->nnodes; i++)
+        if (!strcmp(ezc_graph_node_group(&g->nodes[i]), group) && g->nodes[i].restart > r)
+            r = g->nodes[i].restart;
+    return r;
+}
+
+size_t ezc_graph_groups(const ezc_graph *g, const char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->nnodes; i++) {
+        const char *gr = ezc_graph_node_group(&g->nodes[i]);
+        size_t k = 0;
+        while (k < n && strcmp(out[k], gr))
+            k++;
+        if (k == n)
+            out[n++] = gr;
+    }
+    return n;
+}
+
+int ezc_graph_edge_fused(const ezc_graph *g, size_t i)
+{
+    if (!g->fuse || i >= g->nedges)
+        return 0;
+    const ezc_graph_edge *e = &g->edges[i];
+    if (e->queue != EZC_QUEUE_BLOCK || e->from < 0 || e->to < 0 ||
+        strcmp(ezc_graph_node_group(&g->nodes[e->from]), ezc_graph_node_group(&g->nodes[e->to])))
+        return 0;
+    size_t outs = 0, ins = 0;
+    for (size_t k = 0; k < g->nedges; k++) {
+        outs += g->edges[k].from == e->from;
+        ins += g->edges[k].to == e->to;
+    }
+    for (size_t k = 0; k < g->noutputs; k++)
+        outs += g->outputs[k].node == e->from;
+    for (size_t k = 0; k < g->ninputs; k++)
+        ins += g->inputs[k].node == e->to;
+    return outs == 1 && ins == 1;
 }

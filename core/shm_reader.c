@@ -1,0 +1,345 @@
+/* shm_reader.c — the subscriber's side of the shared-memory transport
+ * (shm.h). Everything read from the pool is checked before use, as wire
+ * input is: the control segment's sizes against this build's, each
+ * segment's description against the file's real size, each slot's head
+ * against the slot. A broken pool makes messages refused, never a crash.
+ *
+ * Received arrays wrap their slot's data (read-only mapping, buffer marked
+ * readonly so writers copy first); the slot goes back to the publisher
+ * when the last such array is released, from whatever thread releases it.
+ * The reader object lives until then too, so its mappings stay valid
+ * after ezc_shm_sub_detach. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "ezc/wire.h"
+#include "pubsub_internal.h"
+#include "shm.h"
+
+struct ezc_shm_sub {
+    atomic_int refs; /* the subscriber + arrays alive */
+    ezc_shm_ctl *ctl;
+    int ctl_fd;
+    int door;
+    ezc_shm_reader *me;
+    uint64_t pub_id;
+    uint32_t nmapped; /* segments mapped (in order) */
+    unsigned char *base[EZC_SHM_SEGS];
+    uint64_t size[EZC_SHM_SEGS];
+    uint64_t slot_bytes[EZC_SHM_SEGS];
+    uint32_t first[EZC_SHM_SEGS], count[EZC_SHM_SEGS];
+};
+
+static void sub_unref(ezc_shm_sub *s)
+{
+    if (atomic_fetch_sub(&s->refs, 1) != 1)
+        return;
+    for (uint32_t k = 0; k < s->nmapped; k++)
+        munmap(s->base[k], s->size[k]);
+    if (s->ctl)
+        munmap(s->ctl, sizeof *s->ctl);
+    if (s->ctl_fd >= 0)
+        close(s->ctl_fd);
+    if (s->door >= 0)
+        close(s->door);
+    free(s);
+}
+
+/* "ezc-shm 1 /ezc-UID-..." from PATH.shm, when it is a regular file of ours. */
+int ezc_shm_pool_name(const char *path, char *name, size_t cap)
+{
+    char side[560];
+    if (snprintf(side, sizeof side, "%s.shm", path) >= (int)sizeof side)
+        return -1;
+    int fd = open(side, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    char line[160];
+    ssize_t n = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid())
+        n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    line[n] = '\0';
+    int version;
+    char fmt[32], mine[32];
+    snprintf(fmt, sizeof fmt, "ezc-shm %%d %%%zus", cap - 1);
+    snprintf(mine, sizeof mine, "/ezc-%u-", (unsigned)geteuid());
+    if (sscanf(line, fmt, &version, name) != 2 || version != EZC_SHM_VERSION ||
+        strncmp(name, mine, strlen(mine)) != 0 || strchr(name + 1, '/'))
+        return -1;
+    return 0;
+}
+
+static int ctl_valid(const ezc_shm_ctl *c)
+{
+    return memcmp(c->magic, EZC_SHM_MAGIC, 8) == 0 && c->version == EZC_SHM_VERSION &&
+           c->readers == EZC_SHM_READERS && c->ring == EZC_SHM_RING && c->slots == EZC_SHM_SLOTS &&
+           c->segs == EZC_SHM_SEGS && c->head == EZC_SHM_HEAD && c->uid == (uint32_t)geteuid();
+}
+
+int ezc_shm_sub_attach(const char *path, const char *topic, ezc_shm_sub **out, ezc_error *err)
+{
+    *out = NULL;
+    if (!ezc_shm_enabled())
+        return 0;
+    char name[EZC_SHM_NAME];
+    size_t tlen = strlen(topic ? topic : "");
+    if (tlen > sizeof(((ezc_shm_reader *)0)->topic) || ezc_shm_pool_name(path, name, sizeof name))
+        return 0;
+    ezc_shm_sub *s = calloc(1, sizeof *s);
+    if (!s)
+        return ezc_error_set(err, EZC_ENOMEM, "shm: out of memory");
+    atomic_init(&s->refs, 1);
+    s->door = -1;
+    s->ctl_fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
+    struct stat st;
+    if (s->ctl_fd < 0 || fstat(s->ctl_fd, &st) != 0 || st.st_uid != geteuid() ||
+        (uint64_t)st.st_size < sizeof *s->ctl)
+        goto inline_only;
+    /* A lock we can take means the publisher is gone. */
+    if (flock(s->ctl_fd, LOCK_SH | LOCK_NB) == 0)
+        goto inline_only;
+    s->ctl = mmap(NULL, sizeof *s->ctl, PROT_READ | PROT_WRITE, MAP_SHARED, s->ctl_fd, 0);
+    if (s->ctl == MAP_FAILED) {
+        s->ctl = NULL;
+        goto inline_only;
+    }
+    if (!ctl_valid(s->ctl))
+        goto inline_only;
+    s->pub_id = s->ctl->pub_id;
+    /* The doorbell: an abstract datagram socket the kernel names (autobind). */
+    s->door = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    socklen_t alen = sizeof(sa_family_t);
+    if (s->door < 0 || bind(s->door, (struct sockaddr *)&a, alen) != 0)
+        goto inline_only;
+    alen = sizeof a;
+    if (getsockname(s->door, (struct sockaddr *)&a, &alen) != 0 ||
+        alen <= offsetof(struct sockaddr_un, sun_path) + 1 ||
+        alen - offsetof(struct sockaddr_un, sun_path) - 1 >= EZC_SHM_DOOR)
+        goto inline_only;
+    for (int i = 0; i < EZC_SHM_READERS && !s->me; i++) {
+        ezc_shm_reader *r = &s->ctl->reader[i];
+        uint32_t free_ = EZC_SHM_FREE;
+        if (atomic_compare_exchange_strong(&r->state, &free_, EZC_SHM_CLAIMING))
+            s->me = r;
+    }
+    if (!s->me)
+        goto inline_only; /* every entry taken: this subscriber goes inline */
+    ezc_shm_reader *r = s->me;
+    r->pid = (int32_t)getpid();
+    r->topic_len = (uint32_t)tlen;
+    memcpy(r->topic, topic ? topic : "", tlen);
+    memset(r->door, 0, sizeof r->door);
+    memcpy(r->door, a.sun_path + 1, alen - offsetof(struct sockaddr_un, sun_path) - 1);
+    atomic_store(&r->waiting, 0);
+    atomic_store(&r->dropped, 0);
+    atomic_store(&r->head, atomic_load(&r->tail));
+    atomic_store(&r->state, EZC_SHM_ACTIVE);
+    *out = s;
+    return 0;
+inline_only:
+    if (s->me)
+        atomic_store(&s->me->state, EZC_SHM_FREE);
+    sub_unref(s);
+    return 0;
+}
+
+int ezc_shm_sub_fresh(const ezc_shm_sub *s)
+{
+    return s && atomic_load(&s->ctl->sent) == 0;
+}
+
+void ezc_shm_sub_detach(ezc_shm_sub **sp)
+{
+    if (!sp || !*sp)
+        return;
+    ezc_shm_sub *s = *sp;
+    *sp = NULL;
+    atomic_store(&s->me->state, EZC_SHM_LEAVING);
+    atomic_store(&s->ctl->gc_hint, 1);
+    sub_unref(s);
+}
+
+uint64_t ezc_shm_sub_pub_id(const ezc_shm_sub *s)
+{
+    return s ? s->pub_id : 0;
+}
+
+int ezc_shm_sub_fd(const ezc_shm_sub *s)
+{
+    return s ? s->door : -1;
+}
+
+int ezc_shm_sub_dead(ezc_shm_sub *s)
+{
+    if (flock(s->ctl_fd, LOCK_SH | LOCK_NB) != 0)
+        return 0;
+    flock(s->ctl_fd, LOCK_UN);
+    return 1;
+}
+
+uint64_t ezc_shm_sub_dropped(const ezc_shm_sub *s)
+{
+    return s ? atomic_load(&s->me->dropped) : 0;
+}
+
+/* Maps the segments the publisher has described since last time. */
+static int map_new(ezc_shm_sub *s)
+{
+    uint32_t n = atomic_load_explicit(&s->ctl->nsegs, memory_order_acquire);
+    if (n > EZC_SHM_SEGS)
+        return -1;
+    while (s->nmapped < n) {
+        uint32_t k = s->nmapped;
+        ezc_shm_seg g = s->ctl->seg[k];
+        g.name[sizeof g.name - 1] = '\0';
+        uint64_t prev_end = k ? s->first[k - 1] + s->count[k - 1] : 0;
+        if (strncmp(g.name, "/ezc-", 5) != 0 || strchr(g.name + 1, '/') ||
+            g.slot_bytes < EZC_SHM_HEAD || g.slot_bytes % 4096 || g.first != prev_end ||
+            g.count == 0 || g.count > EZC_SHM_SLOTS - g.first ||
+            g.count > UINT64_MAX / g.slot_bytes)
+            return -1;
+        int fd = shm_open(g.name, O_RDONLY | O_CLOEXEC, 0);
+        struct stat st;
+        uint64_t size = g.count * g.slot_bytes;
+        if (fd < 0)
+            return -1;
+        if (fstat(fd, &st) != 0 || st.st_uid != geteuid() || (uint64_t)st.st_size < size) {
+            close(fd);
+            return -1;
+        }
+        void *base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+        close(fd);
+        if (base == MAP_FAILED)
+            return -1;
+        s->base[k] = base;
+        s->size[k] = size;
+        s->slot_bytes[k] = g.slot_bytes;
+        s->first[k] = g.first;
+        s->count[k] = g.count;
+        s->nmapped++;
+    }
+    return 0;
+}
+
+/* Hands a slot back (the last array over it went). */
+static void slot_release(ezc_shm_sub *s, uint32_t slot)
+{
+    atomic_fetch_sub(&s->me->holds[slot], 1);
+    atomic_fetch_sub(&s->ctl->slot_state[slot], 1);
+}
+
+static void data_free(void *data, void *ctx)
+{
+    ezc_shm_sub *s = ctx;
+    const unsigned char *at = (const unsigned char *)data - EZC_SHM_HEAD;
+    for (uint32_t k = 0; k < s->nmapped; k++) {
+        if (at >= s->base[k] && at < s->base[k] + s->size[k]) {
+            slot_release(s,
+                         s->first[k] + (uint32_t)((uint64_t)(at - s->base[k]) / s->slot_bytes[k]));
+            break;
+        }
+    }
+    sub_unref(s);
+}
+
+int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap, ezc_wire_stamp *eos,
+                     ezc_error *err)
+{
+    *out = NULL;
+    ezc_shm_reader *r = s->me;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    if (head == atomic_load_explicit(&r->tail, memory_order_acquire))
+        return 1;
+    ezc_shm_entry e = r->ring[head & (EZC_SHM_RING - 1)];
+    /* Map new segments before the entry is taken: a publisher that is
+     * closing waits for its queues to empty, then removes the segments. */
+    int mapped = map_new(s);
+    /* The reference the publisher took for this ring entry is ours now. */
+    atomic_store(&r->head, head + 1);
+    if (e.slot >= EZC_SHM_SLOTS)
+        return ezc_error_set(err, EZC_EPROTO, "shm: slot %u out of range", e.slot), 3;
+    atomic_fetch_add(&r->holds[e.slot], 1);
+    uint32_t k = 0;
+    if (mapped != 0) {
+        slot_release(s, e.slot);
+        return ezc_error_set(err, EZC_EPROTO, "shm: a data segment is missing or malformed"), 3;
+    }
+    while (k < s->nmapped && e.slot >= s->first[k] + s->count[k])
+        k++;
+    uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);
+    if (k == s->nmapped || EZC_SHM_GEN(st) != e.gen || EZC_SHM_REFS(st) == 0) {
+        slot_release(s, e.slot);
+        return ezc_error_set(err, EZC_EPROTO,
+                             "shm: slot %u is not the one queued (generation %llu, now %llu)",
+                             e.slot, (unsigned long long)e.gen,
+                             (unsigned long long)EZC_SHM_GEN(st)),
+               3;
+    }
+    const unsigned char *at = s->base[k] + (uint64_t)(e.slot - s->first[k]) * s->slot_bytes[k];
+    ezc_shm_slot_head h;
+    memcpy(&h, at, sizeof h);
+    if (h.gen != e.gen || h.topic_len > EZC_SHM_HEAD - sizeof h ||
+        h.hdr_len > EZC_SHM_HEAD - sizeof h - h.topic_len ||
+        h.data_len > s->slot_bytes[k] - EZC_SHM_HEAD) {
+        slot_release(s, e.slot);
+        return ezc_error_set(err, EZC_EPROTO, "shm: slot %u has a malformed head", e.slot), 3;
+    }
+    if (topic && cap) {
+        size_t n = h.topic_len < cap - 1 ? h.topic_len : cap - 1;
+        memcpy(topic, at + sizeof h, n);
+        topic[n] = '\0';
+    }
+    ezc_buffer *buf = NULL;
+    if (h.data_len) {
+        atomic_fetch_add(&s->refs, 1);
+        buf = ezc_buffer_wrap((void *)(at + EZC_SHM_HEAD), h.data_len, ezc_device_cpu(), data_free,
+                              s, err);
+        if (!buf) {
+            sub_unref(s);
+            slot_release(s, e.slot);
+            return EZC_ENOMEM;
+        }
+        buf->readonly = 1;
+    }
+    const unsigned char *hdr = at + sizeof h + h.topic_len;
+    int rc = ezc_wire_decode(hdr, h.hdr_len, buf, out, err);
+    if (rc == EZC_EEOS && eos)
+        ezc_wire_eos_stamp(hdr, h.hdr_len, eos);
+    if (buf)
+        ezc_buffer_unref(&buf); /* the array holds it now, or nobody: the slot goes back */
+    else
+        slot_release(s, e.slot);
+    if (rc == EZC_EEOS)
+        return 2;
+    if (rc == EZC_ENOMEM)
+        return rc;
+    return rc ? 3 : 0;
+}
+
+int ezc_shm_sub_arm(ezc_shm_sub *s)
+{
+    ezc_shm_reader *r = s->me;
+    atomic_store(&r->waiting, 1);
+    return atomic_load(&r->head) != atomic_load(&r->tail);
+}
+
+void ezc_shm_sub_disarm(ezc_shm_sub *s)
+{
+    atomic_store(&s->me->waiting, 0);
+    char buf[64];
+    while (recv(s->door, buf, sizeof buf, MSG_DONTWAIT) > 0) {
+    }
+}

@@ -1,0 +1,83 @@
+#!/bin/bash
+# test_shm.sh — the shared-memory transport between real processes:
+# integrity through a 3-process chain, no slot leaked, kill -9 of a
+# subscriber and of a publisher, a shared-memory and an inline subscriber
+# side by side, loaned buffers, nothing left in /dev/shm.
+# usage: test_shm.sh SHM_HELPER EZC
+helper="$1" ezc="$2"
+. "$(dirname "$0")/lib.sh" shm
+uid=$(id -u)
+shm_files() { ls /dev/shm 2>/dev/null | grep -c "^ezc-$uid-$1" || true; }
+field() { sed -n "s/.* $1 \([^ ]*\).*/\1/p" <<<"$2" | head -1; }
+
+# 1. A chain pub -> fwd -> sub through shared memory, every message checked.
+n=${EZC_SHM_TEST_MESSAGES:-1000000}
+"$helper" sub "ipc://$dir/b" "$n" >"$dir/sub1" 2>&1 & pids+=($!); sp=$!
+"$helper" fwd "ipc://$dir/a" "ipc://$dir/b" "$n" >"$dir/fwd1" 2>&1 & pids+=($!); fp=$!
+"$helper" pub "ipc://$dir/a" "$n" 100 1 >"$dir/pub1" 2>&1 & pids+=($!); pp=$!
+wait $pp; st_p=$?; wait $fp; st_f=$?; wait $sp; st_s=$?
+out=$(cat "$dir/sub1"); pub=$(cat "$dir/pub1")
+check "chain exits" $((st_p + st_f + st_s)) "pub $st_p fwd $st_f sub $st_s: $pub $(cat "$dir/fwd1") $out"
+check "chain all received through shm" "$([ "$(field received "$out")" = "$n" ] && [ "$(field shm "$out")" = "$n" ]; echo $?)" "$out"
+check "chain zero corrupt, zero gaps" "$([ "$(field corrupt "$out")" = 0 ] && [ "$(field gaps "$out")" = 0 ]; echo $?)" "$out"
+check "chain path is shm" "$([ "$(field path "$out")" = shm ]; echo $?)" "$out"
+check "chain: the pool used shared memory" "$([ "$(field slots "$pub")" -gt 0 ]; echo $?)" "$pub"
+check "chain: no slot leaked" "$([ "$(field held "$pub")" = 0 ] && [ "$(field dropped "$pub")" = 0 ]; echo $?)" "$pub"
+check "chain: no segment left in /dev/shm" "$([ "$(shm_files "$pp-")" = 0 ] && [ "$(shm_files "$fp-")" = 0 ]; echo $?)" "$(ls /dev/shm)"
+check "chain: no sidecar left" "$([ ! -e "$dir/a.shm" ] && [ ! -e "$dir/b.shm" ]; echo $?)" "$(ls "$dir")"
+
+# 2. Loaned buffers: the producer writes into the slot itself.
+"$helper" sub "ipc://$dir/l" 1000 >"$dir/subl" 2>&1 & pids+=($!); sp=$!
+"$helper" pub "ipc://$dir/l" 1000 6400 1 loan >"$dir/publ" 2>&1; st_p=$?
+wait $sp; st_s=$?
+out=$(cat "$dir/subl"); pub=$(cat "$dir/publ")
+check "loan: all intact" "$((st_p + st_s))" "$pub / $out"
+check "loan: through shm, no slot held" "$([ "$(field shm "$out")" = 1000 ] && [ "$(field held "$pub")" = 0 ]; echo $?)" "$pub / $out"
+
+# 3. Mixed: one subscriber through shared memory, one forced inline; both
+# get every message, identical.
+"$helper" sub "ipc://$dir/m" 3000 >"$dir/subm1" 2>&1 & pids+=($!); s1=$!
+EZC_SHM=0 "$helper" sub "ipc://$dir/m" 3000 >"$dir/subm2" 2>&1 & pids+=($!); s2=$!
+"$helper" pub "ipc://$dir/m" 3000 1000 2 >"$dir/pubm" 2>&1; st_p=$?
+wait $s1; st1=$?; wait $s2; st2=$?
+o1=$(cat "$dir/subm1"); o2=$(cat "$dir/subm2")
+check "mixed exits" $((st_p + st1 + st2)) "$o1 / $o2 / $(cat "$dir/pubm")"
+check "mixed: shm subscriber" "$([ "$(field received "$o1")" = 3000 ] && [ "$(field shm "$o1")" = 3000 ] && [ "$(field corrupt "$o1")" = 0 ]; echo $?)" "$o1"
+check "mixed: inline subscriber" "$([ "$(field received "$o2")" = 3000 ] && [ "$(field shm "$o2")" = 0 ] && [ "$(field corrupt "$o2")" = 0 ] && [ "$(field path "$o2")" = inline ]; echo $?)" "$o2"
+
+# 4. kill -9 of a subscriber mid-stream: the publisher and the other
+# subscriber go on; the dead one's slots come back (reclaims 1, held 0).
+"$helper" sub "ipc://$dir/k" 20000 >"$dir/subk1" 2>&1 & pids+=($!); s1=$!
+"$helper" sub "ipc://$dir/k" 20000 2000 >"$dir/subk2" 2>&1 & pids+=($!); s2=$!
+"$helper" pub "ipc://$dir/k" 20000 1000 2 >"$dir/pubk" 2>&1 & pids+=($!); pp=$!
+sleep 1; kill -9 $s2
+wait $pp; st_p=$?; wait $s1; st1=$?
+o1=$(cat "$dir/subk1"); pub=$(cat "$dir/pubk")
+check "kill sub: publisher finished" "$st_p" "$pub"
+check "kill sub: the other got everything" "$([ "$st1" = 0 ] && [ "$(field received "$o1")" = 20000 ] && [ "$(field gaps "$o1")" = 0 ]; echo $?)" "$o1"
+check "kill sub: dead reader reclaimed, nothing held" "$([ "$(field reclaims "$pub")" = 1 ] && [ "$(field held "$pub")" = 0 ]; echo $?)" "$pub"
+
+# 5. kill -9 of a publisher mid-stream: the subscriber survives and takes the
+# next publisher on the same endpoint; the dead one's segments are removed
+# when the next publisher starts.
+"$helper" sub "ipc://$dir/r" 0 >"$dir/subr" 2>&1 & pids+=($!); sp=$!
+"$helper" pub "ipc://$dir/r" 100000000 1000 1 >/dev/null 2>&1 & pids+=($!); dead=$!
+sleep 1; kill -9 $dead; wait $dead 2>/dev/null
+check "kill pub: its segments remain until someone starts" "$([ "$(shm_files "$dead-")" -ge 1 ]; echo $?)" "$(ls /dev/shm)"
+"$helper" pub "ipc://$dir/r" 500 1000 1 >"$dir/pubr" 2>&1; st_p=$?
+wait $sp; st_s=$?
+o=$(cat "$dir/subr")
+check "kill pub: the subscriber took the new publisher" "$([ "$st_p" = 0 ] && [ "$st_s" = 0 ] && [ "$(field corrupt "$o")" = 0 ]; echo $?)" "$o / $(cat "$dir/pubr")"
+check "kill pub: dead publisher's segments removed" "$([ "$(shm_files "$dead-")" = 0 ]; echo $?)" "$(ls /dev/shm)"
+
+# 6. EZC_SHM=0 on the publisher: no pool, no sidecar, data inline.
+EZC_SHM=0 "$helper" pub "ipc://$dir/o" 100 10 1 >"$dir/pubo" 2>&1 & pids+=($!); pp=$!
+out=$("$helper" sub "ipc://$dir/o" 100 2>&1); wait $pp
+check "EZC_SHM=0: inline" "$([ "$(field received "$out")" = 100 ] && [ "$(field shm "$out")" = 0 ]; echo $?)" "$out"
+
+# 7. The CLI: ezc hz says which path it reads.
+"$ezc" pub "ipc://$dir/h" --count 3000 --fast --wait-subs 1 >/dev/null 2>&1 & pids+=($!); pp=$!
+out=$(timeout 20 "$ezc" hz "ipc://$dir/h" 2>&1); wait $pp
+check "ezc hz: path shm" "$([[ "$out" == *"path shm"* ]]; echo $?)" "$out"
+
+finish

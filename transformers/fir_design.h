@@ -1,0 +1,57 @@
+/* fir_design.h — FIR design on the host as scipy.signal does it (internal
+ * to transformers/): symmetric windows (get_window(..., fftbins=False)),
+ * the Kaiser formulas (kaiser_beta, kaiser_atten, kaiserord), the windowed
+ * sinc (firwin) and the Parks–McClellan equiripple design (remez, type
+ * 'bandpass', odd lengths). Frequencies are fractions of Nyquist for the
+ * window designs and fractions of fs (0 .. 0.5) for remez, as in scipy. */
+#ifndef EZC_FIR_DESIGN_H
+#define EZC_FIR_DESIGN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "ezc/error.h"
+
+typedef enum {
+    EZC_WIN_HAMMING,
+    EZC_WIN_HANN,
+    EZC_WIN_BLACKMAN,
+    EZC_WIN_BARTLETT,
+    EZC_WIN_BOXCAR,
+    EZC_WIN_KAISER /* with a beta */
+} ezc_fir_window;
+
+/* "hamming" ... "kaiser" ("hanning" and "rectangular"/"none" too); -1 if unknown. */
+int ezc_fir_window_parse(const char *name);
+/* scipy.signal.get_window(w, n, fftbins=False) into out[n]. */
+void ezc_fir_window_values(ezc_fir_window w, double beta, int64_t n, double *out);
+
+double ezc_kaiser_beta(double atten_db);
+double ezc_kaiser_atten(int64_t numtaps, double width);
+/* scipy.signal.kaiserord(ripple, width): width as a fraction of Nyquist;
+ * EZC_EINVAL for ripple < 8 dB (the formula's range) or width not in (0, 1]. */
+int ezc_kaiserord(double ripple, double width, int64_t *numtaps, double *beta, ezc_error *err);
+
+/* firwin's pass_zero given as text: "true"/"false", or a band type that
+ * needs one ("lowpass", "highpass") or at least two ("bandpass",
+ * "bandstop") cutoffs. 0 and *pass_zero set, or EZC_EINVAL naming the
+ * setting (`who`: the transformer) and the cutoff count. */
+int ezc_fir_pass_zero(const char *who, const char *text, size_t ncut, int *pass_zero,
+                      ezc_error *err);
+
+/* scipy.signal.firwin(numtaps, cutoff, window, pass_zero, scale) with cutoff
+ * as ncut increasing fractions of Nyquist in (0, 1); pass_zero: DC in the
+ * first passband. h gets numtaps values. EZC_EINVAL, naming the problem, for
+ * what scipy refuses (an even numtaps with a passband at Nyquist, edges not
+ * increasing). */
+int ezc_firwin(int64_t numtaps, const double *cutoff, int ncut, ezc_fir_window w, double beta,
+               int pass_zero, int scale, double *h, ezc_error *err);
+
+/* scipy.signal.remez(numtaps, bands, desired, weight) for an odd numtaps,
+ * type 'bandpass', grid_density 16: nbands bands (2 * nbands increasing
+ * edges in [0, 0.5], fractions of fs), one desired value and weight per
+ * band. h gets numtaps values. EZC_ENUMERIC when the exchange does not
+ * settle. */
+int ezc_remez(int64_t numtaps, const double *bands, int nbands, const double *desired,
+              const double *weight, double *h, ezc_error *err);
+
+#endif
