@@ -5,8 +5,12 @@
  *   - lda inference, 3 classes x 256 features, chunks of 100 samples
  *   - cca update (+ projections), 64 + 64 channels, batches of 100 samples
  *   - ssr (LRR) inference, 64 channels, chunks of 100 samples (numpy x - x @ W)
+ *   - lda refit, 100 trials x 256 features, lsqr + Ledoit-Wolf (ms per fit)
+ *   - sgd / adaptive_linear_regressor, 64 features, one train message per
+ *     sample (sklearn partial_fit per sample)
  *
- *   meson test -C build --benchmark learn -v */
+ *   meson test -C build --benchmark learn -v
+ * (under load, OPENBLAS_NUM_THREADS=1 steadies both sides) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +110,55 @@ static double time_cca(const ezc_transformer_type *type, const ezc_array *x, con
     return ts[REPS / 2];
 }
 
+/* Median time of t's training on port 1: the messages parts[0..np) sent
+ * `loops` times to one new transformer per run, divided by `per`. */
+static double time_train(const ezc_transformer_type *type, const char *key, const char *value,
+                         ezc_array **parts, int64_t np, int loops, double per)
+{
+    ezc_error err;
+    double ts[REPS];
+    ezc_settings *s = ezc_settings_new(&err);
+    if (key && ezc_settings_set(s, key, value, "bench", &err))
+        die(key, &err);
+    for (int r = 0; r < REPS; r++) {
+        ezc_transformer *t = ezc_transformer_new(type, s, &err);
+        if (!t)
+            die(type->name, &err);
+        double t0 = bench_now();
+        for (int l = 0; l < loops; l++)
+            for (int64_t c = 0; c < np; c++) {
+                ezc_array *y = NULL;
+                if (ezc_transformer_process(t, 1, ezc_array_clone(parts[c], &err), &y, &err))
+                    die(type->name, &err);
+            }
+        ts[r] = (bench_now() - t0) / per;
+        ezc_transformer_destroy(&t);
+    }
+    ezc_settings_destroy(&s);
+    qsort(ts, REPS, sizeof ts[0], bench_cmp_double);
+    return ts[REPS / 2];
+}
+
+/* x (n x f) cut into n one-sample messages, labelled from y when given. */
+static ezc_array **one_sample_parts(const ezc_array *x, const double *y)
+{
+    ezc_error err;
+    int64_t n = x->shape[0];
+    ezc_array **parts = malloc((size_t)n * sizeof *parts);
+    for (int64_t i = 0; parts && i < n; i++)
+        if (!(parts[i] = ezc_array_slice(x, 0, i, i + 1, &err)) ||
+            (y && ezc_array_set_coord_values(parts[i], 0, y + i, 1, "", &err)))
+            die("slice", &err);
+    return parts;
+}
+
+static void free_parts(ezc_array **parts, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        ezc_array_destroy(&parts[i]);
+    free(parts);
+}
+
 int main(void)
 {
     ezc_error err;
@@ -118,6 +171,7 @@ int main(void)
              src, dir, REPS);
     FILE *p = popen(cmd, "r");
     double base_kf = 0, base_lda = 0, base_cca = 0, base_ssr = 0, v;
+    double base_ldafit = 0, base_sgd = 0, base_sgdr = 0;
     char name[32];
     while (p && fscanf(p, "%31s %lf", name, &v) == 2) {
         if (!strcmp(name, "kalman"))
@@ -128,8 +182,15 @@ int main(void)
             base_cca = v;
         if (!strcmp(name, "ssr"))
             base_ssr = v;
+        if (!strcmp(name, "lda_fit"))
+            base_ldafit = v;
+        if (!strcmp(name, "sgd"))
+            base_sgd = v;
+        if (!strcmp(name, "sgd_reg"))
+            base_sgdr = v;
     }
-    if (!p || pclose(p) != 0 || !base_kf || !base_lda || !base_cca || !base_ssr)
+    if (!p || pclose(p) != 0 || !base_kf || !base_lda || !base_cca || !base_ssr || !base_ldafit ||
+        !base_sgd || !base_sgdr)
         die("python baseline failed", NULL);
 
     ezc_registry *reg = ezc_registry_new(&err);
@@ -162,6 +223,41 @@ int main(void)
     printf("%-44s %12.3f %12.3f %8.2f\n", "ssr (LRR) 64 ch, chunks of 100 (numpy)", ssr, base_ssr,
            base_ssr / ssr);
     ezc_array_destroy(&sx);
+
+    /* training */
+    snprintf(path, sizeof path, "%s/ldafit_x.bin", dir);
+    ezc_array *fx = load_raw(path, 100, 256), *fy = NULL;
+    snprintf(path, sizeof path, "%s/ldafit_y.bin", dir);
+    fy = load_raw(path, 100, 1);
+    if (ezc_array_set_coord_values(fx, 0, ezc_array_data(fy), 100, "", &err))
+        die("labels", &err);
+    double fit =
+        time_train(ezc_registry_find(reg, "lda", &err), "shrinkage", "auto", &fx, 1, 10, 10 / 1e3);
+    printf("%-44s %12.3f %12.3f %8.2f\n", "lda refit 100 x 256, lsqr auto (ms per fit)", fit,
+           base_ldafit, base_ldafit / fit);
+    snprintf(path, sizeof path, "%s/sgd_x.bin", dir);
+    ezc_array *gx = load_raw(path, 2000, 64), *gy = NULL;
+    snprintf(path, sizeof path, "%s/sgd_y.bin", dir);
+    gy = load_raw(path, 2000, 1);
+    ezc_array **gp = one_sample_parts(gx, ezc_array_data(gy));
+    double sgd = time_train(ezc_registry_find(reg, "sgd", &err), "classes", "[0, 1]", gp, 2000, 1,
+                            2000 / 1e6);
+    printf("%-44s %12.3f %12.3f %8.2f\n", "sgd hinge 64 feat., 1 sample/msg (partial_fit)", sgd,
+           base_sgd, base_sgd / sgd);
+    free_parts(gp, 2000);
+    snprintf(path, sizeof path, "%s/sgdr_xt.bin", dir);
+    ezc_array *rx = load_raw(path, 2000, 65);
+    gp = one_sample_parts(rx, NULL);
+    double sgdr = time_train(ezc_registry_find(reg, "adaptive_linear_regressor", &err), NULL, NULL,
+                             gp, 2000, 1, 2000 / 1e6);
+    printf("%-44s %12.3f %12.3f %8.2f\n", "adaptive_linear_regressor 64, 1 sample/msg", sgdr,
+           base_sgdr, base_sgdr / sgdr);
+    free_parts(gp, 2000);
+    ezc_array_destroy(&fx);
+    ezc_array_destroy(&fy);
+    ezc_array_destroy(&gx);
+    ezc_array_destroy(&gy);
+    ezc_array_destroy(&rx);
     printf("(ratio = python time / ezc time: above 1, ezc is faster)\n");
     ezc_array_destroy(&cx);
     ezc_array_destroy(&cy);

@@ -10,6 +10,7 @@ import time
 import numpy as np
 import scipy.linalg as sl
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+from sklearn.linear_model import SGDClassifier, SGDRegressor
 
 sys.path.insert(0, os.path.join(os.environ.get("EZC_SOURCE_DIR", "."), "tools", "python"))
 import ezc_models  # noqa: E402
@@ -128,3 +129,43 @@ for _ in range(reps):
         chunk - chunk @ W4
     ts.append((time.perf_counter() - t0) / (N4 * NCH4) * 1e6)
 print("ssr", sorted(ts)[reps // 2])
+
+# LDA refit: one train message of 100 trials x 256 features, two classes,
+# lsqr + Ledoit-Wolf (what a 256-feature, 100-trial fit needs); ms per fit
+F5, N5, FITS = 256, 100, 10
+y5 = np.repeat([0.0, 1.0], N5 // 2)
+x5 = rng.normal(size=(N5, F5)) + np.outer(y5, rng.normal(size=F5) * 0.5)
+x5.astype("<f8").tofile(os.path.join(out, "ldafit_x.bin"))
+y5.astype("<f8").tofile(os.path.join(out, "ldafit_y.bin"))
+ts = []
+for _ in range(reps):
+    t0 = time.perf_counter()
+    for _ in range(FITS):
+        LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto").fit(x5, y5)
+    ts.append((time.perf_counter() - t0) / FITS * 1e3)
+print("lda_fit", sorted(ts)[reps // 2])
+
+# SGD partial_fit, one call per labelled sample (as ezmsg-learn's sgd and
+# adaptive_linear_regressor): 64 features, 2000 samples; us per sample
+F6, N6 = 64, 2000
+y6 = rng.integers(0, 2, size=N6).astype(np.float64)
+x6 = rng.normal(size=(N6, F6)) + np.outer(y6 - 0.5, rng.normal(size=F6))
+t6 = x6 @ rng.normal(size=F6) / 8 + 0.1 * rng.normal(size=N6)
+x6.astype("<f8").tofile(os.path.join(out, "sgd_x.bin"))
+y6.astype("<f8").tofile(os.path.join(out, "sgd_y.bin"))
+np.c_[x6, t6].astype("<f8").tofile(os.path.join(out, "sgdr_xt.bin"))
+for name, make, target in [
+    ("sgd", lambda: SGDClassifier(shuffle=False), y6),
+    ("sgd_reg", lambda: SGDRegressor(shuffle=False), t6),
+]:
+    ts = []
+    for _ in range(reps):
+        est = make()
+        t0 = time.perf_counter()
+        for i in range(N6):
+            if name == "sgd":
+                est.partial_fit(x6[i:i + 1], target[i:i + 1], classes=[0.0, 1.0])
+            else:
+                est.partial_fit(x6[i:i + 1], target[i:i + 1])
+        ts.append((time.perf_counter() - t0) / N6 * 1e6)
+    print(name, sorted(ts)[reps // 2])

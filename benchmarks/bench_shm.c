@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
+#include "bench_util.h"
 #include "ezc/ezc.h"
 
 #define RATE_SECONDS 1.0
@@ -40,8 +41,7 @@ static int64_t now_ns(clockid_t c)
 
 static void die(const char *what, const char *why)
 {
-    fprintf(stderr, "bench_shm: %s: %s\n", what, why);
-    exit(1);
+    bench_die("bench_shm", what, why);
 }
 
 static double cpu_s(int who)
@@ -188,12 +188,6 @@ typedef struct {
     double rate, p50, p99, cpu_send_us, cpu_recv_us; /* per message */
 } result;
 
-static int cmp_double(const void *x, const void *y)
-{
-    double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
-}
-
 static const char *self_exe;
 
 static pid_t spawn(char *const argv[])
@@ -303,7 +297,7 @@ static result measure(int path, int mode, size_t bytes, int64_t period, int coun
     res.rate = got > 1 ? (double)(got - 1) / dt : 0;
     res.cpu_send_us = got ? csend / got * 1e6 : 0;
     res.cpu_recv_us = got ? crecv / got * 1e6 : 0;
-    qsort(lat, (size_t)n, sizeof lat[0], cmp_double);
+    qsort(lat, (size_t)n, sizeof lat[0], bench_cmp_double);
     res.p50 = n ? lat[n / 2] : 0;
     res.p99 = n ? lat[(n * 99) / 100] : 0;
     return res;

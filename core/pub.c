@@ -19,6 +19,7 @@
 #include <zmq.h>
 #include "ezc/interrupt.h"
 #include "ezc/log.h"
+#include "ezc/names.h"
 #include "ezc/pub.h"
 #include "ezc/wire.h"
 #include "cuda/ipc.h"
@@ -65,6 +66,8 @@ struct ezc_pub {
     uint64_t stalls, overflows;
     ezc_curve_server *curve; /* tcp:// CURVE server: its keys and ZAP domain */
     ezc_shm_pool *shm;       /* ipc://PATH: same-host subscribers read shared memory */
+    ezc_names_reg *names;    /* its name's registration (options.name); NULL = unnamed */
+    int described;           /* the entry has the first message's dtype and shape */
     int shm_logged;
     int linger_ms;
 };
@@ -101,6 +104,17 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         ezc_pub_options_init(&defaults);
         opt = &defaults;
     }
+    /* A named stream needs no endpoint: it gets its own in the run folder. */
+    char named_ep[512];
+    if (opt->name && ezc_names_check(opt->name, err))
+        return NULL;
+    if (opt->name && (!endpoint || !*endpoint)) {
+        if (ezc_names_private_endpoint(opt->name, named_ep, sizeof named_ep, err)) {
+            ezc_error_prefix(err, "pub");
+            return NULL;
+        }
+        endpoint = named_ep;
+    }
     int inproc;
     if (!endpoint || !transport_of(endpoint, &inproc)) {
         ezc_error_set(err, EZC_EINVAL,
@@ -133,7 +147,18 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->linger_ms = opt->linger_ms;
     p->lossy = opt->lossy;
     p->stall_timeout_ms = opt->lossy ? 0 : opt->stall_timeout_ms;
-    p->id = opt->id ? opt->id : ezc_random_u64();
+    p->id = opt->id ? opt->id : opt->name ? ezc_names_stream_id(opt->name) : ezc_random_u64();
+    /* The name first: a second publisher of it fails before touching the endpoint. */
+    if (opt->name && !inproc) {
+        ezc_stream_info si = {.ndim = -1, .id = p->id};
+        snprintf(si.name, sizeof si.name, "%s", opt->name);
+        snprintf(si.graph, sizeof si.graph, "%s", opt->graph ? opt->graph : "");
+        if (ezc_names_register(&si, &p->names, err)) {
+            ezc_error_prefix(err, "pub");
+            free(p);
+            return NULL;
+        }
+    }
     p->first_seq = opt->first_seq;
     p->shared_ctx = opt->zmq_context == NULL;
     if (p->shared_ctx)
@@ -199,8 +224,17 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         ezc_error_prefix(err, "pub %s", p->endpoint);
         goto fail;
     }
+    if (p->names) { /* now that it can be connected to */
+        ezc_stream_info si = *ezc_names_info(p->names);
+        snprintf(si.endpoint, sizeof si.endpoint, "%s", p->endpoint);
+        if (ezc_names_update(p->names, &si, err)) {
+            ezc_error_prefix(err, "pub %s", p->endpoint);
+            goto fail;
+        }
+    }
     return p;
 fail:
+    ezc_names_unregister(&p->names);
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
     ezc_curve_server_release(&p->curve);
     ezc_ipc_file_remove(&p->ipc_file);
@@ -215,6 +249,7 @@ void ezc_pub_destroy(ezc_pub **pp)
         return;
     ezc_pub *p = *pp;
     *pp = NULL;
+    ezc_names_unregister(&p->names); /* first: nobody resolves a closing stream */
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
     ezc_shm_pool_linger(p->shm, p->linger_ms);
     ezc_shm_pool_destroy(&p->shm);
@@ -556,6 +591,10 @@ int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *e
         /* A message that never left takes no number: no false gap. */
         t->next_seq++;
         t->used = ++p->sent;
+        if (p->names && !p->described) { /* what `ezc ls` shows; once */
+            p->described = 1;
+            ezc_names_describe(p->names, topic, a, NULL);
+        }
     }
     return rc;
 }

@@ -5,6 +5,7 @@
  * checked before anything else of theirs is used, and kept loaded until the
  * registry goes. */
 #include <dlfcn.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,12 @@
 typedef struct item {
     const ezc_transformer_type *type;
     char *source;
+    ezc_transformer_type *copy; /* an ABI-1 type read into a full table (type points here) */
 } item;
+
+/* The size of a type table as ABI-1 plugins built it: everything before
+ * the fields ABI 2 added. */
+#define ABI1_TYPE_SIZE offsetof(ezc_transformer_type, update)
 
 struct ezc_registry {
     item *items;
@@ -36,8 +42,10 @@ void ezc_registry_destroy(ezc_registry **rp)
     if (!rp || !*rp)
         return;
     ezc_registry *r = *rp;
-    for (size_t i = 0; i < r->n; i++)
+    for (size_t i = 0; i < r->n; i++) {
         free(r->items[i].source);
+        free(r->items[i].copy);
+    }
     free(r->items);
     for (size_t i = 0; i < r->nhandles; i++)
         dlclose(r->handles[i]);
@@ -59,11 +67,11 @@ int ezc_registry_add(ezc_registry *r, const ezc_plugin_info *info, const char *s
 {
     if (!info || !info->types)
         return ezc_error_set(err, EZC_EINVAL, "%s: no transformer types", source);
-    if (info->abi != EZC_PLUGIN_ABI)
+    if (info->abi < EZC_PLUGIN_ABI_MIN || info->abi > EZC_PLUGIN_ABI)
         return ezc_error_set(err, EZC_EABI,
-                             "plugin '%s' was built for ezc plugin ABI %d; this ezc has ABI %d: "
-                             "rebuild it against this ezc",
-                             source, info->abi, EZC_PLUGIN_ABI);
+                             "plugin '%s' was built for ezc plugin ABI %d; this ezc has ABI %d "
+                             "(and loads ABI %d and later): rebuild it against this ezc",
+                             source, info->abi, EZC_PLUGIN_ABI, EZC_PLUGIN_ABI_MIN);
     size_t n = 0;
     for (; info->types[n]; n++) {
         const ezc_transformer_type *t = info->types[n];
@@ -85,8 +93,16 @@ int ezc_registry_add(ezc_registry *r, const ezc_plugin_info *info, const char *s
         r->cap = cap;
     }
     for (size_t i = 0; i < n; i++) {
-        r->items[r->n].type = info->types[i];
-        r->items[r->n].source = strdup(source);
+        item *it = &r->items[r->n];
+        memset(it, 0, sizeof *it);
+        it->type = info->types[i];
+        if (info->abi < 2) { /* a shorter table: never read past its end */
+            if (!(it->copy = calloc(1, sizeof *it->copy)))
+                return ezc_error_set(err, EZC_ENOMEM, "registry: out of memory");
+            memcpy(it->copy, info->types[i], ABI1_TYPE_SIZE);
+            it->type = it->copy;
+        }
+        it->source = strdup(source);
         r->n++;
     }
     return 0;

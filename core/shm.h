@@ -58,10 +58,11 @@ typedef struct ezc_shm_reader {
     uint32_t topic_len;
     char topic[256]; /* the subscription prefix */
     char door[EZC_SHM_DOOR];
-    _Atomic uint64_t head;    /* next entry the reader takes (written by the reader) */
-    _Atomic uint64_t tail;    /* next entry the publisher fills (written by the publisher) */
-    _Atomic uint64_t dropped; /* messages the publisher could not queue here */
-    ezc_shm_entry ring[EZC_SHM_RING];
+    /* Each writer's words on a cache line of their own: no false sharing. */
+    _Alignas(64) _Atomic uint64_t head; /* next entry the reader takes (written by the reader) */
+    _Alignas(64) _Atomic uint64_t tail; /* next entry the publisher fills (by the publisher) */
+    _Atomic uint64_t dropped;           /* messages the publisher could not queue here */
+    _Alignas(64) ezc_shm_entry ring[EZC_SHM_RING];
     _Atomic uint16_t holds[EZC_SHM_SLOTS]; /* slots taken off the ring, not yet released */
 } ezc_shm_reader;
 

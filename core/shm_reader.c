@@ -10,6 +10,7 @@
  * The reader object lives until then too, so its mappings stay valid
  * after ezc_shm_sub_detach. */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include "ezc/shm_reader.h"
 #include "ezc/wire.h"
 #include "pubsub_internal.h"
 #include "shm.h"
@@ -31,7 +33,7 @@ struct ezc_shm_sub {
     int door;
     ezc_shm_reader *me;
     uint64_t pub_id;
-    uint32_t nmapped; /* segments mapped (in order) */
+    _Atomic uint32_t nmapped; /* segments mapped, in order (read by releases on other threads) */
     unsigned char *base[EZC_SHM_SEGS];
     uint64_t size[EZC_SHM_SEGS];
     uint64_t slot_bytes[EZC_SHM_SEGS];
@@ -229,7 +231,7 @@ static int map_new(ezc_shm_sub *s)
         s->slot_bytes[k] = g.slot_bytes;
         s->first[k] = g.first;
         s->count[k] = g.count;
-        s->nmapped++;
+        atomic_store_explicit(&s->nmapped, k + 1, memory_order_release);
     }
     return 0;
 }
@@ -245,7 +247,8 @@ static void data_free(void *data, void *ctx)
 {
     ezc_shm_sub *s = ctx;
     const unsigned char *at = (const unsigned char *)data - EZC_SHM_HEAD;
-    for (uint32_t k = 0; k < s->nmapped; k++) {
+    uint32_t n = atomic_load_explicit(&s->nmapped, memory_order_acquire);
+    for (uint32_t k = 0; k < n; k++) {
         if (at >= s->base[k] && at < s->base[k] + s->size[k]) {
             slot_release(s,
                          s->first[k] + (uint32_t)((uint64_t)(at - s->base[k]) / s->slot_bytes[k]));
@@ -255,10 +258,12 @@ static void data_free(void *data, void *ctx)
     sub_unref(s);
 }
 
-int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap, ezc_wire_stamp *eos,
+/* Takes the next queued entry and checks its slot: 0 with the slot held
+ * (holds + the ring's reference) and *h / *at describing it, 1 when the
+ * ring is empty, 3 for an entry refused (nothing held). */
+static int take_slot(ezc_shm_sub *s, uint32_t *slot, ezc_shm_slot_head *h, const unsigned char **at,
                      ezc_error *err)
 {
-    *out = NULL;
     ezc_shm_reader *r = s->me;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (head == atomic_load_explicit(&r->tail, memory_order_acquire))
@@ -271,32 +276,49 @@ int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap, e
     atomic_store(&r->head, head + 1);
     if (e.slot >= EZC_SHM_SLOTS)
         return ezc_error_set(err, EZC_EPROTO, "shm: slot %u out of range", e.slot), 3;
-    atomic_fetch_add(&r->holds[e.slot], 1);
-    uint32_t k = 0;
-    if (mapped != 0) {
-        slot_release(s, e.slot);
-        return ezc_error_set(err, EZC_EPROTO, "shm: a data segment is missing or malformed"), 3;
-    }
-    while (k < s->nmapped && e.slot >= s->first[k] + s->count[k])
-        k++;
+    /* The publisher's reference for this entry is there only when the slot
+     * is under the entry's generation; a forged entry gives nothing back. */
     uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);
-    if (k == s->nmapped || EZC_SHM_GEN(st) != e.gen || EZC_SHM_REFS(st) == 0) {
-        slot_release(s, e.slot);
+    if (EZC_SHM_GEN(st) != e.gen || EZC_SHM_REFS(st) == 0)
         return ezc_error_set(err, EZC_EPROTO,
                              "shm: slot %u is not the one queued (generation %llu, now %llu)",
                              e.slot, (unsigned long long)e.gen,
                              (unsigned long long)EZC_SHM_GEN(st)),
                3;
+    atomic_fetch_add(&r->holds[e.slot], 1);
+    uint32_t k = 0, n = atomic_load_explicit(&s->nmapped, memory_order_relaxed);
+    while (k < n && e.slot >= s->first[k] + s->count[k])
+        k++;
+    if (mapped != 0 || k == n) {
+        slot_release(s, e.slot);
+        return ezc_error_set(err, EZC_EPROTO,
+                             "shm: slot %u: its data segment is missing or "
+                             "malformed",
+                             e.slot),
+               3;
     }
-    const unsigned char *at = s->base[k] + (uint64_t)(e.slot - s->first[k]) * s->slot_bytes[k];
-    ezc_shm_slot_head h;
-    memcpy(&h, at, sizeof h);
-    if (h.gen != e.gen || h.topic_len > EZC_SHM_HEAD - sizeof h ||
-        h.hdr_len > EZC_SHM_HEAD - sizeof h - h.topic_len ||
-        h.data_len > s->slot_bytes[k] - EZC_SHM_HEAD) {
+    *at = s->base[k] + (uint64_t)(e.slot - s->first[k]) * s->slot_bytes[k];
+    memcpy(h, *at, sizeof *h);
+    if (h->gen != e.gen || h->topic_len > EZC_SHM_HEAD - sizeof *h ||
+        h->hdr_len > EZC_SHM_HEAD - sizeof *h - h->topic_len ||
+        h->data_len > s->slot_bytes[k] - EZC_SHM_HEAD) {
         slot_release(s, e.slot);
         return ezc_error_set(err, EZC_EPROTO, "shm: slot %u has a malformed head", e.slot), 3;
     }
+    *slot = e.slot;
+    return 0;
+}
+
+int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap, ezc_wire_stamp *eos,
+                     ezc_error *err)
+{
+    *out = NULL;
+    uint32_t slot;
+    ezc_shm_slot_head h;
+    const unsigned char *at;
+    int rc = take_slot(s, &slot, &h, &at, err);
+    if (rc)
+        return rc;
     if (topic && cap) {
         size_t n = h.topic_len < cap - 1 ? h.topic_len : cap - 1;
         memcpy(topic, at + sizeof h, n);
@@ -309,24 +331,92 @@ int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap, e
                               s, err);
         if (!buf) {
             sub_unref(s);
-            slot_release(s, e.slot);
+            slot_release(s, slot);
             return EZC_ENOMEM;
         }
         buf->readonly = 1;
     }
     const unsigned char *hdr = at + sizeof h + h.topic_len;
-    int rc = ezc_wire_decode(hdr, h.hdr_len, buf, out, err);
+    rc = ezc_wire_decode(hdr, h.hdr_len, buf, out, err);
     if (rc == EZC_EEOS && eos)
         ezc_wire_eos_stamp(hdr, h.hdr_len, eos);
     if (buf)
         ezc_buffer_unref(&buf); /* the array holds it now, or nobody: the slot goes back */
     else
-        slot_release(s, e.slot);
+        slot_release(s, slot);
     if (rc == EZC_EEOS)
         return 2;
     if (rc == EZC_ENOMEM)
         return rc;
     return rc ? 3 : 0;
+}
+
+/* ---- the foreign reader API (ezc/shm_reader.h) ---- */
+
+int ezc_shm_reader_open(const char *endpoint, const char *topic, ezc_shm_sub **out, ezc_error *err)
+{
+    if (!out)
+        return ezc_error_set(err, EZC_EINVAL, "shm_reader: open needs an output");
+    *out = NULL;
+    if (!endpoint || strncmp(endpoint, "ipc://", 6) != 0)
+        return ezc_error_set(err, EZC_EINVAL, "shm_reader: '%s' is not an ipc:// endpoint",
+                             endpoint ? endpoint : "(null)");
+    if (ezc_shm_sub_attach(endpoint + 6, topic ? topic : "", out, err))
+        return err ? err->code : EZC_ENOMEM;
+    if (!*out)
+        return ezc_error_set(err, EZC_ENOTFOUND,
+                             "shm_reader %s: no shared-memory pool there (no ezc publisher, "
+                             "another user's, or EZC_SHM=0)",
+                             endpoint);
+    return 0;
+}
+
+int ezc_shm_reader_next(ezc_shm_sub *s, int timeout_ms, ezc_shm_msg *m, ezc_error *err)
+{
+    if (!s || !m)
+        return ezc_error_set(err, EZC_EINVAL, "shm_reader: next needs a reader and a message");
+    int64_t deadline = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)timeout_ms * 1000000;
+    for (;;) {
+        ezc_shm_slot_head h;
+        const unsigned char *at;
+        int rc = take_slot(s, &m->slot, &h, &at, err);
+        if (rc == 0) {
+            atomic_fetch_add(&s->refs, 1); /* the mapping lives until the release */
+            m->topic = (const char *)at + sizeof h;
+            m->topic_len = h.topic_len;
+            m->header = at + sizeof h + h.topic_len;
+            m->header_len = h.hdr_len;
+            m->data = at + EZC_SHM_HEAD;
+            m->data_len = h.data_len;
+            return 0;
+        }
+        if (rc == 3)
+            return EZC_EPROTO;
+        if (ezc_shm_sub_dead(s) && !ezc_shm_sub_arm(s))
+            return ezc_error_set(err, EZC_EEOS, "shm_reader: the publisher is gone");
+        int64_t left = deadline - ezc_clock_ns(CLOCK_MONOTONIC);
+        if (timeout_ms >= 0 && left <= 0)
+            return ezc_error_set(err, EZC_ETIMEOUT, "shm_reader: nothing within %d ms", timeout_ms);
+        int wait = timeout_ms < 0 || left > 100000000 ? 100 : (int)((left + 999999) / 1000000);
+        if (!ezc_shm_sub_arm(s)) {
+            struct pollfd p = {s->door, POLLIN, 0};
+            poll(&p, 1, wait);
+        }
+        ezc_shm_sub_disarm(s);
+    }
+}
+
+void ezc_shm_reader_release(ezc_shm_sub *s, uint32_t slot)
+{
+    if (!s || slot >= EZC_SHM_SLOTS)
+        return;
+    slot_release(s, slot);
+    sub_unref(s);
+}
+
+void ezc_shm_reader_close(ezc_shm_sub **s)
+{
+    ezc_shm_sub_detach(s);
 }
 
 int ezc_shm_sub_arm(ezc_shm_sub *s)

@@ -85,13 +85,15 @@ static int transport_ok(const char *endpoint, int *inproc)
 
 /* An ipc endpoint whose ezc publisher is not up yet gets its pool when it
  * comes (shm_housekeeping looks every 50 ms while we receive); ZeroMQ's
- * reconnect to it is made slower than that (300 ms instead of 100 ms) so
+ * reconnect to it is made slower than that (150 ms instead of 100, plus
+ * ZeroMQ's jitter of up to one interval, within the publisher's 500 ms
+ * first-message wait) so
  * that the move usually happens before a socket subscription: the
  * publisher then counts the subscriber once, in its pool. A subscriber
  * that is not receiving still connects in the background, as always. */
 static int connect_socket(ezc_sub *s, const char *endpoint, int candidate)
 {
-    int slow = 300, normal = 100;
+    int slow = 150, normal = 100; /* ZeroMQ adds up to one interval of jitter */
     if (candidate)
         zmq_setsockopt(s->sock, ZMQ_RECONNECT_IVL, &slow, sizeof slow);
     int rc = zmq_connect(s->sock, endpoint);

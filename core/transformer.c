@@ -60,6 +60,36 @@ void ezc_transformer_destroy(ezc_transformer **tp)
     *tp = NULL;
 }
 
+int ezc_transformer_update(ezc_transformer *t, const ezc_settings *s, int *kept, ezc_error *err)
+{
+    *kept = 0;
+    ezc_settings *v = s ? ezc_settings_copy(s, err) : ezc_settings_new(err);
+    if (!v)
+        return err->code ? err->code : EZC_ENOMEM;
+    int rc = ezc_settings_validate(v, t->type->settings, t->type->name, err);
+    if (!rc && t->type->update) {
+        if ((rc = t->type->update(t->state, v, err)))
+            prefix_once(err, t->type->name);
+        *kept = !rc;
+    } else if (!rc) { /* no hook: a new instance, the old state dropped */
+        void *state = NULL;
+        if (t->type->init && (rc = t->type->init(&state, v, err)))
+            prefix_once(err, t->type->name);
+        if (!rc) {
+            if (t->type->fini)
+                t->type->fini(t->state);
+            t->state = state;
+        }
+    }
+    if (rc) {
+        ezc_settings_destroy(&v);
+        return rc;
+    }
+    ezc_settings_destroy(&t->settings);
+    t->settings = v;
+    return 0;
+}
+
 int ezc_transformer_process(ezc_transformer *t, int port, ezc_array *in, ezc_array **out,
                             ezc_error *err)
 {

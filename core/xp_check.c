@@ -539,3 +539,38 @@ int ezc_xp_iir_normalise(const double *coef, int nsec, int order, double *cn, ez
     }
     return 0;
 }
+
+int ezc_xp_check_lattice_notch(const ezc_xp_dev *d, const ezc_array *x, int *axis,
+                               const ezc_array *st, const ezc_array *y, const ezc_array *f,
+                               ezc_error *err)
+{
+    const char *op = "lattice_notch";
+    int rc;
+    if ((rc = d->place(op, "x", x, NULL, err)) || (rc = d->place(op, "y", y, x, err)) ||
+        (rc = d->place(op, "st", st, x, err)) || (f && (rc = d->place(op, "f", f, x, err))) ||
+        (rc = ezc_xp_axis(op, x, axis, err)) || (rc = ezc_xp_same_shape(op, "x", x, "y", y, err)) ||
+        (f && (rc = ezc_xp_same_shape(op, "x", x, "f", f, err))) ||
+        (rc = ezc_xp_want_dtype(op, "st", st, EZC_FLOAT64, err)) ||
+        (rc = ezc_xp_no_partial_overlap(op, x, y, err)) || (rc = ezc_xp_disjoint(op, st, y, err)) ||
+        (rc = ezc_xp_disjoint(op, st, x, err)) || (f && (rc = ezc_xp_disjoint(op, f, x, err))) ||
+        (f && (rc = ezc_xp_disjoint(op, f, y, err))) ||
+        (f && (rc = ezc_xp_disjoint(op, f, st, err))))
+        return rc;
+    if (x->dtype != EZC_FLOAT32 && x->dtype != EZC_FLOAT64)
+        return d->bad_dtype(op, "x", x, "float32 or float64", err);
+    if (y->dtype != x->dtype || (f && f->dtype != x->dtype))
+        return ezc_error_set(err, EZC_EDTYPE, "xp.lattice_notch: x is %s but %s is %s",
+                             ezc_dtype_name(x->dtype), y->dtype != x->dtype ? "y" : "f",
+                             ezc_dtype_name(y->dtype != x->dtype ? y->dtype : f->dtype));
+    size_t outer, n, inner;
+    ezc_array_split(x, *axis, &outer, &n, &inner);
+    if (ezc_array_size(st) != 5 * outer * inner) {
+        char sz[128];
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "xp.lattice_notch: st has %zu elements; expected 5 x %zu x %zu = %zu "
+                             "(st has shape %s)",
+                             ezc_array_size(st), outer, inner, 5 * outer * inner,
+                             ezc_shape_str(st, sz, sizeof sz));
+    }
+    return 0;
+}

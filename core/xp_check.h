@@ -106,5 +106,9 @@ int ezc_xp_check_iir(const ezc_xp_dev *d, const ezc_array *x, int *axis, const d
  * (nsec * (2 * order + 1) doubles: b0..b_order, a1..a_order per section);
  * EZC_EINVAL when an a[0] is zero or not finite. */
 int ezc_xp_iir_normalise(const double *coef, int nsec, int order, double *cn, ezc_error *err);
+/* Checks xp.lattice_notch's arguments; on success *axis is normalised. */
+int ezc_xp_check_lattice_notch(const ezc_xp_dev *d, const ezc_array *x, int *axis,
+                               const ezc_array *st, const ezc_array *y, const ezc_array *f,
+                               ezc_error *err);
 
 #endif

@@ -51,3 +51,10 @@ int hl_svd(int64_t m, int64_t n, double *a, double *s, double *vt)
     free(u);
     return info == 0 ? 0 : EZC_ENUMERIC;
 }
+
+int hl_eigvalsh(int64_t n, double *a, double *w)
+{
+    lapack_int info =
+        LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'N', 'L', (lapack_int)n, a, (lapack_int)n, w);
+    return info == 0 ? 0 : EZC_ENUMERIC;
+}

@@ -20,5 +20,9 @@ int hl_solve(int64_t n, int64_t nrhs, double *a, double *b);
  * descending) and vt (min(m, n) x n); U is not returned. 0, EZC_ENUMERIC
  * when it does not converge, EZC_ENOMEM. */
 int hl_svd(int64_t m, int64_t n, double *a, double *s, double *vt);
+/* The n eigenvalues w (ascending) of the symmetric a (n x n, lower triangle
+ * read, overwritten), without eigenvectors (a fraction of eigh's cost). 0,
+ * EZC_ENUMERIC when it does not converge. */
+int hl_eigvalsh(int64_t n, double *a, double *w);
 
 #endif

@@ -95,10 +95,23 @@ struct ezc_node_ctx {
     atomic_int running, failed;
     atomic_int ended; /* its stream ended and the marker went on: finished, no restart */
     atomic_uint_fast64_t messages, bytes, qdrops, errors, restarts, behind;
-    pthread_mutex_t lock; /* last_error, lat */
+    pthread_mutex_t lock; /* last_error, lat, live, pending, set_error */
     char last_error[EZC_ERROR_MSG_MAX];
     uint32_t lat[EZC_GRAPH_LATENCY_WINDOW]; /* µs since the source, a ring */
     size_t nlat, latpos;
+    /* Live settings (ezc_graph_runtime_set): a caller's thread leaves the
+     * new set in pending and raises has_pending; the thread that runs the
+     * node takes it between two messages (one relaxed load per message
+     * otherwise). live: the set in force since the last change (NULL: the
+     * graph file's), used again when the node restarts. */
+    ezc_settings *live, *pending;
+    atomic_int has_pending;
+    atomic_uint_fast64_t set_gen, applied_gen;
+    atomic_int applied_kept, applied_rc;
+    char set_error[EZC_ERROR_MSG_MAX];
+    unsigned reset_logged; /* re-creations so far (the first is a warning, the rest info) */
+    atomic_int cpu_known;  /* cpu_clock is the CPU clock of the node's own thread */
+    clockid_t cpu_clock;
 };
 
 struct ezc_graph_runtime {
@@ -536,13 +549,71 @@ void ezc_node_ctx_refuse(ezc_node_ctx *nr, int code, const ezc_error *e)
 
 /* ---- transformers and sinks: one message at a time ---- */
 
+/* The settings a (re)opened node starts with: a change not yet taken
+ * (it passed a trial init), else the last change taken, else the file's. */
+static ezc_settings *node_settings(node_rt *nr, ezc_error *err)
+{
+    ezc_settings *s = NULL;
+    pthread_mutex_lock(&nr->lock);
+    if (nr->pending) {
+        ezc_settings_destroy(&nr->live);
+        nr->live = nr->pending;
+        nr->pending = NULL;
+        atomic_store(&nr->has_pending, 0);
+        atomic_store(&nr->applied_kept, 0);
+        atomic_store(&nr->applied_rc, 0);
+        atomic_store(&nr->applied_gen, atomic_load(&nr->set_gen));
+    }
+    if (nr->live)
+        s = ezc_settings_copy(nr->live, err);
+    pthread_mutex_unlock(&nr->lock);
+    return s ? s : ezc_graph_node_settings(nr->g, nr->n, err);
+}
+
+/* A settings change waits: taken here, between two messages, by the
+ * thread that runs the node (the transformer's update hook keeps its
+ * state; without one it is made again). Refused: the old ones stay. */
+static void take_settings(node_rt *nr)
+{
+    pthread_mutex_lock(&nr->lock);
+    ezc_settings *s = nr->pending;
+    nr->pending = NULL;
+    uint64_t gen = atomic_load(&nr->set_gen);
+    atomic_store(&nr->has_pending, 0);
+    pthread_mutex_unlock(&nr->lock);
+    if (!s)
+        return;
+    ezc_error err;
+    ezc_error_clear(&err);
+    int kept = 0, rc = nr->c.t ? ezc_transformer_update(nr->c.t, s, &kept, &err) : 0;
+    pthread_mutex_lock(&nr->lock);
+    if (rc) {
+        memcpy(nr->set_error, err.msg, sizeof nr->set_error);
+        ezc_settings_destroy(&s);
+    } else {
+        ezc_settings_destroy(&nr->live);
+        nr->live = s;
+    }
+    pthread_mutex_unlock(&nr->lock);
+    if (rc)
+        ezc_log(EZC_LOG_WARN, "node %s: new settings refused, the old ones stay: %s", nr->n->name,
+                err.msg);
+    else
+        ezc_log(kept || nr->reset_logged++ ? EZC_LOG_INFO : EZC_LOG_WARN,
+                "node %s: new settings taken (%s)", nr->n->name,
+                kept ? "state kept" : "re-created with them: its state reset; warned once");
+    atomic_store(&nr->applied_kept, kept);
+    atomic_store(&nr->applied_rc, rc);
+    atomic_store_explicit(&nr->applied_gen, gen, memory_order_release);
+}
+
 /* Opens what a transformer or sink node needs (its transformer, the
  * sink's state: a recording file); closed by consumer_close. */
 static int consumer_open(node_rt *nr, ezc_error *err)
 {
     consumer *c = &nr->c;
     memset(c, 0, sizeof *c);
-    if (!(c->s = ezc_graph_node_settings(nr->g, nr->n, err)))
+    if (!(c->s = node_settings(nr, err)))
         return EZC_ENOMEM;
     int rc = 0;
     if (!nr->n->ttype && ezc_settings_validate(c->s, nr->n->kind->settings, nr->n->type, err))
@@ -613,6 +684,8 @@ static int consumer_work(node_rt *nr, ezc_array *in, int port, ezc_array **out, 
 {
     consumer *c = &nr->c;
     *out = NULL;
+    if (atomic_load_explicit(&nr->has_pending, memory_order_acquire))
+        take_settings(nr);
     uint64_t k = bump(&nr->messages, 1);
     bump(&nr->bytes, data_bytes(in));
     note_latency(nr, in);
@@ -760,6 +833,8 @@ static void *node_main(void *arg)
 {
     node_rt *nr = arg;
     int backoff = 0;
+    if (!pthread_getcpuclockid(pthread_self(), &nr->cpu_clock))
+        atomic_store(&nr->cpu_known, 1);
     for (;;) {
         ezc_error err;
         ezc_error_clear(&err);
@@ -1087,6 +1162,8 @@ int ezc_graph_runtime_stop(ezc_graph_runtime **rtp, ezc_error *err)
         free(nr->ins);
         ezc_array_destroy(&nr->held);
         ezc_sub_destroy(&nr->sub);
+        ezc_settings_destroy(&nr->live);
+        ezc_settings_destroy(&nr->pending);
         pthread_mutex_destroy(&nr->lock);
     }
     free(rt->nodes);
@@ -1146,9 +1223,105 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
     memcpy(lat, nr->lat, nlat * sizeof *lat);
     pthread_mutex_unlock(&nr->lock);
     out->latency_p50_us = out->latency_p99_us = -1;
+    out->cpu_s = -1;
+    struct timespec cpu;
+    if (atomic_load(&nr->cpu_known) && nr->started && !clock_gettime(nr->cpu_clock, &cpu))
+        out->cpu_s = (double)cpu.tv_sec + (double)cpu.tv_nsec * 1e-9;
     if (nlat) {
         qsort(lat, nlat, sizeof *lat, cmp_u32);
         out->latency_p50_us = lat[nlat / 2];
         out->latency_p99_us = lat[(nlat * 99) / 100 < nlat ? (nlat * 99) / 100 : nlat - 1];
     }
+}
+
+/* ---- live settings ---- */
+
+static int set_wait(node_rt *nr, uint64_t gen, int wait_ms, ezc_graph_set_result *res,
+                    ezc_error *err)
+{
+    int64_t until = mono_ms() + (wait_ms > 0 ? wait_ms : 0);
+    for (;;) {
+        if (atomic_load_explicit(&nr->applied_gen, memory_order_acquire) >= gen) {
+            res->applied = 1;
+            res->kept = atomic_load(&nr->applied_kept);
+            if (!atomic_load(&nr->applied_rc))
+                return 0;
+            pthread_mutex_lock(&nr->lock);
+            int rc = ezc_error_set(err, EZC_EINVAL, "%s", nr->set_error);
+            pthread_mutex_unlock(&nr->lock);
+            ezc_error_prefix(err, "node '%s'", nr->n->name);
+            return rc;
+        }
+        if (mono_ms() >= until || stopping(nr))
+            return 0; /* taken with the node's next message */
+        struct timespec ts = {0, 20000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+int ezc_graph_runtime_set(ezc_graph_runtime *rt, const char *node, const char *const *names,
+                          const char *const *values, size_t n, int wait_ms,
+                          ezc_graph_set_result *res, ezc_error *err)
+{
+    ezc_graph_set_result local;
+    if (!res)
+        res = &local;
+    memset(res, 0, sizeof *res);
+    node_rt *nr = NULL;
+    for (size_t i = 0; i < rt->n && !nr; i++)
+        if (!strcmp(rt->nodes[i].n->name, node))
+            nr = &rt->nodes[i];
+    if (!nr)
+        return ezc_error_set(err, EZC_ENOTFOUND, "no node '%s' in %s", node, rt->g->file);
+    if (!nr->n->ttype)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "node '%s' is a %s (%s): live settings are for transformer nodes",
+                             node, nr->n->role == EZC_ROLE_SOURCE ? "source" : "sink", nr->n->type);
+    if (atomic_load(&nr->ended) || atomic_load(&nr->failed))
+        return ezc_error_set(err, EZC_EINVAL, "node '%s' has %s: nothing to change", node,
+                             atomic_load(&nr->failed) ? "failed" : "ended");
+    /* The whole set: the one in force (or waiting) with the changes on top. */
+    pthread_mutex_lock(&nr->lock);
+    ezc_settings *base = nr->pending ? nr->pending : nr->live;
+    ezc_settings *s = base ? ezc_settings_copy(base, err) : NULL;
+    pthread_mutex_unlock(&nr->lock);
+    if (!s && !base)
+        s = ezc_graph_node_settings(rt->g, nr->n, err);
+    if (!s)
+        return err->code ? err->code : EZC_ENOMEM;
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = ezc_settings_set(s, names[i], values[i], NULL, err);
+    /* What `ezc validate` checks: the schema, then a trial instance (init
+     * refuses what the schema cannot say), with its messages. */
+    ezc_transformer *trial = rc ? NULL : ezc_transformer_new(nr->n->ttype, s, err);
+    if (!rc && !trial && err->code != EZC_EDEVICE)
+        rc = err->code ? err->code : EZC_EINVAL;
+    ezc_transformer_destroy(&trial);
+    if (rc) {
+        ezc_settings_destroy(&s);
+        if (rc != EZC_EINVAL)
+            return rc;
+        ezc_error_prefix(err, "node '%s'", node);
+        for (size_t i = 0; i < n; i++) { /* an unknown name: as `ezc validate` says it */
+            const ezc_setting_spec *p = nr->n->ttype->settings;
+            while (p && p->name && strcmp(p->name, names[i]))
+                p++;
+            if (!p || !p->name) {
+                size_t len = strlen(err->msg);
+                snprintf(err->msg + len, sizeof err->msg - len, "; `ezc list %s` shows them",
+                         nr->n->type);
+                break;
+            }
+        }
+        return rc;
+    }
+    pthread_mutex_lock(&nr->lock);
+    ezc_settings_destroy(&nr->pending);
+    nr->pending = s;
+    uint64_t gen = atomic_load(&nr->set_gen) + 1;
+    atomic_store(&nr->set_gen, gen);
+    atomic_store_explicit(&nr->has_pending, 1, memory_order_release);
+    pthread_mutex_unlock(&nr->lock);
+    return set_wait(nr, gen, wait_ms, res, err);
 }

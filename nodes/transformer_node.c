@@ -38,6 +38,8 @@ int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
         if (rc)
             return rc;
         st->received++;
+        if (o.between)
+            o.between(t, o.between_ctx);
         ezc_array *res = NULL;
         ezc_error perr;
         rc = ezc_transformer_process(t, 0, msg, &res, &perr);

@@ -85,7 +85,7 @@ START_TEST(t_bad_plugins_refused)
     ck_assert_ptr_nonnull(bad);
     ezc_registry *r = ezc_registry_new(&err);
     ck_assert_int_eq(ezc_registry_load_plugin(r, bad, &err), EZC_EABI);
-    ck_assert_ptr_nonnull(strstr(err.msg, "was built for ezc plugin ABI 2; this ezc has ABI 1"));
+    ck_assert_ptr_nonnull(strstr(err.msg, "was built for ezc plugin ABI 3; this ezc has ABI 2"));
     ck_assert_ptr_nonnull(strstr(err.msg, bad));
     ck_assert_uint_eq(ezc_registry_count(r), 0);
     ck_assert_int_eq(ezc_registry_load_plugin(r, "/nonexistent/plugin.so", &err), EZC_ENOTFOUND);

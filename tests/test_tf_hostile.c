@@ -39,10 +39,13 @@ static void run_empty(const tc_case *c, int64_t nt, int64_t nch)
     const ezc_transformer_type *tt = ezc_registry_find(reg, c->type, &err);
     ck_assert_msg(tt != NULL, "%s", err.msg);
     ezc_transformer *t = tc_make(tt, c->settings);
-    for (int i = 0; i < 3; i++) { /* a few, so stateful paths see an empty follow-up */
+    /* a few, so stateful paths see an empty follow-up; a two-port type
+     * (concat, merge) gets each on both ports */
+    int nports = ezc_transformer_type_nports(tt) == 2 ? 2 : 1;
+    for (int i = 0; i < 3 * nports; i++) {
         ezc_array *in = empty_input(nt, nch), *out = NULL;
-        in->axes[0].offset = 0.1 * i;
-        int rc = ezc_transformer_process(t, 0, in, &out, &err); /* takes in */
+        in->axes[0].offset = 0.1 * (i / nports);
+        int rc = ezc_transformer_process(t, i % nports, in, &out, &err); /* takes in */
         if (rc == 0 && out)
             ck_assert_msg(ezc_array_size(out) == 0 || nt * nch == 0,
                           "%s {%s}: shape [%lld, %lld] gave %zu elements", c->type, c->settings,
@@ -90,14 +93,15 @@ static ezc_array *unaligned(ezc_array *a)
 
 /* One message through ta (aligned) and tu (unaligned copy): the same
  * status, and bit-identical outputs. Consumes a. */
-static void same_both_ways(ezc_transformer *ta, ezc_transformer *tu, ezc_array *a, const char *what)
+static void same_both_ways(ezc_transformer *ta, ezc_transformer *tu, int port, ezc_array *a,
+                           const char *what)
 {
     ezc_error ea = {0}, eu = {0};
     ezc_array *u = ezc_array_copy(a, &ea), *ya = NULL, *yu = NULL;
     ck_assert_ptr_nonnull(u);
     u = unaligned(u);
-    int ra = ezc_transformer_process(ta, 0, a, &ya, &ea);
-    int ru = ezc_transformer_process(tu, 0, u, &yu, &eu);
+    int ra = ezc_transformer_process(ta, port, a, &ya, &ea);
+    int ru = ezc_transformer_process(tu, port, u, &yu, &eu);
     ck_assert_msg(ra == ru, "%s: aligned gave %d (%s), unaligned %d (%s)", what, ra, ea.msg, ru,
                   eu.msg);
     ck_assert_msg((ya == NULL) == (yu == NULL), "%s: output presence differs", what);
@@ -136,7 +140,12 @@ START_TEST(t_unaligned)
             char what[96];
             snprintf(what, sizeof what, "%s {%s} [%lld, %lld]", c->type, c->settings,
                      (long long)lens[k], (long long)chans[h]);
-            same_both_ways(ta, tu, a, what);
+            /* a two-port type gets the message on port b too */
+            for (int p = ezc_transformer_type_nports(tt) == 2; p > 0; p--) {
+                ezc_error e2 = {0};
+                same_both_ways(ta, tu, p, ezc_array_copy(a, &e2), what);
+            }
+            same_both_ways(ta, tu, 0, a, what);
         }
         ezc_transformer_destroy(&ta);
         ezc_transformer_destroy(&tu);

@@ -25,21 +25,27 @@ START_TEST(t_steady)
     const ezc_transformer_type *tt = ezc_registry_find(reg, type, &err);
     ck_assert_msg(tt != NULL, "%s", err.msg);
     ezc_transformer *t = tc_make(tt, set);
-    ezc_array *proto = tc_typical_input(100, tc_typical[_i].nch), *in[WARM + RUNS];
-    for (int i = 0; i < WARM + RUNS; i++) {
-        in[i] = ezc_array_copy(proto, &err);
-        ck_assert_ptr_nonnull(in[i]);
-        in[i]->axes[0].offset = 0.1 * i; /* consecutive messages */
-    }
-    for (int i = 0; i < WARM; i++) {
-        ezc_array *y = tc_apply(t, in[i]);
-        ezc_array_destroy(&y);
-    }
+    /* A two-stream type (concat, merge) gets each message on both ports;
+     * other ports (signalinjector's controls) take no streams. */
+    int nports = ezc_transformer_type_nports(tt) == 2 ? 2 : 1;
+    ezc_array *proto = tc_typical_input(100, tc_typical[_i].nch), *in[2][WARM + RUNS];
+    for (int p = 0; p < nports; p++)
+        for (int i = 0; i < WARM + RUNS; i++) {
+            in[p][i] = ezc_array_copy(proto, &err);
+            ck_assert_ptr_nonnull(in[p][i]);
+            in[p][i]->axes[0].offset = 0.1 * i; /* consecutive messages */
+        }
+    for (int i = 0; i < WARM; i++)
+        for (int p = 0; p < nports; p++) {
+            ezc_array *y = tc_apply_port(t, p, in[p][i]);
+            ezc_array_destroy(&y);
+        }
     uint64_t before = ezc_buffer_new_count();
-    for (int i = WARM; i < WARM + RUNS; i++) {
-        ezc_array *y = tc_apply(t, in[i]);
-        ezc_array_destroy(&y);
-    }
+    for (int i = WARM; i < WARM + RUNS; i++)
+        for (int p = 0; p < nports; p++) {
+            ezc_array *y = tc_apply_port(t, p, in[p][i]);
+            ezc_array_destroy(&y);
+        }
     ck_assert_msg(ezc_buffer_new_count() == before,
                   "%s {%s}: %llu data buffers allocated on "
                   "the steady path",

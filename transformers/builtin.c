@@ -13,11 +13,16 @@ extern const ezc_transformer_type ezc_butterworth_type, ezc_filter_type, ezc_dow
     ezc_decimate_type, ezc_ewma_type, ezc_adaptive_standard_scaler_type;
 extern const ezc_transformer_type ezc_cheby_type, ezc_firfilter_type, ezc_kaiser_type,
     ezc_fir_pmc_type, ezc_butterworthzerophase_type;
+extern const ezc_transformer_type ezc_fir_hilbert_type, ezc_filterbank_type,
+    ezc_filterbankdesign_type, ezc_combfilter_type, ezc_resample_type;
+extern const ezc_transformer_type ezc_concat_type, ezc_align_type, ezc_merge_type,
+    ezc_adaptive_lattice_notch_type, ezc_adaptive_lnc_type, ezc_signalinjector_type;
 extern const ezc_transformer_type ezc_window_type, ezc_spectrum_type, ezc_spectrogram_type;
 extern const ezc_transformer_type ezc_activation_type, ezc_quantize_type, ezc_digitize_type,
     ezc_denormalize_type, ezc_flatten_type, ezc_extract_axis_type, ezc_detrend_type,
     ezc_gaussiansmoothing_type, ezc_singlebandpow_type, ezc_binned_aggregate_type,
     ezc_rollingscaler_type;
+extern const ezc_transformer_type ezc_sampler_type;
 
 static const ezc_transformer_type *const types[] = {
     &ezc_abs_type,
@@ -40,6 +45,13 @@ static const ezc_transformer_type *const types[] = {
     &ezc_common_rereference_type,
     &ezc_add_streams_type,
     &ezc_difference_streams_type,
+    &ezc_concat_type,
+    &ezc_align_type,
+    &ezc_merge_type,
+    &ezc_sampler_type,
+    &ezc_adaptive_lattice_notch_type,
+    &ezc_adaptive_lnc_type,
+    &ezc_signalinjector_type,
     &ezc_bandpower_type,
     &ezc_butterworth_type,
     &ezc_filter_type,
@@ -49,6 +61,11 @@ static const ezc_transformer_type *const types[] = {
     &ezc_firfilter_type,
     &ezc_kaiser_type,
     &ezc_fir_pmc_type,
+    &ezc_fir_hilbert_type,
+    &ezc_filterbank_type,
+    &ezc_filterbankdesign_type,
+    &ezc_combfilter_type,
+    &ezc_resample_type,
     &ezc_butterworthzerophase_type,
     &ezc_ewma_type,
     &ezc_adaptive_standard_scaler_type,

@@ -5,7 +5,9 @@
  * Band type from the edges: only cutoff -> lowpass, only cuton -> highpass,
  * cuton < cutoff -> bandpass, cuton > cutoff -> bandstop. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include "filter_design.h"
 #include "filter_stream.h"
 
@@ -115,6 +117,55 @@ static int butter_init(void **state, const ezc_settings *s, ezc_error *err)
     return 0;
 }
 
+/* Live settings (ezc set): a new band or order is designed for the rate
+ * of the stream in hand and takes over at the next sample, the filter's
+ * state (its delay line) kept, as ezmsg-sigproc's update_settings does;
+ * only a change of the sections' layout (order, coef_type) or of the axis
+ * starts the state over (as a new stream would). */
+static int butter_update(void *state, const ezc_settings *s, ezc_error *err)
+{
+    butter_state *st = state;
+    const char *axis = "time";
+    ezc_settings_get_string(s, "axis", &axis);
+    ezc_butter_params p = {0};
+    int rc = ezc_butter_params_read(&p, s, "butterworth", err);
+    if (rc)
+        return rc;
+    ezc_iir_stream *iir = &st->iir;
+    int same_axis = !strcmp(axis, iir->axis);
+    if (!iir->tpl.valid || !same_axis || !(iir->tpl.gain > 0) || p.order == 0) {
+        /* no stream yet (or a new layout): designed at the next message */
+        st->p = p;
+        snprintf(iir->axis, sizeof iir->axis, "%s", axis);
+        iir->tpl.valid = 0;
+        return 0;
+    }
+    double *coef = NULL;
+    int nsec = 0, order = 0;
+    if ((rc = ezc_butter_design(&p, 1.0 / iir->tpl.gain, &coef, &nsec, &order, err)))
+        return rc;
+    if (st->p.order == 0 || nsec != iir->nsec || order != iir->order) {
+        free(coef); /* another layout: the state cannot carry over */
+        st->p = p;
+        iir->tpl.valid = 0;
+        return 0;
+    }
+    double *zu = calloc((size_t)nsec * order + 1, sizeof *zu);
+    if (!zu) {
+        free(coef);
+        return ezc_error_set(err, EZC_ENOMEM, "out of memory");
+    }
+    ezc_error ignore; /* no steady state (a pole at z = 1): a later reset starts from zeros */
+    if (ezc_cascade_zi(coef, nsec, order, zu, &ignore))
+        memset(zu, 0, ((size_t)nsec * order + 1) * sizeof *zu);
+    free(iir->coef);
+    free(iir->zi_unit);
+    iir->coef = coef;
+    iir->zi_unit = zu;
+    st->p = p;
+    return 0;
+}
+
 static int butter_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
                           ezc_error *err)
 {
@@ -135,4 +186,5 @@ const ezc_transformer_type ezc_butterworth_type = {
     .init = butter_init,
     .process = butter_process,
     .fini = butter_fini,
+    .update = butter_update,
 };

@@ -211,7 +211,7 @@ typedef struct remez_problem {
 /* scipy's grid: from each band's lower edge in steps of 0.5 / (16 r)
  * (accumulated), the last point below the upper edge replaced by it. */
 static int build_grid(remez_problem *p, const double *bands, int nbands, const double *desired,
-                      const double *weight)
+                      const double *weight, int hilbert)
 {
     double delf = 0.5 / (16.0 * p->r);
     int cap = 16 * p->r * 2 + 4 * nbands + 16, n = 0;
@@ -222,6 +222,8 @@ static int build_grid(remez_problem *p, const double *bands, int nbands, const d
         return -1;
     for (int b = 0; b < nbands; b++) {
         double f = bands[2 * b], fup = bands[2 * b + 1];
+        if (hilbert && b == 0 && f < delf) /* the weight vanishes at 0 */
+            f = delf;
         for (;;) {
             if (n >= cap)
                 return -1;
@@ -234,6 +236,16 @@ static int build_grid(remez_problem *p, const double *bands, int nbands, const d
                 break;
         }
         p->grid[n - 1] = fup;
+    }
+    /* Hilbert (odd length): A(f) = sin(2 pi f) P(f) vanishes at 0 and fs/2,
+     * so the cosine polynomial P is fitted to D / sin with weight W sin,
+     * and the point at fs/2 (if within a step of it) is left out */
+    if (hilbert && n > 0 && p->grid[n - 1] > 0.5 - delf)
+        n--;
+    for (int i = 0; hilbert && i < n; i++) {
+        double c = sin(2 * M_PI * p->grid[i]);
+        p->des[i] /= c;
+        p->wt[i] *= c;
     }
     p->ngrid = n;
     return 0;
@@ -353,8 +365,8 @@ static int exchange(remez_problem *p, int *ext, int nz, double *err_buf, int *ca
     return changed;
 }
 
-int ezc_remez(int64_t numtaps, const double *bands, int nbands, const double *desired,
-              const double *weight, double *h, ezc_error *err)
+static int remez_run(int64_t numtaps, const double *bands, int nbands, const double *desired,
+                     const double *weight, int hilbert, double *h, ezc_error *err)
 {
     if (numtaps < 3 || numtaps % 2 == 0 || numtaps > 100001)
         return ezc_error_set(err, EZC_EINVAL, "remez: %lld taps: expected an odd number >= 3",
@@ -367,7 +379,7 @@ int ezc_remez(int64_t numtaps, const double *bands, int nbands, const double *de
         if (!(weight[b] > 0) || !isfinite(desired[b]))
             return ezc_error_set(err, EZC_EINVAL, "remez: band %d has weight %g: expected > 0", b,
                                  weight[b]);
-    remez_problem p = {.r = (int)(numtaps + 1) / 2};
+    remez_problem p = {.r = hilbert ? (int)(numtaps / 2) : (int)(numtaps + 1) / 2};
     int nz = p.r + 1, rc = 0;
     int *ext = malloc((size_t)nz * sizeof *ext), *cand = NULL;
     double *ebuf = NULL;
@@ -375,7 +387,8 @@ int ezc_remez(int64_t numtaps, const double *bands, int nbands, const double *de
     p.cx = malloc((size_t)nz * sizeof(double));
     p.ad = malloc((size_t)nz * sizeof(double));
     p.y = malloc((size_t)nz * sizeof(double));
-    if (!ext || !p.x || !p.cx || !p.ad || !p.y || build_grid(&p, bands, nbands, desired, weight)) {
+    if (!ext || !p.x || !p.cx || !p.ad || !p.y ||
+        build_grid(&p, bands, nbands, desired, weight, hilbert)) {
         rc = ezc_error_set(err, EZC_ENOMEM, "remez: out of memory");
         goto done;
     }
@@ -423,9 +436,28 @@ int ezc_remez(int64_t numtaps, const double *bands, int nbands, const double *de
         for (int j = 0; j < nz; j++)
             p.y[j] = p.des[ext[j]] - (j % 2 ? -1.0 : 1.0) * dl / p.wt[ext[j]];
     }
-    /* taps: A(f) = a0 + sum a_k cos(2 pi k f) sampled at m / N, inverse DFT */
     int64_t n = numtaps;
     double *amp = ebuf; /* reuse: p.r values */
+    if (hilbert) {
+        /* A(f) = sin(2 pi f) P(f) = sum_m g_m sin(2 pi m f), m = 1 .. M:
+         * g_m by the sine transform of A at k / N; h[M -+ m] = +-g_m / 2 */
+        int64_t mid = (n - 1) / 2;
+        for (int64_t k = 1; k <= mid; k++) {
+            double f = (double)k / (double)n;
+            amp[k - 1] = sin(2 * M_PI * f) * interp(&p, nz, f);
+        }
+        h[mid] = 0;
+        for (int64_t m = 1; m <= mid; m++) {
+            double g = 0;
+            for (int64_t k = 1; k <= mid; k++)
+                g += amp[k - 1] * sin(2 * M_PI * (double)((k * m) % n) / (double)n);
+            g *= 4 / (double)n;
+            h[mid - m] = g / 2;
+            h[mid + m] = -g / 2;
+        }
+        goto done;
+    }
+    /* taps: A(f) = a0 + sum a_k cos(2 pi k f) sampled at m / N, inverse DFT */
     for (int m = 0; m < p.r; m++)
         amp[m] = interp(&p, nz, (double)m / (double)n);
     double c = (double)(n - 1) / 2;
@@ -447,4 +479,16 @@ done:
     free(p.des);
     free(p.wt);
     return rc;
+}
+
+int ezc_remez(int64_t numtaps, const double *bands, int nbands, const double *desired,
+              const double *weight, double *h, ezc_error *err)
+{
+    return remez_run(numtaps, bands, nbands, desired, weight, 0, h, err);
+}
+
+int ezc_remez_hilbert(int64_t numtaps, const double *bands, int nbands, const double *desired,
+                      const double *weight, double *h, ezc_error *err)
+{
+    return remez_run(numtaps, bands, nbands, desired, weight, 1, h, err);
 }

@@ -1,8 +1,8 @@
 /* fir_design.h — FIR design on the host as scipy.signal does it (internal
  * to transformers/): symmetric windows (get_window(..., fftbins=False)),
  * the Kaiser formulas (kaiser_beta, kaiser_atten, kaiserord), the windowed
- * sinc (firwin) and the Parks–McClellan equiripple design (remez, type
- * 'bandpass', odd lengths). Frequencies are fractions of Nyquist for the
+ * sinc (firwin) and the Parks–McClellan equiripple design (remez, types
+ * 'bandpass' and 'hilbert', odd lengths). Frequencies are fractions of Nyquist for the
  * window designs and fractions of fs (0 .. 0.5) for remez, as in scipy. */
 #ifndef EZC_FIR_DESIGN_H
 #define EZC_FIR_DESIGN_H
@@ -53,5 +53,11 @@ int ezc_firwin(int64_t numtaps, const double *cutoff, int ncut, ezc_fir_window w
  * settle. */
 int ezc_remez(int64_t numtaps, const double *bands, int nbands, const double *desired,
               const double *weight, double *h, ezc_error *err);
+/* The same with type 'hilbert' (odd numtaps: an antisymmetric type III
+ * filter, h[(numtaps - 1) / 2] = 0, gain 0 at 0 and fs/2): scipy's grid
+ * starts a first band edge below one grid step at that step and leaves out
+ * a last point within a step of fs/2. */
+int ezc_remez_hilbert(int64_t numtaps, const double *bands, int nbands, const double *desired,
+                      const double *weight, double *h, ezc_error *err);
 
 #endif

@@ -108,4 +108,8 @@ int ezc_cpu_iir(const ezc_array *x, int axis, const double *coef, int nsec, int 
 int ezc_cpu_fir(const ezc_array *x, int axis, const double *taps, int64_t ntaps, ezc_array *y,
                 ezc_error *err);
 
+/* lattice.c */
+int ezc_cpu_lattice_notch(const ezc_array *x, int axis, double gamma, double mu, double eta,
+                          ezc_array *st, ezc_array *y, ezc_array *f, ezc_error *err);
+
 #endif

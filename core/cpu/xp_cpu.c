@@ -277,4 +277,5 @@ const ezc_xp ezc_xp_cpu_table = {
     .iir = ezc_cpu_iir,
     .fir = ezc_cpu_fir,
     .log_base = ezc_cpu_log_base,
+    .lattice_notch = ezc_cpu_lattice_notch,
 };

@@ -14,6 +14,8 @@
 #include "curve.h"
 #include "pub.h"
 #include "sub.h"
+#include "names.h"
+#include "shm_reader.h"
 #include "settings.h"
 #include "transformer.h"
 #include "plugin.h"

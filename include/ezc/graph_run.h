@@ -98,6 +98,9 @@ typedef struct ezc_graph_node_stats {
      * -1 when none arrived (sources) or the messages carry no stamp. */
     double latency_p50_us, latency_p99_us;
     char last_error[EZC_ERROR_MSG_MAX];
+    /* CPU time of the node's thread, seconds (a fused chain's is counted
+     * at its first node); -1 when unknown (fused nodes, other processes). */
+    double cpu_s;
 } ezc_graph_node_stats;
 
 #define EZC_GRAPH_LATENCY_WINDOW 512
@@ -119,7 +122,10 @@ void ezc_graph_runtime_halt(ezc_graph_runtime *rt);
  * EZC_EIO with err naming the first node that failed. Sets *rt to NULL. */
 int ezc_graph_runtime_stop(ezc_graph_runtime **rt, ezc_error *err);
 
-/* Nodes run by this runtime, and a snapshot of each one's counters. */
+/* Nodes run by this runtime, and a snapshot of each one's counters. Any
+ * thread, while the runtime runs (the control thread of ezc/control.h reads
+ * them beside the main thread's status line); not after
+ * ezc_graph_runtime_stop. */
 size_t ezc_graph_runtime_count(const ezc_graph_runtime *rt);
 void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_stats *out);
 /* True once a node has failed for good (no restart left). */
@@ -127,6 +133,32 @@ int ezc_graph_runtime_failed(const ezc_graph_runtime *rt);
 /* True once every node of the runtime has ended (see "End of stream"
  * above): the runtime has nothing left to do; stop it. */
 int ezc_graph_runtime_ended(const ezc_graph_runtime *rt);
+
+/* Live settings (docs/control.md; `ezc set`). Changes settings names[i]
+ * to values[i] (text, as in a graph file; a list as "[1, 2]") of the
+ * transformer node called `node`, the others staying as they are. Checked
+ * first as `ezc validate` checks a file (the schema, then a trial instance:
+ * what init refuses), with its messages: "node 'bw': butterworth: setting
+ * 'cutoff' = 'abc': expected a number (float)"; refused, nothing changes.
+ * Accepted, the change is taken by the node's thread between two messages
+ * (never inside one): the transformer's update hook keeps its state, else
+ * the instance is made again with the new settings, state reset (logged
+ * either way); the node keeps them across its restarts.
+ * Waits up to wait_ms for the node to take them (res->applied; res->kept:
+ * the state was kept); an idle node takes them with its next message.
+ * A change the node's hook refuses (what only the stream can tell, e.g. a
+ * cutoff above Nyquist at its rate) returns EZC_EINVAL with its message if
+ * it came within wait_ms, else it is logged; the old settings stay.
+ * Errors: EZC_ENOTFOUND (no such node here), EZC_EINVAL (not a transformer
+ * node, ended or failed, refused), EZC_ENOMEM. Any thread; one change at a
+ * time per node wins (a second replaces one not yet taken). */
+typedef struct ezc_graph_set_result {
+    int applied; /* the node took it within wait_ms */
+    int kept;    /* ... keeping its state (the type's update hook) */
+} ezc_graph_set_result;
+int ezc_graph_runtime_set(ezc_graph_runtime *rt, const char *node, const char *const *names,
+                          const char *const *values, size_t n, int wait_ms,
+                          ezc_graph_set_result *res, ezc_error *err);
 
 #ifdef __cplusplus
 }

@@ -34,6 +34,12 @@ typedef struct ezc_node_options {
     int keep_empty;              /* publish results that hold no elements too (default: they
                                    stay in the node, counted in st->empty, as graph outputs
                                    and publish sinks do) */
+    /* Optional: called on the loop's thread before each message reaches
+     * the transformer, i.e. between two messages: where live settings are
+     * taken (ezc_transformer_update; `ezc node` does, docs/control.md).
+     * Keep it to a flag check on the steady path. */
+    void (*between)(ezc_transformer *t, void *ctx);
+    void *between_ctx;
 } ezc_node_options;
 
 /* Runs until *stop, max_messages, the end of the input's stream, or a

@@ -30,8 +30,12 @@
 extern "C" {
 #endif
 
-/* Bumped whenever a struct or table a plugin sees changes layout. */
-#define EZC_PLUGIN_ABI 1
+/* Bumped whenever a struct or table a plugin sees changes layout. ABI 2
+ * added ezc_transformer_type.update at the end of the type table; a
+ * registry still loads ABI-1 plugins (EZC_PLUGIN_ABI_MIN), reading their
+ * shorter tables into copies whose update is NULL. */
+#define EZC_PLUGIN_ABI 2
+#define EZC_PLUGIN_ABI_MIN 1
 #define EZC_PLUGIN_ENTRY_NAME "ezc_plugin_entry"
 #define EZC_PLUGIN_EXPORT __attribute__((visibility("default")))
 

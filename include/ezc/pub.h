@@ -134,6 +134,12 @@ typedef struct ezc_pub_options {
                                      subscribers let in (read at ezc_pub_new) */
     int inline_only;              /* ipc://: no shared memory (as EZC_SHM=0): every subscriber
                                      gets the data through the socket */
+    const char *name;  /* the stream's name (ezc/names.h): registered on this host for the
+                          publisher's life, so consumers can name it instead of an endpoint;
+                          with it the endpoint may be NULL or "" (a private ipc:// one in the
+                          run folder) and id 0 means the name's id (ezc_names_stream_id).
+                          NULL = unnamed. inproc:// publishers are not registered */
+    const char *graph; /* with name: the graph this stream is an output of (for `ezc ls`) */
 } ezc_pub_options;
 
 /* What a publisher has done (ezc_pub_stats_get). */
@@ -156,7 +162,13 @@ typedef struct ezc_pub_stats {
 void ezc_pub_options_init(ezc_pub_options *o);
 
 /* Binds the endpoint ("tcp://0.0.0.0:5560", "tcp://127.0.0.1:*" for a free
- * port, "ipc:///tmp/x", "inproc://name"). NULL opt = defaults. Caller owns
+ * port, "ipc:///tmp/x", "inproc://name"). NULL opt = defaults. With
+ * opt->name the stream is registered under that name (ezc/names.h) before
+ * the bind, and its entry gets the bound endpoint, then the first message's
+ * dtype, shape and rate; a NULL or "" endpoint is then a private ipc://
+ * path in the run folder, the same for the same name. EZC_EINVAL for a bad
+ * name, EZC_EIO "name 'X' is in use by pid N (endpoint E)" when a live
+ * publisher holds it. Caller owns
  * the result; EZC_EINVAL for a bad endpoint or option, EZC_EIO when the bind
  * fails (address in use; an ipc path a live process serves, or that is not
  * a socket: see "ipc:// ownership" above). With CURVE options on a tcp://
@@ -164,7 +176,8 @@ void ezc_pub_options_init(ezc_pub_options *o);
  * file or an allowed-keys folder without a .pub file, EZC_EIO when a file
  * cannot be read (each message names the file). */
 ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error *err);
-/* Closes the socket; queued messages keep going for up to linger_ms. On the
+/* Unregisters its name (first, so nobody resolves a closing stream), closes
+ * the socket; queued messages keep going for up to linger_ms. On the
  * default context the process's exit waits for them (see ezc_zmq_context).
  * Removes the ipc:// socket file the publisher bound (not a wildcard's,
  * which ZeroMQ removes itself; not one another process has bound since).

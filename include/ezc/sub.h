@@ -29,6 +29,14 @@
  * plaintext one) completes no handshake: nothing arrives and ezc_sub_recv
  * times out; no error is reported to the subscriber (docs/pubsub.md,
  * "Security").
+ * Shared memory: an ipc:// endpoint whose ezc publisher has a pool
+ * (pub.h) is read from shared memory instead of the socket: the array's
+ * buffer is the publisher's slot, mapped read-only (readonly buffer: write
+ * through ezc_array_make_writable), handed back when the array is
+ * released, from any thread. Arrays stay valid after ezc_sub_destroy. A
+ * subscriber that connects before its publisher exists moves to the pool
+ * when it appears (while receiving; docs/pubsub.md "Shared memory").
+ * EZC_SHM=0 or options.inline_only keep everything on the socket.
  * A subscriber is used from one thread at a time. */
 #ifndef EZC_SUB_H
 #define EZC_SUB_H
@@ -92,6 +100,17 @@ ezc_sub *ezc_sub_new(const char *endpoint, const char *topic, const ezc_sub_opti
  * CURVE applies to a tcp:// one when the subscriber has keys). */
 int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err);
 void ezc_sub_destroy(ezc_sub **s);
+
+/* Connects to the stream registered as `name` on this host (ezc/names.h):
+ * its entry is looked up, waiting up to timeout_ms (0 = not at all, -1 =
+ * forever) for the name to appear, and its endpoint connected as by
+ * ezc_sub_new (a publisher that restarts under the name and binds the same
+ * endpoint, as a name without an endpoint does, is reconnected by itself).
+ * NULL and EZC_ENOTFOUND "no stream named 'X' (did you mean: ...)",
+ * EZC_EINVAL (not a name), EZC_EINTR (a stop while waiting), or
+ * ezc_sub_new's errors. Implemented with the registry (core/names.c). */
+ezc_sub *ezc_sub_new_by_name(const char *name, const char *topic, const ezc_sub_options *opt,
+                             int timeout_ms, ezc_error *err);
 
 /* Waits up to timeout_ms (-1 = forever, 0 = poll) for a valid message;
  * skipping malformed ones does not extend the wait, signals do not cut it

@@ -51,6 +51,22 @@ typedef struct ezc_transformer_type {
                    ezc_error *err);
     /* Frees the state (NULL-safe). */
     void (*fini)(void *state);
+
+    /* Optional (NULL: none), plugin ABI 2: takes new settings between two
+     * messages (live control: `ezc set`, docs/control.md), keeping the
+     * state where that is meaningful (a filter redesigned for a new cutoff
+     * keeps its delay line). s has passed the schema and init accepts it
+     * (the runtime tried it on a fresh instance first), so update fails
+     * only for what it cannot do (out of memory); on error the state and
+     * the old settings stay as they were. On success s becomes the
+     * instance's settings (init's pointers into the old ones must not be
+     * used any more; they are freed after update returns). Runs on the
+     * thread that calls process. Without it a settings change re-creates
+     * the instance: init with the new settings, the old state dropped.
+     * Read only on types held by a registry, which gives the types of an
+     * ABI-1 plugin (built before this field existed) a copy with it NULL.
+     * New fields go after this one, never before. */
+    int (*update)(void *state, const ezc_settings *s, ezc_error *err);
 } ezc_transformer_type;
 
 /* An instance: a type, its state, and its validated settings (kept for the
@@ -70,6 +86,14 @@ void ezc_transformer_destroy(ezc_transformer **t);
  * prefixed with the type name. */
 int ezc_transformer_process(ezc_transformer *t, int port, ezc_array *in, ezc_array **out,
                             ezc_error *err);
+/* Takes new settings (s: the whole set, not only what changed; copied)
+ * between two messages: validated against the type's schema, then given to
+ * the type's update hook, which keeps the state (*kept = 1), or, without
+ * one, a new state made by init (*kept = 0; the old state is dropped). On
+ * error nothing changed (old settings and state stay) and err says why,
+ * prefixed with the type name as validation and init messages are. The
+ * caller must not run process on t at the same time. */
+int ezc_transformer_update(ezc_transformer *t, const ezc_settings *s, int *kept, ezc_error *err);
 /* Number of input ports (1 when the type declares none). */
 int ezc_transformer_type_nports(const ezc_transformer_type *type);
 int ezc_transformer_type_port_index(const ezc_transformer_type *type, const char *name);

@@ -199,6 +199,21 @@ struct ezc_xp {
      * (in place ok); base > 0, finite, not 1. NULL in a backend: callers
      * fall back to unary LOG then binary DIV. */
     int (*log_base)(const ezc_array *x, ezc_array *y, double base, ezc_error *err);
+    /* Adaptive lattice notch filter along axis, sample by sample (ezmsg-
+     * sigproc's AdaptiveLatticeNotchFilter): per series, with s1, s2 the two
+     * previous lattice states,
+     *   s = x - k1 (1 + gamma) s1 - gamma s2;  y = s + 2 k1 s1 + s2;
+     *   p = eta p + (1 - eta) s1 (s + s2);  q = eta q + (1 - eta) 2 s1^2;
+     *   k1 = mu k1 + (1 - mu) clip(-p / (q + 1e-8), -1, 1);
+     *   f = acos(-k1) (rad/sample);  s2 = s1;  s1 = s.
+     * st: float64 on the device, 5*outer*inner elements laid out [5][outer]
+     * [inner] (s1, s2, p, q, k1; outer/inner as ezc_array_split around axis),
+     * read as the initial state and overwritten with the final one. x, y and
+     * f: float32 or float64, one dtype and shape (y in place ok; f may be
+     * NULL, else distinct from x and y); arithmetic in float64. NULL in a
+     * backend = not supported there. */
+    int (*lattice_notch)(const ezc_array *x, int axis, double gamma, double mu, double eta,
+                         ezc_array *st, ezc_array *y, ezc_array *f, ezc_error *err);
 };
 
 /* The dtype xp.reduce writes for op over x's dtype t (see reduce above). */

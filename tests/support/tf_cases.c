@@ -54,6 +54,14 @@ const tc_case tc_typical[] = {
     {"firfilter", "order=31; cutoff=100", 8},
     {"kaiser", "cutoff=[50, 150]; ripple=40; width=40; pass_zero=bandpass", 8},
     {"fir_pmc", "order=30; cuton=50; cutoff=150; transition=40", 8},
+    {"fir_hilbert", "order=30; f_lo=20; trans_lo=20", 8},
+    {"combfilter", "fundamental_freq=50; num_harmonics=4", 8},
+    {"resample", "resample_rate=300", 8},
+    {"filterbank", "kernels=[[0.5, 0.5, 0], [1, -1, 0.5]]; n_kernels=2", 8},
+    {"filterbankdesign",
+     "cutoff=[50, 100, 200]; n_cutoffs=[1, 2]; ripple=40; width=40; "
+     "pass_zero=[true, bandpass]",
+     8},
     {"butterworthzerophase", "order=2; cuton=50; cutoff=200; max_pad_duration=0.02", 8},
     {"ewma", "time_constant=0.05", 8},
     {"adaptive_standard_scaler", "time_constant=0.05", 8},
@@ -77,5 +85,13 @@ const tc_case tc_typical[] = {
     {"binned_aggregate", "bin_duration=0.0125; operations=[min, max, argmax]", 8},
     {"binned_aggregate", "bin_duration=0.007; operation=trapezoid; axis=time", 8},
     {"rollingscaler", "update_with_signal=true; k_samples=30; min_samples=10", 8},
+    {"concat", "", 8},
+    {"merge", "", 8},
+    {"align", "", 8},
+    {"adaptive_lattice_notch", "init_notch_freq=50", 8},
+    {"adaptive_lattice_notch", "output=freq", 8},
+    {"adaptive_lnc", "num_harmonics=2", 8},
+    {"adaptive_lnc", "freq_time_constant=0", 8},
+    {"signalinjector", "frequency=50; amplitude=0.5; mixing_seed=1", 8},
 };
 const size_t tc_ntypical = sizeof tc_typical / sizeof *tc_typical;

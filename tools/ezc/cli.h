@@ -45,5 +45,9 @@ int cmd_list(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_ls(int argc, char **argv);
 
 #endif

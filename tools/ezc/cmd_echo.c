@@ -3,40 +3,43 @@
 #include <stdio.h>
 #include "cli.h"
 #include "cli_curve.h"
+#include "cli_names.h"
 
 static void help(FILE *f)
 {
-    fprintf(f,
-            "usage: ezc echo ENDPOINT [options]\n"
-            "Subscribes to ENDPOINT (connects) and prints one line per message:\n"
-            "sequence, topic, key, dtype, shape, dims, device, time offset, min/max, latency.\n\n"
-            "  --topic T       topic prefix to subscribe to (default: all)\n"
-            "  --count N       exit after N messages (default: until Ctrl-C)\n"
-            "  --timeout S     exit with status 1 when nothing arrives for S seconds\n"
-            "  --header-only   skip the min/max summary\n"
-            "  --keep          keep listening after an end of stream (alias "
-            "--ignore-eos)\n" CLI_CURVE_CLIENT_HELP "\n"
-            "Loss: a sequence gap prints \"N messages missing before seq S ...; publisher\n"
-            "silent T s\" on stderr; a publisher that restarted and numbered from the start\n"
-            "again prints \"publisher restarted ...: silent T s\" (T from its time stamps).\n"
-            "End of stream: when the publisher ends its stream (`ezc pub --count N`, a\n"
-            "finished `ezc replay` or graph; docs/wire-format.md) echo says so on stderr\n"
-            "and exits 0, unless --keep.\n\n"
-            "examples:\n"
-            "  ezc echo ipc:///tmp/abs --count 10\n"
-            "  ezc echo tcp://127.0.0.1:5560 --topic emg\n");
+    fprintf(f, "usage: ezc echo ENDPOINT [options]\n"
+               "Subscribes to ENDPOINT (connects) and prints one line per message:\n"
+               "sequence, topic, key, dtype, shape, dims, device, time offset, min/max, "
+               "latency.\n" CLI_NAME_ARG_HELP "\n"
+               "  --topic T       topic prefix to subscribe to (default: all)\n"
+               "  --count N       exit after N messages (default: until Ctrl-C)\n"
+               "  --timeout S     exit with status 1 when nothing arrives for S seconds\n"
+               "  --header-only   skip the min/max summary\n"
+               "  --keep          keep listening after an end of stream (alias "
+               "--ignore-eos)\n" CLI_NAME_HELP CLI_CURVE_CLIENT_HELP "\n"
+               "Loss: a sequence gap prints \"N messages missing before seq S ...; publisher\n"
+               "silent T s\" on stderr; a publisher that restarted and numbered from the start\n"
+               "again prints \"publisher restarted ...: silent T s\" (T from its time stamps).\n"
+               "End of stream: when the publisher ends its stream (`ezc pub --count N`, a\n"
+               "finished `ezc replay` or graph; docs/wire-format.md) echo says so on stderr\n"
+               "and exits 0, unless --keep.\n\n"
+               "examples:\n"
+               "  ezc echo ipc:///tmp/abs --count 10\n"
+               "  ezc echo emg/envelope --count 3      # a stream name (ezc ls)\n"
+               "  ezc echo tcp://127.0.0.1:5560 --topic emg\n");
 }
 
 int cmd_echo(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"topic", 1, 0, 't'},       {"count", 1, 0, 'n'},     {"timeout", 1, 0, 'T'},
-        {"header-only", 0, 0, 'H'}, {"keep", 0, 0, 'k'},      {"ignore-eos", 0, 0, 'k'},
-        {"help", 0, 0, 'h'},        CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"topic", 1, 0, 't'},   {"count", 1, 0, 'n'},
+                                         {"timeout", 1, 0, 'T'}, {"header-only", 0, 0, 'H'},
+                                         {"keep", 0, 0, 'k'},    {"ignore-eos", 0, 0, 'k'},
+                                         {"help", 0, 0, 'h'},    CLI_CURVE_CLIENT_OPTIONS,
+                                         CLI_NAME_OPTIONS,       {0, 0, 0, 0}};
     cli_curve cc = {0};
     const char *topic = "";
     long long count = 0;
-    double timeout = 0;
+    double timeout = 0, wait_s = 0;
     int header_only = 0, keep = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -56,6 +59,11 @@ int cmd_echo(int argc, char **argv)
         default:
             if (cli_curve_take(&cc, c, optarg))
                 break;
+            if ((c = cli_name_take("echo", c, optarg, &wait_s)) != 0) {
+                if (c < 0)
+                    return 2;
+                break;
+            }
             help(stderr);
             return 2;
         }
@@ -65,12 +73,17 @@ int cmd_echo(int argc, char **argv)
         help(stderr);
         return 2;
     }
+    char resolved[512];
+    const char *endpoint =
+        cli_stream_endpoint("echo", argv[optind], wait_s, resolved, sizeof resolved);
+    if (!endpoint)
+        return 1;
     ezc_error err;
     ezc_sub_options so;
     ezc_sub_options_init(&so);
     if (cli_curve_apply("echo", &cc, NULL, &so))
         return 2;
-    ezc_sub *s = ezc_sub_new(argv[optind], topic, &so, &err);
+    ezc_sub *s = ezc_sub_new(endpoint, topic, &so, &err);
     if (!s) {
         fprintf(stderr, "ezc echo: %s\n", err.msg);
         return 1;

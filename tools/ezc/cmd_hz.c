@@ -7,6 +7,7 @@
 #include <time.h>
 #include "cli.h"
 #include "cli_curve.h"
+#include "cli_names.h"
 
 #define WINDOW_MAX 100000
 
@@ -67,18 +68,19 @@ static void help(FILE *f)
                "without restart (a named publisher that went on numbering, docs/pubsub.md)\n"
                "\"last gap: silent S s\". \"path\" says how the data arrives: shm (shared\n"
                "memory: an ipc:// publisher on this host, docs/pubsub.md), inline (through\n"
-               "the socket) or shm+inline.\n\n"
+               "the socket) or shm+inline.\n" CLI_NAME_ARG_HELP "\n"
                "  --topic T       topic prefix (default: all)\n"
                "  --window S      sliding window in seconds (default 5)\n"
                "  --duration S    stop after S seconds (default: until Ctrl-C or the end of\n"
                "                  the stream)\n"
                "  --keep          keep listening after an end of stream (alias "
-               "--ignore-eos)\n" CLI_CURVE_CLIENT_HELP "\n"
+               "--ignore-eos)\n" CLI_NAME_HELP CLI_CURVE_CLIENT_HELP "\n"
                "End of stream: when the publisher ends its stream (docs/wire-format.md) hz\n"
                "prints its last line at once and exits 0, unless --keep. The marker is no\n"
                "message and no gap; messages lost just before it are gaps.\n\n"
                "examples:\n"
                "  ezc hz ipc:///tmp/raw\n"
+               "  ezc hz emg                         # a stream name (ezc ls)\n"
                "  ezc hz tcp://127.0.0.1:5560 --window 10 --duration 30\n");
 }
 
@@ -97,13 +99,13 @@ static int cmp_double(const void *a, const void *b)
 
 int cmd_hz(int argc, char **argv)
 {
-    static const struct option opts[] = {{"topic", 1, 0, 't'},     {"window", 1, 0, 'w'},
-                                         {"duration", 1, 0, 'd'},  {"help", 0, 0, 'h'},
-                                         {"keep", 0, 0, 'k'},      {"ignore-eos", 0, 0, 'k'},
-                                         CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"topic", 1, 0, 't'},     {"window", 1, 0, 'w'}, {"duration", 1, 0, 'd'},
+        {"help", 0, 0, 'h'},      {"keep", 0, 0, 'k'},   {"ignore-eos", 0, 0, 'k'},
+        CLI_CURVE_CLIENT_OPTIONS, CLI_NAME_OPTIONS,      {0, 0, 0, 0}};
     cli_curve cc = {0};
     const char *topic = "";
-    double window = 5, duration = 0;
+    double window = 5, duration = 0, wait_s = 0;
     int c, keep = 0, ended = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -124,6 +126,11 @@ int cmd_hz(int argc, char **argv)
         default:
             if (cli_curve_take(&cc, c, optarg))
                 break;
+            if ((c = cli_name_take("hz", c, optarg, &wait_s)) != 0) {
+                if (c < 0)
+                    return 2;
+                break;
+            }
             help(stderr);
             return 2;
         }
@@ -133,12 +140,17 @@ int cmd_hz(int argc, char **argv)
         help(stderr);
         return 2;
     }
+    char resolved[512];
+    const char *endpoint =
+        cli_stream_endpoint("hz", argv[optind], wait_s, resolved, sizeof resolved);
+    if (!endpoint)
+        return 1;
     ezc_error err;
     ezc_sub_options so;
     ezc_sub_options_init(&so);
     if (cli_curve_apply("hz", &cc, NULL, &so))
         return 2;
-    ezc_sub *s = ezc_sub_new(argv[optind], topic, &so, &err);
+    ezc_sub *s = ezc_sub_new(endpoint, topic, &so, &err);
     if (!s) {
         fprintf(stderr, "ezc hz: %s\n", err.msg);
         return 1;

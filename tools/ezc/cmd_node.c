@@ -1,9 +1,151 @@
-/* cmd_node.c — `ezc node`: one transformer between two endpoints. */
+/* cmd_node.c — `ezc node`: one transformer between two endpoints, with a
+ * control socket (ezc/control.h) whose "set" is taken between two
+ * messages by the loop's `between` hook. */
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 #include "cli.h"
 #include "cli_curve.h"
+#include "ezc/control.h"
+#include "ezc/interrupt.h"
+
+/* Live settings of the one node: the control thread leaves a checked set
+ * in pending; the loop takes it between two messages. */
+typedef struct node_ctl {
+    const ezc_transformer_type *type;
+    const ezc_node_stats *st; /* the loop's counters: display values, read unlocked */
+    pthread_mutex_t lock;
+    ezc_settings *live, *pending;
+    atomic_int has_pending, kept, rc;
+    atomic_uint_fast64_t gen, applied;
+    char msg[EZC_ERROR_MSG_MAX];
+    unsigned reset_logged; /* the first re-creation is a warning, the rest info */
+} node_ctl;
+
+static void ctl_between(ezc_transformer *t, void *ctx)
+{
+    node_ctl *c = ctx;
+    if (!atomic_load_explicit(&c->has_pending, memory_order_acquire))
+        return;
+    pthread_mutex_lock(&c->lock);
+    ezc_settings *s = c->pending;
+    c->pending = NULL;
+    uint64_t gen = atomic_load(&c->gen);
+    atomic_store(&c->has_pending, 0);
+    pthread_mutex_unlock(&c->lock);
+    ezc_error err;
+    int kept = 0, rc = ezc_transformer_update(t, s, &kept, &err);
+    pthread_mutex_lock(&c->lock);
+    if (rc)
+        memcpy(c->msg, err.msg, sizeof c->msg);
+    else {
+        ezc_settings_destroy(&c->live);
+        c->live = s;
+        s = NULL;
+    }
+    pthread_mutex_unlock(&c->lock);
+    ezc_settings_destroy(&s);
+    if (rc)
+        ezc_log(EZC_LOG_WARN, "node %s: new settings refused, the old ones stay: %s", t->type->name,
+                err.msg);
+    else
+        ezc_log(kept || c->reset_logged++ ? EZC_LOG_INFO : EZC_LOG_WARN,
+                "node %s: new settings taken (%s)", t->type->name,
+                kept ? "state kept" : "re-created with them: its state reset; warned once");
+    atomic_store(&c->kept, kept);
+    atomic_store(&c->rc, rc);
+    atomic_store_explicit(&c->applied, gen, memory_order_release);
+}
+
+static size_t ctl_count(void *ctx)
+{
+    (void)ctx;
+    return 1;
+}
+
+static void ctl_stats(void *ctx, size_t i, ezc_graph_node_stats *out)
+{
+    node_ctl *c = ctx;
+    (void)i;
+    memset(out, 0, sizeof *out);
+    out->name = c->type->name;
+    out->running = !c->st->ended;
+    out->ended = c->st->ended;
+    out->messages = c->st->received;
+    out->errors = c->st->errors;
+    out->latency_p50_us = out->latency_p99_us = -1;
+    struct timespec ts; /* the process's: the node is all it runs */
+    out->cpu_s = clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+                     ? -1
+                     : (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static const char *ctl_type(void *ctx, size_t i)
+{
+    (void)i;
+    return ((node_ctl *)ctx)->type->name;
+}
+
+static int ctl_set(void *ctx, const char *node, const char *const *names, const char *const *values,
+                   size_t n, ezc_graph_set_result *res, ezc_error *err)
+{
+    node_ctl *c = ctx;
+    if (strcmp(node, c->type->name))
+        return ezc_error_set(err, EZC_ENOTFOUND, "no node '%s' here (this `ezc node` runs '%s')",
+                             node, c->type->name);
+    pthread_mutex_lock(&c->lock);
+    ezc_settings *s = ezc_settings_copy(c->pending ? c->pending : c->live, err);
+    pthread_mutex_unlock(&c->lock);
+    int rc = s ? 0 : EZC_ENOMEM;
+    for (size_t i = 0; i < n && !rc; i++)
+        rc = ezc_settings_set(s, names[i], values[i], NULL, err);
+    ezc_transformer *trial = rc ? NULL : ezc_transformer_new(c->type, s, err);
+    if (!rc && !trial)
+        rc = err->code ? err->code : EZC_EINVAL;
+    ezc_transformer_destroy(&trial);
+    if (rc) {
+        ezc_settings_destroy(&s);
+        ezc_error_prefix(err, "node '%s'", node);
+        return rc;
+    }
+    pthread_mutex_lock(&c->lock);
+    ezc_settings_destroy(&c->pending);
+    c->pending = s;
+    uint64_t gen = atomic_load(&c->gen) + 1;
+    atomic_store(&c->gen, gen);
+    atomic_store_explicit(&c->has_pending, 1, memory_order_release);
+    pthread_mutex_unlock(&c->lock);
+    for (int waited = 0; waited < 50000; waited += 20) { /* up to 1 s */
+        if (atomic_load_explicit(&c->applied, memory_order_acquire) >= gen) {
+            res->applied = 1;
+            res->kept = atomic_load(&c->kept);
+            if (!atomic_load(&c->rc))
+                return 0;
+            pthread_mutex_lock(&c->lock);
+            ezc_error_set(err, EZC_EINVAL, "node '%s': %s", node, c->msg);
+            pthread_mutex_unlock(&c->lock);
+            return EZC_EINVAL;
+        }
+        struct timespec ts = {0, 20000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+static void ctl_stop(void *ctx)
+{
+    (void)ctx;
+    if (!cli_stop) {
+        cli_stop = 1;
+        ezc_interrupt();
+    }
+}
+
+static const ezc_control_ops node_ops = {ctl_count, ctl_stats, ctl_set, ctl_stop, ctl_type};
 
 static void help(FILE *f)
 {
@@ -17,6 +159,8 @@ static void help(FILE *f)
                "  --plugin PATH    load transformer types from a plugin (repeatable)\n"
                "  --topic T        input topic prefix (default: all)\n"
                "  --count N        exit after N input messages\n"
+               "  --name NAME      its name for ezc top/set/stop (default node-PID); `ezc set\n"
+               "                   NAME/TYPE key=value` changes its settings while it runs\n"
                "  --keep-empty     also publish results with no elements (a window not yet\n"
                "                   full gives one); by default they stay in the node\n"
                "  --stall-timeout MS  a subscriber of --out whose queue stays full this long\n"
@@ -41,14 +185,26 @@ static void help(FILE *f)
 
 int cmd_node(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"in", 1, 0, 'i'},         {"out", 1, 0, 'o'},       {"set", 1, 0, 's'},
-        {"plugin", 1, 0, 'p'},     {"topic", 1, 0, 't'},     {"count", 1, 0, 'n'},
-        {"keep-empty", 0, 0, 'k'}, {"help", 0, 0, 'h'},      {"stall-timeout", 1, 0, 'S'},
-        CLI_CURVE_SERVER_OPTIONS,  CLI_CURVE_CLIENT_OPTIONS, {0, 0, 0, 0}};
+    static const struct option opts[] = {{"in", 1, 0, 'i'},
+                                         {"out", 1, 0, 'o'},
+                                         {"set", 1, 0, 's'},
+                                         {"plugin", 1, 0, 'p'},
+                                         {"topic", 1, 0, 't'},
+                                         {"count", 1, 0, 'n'},
+                                         {"keep-empty", 0, 0, 'k'},
+                                         {"help", 0, 0, 'h'},
+                                         {"stall-timeout", 1, 0, 'S'},
+                                         {"name", 1, 0, 'N'},
+                                         CLI_CURVE_SERVER_OPTIONS,
+                                         CLI_CURVE_CLIENT_OPTIONS,
+                                         {0, 0, 0, 0}};
     cli_curve cc = {0};
     long long stall_ms = 2000;
-    const char *in = NULL, *out = NULL, *topic = "";
+    const char *in = NULL, *out = NULL, *topic = "", *name = NULL;
+    char namebuf[EZC_CONTROL_NAME_MAX];
+    node_ctl nc = {0};
+    pthread_mutex_init(&nc.lock, NULL);
+    ezc_control *ctl = NULL;
     long long count = 0;
     int c, rc = 2, keep_empty = 0;
     ezc_error err;
@@ -91,6 +247,13 @@ int cmd_node(int argc, char **argv)
             }
             break;
         case 'k': keep_empty = 1; break;
+        case 'N':
+            if (ezc_control_name_check(optarg, &err)) {
+                fprintf(stderr, "ezc node: --name: %s\n", err.msg);
+                goto done;
+            }
+            name = optarg;
+            break;
         case 'S':
             if (cli_parse_long("node", "--stall-timeout", optarg, 0, 3600000, &stall_ms))
                 goto done;
@@ -128,10 +291,27 @@ int cmd_node(int argc, char **argv)
         fprintf(stderr, "ezc node: %s\n", err.msg);
         goto done;
     }
+    ezc_node_stats st = {0};
+    nc.type = type;
+    nc.st = &st;
+    if (!(nc.live = ezc_settings_copy(t->settings, &err))) {
+        fprintf(stderr, "ezc node: %s\n", err.msg);
+        goto done;
+    }
+    if (!name) {
+        snprintf(namebuf, sizeof namebuf, "node-%d", (int)getpid());
+        name = namebuf;
+    }
+    if (!(ctl = ezc_control_new(name, &node_ops, &nc, NULL, 1, &err))) {
+        fprintf(stderr, "ezc node: %s\n", err.msg);
+        goto done;
+    }
     cli_install_signals();
-    ezc_node_options no = {
-        .max_messages = (uint64_t)count, .stop = &cli_stop, .keep_empty = keep_empty};
-    ezc_node_stats st;
+    ezc_node_options no = {.max_messages = (uint64_t)count,
+                           .stop = &cli_stop,
+                           .keep_empty = keep_empty,
+                           .between = ctl_between,
+                           .between_ctx = &nc};
     int nrc = ezc_transformer_node_run(t, sub, pub, &no, &st, &err);
     if (nrc && !(nrc == EZC_EINTR && cli_stop)) { /* a signal's stop is a clean one */
         fprintf(stderr, "ezc node: %s\n", err.msg);
@@ -143,6 +323,10 @@ int cmd_node(int argc, char **argv)
                 (unsigned long long)st.errors, st.last_error);
     rc = 0;
 done:
+    ezc_control_destroy(&ctl);
+    ezc_settings_destroy(&nc.live);
+    ezc_settings_destroy(&nc.pending);
+    pthread_mutex_destroy(&nc.lock);
     ezc_pub_destroy(&pub);
     ezc_sub_destroy(&sub);
     ezc_transformer_destroy(&t);

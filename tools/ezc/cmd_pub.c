@@ -13,6 +13,7 @@ static void help(FILE *f)
     fprintf(
         f,
         "usage: ezc pub ENDPOINT [options]\n"
+        "       ezc pub --name NAME [ENDPOINT] [options]\n"
         "Publishes a synthetic [time, ch] signal on ENDPOINT (binds it), or the\n"
         "samples of a .npy file (first dim = time) in chunks. An ipc:// ENDPOINT that\n"
         "a live process serves is refused, naming its pid (docs/pubsub.md); the\n"
@@ -36,7 +37,13 @@ static void help(FILE *f)
         "  --npy FILE       publish FILE's samples instead (dtype and channels from the\n"
         "                   file; --fs gives its rate)\n"
         "  --loop           with --npy: start over at the end (time keeps counting)\n"
-        "  --name NAME      name the stream: its publisher id (src) is derived from NAME,\n"
+        "  --name NAME      name the stream: it is registered on this host while it runs\n"
+        "                   (`ezc ls` lists it; `ezc echo NAME`, `hz`, `record` and graphs\n"
+        "                   connect by the name; a second live publisher of NAME is\n"
+        "                   refused, naming its pid); without ENDPOINT it binds a private\n"
+        "                   ipc:// one in the run folder, the same one for the same NAME\n"
+        "                   (docs/pubsub.md, \"Names and discovery\"). Its publisher id\n"
+        "                   (src) is derived from NAME,\n"
         "                   so a restarted `ezc pub --name NAME` is the same stream to\n"
         "                   subscribers, and (paced, not --fast) its seq is the message\n"
         "                   period's index on the wall clock (time / (chunk / fs)): an\n"
@@ -59,7 +66,8 @@ static void help(FILE *f)
         "  ezc pub ipc:///tmp/raw --channels 8 --fs 1000\n"
         "  ezc pub tcp://0.0.0.0:5560 --signal noise --dtype float64 --fast --count 10000\n"
         "  ezc pub ipc:///tmp/raw --npy session.npy --fs 30000 --chunk 300 --loop\n"
-        "  ezc pub ipc:///tmp/raw --name lab-emg   # restarted, its outage is a gap\n");
+        "  ezc pub ipc:///tmp/raw --name lab-emg   # restarted, its outage is a gap\n"
+        "  ezc pub --name emg --channels 8          # then: ezc echo emg; ezc ls\n");
 }
 
 /* The samples of a .npy file as [time, ch, ...] chunks. */
@@ -111,15 +119,6 @@ static ezc_array *npy_next(npy_source *ns, int chunk, double fs, ezc_error *err)
     return a;
 }
 
-/* A named stream's id: FNV-1a of the name, the same in every run. */
-static uint64_t stream_id(const char *name)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const char *c = name; *c; c++)
-        h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
-    return h;
-}
-
 /* A named real-time stream numbers its messages by the wall clock: seq =
  * the index of the message period now, so a restarted process (same id)
  * goes on where a never-stopped one would be, and subscribers count the
@@ -154,7 +153,7 @@ int cmd_pub(int argc, char **argv)
     long long stall_ms = 2000;
     ezc_synth_options so;
     ezc_synth_options_init(&so);
-    const char *topic = "raw", *npy = NULL;
+    const char *topic = "raw", *npy = NULL, *name = NULL;
     int loop = 0;
     long long count = 0, v, wait_subs = 0, first_wait = -1, id = 0;
     int fast = 0, c;
@@ -216,8 +215,12 @@ int cmd_pub(int argc, char **argv)
         case 'N': npy = optarg; break;
         case 'L': loop = 1; break;
         case 'M':
-            id = (long long)(stream_id(optarg) >> 1); /* positive, as --id takes */
-            id = id ? id : 1;
+            if (ezc_names_check(optarg, &err)) {
+                fprintf(stderr, "ezc pub: --name: %s\n", err.msg);
+                return 2;
+            }
+            name = optarg;
+            id = (long long)ezc_names_stream_id(optarg); /* the same in every run */
             break;
         case 'I':
             if (cli_parse_long("pub", "--id", optarg, 1, 0x7fffffffffffffffLL, &id))
@@ -235,11 +238,12 @@ int cmd_pub(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc - 1) {
-        fprintf(stderr, "ezc pub: expected one ENDPOINT\n");
+    if (optind != argc - 1 && !(name && optind == argc)) {
+        fprintf(stderr, "ezc pub: expected one ENDPOINT (or --name NAME)\n");
         help(stderr);
         return 2;
     }
+    const char *endpoint = optind < argc ? argv[optind] : NULL;
     npy_source ns = {0};
     if (npy && npy_open(&ns, npy, loop, &err)) {
         fprintf(stderr, "ezc pub: --npy: %s\n", err.msg);
@@ -255,13 +259,14 @@ int cmd_pub(int argc, char **argv)
     if (first_wait >= 0)
         po.first_wait_ms = (int)first_wait;
     po.id = (uint64_t)id;
+    po.name = name;
     po.stall_timeout_ms = (int)stall_ms; /* facing the outside: one reader cannot halt all */
     if (cli_curve_apply("pub", &cc, &po, NULL)) {
         ezc_synth_destroy(&syn);
         ezc_array_destroy(&ns.data);
         return 2;
     }
-    ezc_pub *p = ezc_pub_new(argv[optind], &po, &err);
+    ezc_pub *p = ezc_pub_new(endpoint, &po, &err);
     if (!p) {
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         ezc_synth_destroy(&syn);
@@ -279,7 +284,7 @@ int cmd_pub(int argc, char **argv)
     /* real-time pacing; a rate the machine cannot deliver is said once
      * (ezc/pacer.h), naming the endpoint */
     char who[80];
-    snprintf(who, sizeof who, "pub %s", argv[optind]);
+    snprintf(who, sizeof who, "pub %s", endpoint ? endpoint : name);
     ezc_pacer pacer;
     ezc_pacer_init(&pacer, who, so.fs, so.chunk);
     for (long long i = 0; !rc && !cli_stop && (count == 0 || i < count); i++) {

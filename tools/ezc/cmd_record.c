@@ -12,6 +12,7 @@
 #include <zmq.h>
 #include "cli.h"
 #include "cli_curve.h"
+#include "cli_names.h"
 #include "ezc/recording.h"
 #include "pubsub_internal.h"
 
@@ -29,13 +30,14 @@ static void help(FILE *f)
                "little: readers read such a file up to its last complete message, and\n"
                "--repair writes its index. If the disk fills, the error names the file and\n"
                "the file keeps every message that reached it whole. Messages an ezc\n"
-               "subscriber would refuse are skipped and counted.\n\n"
+               "subscriber would refuse are skipped and counted.\n" CLI_NAME_ARG_HELP "\n"
                "  --topic T       topic prefix to subscribe to (default: all)\n"
                "  --count N       stop after N messages\n"
                "  --duration S    stop after S seconds\n"
                "  --force         replace FILE if it exists\n"
                "  --quiet         no summary line\n"
-               "  --keep          keep recording after an end of stream (alias --ignore-eos)\n"
+               "  --keep          keep recording after an end of stream (alias "
+               "--ignore-eos)\n" CLI_NAME_HELP
                "  --repair FILE   write the index of a recording whose recorder died (kill,\n"
                "                  power loss): the incomplete message at its end is cut off\n"
                "                  (the bytes are reported); a finished file is left "
@@ -43,6 +45,7 @@ static void help(FILE *f)
                "                   (the file holds the messages as received: decrypted)\n\n"
                "examples:\n"
                "  ezc record ipc:///tmp/raw raw.ezr --duration 60\n"
+               "  ezc record emg emg.ezr --count 1000          # a stream name (ezc ls)\n"
                "  ezc record tcp://10.0.0.5:5560 emg.ezr --topic emg --count 1000\n"
                "  ezc record --repair raw.ezr                 # after a crash\n"
                "  ezc replay raw.ezr ipc:///tmp/replayed      # play it back\n");
@@ -118,21 +121,15 @@ static int repair(const char *path, int quiet)
 
 int cmd_record(int argc, char **argv)
 {
-    static const struct option opts[] = {{"topic", 1, 0, 't'},
-                                         {"count", 1, 0, 'n'},
-                                         {"duration", 1, 0, 'd'},
-                                         {"force", 0, 0, 'f'},
-                                         {"quiet", 0, 0, 'q'},
-                                         {"repair", 1, 0, 'R'},
-                                         {"keep", 0, 0, 'k'},
-                                         {"ignore-eos", 0, 0, 'k'},
-                                         {"help", 0, 0, 'h'},
-                                         CLI_CURVE_CLIENT_OPTIONS,
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"topic", 1, 0, 't'},     {"count", 1, 0, 'n'},      {"duration", 1, 0, 'd'},
+        {"force", 0, 0, 'f'},     {"quiet", 0, 0, 'q'},      {"repair", 1, 0, 'R'},
+        {"keep", 0, 0, 'k'},      {"ignore-eos", 0, 0, 'k'}, {"help", 0, 0, 'h'},
+        CLI_CURVE_CLIENT_OPTIONS, CLI_NAME_OPTIONS,          {0, 0, 0, 0}};
     cli_curve cc = {0};
     const char *topic = "", *to_repair = NULL;
     long long count = 0;
-    double duration = 0;
+    double duration = 0, wait_s = 0;
     int force = 0, quiet = 0, keep = 0, ended = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -154,6 +151,11 @@ int cmd_record(int argc, char **argv)
         default:
             if (cli_curve_take(&cc, c, optarg))
                 break;
+            if ((c = cli_name_take("record", c, optarg, &wait_s)) != 0) {
+                if (c < 0)
+                    return 2;
+                break;
+            }
             help(stderr);
             return 2;
         }
@@ -170,7 +172,12 @@ int cmd_record(int argc, char **argv)
         help(stderr);
         return 2;
     }
-    const char *endpoint = argv[optind], *path = argv[optind + 1];
+    char resolved[512];
+    const char *endpoint =
+                   cli_stream_endpoint("record", argv[optind], wait_s, resolved, sizeof resolved),
+               *path = argv[optind + 1];
+    if (!endpoint)
+        return 1;
     if (strncmp(endpoint, "tcp://", 6) && strncmp(endpoint, "ipc://", 6)) {
         fprintf(stderr, "ezc record: endpoint '%s' must start with tcp:// or ipc://\n", endpoint);
         return 2;

@@ -14,12 +14,15 @@
 #include <unistd.h>
 #include "cli.h"
 #include "cli_graph.h"
+#include "ezc/control.h"
 #include "ezc/graph_run.h"
+#include "ezc/interrupt.h"
 #include "ezc/launcher.h"
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: ezc run FILE [--host NAME] [--duration S] [--quiet] [--plugin PATH]...\n"
+    fprintf(f, "usage: ezc run FILE [--name NAME] [--host NAME] [--duration S] [--quiet]\n"
+               "               [--plugin PATH]...\n"
                "Runs the graph in FILE (docs/graphs.md) until Ctrl-C / SIGTERM, --duration,\n"
                "or the end of its streams: when every node has ended (finite sources such as\n"
                "`count: N` end after their last message, `subscribe` inputs when their\n"
@@ -43,7 +46,12 @@ static void help(FILE *f)
                "tcp:// endpoint (key files from `ezc keygen`); outputs and publish sinks drop\n"
                "a subscriber that stopped reading after security.stall_timeout_ms (default\n"
                "2000) instead of halting. A plaintext tcp:// endpoint bound on a non-loopback\n"
-               "address (0.0.0.0, a LAN address) is warned about once.\n\n"
+               "address (0.0.0.0, a LAN address) is warned about once.\n"
+               "Live control: the graph serves a control socket (docs/control.md) under its\n"
+               "name, FILE's base name without .yaml unless --name: `ezc top` shows its nodes,\n"
+               "`ezc set NAME/NODE key=value` changes a node's settings while it runs, `ezc\n"
+               "stop NAME` stops it as Ctrl-C would. Two graphs of one name cannot run at once.\n\n"
+               "  --name NAME      the graph's name for ezc top/set/stop (A-Z a-z 0-9 . _ -)\n"
                "  --host NAME      run only the process groups of host NAME (the file's hosts:\n"
                "                   section); edges to other hosts are their tcp:// endpoints\n"
                "  --duration S     stop after S seconds\n"
@@ -88,6 +96,66 @@ static size_t report_refused(const ezc_graph_node_stats *st, size_t n)
         }
     return bad;
 }
+
+/* ---- live control (ezc/control.h) ---- */
+
+static void ctl_stop(void *ctx)
+{
+    (void)ctx;
+    if (!cli_stop) { /* as the first Ctrl-C */
+        cli_stop = 1;
+        ezc_interrupt();
+    }
+}
+
+static size_t rt_count(void *ctx)
+{
+    return ezc_graph_runtime_count(ctx);
+}
+
+static void rt_stats(void *ctx, size_t i, ezc_graph_node_stats *out)
+{
+    ezc_graph_runtime_stats(ctx, i, out);
+}
+
+static int rt_set(void *ctx, const char *node, const char *const *names, const char *const *values,
+                  size_t n, ezc_graph_set_result *res, ezc_error *err)
+{
+    return ezc_graph_runtime_set(ctx, node, names, values, n, 1000, res, err);
+}
+
+static const ezc_control_ops rt_ops = {rt_count, rt_stats, rt_set, ctl_stop, NULL};
+
+/* A supervisor serves its control socket from its own loop (the launcher
+ * belongs to one thread): figures as its status lines show them. */
+typedef struct sup_ctl {
+    const ezc_graph *g;
+    const ezc_launcher *l;
+} sup_ctl;
+
+static size_t sup_count(void *ctx)
+{
+    return ((sup_ctl *)ctx)->g->nnodes;
+}
+
+static void sup_stats(void *ctx, size_t i, ezc_graph_node_stats *out)
+{
+    sup_ctl *c = ctx;
+    ezc_launcher_node_stats(c->l, i, out);
+    out->cpu_s = -1;
+}
+
+static int sup_set(void *ctx, const char *node, const char *const *names, const char *const *values,
+                   size_t n, ezc_graph_set_result *res, ezc_error *err)
+{
+    (void)ctx, (void)names, (void)values, (void)n, (void)res;
+    return ezc_error_set(err, EZC_ENOTSUP,
+                         "node '%s': live settings of graphs with process groups are not "
+                         "supported yet (docs/control.md)",
+                         node);
+}
+
+static const ezc_control_ops sup_ops = {sup_count, sup_stats, sup_set, ctl_stop, NULL};
 
 /* ---- one process: threads ---- */
 
@@ -153,7 +221,7 @@ static void print_summary(ezc_graph_runtime *rt, const char *group, double elaps
 }
 
 static int run_threads(const ezc_graph *g, const char *group, const char *ipc_dir, double duration,
-                       int quiet, int stats_fd)
+                       int quiet, int stats_fd, const char *name, int named)
 {
     ezc_error err;
     ezc_graph_run_options o = {group, ipc_dir, NULL};
@@ -170,6 +238,16 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
         fprintf(stderr, "ezc run: %s\n", err.msg);
         return 1;
     }
+    ezc_control *ctl = NULL; /* a process group's figures go to its supervisor, which serves */
+    if (!group && !(ctl = named ? ezc_control_new(name, &rt_ops, rt, g, 1, &err)
+                                : ezc_control_new_unique(name, &rt_ops, rt, g, 1, &err))) {
+        fprintf(stderr, "ezc run: %s\n", err.msg);
+        ezc_graph_runtime_stop(&rt, NULL);
+        return 1;
+    }
+    if (ctl && !quiet && strcmp(ezc_control_name(ctl), name))
+        fprintf(stderr, "ezc run: graph '%s' runs already: this one is '%s' (ezc top, set, stop)\n",
+                name, ezc_control_name(ctl));
     size_t n = ezc_graph_runtime_count(rt);
     uint64_t *pm = calloc(n, sizeof *pm), *pb = calloc(n, sizeof *pb);
     int status = !quiet && !group && pm && pb && isatty(2);
@@ -193,6 +271,7 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
     }
     double elapsed = now_s() - start;
     int ended = ezc_graph_runtime_ended(rt);
+    ezc_control_destroy(&ctl);  /* no reader of the runtime left */
     ezc_graph_runtime_halt(rt); /* every node still, then the counters agree */
     if (stats_fd >= 0) {        /* the supervisor prints the summary */
         ezc_launcher_report(rt, stats_fd);
@@ -283,7 +362,7 @@ static void on_launch_event(const ezc_launch_event *ev, void *ctx)
 }
 
 static int supervise(const ezc_graph *g, const char *path, const char *const *plugins, size_t np,
-                     const char *host, double duration, int quiet)
+                     const char *host, double duration, int quiet, const char *name, int named)
 {
     ezc_launcher_options o = {path, plugins, np, host, quiet, on_launch_event, &quiet};
     ezc_error err;
@@ -296,6 +375,19 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
         free(pb);
         return 1;
     }
+    sup_ctl sc = {g, l};
+    ezc_control *ctl = named ? ezc_control_new(name, &sup_ops, &sc, g, 0, &err)
+                             : ezc_control_new_unique(name, &sup_ops, &sc, g, 0, &err);
+    if (!ctl) {
+        fprintf(stderr, "ezc run: %s\n", err.msg);
+        ezc_launcher_destroy(&l);
+        free(pm);
+        free(pb);
+        return 1;
+    }
+    if (!quiet && strcmp(ezc_control_name(ctl), name))
+        fprintf(stderr, "ezc run: graph '%s' runs already: this one is '%s' (ezc top, set, stop)\n",
+                name, ezc_control_name(ctl));
     double start = now_s(), last_status = start;
     int rc = 0, tty = !quiet && isatty(2), drawn = 0;
     for (size_t alive = ezc_launcher_group_count(l); alive > 0;) {
@@ -314,6 +406,7 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
             break;
         }
         alive = ezc_launcher_poll(l);
+        ezc_control_serve(ctl, 0);
         if (tty && !ezc_launcher_stopping(l) && t - last_status >= 1.0) {
             print_group_status(g, l, pm, pb, t - last_status, drawn);
             drawn = 1;
@@ -336,6 +429,7 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
             if (report_refused(&st, 1))
                 rc = rc ? rc : 1;
         }
+    ezc_control_destroy(&ctl);
     ezc_launcher_destroy(&l);
     free(pm);
     free(pb);
@@ -344,12 +438,14 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
 
 int cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"duration", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},   {"plugin", 1, 0, 'p'},
-        {"group", 1, 0, 'g'},    {"ipc-dir", 1, 0, 'i'}, {"host", 1, 0, 'H'},
-        {"stats-fd", 1, 0, 's'}, {"help", 0, 0, 'h'},    {0, 0, 0, 0}};
+    static const struct option opts[] = {{"duration", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},
+                                         {"plugin", 1, 0, 'p'},   {"group", 1, 0, 'g'},
+                                         {"ipc-dir", 1, 0, 'i'},  {"host", 1, 0, 'H'},
+                                         {"stats-fd", 1, 0, 's'}, {"help", 0, 0, 'h'},
+                                         {"name", 1, 0, 'n'},     {0, 0, 0, 0}};
     const char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
-    const char *group = NULL, *ipc_dir = NULL, *host = NULL;
+    const char *group = NULL, *ipc_dir = NULL, *host = NULL, *name = NULL;
+    char namebuf[EZC_CONTROL_NAME_MAX];
     double duration = 0;
     size_t np = 0, nerr = 0;
     int c, rc = 2, quiet = 0, stats_fd = -1;
@@ -368,6 +464,13 @@ int cmd_run(int argc, char **argv)
         case 'g': group = optarg; break;
         case 'i': ipc_dir = optarg; break;
         case 'H': host = optarg; break;
+        case 'n':
+            if (ezc_control_name_check(optarg, &err)) {
+                fprintf(stderr, "ezc run: --name: %s\n", err.msg);
+                goto done;
+            }
+            name = optarg;
+            break;
         case 's': stats_fd = atoi(optarg); break;
         case 'h':
             help(stdout);
@@ -380,6 +483,16 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "ezc run: expected one FILE\n");
         help(stderr);
         goto done;
+    }
+    int named = name != NULL;
+    if (!name) { /* the file's base name; on one host of several, BASE.HOST */
+        char base[EZC_CONTROL_NAME_MAX], both[EZC_CONTROL_NAME_MAX * 2];
+        ezc_control_name_from(argv[optind], base, sizeof base);
+        snprintf(both, sizeof both, "%.40s%s%s", base, host ? "." : "", host ? host : "");
+        for (char *c = both; *c; c++)
+            *c = *c == '/' ? '_' : *c;
+        ezc_control_name_from(both, namebuf, sizeof namebuf);
+        name = namebuf;
     }
     if (group && !ipc_dir) {
         fprintf(stderr, "ezc run: --group needs --ipc-dir (it is the supervisor's way to "
@@ -423,11 +536,11 @@ int cmd_run(int argc, char **argv)
             rc = 2;
             goto done;
         }
-        rc = supervise(g, argv[optind], plugins, np, host, duration, quiet);
+        rc = supervise(g, argv[optind], plugins, np, host, duration, quiet, name, named);
     } else if (grouped && !group)
-        rc = supervise(g, argv[optind], plugins, np, NULL, duration, quiet);
+        rc = supervise(g, argv[optind], plugins, np, NULL, duration, quiet, name, named);
     else
-        rc = run_threads(g, group, ipc_dir, duration, quiet, group ? stats_fd : -1);
+        rc = run_threads(g, group, ipc_dir, duration, quiet, group ? stats_fd : -1, name, named);
 done:
     ezc_graph_destroy(&g);
     ezc_registry_destroy(&reg);

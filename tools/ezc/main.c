@@ -13,6 +13,7 @@ static const struct {
     {"echo", cmd_echo, "print each message's header and a summary"},
     {"hz", cmd_hz, "rate, bandwidth, gaps and latency of a stream"},
     {"node", cmd_node, "run one transformer between an input and an output endpoint"},
+    {"ls", cmd_ls, "list the named streams and running graphs of this host"},
     {"list", cmd_list, "list transformer and graph node types, or show one type's settings"},
     {"validate", cmd_validate, "check a graph file; every error with its line"},
     {"graph", cmd_graph, "draw a graph file (Graphviz dot or Mermaid)"},
@@ -20,6 +21,9 @@ static const struct {
     {"replay", cmd_replay, "publish a recording again, at its pace or as fast as taken"},
     {"keygen", cmd_keygen, "make a CURVE key pair (NAME.key, NAME.pub) for secure tcp://"},
     {"run", cmd_run, "run a graph file: nodes as threads, process groups as children"},
+    {"top", cmd_top, "figures of every node of the running graphs, once a second"},
+    {"set", cmd_set, "change a running node's settings: ezc set GRAPH/NODE key=value"},
+    {"stop", cmd_stop, "stop a running graph cleanly"},
 };
 
 static void usage(FILE *f)

@@ -26,6 +26,25 @@ End of stream: a header {"v": 1, "eos": true, "src", "seq", "ts"} with an
 empty data frame (docs/wire-format.md). decode() returns an EndOfStream for
 it (msg.eos is True; a Message's is False), Publisher.send_eos(topic)
 sends one, encode_eos() makes its frames.
+
+Shared memory: ShmSubscriber reads an ezc publisher on ipc:// of this host
+through its shared-memory pool instead of the socket, through libezc (found
+by EZC_LIB, next to this file's build, or on the library path). msg.data is
+a read-only numpy view of the publisher's slot: no byte is copied, and the
+slot goes back when the last view of it is gone (keep arrays short-lived,
+or np.copy them).
+
+    sub = ezc_wire.ShmSubscriber("ipc:///tmp/raw")
+    msg = sub.recv(timeout_ms=1000)        # Message, EndOfStream or None
+
+Stream names (docs/pubsub.md "Names and discovery"): a stream published with
+a name (`ezc pub --name emg`, a graph's outputs GRAPH/NODE) is found in this
+host's registry, as `ezc echo NAME` does; anything that is not tcp://,
+ipc:// or inproc:// is taken as a name. resolve(name) gives its entry (a
+dict: name, endpoint, pid, graph, dtype, shape, dims, fs, ...), streams()
+all of them; StreamNotFound names close matches.
+
+    sub = ezc_wire.Subscriber(name="emg/envelope")   # or Subscriber("emg/envelope")
 """
 import atexit
 import errno
@@ -429,14 +448,153 @@ def read_curve_key(path):
     raise ValueError(f"{path}: no key in the file")
 
 
+# ---- stream names (the registry in the run folder; ezc/names.h) ----
+
+class StreamNotFound(LookupError):
+    """No live publisher holds the name (the message lists close matches)."""
+
+
+def is_endpoint(s):
+    """True for tcp://, ipc:// and inproc:// endpoints; anything else is a name."""
+    return s.startswith(("tcp://", "ipc://", "inproc://"))
+
+
+def run_dir():
+    """The per-user run folder (ezc/rundir.h): $EZC_RUN_DIR, else
+    $XDG_RUNTIME_DIR/ezc, else /tmp/ezc-UID."""
+    if os.environ.get("EZC_RUN_DIR"):
+        return os.environ["EZC_RUN_DIR"]
+    if os.environ.get("XDG_RUNTIME_DIR"):
+        return os.path.join(os.environ["XDG_RUNTIME_DIR"], "ezc")
+    return f"/tmp/ezc-{os.geteuid()}"
+
+
+def _streams_dir():
+    d = os.path.join(run_dir(), "streams")
+    for f in (run_dir(), d):
+        try:
+            st = os.lstat(f)
+        except FileNotFoundError:
+            return None
+        if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.geteuid() or st.st_mode & 0o022:
+            raise OSError(f"run folder {f}: not a folder of ours closed to others: refused")
+    return d
+
+
+def _escape(name):
+    return "".join(c if c.isascii() and (c.isalnum() or c in "._-") else
+                   "".join(f"%{b:02X}" for b in c.encode()) for c in name)
+
+
+def _live_entry(d, esc):
+    """The entry of esc when its owner holds its lock, else None (a dead
+    owner's entry is removed, as ezc does)."""
+    lock, entry = os.path.join(d, esc + ".stream.lock"), os.path.join(d, esc + ".stream")
+    try:
+        fd = os.open(lock, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            with open(entry) as f:
+                return _parse_entry(f.read())
+        st, now = os.fstat(fd), os.stat(lock)
+        if (st.st_dev, st.st_ino) == (now.st_dev, now.st_ino):
+            for f in (entry, lock):
+                try:
+                    os.unlink(f)
+                except FileNotFoundError:
+                    pass
+        return None
+    except FileNotFoundError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _parse_entry(text):
+    e = {"name": "", "endpoint": "", "pid": 0, "graph": "", "id": 0, "topic": "",
+         "dtype": "", "shape": None, "dims": None, "fs": 0.0}
+    for line in text.splitlines():
+        k, sep, v = line.partition("=")
+        if not sep:
+            continue
+        if k in ("pid", "id", "started_ns"):
+            e[k] = int(v or 0)
+        elif k == "fs":
+            e[k] = float(v or 0)
+        elif k == "shape":
+            e[k] = [int(x) for x in v.split(",") if x]
+        elif k == "dims":
+            e[k] = v.split(",") if v else []
+        else:
+            e[k] = v
+    return e
+
+
+def streams():
+    """Every live named stream of this host (a list of entry dicts, by name)."""
+    d = _streams_dir()
+    out = []
+    for f in sorted(os.listdir(d)) if d else []:
+        if f.endswith(".stream") and not f.startswith("."):
+            e = _live_entry(d, f[:-len(".stream")])
+            if e and e["endpoint"]:
+                out.append(e)
+    return out
+
+
+def resolve(name, timeout_ms=0):
+    """The entry (a dict with 'endpoint') of the live stream `name`, waiting
+    up to timeout_ms (-1 forever) for it to appear; StreamNotFound."""
+    deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms >= 0 else None
+    while True:
+        d = _streams_dir()
+        e = _live_entry(d, _escape(name)) if d else None
+        if e and e["endpoint"] and e["name"] == name:
+            return e
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+        time.sleep(0.02)
+    names = [x["name"] for x in streams()]
+    close = [n for n in names if name in n or n in name or _distance(name, n) <= max(2, len(name) // 3)]
+    if close:
+        raise StreamNotFound(f"no stream named '{name}' (did you mean: {', '.join(close[:5])}?; "
+                             f"`ezc ls` lists them)")
+    raise StreamNotFound(f"no stream named '{name}' ({len(names)} stream"
+                         f"{'' if len(names) == 1 else 's'} registered; `ezc ls` lists them)")
+
+
+def _distance(a, b):
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
 class Subscriber:
     """Connects a SUB socket to an ezc publisher (topic = prefix filter).
-    With curve_client_key (this client's NAME.key) and curve_server_pub (the
-    publisher's NAME.pub), a tcp:// endpoint is connected with CURVE, as
-    `ezc echo --curve-client ... --curve-server-pub ...` does."""
+    The publisher is an endpoint, or a stream name on this host (name=, or
+    an endpoint argument that is not tcp://, ipc:// or inproc://), looked up
+    with resolve(name, name_wait_ms) (StreamNotFound). With curve_client_key
+    (this client's NAME.key) and curve_server_pub (the publisher's NAME.pub),
+    a tcp:// endpoint is connected with CURVE, as `ezc echo --curve-client
+    ... --curve-server-pub ...` does."""
 
-    def __init__(self, endpoint, topic="", context=None, curve_client_key=None,
-                 curve_server_pub=None):
+    def __init__(self, endpoint=None, topic="", context=None, curve_client_key=None,
+                 curve_server_pub=None, name=None, name_wait_ms=0):
+        if endpoint is not None and not is_endpoint(endpoint):
+            endpoint, name = None, endpoint
+        if (endpoint is None) == (name is None):
+            raise ValueError("Subscriber: give an endpoint or a name")
+        self.stream = resolve(name, name_wait_ms) if name is not None else None
+        if self.stream:
+            endpoint = self.stream["endpoint"]
+        self.endpoint = endpoint
         self.ctx = context or zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.LINGER, 0)
@@ -459,3 +617,125 @@ class Subscriber:
 
     def close(self):
         self.sock.close()
+
+
+# ---- shared memory (through libezc; docs/wire-format.md "Shared memory") ----
+
+def _load_libezc(path=None):
+    import ctypes
+    import ctypes.util
+    tried = []
+    for cand in (path, os.environ.get("EZC_LIB"), ctypes.util.find_library("ezc"), "libezc.so",
+                 "libezc.so.0"):
+        if not cand:
+            continue
+        tried.append(cand)
+        try:
+            return ctypes.CDLL(cand)
+        except OSError:
+            continue
+    raise OSError(f"libezc not found (tried {', '.join(tried)}): set EZC_LIB to its path")
+
+
+class _ShmMsg:
+    pass
+
+
+class ShmSubscriber:
+    """Reads an ezc publisher on ipc://PATH through shared memory (same host,
+    same user). Raises WireError when the endpoint has no pool (then use
+    Subscriber: the same messages come through the socket). recv() returns a
+    Message whose data is a read-only view of the publisher's slot, an
+    EndOfStream, or None after timeout_ms; messages the publisher missed for
+    us show as gaps in seq, as on the socket."""
+
+    def __init__(self, endpoint, topic="", lib=None):
+        import ctypes
+        self._ct = ctypes
+        self._lib = _load_libezc(lib)
+
+        class Err(ctypes.Structure):
+            _fields_ = [("code", ctypes.c_int), ("msg", ctypes.c_char * 256)]
+
+        class Msg(ctypes.Structure):
+            _fields_ = [("topic", ctypes.c_void_p), ("topic_len", ctypes.c_size_t),
+                        ("header", ctypes.c_void_p), ("header_len", ctypes.c_size_t),
+                        ("data", ctypes.c_void_p), ("data_len", ctypes.c_size_t),
+                        ("slot", ctypes.c_uint32)]
+        self._Err, self._Msg = Err, Msg
+        L = self._lib
+        L.ezc_shm_reader_open.argtypes = [ctypes.c_char_p, ctypes.c_char_p,
+                                          ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(Err)]
+        L.ezc_shm_reader_next.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.POINTER(Msg),
+                                          ctypes.POINTER(Err)]
+        L.ezc_shm_reader_release.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+        L.ezc_shm_reader_close.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+        self._h = ctypes.c_void_p()
+        err = Err()
+        if L.ezc_shm_reader_open(endpoint.encode(), topic.encode(), ctypes.byref(self._h),
+                                 ctypes.byref(err)):
+            raise WireError(err.msg.decode(errors="replace"))
+        self.endpoint = endpoint
+
+    def recv(self, timeout_ms=-1):
+        ct, L = self._ct, self._lib
+        m, err = self._Msg(), self._Err()
+        while True:
+            rc = L.ezc_shm_reader_next(self._h, int(timeout_ms), ct.byref(m), ct.byref(err))
+            if rc == -9 or rc == -14:  # EZC_ETIMEOUT, EZC_EEOS (the publisher is gone)
+                return None
+            if rc == -7:  # EZC_EPROTO: a refused message, skipped
+                continue
+            if rc:
+                raise WireError(err.msg.decode(errors="replace"))
+            break
+        topic = ct.string_at(m.topic, m.topic_len)
+        header = ct.string_at(m.header, m.header_len)
+        if m.data_len:
+            buf = (ct.c_char * m.data_len).from_address(m.data)
+            # The slot goes back when the last numpy view of buf is gone.
+            import weakref
+            weakref.finalize(buf, L.ezc_shm_reader_release, self._h.value, m.slot)
+            view = memoryview(buf).cast("B")
+        else:
+            L.ezc_shm_reader_release(self._h, m.slot)
+            view = b""
+        msg = decode(header, view, topic)
+        if not getattr(msg, "eos", False):
+            msg.data.flags.writeable = False
+        return msg
+
+    def close(self):
+        if self._h:
+            self._lib.ezc_shm_reader_close(self._ct.byref(self._h))
+
+
+# ---- events (markers): docs/wire-format.md, "Events (markers)" ----------
+
+def _events_fields(times, labels):
+    times = np.asarray(times, dtype="<f8").reshape(-1)
+    labels = [str(x) for x in labels]
+    if len(labels) != times.size:
+        raise WireError(f"events: {len(labels)} labels for {times.size} times")
+    if not np.all(np.isfinite(times)):
+        raise WireError("events: times must be finite")
+    axes = {"event": coord_axis(labels=labels)} if labels else {}
+    return times, axes
+
+
+def encode_events(times, labels, topic="", **fields):
+    """[topic, header, data] frames of an events message: times in seconds
+    on the stream clock (the clock of the signal's time axis offset), one
+    label each; ezc's sampler cuts windows around them."""
+    times, axes = _events_fields(times, labels)
+    attrs = dict(fields.pop("attrs", None) or {}, **{"ezc.kind": "events"})
+    return encode(times, ["event"], topic, axes=axes, attrs=attrs, **fields)
+
+
+def _send_events(self, times, labels, topic=""):
+    """Publishes an events message (encode_events) under topic."""
+    times, axes = _events_fields(times, labels)
+    self.send(times, ["event"], topic, axes=axes, attrs={"ezc.kind": "events"})
+
+
+Publisher.send_events = _send_events

@@ -1,0 +1,260 @@
+/* stream_align.c — two streams buffered along their sampling times and read
+ * out in time-matched pairs; every sample dropped is counted and said. */
+#include "stream_align.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const port_name[2] = {"a", "b"};
+
+int ezc_stream_align_init(ezc_stream_align *al, const char *tf, const ezc_settings *s,
+                          const char *axis_setting, ezc_error *err)
+{
+    memset(al, 0, sizeof *al);
+    al->tf = tf;
+    al->axis_setting = axis_setting;
+    al->axis = "time";
+    al->buffer_dur = 10.0;
+    al->gain_rtol = 1e-6;
+    ezc_settings_get_string(s, axis_setting, &al->axis);
+    ezc_settings_get_float(s, "buffer_dur", &al->buffer_dur);
+    ezc_settings_get_float(s, "gain_rtol", &al->gain_rtol);
+    if (!(al->buffer_dur > 0) || !isfinite(al->buffer_dur))
+        return ezc_error_set(err, EZC_EINVAL, "%s: setting 'buffer_dur' = %g: expected > 0 seconds",
+                             tf, al->buffer_dur);
+    if (!(al->gain_rtol >= 0) || !isfinite(al->gain_rtol))
+        return ezc_error_set(err, EZC_EINVAL, "%s: setting 'gain_rtol' = %g: expected >= 0", tf,
+                             al->gain_rtol);
+    return 0;
+}
+
+void ezc_stream_align_fini(ezc_stream_align *al)
+{
+    for (int s = 0; s < 2; s++) {
+        ezc_array_destroy(&al->side[s].held);
+        ezc_buffer_unref(&al->side[s].pool[0]);
+        ezc_buffer_unref(&al->side[s].pool[1]);
+        ezc_buffer_unref(&al->side[s].out_cache);
+    }
+    free(al->iota);
+    al->iota = NULL;
+}
+
+static int64_t held_len(const ezc_align_side *sd)
+{
+    return sd->held ? sd->held->shape[sd->axis] : 0;
+}
+
+/* start, start + 1, ... (n of them) in the scratch index table. */
+static const int64_t *idx_range(ezc_stream_align *al, int64_t start, int64_t n, ezc_error *err)
+{
+    if ((size_t)n > al->niota) {
+        int64_t *p = realloc(al->iota, (size_t)n * sizeof *p);
+        if (!p) {
+            ezc_error_set(err, EZC_ENOMEM, "%s: out of memory", al->tf);
+            return NULL;
+        }
+        al->iota = p;
+        al->niota = (size_t)n;
+    }
+    for (int64_t i = 0; i < n; i++)
+        al->iota[i] = start + i;
+    return al->iota;
+}
+
+/* The pool buffer that held does not live in. */
+static ezc_buffer **free_slot(ezc_align_side *sd)
+{
+    return sd->held && sd->pool[0] && sd->held->buf == sd->pool[0] ? &sd->pool[1] : &sd->pool[0];
+}
+
+/* Drops the first k held samples of a side (all of them when k >= its
+ * length), counting them. */
+static int drop_front(ezc_stream_align *al, int s, int64_t k, uint64_t *count, ezc_error *err)
+{
+    ezc_align_side *sd = &al->side[s];
+    int64_t len = held_len(sd);
+    if (k <= 0 || !sd->held)
+        return 0;
+    if (k > len)
+        k = len;
+    *count += (uint64_t)k;
+    al->dropped[s] += (uint64_t)k;
+    if (k == len) {
+        ezc_array_destroy(&sd->held);
+        return 0;
+    }
+    const int64_t *idx = idx_range(al, k, len - k, err);
+    ezc_array *rest =
+        idx ? ezc_array_take_cached(sd->held, sd->axis, idx, (size_t)(len - k), free_slot(sd), err)
+            : NULL;
+    ezc_array_destroy(&sd->held);
+    sd->held = rest;
+    return rest ? 0 : err->code;
+}
+
+/* True when `in` can follow side sd's held samples: the same dtype, device,
+ * dims and lengths but along the alignment dim, and the same rate. */
+static int same_template(const ezc_stream_align *al, const ezc_align_side *sd, const ezc_array *in,
+                         int axis)
+{
+    const ezc_array *h = sd->held;
+    if (h->dtype != in->dtype || !ezc_device_equal(h->tensor.device, in->tensor.device) ||
+        ezc_array_ndim(h) != ezc_array_ndim(in) || sd->axis != axis)
+        return 0;
+    for (int i = 0; i < ezc_array_ndim(h); i++)
+        if (strcmp(h->dims[i], in->dims[i]) || (i != axis && h->shape[i] != in->shape[i]))
+            return 0;
+    double g = h->axes[axis].gain;
+    return fabs(in->axes[axis].gain - g) <= al->gain_rtol * fabs(g);
+}
+
+/* Appends in (consumed) to side s's held samples. */
+static int append(ezc_stream_align *al, int s, ezc_array *in, int axis, ezc_error *err)
+{
+    ezc_align_side *sd = &al->side[s];
+    if (!sd->held) {
+        sd->held = in;
+        sd->axis = axis;
+        return 0;
+    }
+    int64_t shape[EZC_MAX_DIMS];
+    memcpy(shape, sd->held->shape, sizeof shape);
+    shape[axis] += in->shape[axis];
+    const ezc_xp *xp = ezc_xp_of(in, err);
+    ezc_array *y =
+        xp ? ezc_array_new_like_cached(sd->held, sd->held->dtype, ezc_array_ndim(sd->held), shape,
+                                       free_slot(sd), err)
+           : NULL;
+    const ezc_array *parts[2] = {sd->held, in};
+    if (y && ezc_array_size(y) && ezc_xp_call(xp, concat, err, parts, 2, axis, y))
+        ezc_array_destroy(&y);
+    ezc_array_destroy(&in);
+    if (!y)
+        return err->code;
+    ezc_array_destroy(&sd->held);
+    sd->held = y;
+    return 0;
+}
+
+/* Reads the first n held samples of side s into *out. */
+static int read_front(ezc_stream_align *al, int s, int64_t n, ezc_array **out, ezc_error *err)
+{
+    ezc_align_side *sd = &al->side[s];
+    const int64_t *idx = idx_range(al, 0, n, err);
+    *out =
+        idx ? ezc_array_take_cached(sd->held, sd->axis, idx, (size_t)n, &sd->out_cache, err) : NULL;
+    if (!*out)
+        return err->code;
+    uint64_t none = 0;
+    int rc = drop_front(al, s, n, &none, err);
+    al->dropped[s] -= (uint64_t)n; /* read, not dropped */
+    if (rc)
+        ezc_array_destroy(out);
+    return rc;
+}
+
+int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_array **a,
+                          ezc_array **b, ezc_error *err)
+{
+    int s = port ? 1 : 0, o = 1 - s, axis = 0;
+    *a = *b = NULL;
+    char dims[EZC_DIMS_STR_MAX];
+    if (al->axis && *al->axis) {
+        axis = ezc_array_axis_index(in, al->axis);
+        if (axis < 0) {
+            int rc = ezc_error_set(err, EZC_ENOTFOUND,
+                                   "%s: setting '%s' = '%s': the message on port '%s' "
+                                   "has no such dim (dims: %s)",
+                                   al->tf, al->axis_setting, al->axis, port_name[s],
+                                   ezc_array_dims_str(in, dims, sizeof dims));
+            ezc_array_destroy(&in);
+            return rc;
+        }
+    } else if (ezc_array_ndim(in) == 0) {
+        ezc_array_destroy(&in);
+        return ezc_error_set(err, EZC_ESHAPE, "%s: a 0-d message has no axis to align on", al->tf);
+    }
+    const ezc_axis *ax = &in->axes[axis];
+    if (ax->kind != EZC_AXIS_LINEAR || !(ax->gain > 0) || !isfinite(ax->gain) ||
+        !isfinite(ax->offset)) {
+        int rc = ezc_error_set(err, EZC_EINVAL,
+                               "%s: port '%s': dim '%s' has no linear axis with a gain > 0 (the "
+                               "sampling times) to align on",
+                               al->tf, port_name[s], in->dims[axis]);
+        ezc_array_destroy(&in);
+        return rc;
+    }
+    double gain = ax->gain, t0 = ax->offset;
+    uint64_t lost[2] = {0, 0};
+    char why[160] = "";
+    ezc_align_side *sd = &al->side[s], *od = &al->side[o];
+    int rc = 0;
+    if (sd->held) {
+        double expect = sd->held->axes[sd->axis].offset + (double)held_len(sd) * gain;
+        if (!same_template(al, sd, in, axis))
+            snprintf(why, sizeof why, "port '%s' changed its dims, dtype or rate", port_name[s]);
+        else if (fabs(t0 - expect) > gain / 2)
+            snprintf(why, sizeof why, "port '%s' jumped from time %.9g to %.9g", port_name[s],
+                     expect, t0);
+        if (why[0])
+            rc = drop_front(al, s, held_len(sd), &lost[s], err);
+    }
+    if (!rc && od->held) {
+        double g = od->held->axes[od->axis].gain;
+        if (fabs(gain - g) > al->gain_rtol * fabs(g)) {
+            snprintf(why, sizeof why, "port '%s' has gain %g, port '%s' %g", port_name[s], gain,
+                     port_name[o], g);
+            rc = drop_front(al, o, held_len(od), &lost[o], err);
+        }
+    }
+    if (!rc)
+        rc = append(al, s, in, axis, err);
+    else
+        ezc_array_destroy(&in);
+    if (!rc) {
+        int64_t cap = (int64_t)llround(al->buffer_dur / gain);
+        if (cap < 1)
+            cap = 1;
+        if (held_len(sd) > cap) {
+            rc = drop_front(al, s, held_len(sd) - cap, &lost[s], err);
+            if (!why[0])
+                snprintf(why, sizeof why, "port '%s' ran more than buffer_dur = %g s ahead",
+                         port_name[s], al->buffer_dur);
+        }
+    }
+    /* Leading samples of one port older than the other's first: no partner. */
+    if (!rc && sd->held && od->held) {
+        double ts = sd->held->axes[sd->axis].offset, to = od->held->axes[od->axis].offset;
+        int early = ts < to ? s : o;
+        double d = fabs(ts - to);
+        if (d > gain / 2) {
+            rc = drop_front(al, early, (int64_t)fmin(llround(d / gain), 9e18), &lost[early], err);
+            if (!why[0])
+                snprintf(why, sizeof why, "port '%s' starts before port '%s'", port_name[early],
+                         port_name[1 - early]);
+        }
+    }
+    if (rc)
+        return rc;
+    if (lost[0] || lost[1])
+        return ezc_error_set(err, EZC_EINVAL,
+                             "%s: dropped %llu samples of port 'a' and %llu of port 'b' without "
+                             "a partner (%s; %llu and %llu in all)",
+                             al->tf, (unsigned long long)lost[0], (unsigned long long)lost[1], why,
+                             (unsigned long long)al->dropped[0],
+                             (unsigned long long)al->dropped[1]);
+    int64_t n = held_len(&al->side[0]) < held_len(&al->side[1]) ? held_len(&al->side[0])
+                                                                : held_len(&al->side[1]);
+    if (n <= 0)
+        return 0;
+    rc = read_front(al, 0, n, a, err);
+    if (!rc)
+        rc = read_front(al, 1, n, b, err);
+    if (rc) {
+        ezc_array_destroy(a);
+        ezc_array_destroy(b);
+    }
+    return rc;
+}

@@ -1,0 +1,49 @@
+/* stream_align.h — time-aligns two streams (not installed): what align and
+ * merge share. Each port buffers its samples along the alignment dim (a
+ * linear axis: the sampling times) up to `buffer_dur` seconds; whenever
+ * both hold samples, the leading samples of the earlier one that the other
+ * cannot match are dropped and the common samples are read out in pairs.
+ * Every dropped sample is counted per port and reported as an error (the
+ * node counts it), so nothing goes missing silently and memory stays
+ * bounded. The samples that pair are kept for the next call then. */
+#ifndef EZC_STREAM_ALIGN_H
+#define EZC_STREAM_ALIGN_H
+
+#include "ezc/plugin.h"
+
+typedef struct ezc_align_side {
+    ezc_array *held;       /* buffered samples, NULL when none */
+    ezc_buffer *pool[2];   /* what held lives in after a join */
+    ezc_buffer *out_cache; /* what a read writes into */
+    int axis;              /* the alignment dim's index in held */
+} ezc_align_side;
+
+typedef struct ezc_stream_align {
+    const char *tf;
+    const char *axis_setting; /* the setting naming it, for messages */
+    const char *axis;         /* the alignment dim (NULL or "": the first) */
+    double buffer_dur, gain_rtol;
+    ezc_align_side side[2];
+    int64_t *iota; /* 0, 1, 2, ... for reads */
+    size_t niota;
+    uint64_t dropped[2]; /* samples dropped per port, ever */
+} ezc_stream_align;
+
+/* Reads setting `axis_setting` (the alignment dim, default "time"),
+ * `buffer_dur` and `gain_rtol`; the errors name tf, the setting and the
+ * value. */
+int ezc_stream_align_init(ezc_stream_align *al, const char *tf, const ezc_settings *s,
+                          const char *axis_setting, ezc_error *err);
+void ezc_stream_align_fini(ezc_stream_align *al);
+/* Buffers `in` (consumed) from port 0 or 1. When both ports hold samples of
+ * common times, *a and *b receive them (the caller owns them; equal lengths
+ * along the alignment dim, a's times); otherwise both are NULL. Samples
+ * dropped on the way (times the other port has passed, a buffer over
+ * buffer_dur, a port restarted by a new template, gap or rate) make the
+ * call return EZC_EINVAL saying how many and why, with *a = *b = NULL; what
+ * pairs is returned by the next call. A message without a linear
+ * alignment axis is refused (EZC_EINVAL; nothing is buffered). */
+int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_array **a,
+                          ezc_array **b, ezc_error *err);
+
+#endif
