@@ -13,9 +13,11 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "ezc/control.h"
 #include "ezc/graph_run.h"
 #include "ezc/interrupt.h"
 #include "ezc/log.h"
+#include "ezc/names.h"
 #include "ezc/node.h"
 #include "graph_internal.h"
 #include "graph_resume.h"
@@ -936,8 +938,24 @@ static int add_out(node_rt *nr, const char *endpoint, const char *topic, int los
     ezc_graph_security_pub(nr->rt->g, outside, &po); /* CURVE on tcp://; outside: stall limit */
     if (short_timeout)
         po.send_timeout_ms = POLL_MS;
+    /* What leaves the graph is a stream named GRAPH/NODE (`ezc ls`, `ezc echo
+     * GRAPH/NODE`). A name another run of the same file holds already (two
+     * hosts of one graph on one machine) leaves this one unnamed, said once. */
+    char graph[EZC_CONTROL_NAME_MAX], name[EZC_CONTROL_NAME_MAX + EZC_NAME_MAX + 2];
+    ezc_control_name_from(nr->rt->g->file ? nr->rt->g->file : "graph", graph, sizeof graph);
+    snprintf(name, sizeof name, "%s/%s", graph, nr->n->name);
+    if (outside && ezc_names_check(name, NULL) == 0) {
+        po.name = name;
+        po.graph = graph;
+        ezc_error nerr = {0, ""};
+        if ((o->pub = ezc_pub_new(endpoint, &po, &nerr)))
+            goto bound;
+        ezc_log(EZC_LOG_WARN, "node %s: output not named '%s' (%s)", nr->n->name, name, nerr.msg);
+        po.name = po.graph = NULL;
+    }
     if (!(o->pub = ezc_pub_new(endpoint, &po, err)))
         return ezc_error_prefix(err, "node '%s'", nr->n->name);
+bound:
     snprintf(o->topic, sizeof o->topic, "%s", topic);
     if (nr->rt->resume) /* a full file (it never is: sized for the graph): numbering from 0 */
         o->slot = ezc_graph_resume_slot(nr->rt->resume, id, &o->resume);

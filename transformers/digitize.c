@@ -108,14 +108,8 @@ static int digitize_process(void *state, int port, ezc_array *in, ezc_array **ou
         rc = err->code ? err->code : EZC_ENOMEM;
     else if (ezc_array_size(in) == 0)
         rc = 0;
-    else if ((rc = ezc_xp_call(xp, astype, err, in, a)) ||
-             (rc = ezc_xp_call(xp, clip, err, a, a, st->lo, st->hi)) ||
-             (rc = ezc_xp_call(xp, affine, err, a, a, 1.0, -st->lo)) ||
-             (rc = ezc_xp_call(xp, fill, err, s, st->range)) ||
-             (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_DIV, a, s, a)) ||
-             (rc = ezc_xp_call(xp, affine, err, a, a, st->span, 0.0)) ||
-             (rc = ezc_xp_call(xp, affine, err, a, a, 1.0, st->out_min)) ||
-             (rc = ezc_tf_round_even(xp, a, s, m, err)) ||
+    else if ((rc = ezc_tf_to_grid(xp, in, a, s, m, st->lo, st->hi, st->range, st->span, st->out_min,
+                                  err)) ||
              (st->out == EZC_INT64 &&
               (rc = ezc_xp_call(xp, clip, err, a, a, st->out_min, 0x1p63 - 1024))) ||
              (rc = ezc_tf_nan_to_zero(xp, a, m, err)) || (rc = ezc_xp_call(xp, astype, err, m, y)))

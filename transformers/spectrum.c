@@ -263,6 +263,21 @@ static ezc_array *zeros_like(spectrum_state *st, const ezc_array *x, int ax, int
     return ezc_array_from_buffer(st->zbuf, 0, x->dtype, ezc_array_ndim(x), shape, NULL, err);
 }
 
+/* The temporaries of one spectrum_process call, by what each holds (all
+ * destroyed at its end; one that becomes the output is taken out first). */
+enum {
+    T_WINDOWED, /* the input taken to nfft and/or times the window */
+    T_ZEROS,    /* the zero padding */
+    T_PADDED,   /* input and padding joined */
+    T_FLOAT,    /* integer input as float64 */
+    T_SPECTRUM, /* the FFT */
+    T_COMPLEX,  /* real input as complex, for a two-sided FFT */
+    T_KEPT,     /* the frequencies kept (selection) */
+    T_VIEW,     /* the complex spectrum seen as pairs of reals */
+    T_POWER,    /* power()'s scratch: three views from here */
+    T_COUNT = T_POWER + 3
+};
+
 /* The windowed, padded or truncated input: nfft along ax. *tmp collects
  * what the caller destroys. */
 static ezc_array *windowed(spectrum_state *st, ezc_array *x, int own, int ax, const ezc_xp *xp,
@@ -271,7 +286,7 @@ static ezc_array *windowed(spectrum_state *st, ezc_array *x, int own, int ax, co
     int64_t n = x->shape[ax];
     ezc_array *w = x;
     if (st->nfft < n) {
-        if (!(w = tmp[0] = like(x, x->dtype, ax, st->nfft, &st->wcache, err)))
+        if (!(w = tmp[T_WINDOWED] = like(x, x->dtype, ax, st->nfft, &st->wcache, err)))
             return NULL;
         if (ezc_xp_call(xp, take, err, x, ax, st->first, (size_t)st->nfft, w))
             return NULL;
@@ -279,15 +294,16 @@ static ezc_array *windowed(spectrum_state *st, ezc_array *x, int own, int ax, co
     }
     if (!st->unit_coef) {
         ezc_array *y = w;
-        if (!own && !(y = tmp[0] = like(x, x->dtype, ax, n, &st->wcache, err)))
+        if (!own && !(y = tmp[T_WINDOWED] = like(x, x->dtype, ax, n, &st->wcache, err)))
             return NULL;
         if (ezc_xp_call(xp, affine_axis, err, w, y, ax, st->coef, NULL))
             return NULL;
         w = y;
     }
     if (st->nfft > n) {
-        ezc_array *z = tmp[1] = zeros_like(st, x, ax, st->nfft - n, xp, err);
-        ezc_array *p = z ? (tmp[2] = like(x, x->dtype, ax, st->nfft, &st->pcache, err)) : NULL;
+        ezc_array *z = tmp[T_ZEROS] = zeros_like(st, x, ax, st->nfft - n, xp, err);
+        ezc_array *p =
+            z ? (tmp[T_PADDED] = like(x, x->dtype, ax, st->nfft, &st->pcache, err)) : NULL;
         if (!p)
             return NULL;
         const ezc_array *parts[2] = {w, z};
@@ -333,7 +349,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
     spectrum_state *st = state;
     (void)port;
     int rc = 0;
-    ezc_array *tmp[11] = {NULL}, *o = NULL, *x = in;
+    ezc_array *tmp[T_COUNT] = {NULL}, *o = NULL, *x = in;
     char dl[EZC_DIMS_STR_MAX];
     int ax = ezc_array_axis_index(in, st->axis);
     int oax = ezc_array_axis_index(in, st->out_axis);
@@ -368,7 +384,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
     int own = ezc_array_is_writable(in);
     if (!cplx && !ezc_dtype_is_float(in->dtype)) {
         /* ints and bool: float64, as numpy's int * float64 window */
-        if (!(x = tmp[3] = like(in, EZC_FLOAT64, ax, n, &st->fcache, err)) ||
+        if (!(x = tmp[T_FLOAT] = like(in, EZC_FLOAT64, ax, n, &st->fcache, err)) ||
             (rc = ezc_xp_call(xp, astype, err, in, x)))
             goto fail;
         own = 1;
@@ -383,21 +399,21 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
     ezc_dtype ct = ezc_dtype_complex(w->dtype), rt = ezc_dtype_real(w->dtype);
     ezc_array *c;
     if (!cplx && st->outk == OUT_POSITIVE) {
-        if (!(c = tmp[4] = like(w, ct, ax, st->nspec, &st->ccache, err)) ||
+        if (!(c = tmp[T_SPECTRUM] = like(w, ct, ax, st->nspec, &st->ccache, err)) ||
             (rc = ezc_xp_call(xp, fft, err, EZC_FFT_R2C, w, ax, st->nfft, c)))
             goto fail;
     } else {
         if (!cplx) {
-            ezc_array *wc = tmp[5] = like(w, ct, ax, st->nfft, &st->xcache, err);
+            ezc_array *wc = tmp[T_COMPLEX] = like(w, ct, ax, st->nfft, &st->xcache, err);
             if (!wc || (rc = ezc_xp_call(xp, astype, err, w, wc)))
                 goto fail;
             w = wc;
         }
-        if (!(c = tmp[4] = like(w, ct, ax, st->nfft, &st->ccache, err)) ||
+        if (!(c = tmp[T_SPECTRUM] = like(w, ct, ax, st->nfft, &st->ccache, err)) ||
             (rc = ezc_xp_call(xp, fft, err, EZC_FFT_C2C, w, ax, st->nfft, c)))
             goto fail;
         if (st->nsel) {
-            ezc_array *k = tmp[6] = like(c, ct, ax, st->nsel, &st->kcache, err);
+            ezc_array *k = tmp[T_KEPT] = like(c, ct, ax, st->nsel, &st->kcache, err);
             if (!k || (rc = ezc_xp_call(xp, take, err, c, ax, st->sel, (size_t)st->nsel, k)))
                 goto fail;
             c = k;
@@ -405,7 +421,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
     }
     if (st->tf == TF_RAW_COMPLEX) {
         o = c; /* hand the spectrum itself on */
-        for (int i = 0; i < 11; i++)
+        for (int i = 0; i < T_COUNT; i++)
             if (tmp[i] == c)
                 tmp[i] = NULL;
     } else {
@@ -416,7 +432,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
         case TF_IMAG: {
             /* the complex data seen as (size, 2) reals; column 1 */
             int64_t cs[2] = {(int64_t)ezc_array_size(c), 2}, os[2] = {cs[0], 1}, one = 1;
-            ezc_array *cv = tmp[7] =
+            ezc_array *cv = tmp[T_VIEW] =
                 ezc_array_from_buffer(c->buf, c->tensor.byte_offset, rt, 2, cs, NULL, err);
             ezc_array *ov =
                 cv ? ezc_array_from_buffer(o->buf, o->tensor.byte_offset, rt, 2, os, NULL, err)
@@ -427,7 +443,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
             break;
         }
         default:
-            rc = power(st, c, o, xp, &tmp[8], err);
+            rc = power(st, c, o, xp, &tmp[T_POWER], err);
             if (!rc && st->tf == TF_ABS)
                 rc = ezc_xp_call(xp, unary, err, EZC_UNARY_SQRT, o, o);
             if (!rc && st->tf == TF_REL_DB &&
@@ -451,7 +467,7 @@ static int spectrum_process(void *state, int port, ezc_array *in, ezc_array **ou
 fail:
     rc = rc ? rc : (err && err->code ? err->code : EZC_ENOMEM);
 done:
-    for (int i = 0; i < 11; i++)
+    for (int i = 0; i < T_COUNT; i++)
         ezc_array_destroy(&tmp[i]);
     ezc_array_destroy(&in);
     if (rc) {

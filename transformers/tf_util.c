@@ -168,3 +168,18 @@ int ezc_tf_round_even(const ezc_xp *xp, ezc_array *a, ezc_array *s, ezc_array *m
         return rc;
     return ezc_xp_call(xp, binary, err, EZC_BINARY_MUL, a, s, a);
 }
+
+int ezc_tf_to_grid(const ezc_xp *xp, const ezc_array *x, ezc_array *a, ezc_array *s, ezc_array *m,
+                   double lo, double hi, double range, double scale, double offset, ezc_error *err)
+{
+    int rc;
+    if ((rc = ezc_xp_call(xp, astype, err, x, a)) ||
+        (rc = ezc_xp_call(xp, clip, err, a, a, lo, hi)) ||
+        (rc = ezc_xp_call(xp, affine, err, a, a, 1.0, -lo)) ||
+        (rc = ezc_xp_call(xp, fill, err, s, range)) ||
+        (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_DIV, a, s, a)) ||
+        (rc = ezc_xp_call(xp, affine, err, a, a, scale, 0.0)) ||
+        (offset != 0 && (rc = ezc_xp_call(xp, affine, err, a, a, 1.0, offset))))
+        return rc;
+    return ezc_tf_round_even(xp, a, s, m, err);
+}

@@ -62,4 +62,11 @@ int ezc_tf_nan_to_zero(const ezc_xp *xp, const ezc_array *x, ezc_array *y, ezc_e
  * NaN stays NaN, +-inf stays +-inf. */
 int ezc_tf_round_even(const ezc_xp *xp, ezc_array *a, ezc_array *s, ezc_array *m, ezc_error *err);
 
+/* The integer grid of quantize and digitize: a = round_half_even((clip(x,
+ * lo, hi) - lo) / range * scale + offset) in float64 (a: float64 of x's
+ * shape; s, m: float64 scratch of that shape). range is hi - lo as the
+ * caller computed it; an offset of 0 adds nothing. */
+int ezc_tf_to_grid(const ezc_xp *xp, const ezc_array *x, ezc_array *a, ezc_array *s, ezc_array *m,
+                   double lo, double hi, double range, double scale, double offset, ezc_error *err);
+
 #endif
