@@ -56,7 +56,7 @@ typedef struct ezc_shm_reader {
     int32_t pid;
     _Atomic uint32_t waiting; /* the reader sleeps on its doorbell */
     uint32_t topic_len;
-    char topic[256]; /* the subscription prefix */
+    char topic[256]; /* the subscription prefix (EZC_TOPIC_MAX: fixed by the layout) */
     char door[EZC_SHM_DOOR];
     /* Each writer's words on a cache line of their own: no false sharing. */
     _Alignas(64) _Atomic uint64_t head; /* next entry the reader takes (written by the reader) */

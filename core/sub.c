@@ -48,10 +48,10 @@ struct ezc_sub {
     stream *streams;
     size_t nstreams, cap, hit;
     uint64_t tick;
-    int eos_pending;         /* conflating: an end of stream found behind the message returned */
-    char eos_topic[256];     /* its topic */
-    char endpoint[256];      /* the first one, for messages */
-    ezc_curve_client *curve; /* keys for tcp:// publishers; NULL = plaintext */
+    int eos_pending; /* conflating: an end of stream found behind the message returned */
+    char eos_topic[EZC_TOPIC_MAX]; /* its topic */
+    char endpoint[256];            /* the first one, for messages */
+    ezc_curve_client *curve;       /* keys for tcp:// publishers; NULL = plaintext */
     /* Shared memory: ipc endpoints whose publisher's pool we read (no socket
      * connection to them), and ipc endpoints connected inline that may get a
      * pool later (a publisher that starts after us). */

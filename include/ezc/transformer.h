@@ -107,8 +107,9 @@ typedef struct ezc_template {
     int axis; /* the processed axis, excluded from shape */
     int64_t shape[EZC_MAX_DIMS];
     char dims[EZC_MAX_DIMS][EZC_NAME_MAX];
-    double gain; /* processed axis gain when linear */
-    char key[64];
+    double gain;  /* processed axis gain when linear */
+    char key[64]; /* the stream key: its first 63 characters (keys that differ only
+                     beyond them count as the same stream) */
 } ezc_template;
 
 /* True (and tpl updated) when a's template differs from tpl: dtype, device,
