@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "filter_stream.h"
+#include "tf_util.h"
 
 int ezc_fir_stream_init(ezc_fir_stream *st, const char *axis, ezc_fir_design_fn design,
                         const void *ctx)
@@ -101,20 +102,8 @@ int ezc_fir_stream_process(ezc_fir_stream *st, ezc_array *in, ezc_array **out, c
     int ax, rc;
     ezc_array *x = in, *y = NULL;
     *out = NULL;
-    if ((rc = ezc_array_require_axis(in, st->axis, &ax, err)))
+    if ((rc = ezc_tf_filter_input(&x, st->axis, &ax, xp, err)))
         goto fail;
-    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL) {
-        rc = ezc_error_set(err, EZC_EDTYPE, "%s data is not supported (real numbers only)",
-                           ezc_dtype_name(in->dtype));
-        goto fail;
-    }
-    if (in->dtype != EZC_FLOAT32 && in->dtype != EZC_FLOAT64) {
-        x = ezc_array_new_like(in, EZC_FLOAT64, 0, NULL, err);
-        rc = x ? ezc_xp_call(xp, astype, err, in, x) : err->code;
-        ezc_array_destroy(&in);
-        if (rc)
-            goto fail;
-    }
     if (ezc_template_changed(&st->tpl, x, ax) && (rc = reset(st, x, ax, err))) {
         st->tpl.valid = 0; /* try again with the next message */
         goto fail;

@@ -183,3 +183,26 @@ int ezc_tf_to_grid(const ezc_xp *xp, const ezc_array *x, ezc_array *a, ezc_array
         return rc;
     return ezc_tf_round_even(xp, a, s, m, err);
 }
+
+int ezc_tf_filter_input(ezc_array **x, const char *axis, int *ax, const ezc_xp *xp, ezc_error *err)
+{
+    ezc_array *in = *x;
+    int rc = ezc_array_require_axis(in, axis, ax, err);
+    if (rc)
+        return rc;
+    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
+        return ezc_error_set(err, EZC_EDTYPE, "%s data is not supported (real numbers only)",
+                             ezc_dtype_name(in->dtype));
+    if (in->dtype == EZC_FLOAT32 || in->dtype == EZC_FLOAT64)
+        return 0;
+    ezc_array *f = ezc_array_new_like(in, EZC_FLOAT64, 0, NULL, err);
+    if (!f)
+        return err && err->code ? err->code : EZC_ENOMEM;
+    if ((rc = ezc_xp_call(xp, astype, err, in, f))) {
+        ezc_array_destroy(&f);
+        return rc;
+    }
+    ezc_array_destroy(x);
+    *x = f;
+    return 0;
+}

@@ -62,6 +62,12 @@ int ezc_tf_nan_to_zero(const ezc_xp *xp, const ezc_array *x, ezc_array *y, ezc_e
  * NaN stays NaN, +-inf stays +-inf. */
 int ezc_tf_round_even(const ezc_xp *xp, ezc_array *a, ezc_array *s, ezc_array *m, ezc_error *err);
 
+/* The input of a filter stream (fir_stream, iir_stream): real data with a
+ * dim `axis` (its index in *ax); integers become float64 (*x replaced, the
+ * original released). On error *x stays the caller's to release; complex
+ * and bool are EZC_EDTYPE. */
+int ezc_tf_filter_input(ezc_array **x, const char *axis, int *ax, const ezc_xp *xp, ezc_error *err);
+
 /* The integer grid of quantize and digitize: a = round_half_even((clip(x,
  * lo, hi) - lo) / range * scale + offset) in float64 (a: float64 of x's
  * shape; s, m: float64 scratch of that shape). range is hi - lo as the
