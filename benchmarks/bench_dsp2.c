@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ezc/ezc.h"
-#include "bench_util.h"
+#include "bench_tf.h"
 
 #define REPS 3
 #define NT 30000
@@ -21,56 +21,6 @@
 #define CHUNK 300
 
 extern const ezc_transformer_type ezc_fir_hilbert_type, ezc_resample_type;
-
-static void die(const char *what, const ezc_error *err)
-{
-    bench_die("bench_dsp2", what, err ? err->msg : "");
-}
-
-static ezc_array *make_input(void)
-{
-    ezc_error err = {0};
-    int64_t shape[2] = {NT, NCH};
-    const char *dims[2] = {"time", "ch"};
-    ezc_array *x = ezc_array_new(EZC_FLOAT64, 2, shape, dims, ezc_device_cpu(), &err);
-    if (!x)
-        die("alloc", &err);
-    ezc_array_set_linear_axis(x, 0, 1e-3, 0, "s");
-    unsigned s = 12345;
-    double *v = ezc_array_data(x);
-    for (size_t i = 0; i < ezc_array_size(x); i++) {
-        s = s * 1103515245u + 12345u;
-        v[i] = (double)((s >> 8) & 0xffff) / 32768.0 - 1.0;
-    }
-    return x;
-}
-
-/* ms per run (all chunks through a fresh transformer), median of REPS. */
-static double bench_ezc(const ezc_transformer_type *type, const char *k, const char *v,
-                        const ezc_array *x)
-{
-    ezc_error err = {0};
-    ezc_settings *set = ezc_settings_new(&err);
-    if (k && ezc_settings_set(set, k, v, NULL, &err))
-        die("settings", &err);
-    double times[REPS];
-    for (int r = 0; r < REPS; r++) {
-        ezc_transformer *tf = ezc_transformer_new(type, set, &err);
-        if (!tf)
-            die(type->name, &err);
-        double t0 = bench_now();
-        for (int64_t at = 0; at < NT; at += CHUNK) {
-            ezc_array *c = ezc_array_slice(x, 0, at, at + CHUNK, &err), *y = NULL;
-            if (!c || ezc_transformer_process(tf, 0, c, &y, &err))
-                die("process", &err);
-            ezc_array_destroy(&y);
-        }
-        times[r] = (bench_now() - t0) * 1e3;
-        ezc_transformer_destroy(&tf);
-    }
-    ezc_settings_destroy(&set);
-    return bench_median(times, REPS);
-}
 
 static const char *py_src =
     "import time, math, numpy as np, scipy.signal as sig\n"
@@ -113,9 +63,10 @@ static const char *py_src =
 
 int main(void)
 {
-    ezc_array *x = make_input();
-    double eh = bench_ezc(&ezc_fir_hilbert_type, NULL, NULL, x);
-    double er = bench_ezc(&ezc_resample_type, "resample_rate", "300", x);
+    ezc_array *x = bench_tf_noise("bench_dsp2", NT, NCH, 1000);
+    double eh = bench_tf_stream_ms("bench_dsp2", &ezc_fir_hilbert_type, NULL, 0, x, CHUNK, REPS);
+    const char *rs[] = {"resample_rate", "300"};
+    double er = bench_tf_stream_ms("bench_dsp2", &ezc_resample_type, rs, 2, x, CHUNK, REPS);
     ezc_array_destroy(&x);
     double ph = 0, pr = 0;
     const char *py = getenv("EZC_PYTHON");

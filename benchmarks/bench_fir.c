@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "ezc/ezc.h"
-#include "bench_util.h"
+#include "bench_tf.h"
 
 #define REPS 3
 #define NT 30000
@@ -22,58 +22,7 @@
 
 extern const ezc_transformer_type ezc_firfilter_type, ezc_butterworthzerophase_type;
 
-static void die(const char *what, const ezc_error *err)
-{
-    bench_die("bench_fir", what, err ? err->msg : "");
-}
-
-static ezc_array *make_input(void)
-{
-    ezc_error err = {0};
-    int64_t shape[2] = {NT, NCH};
-    const char *dims[2] = {"time", "ch"};
-    ezc_array *x = ezc_array_new(EZC_FLOAT64, 2, shape, dims, ezc_device_cpu(), &err);
-    if (!x)
-        die("alloc", &err);
-    ezc_array_set_linear_axis(x, 0, 1e-3, 0, "s");
-    unsigned s = 12345;
-    double *v = ezc_array_data(x);
-    for (size_t i = 0; i < ezc_array_size(x); i++) {
-        s = s * 1103515245u + 12345u;
-        v[i] = (double)((s >> 8) & 0xffff) / 32768.0 - 1.0;
-    }
-    return x;
-}
-
-/* ms per run (all chunks through a fresh transformer), median of REPS. */
 static int64_t chunk = CHUNK;
-
-static double bench_ezc(const ezc_transformer_type *type, const char *const *kv, int nkv,
-                        const ezc_array *x)
-{
-    ezc_error err = {0};
-    ezc_settings *set = ezc_settings_new(&err);
-    for (int i = 0; i < nkv; i += 2)
-        if (ezc_settings_set(set, kv[i], kv[i + 1], NULL, &err))
-            die("settings", &err);
-    double times[REPS];
-    for (int r = 0; r < REPS; r++) {
-        ezc_transformer *tf = ezc_transformer_new(type, set, &err);
-        if (!tf)
-            die(type->name, &err);
-        double t0 = bench_now();
-        for (int64_t at = 0; at < NT; at += chunk) {
-            ezc_array *c = ezc_array_slice(x, 0, at, at + chunk, &err), *y = NULL;
-            if (!c || ezc_transformer_process(tf, 0, c, &y, &err))
-                die("process", &err);
-            ezc_array_destroy(&y);
-        }
-        times[r] = (bench_now() - t0) * 1e3;
-        ezc_transformer_destroy(&tf);
-    }
-    ezc_settings_destroy(&set);
-    return bench_median(times, REPS);
-}
 
 static const char *py_src =
     "import time, numpy as np, scipy.signal as sig\n"
@@ -118,14 +67,15 @@ static int sweep(const ezc_array *x)
                                        "256", "512", "1024", "2048"};
     for (size_t i = 0; i < sizeof taps / sizeof *taps; i++) {
         const char *kv[] = {"order", taps[i], "cutoff", "100"};
-        printf("taps %5s %10.1f ms\n", taps[i], bench_ezc(&ezc_firfilter_type, kv, 4, x));
+        printf("taps %5s %10.1f ms\n", taps[i],
+               bench_tf_stream_ms("bench_fir", &ezc_firfilter_type, kv, 4, x, chunk, REPS));
     }
     return 0;
 }
 
 int main(int argc, char **argv)
 {
-    ezc_array *x = make_input();
+    ezc_array *x = bench_tf_noise("bench_fir", NT, NCH, 1000);
     if (argc > 1 && strcmp(argv[1], "--sweep") == 0) {
         chunk = argc > 2 ? atoll(argv[2]) : CHUNK;
         return chunk > 0 && NT % chunk == 0 ? sweep(x) : 2;
@@ -133,9 +83,10 @@ int main(int argc, char **argv)
     const char *f64[] = {"order", "64", "cutoff", "100"};
     const char *f1024[] = {"order", "1024", "cutoff", "100"};
     const char *zp[] = {"order", "4", "cuton", "10", "cutoff", "100"};
-    double e64 = bench_ezc(&ezc_firfilter_type, f64, 4, x);
-    double e1024 = bench_ezc(&ezc_firfilter_type, f1024, 4, x);
-    double ezp = bench_ezc(&ezc_butterworthzerophase_type, zp, 6, x);
+    double e64 = bench_tf_stream_ms("bench_fir", &ezc_firfilter_type, f64, 4, x, chunk, REPS);
+    double e1024 = bench_tf_stream_ms("bench_fir", &ezc_firfilter_type, f1024, 4, x, chunk, REPS);
+    double ezp =
+        bench_tf_stream_ms("bench_fir", &ezc_butterworthzerophase_type, zp, 6, x, chunk, REPS);
     ezc_array_destroy(&x);
     double p64 = 0, p1024 = 0, pzp = 0;
     const char *py = getenv("EZC_PYTHON");

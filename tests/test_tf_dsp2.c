@@ -33,39 +33,6 @@
 extern const ezc_transformer_type ezc_fir_hilbert_type, ezc_filterbank_type,
     ezc_filterbankdesign_type, ezc_combfilter_type, ezc_resample_type;
 
-static double max_abs(const ezc_array *a)
-{
-    double m = 0;
-    for (size_t i = 0; i < ezc_array_size(a); i++)
-        if (fabs(tc_get(a, i, 0)) > m)
-            m = fabs(tc_get(a, i, 0));
-    return m;
-}
-
-static void assert_scaled(const ezc_array *got, const ezc_array *want, double tol, const char *what)
-{
-    tc_assert_close(got, want, 0, tol * max_abs(want), what);
-}
-
-static ezc_array *as_dtype(ezc_array *a, ezc_dtype t)
-{
-    if (a->dtype == t)
-        return a;
-    ezc_error err = {0};
-    ezc_array *b = ezc_array_new_like(a, t, 0, NULL, &err);
-    ck_assert_msg(b && ezc_xp_cpu()->astype(a, b, &err) == 0, "%s", err.msg);
-    ezc_array_destroy(&a);
-    return b;
-}
-
-/* Reference `name` as a [time, ch] message sampled at fs (offset 0.25 s). */
-static ezc_array *stream_of(const char *name, double fs, ezc_dtype t, DLDevice dev)
-{
-    ezc_array *a = tc_dims(tc_ref("%s", name), "time", "ch");
-    ezc_array_set_linear_axis(a, 0, 1.0 / fs, 0.25, "s");
-    return tc_to(as_dtype(a, t), dev);
-}
-
 static int no_fir(DLDevice dev)
 {
     ezc_error err = {0};
@@ -76,37 +43,11 @@ static int no_fir(DLDevice dev)
     return 1;
 }
 
-static void check_chunks(const ezc_transformer_type *type, const char *settings, const char *xname,
-                         double fs, DLDevice dev)
-{
-    ezc_error err = {0};
-    ezc_array *x = stream_of(xname, fs, EZC_FLOAT64, dev);
-    ezc_transformer *t1 = tc_make(type, settings);
-    ezc_array *whole = tc_host(tc_apply(t1, ezc_array_clone(x, &err)));
-    for (unsigned seed = 1; seed <= 3; seed++) {
-        int64_t lens[64];
-        size_t n = tc_random_chunks(x->shape[0], seed, lens, 64);
-        ezc_transformer *t2 = tc_make(type, settings);
-        ezc_array *parts = tc_apply_chunks(t2, x, 0, lens, n, NULL);
-        char what[160];
-        snprintf(what, sizeof what, "%s {%s} chunks (seed %u)", type->name, settings, seed);
-        tc_assert_close(parts, whole, 1e-13, 1e-13, what);
-        ck_assert_int_eq(parts->axes[0].kind, EZC_AXIS_LINEAR);
-        ck_assert_double_eq_tol(parts->axes[0].gain, whole->axes[0].gain, 1e-15);
-        ck_assert_double_eq_tol(parts->axes[0].offset, whole->axes[0].offset, 1e-12);
-        ezc_array_destroy(&parts);
-        ezc_transformer_destroy(&t2);
-    }
-    ezc_array_destroy(&whole);
-    ezc_array_destroy(&x);
-    ezc_transformer_destroy(&t1);
-}
-
 static void check_no_alloc(const ezc_transformer_type *type, const char *settings, double fs)
 {
     ezc_error err = {0};
     ezc_transformer *t = tc_make(type, settings);
-    ezc_array *x = stream_of("hil_x", fs, EZC_FLOAT32, ezc_device_cpu());
+    ezc_array *x = tc_stream_of("hil_x", fs, 0.25, EZC_FLOAT32, ezc_device_cpu());
     for (int i = 0; i < 3; i++) {
         ezc_array *y = tc_apply(t, ezc_array_clone(x, &err));
         ezc_array_destroy(&y);
@@ -156,7 +97,7 @@ START_TEST(t_hilbert_taps)
                  *hil_cases[k].settings ? "; " : "");
         ezc_transformer *t = tc_make(&ezc_fir_hilbert_type, s);
         ezc_array *y = tc_host(tc_apply(t, tc_to(x, d)));
-        double tol = 1e-9 * max_abs(want);
+        double tol = 1e-9 * tc_max_abs(want);
         for (int64_t i = 0; i + 1 < n; i++)
             ck_assert_msg(fabs(tc_get(y, (size_t)i + 1, 0) - tc_get(want, (size_t)i, 0)) <= tol,
                           "%s: tap %lld: %.17g, want %.17g", s, (long long)i,
@@ -174,7 +115,7 @@ static void assert_phase(const ezc_array *got, const ezc_array *want, const ezc_
                          double tol, const char *what)
 {
     ck_assert_int_eq((int)ezc_array_size(got), (int)ezc_array_size(want));
-    double top = max_abs(env);
+    double top = tc_max_abs(env);
     for (size_t i = 0; i < ezc_array_size(want); i++) {
         if (tc_get(env, i, 0) < 0.01 * top)
             continue;
@@ -203,7 +144,7 @@ START_TEST(t_hilbert_values)
                          *hil_cases[k].settings ? "; " : "", outs[o]);
                 snprintf(what, sizeof what, "fir_hilbert {%s} %s", s, ezc_dtype_name(t));
                 ezc_transformer *tf = tc_make(&ezc_fir_hilbert_type, s);
-                ezc_array *y = tc_host(tc_apply(tf, stream_of("hil_x", HIL_FS, t, d)));
+                ezc_array *y = tc_host(tc_apply(tf, tc_stream_of("hil_x", HIL_FS, 0.25, t, d)));
                 ck_assert_int_eq(y->dtype, t);
                 ck_assert_str_eq(y->dims[0], "time");
                 ck_assert_str_eq(y->dims[1], "ch");
@@ -211,14 +152,14 @@ START_TEST(t_hilbert_values)
                 ck_assert_double_eq_tol(y->axes[0].gain, 1.0 / HIL_FS, 1e-18);
                 ck_assert_double_eq_tol(y->axes[0].offset, 0.25, 1e-15);
                 if (o == 0) {
-                    assert_scaled(y, env, tol, what);
+                    tc_assert_scaled(y, env, tol, what);
                 } else if (o == 1) {
                     ezc_array *want = tc_ref("hil_phase%s_%s", sfx, hil_cases[k].key);
                     assert_phase(y, want, env, f32 ? 1e-3 : 1e-7, what);
                     ezc_array_destroy(&want);
                 } else {
                     ezc_array *want = tc_ref("hil_filt%s_%s", sfx, hil_cases[k].key);
-                    assert_scaled(y, want, tol, what);
+                    tc_assert_scaled(y, want, tol, what);
                     ezc_array_destroy(&want);
                 }
                 ezc_array_destroy(&y);
@@ -237,7 +178,7 @@ START_TEST(t_hilbert_layout_and_ints)
         return;
     ezc_error err = {0};
     const char *s = "order=64; f_lo=5; trans_lo=5; f_hi=200; trans_hi=10";
-    ezc_array *x = stream_of("hil_x", HIL_FS, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array *x = tc_stream_of("hil_x", HIL_FS, 0.25, EZC_FLOAT64, ezc_device_cpu());
     int perm[2] = {1, 0};
     ezc_array *xt = ezc_array_permute(x, perm, &err);
     ck_assert_ptr_nonnull(xt);
@@ -245,13 +186,13 @@ START_TEST(t_hilbert_layout_and_ints)
     ezc_array *yt = tc_host(tc_apply(tf, tc_to(xt, d)));
     ck_assert_str_eq(yt->dims[0], "ch");
     ezc_array *y = ezc_array_permute(yt, perm, &err), *want = tc_ref("hil_env_a");
-    assert_scaled(y, want, 1e-9, "fir_hilbert [ch, time]");
+    tc_assert_scaled(y, want, 1e-9, "fir_hilbert [ch, time]");
     ezc_array_destroy(&y);
     ezc_array_destroy(&yt);
     ezc_array_destroy(&want);
     ezc_transformer_destroy(&tf);
     /* int32 data: computed as float64 */
-    ezc_array *xi = as_dtype(ezc_array_copy(x, &err), EZC_INT32);
+    ezc_array *xi = tc_as_dtype(ezc_array_copy(x, &err), EZC_INT32);
     tf = tc_make(&ezc_fir_hilbert_type, s);
     y = tc_host(tc_apply(tf, tc_to(xi, d)));
     ck_assert_int_eq(y->dtype, EZC_FLOAT64);
@@ -267,10 +208,10 @@ START_TEST(t_hilbert_chunks)
     DLDevice d = tc_dev(_i);
     if (no_fir(d))
         return;
-    check_chunks(&ezc_fir_hilbert_type, "order=64; f_lo=5; trans_lo=5; f_hi=200; trans_hi=10",
-                 "hil_x", HIL_FS, d);
-    check_chunks(&ezc_fir_hilbert_type, "order=41; output=phase", "hil_x", HIL_FS, d);
-    check_chunks(&ezc_fir_hilbert_type, "order=30; output=filter", "hil_x", HIL_FS, d);
+    tc_check_chunks(&ezc_fir_hilbert_type, "order=64; f_lo=5; trans_lo=5; f_hi=200; trans_hi=10",
+                    "hil_x", HIL_FS, d);
+    tc_check_chunks(&ezc_fir_hilbert_type, "order=41; output=phase", "hil_x", HIL_FS, d);
+    tc_check_chunks(&ezc_fir_hilbert_type, "order=30; output=filter", "hil_x", HIL_FS, d);
 }
 END_TEST
 
@@ -292,21 +233,25 @@ START_TEST(t_hilbert_errors)
     ck_assert_ptr_nonnull(strstr(m, "both"));
     /* known at the first message: the rate */
     ezc_transformer *t = tc_make(&ezc_fir_hilbert_type, "f_lo=248");
-    m = tc_apply_fails(t, stream_of("hil_x", HIL_FS, EZC_FLOAT64, ezc_device_cpu()), EZC_EINVAL);
+    m = tc_apply_fails(t, tc_stream_of("hil_x", HIL_FS, 0.25, EZC_FLOAT64, ezc_device_cpu()),
+                       EZC_EINVAL);
     ck_assert_ptr_nonnull(strstr(m, "fir_hilbert: settings 'f_lo' = 248"));
     ck_assert_ptr_nonnull(strstr(m, "fs = 500 Hz"));
     ezc_transformer_destroy(&t);
     t = tc_make(&ezc_fir_hilbert_type, "order=20; f_lo=10; f_hi=100; norm_freq=200");
-    m = tc_apply_fails(t, stream_of("hil_x", HIL_FS, EZC_FLOAT64, ezc_device_cpu()), EZC_EINVAL);
+    m = tc_apply_fails(t, tc_stream_of("hil_x", HIL_FS, 0.25, EZC_FLOAT64, ezc_device_cpu()),
+                       EZC_EINVAL);
     ck_assert_ptr_nonnull(strstr(m, "fir_hilbert: setting 'norm_freq' = 200 Hz"));
     ezc_transformer_destroy(&t);
     t = tc_make(&ezc_fir_hilbert_type, "order=20; axis=samples");
-    m = tc_apply_fails(t, stream_of("hil_x", HIL_FS, EZC_FLOAT64, ezc_device_cpu()), EZC_ENOTFOUND);
+    m = tc_apply_fails(t, tc_stream_of("hil_x", HIL_FS, 0.25, EZC_FLOAT64, ezc_device_cpu()),
+                       EZC_ENOTFOUND);
     ck_assert_ptr_nonnull(strstr(m, "fir_hilbert:"));
     ck_assert_ptr_nonnull(strstr(m, "'samples'"));
     /* the state stays usable */
-    ezc_array *ok = tc_host(tc_apply(
-        t, tc_dims(stream_of("hil_x", HIL_FS, EZC_FLOAT64, ezc_device_cpu()), "samples", "ch")));
+    ezc_array *ok = tc_host(
+        tc_apply(t, tc_dims(tc_stream_of("hil_x", HIL_FS, 0.25, EZC_FLOAT64, ezc_device_cpu()),
+                            "samples", "ch")));
     ck_assert_int_eq(ok->shape[0], 300);
     ezc_array_destroy(&ok);
     ezc_transformer_destroy(&t);
@@ -365,32 +310,32 @@ START_TEST(t_filterbank_values)
         for (int f32 = 0; f32 < 2; f32++) {
             ezc_dtype t = f32 ? EZC_FLOAT32 : EZC_FLOAT64;
             ezc_transformer *tf = tc_make(types[w], sets[w]);
-            ezc_array *y = tc_host(tc_apply(tf, stream_of("fb_x", FB_FS, t, d)));
+            ezc_array *y = tc_host(tc_apply(tf, tc_stream_of("fb_x", FB_FS, 0.25, t, d)));
             ezc_array *want = tc_ref("%s%s", refs[w], f32 ? "32" : "");
             check_bank(y, t, 3, 0.25);
             char what[96];
             snprintf(what, sizeof what, "%s %s", types[w]->name, ezc_dtype_name(t));
-            assert_scaled(y, want, f32 ? 1e-5 : 1e-12, what);
+            tc_assert_scaled(y, want, f32 ? 1e-5 : 1e-12, what);
             ezc_array_destroy(&y);
             ezc_array_destroy(&want);
             ezc_transformer_destroy(&tf);
         }
     /* [time, ch] and [ch, time] give the same [ch, kernel, time] */
     ezc_error err = {0};
-    ezc_array *x = stream_of("fb_x", FB_FS, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array *x = tc_stream_of("fb_x", FB_FS, 0.25, EZC_FLOAT64, ezc_device_cpu());
     int perm[2] = {1, 0};
     ezc_transformer *tf = tc_make(&ezc_filterbankdesign_type, fbd_settings);
     ezc_array *y = tc_host(tc_apply(tf, tc_to(ezc_array_permute(x, perm, &err), d)));
     ezc_array *want = tc_ref("fbd_y");
     check_bank(y, EZC_FLOAT64, 3, 0.25);
-    assert_scaled(y, want, 1e-12, "filterbankdesign [ch, time]");
+    tc_assert_scaled(y, want, 1e-12, "filterbankdesign [ch, time]");
     ezc_array_destroy(&y);
     ezc_array_destroy(&want);
     ezc_array_destroy(&x);
     ezc_transformer_destroy(&tf);
     /* n_kernels: equal lengths; new_axis renames the dim */
     tf = tc_make(&ezc_filterbank_type, "kernels=[[1, 0], [0, 1]]; n_kernels=2; new_axis=band");
-    y = tc_host(tc_apply(tf, stream_of("fb_x", FB_FS, EZC_FLOAT64, d)));
+    y = tc_host(tc_apply(tf, tc_stream_of("fb_x", FB_FS, 0.25, EZC_FLOAT64, d)));
     ck_assert_str_eq(y->dims[1], "band");
     ezc_array *xh = tc_ref("fb_x");
     for (int64_t n = 0; n < 200; n++) { /* kernel 0 passes x; kernel 1 delays it by one */
@@ -413,7 +358,7 @@ START_TEST(t_filterbank_chunks)
     const ezc_transformer_type *types[2] = {&ezc_filterbank_type, &ezc_filterbankdesign_type};
     for (int w = 0; w < 2; w++) {
         ezc_error err = {0};
-        ezc_array *x = stream_of("fb_x", FB_FS, EZC_FLOAT64, d);
+        ezc_array *x = tc_stream_of("fb_x", FB_FS, 0.25, EZC_FLOAT64, d);
         ezc_transformer *t1 = tc_make(types[w], sets[w]);
         ezc_array *whole = tc_host(tc_apply(t1, ezc_array_clone(x, &err)));
         for (unsigned seed = 1; seed <= 3; seed++) {
@@ -477,11 +422,13 @@ START_TEST(t_filterbank_errors)
     ck_assert_ptr_nonnull(strstr(m, "filterbankdesign: setting 'cutoff': 5 after 20 (filter 1)"));
     ezc_transformer *t =
         tc_make(&ezc_filterbankdesign_type, "cutoff=[10, 300]; ripple=40; width=5");
-    m = tc_apply_fails(t, stream_of("fb_x", FB_FS, EZC_FLOAT64, ezc_device_cpu()), EZC_EINVAL);
+    m = tc_apply_fails(t, tc_stream_of("fb_x", FB_FS, 0.25, EZC_FLOAT64, ezc_device_cpu()),
+                       EZC_EINVAL);
     ck_assert_ptr_nonnull(strstr(m, "filterbankdesign: setting 'cutoff' = 300 Hz (filter 1)"));
     ezc_transformer_destroy(&t);
     t = tc_make(&ezc_filterbank_type, "kernels=[1, 2]; axis=samples");
-    m = tc_apply_fails(t, stream_of("fb_x", FB_FS, EZC_FLOAT64, ezc_device_cpu()), EZC_ENOTFOUND);
+    m = tc_apply_fails(t, tc_stream_of("fb_x", FB_FS, 0.25, EZC_FLOAT64, ezc_device_cpu()),
+                       EZC_ENOTFOUND);
     ck_assert_ptr_nonnull(strstr(m, "filterbank:"));
     ck_assert_ptr_nonnull(strstr(m, "'samples'"));
     ezc_transformer_destroy(&t);
@@ -513,7 +460,7 @@ START_TEST(t_comb_values)
             ezc_dtype t = v == 1 ? EZC_FLOAT32 : EZC_FLOAT64;
             snprintf(what, sizeof what, "combfilter {%s} %s", s, ezc_dtype_name(t));
             ezc_transformer *tf = tc_make(&ezc_combfilter_type, s);
-            ezc_array *y = tc_host(tc_apply(tf, stream_of("comb_x", FB_FS, t, d)));
+            ezc_array *y = tc_host(tc_apply(tf, tc_stream_of("comb_x", FB_FS, 0.25, t, d)));
             ezc_array *want = tc_ref("comb_y%s_%s",
                                      v == 1   ? "32"
                                      : v == 2 ? "ba"
@@ -523,14 +470,14 @@ START_TEST(t_comb_values)
             ck_assert_str_eq(y->dims[0], "time");
             ck_assert_double_eq_tol(y->axes[0].gain, 1.0 / FB_FS, 1e-18);
             ck_assert_double_eq_tol(y->axes[0].offset, 0.25, 1e-15);
-            assert_scaled(y, want, v == 1 ? 1e-5 : v == 2 ? 1e-10 : 1e-12, what);
+            tc_assert_scaled(y, want, v == 1 ? 1e-5 : v == 2 ? 1e-10 : 1e-12, what);
             ezc_array_destroy(&y);
             ezc_array_destroy(&want);
             ezc_transformer_destroy(&tf);
         }
     /* no harmonic below Nyquist: the data pass unchanged */
     ezc_transformer *tf = tc_make(&ezc_combfilter_type, "fundamental_freq=300");
-    ezc_array *y = tc_host(tc_apply(tf, stream_of("comb_x", FB_FS, EZC_FLOAT64, d)));
+    ezc_array *y = tc_host(tc_apply(tf, tc_stream_of("comb_x", FB_FS, 0.25, EZC_FLOAT64, d)));
     ezc_array *x = tc_ref("comb_x");
     tc_assert_close(y, x, 0, 1e-15, "combfilter above Nyquist");
     ezc_array_destroy(&y);
@@ -546,8 +493,8 @@ START_TEST(t_comb_chunks)
     const ezc_xp *xp = ezc_xp_for(d, &err);
     if (!xp || !xp->iir)
         return;
-    check_chunks(&ezc_combfilter_type, "", "comb_x", FB_FS, d);
-    check_chunks(&ezc_combfilter_type, "filter_type=peak; coef_type=ba", "comb_x", FB_FS, d);
+    tc_check_chunks(&ezc_combfilter_type, "", "comb_x", FB_FS, d);
+    tc_check_chunks(&ezc_combfilter_type, "filter_type=peak; coef_type=ba", "comb_x", FB_FS, d);
 }
 END_TEST
 
@@ -584,7 +531,7 @@ START_TEST(t_resample_values)
             snprintf(s, sizeof s, "resample_rate=%g", rs_cases[k].rate);
             snprintf(what, sizeof what, "resample {%s} %s", s, ezc_dtype_name(t));
             ezc_transformer *tf = tc_make(&ezc_resample_type, s);
-            ezc_array *y = tc_host(tc_apply(tf, stream_of("rs_x", 1000, t, d)));
+            ezc_array *y = tc_host(tc_apply(tf, tc_stream_of("rs_x", 1000, 0.25, t, d)));
             ezc_array *want = tc_ref("rs_y%s_%s", f32 ? "32" : "", rs_cases[k].key);
             ck_assert_int_eq(y->dtype, t);
             ck_assert_str_eq(y->dims[0], "time");
@@ -593,7 +540,7 @@ START_TEST(t_resample_values)
             ck_assert_double_eq_tol(y->axes[0].gain, 1.0 / rs_cases[k].rate, 1e-18);
             ck_assert_double_eq_tol(y->axes[0].offset, 0.25, 1e-15);
             ck_assert_str_eq(y->axes[0].unit, "s");
-            assert_scaled(y, want, f32 ? 1e-5 : 1e-11, what);
+            tc_assert_scaled(y, want, f32 ? 1e-5 : 1e-11, what);
             ezc_array_destroy(&y);
             ezc_array_destroy(&want);
             ezc_transformer_destroy(&tf);
@@ -601,13 +548,13 @@ START_TEST(t_resample_values)
     /* [ch, time]: the same values, transposed */
     ezc_error err = {0};
     int perm[2] = {1, 0};
-    ezc_array *x = stream_of("rs_x", 1000, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array *x = tc_stream_of("rs_x", 1000, 0.25, EZC_FLOAT64, ezc_device_cpu());
     ezc_transformer *tf = tc_make(&ezc_resample_type, "resample_rate=300");
     ezc_array *yt = tc_host(tc_apply(tf, tc_to(ezc_array_permute(x, perm, &err), d)));
     ck_assert_str_eq(yt->dims[1], "time");
     ck_assert_double_eq_tol(yt->axes[1].gain, 1.0 / 300, 1e-18);
     ezc_array *y = ezc_array_permute(yt, perm, &err), *want = tc_ref("rs_y_down");
-    assert_scaled(y, want, 1e-11, "resample [ch, time]");
+    tc_assert_scaled(y, want, 1e-11, "resample [ch, time]");
     ezc_array_destroy(&y);
     ezc_array_destroy(&yt);
     ezc_array_destroy(&want);
@@ -619,13 +566,13 @@ END_TEST
 START_TEST(t_resample_chunks)
 {
     DLDevice d = tc_dev(_i);
-    check_chunks(&ezc_resample_type, "resample_rate=300", "rs_x", 1000, d);
-    check_chunks(&ezc_resample_type, "resample_rate=1300", "rs_x", 1000, d);
-    check_chunks(&ezc_resample_type, "resample_rate=250", "rs_x", 1000, d);
+    tc_check_chunks(&ezc_resample_type, "resample_rate=300", "rs_x", 1000, d);
+    tc_check_chunks(&ezc_resample_type, "resample_rate=1300", "rs_x", 1000, d);
+    tc_check_chunks(&ezc_resample_type, "resample_rate=250", "rs_x", 1000, d);
     /* a message before the next grid point gives 0 samples stamped with its time */
     ezc_error err = {0};
     ezc_transformer *tf = tc_make(&ezc_resample_type, "resample_rate=250");
-    ezc_array *x = stream_of("rs_x", 1000, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array *x = tc_stream_of("rs_x", 1000, 0.25, EZC_FLOAT64, ezc_device_cpu());
     ezc_array *p1 = ezc_array_slice(x, 0, 0, 1, &err), *p2 = ezc_array_slice(x, 0, 1, 3, &err);
     ezc_array *y1 = tc_host(tc_apply(tf, tc_to(ezc_array_copy(p1, &err), d)));
     ezc_array *y2 = tc_host(tc_apply(tf, tc_to(ezc_array_copy(p2, &err), d)));
@@ -649,7 +596,7 @@ START_TEST(t_resample_errors)
     m = tc_make_fails(&ezc_resample_type, "", EZC_EINVAL);
     ck_assert_ptr_nonnull(strstr(m, "resample_rate"));
     ezc_transformer *t = tc_make(&ezc_resample_type, "resample_rate=100");
-    ezc_array *x = stream_of("rs_x", 1000, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array *x = tc_stream_of("rs_x", 1000, 0.25, EZC_FLOAT64, ezc_device_cpu());
     ezc_array_clear_axis(x, 0);
     m = tc_apply_fails(t, x, EZC_EINVAL);
     ck_assert_ptr_nonnull(strstr(m, "resample:"));
@@ -664,7 +611,7 @@ END_TEST
 static ezc_array *part(const char *name, double fs, int64_t r0, int64_t r1, int64_t nc)
 {
     ezc_error err = {0};
-    ezc_array *x = stream_of(name, fs, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array *x = tc_stream_of(name, fs, 0.25, EZC_FLOAT64, ezc_device_cpu());
     int64_t idx[8];
     for (int64_t k = 0; k < nc; k++)
         idx[k] = k;

@@ -530,15 +530,6 @@ END_TEST
 
 /* ---- detrend ---- */
 
-static double max_abs(const ezc_array *a)
-{
-    double m = 0;
-    for (size_t i = 0; i < ezc_array_size(a); i++)
-        if (fabs(tc_get(a, i, 0)) > m)
-            m = fabs(tc_get(a, i, 0));
-    return m;
-}
-
 /* constant / linear: scipy.signal.detrend of the message, along time or ch. */
 START_TEST(t_detrend_values)
 {
@@ -555,7 +546,7 @@ START_TEST(t_detrend_values)
             ezc_array *w = tc_ref("dt_%s_%s", types[ty], sfx[k]);
             /* against the data's scale: the result is a small difference */
             ezc_array *xr = tc_ref("%s", x);
-            tc_assert_close(y, w, 0, (k ? 1e-13 : 2e-6) * max_abs(xr), set);
+            tc_assert_close(y, w, 0, (k ? 1e-13 : 2e-6) * tc_max_abs(xr), set);
             ck_assert_int_eq(y->dtype, w->dtype);
             assert_meta(y);
             ezc_array_destroy(&xr);
@@ -592,7 +583,7 @@ START_TEST(t_detrend_ewma_chunks)
         return;
     }
     ezc_array *w = tc_ref("dt_ewma_f64"), *xr = tc_ref("dt_x_f64");
-    double tol = 1e-13 * max_abs(xr);
+    double tol = 1e-13 * tc_max_abs(xr);
     ezc_transformer *t = tc_make(&ezc_detrend_type, "time_constant=0.2");
     ezc_array *y = tc_host(tc_apply(t, signal_of("dt_x_f64", dev)));
     tc_assert_close(y, w, 0, tol, "detrend ewma");
@@ -640,21 +631,6 @@ static int no_iir(DLDevice dev)
     return 1;
 }
 
-/* Reference `name` as [time, ch] at fs, dtype t, on dev. */
-static ezc_array *stream_of(const char *name, double fs, ezc_dtype t, DLDevice dev)
-{
-    ezc_error err = {0};
-    ezc_array *a = tc_dims(tc_ref("%s", name), "time", "ch");
-    ezc_array_set_linear_axis(a, 0, 1.0 / fs, 0.5, "s");
-    if (a->dtype != t) {
-        ezc_array *b = ezc_array_new_like(a, t, 0, NULL, &err);
-        ck_assert_msg(b && ezc_xp_cpu()->astype(a, b, &err) == 0, "%s", err.msg);
-        ezc_array_destroy(&a);
-        a = b;
-    }
-    return tc_to(a, dev);
-}
-
 /* type{set} on x whole (dtype t) against want within tol * max|want|, and
  * in random chunks (0 and 1 included) against the whole within 1e-13. */
 static void whole_and_chunks(const ezc_transformer_type *type, const char *set, const char *x,
@@ -664,35 +640,17 @@ static void whole_and_chunks(const ezc_transformer_type *type, const char *set, 
     for (int k = 0; k < 2; k++) {
         ezc_dtype t = k ? EZC_FLOAT64 : EZC_FLOAT32;
         ezc_transformer *tf = tc_make(type, set);
-        ezc_array *y = tc_host(tc_apply(tf, stream_of(x, fs, t, dev)));
+        ezc_array *y = tc_host(tc_apply(tf, tc_stream_of(x, fs, 0.5, t, dev)));
         char what[128];
         snprintf(what, sizeof what, "%s {%s} %s", type->name, set, ezc_dtype_name(t));
         ck_assert_int_eq(y->dtype, t);
-        tc_assert_close(y, w, 0, (k ? 1e-12 : 1e-5) * max_abs(w), what);
+        tc_assert_close(y, w, 0, (k ? 1e-12 : 1e-5) * tc_max_abs(w), what);
         ck_assert_str_eq(y->dims[0], "time");
         ezc_array_destroy(&y);
         ezc_transformer_destroy(&tf);
     }
-    ezc_transformer *t1 = tc_make(type, set);
-    ezc_array *whole = tc_host(tc_apply(t1, stream_of(x, fs, EZC_FLOAT64, dev)));
-    for (unsigned seed = 1; seed <= 3; seed++) {
-        int64_t lens[64];
-        ezc_array *xs = stream_of(x, fs, EZC_FLOAT64, dev);
-        size_t n = tc_random_chunks(xs->shape[0], seed, lens, 64);
-        ezc_transformer *t2 = tc_make(type, set);
-        ezc_array *parts = tc_apply_chunks(t2, xs, 0, lens, n, NULL);
-        char what[128];
-        snprintf(what, sizeof what, "%s {%s} chunks (seed %u)", type->name, set, seed);
-        tc_assert_close(parts, whole, 1e-13, 1e-13, what);
-        ck_assert_double_eq_tol(parts->axes[0].gain, whole->axes[0].gain, 1e-15);
-        ck_assert_double_eq_tol(parts->axes[0].offset, whole->axes[0].offset, 1e-12);
-        ezc_array_destroy(&parts);
-        ezc_array_destroy(&xs);
-        ezc_transformer_destroy(&t2);
-    }
-    ezc_array_destroy(&whole);
     ezc_array_destroy(&w);
-    ezc_transformer_destroy(&t1);
+    tc_check_chunks(type, set, x, fs, dev);
 }
 
 START_TEST(t_gaussiansmoothing)
@@ -705,14 +663,14 @@ START_TEST(t_gaussiansmoothing)
                      "gs_s4k9_y", dev);
     /* the time axis rides along */
     ezc_transformer *t = tc_make(&ezc_gaussiansmoothing_type, "");
-    ezc_array *y = tc_host(tc_apply(t, stream_of("gs_x_f64", 500, EZC_FLOAT64, dev)));
+    ezc_array *y = tc_host(tc_apply(t, tc_stream_of("gs_x_f64", 500, 0.5, EZC_FLOAT64, dev)));
     ck_assert_double_eq(y->axes[0].gain, 1.0 / 500);
     ck_assert_double_eq(y->axes[0].offset, 0.5);
     ezc_array_destroy(&y);
     ezc_transformer_destroy(&t);
     /* one tap: the identity */
     t = tc_make(&ezc_gaussiansmoothing_type, "kernel_size=1");
-    y = tc_host(tc_apply(t, stream_of("gs_x_f64", 500, EZC_FLOAT64, dev)));
+    y = tc_host(tc_apply(t, tc_stream_of("gs_x_f64", 500, 0.5, EZC_FLOAT64, dev)));
     ezc_array *x = tc_ref("gs_x_f64");
     tc_assert_close(y, x, 0, 0, "kernel_size 1");
     ezc_array_destroy(&x);
@@ -732,7 +690,7 @@ START_TEST(t_singlebandpow)
                      "sbp_ms", dev);
     /* bins: time axis of gain 25 / 500 s, starting at the first sample */
     ezc_transformer *t = tc_make(&ezc_singlebandpow_type, set);
-    ezc_array *y = tc_host(tc_apply(t, stream_of("sbp_x", 500, EZC_FLOAT64, dev)));
+    ezc_array *y = tc_host(tc_apply(t, tc_stream_of("sbp_x", 500, 0.5, EZC_FLOAT64, dev)));
     ck_assert_int_eq(ezc_array_ndim(y), 2);
     ck_assert_str_eq(y->dims[0], "time");
     ck_assert_str_eq(y->dims[1], "ch");
@@ -755,7 +713,7 @@ START_TEST(t_smoothing_bandpow_errors)
     ck_assert_msg(strstr(m, "gaussiansmoothing: setting 'width' = 0"), "%s", m);
     /* 2 * 4 * 10 s * 10 kHz taps: refused when the rate is known */
     ezc_transformer *t = tc_make(&ezc_gaussiansmoothing_type, "sigma=10");
-    ezc_array *x = stream_of("gs_x_f64", 10000, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array *x = tc_stream_of("gs_x_f64", 10000, 0.5, EZC_FLOAT64, ezc_device_cpu());
     m = tc_apply_fails(t, x, EZC_EINVAL);
     ck_assert_msg(strstr(m, "gaussiansmoothing: setting 'sigma' = 10 s: 800001 taps"), "%s", m);
     ezc_transformer_destroy(&t);
@@ -766,7 +724,8 @@ START_TEST(t_smoothing_bandpow_errors)
     m = tc_make_fails(&ezc_singlebandpow_type, "cuton=-3; cutoff=60", EZC_EINVAL);
     ck_assert_msg(strstr(m, "singlebandpow: setting 'cuton' = -3"), "%s", m);
     t = tc_make(&ezc_singlebandpow_type, "cuton=30; cutoff=300");
-    m = tc_apply_fails(t, stream_of("sbp_x", 500, EZC_FLOAT64, ezc_device_cpu()), EZC_EINVAL);
+    m = tc_apply_fails(t, tc_stream_of("sbp_x", 500, 0.5, EZC_FLOAT64, ezc_device_cpu()),
+                       EZC_EINVAL);
     ck_assert_msg(strstr(m, "singlebandpow: butterworth: setting 'cutoff' = 300 Hz"), "%s", m);
     ezc_transformer_destroy(&t);
 }
@@ -780,7 +739,7 @@ static void check_bins(const char *set, const char *want, int transposed, DLDevi
     ezc_error err = {0};
     ezc_array *w = tc_ref("%s", want);
     for (unsigned seed = 0; seed <= 3; seed++) {
-        ezc_array *x = stream_of("ba_x", 500, EZC_FLOAT64, dev);
+        ezc_array *x = tc_stream_of("ba_x", 500, 0.5, EZC_FLOAT64, dev);
         int tax = 0;
         if (transposed) { /* [ch, time]: the staging is permuted */
             const int perm[2] = {1, 0};
@@ -838,7 +797,7 @@ START_TEST(t_binned_aggregate)
     const double gains[2] = {0.021, 10.0 / 500};
     for (int k = 0; k < 2; k++) {
         ezc_transformer *t = tc_make(&ezc_binned_aggregate_type, sets[k]);
-        ezc_array *y = tc_host(tc_apply(t, stream_of("ba_x", 500, EZC_FLOAT64, dev)));
+        ezc_array *y = tc_host(tc_apply(t, tc_stream_of("ba_x", 500, 0.5, EZC_FLOAT64, dev)));
         ck_assert_double_eq_tol(y->axes[0].gain, gains[k], 1e-15);
         ck_assert_str_eq(y->axes[0].unit, "s");
         ck_assert_str_eq(y->dims[1], "ch");
@@ -847,7 +806,7 @@ START_TEST(t_binned_aggregate)
     }
     /* float32 stays float32: its bin means to float32 rounding */
     ezc_transformer *t = tc_make(&ezc_binned_aggregate_type, "bin_duration=0.021");
-    ezc_array *y = tc_host(tc_apply(t, stream_of("ba_x", 500, EZC_FLOAT32, dev)));
+    ezc_array *y = tc_host(tc_apply(t, tc_stream_of("ba_x", 500, 0.5, EZC_FLOAT32, dev)));
     ezc_array *w = tc_ref("ba_frac_mean");
     ck_assert_int_eq(y->dtype, EZC_FLOAT32);
     tc_assert_close(y, w, 1e-5, 1e-6, "binned_aggregate float32 mean");
@@ -855,7 +814,7 @@ START_TEST(t_binned_aggregate)
     ezc_array_destroy(&w);
     ezc_transformer_destroy(&t);
     t = tc_make(&ezc_binned_aggregate_type, "operations=[min, max]; newaxis=env");
-    y = tc_host(tc_apply(t, stream_of("ba_x", 500, EZC_FLOAT32, dev)));
+    y = tc_host(tc_apply(t, tc_stream_of("ba_x", 500, 0.5, EZC_FLOAT32, dev)));
     ck_assert_int_eq(y->dtype, EZC_FLOAT32);
     ck_assert_str_eq(y->dims[2], "env");
     ck_assert_str_eq(y->axes[2].coords->labels[1], "max");
@@ -871,12 +830,13 @@ START_TEST(t_binned_aggregate_errors)
     m = tc_make_fails(&ezc_binned_aggregate_type, "operation=mode", EZC_EINVAL);
     ck_assert_msg(strstr(m, "binned_aggregate") && strstr(m, "mode"), "%s", m);
     ezc_transformer *t = tc_make(&ezc_binned_aggregate_type, "bin_duration=0.001");
-    m = tc_apply_fails(t, stream_of("ba_x", 500, EZC_FLOAT64, ezc_device_cpu()), EZC_EINVAL);
+    m = tc_apply_fails(t, tc_stream_of("ba_x", 500, 0.5, EZC_FLOAT64, ezc_device_cpu()),
+                       EZC_EINVAL);
     ck_assert_msg(strstr(m, "binned_aggregate: setting 'bin_duration' = 0.001 s: under one sample "
                             "at fs = 500 Hz"),
                   "%s", m);
     /* the state is usable: a stream at a rate that fits */
-    ezc_array *y = tc_apply(t, stream_of("ba_x", 5000, EZC_FLOAT64, ezc_device_cpu()));
+    ezc_array *y = tc_apply(t, tc_stream_of("ba_x", 5000, 0.5, EZC_FLOAT64, ezc_device_cpu()));
     ck_assert_int_eq(y->shape[0], 20);
     ezc_array_destroy(&y);
     ezc_transformer_destroy(&t);
@@ -904,7 +864,7 @@ START_TEST(t_rollingscaler)
         for (int k = 0; k < 2; k++) {
             ezc_dtype t = k ? EZC_FLOAT64 : EZC_FLOAT32;
             ezc_transformer *tf = tc_make(&ezc_rollingscaler_type, cases[c].set);
-            ezc_array *y = tc_host(tc_apply(tf, stream_of("rs_x", 100, t, dev)));
+            ezc_array *y = tc_host(tc_apply(tf, tc_stream_of("rs_x", 100, 0.5, t, dev)));
             ck_assert_int_eq(y->dtype, t);
             tc_assert_close(y, w, k ? 1e-9 : 1e-5, k ? 1e-9 : 1e-5, cases[c].set);
             ezc_array_destroy(&y);
@@ -912,7 +872,7 @@ START_TEST(t_rollingscaler)
         }
         for (unsigned seed = 1; seed <= 3; seed++) {
             int64_t lens[64];
-            ezc_array *x = stream_of("rs_x", 100, EZC_FLOAT64, dev);
+            ezc_array *x = tc_stream_of("rs_x", 100, 0.5, EZC_FLOAT64, dev);
             size_t n = tc_random_chunks(x->shape[0], seed, lens, 64);
             ezc_transformer *tf = tc_make(&ezc_rollingscaler_type, cases[c].set);
             ezc_array *y = tc_apply_chunks(tf, x, 0, lens, n, NULL);
@@ -929,8 +889,8 @@ START_TEST(t_rollingscaler)
     for (int u = 0; u < 2; u++) {
         ezc_transformer *tf = tc_make(&ezc_rollingscaler_type, sets[u]);
         /* before any training the signal passes through */
-        ezc_array *x0 = stream_of("rs_x", 100, EZC_FLOAT64, dev);
-        ezc_array *y0 = tc_host(tc_apply(tf, stream_of("rs_x", 100, EZC_FLOAT64, dev)));
+        ezc_array *x0 = tc_stream_of("rs_x", 100, 0.5, EZC_FLOAT64, dev);
+        ezc_array *y0 = tc_host(tc_apply(tf, tc_stream_of("rs_x", 100, 0.5, EZC_FLOAT64, dev)));
         if (!u) {
             ezc_array *xr = tc_ref("rs_x");
             tc_assert_close(y0, xr, 0, 0, "untrained: raw");
@@ -940,8 +900,9 @@ START_TEST(t_rollingscaler)
         ezc_array_destroy(&x0);
         ezc_transformer_destroy(&tf);
         tf = tc_make(&ezc_rollingscaler_type, sets[u]);
-        ck_assert_ptr_null(tc_apply_port(tf, 1, stream_of("rs_train", 100, EZC_FLOAT64, dev)));
-        ezc_array *y = tc_host(tc_apply(tf, stream_of("rs_x", 100, EZC_FLOAT64, dev)));
+        ck_assert_ptr_null(
+            tc_apply_port(tf, 1, tc_stream_of("rs_train", 100, 0.5, EZC_FLOAT64, dev)));
+        ezc_array *y = tc_host(tc_apply(tf, tc_stream_of("rs_x", 100, 0.5, EZC_FLOAT64, dev)));
         ezc_array *w = tc_ref("%s", wants[u]);
         tc_assert_close(y, w, 1e-9, 1e-9, wants[u]);
         ck_assert_double_eq(y->axes[0].gain, 0.01);
@@ -961,13 +922,15 @@ START_TEST(t_rollingscaler_errors)
     m = tc_make_fails(&ezc_rollingscaler_type, "clip=-1", EZC_EINVAL);
     ck_assert_msg(strstr(m, "rollingscaler: setting 'clip' = -1"), "%s", m);
     ezc_transformer *t = tc_make(&ezc_rollingscaler_type, "window_size=2000");
-    m = tc_apply_fails(t, stream_of("rs_x", 100, EZC_FLOAT64, ezc_device_cpu()), EZC_EINVAL);
+    m = tc_apply_fails(t, tc_stream_of("rs_x", 100, 0.5, EZC_FLOAT64, ezc_device_cpu()),
+                       EZC_EINVAL);
     ck_assert_msg(strstr(m, "rollingscaler: setting 'window_size' = 2000 s: 200000 samples"), "%s",
                   m);
     ezc_transformer_destroy(&t);
     /* window_size: k = ceil(0.1 s * 100 Hz) = 10 samples, min = ceil(1 s * 100 Hz) -> 10 */
     t = tc_make(&ezc_rollingscaler_type, "window_size=0.1; update_with_signal=true");
-    ezc_array *y = tc_host(tc_apply(t, stream_of("rs_x", 100, EZC_FLOAT64, ezc_device_cpu())));
+    ezc_array *y =
+        tc_host(tc_apply(t, tc_stream_of("rs_x", 100, 0.5, EZC_FLOAT64, ezc_device_cpu())));
     ezc_array *x = tc_ref("rs_x");
     for (size_t i = 0; i < 30; i++) /* the first 10 samples raw, the 11th scored */
         ck_assert(tc_get(y, i, 0) == tc_get(x, i, 0));

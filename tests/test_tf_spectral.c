@@ -27,17 +27,6 @@ static ezc_array *series(const char *name, int ax, double fs, double t0, const c
     return a;
 }
 
-static ezc_array *as_dtype(ezc_array *a, ezc_dtype t)
-{
-    ezc_error err = {0};
-    if (a->dtype == t)
-        return a;
-    ezc_array *b = ezc_array_new_like(a, t, 0, NULL, &err);
-    ck_assert_msg(b && ezc_xp_cpu()->astype(a, b, &err) == 0, "%s", err.msg);
-    ezc_array_destroy(&a);
-    return b;
-}
-
 static double maxabs(const ezc_array *a)
 {
     double m = 0;
@@ -351,7 +340,7 @@ START_TEST(t_spectrum_windows_transforms)
     DLDevice dev = tc_dev(_i);
     for (int dt = 0; dt < 2; dt++) {
         ezc_dtype t = dt ? EZC_FLOAT32 : EZC_FLOAT64;
-        ezc_array *x = tc_to(as_dtype(series("spec_x", 0, 200, T0, TC), t), dev);
+        ezc_array *x = tc_to(tc_as_dtype(series("spec_x", 0, 200, T0, TC), t), dev);
         for (int w = 0; w < 5; w++)
             for (int f = 0; f < 7; f++) {
                 char s[128], ref[64];

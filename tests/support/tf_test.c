@@ -418,3 +418,65 @@ const char *tc_tmp_path(const char *file)
     snprintf(p[which], sizeof p[which], "%s/%s", scratch, file);
     return p[which];
 }
+
+double tc_max_abs(const ezc_array *a)
+{
+    double m = 0;
+    for (size_t i = 0; i < ezc_array_size(a); i++)
+        m = fmax(m, fabs(tc_get(a, i, 0)));
+    return m;
+}
+
+void tc_assert_scaled(const ezc_array *got, const ezc_array *want, double tol, const char *what)
+{
+    tc_assert_close(got, want, 0, tol * tc_max_abs(want), what);
+}
+
+ezc_array *tc_as_dtype(ezc_array *a, ezc_dtype t)
+{
+    if (a->dtype == t)
+        return a;
+    ezc_error err = {0};
+    ezc_array *h = tc_host(a);
+    ezc_array *b = ezc_array_new_like(h, t, 0, NULL, &err);
+    ck_assert_msg(b && ezc_xp_cpu()->astype(h, b, &err) == 0, "%s", err.msg);
+    ezc_array_destroy(&h);
+    return b;
+}
+
+ezc_array *tc_stream_of(const char *name, double fs, double t0, ezc_dtype t, DLDevice dev)
+{
+    ezc_array *a = tc_dims(tc_ref("%s", name), "time", "ch");
+    ezc_array_set_linear_axis(a, 0, 1.0 / fs, t0, "s");
+    return tc_to(tc_as_dtype(a, t), dev);
+}
+
+void tc_check_chunks(const ezc_transformer_type *type, const char *settings, const char *xname,
+                     double fs, DLDevice dev)
+{
+    ezc_error err = {0};
+    ezc_array *x = tc_stream_of(xname, fs, 0.25, EZC_FLOAT64, dev);
+    ezc_transformer *t1 = tc_make(type, settings);
+    ezc_array *c = ezc_array_clone(x, &err);
+    ck_assert_msg(c != NULL, "%s", err.msg);
+    ezc_array *whole = tc_host(tc_apply(t1, c));
+    for (unsigned seed = 1; seed <= 3; seed++) {
+        int64_t lens[64];
+        size_t n = tc_random_chunks(x->shape[0], seed, lens, 64);
+        ezc_transformer *t2 = tc_make(type, settings);
+        ezc_array *parts = tc_apply_chunks(t2, x, 0, lens, n, NULL);
+        char what[192];
+        snprintf(what, sizeof what, "%s {%s} chunks (seed %u)", type->name, settings, seed);
+        tc_assert_close(parts, whole, 1e-13, 1e-13, what);
+        ck_assert_int_eq(parts->axes[0].kind, whole->axes[0].kind);
+        if (whole->axes[0].kind == EZC_AXIS_LINEAR) {
+            ck_assert_double_eq_tol(parts->axes[0].gain, whole->axes[0].gain, 1e-15);
+            ck_assert_double_eq_tol(parts->axes[0].offset, whole->axes[0].offset, 1e-12);
+        }
+        ezc_array_destroy(&parts);
+        ezc_transformer_destroy(&t2);
+    }
+    ezc_array_destroy(&whole);
+    ezc_array_destroy(&x);
+    ezc_transformer_destroy(&t1);
+}

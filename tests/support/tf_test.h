@@ -33,6 +33,13 @@ void tc_assert_close(const ezc_array *got, const ezc_array *want, double rtol, d
                      const char *what);
 /* The float tolerance for a dtype: 1e-12 (float64, complex128), 1e-5 else. */
 double tc_tol(ezc_dtype t);
+/* The largest |element| of a host array (real part; 0 when empty). */
+double tc_max_abs(const ezc_array *a);
+/* got ~ want within tol * max|want| per element: a tolerance relative to
+ * the signal's scale, for outputs whose small values carry no precision. */
+void tc_assert_scaled(const ezc_array *got, const ezc_array *want, double tol, const char *what);
+/* a converted to dtype t on the host (consumes a; a itself when already t). */
+ezc_array *tc_as_dtype(ezc_array *a, ezc_dtype t);
 
 /* ---- devices ---- */
 /* Probes the backends once: cpu, then cuda:0 when a GPU answers. */
@@ -71,6 +78,16 @@ ezc_array *tc_apply_chunks(ezc_transformer *t, const ezc_array *in, int axis, co
 /* n random chunk lengths summing to total, with 0 and 1 among them when
  * total allows; seeded, so failures reproduce. Returns the count. */
 size_t tc_random_chunks(int64_t total, unsigned seed, int64_t *lens, size_t max);
+
+/* Reference `name` as a [time, ch] stream sampled at fs from t0 seconds,
+ * of dtype t, on dev. */
+ezc_array *tc_stream_of(const char *name, double fs, double t0, ezc_dtype t, DLDevice dev);
+/* Chunk invariance: reference `xname` (as tc_stream_of at fs, float64, on
+ * dev) through type+settings whole, then in three seeded random chunkings
+ * along time; the joined outputs equal the whole run within 1e-13 (relative
+ * and absolute), and a linear time axis keeps its gain and offset. */
+void tc_check_chunks(const ezc_transformer_type *type, const char *settings, const char *xname,
+                     double fs, DLDevice dev);
 
 /* FILE in this run's scratch folder (made by tc_run_suite before the tests
  * run, removed with what is in it after). Two results may be held at once. */
