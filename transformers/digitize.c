@@ -14,7 +14,7 @@
 typedef struct digitize_state {
     double lo, hi, range, span, out_min, conversion, offset;
     ezc_dtype out;
-    ezc_buffer *c_a, *c_s, *c_m, *c_y;
+    ezc_buffer *c[4]; /* a, s, m, y of process */
 } digitize_state;
 
 static const ezc_setting_spec digitize_settings[] = {
@@ -29,10 +29,8 @@ static void digitize_fini(void *state)
     digitize_state *st = state;
     if (!st)
         return;
-    ezc_buffer_unref(&st->c_a);
-    ezc_buffer_unref(&st->c_s);
-    ezc_buffer_unref(&st->c_m);
-    ezc_buffer_unref(&st->c_y);
+    for (int i = 0; i < 4; i++)
+        ezc_buffer_unref(&st->c[i]);
     free(st);
 }
 
@@ -93,21 +91,10 @@ static int digitize_process(void *state, int port, ezc_array *in, ezc_array **ou
     digitize_state *st = state;
     (void)port;
     *out = NULL;
-    int rc = 0;
-    if (ezc_dtype_is_complex(in->dtype)) {
-        rc = ezc_error_set(err, EZC_EDTYPE, "digitize: %s data is not supported",
-                           ezc_dtype_name(in->dtype));
-        ezc_array_destroy(&in);
-        return rc;
-    }
-    ezc_array *a = ezc_array_new_like_cached(in, EZC_FLOAT64, 0, NULL, &st->c_a, err);
-    ezc_array *s = a ? ezc_array_new_like_cached(in, EZC_FLOAT64, 0, NULL, &st->c_s, err) : NULL;
-    ezc_array *m = s ? ezc_array_new_like_cached(in, EZC_FLOAT64, 0, NULL, &st->c_m, err) : NULL;
-    ezc_array *y = m ? ezc_array_new_like_cached(in, st->out, 0, NULL, &st->c_y, err) : NULL;
-    if (!y)
-        rc = err->code ? err->code : EZC_ENOMEM;
-    else if (ezc_array_size(in) == 0)
-        rc = 0;
+    ezc_array *a, *s, *m, *y;
+    int rc = ezc_tf_grid_arrays("digitize", in, st->out, st->c, &a, &s, &m, &y, err);
+    if (rc || ezc_array_size(in) == 0)
+        ;
     else if ((rc = ezc_tf_to_grid(xp, in, a, s, m, st->lo, st->hi, st->range, st->span, st->out_min,
                                   err)) ||
              (st->out == EZC_INT64 &&

@@ -10,7 +10,7 @@
 typedef struct quantize_state {
     double lo, hi, range, steps;
     ezc_dtype out;
-    ezc_buffer *c_a, *c_s, *c_m, *c_y;
+    ezc_buffer *c[4]; /* a, s, m, y of process */
 } quantize_state;
 
 static const ezc_setting_spec quantize_settings[] = {
@@ -27,10 +27,8 @@ static void quantize_fini(void *state)
     quantize_state *st = state;
     if (!st)
         return;
-    ezc_buffer_unref(&st->c_a);
-    ezc_buffer_unref(&st->c_s);
-    ezc_buffer_unref(&st->c_m);
-    ezc_buffer_unref(&st->c_y);
+    for (int i = 0; i < 4; i++)
+        ezc_buffer_unref(&st->c[i]);
     free(st);
 }
 
@@ -73,26 +71,11 @@ static int quantize_process(void *state, int port, ezc_array *in, ezc_array **ou
     quantize_state *st = state;
     (void)port;
     *out = NULL;
-    int rc = 0;
-    if (ezc_dtype_is_complex(in->dtype)) {
-        rc = ezc_error_set(err, EZC_EDTYPE, "quantize: %s data is not supported",
-                           ezc_dtype_name(in->dtype));
-        ezc_array_destroy(&in);
-        return rc;
-    }
-    ezc_array *a = ezc_array_new_like_cached(in, EZC_FLOAT64, 0, NULL, &st->c_a, err);
-    ezc_array *s = a ? ezc_array_new_like_cached(in, EZC_FLOAT64, 0, NULL, &st->c_s, err) : NULL;
-    ezc_array *m = s ? ezc_array_new_like_cached(in, EZC_FLOAT64, 0, NULL, &st->c_m, err) : NULL;
-    ezc_array *y = m ? ezc_array_new_like_cached(in, st->out, 0, NULL, &st->c_y, err) : NULL;
-    if (!y)
-        rc = err->code ? err->code : EZC_ENOMEM;
-    else if (ezc_array_size(in) == 0)
-        rc = 0;
-    else if ((rc = ezc_tf_to_grid(xp, in, a, s, m, st->lo, st->hi, st->range, st->steps, 0.0,
-                                  err)) ||
-             (rc = ezc_tf_nan_to_zero(xp, a, m, err)))
-        ;
-    else
+    ezc_array *a, *s, *m, *y;
+    int rc = ezc_tf_grid_arrays("quantize", in, st->out, st->c, &a, &s, &m, &y, err);
+    if (!rc && ezc_array_size(in) > 0 &&
+        !(rc = ezc_tf_to_grid(xp, in, a, s, m, st->lo, st->hi, st->range, st->steps, 0.0, err)) &&
+        !(rc = ezc_tf_nan_to_zero(xp, a, m, err)))
         rc = ezc_xp_call(xp, astype, err, m, y);
     ezc_array_destroy(&in);
     ezc_array_destroy(&a);

@@ -206,3 +206,21 @@ int ezc_tf_filter_input(ezc_array **x, const char *axis, int *ax, const ezc_xp *
     *x = f;
     return 0;
 }
+
+int ezc_tf_grid_arrays(const char *tf, const ezc_array *x, ezc_dtype out, ezc_buffer **c,
+                       ezc_array **a, ezc_array **s, ezc_array **m, ezc_array **y, ezc_error *err)
+{
+    *a = *s = *m = *y = NULL;
+    if (ezc_dtype_is_complex(x->dtype))
+        return ezc_error_set(err, EZC_EDTYPE, "%s: %s data is not supported", tf,
+                             ezc_dtype_name(x->dtype));
+    if ((*a = ezc_array_new_like_cached(x, EZC_FLOAT64, 0, NULL, &c[0], err)) &&
+        (*s = ezc_array_new_like_cached(x, EZC_FLOAT64, 0, NULL, &c[1], err)) &&
+        (*m = ezc_array_new_like_cached(x, EZC_FLOAT64, 0, NULL, &c[2], err)) &&
+        (*y = ezc_array_new_like_cached(x, out, 0, NULL, &c[3], err)))
+        return 0;
+    ezc_array_destroy(a);
+    ezc_array_destroy(s);
+    ezc_array_destroy(m);
+    return err->code ? err->code : EZC_ENOMEM;
+}

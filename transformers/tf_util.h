@@ -75,4 +75,11 @@ int ezc_tf_filter_input(ezc_array **x, const char *axis, int *ax, const ezc_xp *
 int ezc_tf_to_grid(const ezc_xp *xp, const ezc_array *x, ezc_array *a, ezc_array *s, ezc_array *m,
                    double lo, double hi, double range, double scale, double offset, ezc_error *err);
 
+/* The arrays of quantize and digitize for input x: a, s, m float64 of x's
+ * shape and y of dtype out, each from its cache (c[0..3], kept by the
+ * caller's state). Complex x is EZC_EDTYPE naming tf. On error every array
+ * is NULL; x stays the caller's either way. */
+int ezc_tf_grid_arrays(const char *tf, const ezc_array *x, ezc_dtype out, ezc_buffer **c,
+                       ezc_array **a, ezc_array **s, ezc_array **m, ezc_array **y, ezc_error *err);
+
 #endif
