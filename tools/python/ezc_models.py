@@ -1,7 +1,8 @@
 """ezc_models — write (and read) ezc model files from Python with numpy only.
 
 The format (docs/learn.md): one msgpack map
-    {"ezc_model": 1, "kind": "lda" | "kalman" | "ssr" | "cca",
+    {"ezc_model": 1, "kind": "lda" | "kalman" | "ssr" | "cca" | "linear_regressor" |
+                             "adaptive_linear_regressor" | "sgd",
      "arrays": {name: {"dtype": "float64", "shape": [...], "data": <bin>}},
      "labels": [...]}            # optional: class labels, all str or all numbers
 written here by a small msgpack encoder of its own, so no msgpack package
@@ -11,6 +12,8 @@ is needed.
     ezc_models.save_lda_sklearn("lda.ezm", fitted_lda)
     ezc_models.save_kalman("kf.ezm", A, W, H, Q)
     ezc_models.save_cca_ezmsg("cca.ezm", icca, n_samples=n)   # ezmsg-learn IncrementalCCA
+    ezc_models.save_linreg_sklearn("ridge.ezm", fitted_ridge)    # LinearRegression / Ridge
+    ezc_models.save_sgd_sklearn("sgd.ezm", fitted_sgd)           # SGDClassifier / SGDRegressor
 """
 import struct
 
@@ -131,3 +134,57 @@ def save_cca_ezmsg(path, icca, n_samples=0, n_batches=0):
     save_cca(path, icca.C11, icca.C22, icca.C12, icca.current_smoothing, n_samples, n_batches,
              getattr(icca, "x_weights_", None), getattr(icca, "y_weights_", None),
              getattr(icca, "correlations_", None))
+
+
+def _linear(coef, intercept, what):
+    coef = np.atleast_2d(np.asarray(coef, float))
+    intercept = np.atleast_1d(np.asarray(intercept, float))
+    if coef.ndim != 2 or intercept.shape != (coef.shape[0],):
+        raise ValueError(f"ezc_models: {what} needs coef (T x F) and intercept (T); got "
+                         f"{coef.shape}, {intercept.shape}")
+    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+        raise ValueError(f"ezc_models: {what}: NaN or inf in coef or intercept")
+    return coef, intercept
+
+
+def save_linear_regressor(path, coef, intercept, adaptive=False, t=1.0):
+    """A `linear_regressor` model (coef T x F, intercept T: one row per
+    target, the node's n_targets), or with adaptive=True an
+    `adaptive_linear_regressor` one, whose t is sklearn's SGDRegressor t_
+    (1 before any sample): partial fitting goes on from there."""
+    coef, intercept = _linear(coef, intercept, "linear_regressor")
+    arrays = {"coef": coef, "intercept": intercept}
+    if adaptive:
+        arrays["t"] = np.float64(t)
+    save(path, "adaptive_linear_regressor" if adaptive else "linear_regressor", arrays)
+
+
+def save_linreg_sklearn(path, est):
+    """A fitted sklearn LinearRegression or Ridge (a `linear_regressor`
+    model), or an SGDRegressor (an `adaptive_linear_regressor` one, with its
+    t_ so that partial fitting continues as sklearn's would)."""
+    if hasattr(est, "t_"):
+        save_linear_regressor(path, est.coef_, est.intercept_, adaptive=True, t=est.t_)
+    else:
+        save_linear_regressor(path, est.coef_, est.intercept_)
+
+
+def save_sgd(path, coef, intercept, classes, t=1.0):
+    """An `sgd` classifier model: coef (K' x F) and intercept (K'), K' = 1
+    for two classes (sklearn's binary form), else K; classes (K labels) and
+    t (sklearn's t_)."""
+    coef, intercept = _linear(coef, intercept, "sgd")
+    k = len(classes)
+    if k < 2 or coef.shape[0] != (1 if k == 2 else k):
+        raise ValueError(f"ezc_models: sgd with {k} classes needs {1 if k == 2 else k} "
+                         f"rows of coef; got {coef.shape[0]}")
+    save(path, "sgd", {"coef": coef, "intercept": intercept, "t": np.float64(t)}, labels=classes)
+
+
+def save_sgd_sklearn(path, est):
+    """A fitted sklearn SGDClassifier (an `sgd` model) or SGDRegressor (an
+    `adaptive_linear_regressor` one)."""
+    if hasattr(est, "classes_"):
+        save_sgd(path, est.coef_, est.intercept_, est.classes_, est.t_)
+    else:
+        save_linreg_sklearn(path, est)
