@@ -93,5 +93,7 @@ const tc_case tc_typical[] = {
     {"adaptive_lnc", "num_harmonics=2", 8},
     {"adaptive_lnc", "freq_time_constant=0", 8},
     {"signalinjector", "frequency=50; amplitude=0.5; mixing_seed=1", 8},
+    {"cwt", "wavelet=cmor1.5-1.0; frequencies=[40, 100]", 8},
+    {"cwt", "wavelet=morl; scales=[4, 9]", 8},
 };
 const size_t tc_ntypical = sizeof tc_typical / sizeof *tc_typical;

@@ -1,0 +1,203 @@
+/* test_tf_cwt.c — cwt (the continuous wavelet transform as ezmsg-sigproc's
+ * CWT runs it) against tests/ref/gen_tf_cwt.py, which writes PyWavelets'
+ * method out in numpy over the whole signal.
+ *
+ * Tolerances: float64 within 1e-10 of max|y| (the kernels are the same
+ * taps; the sums differ in order: direct or FFT in xp.fir against
+ * np.convolve); frequencies 1e-12 relative; float32 within 1e-5 of max|y|
+ * against the float64 transform with the float32 grid's kernels (data and
+ * output rounded to float32). Chunks equal the whole run to 1e-13. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "tf_test.h"
+
+extern const ezc_transformer_type ezc_cwt_type;
+
+#define FS 250.0
+
+static const struct {
+    const char *settings;
+    int cplx;
+} cases[] = {
+    {"wavelet=morl; frequencies=[20, 4, 8, 12, 30]", 0}, /* sorted by the transformer */
+    {"wavelet=mexh; frequencies=[6, 15]", 0},
+    {"wavelet=cmor1.5-1.0; frequencies=[5, 10, 12, 25]", 1},
+    {"wavelet=morl; scales=[4, 16, 9.5]", 0},
+};
+
+static int no_fir(DLDevice dev)
+{
+    ezc_error err = {0};
+    const ezc_xp *xp = ezc_xp_for(dev, &err);
+    if (xp && xp->fir && xp->permute && xp->affine_axis)
+        return 0;
+    printf("xp.fir not on %s: device skipped\n", xp ? xp->name : "?");
+    return 1;
+}
+
+/* The reference of case i as a [ch, freq, time] array (complex: re + j im). */
+static ezc_array *want_of(int i, int f32)
+{
+    if (f32)
+        return tc_ref("cwt%d_y_f32", i);
+    if (!cases[i].cplx)
+        return tc_ref("cwt%d_y", i);
+    ezc_array *re = tc_ref("cwt%d_re", i), *im = tc_ref("cwt%d_im", i);
+    ezc_error err = {0};
+    ezc_array *c = ezc_array_new(EZC_COMPLEX128, 3, re->shape, NULL, ezc_device_cpu(), &err);
+    ck_assert_msg(c != NULL, "%s", err.msg);
+    double *z = ezc_array_data(c);
+    for (size_t k = 0; k < ezc_array_size(re); k++) {
+        z[2 * k] = tc_get(re, k, 0);
+        z[2 * k + 1] = tc_get(im, k, 0);
+    }
+    ezc_array_destroy(&re);
+    ezc_array_destroy(&im);
+    return c;
+}
+
+static double max_mag(const ezc_array *a)
+{
+    double m = 0;
+    for (size_t i = 0; i < ezc_array_size(a); i++)
+        m = fmax(m, hypot(tc_get(a, i, 0), tc_get(a, i, 1)));
+    return m;
+}
+
+START_TEST(t_cwt_values)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_fir(d))
+        return;
+    for (int i = 0; i < (int)(sizeof cases / sizeof *cases); i++) {
+        ezc_transformer *t = tc_make(&ezc_cwt_type, cases[i].settings);
+        ezc_array *y = tc_host(tc_apply(t, tc_stream_of("cwt_x", FS, 0.25, EZC_FLOAT64, d)));
+        ezc_array *want = want_of(i, 0), *fq = tc_ref("cwt%d_freq", i);
+        char what[160];
+        snprintf(what, sizeof what, "cwt {%s}", cases[i].settings);
+        ck_assert_int_eq(y->dtype, cases[i].cplx ? EZC_COMPLEX128 : EZC_FLOAT64);
+        ck_assert_str_eq(y->dims[0], "ch");
+        ck_assert_str_eq(y->dims[1], "freq");
+        ck_assert_str_eq(y->dims[2], "time");
+        tc_assert_close(y, want, 0, 1e-10 * max_mag(want), what);
+        /* the freq axis in Hz, the time axis as the input's */
+        ck_assert_int_eq(y->axes[1].kind, EZC_AXIS_COORD);
+        ck_assert_str_eq(y->axes[1].unit, "Hz");
+        for (int64_t k = 0; k < fq->shape[0]; k++) {
+            double v = 0;
+            ck_assert_int_eq(ezc_axis_value(&y->axes[1], k, &v), 0);
+            ck_assert_double_eq_tol(v, tc_get(fq, (size_t)k, 0), 1e-12 * tc_get(fq, (size_t)k, 0));
+        }
+        ck_assert_int_eq(y->axes[2].kind, EZC_AXIS_LINEAR);
+        ck_assert_double_eq_tol(y->axes[2].gain, 1 / FS, 1e-18);
+        ck_assert_double_eq_tol(y->axes[2].offset, 0.25, 1e-15);
+        ezc_array_destroy(&y);
+        ezc_array_destroy(&want);
+        ezc_array_destroy(&fq);
+        ezc_transformer_destroy(&t);
+    }
+    /* float32 data: float32 out, kernels cut by the float32 grid */
+    ezc_transformer *t = tc_make(&ezc_cwt_type, cases[0].settings);
+    ezc_array *y = tc_host(tc_apply(t, tc_stream_of("cwt_x", FS, 0.25, EZC_FLOAT32, d)));
+    ezc_array *want = want_of(0, 1);
+    ck_assert_int_eq(y->dtype, EZC_FLOAT32);
+    tc_assert_scaled(y, want, 1e-5, "cwt morl float32");
+    ezc_array_destroy(&y);
+    ezc_array_destroy(&want);
+    ezc_transformer_destroy(&t);
+    t = tc_make(&ezc_cwt_type, cases[2].settings);
+    y = tc_host(tc_apply(t, tc_stream_of("cwt_x", FS, 0.25, EZC_FLOAT32, d)));
+    ck_assert_int_eq(y->dtype, EZC_COMPLEX64);
+    ezc_array_destroy(&y);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
+START_TEST(t_cwt_chunks)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_fir(d))
+        return;
+    for (int i = 0; i < (int)(sizeof cases / sizeof *cases); i++)
+        tc_check_chunks(&ezc_cwt_type, cases[i].settings, "cwt_x", FS, d);
+}
+END_TEST
+
+START_TEST(t_cwt_errors)
+{
+    const char *m = tc_make_fails(&ezc_cwt_type, "wavelet=db4; frequencies=[10]", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "cwt: setting 'wavelet' = 'db4'") && strstr(m, "cmorB-C"), "%s", m);
+    m = tc_make_fails(&ezc_cwt_type, "wavelet=cmor1.5; frequencies=[10]", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "'cmor1.5'") && strstr(m, "cmor1.5-1.0"), "%s", m);
+    m = tc_make_fails(&ezc_cwt_type, "wavelet=morl", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "neither given"), "%s", m);
+    m = tc_make_fails(&ezc_cwt_type, "wavelet=morl; frequencies=[1]; scales=[2]", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "both given"), "%s", m);
+    m = tc_make_fails(&ezc_cwt_type, "wavelet=morl; frequencies=[10, -1]", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "'frequencies' = -1"), "%s", m);
+    m = tc_make_fails(&ezc_cwt_type, "wavelet=morl; frequencies=[10]; min_phase=minimum",
+                      EZC_EINVAL);
+    ck_assert_msg(strstr(m, "min_phase"), "%s", m);
+    /* a frequency so low its kernel would be huge: refused at the stream's rate */
+    ezc_transformer *t = tc_make(&ezc_cwt_type, "wavelet=morl; frequencies=[0.0001]");
+    m = tc_apply_fails(t, tc_stream_of("cwt_x", FS, 0, EZC_FLOAT64, ezc_device_cpu()), EZC_EINVAL);
+    ck_assert_msg(strstr(m, "taps"), "%s", m);
+    ezc_transformer_destroy(&t);
+    /* an input with a freq dim already */
+    t = tc_make(&ezc_cwt_type, "wavelet=morl; frequencies=[10]");
+    ezc_array *x = tc_stream_of("cwt_x", FS, 0, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array_set_dim(x, 1, "freq", NULL);
+    m = tc_apply_fails(t, x, EZC_EINVAL);
+    ck_assert_msg(strstr(m, "'freq' dim already"), "%s", m);
+    /* no time axis */
+    x = tc_dims(tc_ref("cwt_x"), "samples", "ch");
+    m = tc_apply_fails(t, x, EZC_ENOTFOUND);
+    ck_assert_msg(strstr(m, "time"), "%s", m);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
+/* Zero samples: an empty [ch, freq, 0] output; the state is kept (the next
+ * message continues as if the empty one had not come). */
+START_TEST(t_cwt_empty_and_steady)
+{
+    ezc_error err = {0};
+    const char *set = "wavelet=cmor1.5-1.0; frequencies=[10, 20]";
+    ezc_transformer *t = tc_make(&ezc_cwt_type, set);
+    ezc_array *x = tc_stream_of("cwt_x", FS, 0, EZC_FLOAT64, ezc_device_cpu());
+    ezc_array *e = ezc_array_slice(x, 0, 0, 0, &err);
+    ezc_array *y = tc_host(tc_apply(t, e));
+    ck_assert_int_eq(y->shape[2], 0);
+    ck_assert_int_eq(y->shape[1], 2);
+    ezc_array_destroy(&y);
+    for (int i = 0; i < 3; i++) {
+        y = tc_apply(t, ezc_array_slice(x, 0, 100 * i, 100 * (i + 1), &err));
+        ezc_array_destroy(&y);
+    }
+    uint64_t before = ezc_buffer_new_count();
+    for (int i = 3; i < 10; i++) {
+        y = tc_apply(t, ezc_array_slice(x, 0, 100 * i, 100 * (i + 1), &err));
+        ezc_array_destroy(&y);
+    }
+    ck_assert_msg(ezc_buffer_new_count() == before, "cwt: %llu buffers on the steady path",
+                  (unsigned long long)(ezc_buffer_new_count() - before));
+    ezc_array_destroy(&x);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
+int main(void)
+{
+    tc_refs_load("tf_cwt");
+    tc_devices_init();
+    Suite *s = suite_create("tf_cwt");
+    TCase *tc = tcase_create("all");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, t_cwt_values, 0, tc_ndevs());
+    tcase_add_loop_test(tc, t_cwt_chunks, 0, tc_ndevs());
+    tcase_add_test(tc, t_cwt_errors);
+    tcase_add_test(tc, t_cwt_empty_and_steady);
+    suite_add_tcase(s, tc);
+    return tc_run_suite(s);
+}
