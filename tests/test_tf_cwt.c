@@ -1,6 +1,17 @@
 /* test_tf_cwt.c — cwt (the continuous wavelet transform as ezmsg-sigproc's
  * CWT runs it) against tests/ref/gen_tf_cwt.py, which writes PyWavelets'
- * method out in numpy over the whole signal.
+ * method out in numpy over the whole signal; and `min_phase` of the filter
+ * bank and cwt against scipy.signal.minimum_phase (1.10): the bank's
+ * output with the converted kernels within 1e-9 of max|y| for
+ * homomorphic (FFTs of 8192 points round differently in FFTW and numpy's
+ * pocketfft), 5e-3 for hilbert: scipy shifts the zero-phase response so
+ * that its minimum is exactly 0 and adds 1e-10 before the log, and of the
+ * two mirror bins holding that minimum whichever rounds lower gets
+ * log(1e-10), the other the log of ~1e-8; its taps move by up to 1.2e-3
+ * of their largest with that rounding (numpy's own half-spectrum FFTs give
+ * the same 1.2e-3). ezc computes one half of the (symmetric) spectrum, so
+ * both bins are alike: against that (the generator's hilbert_symmetric),
+ * 1e-9.
  *
  * Tolerances: float64 within 1e-10 of max|y| (the kernels are the same
  * taps; the sums differ in order: direct or FFT in xp.fir against
@@ -187,6 +198,77 @@ START_TEST(t_cwt_empty_and_steady)
 }
 END_TEST
 
+extern const ezc_transformer_type ezc_filterbank_type;
+
+/* "kernels=[...]; kernel_lengths=[31, 40]; min_phase=M" from the refs. */
+static void bank_settings(char *buf, size_t cap, const char *method)
+{
+    ezc_array *k1 = tc_ref("mp_k1"), *k2 = tc_ref("mp_k2");
+    size_t at = (size_t)snprintf(buf, cap, "kernels=[");
+    for (int j = 0; j < 2; j++) {
+        const ezc_array *k = j ? k2 : k1;
+        for (size_t i = 0; i < ezc_array_size(k); i++)
+            at += (size_t)snprintf(buf + at, cap - at, "%s%.17g", j || i ? ", " : "",
+                                   tc_get(k, i, 0));
+    }
+    snprintf(buf + at, cap - at, "]; kernel_lengths=[%lld, %lld]; min_phase=%s",
+             (long long)k1->shape[0], (long long)k2->shape[0], method);
+    ezc_array_destroy(&k1);
+    ezc_array_destroy(&k2);
+}
+
+START_TEST(t_min_phase)
+{
+    DLDevice d = tc_dev(_i);
+    if (no_fir(d))
+        return;
+    static char set[8192];
+    const char *methods[2] = {"homomorphic", "hilbert"};
+    for (int m = 0; m < 2; m++) {
+        bank_settings(set, sizeof set, methods[m]);
+        ezc_transformer *t = tc_make(&ezc_filterbank_type, set);
+        ezc_array *y = tc_host(tc_apply(t, tc_stream_of("cwt_x", FS, 0, EZC_FLOAT64, d)));
+        ezc_array *want = tc_ref("mp_%s_y", methods[m]);
+        char what[64];
+        snprintf(what, sizeof what, "filterbank min_phase=%s", methods[m]);
+        tc_assert_scaled(y, want, m ? 5e-3 : 1e-9, what);
+        if (m) { /* and the same method on the half spectrum, closely */
+            ezc_array_destroy(&want);
+            want = tc_ref("mp_hilbert_sym_y");
+            tc_assert_scaled(y, want, 1e-9, "filterbank min_phase=hilbert, half spectrum");
+        }
+        ezc_array_destroy(&y);
+        ezc_array_destroy(&want);
+        ezc_transformer_destroy(&t);
+        tc_check_chunks(&ezc_filterbank_type, set, "cwt_x", FS, d);
+    }
+    ezc_transformer *t = tc_make(&ezc_cwt_type, "wavelet=morl; frequencies=[20, 8]; "
+                                                "min_phase=homomorphic");
+    ezc_array *y = tc_host(tc_apply(t, tc_stream_of("cwt_x", FS, 0, EZC_FLOAT64, d)));
+    ezc_array *want = tc_ref("cwt_mp_y");
+    tc_assert_scaled(y, want, 1e-9, "cwt morl min_phase=homomorphic");
+    ezc_array_destroy(&y);
+    ezc_array_destroy(&want);
+    ezc_transformer_destroy(&t);
+}
+END_TEST
+
+START_TEST(t_min_phase_errors)
+{
+    const char *m = tc_make_fails(
+        &ezc_cwt_type, "wavelet=cmor1.5-1.0; frequencies=[10]; min_phase=hilbert", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "'min_phase' = hilbert") && strstr(m, "complex"), "%s", m);
+    m = tc_make_fails(&ezc_filterbank_type, "kernels=[1, 2]; min_phase=homomorphic", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "filterbank: setting 'min_phase' = homomorphic") &&
+                      strstr(m, "at least 3"),
+                  "%s", m);
+    m = tc_make_fails(&ezc_filterbank_type, "kernels=[0, 0, 0]; min_phase=homomorphic", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "all zeros"), "%s", m);
+    m = tc_make_fails(&ezc_filterbank_type, "kernels=[1, 2, 3]; min_phase=cepstral", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "min_phase"), "%s", m);
+}
+END_TEST
+
 int main(void)
 {
     tc_refs_load("tf_cwt");
@@ -198,6 +280,8 @@ int main(void)
     tcase_add_loop_test(tc, t_cwt_chunks, 0, tc_ndevs());
     tcase_add_test(tc, t_cwt_errors);
     tcase_add_test(tc, t_cwt_empty_and_steady);
+    tcase_add_loop_test(tc, t_min_phase, 0, tc_ndevs());
+    tcase_add_test(tc, t_min_phase_errors);
     suite_add_tcase(s, tc);
     return tc_run_suite(s);
 }

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "filterbank.h"
+#include "fir_design.h"
 
 #define CWT_POINTS 1024 /* 2^precision, precision 10 as ezmsg-sigproc */
 #define CWT_MAX_SCALES 512
@@ -39,6 +40,7 @@ typedef struct cwt_state {
     double lb, ub, cf; /* support and central frequency */
     double *given;     /* frequencies (Hz, ascending) or scales (descending) */
     int ns, by_freq, f32;
+    ezc_min_phase min_phase;
     double gain;        /* the time axis's gain (1 / fs) as the message gives it */
     double *scales;     /* for the current rate: ns of them */
     double *neg_rt;     /* -sqrt(scale), per kernel (twice over when complex) */
@@ -57,7 +59,8 @@ static const ezc_setting_spec cwt_settings[] = {
      "analysis frequencies in Hz (scales from them at the stream's rate)", 0, NULL},
     {"scales", EZC_SETTING_FLOATS, NULL, "wavelet scales, when frequencies are not given", 0, NULL},
     {"wavelet", EZC_SETTING_STRING, NULL, "morl, mexh, or cmorB-C (e.g. cmor1.5-1.0)", 1, NULL},
-    {"min_phase", EZC_SETTING_STRING, "none", "none only (no minimum-phase conversion)", 0, "none"},
+    {"min_phase", EZC_SETTING_STRING, "none",
+     "none, or each kernel made minimum phase (real wavelets only)", 0, "none|hilbert|homomorphic"},
     {"axis", EZC_SETTING_STRING, "time", "the time dim", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
@@ -142,6 +145,7 @@ static int cwt_design(const void *ctx, double fs, double **taps, int64_t *nk, in
         st->neg_rt[k] = st->neg_rt[k + (cplx ? ns : 0)] = -sqrt(s);
     }
     int64_t nt = 0, len[CWT_MAX_SCALES];
+    int rc;
     for (int k = 0; k < ns; k++) {                    /* taps: m / (s step) below the table's end */
         volatile double prod = st->scales[k] * range; /* no FMA: numpy rounds twice */
         double span = prod + 1, ss = st->scales[k] * step;
@@ -167,6 +171,10 @@ static int cwt_design(const void *ctx, double fs, double **taps, int64_t *nk, in
         }
     }
     free(psi);
+    if ((rc = ezc_min_phase_rows(&all, rows, &nt, len, st->min_phase, err))) {
+        free(all);
+        return rc;
+    }
     ezc_coords_unref(&st->coords);
     if (!(st->coords = ezc_coords_new((size_t)ns, st->freq, NULL, err))) {
         free(all);
@@ -250,6 +258,14 @@ static int cwt_init(void **state, const ezc_settings *s, ezc_error *err)
     if (!st)
         return ezc_error_set(err, EZC_ENOMEM, "cwt: out of memory");
     int rc = parse_wavelet(st, w, err);
+    const char *mp = "none";
+    ezc_settings_get_string(s, "min_phase", &mp);
+    st->min_phase = (ezc_min_phase)ezc_min_phase_parse(mp);
+    if (!rc && st->fam == WAV_CMOR && st->min_phase != EZC_MIN_PHASE_NONE)
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "cwt: setting 'min_phase' = %s: minimum phase is for real kernels, "
+                           "and %s is complex (use none, or morl or mexh)",
+                           mp, w);
     st->ns = (int)n;
     st->by_freq = has_f;
     snprintf(st->axis, sizeof st->axis, "%s", axis);

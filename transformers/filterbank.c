@@ -13,6 +13,7 @@
 #include <string.h>
 #include "filter_stream.h"
 #include "filterbank.h"
+#include "fir_design.h"
 
 #define MAX_TAPS 100000
 #define MAX_KERNELS 4096
@@ -229,7 +230,9 @@ static const ezc_setting_spec filterbank_settings[] = {
     {"mode", EZC_SETTING_STRING, "conv",
      "conv, fft or auto: the same output (xp.fir picks direct or FFT by itself)", 0,
      "conv|fft|auto"},
-    {"min_phase", EZC_SETTING_STRING, "none", "none only (no minimum-phase conversion)", 0, "none"},
+    {"min_phase", EZC_SETTING_STRING, "none",
+     "none, or each kernel made minimum phase (scipy.signal.minimum_phase's method)", 0,
+     "none|hilbert|homomorphic"},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -301,7 +304,13 @@ static int filterbank_init(void **state, const ezc_settings *s, ezc_error *err)
             memcpy(pad + i * nt, k + at, (size_t)len * sizeof *pad);
             at += (size_t)len;
         }
-        rc = ezc_fbank_init(&st->fb, axis, new_axis, pad, nkern, nt, NULL, NULL, err);
+        const char *mp = "none";
+        ezc_settings_get_string(s, "min_phase", &mp);
+        if ((rc = ezc_min_phase_rows(&pad, nkern, &nt, has_lens ? lens : NULL,
+                                     (ezc_min_phase)ezc_min_phase_parse(mp), err)))
+            ezc_error_prefix(err, "filterbank: setting 'min_phase' = %s", mp);
+        else
+            rc = ezc_fbank_init(&st->fb, axis, new_axis, pad, nkern, nt, NULL, NULL, err);
     }
     free(pad);
     if (rc) {

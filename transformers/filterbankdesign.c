@@ -19,6 +19,7 @@ typedef struct fbd_filter {
 
 typedef struct fbd_state {
     int nf, wn_hz;
+    ezc_min_phase min_phase;
     fbd_filter *f;
     ezc_fbank fb;
 } fbd_state;
@@ -43,7 +44,9 @@ static const ezc_setting_spec fbd_settings[] = {
     {"mode", EZC_SETTING_STRING, "conv",
      "conv, fft or auto: the same output (xp.fir picks direct or FFT by itself)", 0,
      "conv|fft|auto"},
-    {"min_phase", EZC_SETTING_STRING, "none", "none only (no minimum-phase conversion)", 0, "none"},
+    {"min_phase", EZC_SETTING_STRING, "none",
+     "none, or each filter made minimum phase (scipy.signal.minimum_phase's method)", 0,
+     "none|hilbert|homomorphic"},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -96,8 +99,10 @@ static int fbd_design(const void *ctx, double fs, double **taps, int64_t *nk, in
             memcpy(all + k * nt, h[k], (size_t)n[k] * sizeof *all);
         free(h[k]);
     }
-    if (rc)
+    if (rc || (rc = ezc_min_phase_rows(&all, st->nf, &nt, n, st->min_phase, err))) {
+        free(all);
         return rc;
+    }
     *taps = all;
     *nk = st->nf;
     *ntaps = nt;
@@ -207,6 +212,9 @@ static int fbd_init(void **state, const ezc_settings *s, ezc_error *err)
     fbd_state *st = calloc(1, sizeof *st);
     if (!st)
         return ezc_error_set(err, EZC_ENOMEM, "filterbankdesign: out of memory");
+    const char *mp = "none";
+    ezc_settings_get_string(s, "min_phase", &mp);
+    st->min_phase = (ezc_min_phase)ezc_min_phase_parse(mp);
     int rc = fbd_check(st, s, err);
     if (!rc)
         rc = ezc_fbank_init(&st->fb, axis, new_axis, NULL, 0, 0, fbd_design, st, err);

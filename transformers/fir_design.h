@@ -60,4 +60,19 @@ int ezc_remez(int64_t numtaps, const double *bands, int nbands, const double *de
 int ezc_remez_hilbert(int64_t numtaps, const double *bands, int nbands, const double *desired,
                       const double *weight, double *h, ezc_error *err);
 
+/* scipy.signal.minimum_phase (scipy 1.10, n_fft by default: 2^ceil(log2(2 (n
+ * - 1) / 0.01))) of h[n] (n >= 3) into out[n / 2 + n % 2] (*nout set);
+ * EZC_EINVAL for fewer than 3 taps or an FFT above 2^22 (about 20,000 taps). */
+typedef enum { EZC_MIN_PHASE_NONE, EZC_MIN_PHASE_HILBERT, EZC_MIN_PHASE_HOMOMORPHIC } ezc_min_phase;
+/* "none", "hilbert", "homomorphic"; -1 if unknown. */
+int ezc_min_phase_parse(const char *name);
+int ezc_minimum_phase(const double *h, int64_t n, ezc_min_phase method, double *out, int64_t *nout,
+                      ezc_error *err);
+/* Each row k of *taps (nk rows of *ntaps, the first len[k] taps of row k
+ * the kernel; len NULL: all) made minimum phase, the rows packed again,
+ * zero-padded, to the new longest (*taps replaced, *ntaps set). NONE:
+ * nothing changes. */
+int ezc_min_phase_rows(double **taps, int64_t nk, int64_t *ntaps, const int64_t *len,
+                       ezc_min_phase method, ezc_error *err);
+
 #endif

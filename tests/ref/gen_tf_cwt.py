@@ -14,9 +14,14 @@ numpy alone (PyWavelets is not packaged for Debian's Python here):
 - the whole signal convolved from zeros (np.convolve, first n samples),
   differenced along time against a leading zero, times -sqrt(scale).
 
+Also minimum-phase kernels (the filter bank's and cwt's `min_phase`):
+scipy.signal.minimum_phase (1.10, default n_fft), homomorphic and hilbert,
+of an odd firwin and an even remez kernel, and the bank's output with them.
+
 Run by hand: /usr/bin/python3 tests/ref/gen_tf_cwt.py
 """
 import numpy as np
+import scipy.signal as sig
 
 from refs import Refs
 
@@ -36,7 +41,7 @@ def wavelet(name):
         -8.0, 8.0, True
 
 
-def cwt(x, fs, name, freqs=None, scales=None):
+def cwt(x, fs, name, freqs=None, scales=None, min_phase=None):
     """x: [time, ch]; returns [ch, freq, time] and the frequencies."""
     f, lb, ub, cplx = wavelet(name)
     grid = np.linspace(lb, ub, N)
@@ -59,7 +64,8 @@ def cwt(x, fs, name, freqs=None, scales=None):
     for s in scales:
         reix = (np.arange(s * rng_ + 1) / (s * step)).astype(int)
         reix = reix[reix < N]
-        kernels.append(int_psi[reix][::-1])
+        kern = int_psi[reix][::-1]
+        kernels.append(sig.minimum_phase(kern, method=min_phase) if min_phase else kern)
     n = x.shape[0]
     out = np.zeros((x.shape[1], len(scales), n), complex if cplx else float)
     for c in range(x.shape[1]):
@@ -86,4 +92,39 @@ for i, (name, fr, sc) in enumerate(cases):
 # float32: the float32 grid's step and range pick the kernels' indices
 y32, _ = cwt(x.astype(np.float32), 250.0, "morl", [4, 8, 12, 20, 30])
 r.put("cwt0_y_f32", y32)
+y, _ = cwt(x, 250.0, "morl", [8, 20], min_phase="homomorphic")
+r.put("cwt_mp_y", y)
+
+def hilbert_symmetric(h):
+    """scipy's hilbert method on one half of the (symmetric) spectrum, so
+    the two mirror bins of the response's minimum are alike (scipy's full
+    FFT leaves one at log(1e-10), the other wherever rounding puts it)."""
+    n = len(h)
+    nfft = 2 ** int(np.ceil(np.log2(2 * (n - 1) / 0.01)))
+    k = np.arange(nfft // 2 + 1)
+    H = np.real(np.fft.rfft(h, nfft) * np.exp(1j * k * (2 * np.pi / nfft * (n // 2))))
+    dp, ds = H.max() - 1, -H.min()
+    H = np.sqrt((H + ds) * (4 / (np.sqrt(1 + dp + ds) + np.sqrt(1 - dp + ds)) ** 2)) + 1e-10
+    c = np.fft.irfft(np.log(H), nfft)
+    sg = np.zeros(nfft)
+    sg[1:nfft // 2], sg[nfft // 2 + 1:] = 1, -1
+    return np.fft.irfft(H * np.exp(np.fft.rfft(c * sg)), nfft)[:n // 2 + n % 2]
+
+
+# minimum phase: an odd firwin and an even remez kernel
+k1 = sig.firwin(31, 0.3)
+k2 = sig.remez(40, [0, 0.1, 0.15, 0.5], [1, 0])
+r.put("mp_k1", k1)
+r.put("mp_k2", k2)
+for method in ("homomorphic", "hilbert"):
+    m1, m2 = sig.minimum_phase(k1, method=method), sig.minimum_phase(k2, method=method)
+    r.put(f"mp_{method}_k1", m1)
+    r.put(f"mp_{method}_k2", m2)
+    # the bank's output [ch, kernel, time]
+    y = np.stack([np.stack([sig.lfilter(m, [1.0], x[:, c]) for m in (m1, m2)])
+                  for c in range(x.shape[1])])
+    r.put(f"mp_{method}_y", y)
+m1, m2 = hilbert_symmetric(k1), hilbert_symmetric(k2)
+r.put("mp_hilbert_sym_y", np.stack([np.stack([sig.lfilter(m, [1.0], x[:, c]) for m in (m1, m2)])
+                                    for c in range(x.shape[1])]))
 r.save()

@@ -95,5 +95,7 @@ const tc_case tc_typical[] = {
     {"signalinjector", "frequency=50; amplitude=0.5; mixing_seed=1", 8},
     {"cwt", "wavelet=cmor1.5-1.0; frequencies=[40, 100]", 8},
     {"cwt", "wavelet=morl; scales=[4, 9]", 8},
+    {"cwt", "wavelet=mexh; frequencies=[50, 120]; min_phase=homomorphic", 8},
+    {"filterbank", "kernels=[0.2, 0.5, 0.2, 0.1, 0.3, 0.3]; n_kernels=2; min_phase=hilbert", 8},
 };
 const size_t tc_ntypical = sizeof tc_typical / sizeof *tc_typical;
