@@ -21,6 +21,11 @@
  * several passes (the later ones in place on y). */
 #define MAX_Z 64
 
+/* One build, the widest vectors the machine has (as fir.c): the AVX-512
+ * clone holds a block of LANES signals in one register and fuses the
+ * multiply-adds; the default clone spreads it over four SSE2 registers. */
+#define IIR_SIMD __attribute__((target_clones("avx512f", "avx2", "default")))
+
 typedef double vd __attribute__((vector_size(LANES * sizeof(double))));
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 
@@ -90,8 +95,9 @@ typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
 /* A block of lanes: the common orders get their own instances so the
  * section loop unrolls. */
 #define DEF_BLOCK(T, S)                                                                            \
-    static void block_##S(const T *x, T *y, size_t n, size_t ts, size_t ls, int w, double *zi,     \
-                          size_t zs, const double *cn, int s0, int s1, int order)                  \
+    IIR_SIMD static void block_##S(const T *x, T *y, size_t n, size_t ts, size_t ls, int w,        \
+                                   double *zi, size_t zs, const double *cn, int s0, int s1,        \
+                                   int order)                                                      \
     {                                                                                              \
         int contig = ls == 1, full = w == LANES;                                                   \
         if (contig && full) {                                                                      \
@@ -118,8 +124,8 @@ DEF_BLOCK(double, f64)
 
 /* One section of an order above MAX_Z: scalar, state in zi itself. */
 #define DEF_LONG(T, S)                                                                             \
-    static void long_##S(const T *x, T *y, size_t n, size_t ts, double *zi, size_t zs,             \
-                         const double *b, const double *a, int order)                              \
+    IIR_SIMD static void long_##S(const T *x, T *y, size_t n, size_t ts, double *zi, size_t zs,    \
+                                  const double *b, const double *a, int order)                     \
     {                                                                                              \
         for (size_t t = 0; t < n; t++) {                                                           \
             double v = (double)x[t * ts], out = b[0] * v + zi[0];                                  \
