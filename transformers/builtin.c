@@ -23,6 +23,7 @@ extern const ezc_transformer_type ezc_activation_type, ezc_quantize_type, ezc_di
     ezc_gaussiansmoothing_type, ezc_singlebandpow_type, ezc_binned_aggregate_type,
     ezc_rollingscaler_type;
 extern const ezc_transformer_type ezc_sampler_type;
+extern const ezc_transformer_type ezc_fbcca_type, ezc_resampleconcat_type;
 extern const ezc_transformer_type ezc_cwt_type;
 
 static const ezc_transformer_type *const types[] = {
@@ -84,6 +85,8 @@ static const ezc_transformer_type *const types[] = {
     &ezc_singlebandpow_type,
     &ezc_binned_aggregate_type,
     &ezc_rollingscaler_type,
+    &ezc_fbcca_type,
+    &ezc_resampleconcat_type,
     &ezc_cwt_type,
     NULL,
 };

@@ -41,7 +41,7 @@ void ezc_stream_align_fini(ezc_stream_align *al)
     al->iota = NULL;
 }
 
-static int64_t held_len(const ezc_align_side *sd)
+int64_t ezc_align_held_len(const ezc_align_side *sd)
 {
     return sd->held ? sd->held->shape[sd->axis] : 0;
 }
@@ -69,18 +69,18 @@ static ezc_buffer **free_slot(ezc_align_side *sd)
     return sd->held && sd->pool[0] && sd->held->buf == sd->pool[0] ? &sd->pool[1] : &sd->pool[0];
 }
 
-/* Drops the first k held samples of a side (all of them when k >= its
- * length), counting them. */
-static int drop_front(ezc_stream_align *al, int s, int64_t k, uint64_t *count, ezc_error *err)
+int ezc_align_drop_front(ezc_stream_align *al, int s, int64_t k, uint64_t *count, ezc_error *err)
 {
     ezc_align_side *sd = &al->side[s];
-    int64_t len = held_len(sd);
+    int64_t len = ezc_align_held_len(sd);
     if (k <= 0 || !sd->held)
         return 0;
     if (k > len)
         k = len;
-    *count += (uint64_t)k;
-    al->dropped[s] += (uint64_t)k;
+    if (count) {
+        *count += (uint64_t)k;
+        al->dropped[s] += (uint64_t)k;
+    }
     if (k == len) {
         ezc_array_destroy(&sd->held);
         return 0;
@@ -94,10 +94,8 @@ static int drop_front(ezc_stream_align *al, int s, int64_t k, uint64_t *count, e
     return rest ? 0 : err->code;
 }
 
-/* True when `in` can follow side sd's held samples: the same dtype, device,
- * dims and lengths but along the alignment dim, and the same rate. */
-static int same_template(const ezc_stream_align *al, const ezc_align_side *sd, const ezc_array *in,
-                         int axis)
+int ezc_align_same_template(const ezc_stream_align *al, const ezc_align_side *sd,
+                            const ezc_array *in, int axis)
 {
     const ezc_array *h = sd->held;
     if (h->dtype != in->dtype || !ezc_device_equal(h->tensor.device, in->tensor.device) ||
@@ -110,8 +108,7 @@ static int same_template(const ezc_stream_align *al, const ezc_align_side *sd, c
     return fabs(in->axes[axis].gain - g) <= al->gain_rtol * fabs(g);
 }
 
-/* Appends in (consumed) to side s's held samples. */
-static int append(ezc_stream_align *al, int s, ezc_array *in, int axis, ezc_error *err)
+int ezc_align_append(ezc_stream_align *al, int s, ezc_array *in, int axis, ezc_error *err)
 {
     ezc_align_side *sd = &al->side[s];
     if (!sd->held) {
@@ -147,9 +144,7 @@ static int read_front(ezc_stream_align *al, int s, int64_t n, ezc_array **out, e
         idx ? ezc_array_take_cached(sd->held, sd->axis, idx, (size_t)n, &sd->out_cache, err) : NULL;
     if (!*out)
         return err->code;
-    uint64_t none = 0;
-    int rc = drop_front(al, s, n, &none, err);
-    al->dropped[s] -= (uint64_t)n; /* read, not dropped */
+    int rc = ezc_align_drop_front(al, s, n, NULL, err); /* read, not dropped */
     if (rc)
         ezc_array_destroy(out);
     return rc;
@@ -192,33 +187,33 @@ int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_arr
     ezc_align_side *sd = &al->side[s], *od = &al->side[o];
     int rc = 0;
     if (sd->held) {
-        double expect = sd->held->axes[sd->axis].offset + (double)held_len(sd) * gain;
-        if (!same_template(al, sd, in, axis))
+        double expect = sd->held->axes[sd->axis].offset + (double)ezc_align_held_len(sd) * gain;
+        if (!ezc_align_same_template(al, sd, in, axis))
             snprintf(why, sizeof why, "port '%s' changed its dims, dtype or rate", port_name[s]);
         else if (fabs(t0 - expect) > gain / 2)
             snprintf(why, sizeof why, "port '%s' jumped from time %.9g to %.9g", port_name[s],
                      expect, t0);
         if (why[0])
-            rc = drop_front(al, s, held_len(sd), &lost[s], err);
+            rc = ezc_align_drop_front(al, s, ezc_align_held_len(sd), &lost[s], err);
     }
     if (!rc && od->held) {
         double g = od->held->axes[od->axis].gain;
         if (fabs(gain - g) > al->gain_rtol * fabs(g)) {
             snprintf(why, sizeof why, "port '%s' has gain %g, port '%s' %g", port_name[s], gain,
                      port_name[o], g);
-            rc = drop_front(al, o, held_len(od), &lost[o], err);
+            rc = ezc_align_drop_front(al, o, ezc_align_held_len(od), &lost[o], err);
         }
     }
     if (!rc)
-        rc = append(al, s, in, axis, err);
+        rc = ezc_align_append(al, s, in, axis, err);
     else
         ezc_array_destroy(&in);
     if (!rc) {
         int64_t cap = (int64_t)llround(al->buffer_dur / gain);
         if (cap < 1)
             cap = 1;
-        if (held_len(sd) > cap) {
-            rc = drop_front(al, s, held_len(sd) - cap, &lost[s], err);
+        if (ezc_align_held_len(sd) > cap) {
+            rc = ezc_align_drop_front(al, s, ezc_align_held_len(sd) - cap, &lost[s], err);
             if (!why[0])
                 snprintf(why, sizeof why, "port '%s' ran more than buffer_dur = %g s ahead",
                          port_name[s], al->buffer_dur);
@@ -230,7 +225,8 @@ int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_arr
         int early = ts < to ? s : o;
         double d = fabs(ts - to);
         if (d > gain / 2) {
-            rc = drop_front(al, early, (int64_t)fmin(llround(d / gain), 9e18), &lost[early], err);
+            rc = ezc_align_drop_front(al, early, (int64_t)fmin(llround(d / gain), 9e18),
+                                      &lost[early], err);
             if (!why[0])
                 snprintf(why, sizeof why, "port '%s' starts before port '%s'", port_name[early],
                          port_name[1 - early]);
@@ -245,8 +241,9 @@ int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_arr
                              al->tf, (unsigned long long)lost[0], (unsigned long long)lost[1], why,
                              (unsigned long long)al->dropped[0],
                              (unsigned long long)al->dropped[1]);
-    int64_t n = held_len(&al->side[0]) < held_len(&al->side[1]) ? held_len(&al->side[0])
-                                                                : held_len(&al->side[1]);
+    int64_t n = ezc_align_held_len(&al->side[0]) < ezc_align_held_len(&al->side[1])
+                    ? ezc_align_held_len(&al->side[0])
+                    : ezc_align_held_len(&al->side[1]);
     if (n <= 0)
         return 0;
     rc = read_front(al, 0, n, a, err);

@@ -46,4 +46,20 @@ void ezc_stream_align_fini(ezc_stream_align *al);
 int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_array **a,
                           ezc_array **b, ezc_error *err);
 
+/* The buffer of one side, for transformers that pair samples otherwise
+ * (resampleconcat interpolates): */
+/* Samples side sd holds along its alignment dim (0 when none). */
+int64_t ezc_align_held_len(const ezc_align_side *sd);
+/* True when `in` can follow side sd's held samples: the same dtype, device,
+ * dims and lengths but along the alignment dim (`axis` in `in`), and the
+ * same rate (within gain_rtol). */
+int ezc_align_same_template(const ezc_stream_align *al, const ezc_align_side *sd,
+                            const ezc_array *in, int axis);
+/* Appends in (consumed) to side s's held samples; axis: the alignment dim. */
+int ezc_align_append(ezc_stream_align *al, int s, ezc_array *in, int axis, ezc_error *err);
+/* Removes the first k held samples of side s (all when k >= its length).
+ * With count, they are dropped: added to *count and al->dropped[s];
+ * without, they were read. */
+int ezc_align_drop_front(ezc_stream_align *al, int s, int64_t k, uint64_t *count, ezc_error *err);
+
 #endif

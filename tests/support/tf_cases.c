@@ -93,9 +93,12 @@ const tc_case tc_typical[] = {
     {"adaptive_lnc", "num_harmonics=2", 8},
     {"adaptive_lnc", "freq_time_constant=0", 8},
     {"signalinjector", "frequency=50; amplitude=0.5; mixing_seed=1", 8},
+    {"fbcca", "freqs=[10, 12, 15]; harmonics=2", 8},
+    {"resampleconcat", "", 8},
     {"cwt", "wavelet=cmor1.5-1.0; frequencies=[40, 100]", 8},
     {"cwt", "wavelet=morl; scales=[4, 9]", 8},
     {"cwt", "wavelet=mexh; frequencies=[50, 120]; min_phase=homomorphic", 8},
     {"filterbank", "kernels=[0.2, 0.5, 0.2, 0.1, 0.3, 0.3]; n_kernels=2; min_phase=hilbert", 8},
+    {"singlebandpow", "cuton=20; cutoff=80; mode=square_law; lowpass_cutoff=10; factor=4", 8},
 };
 const size_t tc_ntypical = sizeof tc_typical / sizeof *tc_typical;
