@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "ezc/discovery.h"
 #include "ezc/interrupt.h"
 #include "ezc/names.h"
 #include "ezc/rundir.h"
@@ -36,6 +37,7 @@ struct ezc_names_reg {
     char dir[PATH_MAX];    /* RUN/streams */
     char esc[ESC_MAX + 1]; /* the name as a file name */
     ezc_stream_info info;
+    ezc_announcer *beacon; /* a tcp:// stream's beacons, when discovery is on */
 };
 
 static int64_t realtime_ns(void)
@@ -355,6 +357,26 @@ static int write_entry(ezc_names_reg *r, ezc_error *err)
 
 /* ---- registration ------------------------------------------------------ */
 
+/* Other hosts hear of a tcp:// stream when discovery is asked for
+ * (ezc/discovery.h); a wrong EZC_DISCOVERY or EZC_PEERS is an error here,
+ * where the publisher can report it. */
+static int announce(ezc_names_reg *r, ezc_error *err)
+{
+    if (r->beacon) {
+        ezc_announcer_update(r->beacon, &r->info);
+        return 0;
+    }
+    if (strncmp(r->info.endpoint, "tcp://", 6))
+        return 0;
+    ezc_discovery_config c;
+    int rc = ezc_discovery_config_from_env(&c, err);
+    if (!rc && c.enabled)
+        rc = ezc_announcer_new(&c, &r->info, &r->beacon, err);
+    if (rc)
+        ezc_error_prefix(err, "stream '%s'", r->info.name);
+    return rc;
+}
+
 static int alive(long pid)
 {
     return pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
@@ -451,6 +473,8 @@ int ezc_names_register(const ezc_stream_info *info, ezc_names_reg **out, ezc_err
         rc = write_entry(r, err);
     else
         unlink(path);
+    if (!rc)
+        rc = announce(r, err);
     if (rc) {
         ezc_names_unregister(&r);
         return rc;
@@ -469,7 +493,8 @@ int ezc_names_update(ezc_names_reg *r, const ezc_stream_info *info, ezc_error *e
     r->info = *info;
     r->info.pid = pid;
     r->info.started_ns = started;
-    return write_entry(r, err);
+    int rc = write_entry(r, err);
+    return rc ? rc : announce(r, err);
 }
 
 int ezc_names_describe(ezc_names_reg *r, const char *topic, const ezc_array *a, ezc_error *err)
@@ -491,7 +516,10 @@ int ezc_names_describe(ezc_names_reg *r, const char *topic, const ezc_array *a, 
     if (!memcmp(&si, &r->info, sizeof si))
         return 0;
     r->info = si;
-    return write_entry(r, err);
+    int rc = write_entry(r, err);
+    if (r->beacon)
+        ezc_announcer_update(r->beacon, &r->info);
+    return rc;
 }
 
 const ezc_stream_info *ezc_names_info(const ezc_names_reg *r)
@@ -505,6 +533,7 @@ void ezc_names_unregister(ezc_names_reg **rp)
         return;
     ezc_names_reg *r = *rp;
     *rp = NULL;
+    ezc_announcer_destroy(&r->beacon);
     if (r->fd >= 0) {
         char path[PATHBUF];
         entry_path(path, r->dir, r->esc, ".stream");
@@ -666,6 +695,16 @@ int ezc_names_resolve(const char *name, ezc_stream_info *out, ezc_error *err)
         if (rc == 0 && out->endpoint[0] && !strcmp(out->name, name))
             return 0;
         if (rc && rc != EZC_ENOTFOUND)
+            return rc;
+    }
+    /* Another host's, when discovery is on: listen for its beacon. */
+    ezc_discovery_config c;
+    rc = ezc_discovery_config_from_env(&c, err);
+    if (rc)
+        return rc;
+    if (c.enabled) {
+        rc = ezc_discovery_find(&c, name, c.wait_ms, out, err);
+        if (rc != EZC_ENOTFOUND)
             return rc;
     }
     return not_found(name, err);

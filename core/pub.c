@@ -48,6 +48,7 @@ struct ezc_pub {
     int lossy;
     ezc_wire_encoder *enc; /* NULL on inproc until an end of stream needs one */
     uint64_t id;
+    int64_t start_ns;   /* when this instance began: "start" in every header (restarts) */
     uint64_t first_seq; /* where a topic's numbering starts */
     uint64_t sent;
     uint64_t subscriptions;
@@ -148,6 +149,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->lossy = opt->lossy;
     p->stall_timeout_ms = opt->lossy ? 0 : opt->stall_timeout_ms;
     p->id = opt->id ? opt->id : opt->name ? ezc_names_stream_id(opt->name) : ezc_random_u64();
+    p->start_ns = ezc_clock_ns(CLOCK_REALTIME);
     /* The name first: a second publisher of it fails before touching the endpoint. */
     if (opt->name && !inproc) {
         ezc_stream_info si = {.ndim = -1, .id = p->id};
@@ -224,9 +226,12 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
         ezc_error_prefix(err, "pub %s", p->endpoint);
         goto fail;
     }
+    ezc_wire_encoder_set_start(p->enc, p->start_ns);
     if (p->names) { /* now that it can be connected to */
         ezc_stream_info si = *ezc_names_info(p->names);
         snprintf(si.endpoint, sizeof si.endpoint, "%s", p->endpoint);
+        if (p->curve && opt->curve_server_key) /* beacons carry it (ezc/discovery.h) */
+            ezc_curve_read_secret(opt->curve_server_key, NULL, si.curve_key, NULL);
         if (ezc_names_update(p->names, &si, err)) {
             ezc_error_prefix(err, "pub %s", p->endpoint);
             goto fail;
@@ -618,9 +623,11 @@ int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err)
     topic_seq *t = topic_find(p, topic, err);
     if (!t)
         return EZC_ENOMEM;
-    if (!p->enc && !(p->enc = ezc_wire_encoder_new(err)))
+    if (!p->enc && (p->enc = ezc_wire_encoder_new(err)) != NULL)
+        ezc_wire_encoder_set_start(p->enc, p->start_ns);
+    if (!p->enc)
         return ezc_error_prefix(err, "pub %s", p->endpoint);
-    ezc_wire_stamp st = {p->id, t->next_seq, ezc_clock_ns(CLOCK_REALTIME)};
+    ezc_wire_stamp st = {p->id, t->next_seq, ezc_clock_ns(CLOCK_REALTIME), p->start_ns};
     const void *hdr;
     size_t hlen;
     if (ezc_wire_encode_eos(p->enc, &st, &hdr, &hlen, err))

@@ -32,7 +32,7 @@
 #include "ezc/wire.h"
 
 #define EZC_SHM_MAGIC "EZCSHM1"
-#define EZC_SHM_VERSION 1
+#define EZC_SHM_VERSION 2  /* 2: readers have flags */
 #define EZC_SHM_READERS 64 /* reader entries per pool */
 #define EZC_SHM_RING 1024  /* queued messages per reader (a power of 2) */
 #define EZC_SHM_SLOTS 4096 /* slots per pool, all segments together */
@@ -42,6 +42,10 @@
 #define EZC_SHM_DOOR 40    /* doorbell address, abstract, without the leading NUL */
 
 enum { EZC_SHM_FREE = 0, EZC_SHM_CLAIMING = 1, EZC_SHM_ACTIVE = 2, EZC_SHM_LEAVING = 3 };
+/* A reader's flags, set before it turns ACTIVE: */
+#define EZC_SHM_READER_LOSSY                                                                       \
+    1u /* a full ring drops for this reader at once, whatever the send's
+                                   policy (a dashboard: it may miss, never hold the sender) */
 
 /* A ring entry: the slot and the generation it was published under. */
 typedef struct ezc_shm_entry {
@@ -58,6 +62,7 @@ typedef struct ezc_shm_reader {
     uint32_t topic_len;
     char topic[256]; /* the subscription prefix (EZC_TOPIC_MAX: fixed by the layout) */
     char door[EZC_SHM_DOOR];
+    uint32_t flags; /* EZC_SHM_READER_* */
     /* Each writer's words on a cache line of their own: no false sharing. */
     _Alignas(64) _Atomic uint64_t head; /* next entry the reader takes (written by the reader) */
     _Alignas(64) _Atomic uint64_t tail; /* next entry the publisher fills (by the publisher) */
@@ -65,6 +70,11 @@ typedef struct ezc_shm_reader {
     _Alignas(64) ezc_shm_entry ring[EZC_SHM_RING];
     _Atomic uint16_t holds[EZC_SHM_SLOTS]; /* slots taken off the ring, not yet released */
 } ezc_shm_reader;
+/* The layout docs/wire-format.md gives other languages */
+_Static_assert(offsetof(ezc_shm_reader, door) == 272 && offsetof(ezc_shm_reader, flags) == 312 &&
+                   offsetof(ezc_shm_reader, head) == 320 && offsetof(ezc_shm_reader, ring) == 448 &&
+                   sizeof(ezc_shm_reader) == 25024,
+               "shm reader entry layout");
 
 typedef struct ezc_shm_seg {
     char name[EZC_SHM_NAME];
@@ -155,9 +165,11 @@ typedef struct ezc_shm_sub ezc_shm_sub;
 int ezc_shm_pool_name(const char *path, char *name, size_t cap);
 
 /* Attaches to the pool named by PATH.shm for ipc endpoint `path`,
- * subscribing to `topic`. 0 with *out (attached), 0 with *out NULL (no pool
- * there, or not ours to map: inline), or EZC_ENOMEM. */
-int ezc_shm_sub_attach(const char *path, const char *topic, ezc_shm_sub **out, ezc_error *err);
+ * subscribing to `topic`, as a reader with `flags` (EZC_SHM_READER_*). 0
+ * with *out (attached), 0 with *out NULL (no pool there, or not ours to
+ * map: inline), or EZC_ENOMEM. */
+int ezc_shm_sub_attach(const char *path, const char *topic, uint32_t flags, ezc_shm_sub **out,
+                       ezc_error *err);
 /* Leaves the pool; arrays received stay valid (the mapping lives until the
  * last is released). NULL-safe. */
 void ezc_shm_sub_detach(ezc_shm_sub **s);
@@ -173,11 +185,12 @@ uint64_t ezc_shm_sub_dropped(const ezc_shm_sub *s);
 /* True when the publisher is gone (its lock is free). */
 int ezc_shm_sub_dead(ezc_shm_sub *s);
 /* The next queued message: 0 with *out and the topic (NUL-terminated,
- * truncated to cap), 1 when the ring is empty, 2 for an end of stream
- * (*eos filled), 3 for a message refused (err says why; counted by the
- * caller), EZC_ENOMEM. */
-int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap, ezc_wire_stamp *eos,
-                     ezc_error *err);
+ * truncated to cap), 1 when the ring is empty, 2 for an end of stream,
+ * 3 for a message refused (err says why; counted by the caller),
+ * EZC_ENOMEM. For 0 and 2, *stamp (when non-NULL) has the header's stamps
+ * (src, seq, ts, start). */
+int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap,
+                     ezc_wire_stamp *stamp, ezc_error *err);
 /* Before sleeping on the doorbell: 1 when something is queued already (do
  * not sleep). After waking, ezc_shm_sub_disarm. */
 int ezc_shm_sub_arm(ezc_shm_sub *s);

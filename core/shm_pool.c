@@ -620,7 +620,9 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
             if (!start)
                 start = checked = now_ns();
             int stalled = how->stall_ms > 0 && now_ns() - start >= (int64_t)how->stall_ms * 1000000;
-            int w = how->lossy || stalled ? 1 : wait_step(p, start, how, &checked, err);
+            int w = how->lossy || stalled || (r->flags & EZC_SHM_READER_LOSSY)
+                        ? 1
+                        : wait_step(p, start, how, &checked, err);
             if (atomic_load(&r->state) != EZC_SHM_ACTIVE)
                 break; /* it left or died while we waited */
             if (w == EZC_EINTR || w == EZC_ETIMEOUT) {

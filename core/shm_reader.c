@@ -90,7 +90,8 @@ static int ctl_valid(const ezc_shm_ctl *c)
            c->segs == EZC_SHM_SEGS && c->head == EZC_SHM_HEAD && c->uid == (uint32_t)geteuid();
 }
 
-int ezc_shm_sub_attach(const char *path, const char *topic, ezc_shm_sub **out, ezc_error *err)
+int ezc_shm_sub_attach(const char *path, const char *topic, uint32_t flags, ezc_shm_sub **out,
+                       ezc_error *err)
 {
     *out = NULL;
     if (!ezc_shm_enabled())
@@ -145,6 +146,7 @@ int ezc_shm_sub_attach(const char *path, const char *topic, ezc_shm_sub **out, e
     memcpy(r->topic, topic ? topic : "", tlen);
     memset(r->door, 0, sizeof r->door);
     memcpy(r->door, a.sun_path + 1, alen - offsetof(struct sockaddr_un, sun_path) - 1);
+    r->flags = flags;
     atomic_store(&r->waiting, 0);
     atomic_store(&r->dropped, 0);
     atomic_store(&r->head, atomic_load(&r->tail));
@@ -309,8 +311,8 @@ static int take_slot(ezc_shm_sub *s, uint32_t *slot, ezc_shm_slot_head *h, const
     return 0;
 }
 
-int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap, ezc_wire_stamp *eos,
-                     ezc_error *err)
+int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap,
+                     ezc_wire_stamp *stamp, ezc_error *err)
 {
     *out = NULL;
     uint32_t slot;
@@ -337,9 +339,7 @@ int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap, e
         buf->readonly = 1;
     }
     const unsigned char *hdr = at + sizeof h + h.topic_len;
-    rc = ezc_wire_decode(hdr, h.hdr_len, buf, out, err);
-    if (rc == EZC_EEOS && eos)
-        ezc_wire_eos_stamp(hdr, h.hdr_len, eos);
+    rc = ezc_wire_decode_stamp(hdr, h.hdr_len, buf, NULL, NULL, out, stamp, err);
     if (buf)
         ezc_buffer_unref(&buf); /* the array holds it now, or nobody: the slot goes back */
     else
@@ -361,7 +361,7 @@ int ezc_shm_reader_open(const char *endpoint, const char *topic, ezc_shm_sub **o
     if (!endpoint || strncmp(endpoint, "ipc://", 6) != 0)
         return ezc_error_set(err, EZC_EINVAL, "shm_reader: '%s' is not an ipc:// endpoint",
                              endpoint ? endpoint : "(null)");
-    if (ezc_shm_sub_attach(endpoint + 6, topic ? topic : "", out, err))
+    if (ezc_shm_sub_attach(endpoint + 6, topic ? topic : "", 0, out, err))
         return err ? err->code : EZC_ENOMEM;
     if (!*out)
         return ezc_error_set(err, EZC_ENOTFOUND,

@@ -33,6 +33,7 @@ typedef struct {
     uint64_t topic; /* hash of the topic */
     uint64_t last_seq;
     int64_t last_ts; /* the publisher's send time of that message */
+    int64_t start;   /* its instance's start time ("start"; 0 = not carried) */
     uint64_t seen;   /* s->tick when last seen */
     int ended;       /* its end-of-stream marker came: a new start is no gap */
 } stream;
@@ -56,6 +57,7 @@ struct ezc_sub {
      * connection to them), and ipc endpoints connected inline that may get a
      * pool later (a publisher that starts after us). */
     int inline_only;
+    uint32_t shm_flags; /* EZC_SHM_READER_*: lossy */
     char topic[EZC_TOPIC_MAX];
     struct {
         ezc_shm_sub *sub;
@@ -121,7 +123,7 @@ int ezc_sub_connect(ezc_sub *s, const char *endpoint, ezc_error *err)
                  ezc_shm_enabled() && s->nshm < MAX_SHM && s->ncand < MAX_SHM;
     if (shm_ok) {
         ezc_shm_sub *sh;
-        int rc = ezc_shm_sub_attach(endpoint + 6, s->topic, &sh, err);
+        int rc = ezc_shm_sub_attach(endpoint + 6, s->topic, s->shm_flags, &sh, err);
         if (rc)
             return ezc_error_prefix(err, "sub %s", endpoint);
         if (sh) { /* its publisher is up: read its pool, no socket needed */
@@ -163,6 +165,7 @@ ezc_sub *ezc_sub_new(const char *endpoint, const char *topic, const ezc_sub_opti
     snprintf(s->endpoint, sizeof s->endpoint, "%s", endpoint ? endpoint : "(null)");
     s->conflate = opt->conflate;
     s->inline_only = opt->inline_only || (topic && strlen(topic) >= sizeof s->topic);
+    s->shm_flags = opt->lossy ? EZC_SHM_READER_LOSSY : 0;
     snprintf(s->topic, sizeof s->topic, "%s", topic ? topic : "");
     s->shared_ctx = opt->zmq_context == NULL;
     s->sock = ezc_zmq_socket_open(opt->zmq_context, ZMQ_SUB);
@@ -251,7 +254,10 @@ static uint64_t hash_bytes(const void *data, size_t n)
     return h;
 }
 
-static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
+/* A restart is a new instance under the same id: its "start" changed, or
+ * (publishers that do not carry it) its numbering went back. One that went
+ * on numbering shows its loss exactly; one that started over, not. */
+static void track(ezc_sub *s, const ezc_array *a, uint64_t topic, int64_t start)
 {
     s->tick++;
     stream *st = NULL;
@@ -273,18 +279,28 @@ static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
         int64_t silence;
         if (__builtin_sub_overflow(a->ts_ns, st->last_ts, &silence) || silence < 0)
             silence = 0;
-        if (a->seq > st->last_seq) {
+        int new_instance = start && st->start && start != st->start;
+        if (a->seq > st->last_seq && !new_instance) {
             uint64_t missing = a->seq - st->last_seq - 1;
             s->stats.gaps += missing;
             if (missing)
                 s->stats.gap_silence_ns = silence;
-        } else { /* starts over: the publisher restarted (same id) */
-            s->stats.gaps++;
+        } else {
             s->stats.restarts++;
             s->stats.restart_silence_ns = silence;
+            if (a->seq > st->last_seq) { /* went on numbering: exact */
+                uint64_t missing = a->seq - st->last_seq - 1;
+                s->stats.gaps += missing;
+                s->stats.restart_lost = missing > INT64_MAX ? INT64_MAX : (int64_t)missing;
+            } else { /* started over: what it lost is unknown; counted as one */
+                s->stats.gaps++;
+                s->stats.restart_lost = -1;
+            }
         }
     }
     if (st) {
+        if (start)
+            st->start = start;
         st->last_seq = a->seq;
         st->last_ts = a->ts_ns;
         st->seen = s->tick;
@@ -312,7 +328,7 @@ static void track(ezc_sub *s, const ezc_array *a, uint64_t topic)
     } else {
         return; /* no table at all (out of memory): count, do not track */
     }
-    s->streams[slot] = (stream){a->src, topic, a->seq, a->ts_ns, s->tick, 0};
+    s->streams[slot] = (stream){a->src, topic, a->seq, a->ts_ns, start, s->tick, 0};
     s->hit = slot;
 }
 
@@ -328,6 +344,8 @@ static void track_eos(ezc_sub *s, const ezc_wire_stamp *eos, uint64_t topic)
         if (!st->ended && eos->seq > st->last_seq + 1)
             s->stats.gaps += eos->seq - st->last_seq - 1;
         st->ended = 1;
+        if (eos->start_ns)
+            st->start = eos->start_ns;
         return;
     }
 }
@@ -386,7 +404,7 @@ static int align_data(ezc_array *a, ezc_error *err)
 }
 
 static int decode_wire(ezc_sub *s, zmq_msg_t *head, zmq_msg_t *data, ezc_array **out,
-                       ezc_error *err)
+                       ezc_wire_stamp *stamp, ezc_error *err)
 {
     ezc_buffer *buf = NULL;
     if (zmq_msg_size(data) > 0) {
@@ -404,7 +422,8 @@ static int decode_wire(ezc_sub *s, zmq_msg_t *head, zmq_msg_t *data, ezc_array *
         }
     }
     ezc_error derr = {0, ""};
-    int rc = ezc_wire_decode(zmq_msg_data(head), zmq_msg_size(head), buf, out, &derr);
+    int rc = ezc_wire_decode_stamp(zmq_msg_data(head), zmq_msg_size(head), buf, NULL, NULL, out,
+                                   stamp, &derr);
     ezc_buffer_unref(&buf);
     if (rc == EZC_EEOS)
         return 2;
@@ -454,6 +473,7 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
 {
     zmq_msg_t parts[4]; /* topic, header, data; [3] takes frames beyond */
     int n = 0, total = 0, more = 1, rc = 0;
+    ezc_wire_stamp stamp = {0, 0, 0, 0}; /* inproc: none (same process, no restart) */
     *skipped = 0;
     if (wait_ms != 0 && wait_ms != s->rcvtimeo) {
         if (zmq_setsockopt(s->sock, ZMQ_RCVTIMEO, &wait_ms, sizeof wait_ms) != 0)
@@ -483,7 +503,7 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
             n++;
     }
     if (total == 3) {
-        rc = decode_wire(s, &parts[1], &parts[2], out, err);
+        rc = decode_wire(s, &parts[1], &parts[2], out, &stamp, err);
     } else if (total == 2 && s->inproc) {
         rc = decode_inproc(s, &parts[1], out, err);
     } else {
@@ -500,8 +520,7 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
     if (rc == 1)
         *skipped = 1;
     if (rc == 2) {
-        ezc_wire_stamp eos;
-        ezc_wire_eos_stamp(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &eos);
+        ezc_wire_stamp eos = stamp;
         if (from_shm_publisher(s, eos.src)) {
             s->stats.duplicates++;
             *skipped = 1;
@@ -518,7 +537,8 @@ static int recv_one(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
         rc = 1;
     }
     if (rc == 0) {
-        track(s, *out, hash_bytes(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])));
+        track(s, *out, hash_bytes(zmq_msg_data(&parts[0]), zmq_msg_size(&parts[0])),
+              stamp.start_ns);
         copy_topic(&parts[0], topic_out, cap);
     }
 done:
@@ -536,18 +556,18 @@ static int shm_take(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
     char topic[EZC_SHM_HEAD];
     for (int n = 0; n < s->nshm; n++) {
         int i = (int)((s->shm_next + (unsigned)n) % (unsigned)s->nshm);
-        ezc_wire_stamp eos;
+        ezc_wire_stamp stamp;
         ezc_error terr = {0, ""};
-        int rc = ezc_shm_sub_take(s->shm[i].sub, out, topic, sizeof topic, &eos, &terr);
+        int rc = ezc_shm_sub_take(s->shm[i].sub, out, topic, sizeof topic, &stamp, &terr);
         if (rc == 1)
             continue;
         s->shm_next = (unsigned)i + 1;
         uint64_t th = hash_bytes(topic, strlen(topic));
         if (rc == 0) {
-            track(s, *out, th);
+            track(s, *out, th, stamp.start_ns);
             s->stats.shm_received++;
         } else if (rc == 2) {
-            track_eos(s, &eos, th);
+            track_eos(s, &stamp, th);
         } else if (rc == 3) {
             malformed(s, BAD_SHM, "sub %s: %s", s->shm[i].endpoint, terr.msg);
             *skipped = 1;
@@ -601,7 +621,7 @@ static void shm_housekeeping(ezc_sub *s)
         }
         strcpy(s->cand[i].pool, pool);
         ezc_shm_sub *sh = NULL;
-        if (ezc_shm_sub_attach(path, s->topic, &sh, NULL) || !sh)
+        if (ezc_shm_sub_attach(path, s->topic, s->shm_flags, &sh, NULL) || !sh)
             continue;
         if (!ezc_shm_sub_fresh(sh)) {
             /* It began sending to us through the socket: stay there. */

@@ -42,7 +42,7 @@ typedef struct fields {
     const char *key;
     uint32_t key_len;
     uint64_t src, seq;
-    int64_t ts;
+    int64_t ts, start;
     mp_cursor axes, attrs;
     int have_axes, have_attrs;
     int data_ipc, have_ipc;
@@ -199,6 +199,7 @@ typedef enum {
     K_DATA,
     K_CUDA_IPC,
     K_EOS,
+    K_START,
     K_COUNT,
     K_UNKNOWN = K_COUNT
 } header_key;
@@ -218,6 +219,7 @@ static const char *const header_keys[K_COUNT] = {
     [K_DATA] = "data",
     [K_CUDA_IPC] = "cuda_ipc",
     [K_EOS] = "eos",
+    [K_START] = "start",
 };
 
 static header_key lookup_key(const char *key, uint32_t klen)
@@ -309,6 +311,10 @@ static int read_fields(mp_cursor *c, fields *f, ezc_error *err)
         case K_TS:
             if (mp_read_int(c, &f->ts))
                 return bad(err, "header.ts: expected an integer (ns since the epoch)");
+            break;
+        case K_START:
+            if (mp_read_int(c, &f->start))
+                return bad(err, "header.start: expected an integer (ns since the epoch)");
             break;
         case K_DATA:
             if (mp_read_str(c, &s, &len))
@@ -621,6 +627,7 @@ int ezc_wire_eos_stamp(const void *header, size_t len, ezc_wire_stamp *st)
     st->src = f.src;
     st->seq = f.seq;
     st->ts_ns = f.ts;
+    st->start_ns = f.start;
     return 1;
 }
 
@@ -633,6 +640,13 @@ int ezc_wire_decode(const void *header, size_t len, ezc_buffer *data, ezc_array 
 int ezc_wire_decode_with(const void *header, size_t len, ezc_buffer *data,
                          ezc_wire_ipc_open_fn open, void *ctx, ezc_array **out, ezc_error *err)
 {
+    return ezc_wire_decode_stamp(header, len, data, open, ctx, out, NULL, err);
+}
+
+int ezc_wire_decode_stamp(const void *header, size_t len, ezc_buffer *data,
+                          ezc_wire_ipc_open_fn open, void *ctx, ezc_array **out, ezc_wire_stamp *st,
+                          ezc_error *err)
+{
     *out = NULL;
     if (len > EZC_WIRE_MAX_HEADER)
         return bad(err, "header: %zu bytes (at most %u)", len, EZC_WIRE_MAX_HEADER);
@@ -644,6 +658,8 @@ int ezc_wire_decode_with(const void *header, size_t len, ezc_buffer *data,
         return EZC_EPROTO;
     if (mp_left(&c))
         return bad(err, "header: %zu trailing bytes after the map", mp_left(&c));
+    if (st)
+        *st = (ezc_wire_stamp){f.src, f.seq, f.ts, f.start};
     if (f.eos)
         return check_eos(&f, data, err);
     if (!f.have_v || !f.have_dtype || !f.have_shape || !f.have_dims)

@@ -11,6 +11,7 @@
 struct ezc_wire_encoder {
     msgpack_sbuffer sbuf;
     msgpack_packer pk;
+    int64_t start_ns; /* "start" written into every header; 0 = none */
 };
 
 ezc_wire_encoder *ezc_wire_encoder_new(ezc_error *err)
@@ -23,6 +24,12 @@ ezc_wire_encoder *ezc_wire_encoder_new(ezc_error *err)
     msgpack_sbuffer_init(&e->sbuf);
     msgpack_packer_init(&e->pk, &e->sbuf, msgpack_sbuffer_write);
     return e;
+}
+
+void ezc_wire_encoder_set_start(ezc_wire_encoder *e, int64_t start_ns)
+{
+    if (e)
+        e->start_ns = start_ns;
 }
 
 void ezc_wire_encoder_destroy(ezc_wire_encoder **ep)
@@ -100,9 +107,20 @@ static void pack_bin(msgpack_packer *pk, const void *p, size_t n)
 }
 
 /* The header; ipc non-NULL: the data travels as a CUDA IPC handle. */
-/* The transport stamp every message and end marker carries: 3 map entries. */
-static void pack_stamp(msgpack_packer *pk, uint64_t src, uint64_t seq, int64_t ts_ns)
+/* The transport stamp every message and end marker carries: 3 map entries,
+ * 4 with the publisher's start (stamp_entries). */
+static size_t stamp_entries(const ezc_wire_encoder *e)
 {
+    return e->start_ns ? 4 : 3;
+}
+
+static void pack_stamp(ezc_wire_encoder *e, uint64_t src, uint64_t seq, int64_t ts_ns)
+{
+    msgpack_packer *pk = &e->pk;
+    if (e->start_ns) {
+        pack_str(pk, "start");
+        msgpack_pack_int64(pk, e->start_ns);
+    }
     pack_str(pk, "src");
     msgpack_pack_uint64(pk, src);
     pack_str(pk, "seq");
@@ -117,7 +135,7 @@ static int encode(ezc_wire_encoder *e, const ezc_array *a, const ezc_wire_cuda_i
     int nd = a->tensor.ndim;
     msgpack_packer *pk = &e->pk;
     e->sbuf.size = 0;
-    msgpack_pack_map(pk, ipc ? 13 : 12);
+    msgpack_pack_map(pk, (ipc ? 10 : 9) + stamp_entries(e));
     pack_str(pk, "v");
     msgpack_pack_uint32(pk, EZC_WIRE_VERSION);
     pack_str(pk, "dtype");
@@ -157,7 +175,7 @@ static int encode(ezc_wire_encoder *e, const ezc_array *a, const ezc_wire_cuda_i
     } else {
         pack_str(pk, "cpu");
     }
-    pack_stamp(pk, a->src, a->seq, a->ts_ns);
+    pack_stamp(e, a->src, a->seq, a->ts_ns);
     pack_str(pk, "data");
     pack_str(pk, ipc ? "cuda_ipc" : "inline");
     if (ipc) {
@@ -213,12 +231,12 @@ int ezc_wire_encode_eos(ezc_wire_encoder *e, const ezc_wire_stamp *st, const voi
 {
     msgpack_packer *pk = &e->pk;
     e->sbuf.size = 0;
-    msgpack_pack_map(pk, 5);
+    msgpack_pack_map(pk, 2 + stamp_entries(e));
     pack_str(pk, "v");
     msgpack_pack_uint32(pk, EZC_WIRE_VERSION);
     pack_str(pk, "eos");
     msgpack_pack_true(pk);
-    pack_stamp(pk, st->src, st->seq, st->ts_ns);
+    pack_stamp(e, st->src, st->seq, st->ts_ns);
     if (!e->sbuf.data)
         return ezc_error_set(err, EZC_ENOMEM, "wire: out of memory encoding an end of stream");
     *bytes = e->sbuf.data;

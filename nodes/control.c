@@ -27,6 +27,15 @@
 
 #define SET_WAIT_MS 1000 /* how long a "set" waits for the node to take it */
 
+/* A setting's value accepted by "set": "schema" reports it as the one in
+ * force (the runtime keeps settings parsed, not as the text they came as). */
+typedef struct live_value {
+    char node[EZC_NAME_MAX], name[EZC_NAME_MAX];
+    char *text;
+} live_value;
+
+#define LIVE_MAX 4096
+
 typedef struct sample {
     uint64_t messages, bytes;
     double cpu_s;
@@ -47,7 +56,9 @@ struct ezc_control {
     atomic_int quit;
     double started, sampled; /* monotonic seconds */
     size_t nnodes;
-    sample *prev; /* per node: the last sample and the rates it gave */
+    sample *prev;     /* per node: the last sample and the rates it gave */
+    live_value *live; /* values accepted by "set" (the serving thread's) */
+    size_t nlive;
 };
 
 static double mono_s(void)
@@ -365,6 +376,112 @@ static int read_name(mp_cursor *cur, char *buf, size_t cap)
 
 #define VALUE_MAX 4096
 
+static void remember(ezc_control *c, const char *node, const char *name, const char *text)
+{
+    size_t i = 0;
+    while (i < c->nlive && (strcmp(c->live[i].node, node) || strcmp(c->live[i].name, name)))
+        i++;
+    char *t = strdup(text);
+    if (!t)
+        return;
+    if (i == c->nlive) {
+        live_value *l = c->nlive < LIVE_MAX ? realloc(c->live, (i + 1) * sizeof *l) : NULL;
+        if (!l) {
+            free(t);
+            return;
+        }
+        c->live = l;
+        c->nlive++;
+        snprintf(l[i].node, sizeof l[i].node, "%s", node);
+        snprintf(l[i].name, sizeof l[i].name, "%s", name);
+        l[i].text = NULL;
+    }
+    free(c->live[i].text);
+    c->live[i].text = t;
+}
+
+/* The text in force of setting `name` of graph node n: the latest
+ * accepted "set", else the graph file's (a list as "[a, b]"); NULL when
+ * neither gave one. */
+static const char *value_in_force(ezc_control *c, const ezc_graph_node *n, const char *name,
+                                  char *buf, size_t cap)
+{
+    for (size_t i = 0; i < c->nlive; i++)
+        if (!strcmp(c->live[i].node, n->name) && !strcmp(c->live[i].name, name))
+            return c->live[i].text;
+    for (size_t i = 0; i < n->nsettings; i++) {
+        const ezc_graph_setting *s = &n->settings[i];
+        if (strcmp(s->name, name))
+            continue;
+        if (s->text)
+            return s->text;
+        size_t o = (size_t)snprintf(buf, cap, "[");
+        for (size_t j = 0; j < s->nitems && o < cap; j++)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%s", j ? ", " : "", s->items[j]);
+        if (o + 2 > cap)
+            return NULL; /* longer than a reply takes */
+        snprintf(buf + o, cap - o, "]");
+        return buf;
+    }
+    return NULL;
+}
+
+static void pk_kv_opt(msgpack_packer *pk, const char *k, const char *v)
+{
+    pk_str(pk, k);
+    if (v)
+        pk_str(pk, v);
+    else
+        msgpack_pack_nil(pk);
+}
+
+#define SCHEMA_MAX 256 /* settings reported of one node */
+
+static void op_schema(ezc_control *c, mp_cursor node_cur, reply *r)
+{
+    char node[EZC_NAME_MAX], why[EZC_ERROR_MSG_MAX], buf[4096];
+    if (read_name(&node_cur, node, sizeof node)) {
+        reply_error(r, "schema: \"node\": expected a node's name (a string)");
+        return;
+    }
+    int k = c->g ? ezc_graph_node_index(c->g, node) : -1;
+    if (k < 0) {
+        snprintf(why, sizeof why, "schema: no node '%s' in graph '%s'", node, c->name);
+        reply_error(r, why);
+        return;
+    }
+    const ezc_graph_node *n = &c->g->nodes[k];
+    const ezc_setting_spec *spec = n->ttype  ? n->ttype->settings
+                                   : n->kind ? n->kind->settings
+                                             : NULL;
+    size_t ns = 0;
+    while (spec && spec[ns].name && ns < SCHEMA_MAX)
+        ns++;
+    msgpack_packer *pk = &r->pk;
+    msgpack_pack_map(pk, 4);
+    pk_str(pk, "ok");
+    msgpack_pack_true(pk);
+    pk_kv_str(pk, "node", n->name);
+    pk_kv_str(pk, "type", n->type ? n->type : "");
+    pk_str(pk, "settings");
+    msgpack_pack_array(pk, ns);
+    for (size_t i = 0; i < ns; i++) {
+        const ezc_setting_spec *sp = &spec[i];
+        msgpack_pack_map(pk, 7);
+        pk_kv_str(pk, "name", sp->name);
+        pk_kv_str(pk, "type", ezc_setting_type_name(sp->type));
+        pk_kv_opt(pk, "default", sp->def);
+        pk_kv_str(pk, "doc", sp->doc ? sp->doc : "");
+        pk_kv_opt(pk, "choices", sp->choices);
+        pk_str(pk, "required");
+        if (sp->required)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+        pk_kv_opt(pk, "value", value_in_force(c, n, sp->name, buf, sizeof buf));
+    }
+}
+
 static void op_set(ezc_control *c, mp_cursor node_cur, mp_cursor set_cur, reply *r)
 {
     char node[EZC_NAME_MAX], why[EZC_ERROR_MSG_MAX];
@@ -421,6 +538,8 @@ static void op_set(ezc_control *c, mp_cursor node_cur, mp_cursor set_cur, reply 
             msgpack_pack_false(&r->pk);
         pk_str(&r->pk, "state");
         pk_str(&r->pk, !res.applied ? "next message" : res.kept ? "kept" : "reset");
+        for (uint32_t i = 0; i < n; i++)
+            remember(c, node, np[i], vp[i]);
     }
     free(names);
     free(vals);
@@ -454,7 +573,7 @@ static void handle(ezc_control *c, const void *data, size_t len, reply *r)
         }
         if (mp_str_eq(k, klen, "op")) {
             if (read_name(&at, op, sizeof op)) {
-                reply_error(r, "control: \"op\": expected one of stats, set, stop, graph");
+                reply_error(r, "control: \"op\": expected one of stats, set, stop, graph, schema");
                 return;
             }
         } else if (mp_str_eq(k, klen, "node")) {
@@ -487,9 +606,15 @@ static void handle(ezc_control *c, const void *data, size_t len, reply *r)
             reply_error(r, "set: needs \"node\" and \"settings\"");
         else
             op_set(c, node_cur, set_cur, r);
+    } else if (!strcmp(op, "schema")) {
+        if (!have_node)
+            reply_error(r, "schema: needs \"node\"");
+        else
+            op_schema(c, node_cur, r);
     } else {
         char why[96];
-        snprintf(why, sizeof why, "control: unknown op '%s' (known: stats, set, stop, graph)",
+        snprintf(why, sizeof why,
+                 "control: unknown op '%s' (known: stats, set, stop, graph, schema)",
                  op[0] ? op : "(none)");
         reply_error(r, why);
     }
@@ -540,8 +665,10 @@ static void *serve_main(void *arg)
     return NULL;
 }
 
-ezc_control *ezc_control_new(const char *name, const ezc_control_ops *ops, void *ctx,
-                             const ezc_graph *g, int threaded, ezc_error *err)
+/* The server of graph `name` on its run-folder socket, or on `at` (an
+ * ipc:// endpoint) when not NULL. */
+static ezc_control *open_at(const char *name, const char *at, const ezc_control_ops *ops, void *ctx,
+                            const ezc_graph *g, int threaded, ezc_error *err)
 {
     ezc_control *c = calloc(1, sizeof *c);
     if (!c) {
@@ -552,7 +679,13 @@ ezc_control *ezc_control_new(const char *name, const ezc_control_ops *ops, void 
     c->ctx = ctx;
     c->g = g;
     snprintf(c->name, sizeof c->name, "%s", name ? name : "");
-    int rc = endpoint_of(c->name, c->endpoint, sizeof c->endpoint, err);
+    int rc = !at ? endpoint_of(c->name, c->endpoint, sizeof c->endpoint, err)
+             : strncmp(at, "ipc://", 6) || strlen(at) >= sizeof c->endpoint
+                 ? ezc_error_set(err, EZC_EINVAL,
+                                 "control: '%.80s': expected a short ipc:// endpoint", at)
+                 : 0;
+    if (!rc && at)
+        snprintf(c->endpoint, sizeof c->endpoint, "%s", at);
     if (!rc && (rc = ezc_ipc_claim_take(c->endpoint, &c->claim, err)))
         ezc_error_prefix(err,
                          "control of graph '%s' (another graph of that name runs? `--name` "
@@ -600,6 +733,18 @@ ezc_control *ezc_control_new(const char *name, const ezc_control_ops *ops, void 
     return c;
 }
 
+ezc_control *ezc_control_new(const char *name, const ezc_control_ops *ops, void *ctx,
+                             const ezc_graph *g, int threaded, ezc_error *err)
+{
+    return open_at(name, NULL, ops, ctx, g, threaded, err);
+}
+
+ezc_control *ezc_control_new_at(const char *endpoint, const char *name, const ezc_control_ops *ops,
+                                void *ctx, const ezc_graph *g, int threaded, ezc_error *err)
+{
+    return open_at(name, endpoint, ops, ctx, g, threaded, err);
+}
+
 ezc_control *ezc_control_new_unique(const char *name, const ezc_control_ops *ops, void *ctx,
                                     const ezc_graph *g, int threaded, ezc_error *err)
 {
@@ -640,6 +785,9 @@ void ezc_control_destroy(ezc_control **cp)
     ezc_ipc_file_remove(&c->file);
     ezc_ipc_claim_release(&c->claim);
     free(c->prev);
+    for (size_t i = 0; i < c->nlive; i++)
+        free(c->live[i].text);
+    free(c->live);
     free(c);
     *cp = NULL;
 }
@@ -724,20 +872,11 @@ void ezc_control_names_free(char **names, size_t n)
     free(names);
 }
 
-int ezc_control_call(const char *name, const void *req, size_t len, int timeout_ms,
-                     void **reply_out, size_t *rlen, ezc_error *err)
+/* One request to the server on endpoint ep (`name` for messages). */
+static int call_at(const char *ep, const char *name, const void *req, size_t len, int timeout_ms,
+                   void **reply_out, size_t *rlen, ezc_error *err)
 {
-    *reply_out = NULL;
-    *rlen = 0;
-    char ep[600], dir[512];
-    int rc = endpoint_of(name, ep, sizeof ep, err);
-    if (rc)
-        return rc;
-    if (ezc_run_dir("graphs", dir, sizeof dir, err))
-        return err->code;
-    if (!alive(dir, name))
-        return ezc_error_set(err, EZC_ENOTFOUND,
-                             "no graph '%s' runs (no live control socket in %s)", name, dir);
+    int rc = 0;
     void *s = ezc_zmq_socket_open(NULL, ZMQ_REQ);
     if (!s)
         return ezc_error_set(err, EZC_EIO, "control: cannot make a socket");
@@ -764,6 +903,23 @@ int ezc_control_call(const char *name, const void *req, size_t len, int timeout_
     zmq_msg_close(&m);
     ezc_zmq_socket_close(s, 1);
     return rc;
+}
+
+int ezc_control_call(const char *name, const void *req, size_t len, int timeout_ms,
+                     void **reply_out, size_t *rlen, ezc_error *err)
+{
+    *reply_out = NULL;
+    *rlen = 0;
+    char ep[600], dir[512];
+    int rc = endpoint_of(name, ep, sizeof ep, err);
+    if (rc)
+        return rc;
+    if (ezc_run_dir("graphs", dir, sizeof dir, err))
+        return err->code;
+    if (!alive(dir, name))
+        return ezc_error_set(err, EZC_ENOTFOUND,
+                             "no graph '%s' runs (no live control socket in %s)", name, dir);
+    return call_at(ep, name, req, len, timeout_ms, reply_out, rlen, err);
 }
 
 /* A reply's "ok"; when false, its "error" into err. The cursor is left
@@ -868,6 +1024,49 @@ int ezc_control_set(const char *name, const char *node, const char *const *kv, s
                  v && mp_str_eq(v, vl, "kept")    ? "applied, state kept"
                  : v && mp_str_eq(v, vl, "reset") ? "applied, node re-created (state reset)"
                                                   : "accepted; taken with the node's next message");
+    }
+    free(rep);
+    return rc;
+}
+
+int ezc_control_set_at(const char *endpoint, const char *what, const char *node,
+                       const char *const *names, const char *const *values, size_t n,
+                       int timeout_ms, ezc_graph_set_result *res, ezc_error *err)
+{
+    memset(res, 0, sizeof *res);
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    pk_kv_str(&pk, "op", "set");
+    pk_kv_str(&pk, "node", node);
+    pk_str(&pk, "settings");
+    msgpack_pack_map(&pk, n);
+    for (size_t i = 0; i < n; i++)
+        pk_kv_str(&pk, names[i], values[i]);
+    void *rep = NULL;
+    size_t rlen = 0;
+    int rc = call_at(endpoint, what, sb.data, sb.size, timeout_ms, &rep, &rlen, err);
+    msgpack_sbuffer_destroy(&sb);
+    if (!rc)
+        rc = reply_ok(what, rep, rlen, err);
+    mp_cursor cur;
+    mp_init(&cur, rep, rc ? 0 : rlen);
+    uint32_t nk = 0;
+    for (uint32_t i = 0, more = !rc && !mp_read_map(&cur, &nk); more && i < nk; i++) {
+        const char *k, *v;
+        uint32_t kl, vl;
+        if (mp_read_str(&cur, &k, &kl))
+            break;
+        if (mp_str_eq(k, kl, "applied") && !mp_read_bool(&cur, &res->applied))
+            continue;
+        if (mp_str_eq(k, kl, "state") && !mp_read_str(&cur, &v, &vl)) {
+            res->kept = mp_str_eq(v, vl, "kept");
+            continue;
+        }
+        if (mp_skip(&cur, 8))
+            break;
     }
     free(rep);
     return rc;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include "ezc/control.h"
 #include "ezc/graph.h"
 
 typedef struct parse_ctx {
@@ -44,7 +45,7 @@ void ezc_graph_error_add(ezc_graph *g, int line, const char *fmt, ...)
     va_end(ap);
 }
 
-static char *dup(parse_ctx *c, const char *s)
+static char *dup_str(parse_ctx *c, const char *s)
 {
     char *r = s ? strdup(s) : NULL;
     if (s && !r)
@@ -185,7 +186,7 @@ static char *want_scalar(parse_ctx *c, yaml_node_t *v, const char *what)
                             shape_name(v));
         return NULL;
     }
-    return dup(c, s);
+    return dup_str(c, s);
 }
 
 static int parse_restart(const char *s, ezc_restart *out)
@@ -246,10 +247,10 @@ static void setting_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_nod
     ezc_graph_setting *s = push(c, (void **)&n->settings, &n->nsettings, sizeof *s);
     if (!s)
         return;
-    s->name = dup(c, key);
+    s->name = dup_str(c, key);
     s->line = line_of(k);
     if (v->type == YAML_SCALAR_NODE) {
-        s->text = dup(c, scalar(v));
+        s->text = dup_str(c, scalar(v));
         return;
     }
     if (v->type == YAML_SEQUENCE_NODE) {
@@ -289,7 +290,7 @@ static void setting_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_nod
                         break;
                     continue;
                 }
-                s->items[s->nitems++] = dup(c, t);
+                s->items[s->nitems++] = dup_str(c, t);
                 if (!rs)
                     break;
             }
@@ -361,7 +362,7 @@ static void nodes_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_
     ezc_graph_node *n = push(c, (void **)&g->nodes, &g->nnodes, sizeof *n);
     if (!n)
         return;
-    n->name = dup(c, key);
+    n->name = dup_str(c, key);
     n->line = line_of(k);
     if (v->type != YAML_MAPPING_NODE) {
         ezc_graph_error_add(g, line_of(v),
@@ -415,7 +416,7 @@ static int endpoint_ref(parse_ctx *c, const char *text, int line, const char *wh
             ezc_graph_error_add(c->g, line, "%s: '%s': empty port name after '.'", what, text);
             return -1;
         }
-        *port = dup(c, trim(dot + 1));
+        *port = dup_str(c, trim(dot + 1));
     }
     s = trim(s);
     if (!*s) {
@@ -588,7 +589,7 @@ static void io_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *
                                 : push(c, (void **)&g->outputs, &g->noutputs, sizeof *io);
     if (!io)
         return;
-    io->name = dup(c, key);
+    io->name = dup_str(c, key);
     io->line = line_of(k);
     io->node = -1;
     const char *kind = is_input ? "input" : "output";
@@ -634,7 +635,7 @@ static void add_plugin(parse_ctx *c, yaml_node_t *v)
         return;
     p->line = line_of(v);
     if (s[0] == '/') {
-        p->path = dup(c, s);
+        p->path = dup_str(c, s);
     } else {
         size_t n = strlen(c->g->dir) + strlen(s) + 2;
         if ((p->path = malloc(n)))
@@ -667,7 +668,7 @@ static void host_groups(parse_ctx *c, ezc_graph_host *h, yaml_node_t *v)
             return;
         }
         h->groups = ng;
-        h->groups[h->ngroups++] = dup(c, gname);
+        h->groups[h->ngroups++] = dup_str(c, gname);
     }
 }
 
@@ -677,11 +678,11 @@ static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t
     ezc_graph_host *h = push(c, (void **)&c->g->hosts, &c->g->nhosts, sizeof *h);
     if (!h)
         return;
-    h->name = dup(c, key);
+    h->name = dup_str(c, key);
     h->line = line_of(k);
     h->port = EZC_GRAPH_HOST_PORT;
     if (scalar(v)) {
-        h->address = dup(c, scalar(v));
+        h->address = dup_str(c, scalar(v));
         return;
     }
     if (v->type == YAML_MAPPING_NODE) {
@@ -690,7 +691,7 @@ static void host_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t
             const char *hk = scalar(node_at(c, p->key));
             yaml_node_t *hv = node_at(c, p->value);
             if (hk && !strcmp(hk, "address") && scalar(hv)) {
-                h->address = dup(c, scalar(hv));
+                h->address = dup_str(c, scalar(hv));
             } else if (hk && !strcmp(hk, "groups")) {
                 host_groups(c, h, hv);
             } else if (hk && !strcmp(hk, "port")) {
@@ -810,7 +811,7 @@ static int parse_bool(const char *s, int *out)
 static char *file_path(parse_ctx *c, const char *s)
 {
     if (s[0] == '/')
-        return dup(c, s);
+        return dup_str(c, s);
     size_t n = strlen(c->g->dir) + strlen(s) + 2;
     char *p = malloc(n);
     if (p)
@@ -873,7 +874,7 @@ static void security_check(parse_ctx *c)
     if (sec->server_key && !sec->server_pub) {
         size_t n = strlen(sec->server_key);
         if (n > 4 && !strcmp(sec->server_key + n - 4, ".key")) {
-            if ((sec->server_pub = dup(c, sec->server_key)))
+            if ((sec->server_pub = dup_str(c, sec->server_key)))
                 memcpy(sec->server_pub + n - 4, ".pub", 4);
         }
     }
@@ -897,6 +898,22 @@ static void runtime_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_nod
                             s ? s : shape_name(v));
 }
 
+/* name: the graph's own name (ezc top, set, stop; its outputs GRAPH/NODE),
+ * held to the rules of a control socket's name. */
+static void graph_name(parse_ctx *c, yaml_node_t *v)
+{
+    ezc_error err;
+    char *s = want_scalar(c, v, "name");
+    if (s && ezc_control_name_check(s, &err)) {
+        ezc_graph_error_add(c->g, line_of(v), "name: %s", err.msg);
+        free(s);
+        s = NULL;
+    }
+    free(c->g->name); /* a repeated key is reported; the last one counts */
+    c->g->name = s;
+    c->g->name_line = line_of(v);
+}
+
 static void top_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
 {
     (void)u;
@@ -906,10 +923,14 @@ static void top_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t 
     int want_seq = !strcmp(key, "edges") || !strcmp(key, "plugins");
     if (!strcmp(key, "nodes") || !strcmp(key, "description"))
         return; /* nodes were read first; a description is free text */
+    if (!strcmp(key, "name")) {
+        graph_name(c, v);
+        return;
+    }
     if (!want_map && !want_seq) {
         ezc_graph_error_add(g, line_of(k),
                             "unknown top-level key '%s' (expected nodes, edges, plugins, inputs, "
-                            "outputs, hosts, runtime, security, description)",
+                            "outputs, hosts, runtime, security, description, name)",
                             key);
         return;
     }
@@ -1171,6 +1192,7 @@ void ezc_graph_destroy(ezc_graph **gp)
     free(g->security.server_pub);
     free(g->errors);
     free(g->by_name);
+    free(g->name);
     free(g->file);
     free(g->dir);
     free(g);
@@ -1197,6 +1219,50 @@ int ezc_graph_node_index(const ezc_graph *g, const char *name)
         if (g->nodes[i].name && !strcmp(g->nodes[i].name, name))
             return (int)i;
     return -1;
+}
+
+void ezc_graph_name(const ezc_graph *g, char *buf, size_t cap)
+{
+    if (g->name && cap)
+        snprintf(buf, cap, "%s", g->name);
+    else
+        ezc_control_name_from(g->file ? g->file : "graph", buf, cap);
+}
+
+int ezc_graph_node_setting_put(ezc_graph *g, size_t node, const char *name, const char *text,
+                               ezc_error *err)
+{
+    if (node >= g->nnodes)
+        return ezc_error_set(err, EZC_EINVAL, "%s: no node %zu", g->file, node);
+    ezc_graph_node *n = &g->nodes[node];
+    ezc_graph_setting *gs = NULL;
+    for (size_t i = 0; i < n->nsettings && !gs; i++)
+        if (!strcmp(n->settings[i].name, name))
+            gs = &n->settings[i];
+    char *t = strdup(text), *nm = gs ? NULL : strdup(name);
+    ezc_graph_setting *ns = gs ? NULL : realloc(n->settings, (n->nsettings + 1) * sizeof *ns);
+    if (!t || (!gs && (!nm || !ns))) {
+        if (ns)
+            n->settings = ns; /* grown, not yet used */
+        free(t);
+        free(nm);
+        return ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");
+    }
+    if (!gs) {
+        n->settings = ns;
+        gs = &ns[n->nsettings++];
+        memset(gs, 0, sizeof *gs);
+        gs->name = nm;
+        gs->line = n->settings_line ? n->settings_line : n->line;
+    }
+    free(gs->text);
+    for (size_t k = 0; k < gs->nitems; k++)
+        free(gs->items[k]);
+    free(gs->items);
+    gs->items = NULL;
+    gs->nitems = 0;
+    gs->text = t;
+    return 0;
 }
 
 const char *ezc_graph_node_group(const ezc_graph_node *n)

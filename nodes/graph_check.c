@@ -187,6 +187,8 @@ static int input_port(ezc_graph *g, const ezc_graph_node *n, const char *port, i
         return 0;
     int i =
         n->ttype ? ezc_transformer_type_port_index(n->ttype, port) : (!strcmp(port, "in") ? 0 : -1);
+    if (i < 0 && n->ttype && !strcmp(port, EZC_GRAPH_SETTINGS_PORT_NAME))
+        return EZC_GRAPH_SETTINGS_PORT; /* in-band settings, every transformer's (graph.h) */
     if (i < 0) {
         char names[256];
         port_names(n, names, sizeof names);

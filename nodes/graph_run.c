@@ -21,6 +21,7 @@
 #include "ezc/node.h"
 #include "graph_internal.h"
 #include "graph_resume.h"
+#include "msgpack_reader.h"
 #include "node_kind.h"
 
 #define POLL_MS 100
@@ -678,6 +679,86 @@ static int forward(node_rt *nr, ezc_array *a, ezc_error *err)
     return rc;
 }
 
+/* ---- the in-band "settings" port (docs/control.md, "In-band settings") ---- */
+
+#define SETTINGS_VALUE_MAX 4096 /* as a control "set": bytes of one value's text */
+
+/* The names and values a settings message carries: its attrs
+ * EZC_GRAPH_SETTINGS_ATTR, a msgpack map of name -> text (hostile: every
+ * length checked). Copies into *names / *values (n each; free both). */
+static int settings_parse(const ezc_array *in, char ***names, char ***values, uint32_t *n,
+                          ezc_error *err)
+{
+    const ezc_attr *a = ezc_array_attr(in, EZC_GRAPH_SETTINGS_ATTR);
+    mp_cursor cur;
+    *names = *values = NULL;
+    *n = 0;
+    if (a && a->type == EZC_ATTR_RAW)
+        mp_init(&cur, a->v.raw.ptr, a->v.raw.len);
+    uint32_t k = 0;
+    if (!a || a->type != EZC_ATTR_RAW || mp_peek(&cur) != MP_MAP || mp_read_map(&cur, &k) ||
+        k == 0 || k > EZC_CONTROL_SETTINGS_MAX)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "settings port: expected attrs \"%s\": a map of 1 to %d setting "
+                             "names -> text",
+                             EZC_GRAPH_SETTINGS_ATTR, EZC_CONTROL_SETTINGS_MAX);
+    if (!(*names = calloc(k, sizeof **names)) || !(*values = calloc(k, sizeof **values)))
+        return ezc_error_set(err, EZC_ENOMEM, "settings port: out of memory");
+    for (uint32_t i = 0; i < k; i++) {
+        const char *ks, *vs;
+        uint32_t kl, vl;
+        if (mp_peek(&cur) != MP_STR || mp_read_str(&cur, &ks, &kl) || mp_peek(&cur) != MP_STR ||
+            mp_read_str(&cur, &vs, &vl) || !kl || kl >= EZC_NAME_MAX || memchr(ks, 0, kl) ||
+            vl >= SETTINGS_VALUE_MAX || memchr(vs, 0, vl))
+            return ezc_error_set(err, EZC_EINVAL,
+                                 "settings port: \"%s\": entry %u: expected a setting's name "
+                                 "(under %d bytes) -> its text (under %d bytes), no NUL",
+                                 EZC_GRAPH_SETTINGS_ATTR, i, EZC_NAME_MAX, SETTINGS_VALUE_MAX);
+        (*names)[i] = strndup(ks, kl);
+        (*values)[i] = strndup(vs, vl);
+        *n = i + 1;
+        if (!(*names)[i] || !(*values)[i])
+            return ezc_error_set(err, EZC_ENOMEM, "settings port: out of memory");
+    }
+    return 0;
+}
+
+/* A message on the node's settings port, taken by the node's own thread
+ * between two messages: checked as `ezc set` checks a change (schema,
+ * trial instance), then applied at once (the update hook keeps the state
+ * where it can). Refused: counted as an error and logged, the old
+ * settings stay. Takes in. */
+static void settings_message(node_rt *nr, ezc_array *in)
+{
+    ezc_error err;
+    ezc_error_clear(&err);
+    char **names = NULL, **values = NULL;
+    uint32_t n = 0;
+    int rc = settings_parse(in, &names, &values, &n, &err);
+    ezc_array_destroy(&in);
+    if (!rc)
+        rc = ezc_graph_runtime_set(nr->rt, nr->n->name, (const char *const *)names,
+                                   (const char *const *)values, n, 0, NULL, &err);
+    if (!rc) {
+        take_settings(nr); /* this thread runs the node: no need to wait for a message */
+        if ((rc = atomic_load(&nr->applied_rc))) {
+            pthread_mutex_lock(&nr->lock);
+            ezc_error_set(&err, EZC_EINVAL, "node '%s': %s", nr->n->name, nr->set_error);
+            pthread_mutex_unlock(&nr->lock);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        free(names[i]);
+        free(values[i]);
+    }
+    free(names);
+    free(values);
+    if (rc) {
+        ezc_error_prefix(&err, "settings port");
+        count_error(nr, &err, &nr->c.logged, rc);
+    }
+}
+
 /* One input message through the node: counters, the transformer (or the
  * sink's consume hook). Takes in; *out is what it hands on (NULL: nothing).
  * Per-message errors are counted; a non-zero return is the node's own
@@ -690,6 +771,10 @@ static int consumer_work(node_rt *nr, ezc_array *in, int port, ezc_array **out, 
         take_settings(nr);
     uint64_t k = bump(&nr->messages, 1);
     bump(&nr->bytes, data_bytes(in));
+    if (port == EZC_GRAPH_SETTINGS_PORT) { /* never seen by the transformer */
+        settings_message(nr, in);
+        return 0;
+    }
     note_latency(nr, in);
     ezc_array *res = in;
     if (c->t) {
@@ -942,7 +1027,7 @@ static int add_out(node_rt *nr, const char *endpoint, const char *topic, int los
      * GRAPH/NODE`). A name another run of the same file holds already (two
      * hosts of one graph on one machine) leaves this one unnamed, said once. */
     char graph[EZC_CONTROL_NAME_MAX], name[EZC_CONTROL_NAME_MAX + EZC_NAME_MAX + 2];
-    ezc_control_name_from(nr->rt->g->file ? nr->rt->g->file : "graph", graph, sizeof graph);
+    ezc_graph_name(nr->rt->g, graph, sizeof graph); /* its name:, else the file's */
     snprintf(name, sizeof name, "%s/%s", graph, nr->n->name);
     if (outside && ezc_names_check(name, NULL) == 0) {
         po.name = name;

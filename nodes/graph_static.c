@@ -348,9 +348,12 @@ static void visit_node(ezc_graph *g, size_t i, const stream_info *in, stream_inf
     ezc_settings_destroy(&s);
 }
 
+/* A data edge between two nodes (an in-band settings edge carries no data
+ * the node's stream checks are about). */
 static int edge_usable(const ezc_graph_edge *e)
 {
-    return e->from >= 0 && e->to >= 0 && e->to_port_index >= 0;
+    return e->from >= 0 && e->to >= 0 && e->to_port_index >= 0 &&
+           e->to_port_index != EZC_GRAPH_SETTINGS_PORT;
 }
 
 void ezc_graph_static_check(ezc_graph *g, const unsigned char *ok)

@@ -482,6 +482,11 @@ void ezc_launcher_node_stats(const ezc_launcher *l, size_t i, ezc_graph_node_sta
         out->latency_p50_us = out->latency_p99_us = -1;
 }
 
+const char *ezc_launcher_dir(const ezc_launcher *l)
+{
+    return l->dir;
+}
+
 void ezc_launcher_destroy(ezc_launcher **lp)
 {
     ezc_launcher *l = lp ? *lp : NULL;

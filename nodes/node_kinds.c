@@ -6,12 +6,13 @@
 #include "node_kind.h"
 
 extern const ezc_node_kind ezc_source_sine, ezc_source_noise, ezc_source_counter;
-extern const ezc_node_kind ezc_source_subscribe;
+extern const ezc_node_kind ezc_source_subscribe, ezc_source_synth_mi;
 extern const ezc_node_kind ezc_sink_publish, ezc_sink_print, ezc_sink_record;
 
 static const ezc_node_kind *const kinds[] = {
-    &ezc_source_sine, &ezc_source_noise, &ezc_source_counter,   &ezc_sink_publish,
-    &ezc_sink_print,  &ezc_sink_record,  &ezc_source_subscribe, NULL,
+    &ezc_source_sine,      &ezc_source_noise,    &ezc_source_counter,
+    &ezc_sink_publish,     &ezc_sink_print,      &ezc_sink_record,
+    &ezc_source_subscribe, &ezc_source_synth_mi, NULL,
 };
 
 const ezc_node_kind *const *ezc_node_kinds(void)

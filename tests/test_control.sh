@@ -7,7 +7,10 @@
 # (a bad value, an unknown setting, a cutoff above Nyquist, a source) leave
 # the output as it was, hostile requests get errors and no crash, a second
 # graph of the same name is refused, and `ezc stop` ends the run with exit
-# status 0 and no socket or lock file left.
+# status 0 and no socket or lock file left. A file's own `name: lab1` names
+# its socket and its outputs (lab1/bw in `ezc ls`), `--name` overrides it,
+# a bad one is refused at its line. `ezc set` on a node of a process group
+# is relayed to its child and holds through a kill -9 of that child.
 # Usage: test_control.sh PATH_TO_EZC   (EZC_PYTHON, EZC_SOURCE_DIR from meson)
 set -u
 ezc="$1"
@@ -174,6 +177,33 @@ print(f"hostile: {len(bad) + 1} refused, 300 mutations answered, stats/graph/set
 PYEOF
 check "hostile requests" $? "see above"
 
+# schema: the node's settings as its type declares them, each with the value
+# in force: the one of the latest accepted set, else the graph file's.
+expect "set cutoff=42 before schema" 0 "applied" -- "$ezc" set g/bw cutoff=42
+"$py" - "$EZC_RUN_DIR/graphs/g.ctl" <<'PYEOF'
+import sys, zmq, msgpack
+s = zmq.Context().socket(zmq.REQ)
+s.setsockopt(zmq.RCVTIMEO, 2000)
+s.connect("ipc://" + sys.argv[1])
+def call(req):
+    s.send(msgpack.packb(req))
+    return msgpack.unpackb(s.recv(), raw=False)
+r = call({"op": "schema", "node": "bw"})
+assert r["ok"] is True and r["node"] == "bw" and r["type"] == "butterworth", r
+by = {x["name"]: x for x in r["settings"]}
+assert all(set(x) == {"name", "type", "default", "doc", "choices", "required", "value"} for x in r["settings"]), r
+assert by["cutoff"]["value"] == "42" and by["cutoff"]["type"] == "float" and by["cutoff"]["doc"], by["cutoff"]
+assert by["order"]["type"] == "int" and by["order"]["value"] == "4", by["order"]
+s2 = call({"op": "schema", "node": "synth"})
+assert s2["ok"] and {x["name"]: x["value"] for x in s2["settings"]}["channels"] == "2", s2
+for bad, msg in (({"op": "schema", "node": "nope"}, "no node 'nope' in graph 'g'"),
+                 ({"op": "schema"}, 'needs "node"'), ({"op": "schema", "node": 3}, "expected a node")):
+    r = call(bad)
+    assert r["ok"] is False and msg in r["error"], (bad, r)
+print("schema: bw's settings with cutoff=42 in force; bad requests refused")
+PYEOF
+check "schema op" $? "see above"
+
 expect "stop" 0 "" -- "$ezc" stop g
 wait $run_pid; status=$?
 check "ezc run exits 0 after ezc stop" $status "status $status; log: $(tail -5 "$dir/run.log")"
@@ -198,4 +228,133 @@ expect "set on ezc node: wrong node" 1 "no node 'abs' here" -- "$ezc" set nd/abs
 expect "stop ezc node" 0 "" -- "$ezc" stop nd
 wait $node_pid; status=$?
 check "ezc node exits 0 after ezc stop" $status "status $status; $(tail -3 "$dir/node.log")"
+
+# A graph's own name (a top-level name:): its control socket and its
+# outputs' stream names; --name still overrides it; a bad one is refused.
+cat > "$dir/named.yaml" <<YEOF
+name: lab1
+nodes:
+  sine: {type: sine, settings: {fs: 1000, channels: 1, chunk: 50}}
+  bw: {type: butterworth, settings: {order: 2, cutoff: 100}}
+edges: [sine -> bw]
+outputs:
+  filtered: {node: bw, endpoint: "ipc://$dir/named-out"}
+YEOF
+"$ezc" run "$dir/named.yaml" --quiet 2>"$dir/named.log" &
+named_pid=$!
+pids+=($named_pid)
+for _ in $(seq 50); do [ -S "$EZC_RUN_DIR/graphs/lab1.ctl" ] && break; sleep 0.1; done
+out=$("$ezc" top --once 2>&1)
+check "name: lab1 is what top lists" $(grep -q "^lab1  *bw  *butterworth" <<<"$out" &&
+  ! grep -q "^named " <<<"$out"; echo $?) "$out"
+out=$("$ezc" ls 2>&1)
+check "its output is lab1/bw in ezc ls" $(grep -q "^lab1/bw  *ipc://$dir/named-out" <<<"$out"; echo $?) "$out"
+sed "s|$dir/named-out|$dir/named-out2|" "$dir/named.yaml" > "$dir/named2.yaml"
+expect "a second graph with name: lab1 is refused" 1 "in use by pid $named_pid" -- \
+  "$ezc" run "$dir/named2.yaml" --quiet --duration 1
+"$ezc" run "$dir/named2.yaml" --name lab2 --quiet --duration 3 2>/dev/null &
+pids+=($!)
+for _ in $(seq 50); do [ -S "$EZC_RUN_DIR/graphs/lab2.ctl" ] && break; sleep 0.1; done
+expect "--name overrides name:" 0 "butterworth" -- "$ezc" top lab2 --once
+expect "set through name:" 0 "lab1/bw: applied" -- "$ezc" set lab1/bw cutoff=50
+expect "stop lab1" 0 "" -- "$ezc" stop lab1
+wait $named_pid; status=$?
+check "the named graph exits 0 after ezc stop" $status "$(tail -3 "$dir/named.log")"
+printf '# a comment\ndescription: x\nname: "lab 1"\nnodes:\n  a: {type: sine}\n' > "$dir/badname.yaml"
+expect "validate refuses a bad name: at FILE:LINE" 1 \
+  "$dir/badname.yaml:3: name: graph name 'lab 1': expected 1 to 63 of A-Z a-z 0-9 . _ -" -- \
+  "$ezc" validate "$dir/badname.yaml"
+
+# set on a node of a process group: the supervisor relays it to the group's
+# child; the change holds through a kill -9 of that child and its restart.
+cat > "$dir/pg.yaml" <<YEOF
+nodes:
+  synth:
+    type: noise
+    process: acq
+    settings: {fs: 1000, channels: 2, chunk: 10, dtype: float64}
+  bw:
+    type: butterworth
+    process: filt
+    restart: always
+    settings: {order: 4, cutoff: 250}
+  out:
+    type: publish
+    process: filt
+    settings: {endpoint: "ipc://$dir/pgout"}
+edges:
+  - synth -> bw
+  - bw -> out
+YEOF
+"$ezc" run "$dir/pg.yaml" 2>"$dir/pg.log" &
+pg_pid=$!
+pids+=($pg_pid)
+for _ in $(seq 50); do [ -S "$EZC_RUN_DIR/graphs/pg.ctl" ] && break; sleep 0.1; done
+"$py" - "ipc://$dir/pgout" "$ezc" "$vmsg" "$src/tools/python" "$pg_pid" <<'PYEOF'
+import os, signal, subprocess, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[4])
+import ezc_wire, ezc_control
+ep, ezc, vmsg, sup = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[5])
+sub = ezc_wire.Subscriber(ep)
+fails = 0
+def check(name, ok, detail):
+    global fails
+    if not ok:
+        fails += 1
+        print(f"FAIL: {name}: {detail}")
+def take(n):
+    seg = []
+    for _ in range(n):
+        m = sub.recv(timeout_ms=8000)
+        assert m is not None and not isinstance(m, ezc_wire.EndOfStream), "no message within 8 s"
+        seg.append(m.data)
+    return np.concatenate(seg)
+def power_above(x, f0, fs=1000.0):
+    x = (x[:, 0] - x[:, 0].mean()) * np.hanning(len(x))
+    p = np.abs(np.fft.rfft(x)) ** 2
+    return p[np.fft.rfftfreq(len(x), 1 / fs) > f0].sum() / len(x)
+def ezc_set(*kv):
+    r = subprocess.run([ezc, "set", "pg/bw", *kv], capture_output=True, text=True, timeout=10)
+    return r.returncode, r.stdout + r.stderr
+def filt_child():
+    r = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(sup)], capture_output=True, text=True)
+    pids = [int(l.split()[0]) for l in r.stdout.splitlines() if "--group filt" in l]
+    return pids[0] if len(pids) == 1 else None
+a = take(150)
+rc, out = ezc_set("cutoff=abc")
+check("group: bad value refused with validate's message", rc == 1 and out.strip() == f"ezc set: {vmsg}",
+      f"{rc} {out!r}")
+rc, out = ezc_set("cutoff=20")
+check("group: cutoff=20 taken in the child", rc == 0 and out.strip() == "pg/bw: applied, state kept", out)
+take(10)
+b = take(150)
+child = filt_child()
+check("group: the child of group filt", child is not None, child)
+os.kill(child, signal.SIGKILL)
+for _ in range(100):  # its successor
+    time.sleep(0.1)
+    if filt_child() not in (None, child):
+        break
+check("group: restarted as another process", filt_child() not in (None, child), filt_child())
+take(20)
+c = take(150)
+st = {n["name"]: n for n in ezc_control.stats("pg")["nodes"]}
+check("group: bw restarted once", st["bw"]["restarts"] == 1, st["bw"])
+pa, pb, pc = power_above(a, 100), power_above(b, 100), power_above(c, 100)
+print(f"group: power above 100 Hz: cutoff 250 {pa:.3g}, cutoff 20 {pb:.3g}, after kill -9 {pc:.3g}")
+check("group: the set changes the output", pb < 1e-3 * pa, (pa, pb))
+check("group: the setting holds after the restart", pc < 1e-3 * pa, (pa, pc))
+r = ezc_control.set("pg", "bw", order=2)
+check("group: a set reaches the new child", r["applied"] is True, r)
+print(f"group reader: {fails} failures")
+sys.exit(1 if fails else 0)
+PYEOF
+check "reader: set on a process group, kept across kill -9" $? "see above; $(tail -5 "$dir/pg.log")"
+check "the child said it kept the setting" \
+  $(grep -q "group 'filt': 1 live setting kept from before its restart" "$dir/pg.log"; echo $?) \
+  "$(cat "$dir/pg.log")"
+expect "stop pg" 0 "" -- "$ezc" stop pg
+wait $pg_pid; status=$?
+check "the supervisor exits 0 after ezc stop" $status "$(tail -5 "$dir/pg.log")"
 finish

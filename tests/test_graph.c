@@ -218,7 +218,8 @@ START_TEST(t_unknown_type)
                         "edges: [a -> b, a -> c]\n",
                         &nerr);
     ck_assert_error(g, 4, "node 'b'", "unknown transformer type 'abss'", "did you mean 'abs'",
-                    "sources: sine, noise, counter, subscribe; sinks: publish, print, record");
+                    "sources: sine, noise, counter, subscribe, synth_mi; "
+                    "sinks: publish, print, record");
     ck_assert_error(g, 5, "node 'c'", "no type");
     ck_assert_uint_eq(nerr, 2);
     ezc_graph_destroy(&g);
@@ -422,13 +423,14 @@ END_TEST
 START_TEST(t_node_kinds)
 {
     const ezc_node_kind *const *k = ezc_node_kinds();
-    const char *want[] = {"sine", "noise", "counter", "publish", "print", "record", "subscribe"};
-    for (int i = 0; i < 7; i++) {
+    const char *want[] = {"sine",  "noise",  "counter",   "publish",
+                          "print", "record", "subscribe", "synth_mi"};
+    for (int i = 0; i < 8; i++) {
         ck_assert_ptr_nonnull(k[i]);
         ck_assert_str_eq(k[i]->name, want[i]);
         ck_assert_ptr_eq(ezc_node_kind_find(want[i]), k[i]);
     }
-    ck_assert_ptr_null(k[7]);
+    ck_assert_ptr_null(k[8]);
     ck_assert_int_eq(ezc_node_kind_find("subscribe")->role, EZC_ROLE_SOURCE);
     ck_assert_ptr_null(ezc_node_kind_find("abs"));
     ck_assert_str_eq(ezc_queue_name(EZC_QUEUE_CONFLATE), "conflate");

@@ -908,7 +908,8 @@ START_TEST(t_restart_numbering)
     }
     ck_assert_uint_eq(ezc_pub_next_seq(p, "emg"), 5);
     ezc_pub_destroy(&p);
-    /* The successor starts at 8: 5, 6 and 7 were lost in between. */
+    /* The successor starts at 8: 5, 6 and 7 were lost in between, exactly;
+     * its new "start" stamp makes it a restart, not a plain gap. */
     p = pub_with(ep, 77, 8);
     ck_assert_uint_eq(ezc_pub_next_seq(p, "emg"), 8);
     ck_assert_uint_eq(ezc_pub_next_seq(p, NULL), 8); /* every topic starts there */
@@ -918,10 +919,12 @@ START_TEST(t_restart_numbering)
     ck_assert_uint_eq(a->seq, 8);
     ezc_sub_stats st = stats_of(s);
     ck_assert_uint_eq(st.gaps, 3);
-    ck_assert_uint_eq(st.restarts, 0);
+    ck_assert_uint_eq(st.restarts, 1);
+    ck_assert_int_eq(st.restart_lost, 3);
     ck_assert_uint_eq(st.publishers, 1);
-    ck_assert_int_eq(st.gap_silence_ns, a->ts_ns - last_ts);
-    ck_assert_int_gt(st.gap_silence_ns, 0);
+    ck_assert_int_eq(st.restart_silence_ns, a->ts_ns - last_ts);
+    ck_assert_int_gt(st.restart_silence_ns, 0);
+    ck_assert_int_eq(st.gap_silence_ns, 0);
     last_ts = a->ts_ns;
     ezc_array_destroy(&a);
     /* set_next_seq skips numbers as well; the end-of-stream marker carries the next. */
@@ -930,17 +933,21 @@ START_TEST(t_restart_numbering)
     send_sample(p, "emg", 20);
     a = recv_ok(s, NULL, 0);
     ck_assert_uint_eq(a->seq, 20);
+    st = stats_of(s);
+    ck_assert_uint_eq(st.gaps, 3 + 11); /* the same instance: a gap, no restart */
+    ck_assert_uint_eq(st.restarts, 1);
+    ck_assert_int_eq(st.gap_silence_ns, a->ts_ns - last_ts);
     ezc_array_destroy(&a);
-    ck_assert_uint_eq(stats_of(s).gaps, 3 + 11);
     ezc_pub_destroy(&p);
-    /* A successor that numbers from 0 again: one restart, one gap. */
+    /* A successor that numbers from 0 again: one restart, one gap, loss unknown. */
     p = pub_with(ep, 77, 0);
     wait_resubscribed(p, s);
     send_sample(p, "emg", 0);
     a = recv_ok(s, NULL, 0);
     ck_assert_uint_eq(a->seq, 0);
     st = stats_of(s);
-    ck_assert_uint_eq(st.restarts, 1);
+    ck_assert_uint_eq(st.restarts, 2);
+    ck_assert_int_eq(st.restart_lost, -1);
     ck_assert_uint_eq(st.gaps, 3 + 11 + 1);
     ck_assert_int_gt(st.restart_silence_ns, 0);
     ezc_array_destroy(&a);

@@ -765,7 +765,7 @@ END_TEST
 START_TEST(t_end_of_stream)
 {
     ezc_error err;
-    ezc_wire_stamp st = {7, 42, 123}, got;
+    ezc_wire_stamp st = {7, 42, 123, 0}, got;
     const void *hdr;
     size_t len;
     ck_assert_int_eq(ezc_wire_encode_eos(enc, &st, &hdr, &len, &err), 0);
@@ -856,6 +856,49 @@ START_TEST(t_end_of_stream)
 }
 END_TEST
 
+/* "start" (the publisher instance's start time): written by an encoder that
+ * was given one, read back with the stamps, absent = 0, a wrong type refused. */
+START_TEST(t_start_stamp)
+{
+    ezc_error err;
+    ezc_wire_encoder *e = ezc_wire_encoder_new(&err);
+    int64_t shape[1] = {3};
+    ezc_array *a = ezc_array_zeros(EZC_FLOAT32, 1, shape, NULL, &err), *b = NULL;
+    a->src = 9;
+    a->seq = 4;
+    a->ts_ns = 1000;
+    const void *hdr;
+    size_t len;
+    ezc_wire_stamp st;
+    for (int with = 0; with < 2; with++) {
+        ezc_wire_encoder_set_start(e, with ? 1234567890123LL : 0);
+        ck_assert_int_eq(ezc_wire_encode_header(e, a, &hdr, &len, &err), 0);
+        memset(&st, 0xff, sizeof st);
+        ck_assert_int_eq(ezc_wire_decode_stamp(hdr, len, a->buf, NULL, NULL, &b, &st, &err), 0);
+        ck_assert(st.src == 9 && st.seq == 4 && st.ts_ns == 1000);
+        ck_assert_int_eq(st.start_ns, with ? 1234567890123LL : 0);
+        ck_assert(b->src == 9 && b->seq == 4 && b->shape[0] == 3);
+        ezc_array_destroy(&b);
+        ck_assert_int_eq(ezc_wire_decode(hdr, len, a->buf, &b, &err), 0); /* as any reader */
+        ezc_array_destroy(&b);
+        ezc_wire_stamp eos = {9, 5, 2000, 0}, got;
+        ck_assert_int_eq(ezc_wire_encode_eos(e, &eos, &hdr, &len, &err), 0);
+        ck_assert_int_eq(ezc_wire_eos_stamp(hdr, len, &got), 1);
+        ck_assert(got.seq == 5 && got.start_ns == (with ? 1234567890123LL : 0));
+        ck_assert_int_eq(ezc_wire_decode_stamp(hdr, len, NULL, NULL, NULL, &b, &st, &err),
+                         EZC_EEOS);
+        ck_assert(b == NULL && st.seq == 5 && st.start_ns == got.start_ns);
+    }
+    begin(5);
+    base("float32");
+    s("start");
+    s("yesterday");
+    expect_bad(8, "header.start: expected an integer");
+    ezc_array_destroy(&a);
+    ezc_wire_encoder_destroy(&e);
+}
+END_TEST
+
 int main(void)
 {
     ezc_error err;
@@ -875,6 +918,7 @@ int main(void)
     tcase_add_test(tc, t_cuda_ipc_without_cuda);
     tcase_add_test(tc, t_cuda_ipc_malformed);
     tcase_add_test(tc, t_end_of_stream);
+    tcase_add_test(tc, t_start_stamp);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -5,7 +5,8 @@
  * with the endpoint lock RUN/graphs/NAME.ctl.lock (ipc_endpoint.h) and
  * made 0600, so only its user can reach it. Requests and replies are
  * msgpack maps: {"op": "stats"}, {"op": "set", "node": N, "settings":
- * {K: V}}, {"op": "stop"}, {"op": "graph"}; replies carry "ok" (true, or
+ * {K: V}}, {"op": "stop"}, {"op": "graph"}, {"op": "schema", "node": N}
+ * (N's settings schema with the values in force); replies carry "ok" (true, or
  * false with "error"). `ezc top`, `ezc set`, `ezc stop` are its clients.
  *
  *   ezc_control *c = ezc_control_new("demo", &ops, rt, g, 1, &err);
@@ -66,6 +67,12 @@ ezc_control *ezc_control_new(const char *name, const ezc_control_ops *ops, void 
  * file; ezc_control_name says which). For names nobody chose. */
 ezc_control *ezc_control_new_unique(const char *name, const ezc_control_ops *ops, void *ctx,
                                     const ezc_graph *g, int threaded, ezc_error *err);
+/* The same on an explicit ipc:// endpoint instead of the run folder's
+ * (not listed by ezc_control_list): a process group's private socket, in
+ * its supervisor's 0700 folder, through which the supervisor relays a
+ * "set" (docs/control.md). name is what replies and logs call it. */
+ezc_control *ezc_control_new_at(const char *endpoint, const char *name, const ezc_control_ops *ops,
+                                void *ctx, const ezc_graph *g, int threaded, ezc_error *err);
 /* The name served, valid while c lives. */
 const char *ezc_control_name(const ezc_control *c);
 /* Answers the requests that arrive within timeout_ms (0: those waiting
@@ -113,6 +120,14 @@ int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes
  * says "applied, state kept" or so), or the refusal in err. */
 int ezc_control_set(const char *name, const char *node, const char *const *kv, size_t n,
                     int timeout_ms, char *info, size_t cap, ezc_error *err);
+/* "set" to the server on ipc:// endpoint (ezc_control_new_at; `what`
+ * names it in messages): settings names[i] = values[i] (text) of `node`.
+ * 0 with *res as the server reported it ("applied", "state" kept), or its
+ * refusal word for word in err (EZC_EINVAL); EZC_ETIMEOUT, EZC_EIO,
+ * EZC_EPROTO as for ezc_control_call. */
+int ezc_control_set_at(const char *endpoint, const char *what, const char *node,
+                       const char *const *names, const char *const *values, size_t n,
+                       int timeout_ms, ezc_graph_set_result *res, ezc_error *err);
 /* "stop": the graph stops as on Ctrl-C. */
 int ezc_control_stop(const char *name, int timeout_ms, ezc_error *err);
 /* Any request (a msgpack map of len bytes); *reply malloc'ed (free). */

@@ -175,7 +175,18 @@ typedef struct ezc_graph {
     size_t *by_name; /* internal: node indices in name order, for ezc_graph_node_index */
     int fuse;        /* runtime: {fuse: ...}: chains of block edges run as one thread (default 1) */
     ezc_graph_security security;
+    char *name; /* name: (a valid control name, ezc/control.h), or NULL: see ezc_graph_name */
+    int name_line;
 } ezc_graph;
+
+/* Every transformer node has, besides its type's inputs, an in-band
+ * "settings" port (docs/control.md, "In-band settings"): an edge `x ->
+ * bw.settings` gets to_port_index EZC_GRAPH_SETTINGS_PORT, and each
+ * message on it retunes the node with its attrs EZC_GRAPH_SETTINGS_ATTR, a
+ * msgpack map of setting name -> text, as `ezc set` would. */
+#define EZC_GRAPH_SETTINGS_PORT_NAME "settings"
+#define EZC_GRAPH_SETTINGS_PORT 1000
+#define EZC_GRAPH_SETTINGS_ATTR "ezc.settings"
 
 /* Limits on what a graph file may ask of the parser, each reported as an
  * error of the graph (with the line where one applies): its size, how deep
@@ -230,6 +241,20 @@ const ezc_graph_host *ezc_graph_group_host(const ezc_graph *g, const char *group
  * then names the first (truncated to cap). 0 otherwise. For `ezc run`'s
  * warning; nodes/graph_security.c. */
 int ezc_graph_plaintext_exposure(const ezc_graph *g, char *what, size_t cap);
+
+/* The graph's name (`ezc top`, `ezc set GRAPH/NODE`, its outputs' stream
+ * names GRAPH/NODE): the file's `name:`, else its base name as
+ * ezc_control_name_from makes it. Into buf (cap EZC_CONTROL_NAME_MAX is
+ * enough). Any thread. */
+void ezc_graph_name(const ezc_graph *g, char *buf, size_t cap);
+
+/* Sets node `node`'s setting `name` to text (as a graph file holds it; a
+ * list as "[1, 2]"), replacing the file's value or adding one. Not
+ * checked: for values a running node has accepted already (a process
+ * group restarted with its live settings, ezc/control.h). Not while a
+ * runtime runs g. 0, EZC_EINVAL (no such node), EZC_ENOMEM. */
+int ezc_graph_node_setting_put(ezc_graph *g, size_t node, const char *name, const char *text,
+                               ezc_error *err);
 
 /* Index of the node called name, or -1. */
 int ezc_graph_node_index(const ezc_graph *g, const char *name);

@@ -114,6 +114,10 @@ int ezc_launcher_group_of(const ezc_launcher *l, size_t node);
  * group's. latency -1 until a report came. */
 void ezc_launcher_node_stats(const ezc_launcher *l, size_t node, ezc_graph_node_stats *out);
 
+/* The private folder (DIR above) its children share, valid while l
+ * lives: a supervisor keeps per-group files there (live settings). */
+const char *ezc_launcher_dir(const ezc_launcher *l);
+
 /* Removes the private folder and frees l; children still alive are
  * killed first (SIGKILL). Sets *l to NULL. */
 void ezc_launcher_destroy(ezc_launcher **l);

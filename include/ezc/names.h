@@ -55,7 +55,10 @@ typedef struct ezc_stream_info {
     int ndim;
     int64_t shape[EZC_MAX_DIMS];
     char dims[EZC_MAX_DIMS][EZC_NAME_MAX];
-    double fs; /* 1 / gain of a linear "time" axis; 0 when unknown or none */
+    double fs;          /* 1 / gain of a linear "time" axis; 0 when unknown or none */
+    char host[64];      /* a stream heard from another host (ezc/discovery.h): its host
+                           name; "" for this host's registry */
+    char curve_key[41]; /* its CURVE server public key (Z85) when it has one; "" else */
 } ezc_stream_info;
 
 /* A registration held by a publisher (or anything that serves a stream). */
@@ -110,7 +113,12 @@ void ezc_names_unregister(ezc_names_reg **r);
  * publisher holds the name: "no stream named 'emg/envelop' (did you mean:
  * emg/envelope?; `ezc ls` lists them)"; EZC_EINVAL (not a name), EZC_EIO
  * (the run folder, an unreadable entry). An entry whose owner died is removed
- * on the way. */
+ * on the way. When discovery is on (EZC_DISCOVERY or EZC_PEERS,
+ * ezc/discovery.h), a name not registered here is then listened for on the
+ * network, up to EZC_DISCOVERY_WAIT_MS (1500 ms): *out is another host's
+ * tcp:// stream, out->host its host; a bad variable is EZC_EINVAL. A
+ * registered tcp:// name is announced by its registration while discovery is
+ * on (ezc_names_register fails with EZC_EINVAL on a bad variable). */
 int ezc_names_resolve(const char *name, ezc_stream_info *out, ezc_error *err);
 
 /* ezc_names_resolve, trying again every 20 ms for up to timeout_ms (0 =

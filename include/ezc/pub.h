@@ -20,7 +20,10 @@
  * A process that restarts and publishes the same stream again keeps its id
  * (options.id) and goes on numbering where the dead one stopped
  * (options.first_seq, ezc_pub_set_next_seq), so what the restart lost is
- * an exact gap for every subscriber (docs/pubsub.md, "Restarts").
+ * an exact gap for every subscriber (docs/pubsub.md, "Restarts"). Every
+ * header also carries the time this publisher was made ("start",
+ * docs/wire-format.md), so subscribers report such a successor as a
+ * restart, with that exact loss (sub.h, stats.restart_lost).
  *
  * Slow subscribers: by default the publisher never drops silently. It uses
  * an XPUB socket with ZMQ_XPUB_NODROP, so when a subscriber's queue is full

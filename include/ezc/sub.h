@@ -61,6 +61,11 @@ typedef struct ezc_sub_options {
                                      read at ezc_sub_new; ipc:// and inproc://
                                      endpoints stay plaintext */
     int inline_only;              /* ipc://: never read shared memory (as EZC_SHM=0) */
+    int lossy; /* this subscriber may miss messages rather than hold its publishers up
+                  (a monitor, a dashboard): in shared memory a full queue of ours drops
+                  the message for us at once, whatever the publisher's own policy
+                  (counted in our gaps and its shm_dropped). Over a socket (tcp://,
+                  EZC_SHM=0) the publisher's policy still decides */
 } ezc_sub_options;
 
 typedef struct ezc_sub_stats {
@@ -71,7 +76,10 @@ typedef struct ezc_sub_stats {
                             same id and numbered from 0 again) counts one gap: what it
                             lost is unknown. One that restarted and went on numbering
                             (graph groups, named `ezc pub`) shows its loss exactly */
-    uint64_t restarts;                  /* those sequence restarts */
+    uint64_t restarts;                  /* publisher restarts under the same id: a new
+                            instance ("start" in the header changed, docs/wire-format.md)
+                            or, from a publisher that does not say, a sequence that went
+                            back. After an end of stream a new start is none */
     int64_t gap_silence_ns;             /* across the latest gap: the publisher's send time of the
                                    first message after it minus that of the last before
                                    (its ts stamps, so no clock of ours); 0 before any */
@@ -84,6 +92,10 @@ typedef struct ezc_sub_stats {
     uint64_t duplicates;                /* copies dropped: messages of a publisher whose shared
                                            memory we moved to that still came through the
                                            socket (never delivered twice) */
+    int64_t restart_lost; /* messages lost across the latest restart (counted in gaps too):
+                             exact when the new instance went on with the numbering; -1 =
+                             unknown (it numbered from the start again: one gap counted);
+                             0 before any */
 } ezc_sub_stats;
 
 void ezc_sub_options_init(ezc_sub_options *o);

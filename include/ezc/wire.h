@@ -26,6 +26,12 @@ typedef struct ezc_wire_encoder ezc_wire_encoder;
 ezc_wire_encoder *ezc_wire_encoder_new(ezc_error *err);
 void ezc_wire_encoder_destroy(ezc_wire_encoder **enc);
 
+/* From now on every header enc makes (messages and end-of-stream markers)
+ * carries "start": start_ns, the time its publisher instance began (ns
+ * since the epoch), so receivers tell a restart under the same src from a
+ * gap (docs/wire-format.md). 0 (the default) = no "start" key. */
+void ezc_wire_encoder_set_start(ezc_wire_encoder *enc, int64_t start_ns);
+
 /* Encodes a's header (not its data) into the encoder's buffer. The bytes
  * stay valid until the next call on enc. The data must be on the CPU
  * (data "inline"); other devices are an EZC_EDEVICE error for now. */
@@ -49,9 +55,11 @@ int ezc_wire_decode(const void *header, size_t len, ezc_buffer *data, ezc_array 
  * shape and dims may be present and are ignored; a non-empty data frame or
  * cuda_ipc data makes it malformed (EZC_EPROTO). */
 typedef struct ezc_wire_stamp {
-    uint64_t src;  /* publisher id */
-    uint64_t seq;  /* for a marker: the messages sent under the topic before it */
-    int64_t ts_ns; /* send time, ns since the epoch (CLOCK_REALTIME) */
+    uint64_t src;     /* publisher id */
+    uint64_t seq;     /* for a marker: the messages sent under the topic before it */
+    int64_t ts_ns;    /* send time, ns since the epoch (CLOCK_REALTIME) */
+    int64_t start_ns; /* "start": when this publisher instance began (ns since the epoch);
+                         a new value under the same src is a restart. 0 = not carried */
 } ezc_wire_stamp;
 
 /* Encodes an end-of-stream header with st's fields into enc's buffer
@@ -99,6 +107,13 @@ typedef ezc_buffer *(*ezc_wire_ipc_open_fn)(const ezc_wire_cuda_ipc *ipc, size_t
  * bytes). */
 int ezc_wire_decode_with(const void *header, size_t len, ezc_buffer *data,
                          ezc_wire_ipc_open_fn open, void *ctx, ezc_array **out, ezc_error *err);
+
+/* ezc_wire_decode_with that also fills *st (when non-NULL) with the
+ * header's stamps (src, seq, ts, start) whenever it returns 0 or EZC_EEOS:
+ * a message and an end-of-stream marker alike, in the one pass. */
+int ezc_wire_decode_stamp(const void *header, size_t len, ezc_buffer *data,
+                          ezc_wire_ipc_open_fn open, void *ctx, ezc_array **out, ezc_wire_stamp *st,
+                          ezc_error *err);
 
 #ifdef __cplusplus
 }

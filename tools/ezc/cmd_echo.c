@@ -1,25 +1,70 @@
 /* cmd_echo.c — `ezc echo`: print each message's header and a summary. */
 #include <getopt.h>
 #include <stdio.h>
+#include <time.h>
 #include "cli.h"
 #include "cli_curve.h"
 #include "cli_names.h"
+#include "ezc/events.h"
+#include "ezc/summary.h"
+
+#define ECHO_EVENTS_MAX 16 /* events shown per message; then how many more */
+
+/* An events message (ezc/events.h) as its events: time and label of each,
+ * instead of min/max. Labels come from anywhere: bytes that are not
+ * printable ASCII are shown as \xNN, so none can move the terminal. */
+static void print_events(FILE *f, const char *topic, const ezc_array *a, int header_only)
+{
+    ezc_error err;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t now_ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+    ezc_summary_header(f, topic, a);
+    if (!header_only && ezc_events_check(a, &err)) {
+        fprintf(f, " malformed (%s)", err.msg);
+    } else if (!header_only) {
+        size_t n = ezc_events_count(a);
+        fprintf(f, " events=%zu", n);
+        for (size_t i = 0; i < n && i < ECHO_EVENTS_MAX; i++) {
+            fprintf(f, "%s%.6f s '", i ? ", " : " [", ezc_events_time(a, i));
+            for (const unsigned char *c = (const unsigned char *)ezc_events_label(a, i); *c; c++)
+                if (*c >= 0x20 && *c < 0x7f && *c != '\\' && *c != '\'')
+                    fputc(*c, f);
+                else
+                    fprintf(f, "\\x%02x", *c);
+            fputc('\'', f);
+        }
+        if (n > ECHO_EVENTS_MAX)
+            fprintf(f, ", ... %zu more", n - ECHO_EVENTS_MAX);
+        if (n)
+            fputc(']', f);
+    }
+    if (a->ts_ns)
+        fprintf(f, " latency=%.0fus", ((double)now_ns - (double)a->ts_ns) / 1e3);
+    fputc('\n', f);
+    fflush(f);
+}
 
 static void help(FILE *f)
 {
     fprintf(f, "usage: ezc echo ENDPOINT [options]\n"
                "Subscribes to ENDPOINT (connects) and prints one line per message:\n"
                "sequence, topic, key, dtype, shape, dims, device, time offset, min/max, "
-               "latency.\n" CLI_NAME_ARG_HELP "\n"
+               "latency.\n"
+               "An events message (markers: `ezc pub --events`, docs/wire-format.md) shows\n"
+               "its events instead of min/max: events=N [TIME s 'LABEL', ...] (at most 16;\n"
+               "bytes of a label that are not printable ASCII as \\xNN).\n" CLI_NAME_ARG_HELP "\n"
                "  --topic T       topic prefix to subscribe to (default: all)\n"
                "  --count N       exit after N messages (default: until Ctrl-C)\n"
                "  --timeout S     exit with status 1 when nothing arrives for S seconds\n"
-               "  --header-only   skip the min/max summary\n"
+               "  --header-only   skip the min/max summary (or the events)\n"
                "  --keep          keep listening after an end of stream (alias "
                "--ignore-eos)\n" CLI_NAME_HELP CLI_CURVE_CLIENT_HELP "\n"
                "Loss: a sequence gap prints \"N messages missing before seq S ...; publisher\n"
-               "silent T s\" on stderr; a publisher that restarted and numbered from the start\n"
-               "again prints \"publisher restarted ...: silent T s\" (T from its time stamps).\n"
+               "silent T s\" on stderr; a publisher that restarted (same id, a new instance)\n"
+               "prints \"publisher restarted ...: silent T s; N messages lost\" (exact when it\n"
+               "went on numbering, as a named `ezc pub` does; \"unknown\" when it started over;\n"
+               "T from its time stamps).\n"
                "End of stream: when the publisher ends its stream (`ezc pub --count N`, a\n"
                "finished `ezc replay` or graph; docs/wire-format.md) echo says so on stderr\n"
                "and exits 0, unless --keep.\n\n"
@@ -128,7 +173,13 @@ int cmd_echo(int argc, char **argv)
         /* A restart or an outage of the publisher: said when it shows. */
         ezc_sub_stats now;
         ezc_sub_stats_get(s, &now);
-        if (now.restarts > before.restarts)
+        if (now.restarts > before.restarts && now.restart_lost >= 0)
+            fprintf(stderr,
+                    "ezc echo: publisher restarted (topic '%s', seq %llu): silent "
+                    "%.3f s; %lld messages lost (it went on with its numbering: exact)\n",
+                    t, (unsigned long long)a->seq, (double)now.restart_silence_ns * 1e-9,
+                    (long long)now.restart_lost);
+        else if (now.restarts > before.restarts)
             fprintf(stderr,
                     "ezc echo: publisher restarted (topic '%s', seq %llu): silent "
                     "%.3f s; it numbered from the start again, so what it lost is "
@@ -141,7 +192,10 @@ int cmd_echo(int argc, char **argv)
                     (unsigned long long)(now.gaps - before.gaps), (unsigned long long)a->seq, t,
                     (double)now.gap_silence_ns * 1e-9);
         before = now;
-        cli_print_summary(stdout, t, a, header_only);
+        if (ezc_events_is(a))
+            print_events(stdout, t, a, header_only);
+        else
+            cli_print_summary(stdout, t, a, header_only);
         ezc_array_destroy(&a);
         seen++;
     }

@@ -63,10 +63,11 @@ static void help(FILE *f)
                "seconds: messages/s, MB/s, sequence gaps (missing messages), and the\n"
                "publish-to-arrival latency p50/p99 (publisher and receiver share a clock\n"
                "on one host; across hosts it is only as good as their clock sync). A\n"
-               "publisher that restarted (its numbering started over) adds \"restarts N (last\n"
-               "silent S s)\": how long it sent nothing, by its own time stamps; after a gap\n"
-               "without restart (a named publisher that went on numbering, docs/pubsub.md)\n"
-               "\"last gap: silent S s\". \"path\" says how the data arrives: shm (shared\n"
+               "publisher that restarted (same id, a new instance) adds \"restarts N (last\n"
+               "silent S s, lost L)\": how long it sent nothing, by its own time stamps, and\n"
+               "the messages lost across it (exact when it went on numbering, as a named\n"
+               "`ezc pub` does; \"unknown\" when it started over); after a gap without\n"
+               "restart \"last gap: silent S s\". \"path\" says how the data arrives: shm (shared\n"
                "memory: an ipc:// publisher on this host, docs/pubsub.md), inline (through\n"
                "the socket) or shm+inline.\n" CLI_NAME_ARG_HELP "\n"
                "  --topic T       topic prefix (default: all)\n"
@@ -206,9 +207,13 @@ int cmd_hz(int argc, char **argv)
         ezc_sub_stats st;
         ezc_sub_stats_get(s, &st);
         /* A publisher that was silent (a restart, an outage) says for how long. */
-        char silent[96] = "";
-        if (st.restarts)
-            snprintf(silent, sizeof silent, "  restarts %llu (last silent %.3f s)",
+        char silent[128] = "";
+        if (st.restarts && st.restart_lost >= 0)
+            snprintf(silent, sizeof silent, "  restarts %llu (last silent %.3f s, lost %lld)",
+                     (unsigned long long)st.restarts, (double)st.restart_silence_ns * 1e-9,
+                     (long long)st.restart_lost);
+        else if (st.restarts)
+            snprintf(silent, sizeof silent, "  restarts %llu (last silent %.3f s, lost unknown)",
                      (unsigned long long)st.restarts, (double)st.restart_silence_ns * 1e-9);
         else if (st.gap_silence_ns)
             snprintf(silent, sizeof silent, "  last gap: silent %.3f s",

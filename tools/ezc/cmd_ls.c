@@ -1,13 +1,15 @@
 /* cmd_ls.c — `ezc ls`: the named streams and running graphs of this host,
  * from the run folder's registry (ezc/names.h); with --rates, each stream's
  * message rate, from one subscriber connected to all of them for a second
- * (messages are told apart by their publisher id). */
+ * (messages are told apart by their publisher id); with --remote, the
+ * streams other hosts announce (ezc/discovery.h). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "ezc/discovery.h"
 
 static void help(FILE *f)
 {
@@ -24,7 +26,12 @@ static void help(FILE *f)
             "                  (messages/s; \"-\" when none arrived)\n"
             "  --streams       only the streams\n"
             "  --graphs        only the graphs\n"
-            "  --quiet         no header lines; only the names (one a line)\n\n"
+            "  --quiet         no header lines; only the names (one a line)\n"
+            "  --remote        also list other hosts' streams, heard from their beacons\n"
+            "                  (UDP port $EZC_DISCOVERY_PORT, 5690): STREAM HOST ENDPOINT\n"
+            "                  DTYPE SHAPE FS PID CURVE (the key a beacon claims; connect\n"
+            "                  with the server's .pub file you trust, not with it)\n"
+            "  --wait S        how long --remote listens (default 1.5; beacons: every 1 s)\n\n"
             "Columns: STREAM ENDPOINT DTYPE SHAPE DIMS FS PID GRAPH [RATE], then GRAPH PID\n"
             "CONTROL (the graph's control socket, for ezc top/set/stop).\n"
             "A name goes wherever an endpoint to connect to goes: `ezc echo NAME`, `ezc hz\n"
@@ -32,7 +39,8 @@ static void help(FILE *f)
             "examples:\n"
             "  ezc pub --name emg &\n"
             "  ezc ls\n"
-            "  ezc ls --rates --streams\n");
+            "  ezc ls --rates --streams\n"
+            "  EZC_PEERS=lab2 ezc ls --remote --wait 2\n");
 }
 
 static double now_s(void)
@@ -116,12 +124,61 @@ static void print_streams(const ezc_stream_info *v, size_t n, const double *rate
     }
 }
 
+/* Other hosts' streams, heard for wait_s seconds (docs/pubsub.md, "Across hosts"). */
+static int list_remote(double wait_s, int quiet)
+{
+    ezc_discovery_config c;
+    ezc_error err;
+    if (ezc_discovery_config_from_env(&c, &err)) {
+        fprintf(stderr, "ezc ls: %s\n", err.msg);
+        return 1;
+    }
+    ezc_stream_info *v = NULL;
+    size_t n = 0;
+    cli_install_signals();
+    int rc = ezc_discovery_list(&c, (int)(wait_s * 1000), &v, &n, &err);
+    if (rc && rc != EZC_EINTR) {
+        fprintf(stderr, "ezc ls: %s\n", err.msg);
+        return 1;
+    }
+    if (!quiet)
+        printf("\n");
+    if (quiet)
+        for (size_t i = 0; i < n; i++)
+            printf("%s\n", v[i].name);
+    else if (n) {
+        printf("%-24s %-16s %-30s %-8s %-14s %-9s %-7s %s\n", "STREAM", "HOST", "ENDPOINT", "DTYPE",
+               "SHAPE", "FS", "PID", "CURVE");
+        for (size_t i = 0; i < n; i++) {
+            const ezc_stream_info *si = &v[i];
+            char shape[128] = "-", fs[32] = "-";
+            if (si->dtype[0] && si->ndim >= 0) {
+                size_t at = (size_t)snprintf(shape, sizeof shape, "[");
+                for (int d = 0; d < si->ndim && at < sizeof shape; d++)
+                    at += (size_t)snprintf(shape + at, sizeof shape - at, "%s%lld", d ? "," : "",
+                                           (long long)si->shape[d]);
+                if (at < sizeof shape)
+                    snprintf(shape + at, sizeof shape - at, "]");
+            }
+            if (si->fs > 0)
+                snprintf(fs, sizeof fs, "%g", si->fs);
+            printf("%-24s %-16s %-30s %-8s %-14s %-9s %-7ld %s\n", si->name, si->host, si->endpoint,
+                   si->dtype[0] ? si->dtype : "-", shape, fs, si->pid,
+                   si->curve_key[0] ? si->curve_key : "-");
+        }
+    } else
+        printf("no streams heard from other hosts in %g s\n", wait_s);
+    free(v);
+    return rc == EZC_EINTR ? 130 : 0;
+}
+
 int cmd_ls(int argc, char **argv)
 {
-    static const struct option opts[] = {{"rates", 0, 0, 'r'},  {"streams", 0, 0, 's'},
-                                         {"graphs", 0, 0, 'g'}, {"quiet", 0, 0, 'q'},
-                                         {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
-    int rates = 0, only_streams = 0, only_graphs = 0, quiet = 0, c;
+    static const struct option opts[] = {
+        {"rates", 0, 0, 'r'},  {"streams", 0, 0, 's'}, {"graphs", 0, 0, 'g'}, {"quiet", 0, 0, 'q'},
+        {"remote", 0, 0, 'R'}, {"wait", 1, 0, 'w'},    {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
+    int rates = 0, only_streams = 0, only_graphs = 0, quiet = 0, remote = 0, c;
+    double wait_s = 1.5;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
@@ -129,6 +186,15 @@ int cmd_ls(int argc, char **argv)
         case 's': only_streams = 1; break;
         case 'g': only_graphs = 1; break;
         case 'q': quiet = 1; break;
+        case 'R': remote = 1; break;
+        case 'w':
+            if (cli_parse_double("ls", "--wait", optarg, &wait_s))
+                return 2;
+            if (wait_s < 0 || wait_s > 3600) {
+                fprintf(stderr, "ezc ls: --wait must be seconds in 0..3600\n");
+                return 2;
+            }
+            break;
         case 'h': help(stdout); return 0;
         default: help(stderr); return 2;
         }
@@ -161,6 +227,8 @@ int cmd_ls(int argc, char **argv)
             printf("no named streams\n");
         free(rate);
         free(v);
+        if (remote && (rc = list_remote(wait_s, quiet)) != 0)
+            return rc;
     }
     if (!only_streams) {
         ezc_graph_entry *g = NULL;

@@ -1,11 +1,15 @@
 /* cmd_pub.c — `ezc pub`: publish a synthetic signal, or the samples of a
  * .npy file, paced in real time or as fast as the subscribers take it. */
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "cli.h"
 #include "cli_curve.h"
+#include "cli_events.h"
+#include "cli_pubseq.h"
+#include "ezc/events.h"
 #include "ezc/pacer.h"
 
 static void help(FILE *f)
@@ -15,9 +19,9 @@ static void help(FILE *f)
         "usage: ezc pub ENDPOINT [options]\n"
         "       ezc pub --name NAME [ENDPOINT] [options]\n"
         "Publishes a synthetic [time, ch] signal on ENDPOINT (binds it), or the\n"
-        "samples of a .npy file (first dim = time) in chunks. An ipc:// ENDPOINT that\n"
-        "a live process serves is refused, naming its pid (docs/pubsub.md); the\n"
-        "socket file is owner-only (0600).\n\n"
+        "samples of a .npy file (first dim = time) in chunks, or events (--events).\n"
+        "An ipc:// ENDPOINT that a live process serves is refused, naming its pid\n"
+        "(docs/pubsub.md); the socket file is owner-only (0600).\n\n"
         "  --signal KIND    sine (default), noise or counter\n"
         "  --fs HZ          sampling rate (default 1000)\n"
         "  --channels N     channels (default 8)\n"
@@ -34,6 +38,17 @@ static void help(FILE *f)
         "  --first-wait MS  otherwise the first message waits up to MS after the bind\n"
         "                   for a first subscriber, so one that was already connecting\n"
         "                   gets seq 0 (default 500; 0 = send at once)\n"
+        "  --events LABELS  publish events (markers, docs/wire-format.md \"Events\") instead:\n"
+        "                   one event per period of --rate, its label cycling through\n"
+        "                   the comma-separated LABELS, event k at k / rate s on the\n"
+        "                   stream clock (the clock of a signal's time axis, which a\n"
+        "                   fresh `ezc pub` starts at 0 too); topic default 'events'\n"
+        "  --events -       one event per stdin line \"TIME LABEL\" (TIME in seconds on\n"
+        "                   the stream clock; the label is the rest of the line, trimmed;\n"
+        "                   blank lines and lines starting with # are skipped), sent as\n"
+        "                   it is read; end of input ends the stream. A malformed line\n"
+        "                   stops it with exit status 1, naming the line\n"
+        "  --rate HZ        events per second with --events LABELS (default 1)\n"
         "  --npy FILE       publish FILE's samples instead (dtype and channels from the\n"
         "                   file; --fs gives its rate)\n"
         "  --loop           with --npy: start over at the end (time keeps counting)\n"
@@ -48,16 +63,21 @@ static void help(FILE *f)
         "                   subscribers, and (paced, not --fast) its seq is the message\n"
         "                   period's index on the wall clock (time / (chunk / fs)): an\n"
         "                   outage shows downstream as a gap of the messages it did not\n"
-        "                   send, to within one (docs/pubsub.md, \"Restarts\")\n"
+        "                   send, to within one. It keeps the number of its next message\n"
+        "                   in the run folder (pubseq/ID), so a successor (kill -9\n"
+        "                   included) never numbers below it, --fast too: subscribers\n"
+        "                   report \"publisher restarted\", its silence and the exact loss\n"
+        "                   (docs/pubsub.md, \"Restarts\")\n"
         "  --id N           the same with the id N itself (1 .. 2^63-1)\n"
         "  --stall-timeout MS  a subscriber whose queue stays full this long (it stopped\n"
         "                   reading) no longer holds the others up: it misses messages\n"
         "                   until it reads again; counted and logged once (default\n"
         "                   2000; 0 = wait for every subscriber, lossless)\n" CLI_CURVE_SERVER_HELP
         "\n"
-        "End of stream: after the last message of --count N, or of --npy FILE without\n"
-        "--loop, it sends the end-of-stream marker (docs/wire-format.md), so `ezc echo`,\n"
-        "`ezc record` and graphs downstream finish too.\n"
+        "End of stream: after the last message of --count N, of --npy FILE without\n"
+        "--loop, or of --events - (end of input), it sends the end-of-stream marker\n"
+        "(docs/wire-format.md), so `ezc echo`, `ezc record` and graphs downstream\n"
+        "finish too.\n"
         "Ctrl-C / SIGTERM stop it within about 0.1 s, even while a subscriber that\n"
         "stopped reading holds it up (back-pressure); messages still queued get 1 s\n"
         "to leave, then it exits 0; an ipc:// socket file it bound is removed. A\n"
@@ -67,7 +87,9 @@ static void help(FILE *f)
         "  ezc pub tcp://0.0.0.0:5560 --signal noise --dtype float64 --fast --count 10000\n"
         "  ezc pub ipc:///tmp/raw --npy session.npy --fs 30000 --chunk 300 --loop\n"
         "  ezc pub ipc:///tmp/raw --name lab-emg   # restarted, its outage is a gap\n"
-        "  ezc pub --name emg --channels 8          # then: ezc echo emg; ezc ls\n");
+        "  ezc pub --name emg --channels 8          # then: ezc echo emg; ezc ls\n"
+        "  ezc pub --name cues --events left,right --rate 0.25   # a cue every 4 s\n"
+        "  printf '1.5 left\\n4.0 right\\n' | ezc pub ipc:///tmp/cues --events -\n");
 }
 
 /* The samples of a .npy file as [time, ch, ...] chunks. */
@@ -119,22 +141,53 @@ static ezc_array *npy_next(npy_source *ns, int chunk, double fs, ezc_error *err)
     return a;
 }
 
-/* A named real-time stream numbers its messages by the wall clock: seq =
- * the index of the message period now, so a restarted process (same id)
- * goes on where a never-stopped one would be, and subscribers count the
- * outage as the gap of the messages not sent. The first subscriber is
- * waited for first (as the first send would), so the number is taken when
- * the first message really leaves. */
-static void number_by_clock(ezc_pub *p, const char *topic, double fs, int chunk, int wait_ms)
+/* Publishes ev's events, one message each: paced at --rate from LABELS (not
+ * --fast), as read from stdin; then the end of stream when the events ran
+ * out (stdin's end, --count). 0, or 1 after saying what failed. */
+static int events_publish(ezc_pub *p, const char *topic, cli_events *ev, long long count, int fast,
+                          long long id, cli_pubseq *sf, int first_wait, const char *who)
 {
-    if (wait_ms > 0)
-        ezc_pub_wait_subscribers(p, 1, wait_ms, NULL); /* none came: send anyway */
-    double period_ns = (double)chunk / fs * 1e9;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    double t_ns = (double)now.tv_sec * 1e9 + (double)now.tv_nsec;
-    if (period_ns >= 1 && t_ns / period_ns < 9e18)
-        ezc_pub_set_next_seq(p, topic, (uint64_t)(t_ns / period_ns), NULL);
+    ezc_error err;
+    ezc_pacer pacer;
+    ezc_pacer_init(&pacer, who, ev->rate, 1);
+    int paced = !fast && !ev->from_stdin, rc = 0, ended = 0;
+    long long k;
+    for (k = 0; !cli_stop && (count == 0 || k < count); k++) {
+        if (paced && ezc_pacer_wait(&pacer, k, NULL, NULL))
+            break; /* Ctrl-C / SIGTERM */
+        if (k == 0 && id)
+            cli_pubseq_resume(p, topic, sf, paced, ev->rate, 1, first_wait < 0 ? 500 : first_wait);
+        double t;
+        const char *label;
+        int r = cli_events_next(ev, k, &t, &label);
+        if (r == 0)
+            ended = 1;
+        if (r != 1) {
+            rc = r < 0 && r != EZC_EINTR;
+            break;
+        }
+        ezc_array *a = ezc_events_new(1, &t, &label, &err);
+        cli_pubseq_store(sf, ezc_pub_next_seq(p, topic) + 1); /* as the signal's loop */
+        int bad = !a || ezc_array_set_key(a, "events", &err) || ezc_pub_send(p, topic, a, &err);
+        cli_pubseq_store(sf, ezc_pub_next_seq(p, topic));
+        if (bad) {
+            if (!cli_stop) {
+                fprintf(stderr, "ezc pub: %s\n", err.msg);
+                rc = 1;
+            }
+            ezc_array_destroy(&a);
+            break;
+        }
+        ezc_array_destroy(&a);
+        if (k == 0) /* event k is due k / rate after the first left (--first-wait) */
+            ezc_pacer_anchor(&pacer, 0);
+    }
+    if (!rc && !cli_stop && (ended || (count > 0 && k == count)) &&
+        ezc_pub_send_eos(p, topic, &err) && !cli_stop) {
+        fprintf(stderr, "ezc pub: %s\n", err.msg);
+        rc = 1;
+    }
+    return rc;
 }
 
 int cmd_pub(int argc, char **argv)
@@ -148,12 +201,16 @@ int cmd_pub(int argc, char **argv)
                                          {"npy", 1, 0, 'N'},        {"loop", 0, 0, 'L'},
                                          {"first-wait", 1, 0, 'W'}, {"name", 1, 0, 'M'},
                                          {"id", 1, 0, 'I'},         {"stall-timeout", 1, 0, 'S'},
+                                         {"events", 1, 0, 'E'},     {"rate", 1, 0, 'R'},
                                          CLI_CURVE_SERVER_OPTIONS,  {0, 0, 0, 0}};
     cli_curve cc = {0};
     long long stall_ms = 2000;
     ezc_synth_options so;
     ezc_synth_options_init(&so);
-    const char *topic = "raw", *npy = NULL, *name = NULL;
+    const char *topic = NULL, *npy = NULL, *name = NULL;
+    static cli_events ev; /* large (a line buffer): not on the stack */
+    memset(&ev, 0, sizeof ev);
+    ev.rate = 1;
     int loop = 0;
     long long count = 0, v, wait_subs = 0, first_wait = -1, id = 0;
     int fast = 0, c;
@@ -213,6 +270,28 @@ int cmd_pub(int argc, char **argv)
                 return 2;
             break;
         case 'N': npy = optarg; break;
+        case 'E':
+            if (ev.on) {
+                fprintf(stderr, "ezc pub: --events given twice\n");
+                cli_events_free(&ev);
+                return 2;
+            }
+            ev.on = 1;
+            ev.from_stdin = !strcmp(optarg, "-");
+            if (!ev.from_stdin && cli_events_labels(&ev, optarg)) {
+                cli_events_free(&ev);
+                return 2;
+            }
+            break;
+        case 'R':
+            if (cli_parse_double("pub", "--rate", optarg, &ev.rate))
+                return 2;
+            if (!(ev.rate > 0 && ev.rate <= 1e6)) {
+                fprintf(stderr, "ezc pub: --rate %s: expected events per second in (0, 1e6]\n",
+                        optarg);
+                return 2;
+            }
+            break;
         case 'L': loop = 1; break;
         case 'M':
             if (ezc_names_check(optarg, &err)) {
@@ -244,13 +323,19 @@ int cmd_pub(int argc, char **argv)
         return 2;
     }
     const char *endpoint = optind < argc ? argv[optind] : NULL;
+    if (ev.on && npy) {
+        fprintf(stderr, "ezc pub: --events and --npy: give one of them\n");
+        return 2;
+    }
+    if (!topic)
+        topic = ev.on ? "events" : "raw";
     npy_source ns = {0};
     if (npy && npy_open(&ns, npy, loop, &err)) {
         fprintf(stderr, "ezc pub: --npy: %s\n", err.msg);
         return 2;
     }
-    ezc_synth *syn = npy ? NULL : ezc_synth_new(&so, &err);
-    if (!npy && !syn) {
+    ezc_synth *syn = npy || ev.on ? NULL : ezc_synth_new(&so, &err);
+    if (!npy && !ev.on && !syn) {
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         return 2;
     }
@@ -274,6 +359,7 @@ int cmd_pub(int argc, char **argv)
         return 1;
     }
     cli_install_signals();
+    cli_pubseq *sf = id ? cli_pubseq_open((uint64_t)id) : NULL;
     int rc = 0;
     if (wait_subs > 0 && ezc_pub_wait_subscribers(p, (int)wait_subs, -1, &err)) {
         if (err.code != EZC_EINTR) {
@@ -287,17 +373,24 @@ int cmd_pub(int argc, char **argv)
     snprintf(who, sizeof who, "pub %s", endpoint ? endpoint : name);
     ezc_pacer pacer;
     ezc_pacer_init(&pacer, who, so.fs, so.chunk);
-    for (long long i = 0; !rc && !cli_stop && (count == 0 || i < count); i++) {
+    if (ev.on && !rc)
+        rc = events_publish(p, topic, &ev, count, fast, id, sf, (int)first_wait, who);
+    for (long long i = 0; !rc && !ev.on && !cli_stop && (count == 0 || i < count); i++) {
         if (!fast &&
             ezc_pacer_wait(&pacer, syn ? (int64_t)ezc_synth_samples(syn) : ns.sent, NULL, NULL))
             break; /* Ctrl-C / SIGTERM */
-        if (i == 0 && id && !fast)
-            number_by_clock(p, topic, so.fs, so.chunk, first_wait < 0 ? 500 : (int)first_wait);
+        if (i == 0 && id)
+            cli_pubseq_resume(p, topic, sf, !fast, so.fs, so.chunk,
+                              first_wait < 0 ? 500 : (int)first_wait);
         err.code = 0;
         ezc_array *a = syn ? ezc_synth_next(syn, &err) : npy_next(&ns, so.chunk, so.fs, &err);
         if (!a && !syn && !err.code)
             break; /* the file is done */
-        if (!a || ezc_pub_send(p, topic, a, &err)) {
+        /* the number is kept before it is taken: a kill in between skips it */
+        cli_pubseq_store(sf, ezc_pub_next_seq(p, topic) + 1);
+        int sent = a && ezc_pub_send(p, topic, a, &err) == 0;
+        cli_pubseq_store(sf, ezc_pub_next_seq(p, topic));
+        if (!sent) {
             if (!cli_stop) { /* stopped while a subscriber held us up: exit 0 */
                 fprintf(stderr, "ezc pub: %s\n", err.msg);
                 rc = 1;
@@ -309,8 +402,8 @@ int cmd_pub(int argc, char **argv)
             ezc_pacer_anchor(&pacer, syn ? (int64_t)ezc_synth_samples(syn) : ns.sent);
     }
     /* A finite stream says it is over, so receivers finish too. */
-    if (!rc && !cli_stop && (count > 0 || (npy && !loop)) && ezc_pub_send_eos(p, topic, &err) &&
-        !cli_stop) {
+    if (!rc && !ev.on && !cli_stop && (count > 0 || (npy && !loop)) &&
+        ezc_pub_send_eos(p, topic, &err) && !cli_stop) {
         fprintf(stderr, "ezc pub: %s\n", err.msg);
         rc = 1;
     }
@@ -325,7 +418,9 @@ int cmd_pub(int argc, char **argv)
         fprintf(stderr, "ezc pub: %llu CURVE handshake(s) refused (key not allowed)\n",
                 (unsigned long long)ps.refused);
     ezc_pub_destroy(&p); /* removes an ipc:// socket file */
+    cli_pubseq_close(&sf);
     ezc_synth_destroy(&syn);
     ezc_array_destroy(&ns.data);
+    cli_events_free(&ev);
     return rc;
 }

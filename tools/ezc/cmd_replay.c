@@ -97,7 +97,7 @@ static int send_ends(void *sock, const ezc_recording *r, size_t n)
             continue; /* a later message of this topic was found already */
         topics[nt] = m.topic;
         lens[nt++] = m.topic_len;
-        ezc_wire_stamp st = {0, 0, ezc_clock_ns(CLOCK_REALTIME)};
+        ezc_wire_stamp st = {0, 0, ezc_clock_ns(CLOCK_REALTIME), 0};
         ezc_buffer *b = m.data_len ? ezc_buffer_wrap((void *)m.data, m.data_len, ezc_device_cpu(),
                                                      NULL, NULL, &err)
                                    : NULL;

@@ -48,15 +48,19 @@ static void help(FILE *f)
                "2000) instead of halting. A plaintext tcp:// endpoint bound on a non-loopback\n"
                "address (0.0.0.0, a LAN address) is warned about once.\n"
                "Live control: the graph serves a control socket (docs/control.md) under its\n"
-               "name, FILE's base name without .yaml unless --name: `ezc top` shows its nodes,\n"
-               "`ezc set NAME/NODE key=value` changes a node's settings while it runs, `ezc\n"
-               "stop NAME` stops it as Ctrl-C would. Two graphs of one name cannot run at once.\n\n"
+               "name (--name, else the file's `name:`, else FILE's base name without .yaml;\n"
+               "outputs are named GRAPH/NODE after the file's): `ezc top` shows its nodes,\n"
+               "`ezc set NAME/NODE key=value` changes a node's settings while it runs (in any\n"
+               "process group; kept across the group's restarts), `ezc stop NAME` stops it as\n"
+               "Ctrl-C would. Two graphs of one name cannot run at once.\n\n"
                "  --name NAME      the graph's name for ezc top/set/stop (A-Z a-z 0-9 . _ -)\n"
                "  --host NAME      run only the process groups of host NAME (the file's hosts:\n"
                "                   section); edges to other hosts are their tcp:// endpoints\n"
                "  --duration S     stop after S seconds\n"
                "  --quiet          no status lines and no summary\n"
-               "  --plugin PATH    load transformer types from a plugin first (repeatable)\n\n"
+               "  --plugin PATH    load transformer types from a plugin first (repeatable)\n"
+               "  --dash           also serve the dashboard (`ezc dash`, docs/dashboard.md);\n"
+               "                   its URL line is printed; --dash-port N (default 8765)\n\n"
                "examples:\n"
                "  ezc run configs/demo_abs.yaml\n"
                "  ezc run configs/demo_abs.yaml --duration 10 --quiet\n"
@@ -126,12 +130,111 @@ static int rt_set(void *ctx, const char *node, const char *const *names, const c
 
 static const ezc_control_ops rt_ops = {rt_count, rt_stats, rt_set, ctl_stop, NULL};
 
+/* A file or socket of process group `group` in its supervisor's private
+ * folder: DIR/KIND-HASH (a group's name may hold any character: hashed). */
+static void group_path(const char *dir, const char *kind, const char *group, char *buf, size_t cap)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const char *c = group; *c; c++)
+        h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+    snprintf(buf, cap, "%s/%s-%016llx", dir, kind, (unsigned long long)h);
+}
+
+/* The private control socket a group's child serves: its supervisor
+ * relays a "set" for one of its nodes there. */
+static void group_endpoint(const char *dir, const char *group, char *buf, size_t cap)
+{
+    char path[512];
+    group_path(dir, "ctl", group, path, sizeof path);
+    snprintf(buf, cap, "ipc://%s", path);
+}
+
+/* A group's live settings outlive its child: the supervisor keeps every
+ * accepted "set" in DIR/settings-HASH, which the group's next child reads
+ * into its graph before it starts. One line per setting, "NODE NAME
+ * VALUE", with '%', spaces and control bytes of each field as %XX. */
+static void put_field(FILE *f, const char *s, char end)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p <= ' ' || *p == '%' || *p == 0x7f)
+            fprintf(f, "%%%02X", *p);
+        else
+            fputc(*p, f);
+    fputc(end, f);
+}
+
+static int hexval(char ch)
+{
+    return ch >= '0' && ch <= '9'   ? ch - '0'
+           : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+           : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+                                    : -1;
+}
+
+/* Decodes a field in place; -1 on a bad escape (or a NUL). */
+static int get_field(char *s)
+{
+    char *o = s;
+    for (const char *p = s; *p; p++) {
+        if (*p != '%') {
+            *o++ = *p;
+            continue;
+        }
+        int hi = hexval(p[1]), lo = hi < 0 ? -1 : hexval(p[2]);
+        if (lo < 0 || (hi == 0 && lo == 0))
+            return -1;
+        *o++ = (char)(hi * 16 + lo);
+        p += 2;
+    }
+    *o = '\0';
+    return 0;
+}
+
+/* The child's side: the group's saved settings into g, before it runs. */
+static int group_settings_load(ezc_graph *g, const char *dir, const char *group, int quiet,
+                               ezc_error *err)
+{
+    char path[512];
+    group_path(dir, "settings", group, path, sizeof path);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0; /* no set yet */
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0, taken = 0;
+    while (!rc && getline(&line, &cap, f) > 0) {
+        char *node = strtok(line, " \n"), *name = strtok(NULL, " \n"), *val = strtok(NULL, " \n");
+        int i = node && name && val && !get_field(node) && !get_field(name) && !get_field(val)
+                    ? ezc_graph_node_index(g, node)
+                    : -1;
+        if (i < 0 || strcmp(ezc_graph_node_group(&g->nodes[i]), group))
+            continue; /* written by this program's supervisor: never, but not trusted */
+        rc = ezc_graph_node_setting_put(g, (size_t)i, name, val, err);
+        taken++;
+    }
+    free(line);
+    fclose(f);
+    if (!rc && taken && !quiet)
+        fprintf(stderr, "ezc run: group '%s': %d live setting%s kept from before its restart\n",
+                group, taken, taken == 1 ? "" : "s");
+    return rc;
+}
+
 /* A supervisor serves its control socket from its own loop (the launcher
- * belongs to one thread): figures as its status lines show them. */
+ * belongs to one thread): figures as its status lines show them; a "set"
+ * goes on to the child that runs the node. */
+typedef struct live_setting {
+    char *node, *name, *value;
+} live_setting;
+
 typedef struct sup_ctl {
     const ezc_graph *g;
     const ezc_launcher *l;
+    live_setting *live; /* every accepted change, for the groups' next children */
+    size_t nlive;
 } sup_ctl;
+
+#define RELAY_MS 2000 /* a group's answer to a relayed "set": its node's 1 s, and slack */
 
 static size_t sup_count(void *ctx)
 {
@@ -145,14 +248,108 @@ static void sup_stats(void *ctx, size_t i, ezc_graph_node_stats *out)
     out->cpu_s = -1;
 }
 
+static int sup_keep(sup_ctl *c, const char *node, const char *name, const char *value)
+{
+    live_setting *ls = NULL;
+    for (size_t i = 0; i < c->nlive && !ls; i++)
+        if (!strcmp(c->live[i].node, node) && !strcmp(c->live[i].name, name))
+            ls = &c->live[i];
+    char *v = strdup(value);
+    if (!v)
+        return -1;
+    if (ls) {
+        free(ls->value);
+        ls->value = v;
+        return 0;
+    }
+    live_setting *nl = realloc(c->live, (c->nlive + 1) * sizeof *nl);
+    if (nl)
+        c->live = nl;
+    char *nn = nl ? strdup(node) : NULL, *nm = nn ? strdup(name) : NULL;
+    if (!nm) {
+        free(nn);
+        free(v);
+        return -1;
+    }
+    c->live[c->nlive++] = (live_setting){nn, nm, v};
+    return 0;
+}
+
+/* Writes the group's file whole (a new file renamed over the old one, so
+ * that a child starting now reads the old set or the new, never half). */
+static int sup_save(const sup_ctl *c, const char *group)
+{
+    char path[512], tmp[600];
+    group_path(ezc_launcher_dir(c->l), "settings", group, path, sizeof path);
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    for (size_t i = 0; i < c->nlive; i++) {
+        int k = ezc_graph_node_index(c->g, c->live[i].node);
+        if (k < 0 || strcmp(ezc_graph_node_group(&c->g->nodes[k]), group))
+            continue;
+        put_field(f, c->live[i].node, ' ');
+        put_field(f, c->live[i].name, ' ');
+        put_field(f, c->live[i].value, '\n');
+    }
+    int bad = ferror(f);
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
 static int sup_set(void *ctx, const char *node, const char *const *names, const char *const *values,
                    size_t n, ezc_graph_set_result *res, ezc_error *err)
 {
-    (void)ctx, (void)names, (void)values, (void)n, (void)res;
-    return ezc_error_set(err, EZC_ENOTSUP,
-                         "node '%s': live settings of graphs with process groups are not "
-                         "supported yet (docs/control.md)",
-                         node);
+    sup_ctl *c = ctx;
+    int i = ezc_graph_node_index(c->g, node);
+    if (i < 0)
+        return ezc_error_set(err, EZC_ENOTFOUND, "no node '%s' in %s", node, c->g->file);
+    const char *group = ezc_graph_node_group(&c->g->nodes[i]);
+    int gi = ezc_launcher_group_of(c->l, (size_t)i);
+    ezc_launch_group k;
+    ezc_launcher_group(c->l, gi < 0 ? (size_t)-1 : (size_t)gi, &k);
+    if (gi < 0)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "node '%s': its process group '%s' runs on another host: set it "
+                             "through the graph that host runs",
+                             node, group);
+    if (!k.running)
+        return ezc_error_set(err, EZC_EINVAL, "node '%s': its process group '%s' %s", node, group,
+                             k.ended ? "has finished"
+                                     : "is not running now (restarting): try again");
+    char ep[600];
+    group_endpoint(ezc_launcher_dir(c->l), group, ep, sizeof ep);
+    int rc = ezc_control_set_at(ep, group, node, names, values, n, RELAY_MS, res, err);
+    if (rc) {
+        if (rc != EZC_EINVAL) /* not the node's refusal: the relay's own trouble */
+            ezc_error_prefix(err, "node '%s': process group '%s' did not answer the change", node,
+                             group);
+        return rc;
+    }
+    int kept = 1;
+    for (size_t j = 0; j < n; j++)
+        kept &= !sup_keep(c, node, names[j], values[j]);
+    if (!kept || sup_save(c, group))
+        fprintf(stderr,
+                "ezc run: warning: node '%s': the new settings are in force, but a restart of "
+                "group '%s' would lose them (cannot keep them: out of memory or %s)\n",
+                node, group, ezc_launcher_dir(c->l));
+    return 0;
+}
+
+static void sup_ctl_free(sup_ctl *c)
+{
+    for (size_t i = 0; i < c->nlive; i++) {
+        free(c->live[i].node);
+        free(c->live[i].name);
+        free(c->live[i].value);
+    }
+    free(c->live);
 }
 
 static const ezc_control_ops sup_ops = {sup_count, sup_stats, sup_set, ctl_stop, NULL};
@@ -226,11 +423,8 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
     ezc_error err;
     ezc_graph_run_options o = {group, ipc_dir, NULL};
     char resume[4096];
-    if (group && ipc_dir) {                 /* a process group: its numbering outlives a crash */
-        uint64_t h = 0xcbf29ce484222325ull; /* the name may hold any character: hash it */
-        for (const char *c = group; *c; c++)
-            h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
-        snprintf(resume, sizeof resume, "%s/resume-%016llx", ipc_dir, (unsigned long long)h);
+    if (group && ipc_dir) { /* a process group: its numbering outlives a crash */
+        group_path(ipc_dir, "resume", group, resume, sizeof resume);
         o.resume_path = resume;
     }
     ezc_graph_runtime *rt = ezc_graph_runtime_start(g, &o, &err);
@@ -238,14 +432,20 @@ static int run_threads(const ezc_graph *g, const char *group, const char *ipc_di
         fprintf(stderr, "ezc run: %s\n", err.msg);
         return 1;
     }
-    ezc_control *ctl = NULL; /* a process group's figures go to its supervisor, which serves */
-    if (!group && !(ctl = named ? ezc_control_new(name, &rt_ops, rt, g, 1, &err)
-                                : ezc_control_new_unique(name, &rt_ops, rt, g, 1, &err))) {
+    /* A process group's figures go to its supervisor, which serves the
+     * graph's socket and relays a "set" to the group's private one. */
+    ezc_control *ctl = NULL;
+    char ep[600] = "";
+    if (group && ipc_dir)
+        group_endpoint(ipc_dir, group, ep, sizeof ep);
+    if (!(ctl = group   ? ezc_control_new_at(ep, name, &rt_ops, rt, g, 1, &err)
+                : named ? ezc_control_new(name, &rt_ops, rt, g, 1, &err)
+                        : ezc_control_new_unique(name, &rt_ops, rt, g, 1, &err))) {
         fprintf(stderr, "ezc run: %s\n", err.msg);
         ezc_graph_runtime_stop(&rt, NULL);
         return 1;
     }
-    if (ctl && !quiet && strcmp(ezc_control_name(ctl), name))
+    if (!group && !quiet && strcmp(ezc_control_name(ctl), name))
         fprintf(stderr, "ezc run: graph '%s' runs already: this one is '%s' (ezc top, set, stop)\n",
                 name, ezc_control_name(ctl));
     size_t n = ezc_graph_runtime_count(rt);
@@ -375,7 +575,7 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
         free(pb);
         return 1;
     }
-    sup_ctl sc = {g, l};
+    sup_ctl sc = {g, l, NULL, 0};
     ezc_control *ctl = named ? ezc_control_new(name, &sup_ops, &sc, g, 0, &err)
                              : ezc_control_new_unique(name, &sup_ops, &sc, g, 0, &err);
     if (!ctl) {
@@ -391,7 +591,9 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
     double start = now_s(), last_status = start;
     int rc = 0, tty = !quiet && isatty(2), drawn = 0;
     for (size_t alive = ezc_launcher_group_count(l); alive > 0;) {
-        nap_ms(50);
+        /* The loop's wait is the control socket's: a request (a relayed
+         * "set" above all) is answered at once, not at the next tick. */
+        ezc_control_serve(ctl, 50);
         double t = now_s();
         if (!ezc_launcher_stopping(l) && (cli_stop || (duration > 0 && t - start >= duration)))
             ezc_launcher_stop(l);
@@ -430,25 +632,30 @@ static int supervise(const ezc_graph *g, const char *path, const char *const *pl
                 rc = rc ? rc : 1;
         }
     ezc_control_destroy(&ctl);
+    sup_ctl_free(&sc);
     ezc_launcher_destroy(&l);
     free(pm);
     free(pb);
     return rc;
 }
 
+int cli_dash_spawn(const char *port); /* cmd_dash.c */
+void cli_dash_end(int pid);
+
 int cmd_run(int argc, char **argv)
 {
-    static const struct option opts[] = {{"duration", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},
-                                         {"plugin", 1, 0, 'p'},   {"group", 1, 0, 'g'},
-                                         {"ipc-dir", 1, 0, 'i'},  {"host", 1, 0, 'H'},
-                                         {"stats-fd", 1, 0, 's'}, {"help", 0, 0, 'h'},
-                                         {"name", 1, 0, 'n'},     {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"duration", 1, 0, 'd'}, {"quiet", 0, 0, 'q'},     {"plugin", 1, 0, 'p'},
+        {"group", 1, 0, 'g'},    {"ipc-dir", 1, 0, 'i'},   {"host", 1, 0, 'H'},
+        {"stats-fd", 1, 0, 's'}, {"help", 0, 0, 'h'},      {"name", 1, 0, 'n'},
+        {"dash", 0, 0, 'D'},     {"dash-port", 1, 0, 'P'}, {0, 0, 0, 0}};
     const char **plugins = calloc((size_t)argc + 1, sizeof *plugins);
     const char *group = NULL, *ipc_dir = NULL, *host = NULL, *name = NULL;
     char namebuf[EZC_CONTROL_NAME_MAX];
     double duration = 0;
     size_t np = 0, nerr = 0;
-    int c, rc = 2, quiet = 0, stats_fd = -1;
+    int c, rc = 2, quiet = 0, stats_fd = -1, dash = 0, dash_pid = -1;
+    const char *dash_port = NULL;
     ezc_error err;
     ezc_registry *reg = NULL;
     ezc_graph *g = NULL;
@@ -472,6 +679,8 @@ int cmd_run(int argc, char **argv)
             name = optarg;
             break;
         case 's': stats_fd = atoi(optarg); break;
+        case 'P': dash_port = optarg; /* fall through */
+        case 'D': dash = 1; break;
         case 'h':
             help(stdout);
             rc = 0;
@@ -483,16 +692,6 @@ int cmd_run(int argc, char **argv)
         fprintf(stderr, "ezc run: expected one FILE\n");
         help(stderr);
         goto done;
-    }
-    int named = name != NULL;
-    if (!name) { /* the file's base name; on one host of several, BASE.HOST */
-        char base[EZC_CONTROL_NAME_MAX], both[EZC_CONTROL_NAME_MAX * 2];
-        ezc_control_name_from(argv[optind], base, sizeof base);
-        snprintf(both, sizeof both, "%.40s%s%s", base, host ? "." : "", host ? host : "");
-        for (char *c = both; *c; c++)
-            *c = *c == '/' ? '_' : *c;
-        ezc_control_name_from(both, namebuf, sizeof namebuf);
-        name = namebuf;
     }
     if (group && !ipc_dir) {
         fprintf(stderr, "ezc run: --group needs --ipc-dir (it is the supervisor's way to "
@@ -508,6 +707,18 @@ int cmd_run(int argc, char **argv)
         rc = 1;
         goto done;
     }
+    /* --name, else the file's name: (both chosen: a second run of that name
+     * is refused), else its base name; on one host of several, NAME.HOST */
+    int named = name != NULL || g->name != NULL;
+    if (!name) {
+        char base[EZC_CONTROL_NAME_MAX], both[EZC_CONTROL_NAME_MAX * 2];
+        ezc_graph_name(g, base, sizeof base);
+        snprintf(both, sizeof both, "%.40s%s%s", base, host ? "." : "", host ? host : "");
+        for (char *c = both; *c; c++)
+            *c = *c == '/' ? '_' : *c;
+        ezc_control_name_from(both, namebuf, sizeof namebuf);
+        name = namebuf;
+    }
     int grouped = 0;
     for (size_t i = 0; i < g->nnodes; i++)
         grouped |= g->nodes[i].process != NULL;
@@ -522,6 +733,8 @@ int cmd_run(int argc, char **argv)
     cli_install_signals_as(group             ? CLI_SIGNALS_CHILD
                            : grouped || host ? CLI_SIGNALS_SUPERVISOR
                                              : CLI_SIGNALS_DEFAULT);
+    if (dash && !group)
+        dash_pid = cli_dash_spawn(dash_port); /* ezc dash beside the run (cmd_dash.c) */
     if (host && !group) {
         const ezc_graph_host *h = NULL;
         for (size_t i = 0; i < g->nhosts; i++)
@@ -539,9 +752,13 @@ int cmd_run(int argc, char **argv)
         rc = supervise(g, argv[optind], plugins, np, host, duration, quiet, name, named);
     } else if (grouped && !group)
         rc = supervise(g, argv[optind], plugins, np, NULL, duration, quiet, name, named);
-    else
+    else if (group && group_settings_load(g, ipc_dir, group, quiet, &err)) {
+        fprintf(stderr, "ezc run: group '%s': %s\n", group, err.msg);
+        rc = 1;
+    } else
         rc = run_threads(g, group, ipc_dir, duration, quiet, group ? stats_fd : -1, name, named);
 done:
+    cli_dash_end(dash_pid);
     ezc_graph_destroy(&g);
     ezc_registry_destroy(&reg);
     free(plugins);

@@ -4,6 +4,8 @@
 #include "cli.h"
 #include "cli_graph.h"
 
+int cmd_dash(int argc, char **argv); /* cmd_dash.c */
+
 static const struct {
     const char *name;
     int (*fn)(int, char **);
@@ -24,6 +26,7 @@ static const struct {
     {"top", cmd_top, "figures of every node of the running graphs, once a second"},
     {"set", cmd_set, "change a running node's settings: ezc set GRAPH/NODE key=value"},
     {"stop", cmd_stop, "stop a running graph cleanly"},
+    {"dash", cmd_dash, "serve a live dashboard of the graphs and streams (browser)"},
 };
 
 static void usage(FILE *f)

@@ -27,6 +27,15 @@ empty data frame (docs/wire-format.md). decode() returns an EndOfStream for
 it (msg.eos is True; a Message's is False), Publisher.send_eos(topic)
 sends one, encode_eos() makes its frames.
 
+Restarts and loss are counted as ezc's subscriber does: sub.stats() (gaps,
+restarts, restart_silence_ns, restart_lost), msg.restart on the first
+message after a publisher restarted (how long it was silent, what was
+lost: exact when it went on numbering), report=print for `ezc echo`'s
+lines. CURVE: Publisher(ep, curve_server_key="amp.key",
+curve_allow_dir="allow") and Subscriber(ep, curve_client_key="viewer.key",
+curve_server_pub="amp.pub"), with `ezc keygen` files (docs/pubsub.md,
+"Security").
+
 Shared memory: ShmSubscriber reads an ezc publisher on ipc:// of this host
 through its shared-memory pool instead of the socket, through libezc (found
 by EZC_LIB, next to this file's build, or on the library path). msg.data is
@@ -55,12 +64,14 @@ import socket
 import stat
 import struct
 import sys
+import threading
 import time
 
 try:
     import msgpack
     import numpy as np
     import zmq
+    import zmq.utils.z85
 except ImportError as _e:  # say what to install, for which interpreter
     raise ImportError(
         f"ezc_wire needs numpy, pyzmq and msgpack; "
@@ -91,7 +102,7 @@ class Message:
     (dim -> dict), key, attrs, and the transport fields."""
 
     def __init__(self, data, dims, axes=None, key="", attrs=None, src=0, seq=0, ts_ns=0,
-                 topic=""):
+                 topic="", start_ns=0):
         self.data = data
         self.dims = list(dims)
         self.axes = axes or {}
@@ -101,8 +112,11 @@ class Message:
         self.seq = seq
         self.ts_ns = ts_ns
         self.topic = topic
+        self.start_ns = start_ns  # the publisher instance's start ("start"; 0 = not said)
 
     eos = False
+    restart = None  # a Restart when a Subscriber saw its publisher restart just before it
+    missing = 0     # messages a Subscriber found missing just before it (gaps)
 
     def __repr__(self):
         return (f"Message(topic={self.topic!r}, seq={self.seq}, dtype={self.data.dtype}, "
@@ -115,11 +129,12 @@ class EndOfStream:
 
     eos = True
 
-    def __init__(self, src=0, seq=0, ts_ns=0, topic=""):
+    def __init__(self, src=0, seq=0, ts_ns=0, topic="", start_ns=0):
         self.src = src
         self.seq = seq
         self.ts_ns = ts_ns
         self.topic = topic
+        self.start_ns = start_ns
 
     def __repr__(self):
         return f"EndOfStream(topic={self.topic!r}, src={self.src}, seq={self.seq})"
@@ -140,8 +155,11 @@ def coord_axis(labels=None, values=None, unit=""):
     return ax
 
 
-def encode_header(data, dims, axes=None, key="", attrs=None, src=0, seq=0, ts_ns=None):
-    """The msgpack header for numpy array `data` (bytes)."""
+def encode_header(data, dims, axes=None, key="", attrs=None, src=0, seq=0, ts_ns=None,
+                  start_ns=None):
+    """The msgpack header for numpy array `data` (bytes). start_ns: when the
+    publisher instance began (the "start" key: a receiver tells a restart
+    under the same src by it); None = no such key."""
     data = np.asarray(data)
     if data.dtype.name not in DTYPES:
         raise WireError(f"header.dtype: {data.dtype.name} is not an ezc dtype")
@@ -161,6 +179,8 @@ def encode_header(data, dims, axes=None, key="", attrs=None, src=0, seq=0, ts_ns
         "ts": time.time_ns() if ts_ns is None else int(ts_ns),
         "data": "inline",
     }
+    if start_ns is not None:
+        header["start"] = int(start_ns)
     return msgpack.packb(header, use_bin_type=True)
 
 
@@ -174,11 +194,13 @@ def encode(data, dims, topic="", **fields):
             encode_header(data, dims, **fields), memoryview(data.reshape(-1).view(np.uint8))]
 
 
-def encode_eos(topic="", src=0, seq=0, ts_ns=None):
+def encode_eos(topic="", src=0, seq=0, ts_ns=None, start_ns=None):
     """[topic, header, data] frames of an end-of-stream marker; seq is the
     number of messages sent under the topic (what the next would have had)."""
     header = {"v": VERSION, "eos": True, "src": int(src), "seq": int(seq),
               "ts": time.time_ns() if ts_ns is None else int(ts_ns)}
+    if start_ns is not None:
+        header["start"] = int(start_ns)
     return [topic.encode() if isinstance(topic, str) else topic,
             msgpack.packb(header, use_bin_type=True), b""]
 
@@ -200,6 +222,9 @@ def decode(header, data, topic=""):
         raise WireError(f"header: not msgpack ({e})") from None
     _need(isinstance(h, dict), "header: expected a msgpack map")
     _need(isinstance(h.get("eos", False), bool), "header.eos: expected true or false")
+    start = h.get("start", 0)
+    _need(isinstance(start, int) and not isinstance(start, bool),
+          "header.start: expected an integer (ns since the epoch)")
     if h.get("eos"):
         _need("v" in h, "header.v: missing (required: v, and eos for an end of stream)")
         _need(h["v"] == VERSION, f"header.v: unsupported format version {h['v']!r}")
@@ -212,7 +237,7 @@ def decode(header, data, topic=""):
                   and h.get(k, 0) >= 0, f"header.{k}: expected a non-negative integer")
         return EndOfStream(h.get("src", 0), h.get("seq", 0), h.get("ts", 0),
                            topic.decode(errors="replace")
-                           if isinstance(topic, (bytes, bytearray)) else topic)
+                           if isinstance(topic, (bytes, bytearray)) else topic, start)
     for k in ("v", "dtype", "shape", "dims"):
         _need(k in h, f"header.{k}: missing (required: v, dtype, shape, dims)")
     _need(h["v"] == VERSION, f"header.v: unsupported format version {h['v']!r}")
@@ -250,7 +275,8 @@ def decode(header, data, topic=""):
     arr = np.frombuffer(data, dtype=dtype, count=count).reshape(shape)
     return Message(arr, dims, axes, h.get("key", ""), h.get("attrs", {}), h.get("src", 0),
                    h.get("seq", 0), h.get("ts", 0),
-                   topic.decode(errors="replace") if isinstance(topic, (bytes, bytearray)) else topic)
+                   topic.decode(errors="replace") if isinstance(topic, (bytes, bytearray)) else topic,
+                   start)
 
 
 def decode_frames(frames):
@@ -355,19 +381,42 @@ def _needs_claim(endpoint):
 
 class Publisher:
     """Binds an XPUB socket like an ezc publisher: numbered messages under a
-    random publisher id, so ezc subscribers count gaps.
+    random publisher id (or src, one you keep across restarts), so ezc
+    subscribers count gaps; every header carries this instance's start time
+    ("start"), so they tell a restart from a gap.
 
     The first send waits for a first subscriber, at most until first_wait_ms
     (default 500; 0 = never) after the publisher was made: a subscriber that
     was already connecting gets the first message. For more than one, call
     wait_subscribers(n) before sending. ipc://: raises EndpointInUse when a
     live process serves the endpoint. close() (also at interpreter exit)
-    lets queued messages go for up to linger_ms and removes the socket file."""
+    lets queued messages go for up to linger_ms and removes the socket file.
 
-    def __init__(self, endpoint, hwm=1000, context=None, first_wait_ms=500, linger_ms=1000):
+    CURVE (tcp:// only, as ezc_pub_options): curve_server_key is this
+    server's secret key file (`ezc keygen` NAME.key, refused when others may
+    read it) and curve_allow_dir the folder whose NAME.pub files are the
+    subscribers let in. Every connection is then encrypted; a subscriber
+    with another key (or none) gets nothing, and each refused key is
+    written once to `log` (default: stderr) with the peer's address and its
+    public key in Z85 (its .pub text); `refused` counts them. A small ZAP
+    handler thread of this module answers for the context (one per context,
+    shared by its CURVE publishers); a context where something else bound
+    inproc://zeromq.zap.01 is refused. ipc:// and inproc:// ignore these."""
+
+    def __init__(self, endpoint, hwm=1000, context=None, first_wait_ms=500, linger_ms=1000,
+                 src=None, curve_server_key=None, curve_allow_dir=None, log=None):
         if first_wait_ms < 0:
             raise ValueError(f"Publisher {endpoint}: first_wait_ms {first_wait_ms} must be >= 0")
+        if src is not None and not 0 < int(src) < 1 << 64:
+            raise ValueError(f"Publisher {endpoint}: src {src} must be 1 .. 2^64-1")
+        if (curve_server_key is None) != (curve_allow_dir is None):
+            raise ValueError(f"Publisher {endpoint}: curve_server_key and curve_allow_dir "
+                             f"go together")
         self.ctx = context or zmq.Context.instance()
+        self.refused = 0
+        self._curve = None
+        if curve_server_key and endpoint.startswith("tcp://"):
+            self._curve = _CurveServer(self, curve_server_key, curve_allow_dir, log)
         self.claim = _IpcClaim(endpoint) if _needs_claim(endpoint) else None
         self.sock = self.ctx.socket(zmq.XPUB)
         try:
@@ -375,6 +424,8 @@ class Publisher:
             self.sock.setsockopt(zmq.XPUB_NODROP, 1)
             self.sock.setsockopt(zmq.XPUB_VERBOSE, 1)
             self.sock.setsockopt(zmq.LINGER, linger_ms)
+            if self._curve:  # before the bind: ZeroMQ copies them into the listener
+                self._curve.attach(self.sock)
             self.sock.bind(endpoint)
             if self.claim:
                 self.claim.bound()
@@ -382,9 +433,14 @@ class Publisher:
             self.sock.close(0)
             if self.claim:
                 self.claim.release()
+            if self._curve:
+                self._curve.release()
             raise
         self.endpoint = self.sock.getsockopt(zmq.LAST_ENDPOINT).decode()
-        self.src = int.from_bytes(os.urandom(8), "little")
+        if self._curve:
+            self._curve.who = f"Publisher {self.endpoint}"
+        self.src = int(src) if src is not None else int.from_bytes(os.urandom(8), "little")
+        self.start_ns = time.time_ns()
         self.seq = {}
         self.subscriptions = 0
         self._first_wait_until = time.monotonic() + first_wait_ms / 1000 if first_wait_ms else None
@@ -410,8 +466,8 @@ class Publisher:
     def send(self, data, dims, topic="", **fields):
         self._first_wait()
         seq = self.seq.get(topic, 0)
-        self.sock.send_multipart(encode(data, dims, topic, src=self.src, seq=seq, **fields),
-                                 copy=False)
+        self.sock.send_multipart(encode(data, dims, topic, src=self.src, seq=seq,
+                                        start_ns=self.start_ns, **fields), copy=False)
         self.seq[topic] = seq + 1
 
     def send_eos(self, topic=""):
@@ -419,7 +475,8 @@ class Publisher:
         message sent before. It takes no sequence number (seq tells how many
         were sent), so a subscriber counts no gap for it."""
         self._first_wait()
-        self.sock.send_multipart(encode_eos(topic, self.src, self.seq.get(topic, 0)))
+        self.sock.send_multipart(encode_eos(topic, self.src, self.seq.get(topic, 0),
+                                            start_ns=self.start_ns))
 
     def close(self):
         """Closes the socket (queued messages still go, up to linger_ms)
@@ -429,7 +486,169 @@ class Publisher:
         self.sock.close()
         if self.claim:
             self.claim.release()
+        if self._curve:  # after the socket: no handshake asks for it any more
+            self._curve.release()
         atexit.unregister(self.close)
+
+
+# ---- CURVE server side: the ZAP handler (RFC 27), as core/curve.c ----
+
+ZAP_ENDPOINT = "inproc://zeromq.zap.01"
+
+
+class _ZapHandler:
+    """Answers ZeroMQ's authentication requests for one context: a REP
+    socket on inproc://zeromq.zap.01 served by a thread; each CURVE
+    publisher of the context is a ZAP domain with its own allowed keys.
+    Stops (and unbinds) when its last publisher is released."""
+
+    _lock = threading.Lock()
+    _by_ctx = {}  # id(context) -> handler
+
+    @classmethod
+    def join(cls, ctx, server):
+        with cls._lock:
+            h = cls._by_ctx.get(id(ctx))
+            if h is None:
+                h = cls(ctx)
+                cls._by_ctx[id(ctx)] = h
+            h.servers[server.domain] = server
+
+    @classmethod
+    def leave(cls, ctx, server):
+        with cls._lock:
+            h = cls._by_ctx.get(id(ctx))
+            if h is None or h.servers.pop(server.domain, None) is None or h.servers:
+                return
+            del cls._by_ctx[id(ctx)]
+        h.stop.set()
+        h.thread.join()
+
+    def __init__(self, ctx):
+        self.servers = {}
+        self.stop = threading.Event()
+        sock = ctx.socket(zmq.REP)
+        sock.setsockopt(zmq.LINGER, 0)
+        try:
+            sock.bind(ZAP_ENDPOINT)
+        except zmq.ZMQError as e:
+            sock.close(0)
+            raise RuntimeError(f"cannot start the ZAP handler on {ZAP_ENDPOINT}: {e}"
+                               + (" (the program runs its own ZAP handler on this context, "
+                                  "e.g. zmq.auth: give the Publisher a context of its own)"
+                                  if e.errno == errno.EADDRINUSE else "")) from None
+        self.thread = threading.Thread(target=self._serve, args=(sock,), daemon=True,
+                                       name="ezc_wire ZAP")
+        self.thread.start()
+
+    def _serve(self, sock):
+        try:
+            while not self.stop.is_set():
+                if not sock.poll(100):
+                    continue
+                frames = sock.recv_multipart()
+                status = "400"
+                if len(frames) >= 6 and frames[0] == b"1.0":
+                    status = self._decide(frames)
+                sock.send_multipart([b"1.0", frames[1] if len(frames) > 1 else b"",
+                                     status.encode(), b"OK" if status == "200" else b"not allowed",
+                                     b"", b""])
+        finally:
+            sock.close(0)
+
+    def _decide(self, f):
+        domain, addr, mech = f[2].decode(errors="replace"), f[3].decode(errors="replace"), f[5]
+        with self._lock:
+            server = self.servers.get(domain)
+        if server is None:  # not ours: a plaintext socket without a domain passes, as without us
+            return "200" if mech == b"NULL" and domain == "" else "400"
+        if mech != b"CURVE" or len(f) < 7:
+            server.refuse(addr, None, "(not a CURVE handshake)")
+            return "400"
+        if len(f[6]) == 32 and f[6] in server.keys:
+            return "200"
+        server.refuse(addr, f[6], f"is not in {server.allow_dir}")
+        return "400"
+
+
+def _read_secret_key(path):
+    """The Z85 secret key of a NAME.key file, refused when group or others
+    may read it (whatever its name), as ezc does."""
+    mode = os.stat(path).st_mode
+    if mode & 0o077:
+        raise ValueError(f"secret key {path}: mode {mode & 0o7777:04o} lets others read it; "
+                         f"chmod 600 {path}")
+    return _checked_z85(path, read_curve_key(path))
+
+
+def _checked_z85(path, key):
+    try:
+        if len(zmq.utils.z85.decode(key)) == 32:
+            return key
+    except Exception:  # z85 raises ValueError or KeyError on bad text
+        pass
+    raise ValueError(f"{path}: not a CURVE key (expected 40 characters of Z85)")
+
+
+class _CurveServer:
+    """A Publisher's CURVE side: its secret key, its allowed public keys (the
+    .pub files of allow_dir, read once), its ZAP domain, the refusals."""
+
+    _next = 0
+    MAX_LOGGED = 64  # refused keys remembered, to write each once
+
+    def __init__(self, pub, secret_file, allow_dir, log):
+        if not zmq.has("curve"):
+            raise RuntimeError(f"Publisher: CURVE needs a libzmq built with libsodium "
+                               f"(zmq.has('curve') is false in libzmq {zmq.zmq_version()})")
+        self.pub, self.ctx, self.allow_dir = pub, pub.ctx, allow_dir
+        self.who = "Publisher"
+        self.secret = _read_secret_key(secret_file)
+        self.keys = set()
+        try:
+            names = sorted(os.listdir(allow_dir))
+        except OSError as e:
+            raise ValueError(f"cannot read the allowed keys folder {allow_dir}: "
+                             f"{e.strerror}") from None
+        for n in names:
+            if n.endswith(".pub") and not n.startswith("."):
+                path = os.path.join(allow_dir, n)
+                self.keys.add(zmq.utils.z85.decode(_checked_z85(path, read_curve_key(path))))
+        if not self.keys:
+            raise ValueError(f"allowed keys folder {allow_dir} holds no .pub file: "
+                             f"nobody could connect")
+        self.log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.logged, self.logged_more = set(), False
+        with _ZapHandler._lock:
+            self.domain = f"ezc-py-{os.getpid()}-{_CurveServer._next}"
+            _CurveServer._next += 1
+        _ZapHandler.join(self.ctx, self)
+        self.joined = True
+
+    def attach(self, sock):
+        sock.setsockopt(zmq.CURVE_SERVER, 1)
+        sock.setsockopt(zmq.CURVE_SECRETKEY, self.secret)
+        sock.setsockopt(zmq.ZAP_DOMAIN, self.domain.encode())
+
+    def refuse(self, addr, key, why):
+        """Counted always; written once per key (the first 64 keys)."""
+        self.pub.refused += 1
+        z85 = zmq.utils.z85.encode(key).decode() if key and len(key) == 32 else "(none)"
+        if key in self.logged:
+            return
+        if len(self.logged) >= self.MAX_LOGGED:
+            if not self.logged_more:
+                self.log(f"ezc_wire: {self.who}: more refused keys; later ones are only counted")
+            self.logged_more = True
+            return
+        self.logged.add(key)
+        self.log(f"ezc_wire: {self.who}: refused a subscriber from {addr}: key {z85} {why} "
+                 f"(logged once per key)")
+
+    def release(self):
+        if self.joined:
+            self.joined = False
+            _ZapHandler.leave(self.ctx, self)
 
 
 def read_curve_key(path):
@@ -576,6 +795,99 @@ def _distance(a, b):
     return row[-1]
 
 
+class Restart:
+    """A publisher that restarted under the same id (src), as a Subscriber
+    saw it: silent_ns between its last message before and its first after
+    (its own time stamps), and lost, the messages lost across it: exact
+    when the new instance went on with the numbering (a named `ezc pub`, a
+    graph output), None when it started over and the loss cannot be known."""
+
+    def __init__(self, src, topic, seq, silent_ns, lost):
+        self.src, self.topic, self.seq = src, topic, seq
+        self.silent_ns, self.lost = silent_ns, lost
+
+    @property
+    def silent_s(self):
+        return self.silent_ns / 1e9
+
+    def __str__(self):
+        head = (f"publisher restarted (topic '{self.topic}', seq {self.seq}): "
+                f"silent {self.silent_s:.3f} s; ")
+        if self.lost is None:
+            return head + ("it numbered from the start again, so what it lost is unknown "
+                           "(counted as 1 missing)")
+        return head + f"{self.lost} messages lost (it went on with its numbering: exact)"
+
+    __repr__ = __str__
+
+
+class _Tracker:
+    """Sequence tracking per (src, topic), as ezc's subscriber does
+    (docs/pubsub.md, "Sequence numbers and gaps"): gaps, restarts (a new
+    "start" under the same src, or a numbering that went back), and how
+    long the publisher was silent across each."""
+
+    MAX_STREAMS = 4096
+
+    def __init__(self, report):
+        self.report = report
+        self.streams = {}  # (src, topic) -> [last_seq, last_ts, start, ended]
+        self.received = self.gaps = self.restarts = self.publishers = self.ends = 0
+        self.gap_silence_ns = self.restart_silence_ns = 0
+        self.restart_lost = 0  # of the latest restart; None = unknown
+        self._srcs = set()
+
+    def take(self, m):
+        key = (m.src, m.topic)
+        st = self.streams.pop(key, None)
+        if m.eos:
+            if st is not None:
+                if not st[3] and m.seq > st[0] + 1:
+                    self.gaps += m.seq - st[0] - 1
+                st[3] = True
+                st[2] = m.start_ns or st[2]
+                self.streams[key] = st
+            self.ends += 1
+            return m
+        self.received += 1
+        if st is None:
+            if m.src not in self._srcs:
+                self._srcs.add(m.src)
+                self.publishers += 1
+            if len(self.streams) >= self.MAX_STREAMS:  # the least recently seen goes
+                del self.streams[next(iter(self.streams))]
+        elif st[3]:
+            pass  # the stream starts again after its end: no gap
+        else:
+            silence = max(m.ts_ns - st[1], 0)
+            new_instance = bool(m.start_ns and st[2] and m.start_ns != st[2])
+            if m.seq > st[0] and not new_instance:
+                m.missing = m.seq - st[0] - 1
+                self.gaps += m.missing
+                if m.missing:
+                    self.gap_silence_ns = silence
+                    if self.report:
+                        self.report(f"{m.missing} messages missing before seq {m.seq} "
+                                    f"(topic '{m.topic}'); publisher silent "
+                                    f"{silence / 1e9:.3f} s")
+            else:
+                lost = m.seq - st[0] - 1 if m.seq > st[0] else None
+                m.missing = 1 if lost is None else lost
+                self.gaps += m.missing
+                self.restarts += 1
+                self.restart_silence_ns, self.restart_lost = silence, lost
+                m.restart = Restart(m.src, m.topic, m.seq, silence, lost)
+                if self.report:
+                    self.report(str(m.restart))
+        self.streams[key] = [m.seq, m.ts_ns, m.start_ns or (st[2] if st else 0), False]
+        return m
+
+    def stats(self):
+        return {k: getattr(self, k) for k in ("received", "gaps", "restarts", "publishers",
+                                              "ends", "gap_silence_ns", "restart_silence_ns",
+                                              "restart_lost")}
+
+
 class Subscriber:
     """Connects a SUB socket to an ezc publisher (topic = prefix filter).
     The publisher is an endpoint, or a stream name on this host (name=, or
@@ -583,10 +895,18 @@ class Subscriber:
     with resolve(name, name_wait_ms) (StreamNotFound). With curve_client_key
     (this client's NAME.key) and curve_server_pub (the publisher's NAME.pub),
     a tcp:// endpoint is connected with CURVE, as `ezc echo --curve-client
-    ... --curve-server-pub ...` does."""
+    ... --curve-server-pub ...` does.
+
+    Loss and restarts are tracked as ezc's subscriber does: stats() gives
+    received, gaps, restarts, restart_silence_ns, restart_lost (None:
+    unknown), gap_silence_ns, ...; a message after a gap has .missing, the
+    first after a publisher restart has .restart (a Restart: how long the
+    publisher was silent and what was lost, exact when it went on with its
+    numbering). report (e.g. print) is called with one line for each, the
+    line `ezc echo` writes."""
 
     def __init__(self, endpoint=None, topic="", context=None, curve_client_key=None,
-                 curve_server_pub=None, name=None, name_wait_ms=0):
+                 curve_server_pub=None, name=None, name_wait_ms=0, report=None):
         if endpoint is not None and not is_endpoint(endpoint):
             endpoint, name = None, endpoint
         if (endpoint is None) == (name is None):
@@ -595,6 +915,7 @@ class Subscriber:
         if self.stream:
             endpoint = self.stream["endpoint"]
         self.endpoint = endpoint
+        self.tracker = _Tracker(report)
         self.ctx = context or zmq.Context.instance()
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.LINGER, 0)
@@ -613,7 +934,11 @@ class Subscriber:
         ended its stream), or None after timeout_ms (-1 waits forever)."""
         if timeout_ms >= 0 and not self.sock.poll(timeout_ms):
             return None
-        return decode_frames(self.sock.recv_multipart(copy=False))
+        return self.tracker.take(decode_frames(self.sock.recv_multipart(copy=False)))
+
+    def stats(self):
+        """What arrived and what was lost (see the class)."""
+        return self.tracker.stats()
 
     def close(self):
         self.sock.close()
@@ -649,9 +974,10 @@ class ShmSubscriber:
     EndOfStream, or None after timeout_ms; messages the publisher missed for
     us show as gaps in seq, as on the socket."""
 
-    def __init__(self, endpoint, topic="", lib=None):
+    def __init__(self, endpoint, topic="", lib=None, report=None):
         import ctypes
         self._ct = ctypes
+        self.tracker = _Tracker(report)
         self._lib = _load_libezc(lib)
 
         class Err(ctypes.Structure):
@@ -703,7 +1029,11 @@ class ShmSubscriber:
         msg = decode(header, view, topic)
         if not getattr(msg, "eos", False):
             msg.data.flags.writeable = False
-        return msg
+        return self.tracker.take(msg)
+
+    def stats(self):
+        """As Subscriber.stats()."""
+        return self.tracker.stats()
 
     def close(self):
         if self._h:
