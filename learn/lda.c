@@ -40,6 +40,12 @@ typedef struct lda_state {
     double off[2], scale[2];   /* binary: 1 - p, p */
     double *bias;              /* kd intercepts */
     ezc_buffer *out_cache, *perm_cache, *max_cache, *tmp_cache;
+    /* history > 0: the labelled samples kept across train messages (the
+     * latest `history`), refitted on as a whole each time */
+    int64_t history, hn, hf; /* capacity, samples held, features */
+    double *hx;              /* hn x hf, oldest first */
+    double *hval;            /* numeric labels, or */
+    char **hlab;             /* text labels (one kind for the whole history) */
 } lda_state;
 
 static const ezc_setting_spec lda_settings[] = {
@@ -54,6 +60,11 @@ static const ezc_setting_spec lda_settings[] = {
      0, "proba|decision|predict"},
     {"model", EZC_SETTING_STRING, NULL, "model file to start from (docs/learn.md)", 0, NULL},
     {"save", EZC_SETTING_STRING, NULL, "model file written after each successful fit", 0, NULL},
+    {"history", EZC_SETTING_INT, "0",
+     "0: each train message is fitted alone; N > 0: the latest N labelled samples of all train "
+     "messages are, once they hold two classes and features + classes samples (one trial a "
+     "message, as a BCI calibration sends them)",
+     0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
 
@@ -81,11 +92,25 @@ static void device_free(lda_state *st)
     st->bias = NULL;
 }
 
+static void history_free(lda_state *st)
+{
+    for (int64_t i = 0; st->hlab && i < st->hn; i++)
+        free(st->hlab[i]);
+    free(st->hlab);
+    free(st->hval);
+    free(st->hx);
+    st->hlab = NULL;
+    st->hval = NULL;
+    st->hx = NULL;
+    st->hn = 0;
+}
+
 static void lda_fini(void *state)
 {
     lda_state *st = state;
     if (!st)
         return;
+    history_free(st);
     model_free(&st->m);
     device_free(st);
     ezc_buffer_unref(&st->out_cache);
@@ -183,6 +208,11 @@ static int lda_init(void **state, const ezc_settings *s, ezc_error *err)
     }
     if (!rc && model)
         rc = load_model(st, model, err);
+    ezc_settings_get_int(s, "history", &st->history);
+    if (!rc && (st->history < 0 || st->history > 1000000))
+        rc = ezc_error_set(err, EZC_EINVAL,
+                           "lda: setting 'history' = %lld: expected 0 (off) to 1000000 samples",
+                           (long long)st->history);
     if (rc) {
         lda_fini(st);
         return rc;
@@ -810,14 +840,125 @@ static int train(lda_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_e
     return rc;
 }
 
+/* The labelled samples of `in` added to the history (the oldest beyond
+ * its capacity dropped), then *all = the whole history, [axis, feature]
+ * float64 on the host with its labels; *classes = how many classes it
+ * holds. The features must keep their count, the labels their kind. */
+static int history_add(lda_state *st, const ezc_array *in, int axis, ezc_array **all,
+                       int64_t *classes, ezc_error *err)
+{
+    *all = NULL;
+    *classes = 0;
+    const ezc_axis *ax = &in->axes[axis];
+    if (ax->kind != EZC_AXIS_COORD || !ax->coords)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "lda: training data need a coordinate axis of class labels along '%s'",
+                             st->axis);
+    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
+        return ezc_error_set(err, EZC_EDTYPE, "lda: %s data are not features",
+                             ezc_dtype_name(in->dtype));
+    const ezc_coords *c = ax->coords;
+    size_t outer, n, inner;
+    ezc_array_split(in, axis, &outer, &n, &inner);
+    int64_t f = (int64_t)(outer * inner), cap = st->history;
+    int text = c->labels != NULL;
+    if (st->hn && (f != st->hf || text != (st->hlab != NULL)))
+        return ezc_error_set(err, EZC_ESHAPE,
+                             "lda: a train message of %lld features and %s labels after %lld "
+                             "samples of %lld features and %s labels: setting 'history' keeps one "
+                             "kind",
+                             (long long)f, text ? "text" : "numeric", (long long)st->hn,
+                             (long long)st->hf, st->hlab ? "text" : "numeric");
+    if (!f)
+        return ezc_error_set(err, EZC_ESHAPE, "lda: training data have no features");
+    if (!st->hx) {
+        st->hf = f;
+        st->hx = malloc((size_t)cap * (size_t)f * sizeof *st->hx);
+        if (text)
+            st->hlab = calloc((size_t)cap, sizeof *st->hlab);
+        else
+            st->hval = malloc((size_t)cap * sizeof *st->hval);
+        if (!st->hx || (text ? !st->hlab : !st->hval)) {
+            history_free(st);
+            return ezc_error_set(err, EZC_ENOMEM, "lda: out of memory (history of %lld x %lld)",
+                                 (long long)cap, (long long)f);
+        }
+    }
+    ezc_buffer *scratch = NULL;
+    ezc_array *x = NULL, *h = NULL;
+    int rc = lu_samples_first(in, axis, EZC_FLOAT64, &scratch, &x, err);
+    if (!rc && !(h = ezc_array_to_device(x, ezc_device_cpu(), err)))
+        rc = err->code ? err->code : EZC_ENOMEM;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (st->hn == cap) { /* drop the oldest */
+            if (text)
+                free(st->hlab[0]);
+            memmove(st->hx, st->hx + f, (size_t)((cap - 1) * f) * sizeof *st->hx);
+            if (text)
+                memmove(st->hlab, st->hlab + 1, (size_t)(cap - 1) * sizeof *st->hlab);
+            else
+                memmove(st->hval, st->hval + 1, (size_t)(cap - 1) * sizeof *st->hval);
+            st->hn--;
+        }
+        memcpy(st->hx + st->hn * f, (const double *)ezc_array_data(h) + i * (size_t)f,
+               (size_t)f * sizeof *st->hx);
+        if (text && !(st->hlab[st->hn] = strdup(c->labels[i])))
+            rc = ezc_error_set(err, EZC_ENOMEM, "lda: out of memory");
+        else if (!text)
+            st->hval[st->hn] = c->values[i];
+        if (!rc)
+            st->hn++;
+    }
+    ezc_array_destroy(&h);
+    ezc_array_destroy(&x);
+    ezc_buffer_unref(&scratch);
+    if (rc)
+        return rc;
+    int64_t shape[2] = {st->hn, f};
+    const char *dims[2] = {st->axis, "feature"};
+    ezc_array *a = ezc_array_new(EZC_FLOAT64, 2, shape, dims, ezc_device_cpu(), err);
+    if (!a)
+        return err->code ? err->code : EZC_ENOMEM;
+    memcpy(ezc_array_data(a), st->hx, (size_t)(st->hn * f) * sizeof *st->hx);
+    if ((rc = text ? ezc_array_set_coord_labels(a, 0, (const char *const *)st->hlab, (size_t)st->hn,
+                                                "", err)
+                   : ezc_array_set_coord_values(a, 0, st->hval, (size_t)st->hn, "", err))) {
+        ezc_array_destroy(&a);
+        return rc;
+    }
+    /* the distinct labels (up to 64: beyond, "many" is all that matters) */
+    int64_t seen[64], k = 0;
+    for (int64_t i = 0; i < st->hn && k < 64; i++) {
+        int64_t j = 0;
+        while (j < k && (text ? strcmp(st->hlab[seen[j]], st->hlab[i]) != 0
+                              : st->hval[seen[j]] != st->hval[i]))
+            j++;
+        if (j == k)
+            seen[k++] = i;
+    }
+    *classes = k;
+    *all = a;
+    return 0;
+}
+
 static int lda_process(void *state, int port, ezc_array *in, ezc_array **out, const ezc_xp *xp,
                        ezc_error *err)
 {
     lda_state *st = state;
     int axis, rc = ezc_array_require_axis(in, st->axis, &axis, err);
     *out = NULL;
-    if (!rc)
+    if (!rc && port == 1 && st->history > 0) {
+        ezc_array *all = NULL;
+        int64_t k = 0;
+        /* one class, or fewer samples than features + classes (a within-
+         * class covariance that cannot be regular), is not an error yet:
+         * the calibration goes on */
+        if (!(rc = history_add(st, in, axis, &all, &k, err)) && k >= 2 && st->hn - k >= st->hf)
+            rc = train(st, all, 0, ezc_xp_cpu(), err);
+        ezc_array_destroy(&all);
+    } else if (!rc) {
         rc = port == 1 ? train(st, in, axis, xp, err) : infer(st, in, axis, out, xp, err);
+    }
     ezc_array_destroy(&in);
     return rc;
 }

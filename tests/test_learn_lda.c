@@ -382,6 +382,68 @@ START_TEST(t_model_files)
 }
 END_TEST
 
+/* history=N: train messages of one sample each (one class at a time, as a
+ * calibration sends trials) gather into one fit; until two classes and
+ * features + classes samples are there nothing is fitted and nothing is
+ * refused. The model is then the
+ * one a single message of the same samples gives (the same rows in the
+ * same order: 1e-12), and with a capacity, the one of the latest N. */
+static void history_case(DLDevice dev, int64_t cap)
+{
+    ezc_error err;
+    ezc_array *all = labelled("lda3_x", "lda3_y", dev);
+    int64_t n = all->shape[0], from = cap && cap < n ? n - cap : 0;
+    char set[64];
+    snprintf(set, sizeof set, "history=%lld", (long long)(cap ? cap : n));
+    ezc_transformer *th = tc_make(&ezc_lda_type, set), *t1 = tc_make(&ezc_lda_type, "");
+    const double *y = all->axes[0].coords->values;
+    for (int64_t i = 0; i < n; i++) {
+        int more = 0; /* a second class yet? */
+        for (int64_t j = 0; j < i; j++)
+            more |= y[j] != y[i];
+        train(th, ezc_array_slice(all, 0, i, i + 1, &err));
+        if (!more || i < 7) { /* one class, or fewer samples than 6 features + 2 classes */
+            ezc_array *z = tc_to(tc_dims(tc_ref("lda3_t"), "time", "ch"), dev);
+            const char *m = tc_apply_fails(th, z, EZC_EINVAL);
+            ck_assert_msg(strstr(m, "no model yet"), "%s", m);
+        }
+    }
+    train(t1, ezc_array_slice(all, 0, from, n, &err));
+    ezc_array *z = tc_to(tc_dims(tc_ref("lda3_t"), "time", "ch"), dev);
+    ezc_array *a = tc_host(tc_apply(th, ezc_array_clone(z, &err)));
+    ezc_array *b = tc_host(tc_apply(t1, z));
+    tc_assert_close(a, b, 1e-12, 1e-12, set);
+    ezc_array_destroy(&a);
+    ezc_array_destroy(&b);
+    ezc_array_destroy(&all);
+    ezc_transformer_destroy(&th);
+    ezc_transformer_destroy(&t1);
+}
+
+START_TEST(t_history)
+{
+    DLDevice dev = tc_dev(_i);
+    history_case(dev, 0);
+    history_case(dev, 40);
+    /* one kind of labels and one feature count for the whole history */
+    ezc_error err;
+    ezc_transformer *t = tc_make(&ezc_lda_type, "history=100");
+    ezc_array *all = labelled("lda3_x", "lda3_y", dev);
+    train(t, ezc_array_slice(all, 0, 0, 5, &err));
+    ezc_array *x = tc_dims(tc_ref("lda3_x"), "time", "ch");
+    const char *lab[1] = {"left"};
+    ezc_array *one = ezc_array_slice(x, 0, 0, 1, &err);
+    ck_assert_int_eq(ezc_array_set_coord_labels(one, 0, lab, 1, "", &err), 0);
+    const char *m = train_fails(t, tc_to(one, dev), EZC_ESHAPE);
+    ck_assert_msg(strstr(m, "text labels") && strstr(m, "keeps one kind"), "%s", m);
+    ezc_array_destroy(&x);
+    ezc_array_destroy(&all);
+    ezc_transformer_destroy(&t);
+    m = tc_make_fails(&ezc_lda_type, "history=-1", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "lda: setting 'history' = -1"), "%s", m);
+}
+END_TEST
+
 START_TEST(t_steady_path_allocates_nothing)
 {
     DLDevice dev = tc_dev(_i);
@@ -420,6 +482,7 @@ int main(void)
     tcase_add_loop_test(tc, t_errors_keep_model, 0, tc_ndevs());
     tcase_add_test(tc, t_settings_errors);
     tcase_add_test(tc, t_model_files);
+    tcase_add_loop_test(tc, t_history, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_steady_path_allocates_nothing, 0, tc_ndevs());
     suite_add_tcase(s, tc);
     return tc_run_suite(s);
