@@ -979,47 +979,77 @@ int ezc_control_stop(const char *name, int timeout_ms, ezc_error *err)
     return rc;
 }
 
-int ezc_control_set(const char *name, const char *node, const char *const *kv, size_t n,
-                    int timeout_ms, char *info, size_t cap, ezc_error *err)
+/* The "set" request for node into sb (initialised here): n settings given
+ * as names[i] = values[i], or (names NULL) as "KEY=VALUE" texts in values.
+ * EZC_EINVAL for a text without KEY= (sb then destroyed). */
+static int pack_set(msgpack_sbuffer *sb, const char *node, const char *const *names,
+                    const char *const *values, size_t n, ezc_error *err)
 {
-    msgpack_sbuffer sb;
     msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 3);
     pk_kv_str(&pk, "op", "set");
     pk_kv_str(&pk, "node", node);
     pk_str(&pk, "settings");
     msgpack_pack_map(&pk, n);
     for (size_t i = 0; i < n; i++) {
-        const char *eq = strchr(kv[i], '=');
-        if (!eq || eq == kv[i]) {
-            msgpack_sbuffer_destroy(&sb);
-            return ezc_error_set(err, EZC_EINVAL, "'%s': expected KEY=VALUE", kv[i]);
+        if (names) {
+            pk_kv_str(&pk, names[i], values[i]);
+            continue;
         }
-        msgpack_pack_str(&pk, (size_t)(eq - kv[i]));
-        msgpack_pack_str_body(&pk, kv[i], (size_t)(eq - kv[i]));
+        const char *eq = strchr(values[i], '=');
+        if (!eq || eq == values[i]) {
+            msgpack_sbuffer_destroy(sb);
+            return ezc_error_set(err, EZC_EINVAL, "'%s': expected KEY=VALUE", values[i]);
+        }
+        msgpack_pack_str(&pk, (size_t)(eq - values[i]));
+        msgpack_pack_str_body(&pk, values[i], (size_t)(eq - values[i]));
         pk_str(&pk, eq + 1);
     }
+    return 0;
+}
+
+/* A set reply's "applied" and "state" ("kept", "reset", "next message"). */
+static void read_set_reply(const void *rep, size_t rlen, ezc_graph_set_result *res,
+                           const char **state, uint32_t *slen)
+{
+    mp_cursor cur;
+    mp_init(&cur, rep, rlen);
+    uint32_t nk = 0;
+    *state = NULL;
+    *slen = 0;
+    for (uint32_t i = 0, more = rep && !mp_read_map(&cur, &nk); more && i < nk; i++) {
+        const char *k;
+        uint32_t kl;
+        if (mp_read_str(&cur, &k, &kl))
+            break;
+        if (mp_str_eq(k, kl, "applied") && !mp_read_bool(&cur, &res->applied))
+            continue;
+        if (mp_str_eq(k, kl, "state") && !mp_read_str(&cur, state, slen)) {
+            res->kept = mp_str_eq(*state, *slen, "kept");
+            continue;
+        }
+        if (mp_skip(&cur, 8))
+            break;
+    }
+}
+
+int ezc_control_set(const char *name, const char *node, const char *const *kv, size_t n,
+                    int timeout_ms, char *info, size_t cap, ezc_error *err)
+{
+    msgpack_sbuffer sb;
+    int rc = pack_set(&sb, node, NULL, kv, n, err);
+    if (rc)
+        return rc;
     void *rep = NULL;
     size_t rlen;
-    int rc = simple_call(name, &sb, timeout_ms, &rep, &rlen, err);
+    rc = simple_call(name, &sb, timeout_ms, &rep, &rlen, err);
     if (!rc && info && cap) {
-        mp_cursor cur;
-        mp_init(&cur, rep, rlen);
-        uint32_t nk;
-        const char *v = NULL;
-        uint32_t vl = 0;
-        for (uint32_t i = 0, more = !mp_read_map(&cur, &nk); more && i < nk; i++) {
-            const char *k;
-            uint32_t kl;
-            if (mp_read_str(&cur, &k, &kl))
-                break;
-            if (mp_str_eq(k, kl, "state") && !mp_read_str(&cur, &v, &vl))
-                break;
-            if (mp_skip(&cur, 8))
-                break;
-        }
+        ezc_graph_set_result res = {0};
+        const char *v;
+        uint32_t vl;
+        read_set_reply(rep, rlen, &res, &v, &vl);
         snprintf(info, cap, "%s",
                  v && mp_str_eq(v, vl, "kept")    ? "applied, state kept"
                  : v && mp_str_eq(v, vl, "reset") ? "applied, node re-created (state reset)"
@@ -1035,38 +1065,19 @@ int ezc_control_set_at(const char *endpoint, const char *what, const char *node,
 {
     memset(res, 0, sizeof *res);
     msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 3);
-    pk_kv_str(&pk, "op", "set");
-    pk_kv_str(&pk, "node", node);
-    pk_str(&pk, "settings");
-    msgpack_pack_map(&pk, n);
-    for (size_t i = 0; i < n; i++)
-        pk_kv_str(&pk, names[i], values[i]);
+    int rc = pack_set(&sb, node, names, values, n, err);
+    if (rc)
+        return rc;
     void *rep = NULL;
     size_t rlen = 0;
-    int rc = call_at(endpoint, what, sb.data, sb.size, timeout_ms, &rep, &rlen, err);
+    rc = call_at(endpoint, what, sb.data, sb.size, timeout_ms, &rep, &rlen, err);
     msgpack_sbuffer_destroy(&sb);
     if (!rc)
         rc = reply_ok(what, rep, rlen, err);
-    mp_cursor cur;
-    mp_init(&cur, rep, rc ? 0 : rlen);
-    uint32_t nk = 0;
-    for (uint32_t i = 0, more = !rc && !mp_read_map(&cur, &nk); more && i < nk; i++) {
-        const char *k, *v;
-        uint32_t kl, vl;
-        if (mp_read_str(&cur, &k, &kl))
-            break;
-        if (mp_str_eq(k, kl, "applied") && !mp_read_bool(&cur, &res->applied))
-            continue;
-        if (mp_str_eq(k, kl, "state") && !mp_read_str(&cur, &v, &vl)) {
-            res->kept = mp_str_eq(v, vl, "kept");
-            continue;
-        }
-        if (mp_skip(&cur, 8))
-            break;
+    if (!rc) {
+        const char *v;
+        uint32_t vl;
+        read_set_reply(rep, rlen, res, &v, &vl);
     }
     free(rep);
     return rc;
@@ -1155,7 +1166,8 @@ int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes
         if (mp_read_str(&cur, &k, &kl)) {
             rc = -1;
         } else if (mp_str_eq(k, kl, "nodes")) {
-            if (mp_read_array(&cur, &na) || !(*nodes = calloc(na + 1, sizeof **nodes))) {
+            if (mp_read_array(&cur, &na) || na > 65536 ||
+                !(*nodes = calloc(na + 1, sizeof **nodes))) {
                 rc = -1;
                 break;
             }
@@ -1171,6 +1183,100 @@ int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes
         *nodes = NULL;
         *n = 0;
         return ezc_error_set(err, EZC_EPROTO, "graph '%s': malformed stats reply", name);
+    }
+    return 0;
+}
+
+/* A map of string fields: those named in keys[] copied into bufs[]. */
+static int read_strings(mp_cursor *cur, const char *const *keys, char *const *bufs, size_t cap,
+                        int nkeys)
+{
+    uint32_t n;
+    if (mp_read_map(cur, &n))
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        const char *k, *v;
+        uint32_t kl, vl;
+        if (mp_read_str(cur, &k, &kl))
+            return -1;
+        int j = 0;
+        while (j < nkeys && !mp_str_eq(k, kl, keys[j]))
+            j++;
+        if (j == nkeys) {
+            if (mp_skip(cur, 8))
+                return -1;
+            continue;
+        }
+        if (mp_read_str(cur, &v, &vl))
+            return -1;
+        snprintf(bufs[j], cap, "%.*s", (int)vl, v);
+    }
+    return 0;
+}
+
+int ezc_control_graph(const char *name, int timeout_ms, ezc_control_gnode **nodes, size_t *nn,
+                      ezc_control_gedge **edges, size_t *ne, ezc_error *err)
+{
+    *nodes = NULL;
+    *edges = NULL;
+    *nn = *ne = 0;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 1);
+    pk_kv_str(&pk, "op", "graph");
+    void *rep = NULL;
+    size_t rlen;
+    int rc = simple_call(name, &sb, timeout_ms, &rep, &rlen, err);
+    if (rc)
+        return rc;
+    mp_cursor cur;
+    mp_init(&cur, rep, rlen);
+    uint32_t nk, na;
+    rc = mp_read_map(&cur, &nk) ? -1 : 0;
+    for (uint32_t i = 0; !rc && i < nk; i++) {
+        const char *k;
+        uint32_t kl;
+        if (mp_read_str(&cur, &k, &kl)) {
+            rc = -1;
+        } else if (mp_str_eq(k, kl, "nodes") && !*nodes) {
+            if (mp_read_array(&cur, &na) || na > 65536 ||
+                !(*nodes = calloc(na + 1, sizeof **nodes))) {
+                rc = -1;
+                break;
+            }
+            for (uint32_t j = 0; !rc && j < na; j++) {
+                ezc_control_gnode *g = &(*nodes)[j];
+                const char *keys[3] = {"name", "type", "group"};
+                char *const bufs[3] = {g->name, g->type, g->group};
+                rc = read_strings(&cur, keys, bufs, EZC_NAME_MAX, 3);
+            }
+            *nn = na;
+        } else if (mp_str_eq(k, kl, "edges") && !*edges) {
+            if (mp_read_array(&cur, &na) || na > 65536 ||
+                !(*edges = calloc(na + 1, sizeof **edges))) {
+                rc = -1;
+                break;
+            }
+            for (uint32_t j = 0; !rc && j < na; j++) {
+                ezc_control_gedge *e = &(*edges)[j];
+                const char *keys[2] = {"from", "to"};
+                char *const bufs[2] = {e->from, e->to};
+                rc = read_strings(&cur, keys, bufs, EZC_NAME_MAX, 2);
+            }
+            *ne = na;
+        } else
+            rc = mp_skip(&cur, 8);
+    }
+    free(rep);
+    if (rc) {
+        free(*nodes);
+        free(*edges);
+        *nodes = NULL;
+        *edges = NULL;
+        *nn = *ne = 0;
+        return ezc_error_set(err, EZC_EPROTO, "graph '%s': malformed graph reply", name);
     }
     return 0;
 }

@@ -37,22 +37,15 @@ import time
 import numpy as np
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from ezc_check import check, finish  # noqa: E402
 SRC = os.environ.get("EZC_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(SRC, "tools", "python"))
 import ezc_wire  # noqa: E402
 
 EZC = os.path.abspath(sys.argv[1])
-passed = failed = 0
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"ok - {name}")
-    else:
-        failed += 1
-        print(f"FAIL - {name}: {detail}")
 
 
 def copy_configs(tmp):
@@ -273,5 +266,4 @@ with tempfile.TemporaryDirectory(prefix="ezc-configs-") as tmp:
     test_emg(folder, cwd)
     test_eeg(folder, cwd)
     test_cursor(folder, cwd)
-print(f"configs: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("configs")

@@ -354,6 +354,15 @@ check "reader: set on a process group, kept across kill -9" $? "see above; $(tai
 check "the child said it kept the setting" \
   $(grep -q "group 'filt': 1 live setting kept from before its restart" "$dir/pg.log"; echo $?) \
   "$(cat "$dir/pg.log")"
+# ezc graph NAME: the running graph drawn with its figures, groups as clusters
+out=$("$ezc" graph pg 2>&1)
+check "ezc graph pg draws the running graph" $(grep -q '^digraph "pg (running)"' <<<"$out" &&
+  grep -q 'subgraph "cluster_filt"' <<<"$out" && grep -qE '"bw" \[label="bw\\nbutterworth\\n[0-9.]+ msg/s' <<<"$out" &&
+  grep -qE '" -> "bw";' <<<"$out"; echo $?) "$out"
+out=$("$ezc" graph pg --format mermaid 2>&1)
+check "ezc graph pg --format mermaid" $(grep -q '^flowchart LR' <<<"$out" &&
+  grep -q 'subgraph group_filt' <<<"$out" && grep -q -- '--> n_bw' <<<"$out"; echo $?) "$out"
+expect "ezc graph of a name nothing runs" 1 "nosuchgraph: cannot open" -- "$ezc" graph nosuchgraph
 expect "stop pg" 0 "" -- "$ezc" stop pg
 wait $pg_pid; status=$?
 check "the supervisor exits 0 after ezc stop" $status "$(tail -5 "$dir/pg.log")"

@@ -26,22 +26,16 @@ import time
 import numpy as np
 from scipy import signal as sps
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from ezc_check import check, finish  # noqa: E402
 sys.path.insert(0, os.path.join(os.environ.get("EZC_SOURCE_DIR", "."), "tools", "python"))
 import ezc_control  # noqa: E402
 import ezc_wire  # noqa: E402
 
 EZC = sys.argv[1]
 FS, F0 = 1000.0, 100.0
-passed = failed = 0
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}: {detail}")
 
 
 def amplitude_at(x, f0=F0, fs=FS):
@@ -340,5 +334,4 @@ outputs:
 with tempfile.TemporaryDirectory(prefix="ezc-control-py.") as tmp_dir:
     vmsg_ = main(tmp_dir)
     settings_port(tmp_dir, vmsg_)
-print(f"control_python: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("control_python")

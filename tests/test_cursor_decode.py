@@ -26,6 +26,8 @@ import numpy as np
 import scipy.linalg as sl
 import yaml
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from ezc_check import check, finish  # noqa: E402
 SRC = os.environ.get("EZC_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(SRC, "tools", "python"))
 import ezc_models  # noqa: E402
@@ -37,16 +39,8 @@ DT = 0.05  # 20 Hz bins
 F = 96
 CHUNK = 10
 DEADLINE = time.monotonic() + 50  # the whole test stays under a minute
-passed = failed = 0
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}: {detail}")
 
 
 rng = np.random.default_rng(2012)
@@ -162,5 +156,4 @@ finally:
         run.wait()
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"cursor_decode: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("cursor_decode")

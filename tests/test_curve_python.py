@@ -21,21 +21,15 @@ import time
 import numpy as np
 import zmq
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from ezc_check import check, finish  # noqa: E402
 SRC = os.environ.get("EZC_SOURCE_DIR", os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(SRC, "tools", "python"))
 import ezc_wire  # noqa: E402
 
 EZC = sys.argv[1]
-passed = failed = 0
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}: {detail}")
 
 
 # The publisher process: two CURVE publishers on one context, message k of
@@ -82,8 +76,7 @@ def main():
         run(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"curve_python: {passed} passed, {failed} failed")
-    sys.exit(1 if failed else 0)
+    finish("curve_python")
 
 
 def run(tmp):

@@ -35,6 +35,8 @@ import tempfile
 import time
 
 # meson passes paths relative to the build folder; the processes run elsewhere
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from ezc_check import check, finish  # noqa: E402
 EZC = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else shutil.which("ezc") or "ezc"
 BUILD = os.environ.get("EZC_BUILD_DIR", "")
 DASH = sys.argv[2] if len(sys.argv) > 2 else os.path.join(BUILD, "tools", "dash", "ezc-dash")
@@ -64,18 +66,8 @@ if not os.access(CHROMEDRIVER, os.X_OK):
 if not (os.path.isfile(DASH) and os.access(DASH, os.X_OK)):
     skip(f"no ezc-dash{' at ' + DASH if DASH else ''} (it is built only with libwebsockets)")
 
-passed = failed = 0
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"ok: {name}")
-    else:
-        failed += 1
-        print(f"FAIL: {name}: {detail}")
-    return cond
 
 
 def wait_for(what, fn, timeout=10.0, step=0.1):
@@ -393,8 +385,7 @@ def main():
 try:
     main()
 except Exception as e:  # a selenium or timeout error fails the test with its message
-    failed += 1
-    print(f"FAIL: {type(e).__name__}: {e}")
+    check("the page test ran to its end", False, f"{type(e).__name__}: {e}")
 finally:
     if driver:
         try:
@@ -415,5 +406,4 @@ finally:
             p.wait()
     shutil.rmtree(tmp, ignore_errors=True)
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed or not passed else 0)
+finish("dash_browser")

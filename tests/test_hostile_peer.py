@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from ezc_check import check, finish  # noqa: E402
 try:
     import msgpack
     import numpy as np
@@ -29,16 +31,8 @@ except ImportError as e:  # pragma: no cover
 
 EZC = sys.argv[1]
 INT64_MIN = -(2 ** 63)
-passed = failed = 0
 
 
-def check(name, ok, detail=""):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}: {detail}")
 
 
 def header(dtype, shape, dims, seq, ts=None, attrs=None):
@@ -132,8 +126,7 @@ def main():
         for i, (t, s, want, same) in enumerate(cases):
             run_case(tmp, ctx, base + i, t, s, want, same or np.array_equal)
     ctx.term()
-    print(f"hostile_peer: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    finish("hostile_peer")
 
 
 if __name__ == "__main__":

@@ -19,20 +19,14 @@ import time
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "support"))
+from ezc_check import check, finish  # noqa: E402
 sys.path.insert(0, os.path.join(os.environ.get("EZC_SOURCE_DIR", "."), "tools", "python"))
 import ezc_wire  # noqa: E402
 
 EZC = sys.argv[1]
-passed = failed = 0
 
 
-def check(name, cond, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-    else:
-        failed += 1
-        print(f"FAIL: {name}: {detail}")
 
 
 def python_pub_to_ezc_echo(tmp):
@@ -345,5 +339,4 @@ with tempfile.TemporaryDirectory(prefix="ezc-pywire-") as tmp:
     end_of_stream(tmp)
 import_errors()
 malformed()
-print(f"python_wire: {passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+finish("python_wire")

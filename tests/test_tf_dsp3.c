@@ -685,33 +685,20 @@ START_TEST(t_align_values_chunks)
 }
 END_TEST
 
-/* [n, 2] float64 at 1 kHz from t0, values v0, v0 + 1, ... */
-static ezc_array *ramp(int64_t n, double t0, double v0, double fs)
-{
-    double *v = malloc((size_t)(n ? n : 1) * 2 * sizeof *v);
-    for (int64_t i = 0; i < 2 * n; i++)
-        v[i] = v0 + (double)i;
-    int64_t shape[2] = {n, 2};
-    ezc_array *a = tc_dims(tc_array(EZC_FLOAT64, 2, shape, v), "time", "ch");
-    free(v);
-    ezc_array_set_linear_axis(a, 0, 1 / fs, t0, "s");
-    return a;
-}
-
 START_TEST(t_align_drops_errors)
 {
     ezc_error err = {0};
     ezc_array *out = NULL;
     /* buffer_dur bounds what one port holds: the oldest go, counted */
     ezc_transformer *t = tc_make(&ezc_merge_type, "buffer_dur=0.01");
-    ck_assert_ptr_null(push(t, 0, ramp(8, 0, 0, 1000)));
-    ck_assert_int_eq(ezc_transformer_process(t, 0, ramp(8, 0.008, 16, 1000), &out, &err),
+    ck_assert_ptr_null(push(t, 0, tc_ramp(8, 0, 0, 1000)));
+    ck_assert_int_eq(ezc_transformer_process(t, 0, tc_ramp(8, 0.008, 16, 1000), &out, &err),
                      EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "merge: dropped 6 samples of port 'a' and 0 of port 'b' without "
                                   "a partner (port 'a' ran more than buffer_dur = 0.01 s ahead"),
                   "%s", err.msg);
     /* b joins at a's oldest held time (0.006): 10 pairs */
-    ezc_array *y = push(t, 1, ramp(10, 0.006, 100, 1000));
+    ezc_array *y = push(t, 1, tc_ramp(10, 0.006, 100, 1000));
     ck_assert_ptr_nonnull(y);
     ck_assert_int_eq(y->shape[0], 10);
     ck_assert_double_eq_tol(y->axes[0].offset, 0.006, 1e-12);
@@ -719,23 +706,24 @@ START_TEST(t_align_drops_errors)
     ck_assert_double_eq(tc_get(y, 2, 0), 100);
     ezc_array_destroy(&y);
     /* a gap on one port: what it held is dropped and said */
-    ck_assert_ptr_null(push(t, 0, ramp(3, 0.016, 0, 1000)));
-    ck_assert_int_eq(ezc_transformer_process(t, 0, ramp(3, 0.030, 0, 1000), &out, &err),
+    ck_assert_ptr_null(push(t, 0, tc_ramp(3, 0.016, 0, 1000)));
+    ck_assert_int_eq(ezc_transformer_process(t, 0, tc_ramp(3, 0.030, 0, 1000), &out, &err),
                      EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "dropped 3 samples of port 'a' and 0 of port 'b' without a "
                                   "partner (port 'a' jumped from time 0.019 to 0.03"),
                   "%s", err.msg);
     /* another rate on b: a's held samples go, b's rate wins */
-    ck_assert_int_eq(ezc_transformer_process(t, 1, ramp(4, 0.030, 0, 500), &out, &err), EZC_EINVAL);
+    ck_assert_int_eq(ezc_transformer_process(t, 1, tc_ramp(4, 0.030, 0, 500), &out, &err),
+                     EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "dropped 3 samples of port 'a' and 0 of port 'b' without a "
                                   "partner (port 'b' has gain 0.002, port 'a' 0.001"),
                   "%s", err.msg);
     /* no linear time axis: refused, nothing buffered */
-    ezc_array *bad = ramp(3, 0, 0, 1000);
+    ezc_array *bad = tc_ramp(3, 0, 0, 1000);
     ezc_array_clear_axis(bad, 0);
     ck_assert_int_eq(ezc_transformer_process(t, 0, bad, &out, &err), EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "merge: port 'a': dim 'time' has no linear axis"), "%s", err.msg);
-    bad = tc_dims(ramp(3, 0, 0, 1000), "t", "ch");
+    bad = tc_dims(tc_ramp(3, 0, 0, 1000), "t", "ch");
     ck_assert_int_eq(ezc_transformer_process(t, 1, bad, &out, &err), EZC_ENOTFOUND);
     ck_assert_msg(strstr(err.msg, "merge: setting 'align_axis' = 'time': the message on port 'b' "
                                   "has no such dim (dims: t, ch)"),
@@ -743,7 +731,7 @@ START_TEST(t_align_drops_errors)
     ezc_transformer_destroy(&t);
 
     t = tc_make(&ezc_align_type, "axis=t");
-    bad = ramp(3, 0, 0, 1000);
+    bad = tc_ramp(3, 0, 0, 1000);
     ck_assert_int_eq(ezc_transformer_process(t, 0, bad, &out, &err), EZC_ENOTFOUND);
     ck_assert_msg(strstr(err.msg, "align: setting 'axis' = 't': the message on port 'a'"), "%s",
                   err.msg);

@@ -354,33 +354,21 @@ START_TEST(t_resampleconcat_values_chunks)
 }
 END_TEST
 
-/* [n, 2] float64 at fs from t0, values v0, v0 + 1, ... */
-static ezc_array *ramp(int64_t n, double t0, double v0, double fs)
-{
-    double *v = malloc((size_t)(n ? n : 1) * 2 * sizeof *v);
-    for (int64_t i = 0; i < 2 * n; i++)
-        v[i] = v0 + (double)i;
-    int64_t shape[2] = {n, 2};
-    ezc_array *a = tc_dims(tc_array(EZC_FLOAT64, 2, shape, v), "time", "ch");
-    free(v);
-    ezc_array_set_linear_axis(a, 0, 1 / fs, t0, "s");
-    return a;
-}
-
 START_TEST(t_resampleconcat_drops_errors)
 {
     ezc_error err = {0};
     ezc_array *out = NULL;
     ezc_transformer *t = tc_make(&ezc_resampleconcat_type, "buffer_dur=0.01; concat_axis=src");
     /* the signal runs ahead: its oldest go, counted */
-    ck_assert_int_eq(ezc_transformer_process(t, 1, ramp(15, 0, 0, 1000), &out, &err), EZC_EINVAL);
+    ck_assert_int_eq(ezc_transformer_process(t, 1, tc_ramp(15, 0, 0, 1000), &out, &err),
+                     EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "resampleconcat: dropped 0 samples of port 'reference' and 5 of "
                                   "port 'signal' without a partner (port 'signal' ran more than "
                                   "buffer_dur = 0.01 s ahead; 0 and 5 in all)"),
                   "%s", err.msg);
     /* signal samples 5 .. 14 (times 0.005 .. 0.014) held; a reference at
      * 500 Hz from 0.006 meets the signal's own samples 6, 8, .. 14 */
-    ck_assert_int_eq(ezc_transformer_process(t, 0, ramp(5, 0.006, 100, 500), &out, &err), 0);
+    ck_assert_int_eq(ezc_transformer_process(t, 0, tc_ramp(5, 0.006, 100, 500), &out, &err), 0);
     ezc_array *y = out;
     ck_assert_ptr_nonnull(y);
     ck_assert_int_eq(y->shape[0], 5);
@@ -395,32 +383,34 @@ START_TEST(t_resampleconcat_drops_errors)
     ck_assert_double_eq(tc_get(y, 19, 0), 29);  /* signal sample 14, ch 1 */
     ezc_array_destroy(&y);
     /* a jump on the signal: the sample it kept is dropped and said */
-    ck_assert_int_eq(ezc_transformer_process(t, 1, ramp(3, 0.5, 0, 1000), &out, &err), EZC_EINVAL);
+    ck_assert_int_eq(ezc_transformer_process(t, 1, tc_ramp(3, 0.5, 0, 1000), &out, &err),
+                     EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "dropped 0 samples of port 'reference' and 1 of port 'signal' "
                                   "without a partner (port 'signal' jumped from time 0.015 to 0.5; "
                                   "0 and 6 in all)"),
                   "%s", err.msg);
     /* reference times before the signal's first: dropped, said */
-    ck_assert_int_eq(ezc_transformer_process(t, 0, ramp(2, 0.016, 0, 500), &out, &err), EZC_EINVAL);
+    ck_assert_int_eq(ezc_transformer_process(t, 0, tc_ramp(2, 0.016, 0, 500), &out, &err),
+                     EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "dropped 2 samples of port 'reference' and 0 of port 'signal' "
                                   "without a partner (port 'reference' starts before port "
                                   "'signal'; 2 and 6 in all)"),
                   "%s", err.msg);
     /* between two signal samples: the linear interpolation */
-    ck_assert_int_eq(ezc_transformer_process(t, 0, ramp(1, 0.5014, 0, 500), &out, &err), 0);
+    ck_assert_int_eq(ezc_transformer_process(t, 0, tc_ramp(1, 0.5014, 0, 500), &out, &err), 0);
     ck_assert_ptr_nonnull(out);
     ck_assert_int_eq(out->shape[0], 1);
     ck_assert_double_eq_tol(tc_get(out, 1, 0), 2 * 1.4, 1e-12); /* between samples 1 and 2 */
     ck_assert_double_eq_tol(tc_get(out, 3, 0), 2 * 1.4 + 1, 1e-12);
     ezc_array_destroy(&out);
     /* no linear clock: refused, nothing buffered */
-    ezc_array *bad = ramp(3, 0, 0, 1000);
+    ezc_array *bad = tc_ramp(3, 0, 0, 1000);
     ezc_array_clear_axis(bad, 0);
     ck_assert_int_eq(ezc_transformer_process(t, 0, bad, &out, &err), EZC_EINVAL);
     ck_assert_msg(
         strstr(err.msg, "resampleconcat: port 'reference': dim 'time' has no linear axis"), "%s",
         err.msg);
-    bad = tc_dims(ramp(3, 0, 0, 1000), "t", "ch");
+    bad = tc_dims(tc_ramp(3, 0, 0, 1000), "t", "ch");
     ck_assert_int_eq(ezc_transformer_process(t, 1, bad, &out, &err), EZC_ENOTFOUND);
     ck_assert_msg(strstr(err.msg, "resampleconcat: setting 'axis' = 'time': the message on port "
                                   "'signal' has no such dim (dims: t, ch)"),

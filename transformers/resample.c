@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "filter_stream.h"
+#include "lerp.h"
 
 typedef struct resample_state {
     char axis[EZC_NAME_MAX];
@@ -23,10 +24,8 @@ typedef struct resample_state {
     int64_t consumed; /* input samples of the stream so far */
     int64_t next;     /* grid index of the next output sample */
     ezc_array *hist;  /* the last input sample */
-    int64_t *lo, *hi;
-    double *wlo, *whi;
-    size_t cap;
-    ezc_buffer *ext_cache, *a_cache, *b_cache;
+    ezc_lerp lp;
+    ezc_buffer *ext_cache;
 } resample_state;
 
 static const ezc_setting_spec resample_settings[] = {
@@ -41,13 +40,8 @@ static void resample_fini(void *state)
     if (!st)
         return;
     ezc_array_destroy(&st->hist);
-    free(st->lo);
-    free(st->hi);
-    free(st->wlo);
-    free(st->whi);
+    ezc_lerp_fini(&st->lp);
     ezc_buffer_unref(&st->ext_cache);
-    ezc_buffer_unref(&st->a_cache);
-    ezc_buffer_unref(&st->b_cache);
     free(st);
 }
 
@@ -66,27 +60,6 @@ static int resample_init(void **state, const ezc_settings *s, ezc_error *err)
     snprintf(st->axis, sizeof st->axis, "%s", axis);
     st->rate = rate;
     *state = st;
-    return 0;
-}
-
-static int reserve(resample_state *st, size_t n, ezc_error *err)
-{
-    if (n <= st->cap)
-        return 0;
-    int64_t *lo = realloc(st->lo, n * sizeof *lo);
-    if (lo)
-        st->lo = lo;
-    int64_t *hi = lo ? realloc(st->hi, n * sizeof *hi) : NULL;
-    if (hi)
-        st->hi = hi;
-    double *a = hi ? realloc(st->wlo, n * sizeof *a) : NULL;
-    if (a)
-        st->wlo = a;
-    double *b = a ? realloc(st->whi, n * sizeof *b) : NULL;
-    if (!b)
-        return ezc_error_set(err, EZC_ENOMEM, "out of memory");
-    st->whi = b;
-    st->cap = n;
     return 0;
 }
 
@@ -114,7 +87,7 @@ static int resample_process(void *state, int port, ezc_array *in, ezc_array **ou
     resample_state *st = state;
     (void)port;
     int ax, rc;
-    ezc_array *x = in, *ext = NULL, *a = NULL, *b = NULL;
+    ezc_array *x = in, *ext = NULL, *a = NULL;
     *out = NULL;
     if ((rc = ezc_array_require_axis(in, st->axis, &ax, err)))
         goto done;
@@ -149,7 +122,7 @@ static int resample_process(void *state, int port, ezc_array *in, ezc_array **ou
         double kmax = floor((last + 1e-9) / ratio);
         count = kmax >= (double)first ? (int64_t)kmax - first + 1 : 0;
     }
-    if ((rc = reserve(st, (size_t)(count > 0 ? count : 1), err)))
+    if ((rc = ezc_lerp_reserve(&st->lp, (size_t)(count > 0 ? count : 1), "resample", err)))
         goto fail;
     int64_t base = st->consumed - 1; /* global index of ext's sample 0 */
     for (int64_t j = 0; j < count; j++) {
@@ -160,35 +133,23 @@ static int resample_process(void *state, int port, ezc_array *in, ezc_array **ou
             i = st->consumed + n - 1;
             f = 0;
         }
-        st->lo[j] = i - base;
-        st->hi[j] = (f > 0 ? i + 1 : i) - base;
-        st->wlo[j] = 1 - f;
-        st->whi[j] = f;
+        st->lp.lo[j] = i - base;
+        st->lp.hi[j] = (f > 0 ? i + 1 : i) - base;
+        st->lp.wlo[j] = 1 - f;
+        st->lp.whi[j] = f;
     }
-    memcpy(shape, x->shape, (size_t)nd * sizeof *shape);
-    shape[ax] = count;
-    a = ezc_array_new_like_cached(x, x->dtype, nd, shape, &st->a_cache, err);
-    if (!a) {
-        rc = err->code;
-        goto fail;
-    }
-    if (count > 0) {
+    if (count > 0) { /* [the carried sample, the message]: every neighbour is there */
+        memcpy(shape, x->shape, (size_t)nd * sizeof *shape);
         shape[ax] = n + 1;
         ext = ezc_array_new_like_cached(x, x->dtype, nd, shape, &st->ext_cache, err);
-        shape[ax] = count;
-        b = ext ? ezc_array_new_like_cached(x, x->dtype, nd, shape, &st->b_cache, err) : NULL;
-        if (!b) {
-            rc = err->code;
-            goto fail;
-        }
         const ezc_array *parts[2] = {st->hist, x};
-        if ((rc = ezc_xp_call(xp, concat, err, parts, 2, ax, ext)) ||
-            (rc = ezc_xp_call(xp, take, err, ext, ax, st->lo, (size_t)count, a)) ||
-            (rc = ezc_xp_call(xp, take, err, ext, ax, st->hi, (size_t)count, b)) ||
-            (rc = ezc_xp_call(xp, affine_axis, err, a, a, ax, st->wlo, NULL)) ||
-            (rc = ezc_xp_call(xp, affine_axis, err, b, b, ax, st->whi, NULL)) ||
-            (rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, a, b, a)))
+        if (!ext)
+            rc = err->code ? err->code : EZC_ENOMEM;
+        if (rc || (rc = ezc_xp_call(xp, concat, err, parts, 2, ax, ext)) ||
+            (rc = ezc_lerp_run(&st->lp, ext, ax, count, &a, xp, err)))
             goto fail;
+    } else if ((rc = ezc_lerp_run(&st->lp, x, ax, 0, &a, xp, err))) {
+        goto fail;
     }
     if (n > 0) {
         int64_t lastidx = n - 1;
@@ -210,7 +171,6 @@ done:
     ezc_array_destroy(&x);
     ezc_array_destroy(&ext);
     ezc_array_destroy(&a);
-    ezc_array_destroy(&b);
     return rc;
 }
 

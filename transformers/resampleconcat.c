@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lerp.h"
 #include "stream_align.h"
 #include "stream_concat.h"
 
@@ -26,11 +27,10 @@ static const char *const port_name[2] = {"reference", "signal"};
 typedef struct rc_state {
     ezc_stream_align al; /* the settings and each port's buffer (not its pairing) */
     ezc_stream_concat cat;
-    int64_t *idx; /* scratch: 0, 1, .. or the neighbours' indices */
-    int64_t *hi;
-    double *wlo, *whi;
+    ezc_lerp lp;  /* the signal's neighbours and weights per reference time */
+    int64_t *idx; /* 0, 1, .. for reading the reference */
     size_t cap;
-    ezc_buffer *a_cache, *b_cache, *c_cache;
+    ezc_buffer *a_cache;
 } rc_state;
 
 static const ezc_port_spec rc_ports[] = {
@@ -65,13 +65,9 @@ static void rc_fini(void *state)
         return;
     ezc_stream_align_fini(&st->al);
     ezc_stream_concat_fini(&st->cat);
+    ezc_lerp_fini(&st->lp);
     free(st->idx);
-    free(st->hi);
-    free(st->wlo);
-    free(st->whi);
     ezc_buffer_unref(&st->a_cache);
-    ezc_buffer_unref(&st->b_cache);
-    ezc_buffer_unref(&st->c_cache);
     free(st);
 }
 
@@ -108,23 +104,14 @@ static int rc_init(void **state, const ezc_settings *s, ezc_error *err)
 
 static int reserve(rc_state *st, size_t n, ezc_error *err)
 {
-    if (n <= st->cap && st->idx)
-        return 0;
-    n = n ? n : 1;
-    int64_t *a = realloc(st->idx, n * sizeof *a);
-    if (a)
-        st->idx = a;
-    int64_t *b = a ? realloc(st->hi, n * sizeof *b) : NULL;
-    if (b)
-        st->hi = b;
-    double *c = b ? realloc(st->wlo, n * sizeof *c) : NULL;
-    if (c)
-        st->wlo = c;
-    double *d = c ? realloc(st->whi, n * sizeof *d) : NULL;
-    if (!d)
+    int rc = ezc_lerp_reserve(&st->lp, n, "resampleconcat", err);
+    if (rc || (n <= st->cap && st->idx))
+        return rc;
+    int64_t *p = realloc(st->idx, (n ? n : 1) * sizeof *p);
+    if (!p)
         return ezc_error_set(err, EZC_ENOMEM, "resampleconcat: out of memory");
-    st->whi = d;
-    st->cap = n;
+    st->idx = p;
+    st->cap = n ? n : 1;
     return 0;
 }
 
@@ -179,8 +166,8 @@ static int prologue(rc_state *st, int s, ezc_array **in, int *axis, const ezc_xp
     return rc;
 }
 
-/* The signal at the first m reference times into *b; idx/hi/wlo/whi
- * hold the neighbours and weights. */
+/* The signal at the first m reference times into *b (lp's neighbours and
+ * weights filled here). */
 static int interpolate(rc_state *st, int64_t m, ezc_array **b, const ezc_xp *xp, ezc_error *err)
 {
     ezc_align_side *sg = &st->al.side[SIG], *rf = &st->al.side[REF];
@@ -197,31 +184,14 @@ static int interpolate(rc_state *st, int64_t m, ezc_array **b, const ezc_xp *xp,
             i = (int64_t)fl;
             f = fmin(fmax(u - fl, 0.0), 1.0);
         }
-        st->idx[j] = i;
-        st->hi[j] = f > 0 ? i + 1 : i;
-        st->wlo[j] = 1 - f;
-        st->whi[j] = f;
+        st->lp.lo[j] = i;
+        st->lp.hi[j] = f > 0 ? i + 1 : i;
+        st->lp.wlo[j] = 1 - f;
+        st->lp.whi[j] = f;
     }
-    int nd = ezc_array_ndim(sg->held), ax = sg->axis, rc;
-    int64_t shape[EZC_MAX_DIMS];
-    memcpy(shape, sg->held->shape, sizeof shape);
-    shape[ax] = m;
-    ezc_array *c = NULL;
-    *b = ezc_array_new_like_cached(sg->held, sg->held->dtype, nd, shape, &st->b_cache, err);
-    c = *b ? ezc_array_new_like_cached(sg->held, sg->held->dtype, nd, shape, &st->c_cache, err)
-           : NULL;
-    if (!c)
-        rc = err->code;
-    else if (!(rc = ezc_xp_call(xp, take, err, sg->held, ax, st->idx, (size_t)m, *b)) &&
-             !(rc = ezc_xp_call(xp, take, err, sg->held, ax, st->hi, (size_t)m, c)) &&
-             !(rc = ezc_xp_call(xp, affine_axis, err, *b, *b, ax, st->wlo, NULL)) &&
-             !(rc = ezc_xp_call(xp, affine_axis, err, c, c, ax, st->whi, NULL)))
-        rc = ezc_xp_call(xp, binary, err, EZC_BINARY_ADD, *b, c, *b);
-    ezc_array_destroy(&c);
-    if (rc)
-        ezc_array_destroy(b);
-    else
-        ezc_array_set_linear_axis(*b, ax, gr, r0, rf->held->axes[rf->axis].unit);
+    int rc = ezc_lerp_run(&st->lp, sg->held, sg->axis, m, b, xp, err);
+    if (!rc)
+        ezc_array_set_linear_axis(*b, sg->axis, gr, r0, rf->held->axes[rf->axis].unit);
     return rc;
 }
 

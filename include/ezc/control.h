@@ -116,6 +116,20 @@ typedef struct ezc_control_node {
  * answer within timeout_ms, EZC_EPROTO on a malformed reply. */
 int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes, size_t *n,
                       ezc_error *err);
+/* A running graph's shape as a "graph" reply gives it. */
+typedef struct ezc_control_gnode {
+    char name[EZC_NAME_MAX];
+    char type[EZC_NAME_MAX];
+    char group[EZC_NAME_MAX]; /* its process group ("main": the run's own process) */
+} ezc_control_gnode;
+typedef struct ezc_control_gedge {
+    char from[EZC_NAME_MAX], to[EZC_NAME_MAX];
+} ezc_control_gedge;
+/* "graph" of graph `name`: *nodes (*nn) and *edges (*ne), each freed by the
+ * caller with free. Errors as ezc_control_stats; a reply of more than
+ * 65536 nodes or edges is EZC_EPROTO. */
+int ezc_control_graph(const char *name, int timeout_ms, ezc_control_gnode **nodes, size_t *nn,
+                      ezc_control_gedge **edges, size_t *ne, ezc_error *err);
 /* "set": settings "key=value" of node `node`. 0 (info, when not NULL,
  * says "applied, state kept" or so), or the refusal in err. */
 int ezc_control_set(const char *name, const char *node, const char *const *kv, size_t n,

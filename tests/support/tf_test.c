@@ -480,3 +480,16 @@ void tc_check_chunks(const ezc_transformer_type *type, const char *settings, con
     ezc_array_destroy(&x);
     ezc_transformer_destroy(&t1);
 }
+
+ezc_array *tc_ramp(int64_t n, double t0, double v0, double fs)
+{
+    double *v = malloc((size_t)(n ? n : 1) * 2 * sizeof *v);
+    ck_assert_ptr_nonnull(v);
+    for (int64_t i = 0; i < 2 * n; i++)
+        v[i] = v0 + (double)i;
+    int64_t shape[2] = {n, 2};
+    ezc_array *a = tc_dims(tc_array(EZC_FLOAT64, 2, shape, v), "time", "ch");
+    free(v);
+    ezc_array_set_linear_axis(a, 0, 1 / fs, t0, "s");
+    return a;
+}

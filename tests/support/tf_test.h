@@ -93,6 +93,10 @@ void tc_check_chunks(const ezc_transformer_type *type, const char *settings, con
  * run, removed with what is in it after). Two results may be held at once. */
 const char *tc_tmp_path(const char *file);
 
+/* [n, 2] float64 [time, ch] at fs from t0 seconds, values v0, v0 + 1, ...
+ * in C order: a stream whose every sample says where it came from. */
+ezc_array *tc_ramp(int64_t n, double t0, double v0, double fs);
+
 /* A new host array with values from `v` (converted to dtype). */
 ezc_array *tc_array(ezc_dtype t, int ndim, const int64_t *shape, const double *v);
 

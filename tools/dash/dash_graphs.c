@@ -25,9 +25,7 @@ typedef struct gnode {
     char group[EZC_NAME_MAX];
 } gnode;
 
-typedef struct gedge {
-    char from[EZC_NAME_MAX], to[EZC_NAME_MAX];
-} gedge;
+typedef ezc_control_gedge gedge;
 
 typedef struct graph_rec {
     char name[EZC_CONTROL_NAME_MAX];
@@ -132,8 +130,6 @@ static int read_node(mp_cursor *c, gnode *o)
             rd_str(&at, o->st.state, sizeof o->st.state);
         else if (mp_str_eq(k, kl, "last_error"))
             rd_str(&at, o->st.last_error, sizeof o->st.last_error);
-        else if (mp_str_eq(k, kl, "group"))
-            rd_str(&at, o->group, sizeof o->group);
         else if (!isnum)
             continue;
         else if (mp_str_eq(k, kl, "messages"))
@@ -216,65 +212,24 @@ out:
 /* "graph": groups and edges, asked once per graph. */
 static void poll_shape(graph_rec *rec)
 {
-    void *rep = NULL;
-    size_t rlen = 0;
-    if (call(rec->name, "graph", &rep, &rlen))
+    ezc_control_gnode *gn = NULL;
+    ezc_control_gedge *ge = NULL;
+    size_t nn = 0, ne = 0;
+    ezc_error err;
+    if (ezc_control_graph(rec->name, CALL_MS, &gn, &nn, &ge, &ne, &err) || ne > EDGES_MAX) {
+        free(gn);
+        free(ge);
         return;
-    mp_cursor c;
-    mp_init(&c, rep, rlen);
-    uint32_t n, m;
-    gedge *edges = NULL;
-    size_t ne = 0;
-    if (mp_peek(&c) != MP_MAP || mp_read_map(&c, &n))
-        goto out;
-    for (uint32_t i = 0; i < n; i++) {
-        const char *k;
-        uint32_t kl;
-        if (mp_peek(&c) != MP_STR || mp_read_str(&c, &k, &kl))
-            goto out;
-        if (mp_str_eq(k, kl, "nodes") && mp_peek(&c) == MP_ARRAY) {
-            if (mp_read_array(&c, &m) || m > NODES_MAX)
-                goto out;
-            for (uint32_t j = 0; j < m; j++) {
-                gnode g;
-                if (read_node(&c, &g))
-                    goto out;
-                for (size_t q = 0; q < rec->nn; q++)
-                    if (!strcmp(rec->nodes[q].st.name, g.st.name))
-                        memcpy(rec->nodes[q].group, g.group, sizeof g.group);
-            }
-        } else if (mp_str_eq(k, kl, "edges") && mp_peek(&c) == MP_ARRAY) {
-            if (mp_read_array(&c, &m) || m > EDGES_MAX)
-                goto out;
-            edges = calloc(m ? m : 1, sizeof *edges);
-            if (!edges)
-                goto out;
-            for (ne = 0; ne < m; ne++) {
-                uint32_t q;
-                if (mp_peek(&c) != MP_MAP || mp_read_map(&c, &q))
-                    goto out;
-                for (uint32_t z = 0; z < q; z++) {
-                    if (mp_peek(&c) != MP_STR || mp_read_str(&c, &k, &kl))
-                        goto out;
-                    if (mp_str_eq(k, kl, "from") && !rd_str(&c, edges[ne].from, EZC_NAME_MAX))
-                        continue;
-                    if (mp_str_eq(k, kl, "to") && !rd_str(&c, edges[ne].to, EZC_NAME_MAX))
-                        continue;
-                    if (mp_skip(&c, 4))
-                        goto out;
-                }
-            }
-        } else if (mp_skip(&c, 8))
-            goto out;
     }
+    for (size_t j = 0; j < nn; j++)
+        for (size_t q = 0; q < rec->nn; q++)
+            if (!strcmp(rec->nodes[q].st.name, gn[j].name))
+                memcpy(rec->nodes[q].group, gn[j].group, sizeof gn[j].group);
+    free(gn);
     free(rec->edges);
-    rec->edges = edges;
+    rec->edges = ge;
     rec->ne = ne;
-    edges = NULL;
     rec->have_shape = 1;
-out:
-    free(edges);
-    free(rep);
 }
 
 static const char *stream_of(const dash_graphs *g, const char *graph, const char *node, char *buf,

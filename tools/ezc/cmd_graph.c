@@ -1,17 +1,22 @@
 /* cmd_graph.c — `ezc graph`: a graph file drawn as Graphviz dot or Mermaid.
  * Each node shows its name, type and the settings that differ from the
- * type's defaults; process groups become clusters (subgraphs). */
+ * type's defaults; process groups become clusters (subgraphs). A running
+ * graph's name instead of a file draws it as it runs, from its control
+ * socket: each node with its live figures, coloured when it drops or
+ * fails. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "cli_graph.h"
+#include <unistd.h>
+#include "ezc/control.h"
 #include "ezc/graph.h"
 
 static void help(FILE *f)
 {
-    fprintf(f, "usage: ezc graph FILE [--format dot|mermaid] [--plugin PATH]...\n"
+    fprintf(f, "usage: ezc graph FILE|GRAPH [--format dot|mermaid] [--plugin PATH]...\n"
                "Prints the graph of FILE: nodes labelled with their type and the settings\n"
                "that differ from the defaults, process groups as clusters, endpoints of\n"
                "inputs/outputs as ellipses; edges that `ezc run` fuses (their nodes run in\n"
@@ -23,8 +28,13 @@ static void help(FILE *f)
                "  --plugin PATH    load transformer types from this plugin (repeatable;\n"
                "                   runs its code): their nodes are checked and drawn with\n"
                "                   only the settings that differ from the defaults\n\n"
+               "GRAPH, the name of a running graph (`ezc top` lists them; not a file here),\n"
+               "draws it as it runs: each node with its msg/s, MB/s, drops, errors, latency\n"
+               "p50/p99 and CPU from its control socket, orange when it dropped messages,\n"
+               "red when it failed or has errors, grey when it ended.\n\n"
                "examples:\n"
                "  ezc graph configs/demo_abs.yaml | dot -Tsvg > demo.svg\n"
+               "  ezc graph demo_abs --format mermaid      (while `ezc run` runs it)\n"
                "  ezc graph configs/demo_abs.yaml --format mermaid\n");
 }
 
@@ -208,6 +218,121 @@ static void print_mermaid(const ezc_graph *g, FILE *f)
     free(gr);
 }
 
+/* ---- a running graph ---- */
+
+static const ezc_control_node *stats_of(const ezc_control_node *st, size_t ns, const char *name)
+{
+    for (size_t i = 0; i < ns; i++)
+        if (!strcmp(st[i].name, name))
+            return &st[i];
+    return NULL;
+}
+
+/* "name\ntype\nfigures..." and the colour the figures call for (NULL: none). */
+static const char *live_label(const ezc_control_gnode *n, const ezc_control_node *s, char *buf,
+                              size_t cap)
+{
+    size_t used = (size_t)snprintf(buf, cap, "%s\n%s", n->name, n->type);
+    if (!s || used >= cap)
+        return NULL;
+    used += (size_t)snprintf(buf + used, cap - used, "\n%.1f msg/s, %.3g MB/s\n%s", s->msg_s,
+                             s->mb_s, s->state);
+    if (used < cap)
+        used += (size_t)snprintf(buf + used, cap - used, ", drops %llu, errors %llu",
+                                 (unsigned long long)s->drops, (unsigned long long)s->errors);
+    if (used < cap && s->latency_p50_us >= 0)
+        used += (size_t)snprintf(buf + used, cap - used, "\nlatency %.0f / %.0f us",
+                                 s->latency_p50_us, s->latency_p99_us);
+    if (used < cap && s->cpu_pct >= 0)
+        snprintf(buf + used, cap - used, "\ncpu %.0f%%", s->cpu_pct);
+    return !strcmp(s->state, "failed") || s->errors ? "#f4cccc"
+           : s->drops                               ? "#fde5c8"
+           : !strcmp(s->state, "ended")             ? "#e6e6e6"
+                                                    : NULL;
+}
+
+static int print_live(const char *name, const char *format, FILE *f)
+{
+    ezc_error err;
+    ezc_control_gnode *gn = NULL;
+    ezc_control_gedge *ge = NULL;
+    ezc_control_node *st = NULL;
+    size_t nn = 0, ne = 0, ns = 0;
+    if (ezc_control_graph(name, 2000, &gn, &nn, &ge, &ne, &err) ||
+        ezc_control_stats(name, 2000, &st, &ns, &err)) {
+        fprintf(stderr, "ezc graph: %s\n", err.msg);
+        free(gn);
+        free(ge);
+        return 1;
+    }
+    int mermaid = format[0] == 'm', clusters = 0;
+    for (size_t i = 0; i < nn; i++)
+        clusters |= strcmp(gn[i].group, "main") != 0;
+    char buf[1024];
+    if (mermaid)
+        fprintf(f, "flowchart LR\n");
+    else
+        fprintf(f,
+                "digraph \"%s (running)\" {\n  rankdir=LR;\n  node [shape=box, style=filled, "
+                "fillcolor=white, fontname=\"Helvetica\"];\n",
+                name);
+    for (size_t k = 0; k < nn; k++) { /* each group once, in the order first seen */
+        size_t first = 0;
+        while (first < k && strcmp(gn[first].group, gn[k].group))
+            first++;
+        if (first < k)
+            continue;
+        const char *grp = gn[k].group, *ind = clusters ? "    " : "  ";
+        if (clusters)
+            fprintf(f,
+                    mermaid ? "  subgraph group_%s [\"process %s\"]\n"
+                            : "  subgraph \"cluster_%s\" {\n    label=\"process %s\";\n",
+                    grp, grp);
+        for (size_t i = 0; i < nn; i++) {
+            if (strcmp(gn[i].group, grp))
+                continue;
+            const char *fill = live_label(&gn[i], stats_of(st, ns, gn[i].name), buf, sizeof buf);
+            if (mermaid) {
+                fprintf(f, "%sn_%s[\"", ind, gn[i].name);
+                put_escaped(f, buf, 1);
+                fprintf(f, "\"]\n");
+                if (fill)
+                    fprintf(f, "%sstyle n_%s fill:%s\n", ind, gn[i].name, fill);
+            } else {
+                fprintf(f, "%s\"%s\" [label=\"", ind, gn[i].name);
+                put_escaped(f, buf, 0);
+                fprintf(f, "\"%s%s%s];\n", fill ? ", fillcolor=\"" : "", fill ? fill : "",
+                        fill ? "\"" : "");
+            }
+        }
+        if (clusters)
+            fprintf(f, mermaid ? "  end\n" : "  }\n");
+    }
+    for (size_t i = 0; i < ne; i++)
+        fprintf(f, mermaid ? "  n_%s --> n_%s\n" : "  \"%s\" -> \"%s\";\n", ge[i].from, ge[i].to);
+    if (!mermaid)
+        fprintf(f, "}\n");
+    free(gn);
+    free(ge);
+    free(st);
+    return 0;
+}
+
+/* 1 when arg names a running graph and no file: drawn live. */
+static int is_running_graph(const char *arg)
+{
+    if (access(arg, F_OK) == 0 || ezc_control_name_check(arg, NULL))
+        return 0;
+    char **names = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (ezc_control_list(&names, &n, NULL) == 0)
+        for (size_t i = 0; i < n; i++)
+            found |= !strcmp(names[i], arg);
+    ezc_control_names_free(names, n);
+    return found;
+}
+
 int cmd_graph(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -240,6 +365,10 @@ int cmd_graph(int argc, char **argv)
     }
     if (strcmp(format, "dot") && strcmp(format, "mermaid")) {
         fprintf(stderr, "ezc graph: --format '%s': expected dot or mermaid\n", format);
+        goto done;
+    }
+    if (is_running_graph(argv[optind])) {
+        rc = print_live(argv[optind], format, stdout);
         goto done;
     }
     if (!(reg = ezc_registry_new(&err)) || ezc_registry_add_builtins(reg, &err)) {
