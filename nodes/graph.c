@@ -884,17 +884,19 @@ static void security_check(parse_ctx *c)
                             "publishers the graph connects to)");
 }
 
-/* runtime: {fuse: true|false} — how `ezc run` runs the graph. */
+/* runtime: {fuse: true|false, shm: true|false} — how `ezc run` runs the graph. */
 static void runtime_pair(parse_ctx *c, const char *key, yaml_node_t *k, yaml_node_t *v, void *u)
 {
     (void)u;
-    if (strcmp(key, "fuse")) {
-        ezc_graph_error_add(c->g, line_of(k), "runtime: unknown key '%s' (expected fuse)", key);
+    int *flag = !strcmp(key, "fuse") ? &c->g->fuse : !strcmp(key, "shm") ? &c->g->shm : NULL;
+    if (!flag) {
+        ezc_graph_error_add(c->g, line_of(k), "runtime: unknown key '%s' (expected fuse, shm)",
+                            key);
         return;
     }
     const char *s = scalar(v);
-    if (!s || parse_bool(s, &c->g->fuse))
-        ezc_graph_error_add(c->g, line_of(v), "runtime: fuse = '%s': expected true or false",
+    if (!s || parse_bool(s, flag))
+        ezc_graph_error_add(c->g, line_of(v), "runtime: %s = '%s': expected true or false", key,
                             s ? s : shape_name(v));
 }
 
@@ -1047,7 +1049,7 @@ ezc_graph *ezc_graph_parse(const char *text, size_t len, const char *name, const
     ezc_graph *g = calloc(1, sizeof *g);
     parse_ctx c = {g, NULL, 0, 0, 0};
     if (g)
-        g->fuse = 1;
+        g->fuse = g->shm = 1;
     if (!g || !(g->file = strdup(name ? name : "<graph>")) || !(g->dir = strdup(dir ? dir : "."))) {
         ezc_graph_destroy(&g);
         ezc_error_set(err, EZC_ENOMEM, "graph: out of memory");

@@ -92,4 +92,27 @@ fi
 out=$(timeout 20 "$ezc" hz "ipc://$dir/h" 2>&1); wait $pp
 check "ezc hz: path shm" "$([[ "$out" == *"path shm"* ]]; echo $?)" "$out"
 
+# 9. A graph's runtime: {shm: false} keeps its ipc:// output on the socket.
+for mode in true false; do
+  cat > "$dir/g-$mode.yaml" <<YEOF
+nodes:
+  src: {type: sine, settings: {fs: 1000, channels: 2, chunk: 10, count: 400}}
+edges: []
+outputs:
+  out: {node: src, endpoint: "ipc://$dir/g-$mode"}
+runtime: {shm: $mode}
+YEOF
+  timeout 30 "$ezc" hz "ipc://$dir/g-$mode" > "$dir/hz-$mode" 2>&1 & hp=$!; pids+=($hp)
+  sleep 0.3
+  timeout 30 "$ezc" run "$dir/g-$mode.yaml" --quiet > "$dir/run-$mode" 2>&1
+  wait $hp
+done
+check "runtime: {shm: true}: the output goes through shared memory" \
+  "$(grep -q "path shm" "$dir/hz-true"; echo $?)" "$(cat "$dir/hz-true" "$dir/run-true")"
+check "runtime: {shm: false}: the output stays on the socket" \
+  "$(grep -q "path inline" "$dir/hz-false" && ! grep -q "path shm" "$dir/hz-false"; echo $?)" \
+  "$(cat "$dir/hz-false" "$dir/run-false")"
+expect "runtime: {shm: maybe} is refused with its line" 1 "runtime: shm = 'maybe': expected true or false" -- \
+  "$ezc" validate <(sed 's/shm: false/shm: maybe/' "$dir/g-false.yaml")
+
 finish

@@ -174,6 +174,8 @@ typedef struct ezc_graph {
     int checked;
     size_t *by_name; /* internal: node indices in name order, for ezc_graph_node_index */
     int fuse;        /* runtime: {fuse: ...}: chains of block edges run as one thread (default 1) */
+    int shm; /* runtime: {shm: ...}: ipc:// edges and outputs through shared memory (default 1;
+                0: `ezc run` sets EZC_SHM=0 for itself and its process groups) */
     ezc_graph_security security;
     char *name; /* name: (a valid control name, ezc/control.h), or NULL: see ezc_graph_name */
     int name_line;

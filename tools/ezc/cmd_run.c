@@ -707,6 +707,8 @@ int cmd_run(int argc, char **argv)
         rc = 1;
         goto done;
     }
+    if (!g->shm) /* runtime: {shm: false}: for this process and its groups (inherited) */
+        setenv("EZC_SHM", "0", 1);
     /* --name, else the file's name: (both chosen: a second run of that name
      * is refused), else its base name; on one host of several, NAME.HOST */
     int named = name != NULL || g->name != NULL;
