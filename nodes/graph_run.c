@@ -66,6 +66,7 @@ struct ezc_node_ctx {
     const ezc_graph_node *n;
     int index;
     ezc_sub *sub;
+    int remote_in; /* an input edge comes over ipc:// or tcp:// (another process) */
     in_edge *ins;
     int nins;
     int served_block; /* fairness between blocking and queued inputs */
@@ -1063,6 +1064,8 @@ int ezc_node_ctx_add_output(ezc_node_ctx *nr, const char *endpoint, const char *
 static int add_in(node_rt *nr, const char *endpoint, const char *topic, int port, ezc_queue q,
                   int cap, ezc_error *err)
 {
+    if (!strncmp(endpoint, "ipc://", 6) || !strncmp(endpoint, "tcp://", 6))
+        nr->remote_in = 1;
     ezc_sub_options so;
     ezc_sub_options_init(&so);
     ezc_graph_security_sub(nr->rt->g, &so); /* CURVE for tcp:// endpoints */
@@ -1317,6 +1320,8 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
         ezc_sub_stats st;
         ezc_sub_stats_get(nr->sub, &st);
         out->drops += st.gaps;
+        if (nr->remote_in) /* read as the counters are: it may lag a message */
+            snprintf(out->in_path, sizeof out->in_path, "%s", ezc_sub_path(nr->sub));
     }
     uint32_t lat[EZC_GRAPH_LATENCY_WINDOW];
     size_t nlat;

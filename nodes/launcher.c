@@ -75,11 +75,12 @@ int ezc_launcher_report(ezc_graph_runtime *rt, int fd)
         ezc_graph_node_stats st;
         ezc_graph_runtime_stats(rt, i, &st);
         char line[256];
-        int n = snprintf(line, sizeof line, "S %s %llu %llu %llu %llu %llu %d %d %.0f %.0f %llu\n",
-                         st.name, (unsigned long long)st.messages, (unsigned long long)st.bytes,
-                         (unsigned long long)st.drops, (unsigned long long)st.errors,
-                         (unsigned long long)st.restarts, st.running, st.failed, st.latency_p50_us,
-                         st.latency_p99_us, (unsigned long long)st.behind);
+        int n = snprintf(
+            line, sizeof line, "S %s %llu %llu %llu %llu %llu %d %d %.0f %.0f %llu %s\n", st.name,
+            (unsigned long long)st.messages, (unsigned long long)st.bytes,
+            (unsigned long long)st.drops, (unsigned long long)st.errors,
+            (unsigned long long)st.restarts, st.running, st.failed, st.latency_p50_us,
+            st.latency_p99_us, (unsigned long long)st.behind, st.in_path[0] ? st.in_path : "-");
         if (n > 0 && n < (int)sizeof line && write(fd, line, (size_t)n) < 0)
             return -1;
     }
@@ -93,12 +94,12 @@ int ezc_launcher_report_end(int fd)
 
 static void stats_line(const ezc_graph *g, node_view *nv, const char *line)
 {
-    char name[128];
+    char name[128], path[12] = "-";
     unsigned long long m, b, d, e, r, behind = 0;
     int running, failed;
     double p50, p99;
-    if (sscanf(line, "S %127s %llu %llu %llu %llu %llu %d %d %lf %lf %llu", name, &m, &b, &d, &e,
-               &r, &running, &failed, &p50, &p99, &behind) < 10)
+    if (sscanf(line, "S %127s %llu %llu %llu %llu %llu %d %d %lf %lf %llu %11s", name, &m, &b, &d,
+               &e, &r, &running, &failed, &p50, &p99, &behind, path) < 10)
         return;
     int i = ezc_graph_node_index(g, name);
     if (i < 0)
@@ -115,6 +116,7 @@ static void stats_line(const ezc_graph *g, node_view *nv, const char *line)
     st->latency_p50_us = p50;
     st->latency_p99_us = p99;
     st->behind = behind;
+    snprintf(st->in_path, sizeof st->in_path, "%s", strcmp(path, "-") ? path : "");
     nv[i].seen = 1;
 }
 

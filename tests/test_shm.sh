@@ -92,21 +92,28 @@ fi
 out=$(timeout 20 "$ezc" hz "ipc://$dir/h" 2>&1); wait $pp
 check "ezc hz: path shm" "$([[ "$out" == *"path shm"* ]]; echo $?)" "$out"
 
-# 9. A graph's runtime: {shm: false} keeps its ipc:// output on the socket.
+# 9. A graph's runtime: {shm: false} keeps its ipc:// edges and outputs on
+# the socket; `ezc run` says how each node's input from another group came.
 for mode in true false; do
   cat > "$dir/g-$mode.yaml" <<YEOF
 nodes:
-  src: {type: sine, settings: {fs: 1000, channels: 2, chunk: 10, count: 400}}
-edges: []
+  src: {type: sine, process: a, settings: {fs: 1000, channels: 2, chunk: 10, count: 400}}
+  sc: {type: scale, process: b, settings: {scale: 2}}
+edges:
+  - src -> sc
 outputs:
-  out: {node: src, endpoint: "ipc://$dir/g-$mode"}
+  out: {node: sc, endpoint: "ipc://$dir/g-$mode"}
 runtime: {shm: $mode}
 YEOF
   timeout 30 "$ezc" hz "ipc://$dir/g-$mode" > "$dir/hz-$mode" 2>&1 & hp=$!; pids+=($hp)
   sleep 0.3
-  timeout 30 "$ezc" run "$dir/g-$mode.yaml" --quiet > "$dir/run-$mode" 2>&1
+  timeout 30 "$ezc" run "$dir/g-$mode.yaml" > "$dir/run-$mode" 2>&1
   wait $hp
 done
+check "ezc run: the edge between groups came through shared memory" \
+  "$(grep -qE "group b: sc: 400 messages.*, in shm$" "$dir/run-true"; echo $?)" "$(cat "$dir/run-true")"
+check "ezc run: with shm: false, through the socket" \
+  "$(grep -qE "group b: sc: 400 messages.*, in inline$" "$dir/run-false"; echo $?)" "$(cat "$dir/run-false")"
 check "runtime: {shm: true}: the output goes through shared memory" \
   "$(grep -q "path shm" "$dir/hz-true"; echo $?)" "$(cat "$dir/hz-true" "$dir/run-true")"
 check "runtime: {shm: false}: the output stays on the socket" \

@@ -101,6 +101,10 @@ typedef struct ezc_graph_node_stats {
     /* CPU time of the node's thread, seconds (a fused chain's is counted
      * at its first node); -1 when unknown (fused nodes, other processes). */
     double cpu_s;
+    /* How its inputs from other processes arrive (ezc_sub_path): "shm",
+     * "inline" (the socket) or "shm+inline"; "" when it has none (sources,
+     * in-process edges only). */
+    char in_path[12];
 } ezc_graph_node_stats;
 
 #define EZC_GRAPH_LATENCY_WINDOW 512

@@ -391,10 +391,12 @@ static void print_status(ezc_graph_runtime *rt, uint64_t *prev_msgs, uint64_t *p
 
 static void summary_line(const ezc_graph_node_stats *st, const char *group, double elapsed)
 {
-    char lat[64] = "";
+    char lat[96] = "";
     if (st->latency_p50_us >= 0)
         snprintf(lat, sizeof lat, ", latency p50 %.0f us p99 %.0f us", st->latency_p50_us,
                  st->latency_p99_us);
+    if (st->in_path[0]) /* what crosses processes: through shared memory or the socket */
+        snprintf(lat + strlen(lat), sizeof lat - strlen(lat), ", in %s", st->in_path);
     fprintf(stderr,
             "ezc run%s%s: %s: %llu messages (%.1f/s), %.3f MB, drops %llu, "
             "errors %llu, restarts %llu%s%s%s%s%s\n",
@@ -519,9 +521,11 @@ static void print_group_status(const ezc_graph *g, const ezc_launcher *l, uint64
             dt > 0 && st.bytes >= prev_bytes[i] ? (double)(st.bytes - prev_bytes[i]) / dt / 1e6 : 0;
         prev_msgs[i] = st.messages;
         prev_bytes[i] = st.bytes;
-        char lat[48] = "";
+        char lat[64] = "";
         if (st.latency_p50_us >= 0)
             snprintf(lat, sizeof lat, "  p50 %.0f us", st.latency_p50_us);
+        if (st.in_path[0]) /* how it gets its input from the other groups */
+            snprintf(lat + strlen(lat), sizeof lat - strlen(lat), "  in %s", st.in_path);
         fprintf(stderr,
                 "\033[2K  %-16s %-10s %-7s %9.1f msg/s %8.3f MB/s  drops %-6llu errors "
                 "%-6llu%s  restarts %llu%s\n",
