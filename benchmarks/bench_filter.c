@@ -3,12 +3,21 @@
  * scipy.signal.sosfilt with carried zi on the same chunks, measured in the
  * same run by $EZC_PYTHON (Debian's python with scipy). Median of 5 runs,
  * float64 and float32; the ratio is ezc / scipy (< 1: ezc faster).
+ * Then the bound the machine puts on it: the cascade needs 5 fused
+ * multiply-adds per section, sample and channel (transposed direct form
+ * II: out = b0 x + z0; z0 = b1 x - a1 out + z1; z1 = b2 x - a2 out), 38.4 M
+ * for 4 sections here; divided by the FMA rate measured in this process
+ * (independent chains of the widest vectors the CPU has), that is the time
+ * no implementation can beat, and ezc's time is printed as a multiple of it.
  *
  *   meson test -C build --benchmark filter -v */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include "ezc/ezc.h"
 #include "bench_util.h"
 
@@ -82,6 +91,77 @@ static const char *py_src = "import time, numpy as np, scipy.signal as sig\n"
                             "        ts.append((time.perf_counter() - t0) * 1e3)\n"
                             "    print(sorted(ts)[2])\n";
 
+#define SECTIONS 4
+#define FMA_PER_SECTION 5
+
+/* Lane-FMAs per second: 16 independent chains (enough to hide the
+ * latency), best of 5 runs of 2^22 steps. */
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static double fma_rate_avx512(void)
+{
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        __m512d acc[16], m = _mm512_set1_pd(0.999999), a = _mm512_set1_pd(1e-9);
+        for (int k = 0; k < 16; k++)
+            acc[k] = _mm512_set1_pd((double)k);
+        double t0 = bench_now();
+        for (int i = 0; i < 1 << 22; i++)
+            for (int k = 0; k < 16; k++)
+                acc[k] = _mm512_fmadd_pd(acc[k], m, a);
+        double dt = bench_now() - t0;
+        __m512d s = acc[0];
+        for (int k = 1; k < 16; k++)
+            s = _mm512_add_pd(s, acc[k]);
+        if (_mm512_reduce_add_pd(s) == 42.0) /* keeps the loop */
+            printf(" ");
+        double rate = 16.0 * 8.0 * (double)(1 << 22) / dt;
+        best = rate > best ? rate : best;
+    }
+    return best;
+}
+
+__attribute__((target("avx2,fma"))) static double fma_rate_avx2(void)
+{
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        __m256d acc[16], m = _mm256_set1_pd(0.999999), a = _mm256_set1_pd(1e-9);
+        for (int k = 0; k < 16; k++)
+            acc[k] = _mm256_set1_pd((double)k);
+        double t0 = bench_now();
+        for (int i = 0; i < 1 << 22; i++)
+            for (int k = 0; k < 16; k++)
+                acc[k] = _mm256_fmadd_pd(acc[k], m, a);
+        double dt = bench_now() - t0;
+        double out[4], sum = 0;
+        for (int k = 0; k < 16; k++) {
+            _mm256_storeu_pd(out, acc[k]);
+            sum += out[0] + out[1] + out[2] + out[3];
+        }
+        if (sum == 42.0)
+            printf(" ");
+        double rate = 16.0 * 4.0 * (double)(1 << 22) / dt;
+        best = rate > best ? rate : best;
+    }
+    return best;
+}
+#endif
+
+static double fma_rate(const char **isa)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        *isa = "AVX-512";
+        return fma_rate_avx512();
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        *isa = "AVX2";
+        return fma_rate_avx2();
+    }
+#endif
+    *isa = "none";
+    return 0;
+}
+
 int main(void)
 {
     double ezc64 = bench_ezc(EZC_FLOAT64), ezc32 = bench_ezc(EZC_FLOAT32);
@@ -102,5 +182,14 @@ int main(void)
     printf("%-10s %12.2f %12.2f %10.3f\n", "float32", ezc32, py32, ok ? ezc32 / py32 : 0);
     if (!ok)
         printf("(scipy baseline unavailable: set EZC_PYTHON to a python with scipy)\n");
+    const char *isa;
+    double rate = fma_rate(&isa);
+    if (rate > 0) {
+        double need = (double)NCH * NT * SECTIONS * FMA_PER_SECTION;
+        double bound_ms = need / rate * 1e3;
+        printf("FMA bound: %.1f M lane-FMAs at %.1f G/s (%s, measured here): %.2f ms; "
+               "ezc float64 %.1fx it, float32 %.1fx\n",
+               need / 1e6, rate / 1e9, isa, bound_ms, ezc64 / bound_ms, ezc32 / bound_ms);
+    }
     return 0;
 }
