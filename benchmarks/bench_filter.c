@@ -15,11 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#if defined(__x86_64__)
-#include <immintrin.h>
-#endif
 #include "ezc/ezc.h"
-#include "bench_util.h"
+#include "bench_tf.h"
 
 #define REPS 5
 #define NT 30000
@@ -94,74 +91,6 @@ static const char *py_src = "import time, numpy as np, scipy.signal as sig\n"
 #define SECTIONS 4
 #define FMA_PER_SECTION 5
 
-/* Lane-FMAs per second: 16 independent chains (enough to hide the
- * latency), best of 5 runs of 2^22 steps. */
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) static double fma_rate_avx512(void)
-{
-    double best = 0;
-    for (int r = 0; r < 5; r++) {
-        __m512d acc[16], m = _mm512_set1_pd(0.999999), a = _mm512_set1_pd(1e-9);
-        for (int k = 0; k < 16; k++)
-            acc[k] = _mm512_set1_pd((double)k);
-        double t0 = bench_now();
-        for (int i = 0; i < 1 << 22; i++)
-            for (int k = 0; k < 16; k++)
-                acc[k] = _mm512_fmadd_pd(acc[k], m, a);
-        double dt = bench_now() - t0;
-        __m512d s = acc[0];
-        for (int k = 1; k < 16; k++)
-            s = _mm512_add_pd(s, acc[k]);
-        if (_mm512_reduce_add_pd(s) == 42.0) /* keeps the loop */
-            printf(" ");
-        double rate = 16.0 * 8.0 * (double)(1 << 22) / dt;
-        best = rate > best ? rate : best;
-    }
-    return best;
-}
-
-__attribute__((target("avx2,fma"))) static double fma_rate_avx2(void)
-{
-    double best = 0;
-    for (int r = 0; r < 5; r++) {
-        __m256d acc[16], m = _mm256_set1_pd(0.999999), a = _mm256_set1_pd(1e-9);
-        for (int k = 0; k < 16; k++)
-            acc[k] = _mm256_set1_pd((double)k);
-        double t0 = bench_now();
-        for (int i = 0; i < 1 << 22; i++)
-            for (int k = 0; k < 16; k++)
-                acc[k] = _mm256_fmadd_pd(acc[k], m, a);
-        double dt = bench_now() - t0;
-        double out[4], sum = 0;
-        for (int k = 0; k < 16; k++) {
-            _mm256_storeu_pd(out, acc[k]);
-            sum += out[0] + out[1] + out[2] + out[3];
-        }
-        if (sum == 42.0)
-            printf(" ");
-        double rate = 16.0 * 4.0 * (double)(1 << 22) / dt;
-        best = rate > best ? rate : best;
-    }
-    return best;
-}
-#endif
-
-static double fma_rate(const char **isa)
-{
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx512f")) {
-        *isa = "AVX-512";
-        return fma_rate_avx512();
-    }
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        *isa = "AVX2";
-        return fma_rate_avx2();
-    }
-#endif
-    *isa = "none";
-    return 0;
-}
-
 int main(void)
 {
     double ezc64 = bench_ezc(EZC_FLOAT64), ezc32 = bench_ezc(EZC_FLOAT32);
@@ -183,7 +112,7 @@ int main(void)
     if (!ok)
         printf("(scipy baseline unavailable: set EZC_PYTHON to a python with scipy)\n");
     const char *isa;
-    double rate = fma_rate(&isa);
+    double rate = bench_fma_rate(&isa);
     if (rate > 0) {
         double need = (double)NCH * NT * SECTIONS * FMA_PER_SECTION;
         double bound_ms = need / rate * 1e3;

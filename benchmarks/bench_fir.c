@@ -108,5 +108,14 @@ int main(int argc, char **argv)
            ok ? ezp / pzp : 0);
     if (!ok)
         printf("(scipy baseline unavailable: set EZC_PYTHON to a python with scipy)\n");
+    /* a direct FIR needs one fused multiply-add per tap, sample and channel */
+    const char *isa;
+    double rate = bench_fma_rate(&isa);
+    for (int k = 0; rate > 0 && k < 2; k++) {
+        double taps = k ? 1024 : 64, need = taps * NCH * NT, bound = need / rate * 1e3;
+        printf("FMA bound, %4.0f taps: %.0f M lane-FMAs at %.1f G/s (%s, measured here): %.2f "
+               "ms; ezc %.1fx it\n",
+               taps, need / 1e6, rate / 1e9, isa, bound, (k ? e1024 : e64) / bound);
+    }
     return 0;
 }

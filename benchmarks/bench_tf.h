@@ -7,6 +7,9 @@
 
 #include "ezc/ezc.h"
 #include "bench_util.h"
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 /* [nt, nch] float64 noise (a fixed LCG, so runs compare), time axis at fs.
  * Exits through bench_die naming prog on failure. */
@@ -58,6 +61,77 @@ static inline double bench_tf_stream_ms(const char *prog, const ezc_transformer_
     }
     ezc_settings_destroy(&set);
     return bench_median(times, reps);
+}
+
+/* Lane-FMAs per second: 16 independent chains (enough to hide the
+ * latency), best of 5 runs of 2^22 steps. */
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) static inline double fma_rate_avx512(void)
+{
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        __m512d acc[16], m = _mm512_set1_pd(0.999999), a = _mm512_set1_pd(1e-9);
+        for (int k = 0; k < 16; k++)
+            acc[k] = _mm512_set1_pd((double)k);
+        double t0 = bench_now();
+        for (int i = 0; i < 1 << 22; i++)
+            for (int k = 0; k < 16; k++)
+                acc[k] = _mm512_fmadd_pd(acc[k], m, a);
+        double dt = bench_now() - t0;
+        __m512d s = acc[0];
+        for (int k = 1; k < 16; k++)
+            s = _mm512_add_pd(s, acc[k]);
+        if (_mm512_reduce_add_pd(s) == 42.0) /* keeps the loop */
+            printf(" ");
+        double rate = 16.0 * 8.0 * (double)(1 << 22) / dt;
+        best = rate > best ? rate : best;
+    }
+    return best;
+}
+
+__attribute__((target("avx2,fma"))) static inline double fma_rate_avx2(void)
+{
+    double best = 0;
+    for (int r = 0; r < 5; r++) {
+        __m256d acc[16], m = _mm256_set1_pd(0.999999), a = _mm256_set1_pd(1e-9);
+        for (int k = 0; k < 16; k++)
+            acc[k] = _mm256_set1_pd((double)k);
+        double t0 = bench_now();
+        for (int i = 0; i < 1 << 22; i++)
+            for (int k = 0; k < 16; k++)
+                acc[k] = _mm256_fmadd_pd(acc[k], m, a);
+        double dt = bench_now() - t0;
+        double out[4], sum = 0;
+        for (int k = 0; k < 16; k++) {
+            _mm256_storeu_pd(out, acc[k]);
+            sum += out[0] + out[1] + out[2] + out[3];
+        }
+        if (sum == 42.0)
+            printf(" ");
+        double rate = 16.0 * 4.0 * (double)(1 << 22) / dt;
+        best = rate > best ? rate : best;
+    }
+    return best;
+}
+#endif
+
+/* The machine's fused multiply-add rate in this process (lane-FMAs per
+ * second with the widest vectors it has; *isa names them), 0 when unknown:
+ * the bound a filter's FMA count divided by it gives. */
+static inline double bench_fma_rate(const char **isa)
+{
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        *isa = "AVX-512";
+        return fma_rate_avx512();
+    }
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        *isa = "AVX2";
+        return fma_rate_avx2();
+    }
+#endif
+    *isa = "none";
+    return 0;
 }
 
 #endif
