@@ -241,6 +241,8 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
 fail:
     ezc_names_unregister(&p->names);
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    ezc_shm_pool_destroy(&p->shm);
+    ezc_wire_encoder_destroy(&p->enc);
     ezc_curve_server_release(&p->curve);
     ezc_ipc_file_remove(&p->ipc_file);
     ezc_ipc_claim_release(&p->claim);
