@@ -736,7 +736,9 @@ done:
     return rc;
 }
 
-static int train(lda_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_error *err)
+/* A train message must carry its labels along the sample axis and real
+ * features. */
+static int train_input_check(const lda_state *st, const ezc_array *in, int axis, ezc_error *err)
 {
     const ezc_axis *ax = &in->axes[axis];
     if (ax->kind != EZC_AXIS_COORD || !ax->coords)
@@ -746,6 +748,15 @@ static int train(lda_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_e
     if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
         return ezc_error_set(err, EZC_EDTYPE, "lda: %s data are not features",
                              ezc_dtype_name(in->dtype));
+    return 0;
+}
+
+static int train(lda_state *st, ezc_array *in, int axis, const ezc_xp *xp, ezc_error *err)
+{
+    int rc0 = train_input_check(st, in, axis, err);
+    if (rc0)
+        return rc0;
+    const ezc_axis *ax = &in->axes[axis];
     size_t outer, n, inner;
     ezc_array_split(in, axis, &outer, &n, &inner);
     fit ft = {.n = (int64_t)n, .f = (int64_t)(outer * inner)};
@@ -849,14 +860,10 @@ static int history_add(lda_state *st, const ezc_array *in, int axis, ezc_array *
 {
     *all = NULL;
     *classes = 0;
+    int rc0 = train_input_check(st, in, axis, err);
+    if (rc0)
+        return rc0;
     const ezc_axis *ax = &in->axes[axis];
-    if (ax->kind != EZC_AXIS_COORD || !ax->coords)
-        return ezc_error_set(err, EZC_EINVAL,
-                             "lda: training data need a coordinate axis of class labels along '%s'",
-                             st->axis);
-    if (ezc_dtype_is_complex(in->dtype) || in->dtype == EZC_BOOL)
-        return ezc_error_set(err, EZC_EDTYPE, "lda: %s data are not features",
-                             ezc_dtype_name(in->dtype));
     const ezc_coords *c = ax->coords;
     size_t outer, n, inner;
     ezc_array_split(in, axis, &outer, &n, &inner);

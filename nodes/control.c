@@ -964,17 +964,24 @@ static int simple_call(const char *name, msgpack_sbuffer *sb, int timeout_ms, vo
     return rc;
 }
 
-int ezc_control_stop(const char *name, int timeout_ms, ezc_error *err)
+/* {"op": op} to graph `name`; *rep its reply, "ok" checked (free it). */
+static int op_call(const char *name, const char *op, int timeout_ms, void **rep, size_t *rlen,
+                   ezc_error *err)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 1);
-    pk_kv_str(&pk, "op", "stop");
+    pk_kv_str(&pk, "op", op);
+    return simple_call(name, &sb, timeout_ms, rep, rlen, err);
+}
+
+int ezc_control_stop(const char *name, int timeout_ms, ezc_error *err)
+{
     void *rep = NULL;
     size_t rlen;
-    int rc = simple_call(name, &sb, timeout_ms, &rep, &rlen, err);
+    int rc = op_call(name, "stop", timeout_ms, &rep, &rlen, err);
     free(rep);
     return rc;
 }
@@ -1145,15 +1152,9 @@ int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes
 {
     *nodes = NULL;
     *n = 0;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    pk_kv_str(&pk, "op", "stats");
     void *rep = NULL;
     size_t rlen;
-    int rc = simple_call(name, &sb, timeout_ms, &rep, &rlen, err);
+    int rc = op_call(name, "stats", timeout_ms, &rep, &rlen, err);
     if (rc)
         return rc;
     mp_cursor cur;
@@ -1220,15 +1221,9 @@ int ezc_control_graph(const char *name, int timeout_ms, ezc_control_gnode **node
     *nodes = NULL;
     *edges = NULL;
     *nn = *ne = 0;
-    msgpack_sbuffer sb;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, 1);
-    pk_kv_str(&pk, "op", "graph");
     void *rep = NULL;
     size_t rlen;
-    int rc = simple_call(name, &sb, timeout_ms, &rep, &rlen, err);
+    int rc = op_call(name, "graph", timeout_ms, &rep, &rlen, err);
     if (rc)
         return rc;
     mp_cursor cur;

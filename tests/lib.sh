@@ -28,3 +28,28 @@ finish() {
   echo "$test_name: $pass passed, $fail failed"
   [ "$fail" -eq 0 ]
 }
+
+# netns_pair ID NET: two network namespaces $A and $B (another "host" each)
+# joined by a veth pair, $VA in A with NET.1/24 and $VB in B with NET.2/24
+# (broadcast set), loopback up in both; removed at exit whatever happens.
+# Needs root and `ip netns`; returns 1 (the caller skips, 77) where they
+# cannot be made. ID: a few letters and digits, unique per test and run.
+netns_pair() {
+  A=ezc${1}a B=ezc${1}b VA=v${1}a VB=v${1}b
+  netns_cleanup() {
+    cleanup
+    ip netns del "$A" 2>/dev/null
+    ip netns del "$B" 2>/dev/null
+    ip link del "$VA" 2>/dev/null
+    true
+  }
+  trap netns_cleanup EXIT
+  trap 'exit 1' INT TERM # so that a timeout's signal still cleans up
+  [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null && ip netns list >/dev/null 2>&1 &&
+    ip netns add "$A" && ip netns add "$B" &&
+    ip link add "$VA" type veth peer name "$VB" &&
+    ip link set "$VA" netns "$A" && ip link set "$VB" netns "$B" &&
+    ip -n "$A" addr add "$2.1/24" brd + dev "$VA" && ip -n "$B" addr add "$2.2/24" brd + dev "$VB" &&
+    ip -n "$A" link set "$VA" up && ip -n "$B" link set "$VB" up &&
+    ip -n "$A" link set lo up && ip -n "$B" link set lo up
+}

@@ -17,30 +17,9 @@ if [ -z "$dash" ] || [ ! -x "$dash" ]; then
   echo "dash_lan: skipped (ezc-dash not built)"
   exit 77
 fi
-if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then
-  echo "dash_lan: skipped (needs root and ip netns)"
-  exit 77
-fi
-tag=$(($$ % 100000))
-A=ezcl${tag}a B=ezcl${tag}b VA=vl${tag}a VB=vl${tag}b
 net=10.232.$(($$ % 250 + 1))
-cleanup_ns() {
-  cleanup
-  ip netns del "$A" 2>/dev/null
-  ip netns del "$B" 2>/dev/null
-  ip link del "$VA" 2>/dev/null
-  true
-}
-trap cleanup_ns EXIT
-trap 'exit 1' INT TERM
-ip netns add "$A" && ip netns add "$B" &&
-  ip link add "$VA" type veth peer name "$VB" &&
-  ip link set "$VA" netns "$A" && ip link set "$VB" netns "$B" &&
-  ip -n "$A" addr add "$net.1/24" dev "$VA" && ip -n "$B" addr add "$net.2/24" dev "$VB" &&
-  ip -n "$A" link set "$VA" up && ip -n "$B" link set "$VB" up &&
-  ip -n "$A" link set lo up && ip -n "$B" link set lo up
-if [ $? -ne 0 ]; then
-  echo "dash_lan: skipped (cannot make namespaces and a veth pair here)"
+if ! netns_pair "l$(($$ % 100000))" "$net"; then
+  echo "dash_lan: skipped (needs root and network namespaces with a veth pair)"
   exit 77
 fi
 mkdir -m 700 "$dir/run"

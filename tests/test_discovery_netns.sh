@@ -13,30 +13,9 @@
 set -u
 ezc="$1"
 . "$(dirname "$0")/lib.sh" discovery_netns
-if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then
-  echo "discovery_netns: skipped (needs root and ip netns)"
-  exit 77
-fi
-tag=$(($$ % 100000))
-A=ezcd${tag}a B=ezcd${tag}b VA=vd${tag}a VB=vd${tag}b
 net=10.231.$(($$ % 250 + 1))
-cleanup_ns() {
-  cleanup
-  ip netns del "$A" 2>/dev/null
-  ip netns del "$B" 2>/dev/null
-  ip link del "$VA" 2>/dev/null
-  true
-}
-trap cleanup_ns EXIT
-trap 'exit 1' INT TERM # so that a timeout's signal still runs cleanup_ns
-ip netns add "$A" && ip netns add "$B" &&
-  ip link add "$VA" type veth peer name "$VB" &&
-  ip link set "$VA" netns "$A" && ip link set "$VB" netns "$B" &&
-  ip -n "$A" addr add "$net.1/24" brd + dev "$VA" && ip -n "$B" addr add "$net.2/24" brd + dev "$VB" &&
-  ip -n "$A" link set "$VA" up && ip -n "$B" link set "$VB" up &&
-  ip -n "$A" link set lo up && ip -n "$B" link set lo up
-if [ $? -ne 0 ]; then # root without the capability (a container): skipped, not failed
-  echo "discovery_netns: skipped (cannot make namespaces and a veth pair here)"
+if ! netns_pair "d$(($$ % 100000))" "$net"; then
+  echo "discovery_netns: skipped (needs root and network namespaces with a veth pair)"
   exit 77
 fi
 mkdir -m 700 "$dir/a" "$dir/b"

@@ -19,18 +19,7 @@ static const char *const sfx[2] = {"f32", "f64"};
  * labelled from `labels` (one letter each), on dev. */
 static ezc_array *stream(const char *name, double fs, double t0, const char *labels, DLDevice dev)
 {
-    ezc_error err = {0};
-    ezc_array *a = tc_dims(tc_ref("%s", name), "time", "ch");
-    ezc_array_set_linear_axis(a, 0, 1.0 / fs, t0, "s");
-    const char *lab[8];
-    char buf[8][2];
-    for (int i = 0; i < a->shape[1]; i++) {
-        buf[i][0] = labels[i];
-        buf[i][1] = 0;
-        lab[i] = buf[i];
-    }
-    ck_assert_int_eq(ezc_array_set_coord_labels(a, 1, lab, (size_t)a->shape[1], "", &err), 0);
-    return tc_to(a, dev);
+    return tc_to(tc_labelled(name, fs, t0, labels), dev);
 }
 
 static void assert_labels(const ezc_array *y, int dim, const char *const *want, size_t n)

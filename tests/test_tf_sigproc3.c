@@ -222,24 +222,6 @@ END_TEST
 
 /* ---- resampleconcat ------------------------------------------------------ */
 
-/* Reference `name` as [time, ch] at fs from t0, channels labelled by the
- * letters of `labels`. */
-static ezc_array *labelled(const char *name, double fs, double t0, const char *labels)
-{
-    ezc_error err = {0};
-    ezc_array *a = tc_dims(tc_ref("%s", name), "time", "ch");
-    ezc_array_set_linear_axis(a, 0, 1.0 / fs, t0, "s");
-    const char *lab[8];
-    char buf[8][2];
-    for (int i = 0; i < a->shape[1]; i++) {
-        buf[i][0] = labels[i];
-        buf[i][1] = 0;
-        lab[i] = buf[i];
-    }
-    ck_assert_int_eq(ezc_array_set_coord_labels(a, 1, lab, (size_t)a->shape[1], "", &err), 0);
-    return a;
-}
-
 /* Adds the drops an error reports. */
 static void count_drops(const char *msg, uint64_t *dr, uint64_t *ds)
 {
@@ -319,7 +301,7 @@ START_TEST(t_resampleconcat_values_chunks)
         char nr[32], ns[32];
         snprintf(nr, sizeof nr, "rc_ref_%s", sfx[k]);
         snprintf(ns, sizeof ns, "rc_sig_%s", sfx[k]);
-        ezc_array *ref = labelled(nr, rfs, rt0, "xyz"), *sig = labelled(ns, sfs, st0, "pq");
+        ezc_array *ref = tc_labelled(nr, rfs, rt0, "xyz"), *sig = tc_labelled(ns, sfs, st0, "pq");
         ezc_array *want = tc_ref("rc_out_%s", sfx[k]);
         double tol = k ? 1e-12 : 1e-6;
         for (unsigned seed = 1; seed <= 8; seed++) {

@@ -493,3 +493,20 @@ ezc_array *tc_ramp(int64_t n, double t0, double v0, double fs)
     ezc_array_set_linear_axis(a, 0, 1 / fs, t0, "s");
     return a;
 }
+
+ezc_array *tc_labelled(const char *name, double fs, double t0, const char *labels)
+{
+    ezc_error err = {0};
+    ezc_array *a = tc_dims(tc_ref("%s", name), "time", "ch");
+    ezc_array_set_linear_axis(a, 0, 1.0 / fs, t0, "s");
+    const char *lab[8];
+    char buf[8][2];
+    ck_assert_int_le(a->shape[1], 8);
+    for (int i = 0; i < a->shape[1]; i++) {
+        buf[i][0] = labels[i];
+        buf[i][1] = 0;
+        lab[i] = buf[i];
+    }
+    ck_assert_int_eq(ezc_array_set_coord_labels(a, 1, lab, (size_t)a->shape[1], "", &err), 0);
+    return a;
+}

@@ -93,6 +93,11 @@ void tc_check_chunks(const ezc_transformer_type *type, const char *settings, con
  * run, removed with what is in it after). Two results may be held at once. */
 const char *tc_tmp_path(const char *file);
 
+/* Reference `name` as a [time, ch] stream at fs from t0 seconds, its
+ * channels labelled by one letter each of `labels` (at most 8 channels), on
+ * the host. */
+ezc_array *tc_labelled(const char *name, double fs, double t0, const char *labels);
+
 /* [n, 2] float64 [time, ch] at fs from t0 seconds, values v0, v0 + 1, ...
  * in C order: a stream whose every sample says where it came from. */
 ezc_array *tc_ramp(int64_t n, double t0, double v0, double fs);
