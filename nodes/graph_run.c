@@ -574,10 +574,18 @@ static ezc_settings *node_settings(node_rt *nr, ezc_error *err)
     return s ? s : ezc_graph_node_settings(nr->g, nr->n, err);
 }
 
+/* A transformer takes new settings through its update hook (keeping its
+ * state) or is made again with them. */
+static int apply_transformer(void *arg, const ezc_settings *s, int *kept, ezc_error *err)
+{
+    node_rt *nr = arg;
+    return nr->c.t ? ezc_transformer_update(nr->c.t, s, kept, err) : 0;
+}
+
 /* A settings change waits: taken here, between two messages, by the
- * thread that runs the node (the transformer's update hook keeps its
- * state; without one it is made again). Refused: the old ones stay. */
-static void take_settings(node_rt *nr)
+ * thread that runs the node (apply: a transformer's update, a source's
+ * own). Refused: the old ones stay. 1 when one was taken. */
+static int take_with(node_rt *nr, ezc_node_settings_fn apply, void *arg)
 {
     pthread_mutex_lock(&nr->lock);
     ezc_settings *s = nr->pending;
@@ -586,10 +594,10 @@ static void take_settings(node_rt *nr)
     atomic_store(&nr->has_pending, 0);
     pthread_mutex_unlock(&nr->lock);
     if (!s)
-        return;
+        return 0;
     ezc_error err;
     ezc_error_clear(&err);
-    int kept = 0, rc = nr->c.t ? ezc_transformer_update(nr->c.t, s, &kept, &err) : 0;
+    int kept = 0, rc = apply(arg, s, &kept, &err);
     pthread_mutex_lock(&nr->lock);
     if (rc) {
         memcpy(nr->set_error, err.msg, sizeof nr->set_error);
@@ -609,6 +617,19 @@ static void take_settings(node_rt *nr)
     atomic_store(&nr->applied_kept, kept);
     atomic_store(&nr->applied_rc, rc);
     atomic_store_explicit(&nr->applied_gen, gen, memory_order_release);
+    return !rc;
+}
+
+static void take_settings(node_rt *nr)
+{
+    take_with(nr, apply_transformer, nr);
+}
+
+int ezc_node_ctx_settings(ezc_node_ctx *nr, ezc_node_settings_fn apply, void *arg)
+{
+    if (!atomic_load_explicit(&nr->has_pending, memory_order_acquire))
+        return 0;
+    return take_with(nr, apply, arg);
 }
 
 /* Opens what a transformer or sink node needs (its transformer, the
@@ -907,7 +928,7 @@ static int run_once(node_rt *nr, ezc_error *err)
 {
     if (nr->n->role != EZC_ROLE_SOURCE)
         return run_consumer(nr, err);
-    ezc_settings *s = ezc_graph_node_settings(nr->g, nr->n, err);
+    ezc_settings *s = node_settings(nr, err); /* a live change survives a restart */
     if (!s)
         return EZC_ENOMEM;
     int rc = ezc_settings_validate(s, nr->n->kind->settings, nr->n->type, err)
@@ -1381,9 +1402,11 @@ int ezc_graph_runtime_set(ezc_graph_runtime *rt, const char *node, const char *c
             nr = &rt->nodes[i];
     if (!nr)
         return ezc_error_set(err, EZC_ENOTFOUND, "no node '%s' in %s", node, rt->g->file);
-    if (!nr->n->ttype)
+    const ezc_node_kind *kind = nr->n->ttype ? NULL : nr->n->kind;
+    if (!nr->n->ttype && !(kind && kind->ops && kind->ops->live))
         return ezc_error_set(err, EZC_EINVAL,
-                             "node '%s' is a %s (%s): live settings are for transformer nodes",
+                             "node '%s' is a %s (%s): live settings are for transformer nodes and "
+                             "the synthetic sources",
                              node, nr->n->role == EZC_ROLE_SOURCE ? "source" : "sink", nr->n->type);
     if (atomic_load(&nr->ended) || atomic_load(&nr->failed))
         return ezc_error_set(err, EZC_EINVAL, "node '%s' has %s: nothing to change", node,
@@ -1401,18 +1424,23 @@ int ezc_graph_runtime_set(ezc_graph_runtime *rt, const char *node, const char *c
     for (size_t i = 0; i < n && !rc; i++)
         rc = ezc_settings_set(s, names[i], values[i], NULL, err);
     /* What `ezc validate` checks: the schema, then a trial instance (init
-     * refuses what the schema cannot say), with its messages. */
-    ezc_transformer *trial = rc ? NULL : ezc_transformer_new(nr->n->ttype, s, err);
-    if (!rc && !trial && err->code != EZC_EDEVICE)
-        rc = err->code ? err->code : EZC_EINVAL;
-    ezc_transformer_destroy(&trial);
+     * refuses what the schema cannot say), with its messages. A source's
+     * own hook refuses the rest when it takes them. */
+    if (kind && !rc) {
+        rc = ezc_settings_validate(s, kind->settings, nr->n->type, err);
+    } else {
+        ezc_transformer *trial = rc ? NULL : ezc_transformer_new(nr->n->ttype, s, err);
+        if (!rc && !trial && err->code != EZC_EDEVICE)
+            rc = err->code ? err->code : EZC_EINVAL;
+        ezc_transformer_destroy(&trial);
+    }
     if (rc) {
         ezc_settings_destroy(&s);
         if (rc != EZC_EINVAL)
             return rc;
         ezc_error_prefix(err, "node '%s'", node);
         for (size_t i = 0; i < n; i++) { /* an unknown name: as `ezc validate` says it */
-            const ezc_setting_spec *p = nr->n->ttype->settings;
+            const ezc_setting_spec *p = kind ? kind->settings : nr->n->ttype->settings;
             while (p && p->name && strcmp(p->name, names[i]))
                 p++;
             if (!p || !p->name) {

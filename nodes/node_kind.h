@@ -62,6 +62,9 @@ typedef struct ezc_node_kind_ops {
      * what the schema cannot say (ranges, a trial instantiation). Adds
      * errors to g with ezc_graph_error_add, at the setting's line. */
     void (*check)(ezc_graph *g, const ezc_graph_node *n, const ezc_settings *s);
+    /* Sources: 1 when run takes live settings (`ezc set`, docs/control.md)
+     * with ezc_node_ctx_settings between messages; 0: `set` is refused. */
+    int live;
 } ezc_node_kind_ops;
 
 /* ---- what hooks may ask of the runtime (graph_run.c) ---- */
@@ -72,6 +75,13 @@ const char *ezc_node_ctx_name(const ezc_node_ctx *ctx);
 const ezc_graph_node *ezc_node_ctx_node(const ezc_node_ctx *ctx);
 /* True once the runtime or the process is stopping: return soon. */
 int ezc_node_ctx_stopping(const ezc_node_ctx *ctx);
+/* A source with live settings (ops.live) calls this between messages: when
+ * an `ezc set` waits (the whole new set, checked against the kind's schema),
+ * apply(arg, s, &kept, err) takes it (s lives until the next change), or
+ * refuses it with err (the old settings stay, the refusal goes back to
+ * `ezc set`). 1: a change was taken; 0: none waited or it was refused. */
+typedef int (*ezc_node_settings_fn)(void *arg, const ezc_settings *s, int *kept, ezc_error *err);
+int ezc_node_ctx_settings(ezc_node_ctx *ctx, ezc_node_settings_fn apply, void *arg);
 /* Waits until every edge the node feeds has its subscriber (0), so that
  * nothing sent first is lost; returns early (0) when stopping. emit waits
  * too; a source calls this to start its clock after the wait. */

@@ -86,6 +86,43 @@ static int pacer_stop(void *ctx)
     return ezc_node_ctx_stopping(ctx);
 }
 
+/* What a live `ezc set` may change while the stream runs: the signal
+ * (freq, amplitude, seed), not its shape, rate or length. */
+typedef struct synth_live {
+    const char *kind, *name;
+    ezc_synth **syn;
+    ezc_synth_options o;
+    int realtime;
+    int64_t count;
+} synth_live;
+
+static int synth_apply(void *arg, const ezc_settings *s, int *kept, ezc_error *err)
+{
+    synth_live *l = arg;
+    ezc_synth_options o;
+    int realtime;
+    int64_t count;
+    int rc = synth_options(l->kind, l->name, s, &o, &realtime, &count, err);
+    if (rc)
+        return rc;
+    if (o.fs != l->o.fs || o.channels != l->o.channels || o.chunk != l->o.chunk ||
+        o.dtype != l->o.dtype || realtime != l->realtime || count != l->count ||
+        strcmp(o.key, l->o.key))
+        return ezc_error_set(err, EZC_EINVAL,
+                             "%s: fs, channels, chunk, dtype, realtime, count and key cannot "
+                             "change while it runs (restart the graph with them)",
+                             l->kind);
+    ezc_synth *next = ezc_synth_new(&o, err);
+    if (!next)
+        return err->code ? err->code : EZC_EINVAL;
+    ezc_synth_continue(next, *l->syn); /* the stream goes on */
+    ezc_synth_destroy(l->syn);
+    *l->syn = next;
+    l->o = o;
+    *kept = 1;
+    return 0;
+}
+
 static int synth_run(ezc_node_ctx *ctx, const ezc_settings *s, ezc_error *err)
 {
     const char *name = ezc_node_ctx_name(ctx);
@@ -100,7 +137,9 @@ static int synth_run(ezc_node_ctx *ctx, const ezc_settings *s, ezc_error *err)
         goto done;
     ezc_pacer pacer;
     ezc_pacer_init(&pacer, name, o.fs, o.chunk);
+    synth_live live = {kind_of(ezc_node_ctx_node(ctx)), name, &syn, o, realtime, count};
     for (int64_t i = 0; !ezc_node_ctx_stopping(ctx) && (!count || i < count); i++) {
+        ezc_node_ctx_settings(ctx, synth_apply, &live); /* an `ezc set` between messages */
         if (realtime) {
             if (ezc_pacer_wait(&pacer, (int64_t)ezc_synth_samples(syn), pacer_stop, ctx))
                 break;
@@ -175,7 +214,7 @@ static void synth_check(ezc_graph *g, const ezc_graph_node *n, const ezc_setting
     ezc_synth_destroy(&syn);
 }
 
-static const ezc_node_kind_ops ops = {.run = synth_run, .check = synth_check};
+static const ezc_node_kind_ops ops = {.run = synth_run, .check = synth_check, .live = 1};
 
 const ezc_node_kind ezc_source_sine = {"sine", "source: a sine per channel", EZC_ROLE_SOURCE,
                                        sine_settings, &ops};

@@ -343,3 +343,10 @@ uint64_t ezc_synth_samples(const ezc_synth *s)
 {
     return s->n;
 }
+
+void ezc_synth_continue(ezc_synth *s, const ezc_synth *prev)
+{
+    s->n = prev->n;
+    if (s->o.seed == prev->o.seed)
+        s->rng = prev->rng;
+}

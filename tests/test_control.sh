@@ -104,7 +104,12 @@ check("unknown setting refused", rc == 1 and "unknown setting 'cutof'" in out an
 rc, out = ezc_set("cutoff=600")
 check("above Nyquist refused", rc == 1 and "must be below Nyquist" in out, out)
 r = subprocess.run([ezc, "set", "g/synth", "fs=10"], capture_output=True, text=True)
-check("a source refused", r.returncode == 1 and "live settings are for transformer nodes" in r.stderr, r.stderr)
+check("a source's rate cannot change live", r.returncode == 1 and
+      "noise: fs, channels, chunk, dtype, realtime, count and key cannot change while it runs"
+      in r.stderr, r.stderr)
+r = subprocess.run([ezc, "set", "g/out", "endpoint=ipc:///tmp/x"], capture_output=True, text=True)
+check("a sink refused", r.returncode == 1 and
+      "live settings are for transformer nodes and the synthetic sources" in r.stderr, r.stderr)
 take(10)  # anything in flight
 b = take(150)
 rc, out = ezc_set("cutoff=20")
@@ -115,6 +120,20 @@ pa, pb, pc = power_above(a, 100), power_above(b, 100), power_above(c, 100)
 print(f"power above 100 Hz: before {pa:.3g}, after refused sets {pb:.3g}, after cutoff=20 {pc:.3g}")
 check("refused sets change nothing", 0.7 < pb / pa < 1.4, (pa, pb))
 check("spectrum moves under the new cutoff", pc < 1e-3 * pa, (pa, pc))
+# a source's own settings, live: the noise's deviation, the stream going on
+# (against a stretch well after the cutoff change: its transient is gone)
+base = take(300)
+r = subprocess.run([ezc, "set", "g/synth", "amplitude=3"], capture_output=True, text=True)
+check("amplitude=3 taken by the source", r.returncode == 0 and "applied, state kept" in r.stdout,
+      r.stdout + r.stderr)
+take(30)
+d = take(300)
+ratio = float(np.std(d[:, 0]) / np.std(base[:, 0]))
+print(f"source amplitude 1 -> 3: output deviation x{ratio:.2f}")
+check("the output's deviation follows the source (x3 +-15%)", 2.55 < ratio < 3.45, ratio)
+offs = [m.axes["time"]["offset"] for m in msgs]
+steps = [round((y - x) * 1000) for x, y in zip(offs, offs[1:])]
+check("the time axis goes on through the change", all(s == 10 for s in steps), set(steps))
 seqs = [m.seq for m in msgs]
 gaps = sum(1 for x, y in zip(seqs, seqs[1:]) if y != x + 1)
 check("no message lost (sequence gaps)", gaps == 0, f"{gaps} gaps")

@@ -38,6 +38,9 @@ void ezc_synth_destroy(ezc_synth **s);
 ezc_array *ezc_synth_next(ezc_synth *s, ezc_error *err);
 /* Samples produced so far. */
 uint64_t ezc_synth_samples(const ezc_synth *s);
+/* A generator made again with new options goes on where prev was: the
+ * same next sample and, with the same seed, the same random stream. */
+void ezc_synth_continue(ezc_synth *s, const ezc_synth *prev);
 
 #ifdef __cplusplus
 }

@@ -8,6 +8,9 @@
  * costs frames on the service thread (dash_ws.c). */
 #include <math.h>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -337,6 +340,11 @@ static void take(stream *s, const ezc_array *a)
 static void *stream_main(void *arg)
 {
     stream *s = arg;
+    /* Reading and decimating yield to the graph when CPU is short (nice 10,
+     * this thread alone): a graph that needs every core keeps most of them,
+     * and this lossy subscriber drops (counted) what it then cannot take.
+     * Where that is not allowed, the default priority stays. */
+    (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     ezc_sub *sub = NULL;
     double woke = 0, retry = 0;
     ezc_error err;
