@@ -314,6 +314,8 @@ def main():
         "(h => h && h.stream === 'dgroups/spec' && h.mode === 'heatmap' && h)(ezcDash.lastHeader)"))
     check("dgroups/spec plots as a heat map of 65 frequency rows",
           hdr and hdr["rows"] == 65, hdr)
+    check("its rows are labelled by frequency (the freq axis's values in Hz)",
+          hdr and " Hz" in hdr["labels"][1] and " Hz" in hdr["labels"][64], hdr and hdr["labels"][:3])
     if SHOTS:
         time.sleep(3)  # some history in the window for the picture
     shot("heatmap")

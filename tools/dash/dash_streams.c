@@ -81,36 +81,46 @@ static void set_problem(stream *s, const char *msg)
 
 /* The labels of the channels: the one channel dim's coordinate labels or
  * values, or its linear axis; "ch0".. otherwise. */
+/* Index i of dim d as a label: its coordinate label or value, a linear
+ * axis's value (with its unit), else the dim's name and the index. */
+static void dim_label(const ezc_array *a, int d, size_t i, char *buf, size_t cap)
+{
+    const ezc_axis *ax = &a->axes[d];
+    const ezc_coords *c = ax->kind == EZC_AXIS_COORD ? ax->coords : NULL;
+    const char *u = ax->unit[0] ? " " : "";
+    if (c && i < c->n && c->labels)
+        snprintf(buf, cap, "%s", c->labels[i]);
+    else if (c && i < c->n && c->values)
+        snprintf(buf, cap, "%g%s%s", c->values[i], u, ax->unit);
+    else if (ax->kind == EZC_AXIS_LINEAR)
+        snprintf(buf, cap, "%g%s%s", ax->offset + ax->gain * (double)i, u, ax->unit);
+    else
+        snprintf(buf, cap, "%s%zu", a->dims[d], i);
+}
+
+/* One label a row: the rows are the other dims flattened in C order, so row
+ * i names its index in each ("12 Hz/ch3" for [time, freq, ch]). */
 static char *make_labels(const ezc_array *a, const layout *L)
 {
     dash_buf b = {0};
-    int chdim = -1, others = 0;
-    for (int d = 0; d < L->ndim; d++)
-        if (d != L->sample_axis) {
-            others++;
-            chdim = d;
-        }
-    if (others != 1)
-        chdim = -1;
-    const ezc_axis *ax = chdim >= 0 ? &a->axes[chdim] : NULL;
     size_t rows = L->rows < LABELS_MAX ? L->rows : LABELS_MAX;
     dash_buf_put(&b, "[", 1);
     for (size_t i = 0; i < rows; i++) {
-        char tmp[64];
-        const char *lab = tmp;
-        if (ax && ax->kind == EZC_AXIS_COORD && ax->coords && i < ax->coords->n &&
-            ax->coords->labels)
-            lab = ax->coords->labels[i];
-        else if (ax && ax->kind == EZC_AXIS_COORD && ax->coords && i < ax->coords->n &&
-                 ax->coords->values)
-            snprintf(tmp, sizeof tmp, "%g", ax->coords->values[i]);
-        else if (ax && ax->kind == EZC_AXIS_LINEAR)
-            snprintf(tmp, sizeof tmp, "%g", ax->offset + ax->gain * (double)i);
-        else
-            snprintf(tmp, sizeof tmp, "ch%zu", i);
+        char lab[160] = "", part[64];
+        size_t rest = i;
+        for (int d = L->ndim - 1; d >= 0; d--) { /* the last dim varies fastest */
+            if (d == L->sample_axis || L->shape[d] <= 0)
+                continue;
+            size_t k = rest % (size_t)L->shape[d];
+            rest /= (size_t)L->shape[d];
+            dim_label(a, d, k, part, sizeof part);
+            char tmp[160];
+            snprintf(tmp, sizeof tmp, "%s%s%s", part, lab[0] ? "/" : "", lab);
+            memcpy(lab, tmp, sizeof lab);
+        }
         if (i)
             dash_buf_put(&b, ",", 1);
-        dash_buf_str(&b, lab);
+        dash_buf_str(&b, lab[0] ? lab : "value");
     }
     dash_buf_put(&b, "]", 1);
     if (b.failed) {
