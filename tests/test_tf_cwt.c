@@ -35,6 +35,8 @@ static const struct {
     {"wavelet=mexh; frequencies=[6, 15]", 0},
     {"wavelet=cmor1.5-1.0; frequencies=[5, 10, 12, 25]", 1},
     {"wavelet=morl; scales=[4, 16, 9.5]", 0},
+    {"wavelet=shan1.5-1.0; frequencies=[12, 6]", 1},
+    {"wavelet=fbsp2-1.0-0.5; frequencies=[8, 16]", 1},
 };
 
 static int no_fir(DLDevice dev)
@@ -141,6 +143,10 @@ START_TEST(t_cwt_errors)
     ck_assert_msg(strstr(m, "cwt: setting 'wavelet' = 'db4'") && strstr(m, "cmorB-C"), "%s", m);
     m = tc_make_fails(&ezc_cwt_type, "wavelet=cmor1.5; frequencies=[10]", EZC_EINVAL);
     ck_assert_msg(strstr(m, "'cmor1.5'") && strstr(m, "cmor1.5-1.0"), "%s", m);
+    m = tc_make_fails(&ezc_cwt_type, "wavelet=fbsp0-1-1; frequencies=[10]", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "'fbsp0-1-1'") && strstr(m, "integer in [1, 64]"), "%s", m);
+    m = tc_make_fails(&ezc_cwt_type, "wavelet=shan1-x; frequencies=[10]", EZC_EINVAL);
+    ck_assert_msg(strstr(m, "'shan1-x'") && strstr(m, "shanB-C"), "%s", m);
     m = tc_make_fails(&ezc_cwt_type, "wavelet=morl", EZC_EINVAL);
     ck_assert_msg(strstr(m, "neither given"), "%s", m);
     m = tc_make_fails(&ezc_cwt_type, "wavelet=morl; frequencies=[1]; scales=[2]", EZC_EINVAL);

@@ -16,8 +16,11 @@
  * a complex one (two real kernels per scale, joined by one permute into
  * interleaved pairs that a complex header reads).
  *
- * Wavelets: morl, mexh, cmorB-C (B bandwidth, C centre frequency; plain
- * cmor is B = 1, C = 0.5, as PyWavelets). float32 data get PyWavelets'
+ * Wavelets, with PyWavelets' formulas and supports: morl, mexh, cmorB-C (B
+ * bandwidth, C centre frequency; plain cmor is B = 1, C = 0.5), shanB-C
+ * (sqrt(B) sinc(B t) e^{2 pi j C t} on [-20, 20]; plain shan B = 0.5, C =
+ * 1) and fbspM-B-C (sqrt(B) sinc(B t / M)^M e^{2 pi j C t}; plain fbsp M =
+ * 2, B = 1, C = 0.5). float32 data get PyWavelets'
  * float32 step and support length (ezmsg casts them to the data's dtype),
  * so the kernels' lengths and indices match it there too. */
 #include <complex.h>
@@ -32,11 +35,12 @@
 #define CWT_MAX_SCALES 512
 #define CWT_MAX_TAPS 200000
 
-typedef enum { WAV_MORL, WAV_MEXH, WAV_CMOR } wav_family;
+typedef enum { WAV_MORL, WAV_MEXH, WAV_CMOR, WAV_SHAN, WAV_FBSP } wav_family;
 
 typedef struct cwt_state {
     wav_family fam;
-    double B, C;       /* cmor's bandwidth and centre frequency */
+    double B, C;       /* cmor, shan, fbsp: bandwidth and centre frequency */
+    int M;             /* fbsp: the spline order */
     double lb, ub, cf; /* support and central frequency */
     double *given;     /* frequencies (Hz, ascending) or scales (descending) */
     int ns, by_freq, f32;
@@ -58,7 +62,8 @@ static const ezc_setting_spec cwt_settings[] = {
     {"frequencies", EZC_SETTING_FLOATS, NULL,
      "analysis frequencies in Hz (scales from them at the stream's rate)", 0, NULL},
     {"scales", EZC_SETTING_FLOATS, NULL, "wavelet scales, when frequencies are not given", 0, NULL},
-    {"wavelet", EZC_SETTING_STRING, NULL, "morl, mexh, or cmorB-C (e.g. cmor1.5-1.0)", 1, NULL},
+    {"wavelet", EZC_SETTING_STRING, NULL,
+     "morl, mexh, cmorB-C (e.g. cmor1.5-1.0), shanB-C or fbspM-B-C", 1, NULL},
     {"min_phase", EZC_SETTING_STRING, "none",
      "none, or each kernel made minimum phase (real wavelets only)", 0, "none|hilbert|homomorphic"},
     {"axis", EZC_SETTING_STRING, "time", "the time dim", 0, NULL},
@@ -72,6 +77,12 @@ static double complex psi_at(const cwt_state *st, double x)
     case WAV_MEXH: return 2 / (sqrt(3.0) * pow(M_PI, 0.25)) * (1 - x * x) * exp(-x * x / 2);
     case WAV_CMOR:
         return 1 / sqrt(M_PI * st->B) * exp(-x * x / st->B) * cexp(2 * M_PI * I * st->C * x);
+    case WAV_SHAN:
+    case WAV_FBSP: {
+        double m = st->fam == WAV_SHAN ? 1 : st->M, u = M_PI * st->B * x / m;
+        double sinc = u == 0 ? 1 : sin(u) / u;
+        return sqrt(st->B) * pow(sinc, m) * cexp(2 * M_PI * I * st->C * x);
+    }
     }
     return 0;
 }
@@ -114,7 +125,7 @@ static int cwt_design(const void *ctx, double fs, double **taps, int64_t *nk, in
 {
     cwt_state *st = (cwt_state *)ctx; /* this design writes its scales back */
     (void)fs;                         /* the gain itself, as PyWavelets is given f * gain */
-    int cplx = st->fam == WAV_CMOR, ns = st->ns;
+    int cplx = st->fam >= WAV_CMOR, ns = st->ns;
     double complex *psi = malloc(CWT_POINTS * sizeof *psi);
     if (!psi)
         return ezc_error_set(err, EZC_ENOMEM, "out of memory");
@@ -221,9 +232,32 @@ static int parse_wavelet(cwt_state *st, const char *w, ezc_error *err)
                                  "cwt: setting 'wavelet' = '%s': expected cmorB-C with B and C > 0 "
                                  "(e.g. cmor1.5-1.0)",
                                  w);
+    } else if (!strncmp(w, "shan", 4)) {
+        st->fam = WAV_SHAN;
+        st->lb = -20, st->ub = 20, st->B = 0.5, st->C = 1;
+        char tail;
+        if (w[4] && (sscanf(w + 4, "%lf-%lf%c", &st->B, &st->C, &tail) != 2 || !(st->B > 0) ||
+                     !(st->C > 0) || !isfinite(st->B) || !isfinite(st->C)))
+            return ezc_error_set(err, EZC_EINVAL,
+                                 "cwt: setting 'wavelet' = '%s': expected shanB-C with B and C > 0 "
+                                 "(e.g. shan1.5-1.0)",
+                                 w);
+    } else if (!strncmp(w, "fbsp", 4)) {
+        st->fam = WAV_FBSP;
+        st->lb = -20, st->ub = 20, st->M = 2, st->B = 1, st->C = 0.5;
+        char tail;
+        if (w[4] &&
+            (sscanf(w + 4, "%d-%lf-%lf%c", &st->M, &st->B, &st->C, &tail) != 3 || st->M < 1 ||
+             st->M > 64 || !(st->B > 0) || !(st->C > 0) || !isfinite(st->B) || !isfinite(st->C)))
+            return ezc_error_set(err, EZC_EINVAL,
+                                 "cwt: setting 'wavelet' = '%s': expected fbspM-B-C with M an "
+                                 "integer in [1, 64] and B, C > 0 (e.g. fbsp2-1.0-0.5)",
+                                 w);
     } else
         return ezc_error_set(err, EZC_EINVAL,
-                             "cwt: setting 'wavelet' = '%s': expected morl, mexh or cmorB-C", w);
+                             "cwt: setting 'wavelet' = '%s': expected morl, mexh, cmorB-C, "
+                             "shanB-C or fbspM-B-C",
+                             w);
     return 0;
 }
 
@@ -261,7 +295,7 @@ static int cwt_init(void **state, const ezc_settings *s, ezc_error *err)
     const char *mp = "none";
     ezc_settings_get_string(s, "min_phase", &mp);
     st->min_phase = (ezc_min_phase)ezc_min_phase_parse(mp);
-    if (!rc && st->fam == WAV_CMOR && st->min_phase != EZC_MIN_PHASE_NONE)
+    if (!rc && st->fam >= WAV_CMOR && st->min_phase != EZC_MIN_PHASE_NONE)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "cwt: setting 'min_phase' = %s: minimum phase is for real kernels, "
                            "and %s is complex (use none, or morl or mexh)",
@@ -410,7 +444,7 @@ static int cwt_process(void *state, int port, ezc_array *in, ezc_array **out, co
     int rc = ezc_fbank_process(&st->fb, in, &o, xp, err);
     if (!rc)
         rc = diff_scale(st, o, &d, xp, err);
-    if (!rc && st->fam == WAV_CMOR)
+    if (!rc && st->fam >= WAV_CMOR)
         rc = to_complex(st, d, &d, xp, err);
     if (rc) {
         ezc_array_destroy(&d);

@@ -4,7 +4,9 @@ filter bank), written here from PyWavelets' documented algorithm with
 numpy alone (PyWavelets is not packaged for Debian's Python here):
 
 - psi on 2^10 points of linspace(lb, ub) (morl, mexh: [-8, 8]; cmorB-C:
-  [-8, 8], 1/sqrt(pi B) exp(-t^2 / B) exp(2j pi C t));
+  [-8, 8], 1/sqrt(pi B) exp(-t^2 / B) exp(2j pi C t); shanB-C and
+  fbspM-B-C: [-20, 20], sqrt(B) sinc(B t / M)^M exp(2j pi C t), M = 1 for
+  shan: the formulas of PyWavelets' documentation);
 - int_psi = cumsum(psi) * (x[1] - x[0]), conjugated for complex wavelets;
 - central frequency: k = argmax |fft(psi)[1:]| + 2, folded (k > N/2 ->
   N - k + 2), 1 / (domain / (k - 1)); scale = cf / (f * gain);
@@ -36,6 +38,15 @@ def wavelet(name):
     if name == "mexh":
         return (lambda t: 2 / (np.sqrt(3) * np.pi ** 0.25) * (1 - t ** 2) * np.exp(-t ** 2 / 2)), \
             -8.0, 8.0, False
+    if name.startswith("shan") or name.startswith("fbsp"):
+        parts = [float(v) for v in name[4:].split("-")]
+        m, b, c = (1.0, *parts) if name.startswith("shan") else parts
+
+        def psi(t):
+            u = np.pi * b * t / m
+            sinc = np.where(u == 0, 1.0, np.sin(u) / np.where(u == 0, 1.0, u))
+            return np.sqrt(b) * sinc ** m * np.exp(2j * np.pi * c * t)
+        return psi, -20.0, 20.0, True
     b, c = (float(v) for v in name[4:].split("-"))
     return (lambda t: 1 / np.sqrt(np.pi * b) * np.exp(-t ** 2 / b) * np.exp(2j * np.pi * c * t)), \
         -8.0, 8.0, True
@@ -80,7 +91,8 @@ t = np.arange(800) / 250.0
 x[:, 0] += 2 * np.sin(2 * np.pi * 12 * t)
 r.put("cwt_x", x)
 cases = [("morl", [4, 8, 12, 20, 30], None), ("mexh", [6, 15], None),
-         ("cmor1.5-1.0", [5, 10, 12, 25], None), ("morl", None, [4.0, 16.0, 9.5])]
+         ("cmor1.5-1.0", [5, 10, 12, 25], None), ("morl", None, [4.0, 16.0, 9.5]),
+         ("shan1.5-1.0", [6, 12], None), ("fbsp2-1.0-0.5", [8, 16], None)]
 for i, (name, fr, sc) in enumerate(cases):
     y, fq = cwt(x, 250.0, name, fr, sc)
     if np.iscomplexobj(y):

@@ -98,6 +98,7 @@ const tc_case tc_typical[] = {
     {"cwt", "wavelet=cmor1.5-1.0; frequencies=[40, 100]", 8},
     {"cwt", "wavelet=morl; scales=[4, 9]", 8},
     {"cwt", "wavelet=mexh; frequencies=[50, 120]; min_phase=homomorphic", 8},
+    {"cwt", "wavelet=fbsp2-1.0-0.5; frequencies=[60, 120]", 8},
     {"filterbank", "kernels=[0.2, 0.5, 0.2, 0.1, 0.3, 0.3]; n_kernels=2; min_phase=hilbert", 8},
     {"singlebandpow", "cuton=20; cutoff=80; mode=square_law; lowpass_cutoff=10; factor=4", 8},
 };
