@@ -175,7 +175,8 @@ def body(run, tmp, vmsg):
                 ({"cutoff": 600}, "bw", lambda m: "must be below Nyquist" in m),
                 ({"cutof": 30}, "bw", lambda m: "unknown setting 'cutof'" in m),
                 ({"cutoff": 30}, "nope", lambda m: "no node 'nope'" in m),
-                ({"fs": 10}, "sine", lambda m: "live settings are for transformer nodes" in m)]
+                ({"fs": 10}, "sine", lambda m: "fs, channels, chunk, dtype, realtime, count and key "
+                                                "cannot change while it runs" in m)]
     for settings, node, ok in refusals:
         try:
             ezc_control.set_settings("lab", node, settings)
