@@ -114,9 +114,13 @@ static char *make_labels(const ezc_array *a, const layout *L)
             size_t k = rest % (size_t)L->shape[d];
             rest /= (size_t)L->shape[d];
             dim_label(a, d, k, part, sizeof part);
-            char tmp[160];
-            snprintf(tmp, sizeof tmp, "%s%s%s", part, lab[0] ? "/" : "", lab);
-            memcpy(lab, tmp, sizeof lab);
+            size_t pl = strlen(part), ll = strlen(lab), sep = ll ? 1 : 0;
+            if (pl + sep + ll >= sizeof lab)
+                break;                            /* a label that long says enough already */
+            memmove(lab + pl + sep, lab, ll + 1); /* part in front of what follows */
+            memcpy(lab, part, pl);
+            if (sep)
+                lab[pl] = '/';
         }
         if (i)
             dash_buf_put(&b, ",", 1);
