@@ -38,6 +38,14 @@ netns_pair() {
   A=ezc${1}a B=ezc${1}b VA=v${1}a VB=v${1}b
   netns_cleanup() {
     cleanup
+    # what ran inside them (ip netns exec's children outlive its pid)
+    for ns in "$A" "$B"; do
+      ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+    done
+    sleep 0.2
+    for ns in "$A" "$B"; do
+      ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    done
     ip netns del "$A" 2>/dev/null
     ip netns del "$B" 2>/dev/null
     ip link del "$VA" 2>/dev/null
