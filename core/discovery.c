@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
+#include "ezc/clock.h"
 #include "ezc/discovery.h"
 #include "ezc/dtype.h"
 #include "ezc/interrupt.h"
@@ -253,6 +254,8 @@ int ezc_beacon_format(const ezc_stream_info *si, uint32_t local, char *buf, size
         put(buf, cap, &at, "fs=%.17g\n", si->fs);
     if (si->topic[0] && clean(si->topic))
         put(buf, cap, &at, "topic=%s\n", si->topic);
+    if (si->time_port > 0 && si->time_port <= 65535)
+        put(buf, cap, &at, "time=%d\n", si->time_port);
     return (int)at;
 }
 
@@ -372,6 +375,9 @@ static int field(ezc_stream_info *si, const char *k, const char *v, int *ndims, 
         char *end;
         si->fs = strtod(v, &end);
         bad = !*v || *end || !isfinite(si->fs) || si->fs < 0 || si->fs > 1e12;
+    } else if (!strcmp(k, "time")) {
+        bad = parse_u64(v, 5, &u) || u == 0 || u > 65535;
+        si->time_port = bad ? 0 : (int)u;
     } else if (!strcmp(k, "curve")) {
         uint8_t key[32];
         bad = strlen(v) != 40 || strspn(v, Z85) != 40 ||
@@ -402,7 +408,7 @@ int ezc_beacon_parse(const void *buf, size_t n, ezc_stream_info *out, ezc_error 
                                  (unsigned char)text[i], i);
     static const char *const known[] = {"name",       "endpoint", "pid",   "host",  "id",
                                         "started_ns", "graph",    "topic", "dtype", "shape",
-                                        "dims",       "fs",       "curve"};
+                                        "dims",       "fs",       "curve", "time"};
     enum { NKNOWN = sizeof known / sizeof known[0] };
     int seen[NKNOWN] = {0}, ndims = -1;
     for (char *line = text + magic, *next; *line; line = next) {
@@ -448,6 +454,7 @@ struct ezc_announcer {
     int stop, changed;
     ezc_stream_info si;                      /* under mu */
     uint32_t local[EZC_DISCOVERY_PEERS_MAX]; /* our address toward each peer */
+    ezc_clock_server *clock;                 /* answers the clock probes of other hosts */
     unsigned logged;                         /* send failures logged (ezc_log_first) */
 };
 
@@ -543,6 +550,13 @@ int ezc_announcer_new(const ezc_discovery_config *c, const ezc_stream_info *si, 
         return ezc_error_set(err, EZC_ENOMEM, "discovery: out of memory");
     a->c = *c;
     a->si = *si;
+    /* Other hosts measure our clock against theirs through the beacon's
+     * `time` port; without it they still find the stream. */
+    ezc_error cerr;
+    if (ezc_clock_server_new(0, &a->clock, &cerr) == 0)
+        a->si.time_port = ezc_clock_server_port(a->clock);
+    else
+        ezc_log(EZC_LOG_WARN, "discovery: stream '%s': no clock service: %s", si->name, cerr.msg);
     for (int i = 0; i < c->npeers; i++)
         a->local[i] = local_toward(c->peers[i], c->port);
     a->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -551,6 +565,7 @@ int ezc_announcer_new(const ezc_discovery_config *c, const ezc_stream_info *si, 
         int e = errno;
         if (a->fd >= 0)
             close(a->fd);
+        ezc_clock_server_destroy(&a->clock);
         free(a);
         return ezc_error_set(err, EZC_EIO, "discovery: stream '%s': cannot make a UDP socket: %s",
                              si->name, strerror(e));
@@ -564,6 +579,7 @@ int ezc_announcer_new(const ezc_discovery_config *c, const ezc_stream_info *si, 
     int rc = pthread_create(&a->thread, NULL, announce_main, a);
     if (rc) {
         close(a->fd);
+        ezc_clock_server_destroy(&a->clock);
         pthread_cond_destroy(&a->cv);
         pthread_mutex_destroy(&a->mu);
         free(a);
@@ -578,9 +594,11 @@ void ezc_announcer_update(ezc_announcer *a, const ezc_stream_info *si)
 {
     if (!a || !si)
         return;
+    ezc_stream_info next = *si;
+    next.time_port = ezc_clock_server_port(a->clock);
     pthread_mutex_lock(&a->mu);
-    if (memcmp(&a->si, si, sizeof *si)) {
-        a->si = *si;
+    if (memcmp(&a->si, &next, sizeof next)) {
+        a->si = next;
         a->changed = 1;
         pthread_cond_signal(&a->cv);
     }
@@ -598,6 +616,7 @@ void ezc_announcer_destroy(ezc_announcer **ap)
     pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
     pthread_join(a->thread, NULL);
+    ezc_clock_server_destroy(&a->clock);
     close(a->fd);
     pthread_cond_destroy(&a->cv);
     pthread_mutex_destroy(&a->mu);

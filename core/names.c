@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include "ezc/discovery.h"
 #include "ezc/interrupt.h"
+#include "ezc/log.h"
 #include "ezc/names.h"
 #include "ezc/rundir.h"
 #include "ezc/sub.h"
@@ -744,7 +745,12 @@ ezc_sub *ezc_sub_new_by_name(const char *name, const char *topic, const ezc_sub_
     ezc_stream_info si;
     if (ezc_names_wait(name, timeout_ms, &si, err))
         return NULL;
-    return ezc_sub_new(si.endpoint, topic, opt, err);
+    ezc_sub *s = ezc_sub_new(si.endpoint, topic, opt, err);
+    ezc_error cerr; /* another host's stream: its clock, or stamps as sent */
+    if (s && ezc_sub_clock_track(s, &si, 1, &cerr))
+        ezc_log(EZC_LOG_WARN, "stream '%s': stamps stay on %s's clock: %s", name, si.host,
+                cerr.msg);
+    return s;
 }
 
 /* ---- running graphs ---------------------------------------------------- */

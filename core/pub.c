@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
+#include "ezc/clock.h"
 #include "ezc/interrupt.h"
 #include "ezc/log.h"
 #include "ezc/names.h"
@@ -149,7 +150,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->lossy = opt->lossy;
     p->stall_timeout_ms = opt->lossy ? 0 : opt->stall_timeout_ms;
     p->id = opt->id ? opt->id : opt->name ? ezc_names_stream_id(opt->name) : ezc_random_u64();
-    p->start_ns = ezc_clock_ns(CLOCK_REALTIME);
+    p->start_ns = ezc_clock_now_ns();
     /* The name first: a second publisher of it fails before touching the endpoint. */
     if (opt->name && !inproc) {
         ezc_stream_info si = {.ndim = -1, .id = p->id};
@@ -467,7 +468,7 @@ static int send_inproc(ezc_pub *p, const char *topic, uint64_t seq, const ezc_ar
     }
     c->src = p->id;
     c->seq = seq;
-    c->ts_ns = ezc_clock_ns(CLOCK_REALTIME);
+    c->ts_ns = ezc_clock_now_ns();
     f->arr = c;
     f->self = f;
     f->tag = ezc_inproc_tag(f);
@@ -511,7 +512,7 @@ static int send_wire(ezc_pub *p, const char *topic, uint64_t seq, const ezc_arra
     ezc_array stamped = *a;
     stamped.src = p->id;
     stamped.seq = seq;
-    stamped.ts_ns = ezc_clock_ns(CLOCK_REALTIME);
+    stamped.ts_ns = ezc_clock_now_ns();
     const void *hdr;
     size_t hlen;
     size_t nbytes = ezc_array_nbytes(a);
@@ -629,7 +630,7 @@ int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err)
         ezc_wire_encoder_set_start(p->enc, p->start_ns);
     if (!p->enc)
         return ezc_error_prefix(err, "pub %s", p->endpoint);
-    ezc_wire_stamp st = {p->id, t->next_seq, ezc_clock_ns(CLOCK_REALTIME), p->start_ns};
+    ezc_wire_stamp st = {p->id, t->next_seq, ezc_clock_now_ns(), p->start_ns};
     const void *hdr;
     size_t hlen;
     if (ezc_wire_encode_eos(p->enc, &st, &hdr, &hlen, err))

@@ -15,6 +15,7 @@
 #include <zmq.h>
 #include "ezc/interrupt.h"
 #include "ezc/log.h"
+#include "ezc/names.h"
 #include "ezc/sub.h"
 #include "ezc/wire.h"
 #include "curve_internal.h"
@@ -69,8 +70,10 @@ struct ezc_sub {
         char pool[EZC_SHM_NAME]; /* the pool last seen there (not taken: it had begun) */
     } cand[MAX_SHM];
     int ncand;
-    unsigned shm_next; /* round robin */
-    int64_t shm_check; /* CLOCK_MONOTONIC ns of the next look */
+    unsigned shm_next;        /* round robin */
+    int64_t shm_check;        /* CLOCK_MONOTONIC ns of the next look */
+    ezc_clock_tracker *clock; /* the publisher host's clock, when it is another host's */
+    int clock_map;            /* stamps delivered on this host's clock */
 };
 
 void ezc_sub_options_init(ezc_sub_options *o)
@@ -209,6 +212,7 @@ void ezc_sub_destroy(ezc_sub **sp)
     ezc_sub *s = *sp;
     *sp = NULL;
     ezc_zmq_socket_close(s->sock, s->shared_ctx);
+    ezc_clock_tracker_destroy(&s->clock);
     for (int i = 0; i < s->nshm; i++)
         ezc_shm_sub_detach(&s->shm[i].sub);
     if (s->curve) /* the secret key does not outlive its use */
@@ -216,6 +220,37 @@ void ezc_sub_destroy(ezc_sub **sp)
     free(s->curve);
     free(s->streams);
     free(s);
+}
+
+int ezc_sub_clock_track(ezc_sub *s, const ezc_stream_info *si, int map, ezc_error *err)
+{
+    char host[256];
+    const char *ep = si ? si->endpoint : "";
+    const char *colon = strrchr(ep, ':');
+    if (!s || !si || !si->host[0] || si->time_port <= 0 || strncmp(ep, "tcp://", 6) || !colon ||
+        colon - ep - 6 <= 0 || (size_t)(colon - ep - 6) >= sizeof host)
+        return 0; /* this host's stream, or nothing to measure with */
+    memcpy(host, ep + 6, (size_t)(colon - ep - 6));
+    host[colon - ep - 6] = '\0';
+    ezc_clock_tracker *t;
+    int rc = ezc_clock_tracker_new(host, si->time_port, 0, &t, err);
+    if (rc)
+        return rc;
+    ezc_clock_tracker_destroy(&s->clock);
+    s->clock = t;
+    s->clock_map = map;
+    return 0;
+}
+
+int ezc_sub_clock(ezc_sub *s, ezc_clock_estimate *out, char *host, size_t cap)
+{
+    if (host && cap)
+        snprintf(host, cap, "%s", s && s->clock ? ezc_clock_tracker_host(s->clock) : "");
+    if (!s || !s->clock) {
+        memset(out, 0, sizeof *out);
+        return EZC_ENOTFOUND;
+    }
+    return ezc_clock_tracker_get(s->clock, out);
 }
 
 uint64_t ezc_sub_gaps(const ezc_sub *s)
@@ -734,6 +769,9 @@ int ezc_sub_recv_topic(ezc_sub *s, ezc_array **out, char *topic_out, size_t topi
                 }
             }
             s->stats.received++;
+            int64_t off;
+            if (s->clock_map && (*out)->ts_ns && ezc_clock_tracker_offset(s->clock, &off) == 0)
+                (*out)->ts_ns -= off;
             return 0;
         }
         /* Nothing, a signal, or a malformed message: wait for what is left. */

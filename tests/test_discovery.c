@@ -29,6 +29,7 @@ static ezc_stream_info sample(void)
     snprintf(si.topic, sizeof si.topic, "raw");
     snprintf(si.graph, sizeof si.graph, "amp");
     snprintf(si.curve_key, sizeof si.curve_key, "%s", "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+    si.time_port = 6001;
     return si;
 }
 
@@ -58,6 +59,7 @@ START_TEST(t_round_trip)
     ck_assert_str_eq(back.dims[1], "ch");
     ck_assert(back.fs == 500);
     ck_assert_str_eq(back.topic, "raw");
+    ck_assert_int_eq(back.time_port, 6001); /* the clock service's port (ezc/clock.h) */
     ck_assert_str_eq(back.graph, "amp");
     ck_assert_str_eq(back.curve_key, si.curve_key);
     ck_assert(back.host[0]);
@@ -116,6 +118,10 @@ START_TEST(t_hostile)
         "endpoint=tcp://h:1\n\n",
         "endpoint=tcp://h:1", /* no final newline */
         "endpoint=tcp://h:1\ntopic=a\tb\n",
+        "endpoint=tcp://h:1\ntime=0\n",
+        "endpoint=tcp://h:1\ntime=65536\n",
+        "endpoint=tcp://h:1\ntime=-7\n",
+        "endpoint=tcp://h:1\ntime=123456\n",
     };
     char buf[2 * EZC_BEACON_MAX];
     ezc_stream_info si;

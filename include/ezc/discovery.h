@@ -18,7 +18,9 @@
  * A beacon is text, "ezc-beacon 1" then key=value lines: name, endpoint
  * (tcp://ADDRESS:PORT, a wildcard host replaced by the address the beacon
  * leaves from), pid, host, and when known id, started_ns, graph, topic,
- * dtype, shape, dims, fs and curve (the publisher's CURVE public key, Z85).
+ * dtype, shape, dims, fs, curve (the publisher's CURVE public key, Z85)
+ * and time (the UDP port the announcing process answers clock probes on,
+ * ezc/clock.h: an announcer serves them for as long as it lives).
  * Beacons are not authenticated: anyone on the network can send one. So
  * the parser checks every field (ezc_beacon_parse) and refuses any endpoint
  * other than tcp://HOST:PORT, and a consumer never takes a CURVE key from a

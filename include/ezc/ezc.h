@@ -10,6 +10,7 @@
 #include "xp.h"
 #include "wire.h"
 #include "interrupt.h"
+#include "clock.h"
 #include "rundir.h"
 #include "curve.h"
 #include "pub.h"

@@ -59,6 +59,8 @@ typedef struct ezc_stream_info {
     char host[64];      /* a stream heard from another host (ezc/discovery.h): its host
                            name; "" for this host's registry */
     char curve_key[41]; /* its CURVE server public key (Z85) when it has one; "" else */
+    int time_port;      /* a stream heard from another host: the UDP port its host answers
+                           clock probes on (ezc/clock.h); 0 when none */
 } ezc_stream_info;
 
 /* A registration held by a publisher (or anything that serves a stream). */

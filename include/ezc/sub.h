@@ -41,8 +41,12 @@
 #ifndef EZC_SUB_H
 #define EZC_SUB_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "array.h"
+#include "clock.h"
+
+struct ezc_stream_info; /* ezc/names.h */
 
 #ifdef __cplusplus
 extern "C" {
@@ -145,6 +149,22 @@ void ezc_sub_stats_get(const ezc_sub *s, ezc_sub_stats *st);
 /* stats.gaps alone, for a per-message path (a node passing its inputs'
  * gaps on into its own numbering); 0 for NULL. */
 uint64_t ezc_sub_gaps(const ezc_sub *s);
+/* Clocks across hosts (ezc/clock.h). When si names a stream of another
+ * host whose beacon offers a clock service (si->host set, si->time_port >
+ * 0), s measures that host's clock from now on (a thread of its own) and,
+ * when map is 1, delivers every message's ts stamp mapped onto this host's
+ * clock (ts - offset) as soon as the first estimate is there; stamps before
+ * it pass as sent. For any other si it does nothing. 0, or
+ * ezc_clock_tracker_new's errors (nothing changed). ezc_sub_new_by_name
+ * calls it with map 1; a subscriber tracks one host (a second call
+ * replaces the first). Not concurrently with a receive. */
+int ezc_sub_clock_track(ezc_sub *s, const struct ezc_stream_info *si, int map, ezc_error *err);
+
+/* The publisher host's clock as measured: 0 with *out (and its host, as
+ * probed, into host when non-NULL); EZC_ENOTFOUND when s measures no other
+ * host's clock; EZC_ETIMEOUT while no probe has come back. Any thread. */
+int ezc_sub_clock(ezc_sub *s, ezc_clock_estimate *out, char *host, size_t cap);
+
 /* How the data arrives: "shm" (every ipc endpoint through shared memory),
  * "inline" (the socket), or "shm+inline" (some of each). */
 const char *ezc_sub_path(const ezc_sub *s);

@@ -5,6 +5,8 @@
 #define EZC_CLI_NAMES_H
 
 #include <stddef.h>
+#include "ezc/names.h"
+#include "ezc/sub.h"
 
 enum { CLI_OPT_NAME_WAIT = 0x4400 };
 
@@ -27,8 +29,17 @@ int cli_name_take(const char *cmd, int c, const char *arg, double *wait_s);
 /* arg as an endpoint: itself when it is one; otherwise the endpoint of the
  * stream of that name, waiting up to wait_s seconds (0 = not at all) for it,
  * written into buf. NULL after printing "ezc CMD: no stream named 'X' (did
- * you mean: ...)" or why. */
+ * you mean: ...)" or why. The stream's entry is kept for cli_stream_clock. */
 const char *cli_stream_endpoint(const char *cmd, const char *arg, double wait_s, char *buf,
                                 size_t cap);
+
+/* When the stream cli_stream_endpoint resolved is another host's, s
+ * measures that host's clock and delivers stamps on this host's
+ * (ezc_sub_clock_track); a failure is printed and the stamps stay as sent. */
+void cli_stream_clock(const char *cmd, ezc_sub *s);
+
+/* "clock: HOST is +X ms ahead (round trip R ms, error <= R/2 ms)" for a
+ * subscriber measuring another host's clock, into buf; "" otherwise. */
+void cli_stream_clock_line(ezc_sub *s, char *buf, size_t cap);
 
 #endif

@@ -133,6 +133,8 @@ int cmd_echo(int argc, char **argv)
         fprintf(stderr, "ezc echo: %s\n", err.msg);
         return 1;
     }
+    if (endpoint == resolved)
+        cli_stream_clock("echo", s);
     cli_install_signals();
     int rc = 0;
     long long seen = 0;

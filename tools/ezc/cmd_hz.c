@@ -62,7 +62,9 @@ static void help(FILE *f)
                "Subscribes to ENDPOINT and prints, once a second, over the last WINDOW\n"
                "seconds: messages/s, MB/s, sequence gaps (missing messages), and the\n"
                "publish-to-arrival latency p50/p99 (publisher and receiver share a clock\n"
-               "on one host; across hosts it is only as good as their clock sync). A\n"
+               "on one host; a stream of another host found by name has its stamps mapped\n"
+               "onto this host's clock, measured continuously, and a \"clock:\" line says\n"
+               "by how much and how well: docs/pubsub.md \"Clocks across hosts\"). A\n"
                "publisher that restarted (same id, a new instance) adds \"restarts N (last\n"
                "silent S s, lost L)\": how long it sent nothing, by its own time stamps, and\n"
                "the messages lost across it (exact when it went on numbering, as a named\n"
@@ -156,6 +158,8 @@ int cmd_hz(int argc, char **argv)
         fprintf(stderr, "ezc hz: %s\n", err.msg);
         return 1;
     }
+    if (endpoint == resolved)
+        cli_stream_clock("hz", s);
     ring w = {0};
     cli_install_signals();
     double start = now_mono(), next_print = start + 1;
@@ -166,9 +170,7 @@ int cmd_hz(int argc, char **argv)
         int rc = ezc_sub_recv(s, &a, 100, &err);
         double t = now_mono();
         if (rc == 0) {
-            struct timespec rt;
-            clock_gettime(CLOCK_REALTIME, &rt);
-            int64_t now_ns = (int64_t)rt.tv_sec * 1000000000 + rt.tv_nsec;
+            int64_t now_ns = ezc_clock_now_ns(); /* stamps from another host come mapped to it */
             sample x = {t, a->ts_ns ? ((double)now_ns - (double)a->ts_ns) * 1e-9 : 0, /* any ts */
                         ezc_array_nbytes(a)};
             ezc_array_destroy(&a);
@@ -224,6 +226,10 @@ int cmd_hz(int argc, char **argv)
                (unsigned long long)(st.gaps - st0.gaps), (unsigned long long)st.malformed,
                count ? lat[count / 2] * 1e6 : 0.0, count ? lat[(count * 99) / 100] * 1e6 : 0.0,
                count, window, silent, ezc_sub_path(s));
+        char clock[320];
+        cli_stream_clock_line(s, clock, sizeof clock);
+        if (clock[0])
+            printf("%s\n", clock);
         fflush(stdout);
         if (ended)
             break;

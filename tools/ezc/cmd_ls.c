@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli.h"
+#include "ezc/clock.h"
 #include "ezc/discovery.h"
 
 static void help(FILE *f)
@@ -29,7 +30,9 @@ static void help(FILE *f)
             "  --quiet         no header lines; only the names (one a line)\n"
             "  --remote        also list other hosts' streams, heard from their beacons\n"
             "                  (UDP port $EZC_DISCOVERY_PORT, 5690): STREAM HOST ENDPOINT\n"
-            "                  DTYPE SHAPE FS PID CURVE (the key a beacon claims; connect\n"
+            "                  DTYPE SHAPE FS PID CLOCK CURVE. CLOCK: that host's clock\n"
+            "                  minus this one's, measured now (docs/pubsub.md \"Clocks\n"
+            "                  across hosts\"); CURVE: the key a beacon claims (connect\n"
             "                  with the server's .pub file you trust, not with it)\n"
             "  --wait S        how long --remote listens (default 1.5; beacons: every 1 s)\n\n"
             "Columns: STREAM ENDPOINT DTYPE SHAPE DIMS FS PID GRAPH [RATE], then GRAPH PID\n"
@@ -124,6 +127,24 @@ static void print_streams(const ezc_stream_info *v, size_t n, const double *rate
     }
 }
 
+/* The stream's host clock minus ours, one short burst of probes
+ * (docs/pubsub.md, "Clocks across hosts"): "+2500.000ms", or "-" when it
+ * has no clock service or did not answer. */
+static void remote_clock(const ezc_stream_info *si, char *out, size_t cap)
+{
+    char host[256];
+    const char *colon = strrchr(si->endpoint, ':');
+    ezc_clock_estimate e;
+    ezc_error err;
+    snprintf(out, cap, "-");
+    if (si->time_port <= 0 || strncmp(si->endpoint, "tcp://", 6) || !colon ||
+        (size_t)(colon - si->endpoint - 6) >= sizeof host)
+        return;
+    snprintf(host, sizeof host, "%.*s", (int)(colon - si->endpoint - 6), si->endpoint + 6);
+    if (ezc_clock_measure(host, si->time_port, 4, 100, &e, &err) == 0)
+        snprintf(out, cap, "%+.3fms", (double)e.offset_ns * 1e-6);
+}
+
 /* Other hosts' streams, heard for wait_s seconds (docs/pubsub.md, "Across hosts"). */
 static int list_remote(double wait_s, int quiet)
 {
@@ -147,8 +168,8 @@ static int list_remote(double wait_s, int quiet)
         for (size_t i = 0; i < n; i++)
             printf("%s\n", v[i].name);
     else if (n) {
-        printf("%-24s %-16s %-30s %-8s %-14s %-9s %-7s %s\n", "STREAM", "HOST", "ENDPOINT", "DTYPE",
-               "SHAPE", "FS", "PID", "CURVE");
+        printf("%-24s %-16s %-30s %-8s %-14s %-9s %-7s %-13s %s\n", "STREAM", "HOST", "ENDPOINT",
+               "DTYPE", "SHAPE", "FS", "PID", "CLOCK", "CURVE");
         for (size_t i = 0; i < n; i++) {
             const ezc_stream_info *si = &v[i];
             char shape[128] = "-", fs[32] = "-";
@@ -162,8 +183,10 @@ static int list_remote(double wait_s, int quiet)
             }
             if (si->fs > 0)
                 snprintf(fs, sizeof fs, "%g", si->fs);
-            printf("%-24s %-16s %-30s %-8s %-14s %-9s %-7ld %s\n", si->name, si->host, si->endpoint,
-                   si->dtype[0] ? si->dtype : "-", shape, fs, si->pid,
+            char clock[32];
+            remote_clock(si, clock, sizeof clock);
+            printf("%-24s %-16s %-30s %-8s %-14s %-9s %-7ld %-13s %s\n", si->name, si->host,
+                   si->endpoint, si->dtype[0] ? si->dtype : "-", shape, fs, si->pid, clock,
                    si->curve_key[0] ? si->curve_key : "-");
         }
     } else
