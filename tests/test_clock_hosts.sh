@@ -6,8 +6,9 @@
 # (the method's bound is half the round trip: tens of microseconds here) and
 # report the true publish-to-arrival latency (0 .. 50 ms) instead of one off
 # by the skew, which it still shows when given the endpoint (no name, no
-# clock), and `ezc ls --remote` shows it in its CLOCK column. Prints each
-# measured offset and its error.
+# clock), and `ezc ls --remote` shows it in its CLOCK column; Python's
+# ezc_wire.Subscriber by name and clock_measure recover it the same way.
+# Prints each measured offset and its error.
 #   loopback: two run folders on one host, EZC_PEERS=127.0.0.1;
 #   netns:    two network namespaces joined by a veth (root only; 77 else).
 # Usage: test_clock_hosts.sh PATH_TO_EZC loopback|netns
@@ -31,6 +32,7 @@ else
   inB() { env EZC_RUN_DIR="$dir/b" EZC_PEERS=127.0.0.1 "$@"; }
 fi
 mkdir -m 700 "$dir/a" "$dir/b"
+export EZC_PY="$src/tools/python"
 
 # skewed SKEW_MS NAME: a publisher whose clock is SKEW_MS ahead, then hz in B.
 skewed() {
@@ -63,6 +65,30 @@ skewed() {
       echo $?) "endpoint '$ep': $out"
   ! grep -q '^clock:' <<<"$out"
   check "skew $skew ms: by endpoint no clock line" $? "$out"
+  # Python: a Subscriber by name gets the stamps on this host's clock too.
+  out=$(inB timeout 30 "$py" - "$name" <<'PY' 2>&1
+import os, statistics, sys, time
+sys.path.insert(0, os.environ["EZC_PY"])
+import ezc_wire
+sub = ezc_wire.Subscriber(name=sys.argv[1], name_wait_ms=5000)
+lat, t0 = [], time.monotonic()
+while len(lat) < 60 and time.monotonic() - t0 < 10:
+    m = sub.recv(500)
+    if m is not None and not getattr(m, "eos", False) and sub.clock():
+        lat.append((time.time_ns() - m.ts_ns) / 1e3)
+off, rtt = sub.clock()
+e = ezc_wire.resolve(sys.argv[1])
+off2, rtt2 = ezc_wire.clock_measure(e["endpoint"][6:].rpartition(":")[0], e["time"])
+print(f"python: offset {off / 1e6:+.3f} ms rtt {rtt / 1e3:.1f} us; measure {off2 / 1e6:+.3f} ms; "
+      f"n {len(lat)} latency p50 {statistics.median(lat):.0f} us")
+sub.close()
+PY
+)
+  check "skew $skew ms: python Subscriber by name: offset within 1 ms, true latency" \
+    $(awk -v s="$skew" '/^python:/ { o = $3; m = $9; l = $(NF-1) }
+        END { exit !(o - s <= 1 && s - o <= 1 && m - s <= 1 && s - m <= 1 && l >= 0 && l <= 50000) }' \
+        <<<"$out"; echo $?) "$out"
+  echo "$mode: $(grep '^python:' <<<"$out")"
   kill "$p"
   wait "$p" 2>/dev/null
 }

@@ -767,13 +767,21 @@ def streams():
 
 def resolve(name, timeout_ms=0):
     """The entry (a dict with 'endpoint') of the live stream `name`, waiting
-    up to timeout_ms (-1 forever) for it to appear; StreamNotFound."""
+    up to timeout_ms (-1 forever) for it to appear; StreamNotFound. With
+    EZC_DISCOVERY or EZC_PEERS set, a name not registered here is listened
+    for as ezc does (a beacon of another host: the entry then has "host"
+    and "time")."""
     deadline = time.monotonic() + timeout_ms / 1000 if timeout_ms >= 0 else None
     while True:
         d = _streams_dir()
         e = _live_entry(d, _escape(name)) if d else None
         if e and e["endpoint"] and e["name"] == name:
             return e
+        if _discovery_env()[2]:  # another host's, heard from its beacon
+            wait_ms = int(os.environ.get("EZC_DISCOVERY_WAIT_MS") or 1500)
+            found = listen_beacons(wait_ms / 1000, name=name)
+            if found:
+                return found[0]
         if deadline is not None and time.monotonic() >= deadline:
             break
         time.sleep(0.02)
@@ -784,6 +792,151 @@ def resolve(name, timeout_ms=0):
                              f"`ezc ls` lists them)")
     raise StreamNotFound(f"no stream named '{name}' ({len(names)} stream"
                          f"{'' if len(names) == 1 else 's'} registered; `ezc ls` lists them)")
+
+
+# ---- other hosts: beacons and clocks (docs/pubsub.md "Across hosts",
+# "Clocks across hosts") ----
+
+_BEACON_MAGIC = b"ezc-beacon 1\n"
+_BEACON_MAX = 1200
+
+
+def _discovery_env():
+    """(port, peer addresses or None, on) from EZC_DISCOVERY / EZC_PEERS."""
+    port = int(os.environ.get("EZC_DISCOVERY_PORT") or 5690)
+    peers = [p for p in (os.environ.get("EZC_PEERS") or "").split(",") if p]
+    on = bool(os.environ.get("EZC_DISCOVERY") or peers)
+    addrs = None
+    if peers and not os.environ.get("EZC_DISCOVERY"):  # only the peers' beacons count
+        addrs = {socket.gethostbyname(p) for p in peers}
+    return port, addrs, on
+
+
+def parse_beacon(data):
+    """A beacon datagram (any bytes: checked) as an entry dict, as resolve()
+    gives, plus "host" (the sender's name) and "time" (its clock port, 0
+    for none); WireError for anything but a well-formed beacon with name,
+    endpoint (tcp://HOST:PORT only), pid and host."""
+    _need(isinstance(data, (bytes, bytearray)) and len(data) <= _BEACON_MAX and
+          data.startswith(_BEACON_MAGIC) and data.endswith(b"\n"), "beacon: not an ezc beacon")
+    _need(all(b == 10 or 0x20 <= b <= 0x7e for b in data), "beacon: a byte outside ASCII")
+    e = _parse_entry(data[len(_BEACON_MAGIC):].decode("ascii"))
+    e.setdefault("host", "")
+    e["time"] = int(e.get("time") or 0) if str(e.get("time", "0")).isdigit() else -1
+    ep = e["endpoint"]
+    host, _, port = ep[6:].rpartition(":")
+    _need(ep.startswith("tcp://") and host and port.isdigit() and 0 < int(port) < 65536 and
+          all(c.isalnum() or c in ".-" for c in host), "beacon: bad endpoint")
+    _need(e["name"] and e["pid"] > 0 and e["host"], "beacon: name, pid and host are required")
+    _need(0 <= e["time"] < 65536, "beacon: bad time")
+    return e
+
+
+def listen_beacons(wait_s=1.5, name=None):
+    """Beacons of other hosts' streams heard within wait_s seconds on
+    EZC_DISCOVERY_PORT (5690): the latest entry per (name, host, pid), or
+    with name the first naming it (a list of at most one)."""
+    port, addrs, _ = _discovery_env()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("", port))
+    seen = {}
+    deadline = time.monotonic() + wait_s
+    try:
+        while (left := deadline - time.monotonic()) > 0:
+            s.settimeout(left)
+            try:
+                data, frm = s.recvfrom(_BEACON_MAX + 1)
+            except socket.timeout:
+                break
+            if addrs is not None and frm[0] not in addrs:
+                continue
+            try:
+                e = parse_beacon(data)
+            except (WireError, ValueError):
+                continue  # beacons come from anyone: a bad one is dropped
+            if name is not None:
+                if e["name"] == name:
+                    return [e]
+                continue
+            seen[(e["name"], e["host"], e["pid"])] = e
+    finally:
+        s.close()
+    return [seen[k] for k in sorted(seen)]
+
+
+_PROBE = struct.Struct("<8sIIQqqq")  # magic, version, kind, nonce, t0, t1, t2
+
+
+def clock_measure(host, port, probes=8, timeout_s=0.2):
+    """Another host's clock against ours (ezc/clock.h): (offset_ns,
+    rtt_ns) from the probe with the shortest round trip, offset = its clock
+    minus ours (local = remote - offset; error <= rtt / 2). TimeoutError
+    when no probe came back."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((host, int(port)))
+    best = None
+    try:
+        for _ in range(probes):
+            nonce = int.from_bytes(os.urandom(8), "little")
+            t0 = time.time_ns()
+            try:
+                s.send(_PROBE.pack(b"ezc-time", 1, 1, nonce, t0, 0, 0))
+            except ConnectionRefusedError:
+                continue
+            deadline = time.monotonic() + timeout_s
+            while (left := deadline - time.monotonic()) > 0:
+                s.settimeout(left)
+                try:
+                    r = s.recv(64)
+                except (socket.timeout, ConnectionRefusedError):
+                    break
+                t3 = time.time_ns()
+                if len(r) != _PROBE.size:
+                    continue
+                magic, ver, kind, n, e0, t1, t2 = _PROBE.unpack(r)
+                if magic != b"ezc-time" or ver != 1 or kind != 2 or n != nonce or e0 != t0:
+                    continue
+                rtt = (t3 - t0) - (t2 - t1)
+                if t2 < t1 or rtt < 0:
+                    continue
+                off = ((t1 - t0) + (t2 - t3)) // 2
+                if best is None or rtt < best[1]:
+                    best = (off, rtt)
+                break
+    finally:
+        s.close()
+    if best is None:
+        raise TimeoutError(f"clock: no answer from {host}:{port}")
+    return best
+
+
+class _ClockTracker(threading.Thread):
+    """clock_measure in a loop, as ezc's tracker: a burst at once, 0.1 s
+    and 0.3 s later, then every second; the shortest round trip of the last
+    4 bursts."""
+
+    def __init__(self, host, port):
+        super().__init__(daemon=True)
+        self.host, self.port = host, port
+        self.estimate = None  # (offset_ns, rtt_ns)
+        self._stop = threading.Event()
+        self._recent = []
+        self.start()
+
+    def run(self):
+        beat = 0
+        while not self._stop.is_set():
+            try:
+                self._recent = ([clock_measure(self.host, self.port)] + self._recent)[:4]
+                self.estimate = min(self._recent, key=lambda x: x[1])
+            except (TimeoutError, OSError):
+                pass
+            self._stop.wait((0.1, 0.2)[beat] if beat < 2 else 1.0)
+            beat += 1
+
+    def stop(self):
+        self._stop.set()
 
 
 def _distance(a, b):
@@ -890,9 +1043,11 @@ class _Tracker:
 
 class Subscriber:
     """Connects a SUB socket to an ezc publisher (topic = prefix filter).
-    The publisher is an endpoint, or a stream name on this host (name=, or
-    an endpoint argument that is not tcp://, ipc:// or inproc://), looked up
-    with resolve(name, name_wait_ms) (StreamNotFound). With curve_client_key
+    The publisher is an endpoint, or a stream name (name=, or an endpoint
+    argument that is not tcp://, ipc:// or inproc://), looked up with
+    resolve(name, name_wait_ms) (StreamNotFound). A stream of another host
+    found by name has its host's clock tracked and its stamps (ts_ns)
+    delivered on this host's clock; clock() gives the estimate. With curve_client_key
     (this client's NAME.key) and curve_server_pub (the publisher's NAME.pub),
     a tcp:// endpoint is connected with CURVE, as `ezc echo --curve-client
     ... --curve-server-pub ...` does.
@@ -912,8 +1067,11 @@ class Subscriber:
         if (endpoint is None) == (name is None):
             raise ValueError("Subscriber: give an endpoint or a name")
         self.stream = resolve(name, name_wait_ms) if name is not None else None
+        self._clock = None
         if self.stream:
             endpoint = self.stream["endpoint"]
+            if self.stream.get("host") and self.stream.get("time"):  # another host's clock
+                self._clock = _ClockTracker(endpoint[6:].rpartition(":")[0], self.stream["time"])
         self.endpoint = endpoint
         self.tracker = _Tracker(report)
         self.ctx = context or zmq.Context.instance()
@@ -934,13 +1092,26 @@ class Subscriber:
         ended its stream), or None after timeout_ms (-1 waits forever)."""
         if timeout_ms >= 0 and not self.sock.poll(timeout_ms):
             return None
-        return self.tracker.take(decode_frames(self.sock.recv_multipart(copy=False)))
+        m = self.tracker.take(decode_frames(self.sock.recv_multipart(copy=False)))
+        est = self._clock.estimate if self._clock else None
+        if est and m.ts_ns:
+            m.ts_ns -= est[0]  # onto this host's clock
+        return m
+
+    def clock(self):
+        """(offset_ns, rtt_ns) of the publisher's host clock against ours
+        when it is another host's stream found by name (stamps are then
+        delivered on this host's clock); None otherwise or before the
+        first estimate."""
+        return self._clock.estimate if self._clock else None
 
     def stats(self):
         """What arrived and what was lost (see the class)."""
         return self.tracker.stats()
 
     def close(self):
+        if self._clock:
+            self._clock.stop()
         self.sock.close()
 
 
