@@ -17,13 +17,24 @@
  * taps; the sums differ in order: direct or FFT in xp.fir against
  * np.convolve); frequencies 1e-12 relative; float32 within 1e-5 of max|y|
  * against the float64 transform with the float32 grid's kernels (data and
- * output rounded to float32). Chunks equal the whole run to 1e-13. */
+ * output rounded to float32). Chunks equal the whole run to 1e-13.
+ *
+ * gausP and cgauP: the sampled psi against the generator's (every 8th grid
+ * point) within 1e-13 (max |psi| is about 1: a Hermite recurrence against
+ * numpy's power-basis polynomials); sum |psi|^2 dx over the 2^10-point grid
+ * is 1 within 1e-12 (the Gaussian's tails beyond +-5 hold below 1e-13 of
+ * the norm, the sum of a smooth, well-sampled function is exact to
+ * rounding otherwise); gaus1 and gaus2 against PyWavelets' closed forms to
+ * 1e-12. */
+#include <complex.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include "tf_test.h"
 
 extern const ezc_transformer_type ezc_cwt_type;
+int ezc_cwt_wavefun(const char *w, double complex psi[1024], double *lb, double *ub,
+                    ezc_error *err);
 
 #define FS 250.0
 
@@ -37,6 +48,12 @@ static const struct {
     {"wavelet=morl; scales=[4, 16, 9.5]", 0},
     {"wavelet=shan1.5-1.0; frequencies=[12, 6]", 1},
     {"wavelet=fbsp2-1.0-0.5; frequencies=[8, 16]", 1},
+    {"wavelet=gaus1; frequencies=[5, 12, 30]", 0},
+    {"wavelet=gaus4; frequencies=[8, 20]", 0},
+    {"wavelet=gaus8; scales=[3, 12]", 0},
+    {"wavelet=cgau1; frequencies=[6, 15]", 1},
+    {"wavelet=cgau2; frequencies=[4, 10, 25]", 1},
+    {"wavelet=cgau8; frequencies=[10, 40]", 1},
 };
 
 static int no_fir(DLDevice dev)
@@ -124,6 +141,56 @@ START_TEST(t_cwt_values)
     ck_assert_int_eq(y->dtype, EZC_COMPLEX64);
     ezc_array_destroy(&y);
     ezc_transformer_destroy(&t);
+    /* gaus real, cgau complex at float32 too */
+    const char *g32[2] = {"wavelet=gaus4; frequencies=[8, 20]", "wavelet=cgau2; frequencies=[10]"};
+    for (int j = 0; j < 2; j++) {
+        t = tc_make(&ezc_cwt_type, g32[j]);
+        y = tc_host(tc_apply(t, tc_stream_of("cwt_x", FS, 0.25, EZC_FLOAT32, d)));
+        ck_assert_int_eq(y->dtype, j ? EZC_COMPLEX64 : EZC_FLOAT32);
+        ezc_array_destroy(&y);
+        ezc_transformer_destroy(&t);
+    }
+}
+END_TEST
+
+/* gausP, cgauP as sampled: the generator's values, unit norm, closed forms. */
+START_TEST(t_cwt_gauss_wavelets)
+{
+    static double complex psi[1024];
+    for (int c = 0; c < 2; c++)
+        for (int p = 1; p <= 8; p++) {
+            char name[8];
+            snprintf(name, sizeof name, "%s%d", c ? "cgau" : "gaus", p);
+            ezc_error err = {0};
+            double lb = 0, ub = 0;
+            ck_assert_msg(ezc_cwt_wavefun(name, psi, &lb, &ub, &err) == 0, "%s", err.msg);
+            ck_assert(lb == -5 && ub == 5);
+            ezc_array *want = tc_ref("psi_%s", name);
+            ck_assert_int_eq(want->shape[0], 128);
+            for (int j = 0; j < 128; j++) {
+                double complex v = psi[8 * j];
+                ck_assert_msg(fabs(creal(v) - tc_get(want, 2 * (size_t)j, 0)) < 1e-13 &&
+                                  fabs(cimag(v) - tc_get(want, 2 * (size_t)j + 1, 0)) < 1e-13,
+                              "%s at point %d: %.17g%+.17gj, want %.17g%+.17gj", name, 8 * j,
+                              creal(v), cimag(v), tc_get(want, 2 * (size_t)j, 0),
+                              tc_get(want, 2 * (size_t)j + 1, 0));
+                if (!c)
+                    ck_assert(cimag(v) == 0);
+            }
+            ezc_array_destroy(&want);
+            double dx = (ub - lb) / 1023, sum = 0;
+            for (int j = 0; j < 1024; j++)
+                sum += creal(psi[j] * conj(psi[j])) * dx;
+            ck_assert_msg(fabs(sum - 1) < 1e-12, "%s: sum |psi|^2 dx = %.17g", name, sum);
+            /* PyWavelets' gaus1 and gaus2 */
+            for (int j = 0; !c && p <= 2 && j < 1024; j += 101) {
+                double x = j == 1023 ? ub : lb + j * dx, e = exp(-x * x);
+                double want1 = p == 1 ? -2 * x * e / pow(M_PI / 2, 0.25)
+                                      : -2 * (2 * x * x - 1) * e / sqrt(3 * sqrt(M_PI / 2));
+                ck_assert_msg(fabs(creal(psi[j]) - want1) < 1e-12, "%s(%g) = %.17g, want %.17g",
+                              name, x, creal(psi[j]), want1);
+            }
+        }
 }
 END_TEST
 
@@ -147,6 +214,17 @@ START_TEST(t_cwt_errors)
     ck_assert_msg(strstr(m, "'fbsp0-1-1'") && strstr(m, "integer in [1, 64]"), "%s", m);
     m = tc_make_fails(&ezc_cwt_type, "wavelet=shan1-x; frequencies=[10]", EZC_EINVAL);
     ck_assert_msg(strstr(m, "'shan1-x'") && strstr(m, "shanB-C"), "%s", m);
+    const char *bad[] = {"gaus0", "gaus9", "gaus", "gaus10", "gaus1.0", "cgau", "cgau0", "cgau9"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char set[64], want[32];
+        snprintf(set, sizeof set, "wavelet=%s; frequencies=[10]", bad[i]);
+        snprintf(want, sizeof want, "'wavelet' = '%s'", bad[i]);
+        m = tc_make_fails(&ezc_cwt_type, set, EZC_EINVAL);
+        ck_assert_msg(strstr(m, "cwt: setting") && strstr(m, want) &&
+                          strstr(m, "integer in [1, 8]") &&
+                          strstr(m, bad[i][0] == 'c' ? "cgauP" : "gausP"),
+                      "%s", m);
+    }
     m = tc_make_fails(&ezc_cwt_type, "wavelet=morl", EZC_EINVAL);
     ck_assert_msg(strstr(m, "neither given"), "%s", m);
     m = tc_make_fails(&ezc_cwt_type, "wavelet=morl; frequencies=[1]; scales=[2]", EZC_EINVAL);
@@ -264,6 +342,12 @@ START_TEST(t_min_phase_errors)
     const char *m = tc_make_fails(
         &ezc_cwt_type, "wavelet=cmor1.5-1.0; frequencies=[10]; min_phase=hilbert", EZC_EINVAL);
     ck_assert_msg(strstr(m, "'min_phase' = hilbert") && strstr(m, "complex"), "%s", m);
+    m = tc_make_fails(&ezc_cwt_type, "wavelet=cgau2; frequencies=[10]; min_phase=homomorphic",
+                      EZC_EINVAL);
+    ck_assert_msg(strstr(m, "'min_phase' = homomorphic") && strstr(m, "cgau2 is complex"), "%s", m);
+    ezc_transformer *t =
+        tc_make(&ezc_cwt_type, "wavelet=gaus2; frequencies=[10]; min_phase=hilbert");
+    ezc_transformer_destroy(&t);
     m = tc_make_fails(&ezc_filterbank_type, "kernels=[1, 2]; min_phase=homomorphic", EZC_EINVAL);
     ck_assert_msg(strstr(m, "filterbank: setting 'min_phase' = homomorphic") &&
                       strstr(m, "at least 3"),
@@ -284,6 +368,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, t_cwt_values, 0, tc_ndevs());
     tcase_add_loop_test(tc, t_cwt_chunks, 0, tc_ndevs());
+    tcase_add_test(tc, t_cwt_gauss_wavelets);
     tcase_add_test(tc, t_cwt_errors);
     tcase_add_test(tc, t_cwt_empty_and_steady);
     tcase_add_loop_test(tc, t_min_phase, 0, tc_ndevs());

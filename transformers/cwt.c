@@ -20,9 +20,11 @@
  * bandwidth, C centre frequency; plain cmor is B = 1, C = 0.5), shanB-C
  * (sqrt(B) sinc(B t) e^{2 pi j C t} on [-20, 20]; plain shan B = 0.5, C =
  * 1) and fbspM-B-C (sqrt(B) sinc(B t / M)^M e^{2 pi j C t}; plain fbsp M =
- * 2, B = 1, C = 0.5). float32 data get PyWavelets'
- * float32 step and support length (ezmsg casts them to the data's dtype),
- * so the kernels' lengths and indices match it there too. */
+ * 2, B = 1, C = 0.5); gausP and cgauP (P = 1..8: the P-th derivative of
+ * e^{-t^2}, or of e^{-jt} e^{-t^2}, at unit L2 norm on [-5, 5]; see
+ * parse_gauss). float32 data get PyWavelets' float32 step and support
+ * length (ezmsg casts them to the data's dtype), so the kernels' lengths
+ * and indices match it there too. */
 #include <complex.h>
 #include <math.h>
 #include <stdio.h>
@@ -35,12 +37,15 @@
 #define CWT_MAX_SCALES 512
 #define CWT_MAX_TAPS 200000
 
-typedef enum { WAV_MORL, WAV_MEXH, WAV_CMOR, WAV_SHAN, WAV_FBSP } wav_family;
+/* the complex ones from WAV_CMOR on */
+typedef enum { WAV_MORL, WAV_MEXH, WAV_GAUS, WAV_CMOR, WAV_SHAN, WAV_FBSP, WAV_CGAU } wav_family;
 
 typedef struct cwt_state {
     wav_family fam;
     double B, C;       /* cmor, shan, fbsp: bandwidth and centre frequency */
     int M;             /* fbsp: the spline order */
+    int P;             /* gaus, cgau: the derivative's order */
+    double norm;       /* gaus, cgau: PyWavelets' sign over the L2 norm */
     double lb, ub, cf; /* support and central frequency */
     double *given;     /* frequencies (Hz, ascending) or scales (descending) */
     int ns, by_freq, f32;
@@ -63,12 +68,15 @@ static const ezc_setting_spec cwt_settings[] = {
      "analysis frequencies in Hz (scales from them at the stream's rate)", 0, NULL},
     {"scales", EZC_SETTING_FLOATS, NULL, "wavelet scales, when frequencies are not given", 0, NULL},
     {"wavelet", EZC_SETTING_STRING, NULL,
-     "morl, mexh, cmorB-C (e.g. cmor1.5-1.0), shanB-C or fbspM-B-C", 1, NULL},
+     "morl, mexh, gausP, cmorB-C (e.g. cmor1.5-1.0), shanB-C, fbspM-B-C or cgauP (P 1 to 8)", 1,
+     NULL},
     {"min_phase", EZC_SETTING_STRING, "none",
      "none, or each kernel made minimum phase (real wavelets only)", 0, "none|hilbert|homomorphic"},
     {"axis", EZC_SETTING_STRING, "time", "the time dim", 0, NULL},
     {NULL, 0, NULL, NULL, 0, NULL},
 };
+
+static int parse_wavelet(cwt_state *st, const char *w, ezc_error *err);
 
 static double complex psi_at(const cwt_state *st, double x)
 {
@@ -83,6 +91,20 @@ static double complex psi_at(const cwt_state *st, double x)
         double sinc = u == 0 ? 1 : sin(u) / u;
         return sqrt(st->B) * pow(sinc, m) * cexp(2 * M_PI * I * st->C * x);
     }
+    case WAV_GAUS:
+    case WAV_CGAU: {
+        /* d^P/dx^P e^{-(x + a)^2} = (-1)^P H_P(x + a) e^{-(x + a)^2} (H the
+         * physicists' Hermite polynomials), a = 0 for gaus and j/2 for cgau:
+         * e^{-jx} e^{-x^2} = e^{-1/4} e^{-(x + j/2)^2}, e^{-1/4} a constant
+         * factor. One recurrence serves both. */
+        double complex z = st->fam == WAV_CGAU ? x + 0.5 * I : x, h0 = 1, h1 = 2 * z;
+        for (int n = 1; n < st->P; n++) {
+            double complex h2 = 2 * z * h1 - 2 * n * h0;
+            h0 = h1, h1 = h2;
+        }
+        double complex g = st->fam == WAV_CGAU ? cexp(-I * x) : 1;
+        return st->norm * h1 * g * exp(-x * x);
+    }
     }
     return 0;
 }
@@ -96,6 +118,22 @@ static void psi_table(const cwt_state *st, double complex *psi)
         volatile double jx = j * step; /* j * step + lb, rounded twice as numpy's */
         psi[j] = psi_at(st, j == CWT_POINTS - 1 ? st->ub : jx + st->lb);
     }
+}
+
+/* For the tests: psi of wavelet w (a setting's value) on its CWT_POINTS
+ * grid, and the grid's ends. */
+int ezc_cwt_wavefun(const char *w, double complex psi[CWT_POINTS], double *lb, double *ub,
+                    ezc_error *err);
+int ezc_cwt_wavefun(const char *w, double complex psi[CWT_POINTS], double *lb, double *ub,
+                    ezc_error *err)
+{
+    cwt_state st = {0};
+    int rc = parse_wavelet(&st, w, err);
+    if (rc)
+        return rc;
+    psi_table(&st, psi);
+    *lb = st.lb, *ub = st.ub;
+    return 0;
 }
 
 /* PyWavelets' central_frequency: k = 1 + the bin (after the first) where
@@ -215,9 +253,44 @@ static void cwt_fini(void *state)
     free(st);
 }
 
+/* gausP, cgauP: psi is norm H_P(z) e^{-x^2} (times e^{-jx} for cgau), see
+ * psi_at. norm folds three things: (-1)^P (the derivative's sign against
+ * H_P); PyWavelets' own sign, (-1)^floor(P / 2) for gaus (gaus1 = -2x
+ * e^{-x^2} / .., gaus2 = -2 (2x^2 - 1) e^{-x^2} / ..) and none for cgau;
+ * and 1 / the L2 norm over R, analytic by Parseval: int |f^(P)|^2 dx =
+ * sqrt(pi / 2) E[(Z - s)^(2P)], Z standard normal, s = 0 for gaus and 1
+ * for cgau (e^{-jx} shifts the spectrum by one), which is (2P - 1)!! and
+ * sum_k C(2P, 2k) (2k - 1)!!: PyWavelets' constants 1, 3, 15, .. and 2,
+ * 10, 76, ... */
+static int parse_gauss(cwt_state *st, const char *w, ezc_error *err)
+{
+    int cgau = w[0] == 'c';
+    st->fam = cgau ? WAV_CGAU : WAV_GAUS;
+    st->lb = -5, st->ub = 5;
+    if (w[4] < '1' || w[4] > '8' || w[5])
+        return ezc_error_set(err, EZC_EINVAL,
+                             "cwt: setting 'wavelet' = '%s': expected %sP with P an integer in [1, "
+                             "8] (e.g. %s4)",
+                             w, cgau ? "cgau" : "gaus", cgau ? "cgau" : "gaus");
+    int p = st->P = w[4] - '0';
+    int64_t c = cgau, dfact = 1, binom = 1; /* the k = 0 term; (2k - 1)!!, C(2P, 2k) */
+    for (int k = 1; k <= p; k++) {
+        dfact *= 2 * k - 1;
+        binom = binom * (2 * p - 2 * k + 2) * (2 * p - 2 * k + 1) / ((2 * k - 1) * 2 * k);
+        c += binom * dfact;
+    }
+    if (!cgau)
+        c = dfact;
+    int sign = (p % 2 ? -1 : 1) * (cgau || p / 2 % 2 == 0 ? 1 : -1);
+    st->norm = sign / sqrt((double)c * sqrt(M_PI / 2));
+    return 0;
+}
+
 static int parse_wavelet(cwt_state *st, const char *w, ezc_error *err)
 {
     st->lb = -8, st->ub = 8;
+    if (!strncmp(w, "gaus", 4) || !strncmp(w, "cgau", 4))
+        return parse_gauss(st, w, err);
     if (!strcmp(w, "morl"))
         st->fam = WAV_MORL;
     else if (!strcmp(w, "mexh"))
@@ -255,8 +328,8 @@ static int parse_wavelet(cwt_state *st, const char *w, ezc_error *err)
                                  w);
     } else
         return ezc_error_set(err, EZC_EINVAL,
-                             "cwt: setting 'wavelet' = '%s': expected morl, mexh, cmorB-C, "
-                             "shanB-C or fbspM-B-C",
+                             "cwt: setting 'wavelet' = '%s': expected morl, mexh, gausP, cmorB-C, "
+                             "shanB-C, fbspM-B-C or cgauP",
                              w);
     return 0;
 }
@@ -298,7 +371,7 @@ static int cwt_init(void **state, const ezc_settings *s, ezc_error *err)
     if (!rc && st->fam >= WAV_CMOR && st->min_phase != EZC_MIN_PHASE_NONE)
         rc = ezc_error_set(err, EZC_EINVAL,
                            "cwt: setting 'min_phase' = %s: minimum phase is for real kernels, "
-                           "and %s is complex (use none, or morl or mexh)",
+                           "and %s is complex (use none, or morl, mexh or gausP)",
                            mp, w);
     st->ns = (int)n;
     st->by_freq = has_f;
