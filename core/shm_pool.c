@@ -557,6 +557,18 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
         if (atomic_load(&r->state) == EZC_SHM_ACTIVE && topic_matches(r, topic, tlen))
             targets |= (uint64_t)1 << i;
     }
+    /* A reader that would drop this one anyway (lossy, its ring full: a
+     * dashboard behind) costs no slot and no copy: counted and left out. */
+    for (int i = 0; i < EZC_SHM_READERS; i++) {
+        ezc_shm_reader *r = &c->reader[i];
+        if ((targets >> i & 1) && (how->lossy || (r->flags & EZC_SHM_READER_LOSSY)) &&
+            atomic_load_explicit(&r->tail, memory_order_relaxed) - atomic_load(&r->head) >=
+                EZC_SHM_RING) {
+            atomic_fetch_add(&r->dropped, 1);
+            p->dropped++;
+            targets &= ~((uint64_t)1 << i);
+        }
+    }
     if (!targets)
         return 0;
     if (tlen + hlen + sizeof(ezc_shm_slot_head) > EZC_SHM_HEAD) {

@@ -22,6 +22,17 @@
 
 #define RECV_MS 100
 #define WAKE_S 0.01
+/* Values a second one stream's thread takes at most: twice the stream's
+ * real rate (its time axis: values per message over the message's
+ * duration) and at least READ_FLOOR; READ_BUDGET when it has no time
+ * axis; EZC_DASH_READ_BUDGET when set (0 = no limit). Past it the thread
+ * sleeps, its lossy ring fills, and the publisher drops for it without
+ * copying anything (counted): a graph replaying or computing faster than
+ * real time is not slowed by the plot, which then shows part of its data;
+ * at real time nothing is skipped. */
+#define READ_BUDGET 16e6
+#define READ_FLOOR 1e6
+#define READ_REAL_X 2.0
 #define LABELS_MAX 4096
 
 typedef struct layout {
@@ -68,6 +79,7 @@ struct stream {
 struct dash_streams {
     dash_wake_fn wake;
     void *wake_ctx;
+    double budget;        /* values/s a stream thread reads at most; 0 = no limit */
     pthread_mutex_t lock; /* the list */
     stream *list;
 };
@@ -351,6 +363,17 @@ static void take(stream *s, const ezc_array *a)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* READ_REAL_X times a's real rate in values/s (at least READ_FLOOR), or
+ * READ_BUDGET when a has no linear time axis. */
+static double real_budget(const ezc_array *a)
+{
+    int t = ezc_array_axis_index(a, "time");
+    if (t < 0 || a->axes[t].kind != EZC_AXIS_LINEAR || !(a->axes[t].gain > 0) || a->shape[t] <= 0)
+        return READ_BUDGET;
+    double rate = (double)ezc_array_size(a) / ((double)a->shape[t] * a->axes[t].gain);
+    return rate * READ_REAL_X > READ_FLOOR ? rate * READ_REAL_X : READ_FLOOR;
+}
+
 static void *stream_main(void *arg)
 {
     stream *s = arg;
@@ -360,7 +383,7 @@ static void *stream_main(void *arg)
      * Where that is not allowed, the default priority stays. */
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     ezc_sub *sub = NULL;
-    double woke = 0, retry = 0;
+    double woke = 0, retry = 0, budget = s->ss->budget, tokens = 0, filled = dash_mono_s();
     ezc_error err;
     while (!atomic_load(&s->quit)) {
         if (!sub) {
@@ -387,8 +410,22 @@ static void *stream_main(void *arg)
         int rc = ezc_sub_recv(sub, &a, RECV_MS, &err);
         if (rc == 0) {
             take(s, a);
-            ezc_array_destroy(&a);
             double t = dash_mono_s();
+            if (budget < 0) /* by the stream's real rate */
+                budget = real_budget(a);
+            if (budget > 0) { /* a token bucket of values, 0.1 s deep */
+                tokens += (t - filled) * budget;
+                filled = t;
+                if (tokens > budget * 0.1)
+                    tokens = budget * 0.1;
+                tokens -= (double)ezc_array_size(a);
+                if (tokens < 0) {
+                    double wait = -tokens / budget;
+                    struct timespec ts = {0, (long)((wait < 0.1 ? wait : 0.1) * 1e9)};
+                    nanosleep(&ts, NULL);
+                }
+            }
+            ezc_array_destroy(&a);
             if (t - woke >= WAKE_S) {
                 woke = t;
                 s->ss->wake(s->ss->wake_ctx);
@@ -412,6 +449,21 @@ dash_streams *dash_streams_new(dash_wake_fn wake, void *ctx, ezc_error *err)
     }
     ss->wake = wake;
     ss->wake_ctx = ctx;
+    ss->budget = -1; /* per stream, from its rate */
+    const char *b = getenv("EZC_DASH_READ_BUDGET");
+    if (b && *b) {
+        char *end;
+        double v = strtod(b, &end);
+        if (*end || !(v >= 0) || v > 1e12) {
+            free(ss);
+            ezc_error_set(err, EZC_EINVAL,
+                          "dash: EZC_DASH_READ_BUDGET='%s': values a second per stream, >= 0 "
+                          "(0: no limit)",
+                          b);
+            return NULL;
+        }
+        ss->budget = v;
+    }
     pthread_mutex_init(&ss->lock, NULL);
     return ss;
 }
