@@ -7,7 +7,9 @@
  * (CLOCK_REALTIME at send, in the message, to after receive+decode; a hop
  * that cannot carry 1 kHz is paced at a third of its rate), and CPU per
  * message (user+sys) on each side. Then a 3-process chain of pass-through
- * nodes (pub -> fwd -> sub), end-to-end latency at 1 kHz.
+ * nodes (pub -> fwd -> sub), end-to-end latency at 1 kHz; and the same
+ * chain with the middle node writing in place, its copy-on-write made into
+ * its output's slot (one copy per hop) or on the heap (two).
  * Paths: "shm" (default ezc on ipc), "shm-loan" (the producer fills a
  * loaned slot: no copy at all), "inline" (EZC_SHM=0: ezc through the
  * socket), "raw" (libzmq ipc, [topic][header-sized][data zero-copy]). */
@@ -152,8 +154,15 @@ static void send_raw(int mode, size_t bytes, int64_t period, int count, const ch
     free(data);
 }
 
-/* A pass-through node: receive on IN, publish on OUT, until "end". */
-static void forward(const char *in, const char *out, int path)
+/* The middle node's work: CHAIN_PASS forwards what it receives; the others
+ * write on it in place (negate, as scale or abs would), its copy-on-write
+ * made into the output's slot (CHAIN_WRITE: what a graph node's loop does,
+ * ezc_array_cow_target) or on the heap and copied again at the send
+ * (CHAIN_WRITE_HEAP: without it). */
+enum { CHAIN_NONE, CHAIN_PASS, CHAIN_WRITE, CHAIN_WRITE_HEAP };
+
+/* A node: receive on IN, publish on OUT, until "end". */
+static void forward(const char *in, const char *out, int path, int work)
 {
     ezc_error err;
     ezc_sub_options so;
@@ -171,7 +180,19 @@ static void forward(const char *in, const char *out, int path)
         ezc_array *a;
         char topic[8];
         if (ezc_sub_recv_topic(s, &a, topic, sizeof topic, 30000, &err) ||
-            ezc_array_attr_set_int(a, "t0", a->ts_ns, &err) || ezc_pub_send(p, topic, a, &err))
+            ezc_array_attr_set_int(a, "t0", a->ts_ns, &err))
+            die("fwd", err.msg);
+        if (work != CHAIN_PASS) {
+            if (work == CHAIN_WRITE)
+                ezc_array_cow_target(ezc_pub_cow_buffer, p);
+            if (ezc_array_make_writable(a, &err))
+                die("fwd", err.msg);
+            ezc_array_cow_target(NULL, NULL);
+            double *d = ezc_array_data(a);
+            for (size_t i = 0, n = ezc_array_size(a); i < n; i++)
+                d[i] = -d[i];
+        }
+        if (ezc_pub_send(p, topic, a, &err))
             die("fwd", err.msg);
         int end = strcmp(topic, "end") == 0;
         ezc_array_destroy(&a);
@@ -243,7 +264,8 @@ static result measure(int path, int mode, size_t bytes, int64_t period, int coun
     snprintf(a[3], sizeof a[3], "%lld", (long long)period);
     snprintf(a[4], sizeof a[4], "%d", count);
     char *sargv[] = {(char *)self_exe, "--send", a[0], a[1], a[2], a[3], a[4], ep[0], NULL};
-    char *fargv[] = {(char *)self_exe, "--fwd", ep[0], ep[1], a[0], NULL};
+    snprintf(a[5], sizeof a[5], "%d", chain);
+    char *fargv[] = {(char *)self_exe, "--fwd", ep[0], ep[1], a[0], a[5], NULL};
     pid_t fwd = chain ? spawn(fargv) : 0;
     pid_t snd = spawn(sargv);
     double c0 = cpu_s(RUSAGE_SELF);
@@ -340,8 +362,8 @@ int main(int argc, char **argv)
                      atoi(argv[6]), argv[7]);
         return 0;
     }
-    if (argc == 5 && !strcmp(argv[1], "--fwd")) {
-        forward(argv[2], argv[3], atoi(argv[4]));
+    if (argc == 6 && !strcmp(argv[1], "--fwd")) {
+        forward(argv[2], argv[3], atoi(argv[4]), atoi(argv[5]));
         return 0;
     }
     if (argc > 1) /* a child with wrong arguments must never measure (and spawn) again */
@@ -381,8 +403,21 @@ int main(int argc, char **argv)
     for (int p = 0; p < NPATH - 1; p++) {
         if (p == P_LOAN)
             continue;
-        result l = measure(p, M_LAT, sizes[0], 1000000, LAT_COUNT, 1);
+        result l = measure(p, M_LAT, sizes[0], 1000000, LAT_COUNT, CHAIN_PASS);
         printf("  %-9s p50 %8.1f us  p99 %8.1f us\n", path_name[p], l.p50, l.p99);
+    }
+    /* The middle node writes on each message: one copy per hop with the
+     * copy-on-write made into the output slot, two without. */
+    printf("\n3-process chain, the middle node writing in place (negate), shm, end to end:\n");
+    for (int s = 0; s < 2; s++) {
+        int64_t period = s ? 50000000 : 1000000; /* 1 kHz; 20 Hz for 16 MiB */
+        int count = s ? 150 : LAT_COUNT;
+        result w = measure(P_SHM, M_LAT, sizes[s], period, count, CHAIN_WRITE);
+        result h = measure(P_SHM, M_LAT, sizes[s], period, count, CHAIN_WRITE_HEAP);
+        printf("  %-21s cow into the slot p50 %8.1f us p99 %8.1f us | heap copy + send copy "
+               "p50 %8.1f us p99 %8.1f us  (%.0f Hz)\n",
+               names[s], w.p50, w.p99, h.p50, h.p99, 1e9 / (double)period);
+        fflush(stdout);
     }
     return 0;
 }

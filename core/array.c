@@ -284,10 +284,39 @@ int ezc_array_is_writable(const ezc_array *a)
     return ezc_buffer_is_unique(a->buf);
 }
 
+static _Thread_local ezc_array_cow_fn cow_fn;
+static _Thread_local void *cow_ctx;
+
+void ezc_array_cow_target(ezc_array_cow_fn fn, void *ctx)
+{
+    cow_fn = fn;
+    cow_ctx = fn ? ctx : NULL;
+}
+
+/* The copy into the thread's target, when it has one and a is on the CPU
+ * (arrays are C-contiguous): 1 done, 0 not (the default copy follows), <0
+ * an error. */
+static int cow_to_target(ezc_array *a, ezc_error *err)
+{
+    size_t nbytes = ezc_array_nbytes(a);
+    if (!cow_fn || a->tensor.device.device_type != kDLCPU || nbytes == 0)
+        return 0;
+    ezc_buffer *b = cow_fn(cow_ctx, nbytes, err);
+    if (!b)
+        return 0;
+    memcpy(b->data, ezc_array_data(a), nbytes);
+    int rc = ezc_array_set_buffer(a, b, 0, err);
+    ezc_buffer_unref(&b);
+    return rc ? rc : 1;
+}
+
 int ezc_array_make_writable(ezc_array *a, ezc_error *err)
 {
     if (ezc_array_is_writable(a))
         return 0;
+    int t = cow_to_target(a, err);
+    if (t)
+        return t < 0 ? ezc_error_prefix(err, "copy-on-write") : 0;
     ezc_array *c = ezc_array_copy(a, err);
     if (!c)
         return ezc_error_prefix(err, "copy-on-write");

@@ -746,6 +746,17 @@ void ezc_pub_stats_get(const ezc_pub *p, ezc_pub_stats *st)
     st->shm_held = sh.held;
     st->shm_bytes = sh.bytes;
     st->shm_reclaims = sh.reclaims;
+    st->shm_zero_copy = sh.zero_copy;
+}
+
+ezc_buffer *ezc_pub_cow_buffer(void *pub, size_t nbytes, ezc_error *err)
+{
+    ezc_pub *p = pub;
+    (void)err; /* no slot is no error: the caller copies to the heap */
+    if (!p || !p->shm || ezc_shm_pool_readers(p->shm) == 0)
+        return NULL;
+    ezc_error ignored;
+    return ezc_shm_pool_loan(p->shm, nbytes, &ignored);
 }
 
 ezc_array *ezc_pub_loan(ezc_pub *p, ezc_dtype dtype, int ndim, const int64_t *shape,

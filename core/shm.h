@@ -111,14 +111,15 @@ typedef struct ezc_shm_slot_head {
 typedef struct ezc_shm_pool ezc_shm_pool;
 
 typedef struct ezc_shm_pool_stats {
-    uint64_t sent;     /* messages queued to at least one reader */
-    uint64_t dropped;  /* messages a reader missed: its ring stayed full (lossy, stall) */
-    uint64_t nospace;  /* messages no slot could take (pool at its limit): inline only */
-    uint64_t reclaims; /* dead readers whose slots were handed back */
-    uint32_t readers;  /* active readers */
-    uint32_t slots;    /* slots made so far */
-    uint32_t held;     /* of them, in use */
-    uint64_t bytes;    /* data segment bytes */
+    uint64_t sent;      /* messages queued to at least one reader */
+    uint64_t dropped;   /* messages a reader missed: its ring stayed full (lossy, stall) */
+    uint64_t nospace;   /* messages no slot could take (pool at its limit): inline only */
+    uint64_t reclaims;  /* dead readers whose slots were handed back */
+    uint64_t zero_copy; /* messages sent from a loaned slot: no copy */
+    uint32_t readers;   /* active readers */
+    uint32_t slots;     /* slots made so far */
+    uint32_t held;      /* of them, in use */
+    uint64_t bytes;     /* data segment bytes */
 } ezc_shm_pool_stats;
 
 /* Creates the pool of the ipc endpoint `path` (the socket file's path) for

@@ -46,7 +46,7 @@ struct ezc_shm_pool {
     uint64_t bytes, max_bytes;
     int door; /* unbound datagram socket that rings readers' doorbells */
     int64_t next_liveness;
-    uint64_t dropped, nospace, reclaims;
+    uint64_t dropped, nospace, reclaims, zero_copy;
 };
 
 int ezc_shm_enabled(void)
@@ -586,6 +586,7 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
         atomic_fetch_add(&c->slot_state[s], 1); /* the send's own reference */
         p->loaned[s] = 0;
         ((ezc_buffer *)how->own)->readonly = 1; /* readers see it now: no more writes */
+        p->zero_copy++;
     } else {
         int64_t start = now_ns(), checked = start;
         for (;;) {
@@ -683,6 +684,7 @@ void ezc_shm_pool_stats_get(ezc_shm_pool *p, ezc_shm_pool_stats *st)
     st->sent = atomic_load(&c->sent);
     st->dropped = p->dropped;
     st->nospace = p->nospace;
+    st->zero_copy = p->zero_copy;
     st->reclaims = p->reclaims;
     st->slots = p->nslots;
     st->bytes = p->bytes;

@@ -806,7 +806,12 @@ static int consumer_work(node_rt *nr, ezc_array *in, int port, ezc_array **out, 
             return 0;
         }
         res = NULL;
+        /* A copy-on-write of data that came through shared memory goes
+         * straight into the slot of the first output (ezc_pub_cow_buffer). */
+        if (nr->nouts)
+            ezc_array_cow_target(ezc_pub_cow_buffer, nr->outs[0].pub);
         int prc = ezc_transformer_process(c->t, port, in, &res, &perr);
+        ezc_array_cow_target(NULL, NULL);
         if (prc) {
             count_error(nr, &perr, &c->logged, prc);
             return 0;

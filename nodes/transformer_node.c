@@ -42,7 +42,9 @@ int ezc_transformer_node_run(ezc_transformer *t, ezc_sub *in, ezc_pub *out,
             o.between(t, o.between_ctx);
         ezc_array *res = NULL;
         ezc_error perr;
+        ezc_array_cow_target(ezc_pub_cow_buffer, out); /* a copy-on-write: into out's slot */
         rc = ezc_transformer_process(t, 0, msg, &res, &perr);
+        ezc_array_cow_target(NULL, NULL);
         if (rc) {
             st->errors++;
             memcpy(st->last_error, perr.msg, sizeof st->last_error);

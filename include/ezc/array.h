@@ -167,6 +167,16 @@ int ezc_array_is_writable(const ezc_array *a);
 /* Ensures a has a buffer of its own (copying the data when it is shared),
  * so the caller may write in place. */
 int ezc_array_make_writable(ezc_array *a, ezc_error *err);
+
+/* Where this thread's copies-on-write of CPU arrays go: fn(ctx, nbytes,
+ * err) gives a buffer of nbytes, or NULL (err untouched) for the default
+ * heap buffer. A node's loop sets its output publisher here
+ * (ezc_pub_cow_buffer): a transformer that writes in place on data it
+ * received through shared memory then copies it straight into the slot
+ * that will carry its output, which is sent without another copy. NULL fn
+ * restores the default. Thread-local: each thread sets its own. */
+typedef struct ezc_buffer *(*ezc_array_cow_fn)(void *ctx, size_t nbytes, ezc_error *err);
+void ezc_array_cow_target(ezc_array_cow_fn fn, void *ctx);
 /* Replaces a's buffer by b (adds a reference), keeping a's dtype/shape;
  * b must be large enough. */
 int ezc_array_set_buffer(ezc_array *a, ezc_buffer *b, size_t byte_offset, ezc_error *err);

@@ -157,9 +157,11 @@ typedef struct ezc_pub_stats {
     uint32_t shm_slots;   /* slots made (their data segments total shm_bytes) */
     uint32_t shm_held;    /* slots in use: queued or held by a subscriber */
     uint64_t shm_bytes;
-    uint64_t shm_dropped;  /* messages a shared-memory subscriber missed (full queue with
+    uint64_t shm_dropped;   /* messages a shared-memory subscriber missed (full queue with
                               lossy or a stall limit, no slot to be had) */
-    uint64_t shm_reclaims; /* subscribers found dead whose slots were taken back */
+    uint64_t shm_reclaims;  /* subscribers found dead whose slots were taken back */
+    uint64_t shm_zero_copy; /* messages sent from a loaned slot (ezc_pub_loan, a
+                               copy-on-write into ezc_pub_cow_buffer): no copy */
 } ezc_pub_stats;
 
 void ezc_pub_options_init(ezc_pub_options *o);
@@ -232,6 +234,13 @@ int ezc_pub_set_next_seq(ezc_pub *p, const char *topic, uint64_t seq, ezc_error 
 /* The seq the next message under `topic` (NULL = "") will get: first_seq
  * for a topic not used yet. */
 uint64_t ezc_pub_next_seq(const ezc_pub *p, const char *topic);
+
+/* An ezc_array_cow_fn (ezc/array.h) for publisher `pub` (an ezc_pub *): a
+ * loaned slot of nbytes when pub has subscribers reading shared memory, so
+ * that a copy-on-write made while computing its next message is that
+ * message's slot; NULL otherwise (and when no slot can be had). The
+ * sending thread. */
+ezc_buffer *ezc_pub_cow_buffer(void *pub, size_t nbytes, ezc_error *err);
 
 /* A new CPU array whose data lives in a shared-memory slot of p (ipc://
  * with shared memory; elsewhere an ordinary array): fill it in place and
