@@ -11,7 +11,9 @@
  * chain with the middle node writing in place, its copy-on-write made into
  * its output's slot (one copy per hop) or on the heap (two).
  * Paths: "shm" (default ezc on ipc), "shm-loan" (the producer fills a
- * loaned slot: no copy at all), "inline" (EZC_SHM=0: ezc through the
+ * loaned slot: no copy at all), "loan-head" (a loaned slot of which the
+ * producer writes the first value only: the transport's own cost, what a
+ * producer that fills the slot as it acquires adds nothing to), "inline" (EZC_SHM=0: ezc through the
  * socket), "raw" (libzmq ipc, [topic][header-sized][data zero-copy]). */
 #include <errno.h>
 #include <stdio.h>
@@ -30,8 +32,8 @@
 #define LAT_COUNT 1000
 #define LAT_SECONDS 3.0
 
-enum { P_SHM, P_LOAN, P_INLINE, P_RAW, NPATH };
-static const char *path_name[NPATH] = {"shm", "shm-loan", "inline", "raw zmq"};
+enum { P_SHM, P_LOAN, P_LOAN_HEAD, P_INLINE, P_RAW, NPATH };
+static const char *path_name[NPATH] = {"shm", "shm-loan", "loan-head", "inline", "raw zmq"};
 enum { M_RATE, M_LAT };
 
 static int64_t now_ns(clockid_t c)
@@ -68,7 +70,9 @@ static ezc_array *make(ezc_pub *p, int loan, size_t bytes)
                              : ezc_array_new(EZC_FLOAT64, nd, shape, dims, ezc_device_cpu(), &err);
     if (!a)
         die("array", err.msg);
-    memset(ezc_array_data(a), 0x3f, ezc_array_nbytes(a));
+    /* loan 2: the producer writes the first value only (a header, a
+     * stamp): what is left is the transport's own cost */
+    memset(ezc_array_data(a), 0x3f, loan == 2 ? 8 : ezc_array_nbytes(a));
     return a;
 }
 
@@ -103,9 +107,9 @@ static void send_ezc(int path, int mode, size_t bytes, int64_t period, int count
             break;
         if (mode == M_LAT)
             pace(&next, period);
-        if (path == P_LOAN) { /* a fresh slot each time, written in place */
+        if (path == P_LOAN || path == P_LOAN_HEAD) { /* a fresh slot each time, written in place */
             ezc_array_destroy(&a);
-            a = make(p, 1, bytes);
+            a = make(p, path == P_LOAN ? 1 : 2, bytes);
         }
         if (ezc_pub_send(p, "d", a, &err))
             die("send", err.msg);
@@ -401,7 +405,7 @@ int main(int argc, char **argv)
     }
     printf("\n3-process chain pub -> fwd -> sub, %s, 1 kHz, end to end:\n", names[0]);
     for (int p = 0; p < NPATH - 1; p++) {
-        if (p == P_LOAN)
+        if (p == P_LOAN || p == P_LOAN_HEAD)
             continue;
         result l = measure(p, M_LAT, sizes[0], 1000000, LAT_COUNT, CHAIN_PASS);
         printf("  %-9s p50 %8.1f us  p99 %8.1f us\n", path_name[p], l.p50, l.p99);
