@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1090,12 +1091,20 @@ int ezc_control_set_at(const char *endpoint, const char *what, const char *node,
     return rc;
 }
 
-/* Reads one node map of a stats reply into *o. */
-static int read_node(mp_cursor *cur, ezc_control_node *o)
+/* A reply's map read through a table of the fields wanted: each key found
+ * is read by its kind into the struct at base + off (a str cut to cap
+ * bytes); a key of the wrong type is an error, an unknown key skipped. */
+typedef enum { FIELD_STR, FIELD_U64, FIELD_F64 } field_kind;
+typedef struct field {
+    const char *key;
+    field_kind kind;
+    size_t off, cap;
+} field;
+#define FIELD(T, kind, f) #f, kind, offsetof(T, f), sizeof((T *)0)->f
+
+static int read_fields(mp_cursor *cur, const field *fields, size_t nfields, void *base)
 {
     uint32_t n;
-    memset(o, 0, sizeof *o);
-    o->latency_p50_us = o->latency_p99_us = o->cpu_pct = -1;
     if (mp_read_map(cur, &n))
         return -1;
     for (uint32_t i = 0; i < n; i++) {
@@ -1103,55 +1112,65 @@ static int read_node(mp_cursor *cur, ezc_control_node *o)
         uint32_t kl, vl;
         if (mp_read_str(cur, &k, &kl))
             return -1;
-        char *str = NULL;
-        size_t scap = 0;
-        uint64_t *u = NULL;
-        double *d = NULL;
-        if (mp_str_eq(k, kl, "name"))
-            str = o->name, scap = sizeof o->name;
-        else if (mp_str_eq(k, kl, "type"))
-            str = o->type, scap = sizeof o->type;
-        else if (mp_str_eq(k, kl, "state"))
-            str = o->state, scap = sizeof o->state;
-        else if (mp_str_eq(k, kl, "last_error"))
-            str = o->last_error, scap = sizeof o->last_error;
-        else if (mp_str_eq(k, kl, "messages"))
-            u = &o->messages;
-        else if (mp_str_eq(k, kl, "bytes"))
-            u = &o->bytes;
-        else if (mp_str_eq(k, kl, "drops"))
-            u = &o->drops;
-        else if (mp_str_eq(k, kl, "errors"))
-            u = &o->errors;
-        else if (mp_str_eq(k, kl, "restarts"))
-            u = &o->restarts;
-        else if (mp_str_eq(k, kl, "msg_s"))
-            d = &o->msg_s;
-        else if (mp_str_eq(k, kl, "mb_s"))
-            d = &o->mb_s;
-        else if (mp_str_eq(k, kl, "latency_p50_us"))
-            d = &o->latency_p50_us;
-        else if (mp_str_eq(k, kl, "latency_p99_us"))
-            d = &o->latency_p99_us;
-        else if (mp_str_eq(k, kl, "cpu_pct"))
-            d = &o->cpu_pct;
-        int bad = str ? mp_read_str(cur, &v, &vl)
-                  : u ? mp_read_uint(cur, u)
-                  : d ? mp_read_number(cur, d)
-                      : mp_skip(cur, 8);
+        const field *f = fields;
+        while (f < fields + nfields && !mp_str_eq(k, kl, f->key))
+            f++;
+        void *at = f < fields + nfields ? (char *)base + f->off : NULL;
+        int bad = !at                    ? mp_skip(cur, 8)
+                  : f->kind == FIELD_STR ? mp_read_str(cur, &v, &vl)
+                  : f->kind == FIELD_U64 ? mp_read_uint(cur, at)
+                                         : mp_read_number(cur, at);
         if (bad)
             return -1;
-        if (str)
-            snprintf(str, scap, "%.*s", (int)vl, v);
+        if (at && f->kind == FIELD_STR)
+            snprintf(at, f->cap, "%.*s", (int)vl, v);
     }
     return 0;
 }
 
-int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes, size_t *n,
-                      ezc_error *err)
+static const field node_fields[] = {
+    {FIELD(ezc_control_node, FIELD_STR, name)},
+    {FIELD(ezc_control_node, FIELD_STR, type)},
+    {FIELD(ezc_control_node, FIELD_STR, state)},
+    {FIELD(ezc_control_node, FIELD_STR, last_error)},
+    {FIELD(ezc_control_node, FIELD_U64, messages)},
+    {FIELD(ezc_control_node, FIELD_U64, bytes)},
+    {FIELD(ezc_control_node, FIELD_U64, drops)},
+    {FIELD(ezc_control_node, FIELD_U64, errors)},
+    {FIELD(ezc_control_node, FIELD_U64, restarts)},
+    {FIELD(ezc_control_node, FIELD_F64, msg_s)},
+    {FIELD(ezc_control_node, FIELD_F64, mb_s)},
+    {FIELD(ezc_control_node, FIELD_F64, latency_p50_us)},
+    {FIELD(ezc_control_node, FIELD_F64, latency_p99_us)},
+    {FIELD(ezc_control_node, FIELD_F64, cpu_pct)},
+};
+static const field gnode_fields[] = {
+    {FIELD(ezc_control_gnode, FIELD_STR, name)},
+    {FIELD(ezc_control_gnode, FIELD_STR, type)},
+    {FIELD(ezc_control_gnode, FIELD_STR, group)},
+};
+static const field gedge_fields[] = {
+    {FIELD(ezc_control_gedge, FIELD_STR, from)},
+    {FIELD(ezc_control_gedge, FIELD_STR, to)},
+};
+#define NFIELDS(t) (sizeof t / sizeof t[0])
+
+/* Reads one node map of a stats reply into *o. */
+static int read_node(mp_cursor *cur, ezc_control_node *o)
 {
+    memset(o, 0, sizeof *o);
+    o->latency_p50_us = o->latency_p99_us = o->cpu_pct = -1;
+    return read_fields(cur, node_fields, NFIELDS(node_fields), o);
+}
+
+int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes, size_t *n,
+                      ezc_control_proc *proc, ezc_error *err)
+{
+    ezc_control_proc pr = {0, 0};
     *nodes = NULL;
     *n = 0;
+    if (proc)
+        *proc = pr;
     void *rep = NULL;
     size_t rlen;
     int rc = op_call(name, "stats", timeout_ms, &rep, &rlen, err);
@@ -1175,8 +1194,16 @@ int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes
             for (uint32_t j = 0; !rc && j < na; j++)
                 rc = read_node(&cur, &(*nodes)[j]);
             *n = na;
-        } else
+        } else {
+            /* pid and uptime_s are for show: odd ones are left 0, not refused */
+            mp_cursor at = cur;
+            double v;
+            if (mp_str_eq(k, kl, "pid") && !mp_read_number(&at, &v) && v >= 0 && v < 1e15)
+                pr.pid = (long)v;
+            else if (mp_str_eq(k, kl, "uptime_s") && !mp_read_number(&at, &v))
+                pr.uptime_s = v;
             rc = mp_skip(&cur, 8);
+        }
     }
     free(rep);
     if (rc) {
@@ -1185,33 +1212,8 @@ int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes
         *n = 0;
         return ezc_error_set(err, EZC_EPROTO, "graph '%s': malformed stats reply", name);
     }
-    return 0;
-}
-
-/* A map of string fields: those named in keys[] copied into bufs[]. */
-static int read_strings(mp_cursor *cur, const char *const *keys, char *const *bufs, size_t cap,
-                        int nkeys)
-{
-    uint32_t n;
-    if (mp_read_map(cur, &n))
-        return -1;
-    for (uint32_t i = 0; i < n; i++) {
-        const char *k, *v;
-        uint32_t kl, vl;
-        if (mp_read_str(cur, &k, &kl))
-            return -1;
-        int j = 0;
-        while (j < nkeys && !mp_str_eq(k, kl, keys[j]))
-            j++;
-        if (j == nkeys) {
-            if (mp_skip(cur, 8))
-                return -1;
-            continue;
-        }
-        if (mp_read_str(cur, &v, &vl))
-            return -1;
-        snprintf(bufs[j], cap, "%.*s", (int)vl, v);
-    }
+    if (proc)
+        *proc = pr;
     return 0;
 }
 
@@ -1241,12 +1243,8 @@ int ezc_control_graph(const char *name, int timeout_ms, ezc_control_gnode **node
                 rc = -1;
                 break;
             }
-            for (uint32_t j = 0; !rc && j < na; j++) {
-                ezc_control_gnode *g = &(*nodes)[j];
-                const char *keys[3] = {"name", "type", "group"};
-                char *const bufs[3] = {g->name, g->type, g->group};
-                rc = read_strings(&cur, keys, bufs, EZC_NAME_MAX, 3);
-            }
+            for (uint32_t j = 0; !rc && j < na; j++)
+                rc = read_fields(&cur, gnode_fields, NFIELDS(gnode_fields), &(*nodes)[j]);
             *nn = na;
         } else if (mp_str_eq(k, kl, "edges") && !*edges) {
             if (mp_read_array(&cur, &na) || na > 65536 ||
@@ -1254,12 +1252,8 @@ int ezc_control_graph(const char *name, int timeout_ms, ezc_control_gnode **node
                 rc = -1;
                 break;
             }
-            for (uint32_t j = 0; !rc && j < na; j++) {
-                ezc_control_gedge *e = &(*edges)[j];
-                const char *keys[2] = {"from", "to"};
-                char *const bufs[2] = {e->from, e->to};
-                rc = read_strings(&cur, keys, bufs, EZC_NAME_MAX, 2);
-            }
+            for (uint32_t j = 0; !rc && j < na; j++)
+                rc = read_fields(&cur, gedge_fields, NFIELDS(gedge_fields), &(*edges)[j]);
             *ne = na;
         } else
             rc = mp_skip(&cur, 8);

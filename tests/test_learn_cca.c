@@ -50,15 +50,6 @@ static ezc_array *view(const char *name, int64_t at, int64_t n, DLDevice dev)
     return tc_to(v, dev);
 }
 
-static ezc_array *send(ezc_transformer *t, int port, ezc_array *in)
-{
-    ezc_error err = {0};
-    ezc_array *out = NULL;
-    ck_assert_msg(ezc_transformer_process(t, port, in, &out, &err) == 0, "port %d: %s", port,
-                  err.msg);
-    return out;
-}
-
 /* Runs the reference batches (x then y, or y then x for odd ones) and
  * checks each pair's output against rows of `ref`. */
 static void run_case(const char *settings, const char *xs, const char *ys, const char *ref,
@@ -72,9 +63,9 @@ static void run_case(const char *settings, const char *xs, const char *ys, const
         int first = b % 2;
         ezc_array *x = view(xs, starts[b], sizes[b], dev);
         ezc_array *y = view(ys, starts[b], sizes[b], dev);
-        ezc_array *o = send(t, first, first ? y : x);
+        ezc_array *o = tc_apply_port(t, first, first ? y : x);
         ck_assert_ptr_null(o);
-        o = tc_host(send(t, !first, first ? x : y));
+        o = tc_host(tc_apply_port(t, !first, first ? x : y));
         int64_t r0 = corr ? b : starts[b], rows = corr ? 1 : sizes[b];
         ezc_array *w = ezc_array_slice(want, 0, r0, r0 + rows, &err);
         ck_assert_str_eq(o->dims[0], "time");
@@ -91,8 +82,8 @@ static void run_case(const char *settings, const char *xs, const char *ys, const
         ezc_array_destroy(&o);
         if (b == 2) { /* an empty pair changes nothing */
             ezc_array *ex = view(xs, 0, 0, dev), *ey = view(ys, 0, 0, dev);
-            ck_assert_ptr_null(send(t, 0, ex));
-            o = send(t, 1, ey);
+            ck_assert_ptr_null(tc_apply_port(t, 0, ex));
+            o = tc_apply_port(t, 1, ey);
             if (corr) {
                 ck_assert_ptr_null(o);
             } else {
@@ -133,10 +124,12 @@ START_TEST(t_cca_pairs_in_order)
     ezc_error err;
     DLDevice dev = tc_dev(_i);
     ezc_transformer *t = tc_make(&ezc_cca_type, "n_components=3; output=correlations");
-    ck_assert_ptr_null(send(t, 0, view("cca_x", starts[0], sizes[0], dev)));
-    ck_assert_ptr_null(send(t, 0, view("cca_x", starts[1], sizes[1], dev)));
-    ezc_array *o0 = tc_host(send(t, 1, as_f32(view("cca_y", starts[0], sizes[0], dev), dev)));
-    ezc_array *o1 = tc_host(send(t, 1, as_f32(view("cca_y", starts[1], sizes[1], dev), dev)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, view("cca_x", starts[0], sizes[0], dev)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, view("cca_x", starts[1], sizes[1], dev)));
+    ezc_array *o0 =
+        tc_host(tc_apply_port(t, 1, as_f32(view("cca_y", starts[0], sizes[0], dev), dev)));
+    ezc_array *o1 =
+        tc_host(tc_apply_port(t, 1, as_f32(view("cca_y", starts[1], sizes[1], dev), dev)));
     ezc_array *want = tc_ref("cca_a_corr");
     ezc_array *w0 = ezc_array_slice(want, 0, 0, 1, &err),
               *w1 = ezc_array_slice(want, 0, 1, 2, &err);
@@ -158,14 +151,14 @@ START_TEST(t_cca_template_change_resets)
     DLDevice dev = tc_dev(_i);
     ezc_transformer *t = tc_make(&ezc_cca_type, "n_components=3; output=correlations");
     for (int b = 3; b < 6; b++) {
-        ck_assert_ptr_null(send(t, 0, view("cca_x", starts[b], sizes[b], dev)));
-        ezc_array *o = send(t, 1, view("cca_y", starts[b], sizes[b], dev));
+        ck_assert_ptr_null(tc_apply_port(t, 0, view("cca_x", starts[b], sizes[b], dev)));
+        ezc_array *o = tc_apply_port(t, 1, view("cca_y", starts[b], sizes[b], dev));
         ezc_array_destroy(&o);
     }
     ezc_array *x = view("cca_x", starts[0], sizes[0], dev);
     ezc_array_set_key(x, "other", &err);
-    ck_assert_ptr_null(send(t, 0, x));
-    ezc_array *o = tc_host(send(t, 1, view("cca_y", starts[0], sizes[0], dev)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, x));
+    ezc_array *o = tc_host(tc_apply_port(t, 1, view("cca_y", starts[0], sizes[0], dev)));
     ezc_array *want = tc_ref("cca_a_corr"), *w0 = ezc_array_slice(want, 0, 0, 1, &err);
     tc_assert_close(o, w0, 1e-9, 1e-12, "after reset");
     ezc_array_destroy(&o);
@@ -181,8 +174,8 @@ static ezc_array *run_batches(ezc_transformer *t, int b0, int b1, DLDevice dev)
     ezc_error err;
     ezc_array *parts[NB];
     for (int b = b0; b < b1; b++) {
-        ck_assert_ptr_null(send(t, 0, view("cca_x", starts[b], sizes[b], dev)));
-        parts[b - b0] = tc_host(send(t, 1, view("cca_y", starts[b], sizes[b], dev)));
+        ck_assert_ptr_null(tc_apply_port(t, 0, view("cca_x", starts[b], sizes[b], dev)));
+        parts[b - b0] = tc_host(tc_apply_port(t, 1, view("cca_y", starts[b], sizes[b], dev)));
     }
     ezc_array *all = ezc_array_concat((const ezc_array *const *)parts, (size_t)(b1 - b0), 0, &err);
     ck_assert_msg(all != NULL, "%s", err.msg);
@@ -264,7 +257,7 @@ START_TEST(t_cca_model_resume)
     snprintf(s, sizeof s, "n_components=3; model=%s", tc_tmp_path("half.ezm"));
     t = tc_make(&ezc_cca_type, s);
     ezc_array *out = NULL;
-    ck_assert_ptr_null(send(t, 0, view("cca_y", 0, 10, dev)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, view("cca_y", 0, 10, dev)));
     ck_assert_int_eq(ezc_transformer_process(t, 1, view("cca_x", 0, 10, dev), &out, &err),
                      EZC_ESHAPE);
     ck_assert_msg(strstr(err.msg, "cca: setting 'model' = ") &&
@@ -288,21 +281,21 @@ START_TEST(t_cca_errors)
     ezc_transformer *t = tc_make(&ezc_cca_type, "n_components=3; output=correlations; max_lag=2");
     ezc_array *out = NULL;
     /* sample counts differ */
-    send(t, 0, view("cca_x", 0, 10, dev));
+    tc_apply_port(t, 0, view("cca_x", 0, 10, dev));
     ck_assert_int_eq(ezc_transformer_process(t, 1, view("cca_y", 0, 11, dev), &out, &err),
                      EZC_ESHAPE);
     ck_assert_msg(strstr(err.msg, "cca: port 'x' brought 10 samples, port 'y' 11"), "%s", err.msg);
     /* NaN: the pair is refused, the state untouched */
     ezc_array *bad = tc_host(view("cca_x", starts[0], sizes[0], dev));
     ((double *)ezc_array_data(bad))[7] = NAN;
-    send(t, 0, tc_to(bad, dev));
+    tc_apply_port(t, 0, tc_to(bad, dev));
     ck_assert_int_eq(
         ezc_transformer_process(t, 1, view("cca_y", starts[0], sizes[0], dev), &out, &err),
         EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "cca: NaN or inf in the data"), "%s", err.msg);
     for (int b = 0; b < 2; b++) {
-        send(t, 0, view("cca_x", starts[b], sizes[b], dev));
-        ezc_array *o = tc_host(send(t, 1, view("cca_y", starts[b], sizes[b], dev)));
+        tc_apply_port(t, 0, view("cca_x", starts[b], sizes[b], dev));
+        ezc_array *o = tc_host(tc_apply_port(t, 1, view("cca_y", starts[b], sizes[b], dev)));
         ezc_array *want = tc_ref("cca_a_corr"), *w = ezc_array_slice(want, 0, b, b + 1, &err);
         tc_assert_close(o, w, 1e-9, 1e-12, "after refused pairs");
         ezc_array *arrs[] = {o, want, w};
@@ -310,15 +303,15 @@ START_TEST(t_cca_errors)
             ezc_array_destroy(&arrs[i]);
     }
     /* one port too far ahead */
-    send(t, 0, view("cca_x", 0, 5, dev));
-    send(t, 0, view("cca_x", 0, 5, dev));
+    tc_apply_port(t, 0, view("cca_x", 0, 5, dev));
+    tc_apply_port(t, 0, view("cca_x", 0, 5, dev));
     ck_assert_int_eq(ezc_transformer_process(t, 0, view("cca_x", 0, 5, dev), &out, &err),
                      EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "cca: port 'x' ran 2 messages ahead of port 'y'"), "%s", err.msg);
     ezc_transformer_destroy(&t);
     /* more components than a view has features */
     t = tc_make(&ezc_cca_type, "n_components=6");
-    send(t, 0, view("cca_x", 0, 10, dev));
+    tc_apply_port(t, 0, view("cca_x", 0, 10, dev));
     ck_assert_int_eq(ezc_transformer_process(t, 1, view("cca_y", 0, 10, dev), &out, &err),
                      EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "cca: setting 'n_components' = 6: the views have 6 and 5"), "%s",
@@ -345,8 +338,8 @@ START_TEST(t_cca_steady_path_allocates_nothing)
         ezc_error err;
         for (int i = 0; i < 12; i++) {
             uint64_t before = ezc_buffer_new_count();
-            ck_assert_ptr_null(send(t, 0, ezc_array_clone(x, &err)));
-            ezc_array *o = send(t, 1, ezc_array_clone(y, &err));
+            ck_assert_ptr_null(tc_apply_port(t, 0, ezc_array_clone(x, &err)));
+            ezc_array *o = tc_apply_port(t, 1, ezc_array_clone(y, &err));
             ezc_array_destroy(&o);
             if (i >= 2)
                 ck_assert_uint_eq(ezc_buffer_new_count(), before);

@@ -32,14 +32,6 @@ static void assert_labels(const ezc_array *y, int dim, const char *const *want, 
         ck_assert_str_eq(y->axes[dim].coords->labels[i], want[i]);
 }
 
-static ezc_array *push(ezc_transformer *t, int port, ezc_array *in)
-{
-    ezc_error err = {0};
-    ezc_array *out = NULL;
-    ck_assert_msg(ezc_transformer_process(t, port, in, &out, &err) == 0, "%s", err.msg);
-    return out;
-}
-
 /* ---- concat ------------------------------------------------------------- */
 
 START_TEST(t_concat_values)
@@ -59,8 +51,8 @@ START_TEST(t_concat_values)
         ck_assert_int_eq(ezc_array_attr_set_int(b, "probe", 2, &err), 0);
         ck_assert_int_eq(ezc_array_set_key(a, "left", &err), 0);
         a->seq = 11;
-        ck_assert_ptr_null(push(t, 1, b)); /* b waits for its partner */
-        ezc_array *y = tc_host(push(t, 0, a));
+        ck_assert_ptr_null(tc_apply_port(t, 1, b)); /* b waits for its partner */
+        ezc_array *y = tc_host(tc_apply_port(t, 0, a));
         ezc_array *want = tc_ref("cat_ab_%s", sfx[k]);
         tc_assert_close(y, want, 0, 0, "concat along ch");
         ck_assert_int_eq(y->dtype, k ? EZC_FLOAT64 : EZC_FLOAT32);
@@ -81,8 +73,8 @@ START_TEST(t_concat_values)
 
         /* a new dim, labelled label_a / label_b; a new key */
         t = tc_make(&ezc_concat_type, "axis=feature; label_a=spk; label_b=sbp; new_key=both");
-        ck_assert_ptr_null(push(t, 0, stream(na, 100, 0, "xyz", dev)));
-        y = tc_host(push(t, 1, stream(nc, 100, 0, "xyz", dev)));
+        ck_assert_ptr_null(tc_apply_port(t, 0, stream(na, 100, 0, "xyz", dev)));
+        y = tc_host(tc_apply_port(t, 1, stream(nc, 100, 0, "xyz", dev)));
         want = tc_ref("cat_ac_new_%s", sfx[k]);
         tc_assert_close(y, want, 0, 0, "concat along a new dim");
         ck_assert_int_eq(ezc_array_ndim(y), 3);
@@ -98,14 +90,14 @@ START_TEST(t_concat_values)
 
         /* relabel_axis=false: the labels as they are */
         t = tc_make(&ezc_concat_type, "relabel_axis=false");
-        ck_assert_ptr_null(push(t, 0, stream(na, 100, 0, "xyz", dev)));
-        y = tc_host(push(t, 1, stream(nb, 100, 0, "pq", dev)));
+        ck_assert_ptr_null(tc_apply_port(t, 0, stream(na, 100, 0, "xyz", dev)));
+        y = tc_host(tc_apply_port(t, 1, stream(nb, 100, 0, "pq", dev)));
         const char *plain[5] = {"x", "y", "z", "p", "q"};
         assert_labels(y, 1, plain, 5);
         ezc_array_destroy(&y);
         /* a second pair with the same tables reuses the merged one */
-        ck_assert_ptr_null(push(t, 0, stream(na, 100, 0, "xyz", dev)));
-        y = tc_host(push(t, 1, stream(nb, 100, 0, "pq", dev)));
+        ck_assert_ptr_null(tc_apply_port(t, 0, stream(na, 100, 0, "xyz", dev)));
+        y = tc_host(tc_apply_port(t, 1, stream(nb, 100, 0, "pq", dev)));
         assert_labels(y, 1, plain, 5);
         ezc_array_destroy(&y);
         ezc_transformer_destroy(&t);
@@ -126,27 +118,27 @@ START_TEST(t_concat_errors)
 
     ezc_transformer *t = tc_make(&ezc_concat_type, "max_lag=2");
     /* other lengths must match */
-    ck_assert_ptr_null(push(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
+    ck_assert_ptr_null(tc_apply_port(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
     ezc_array *b = stream("mrg_b_f64", 100, 0, "pq", ezc_device_cpu());
     ck_assert_int_eq(ezc_transformer_process(t, 1, b, &out, &err), EZC_ESHAPE);
     ck_assert_msg(strstr(err.msg, "concat: dim 'time' has length 6 on port 'a', 50 on port 'b'"),
                   "%s", err.msg);
     /* dtypes too */
-    ck_assert_ptr_null(push(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
+    ck_assert_ptr_null(tc_apply_port(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
     b = stream("cat_b_f32", 100, 0, "pq", ezc_device_cpu());
     ck_assert_int_eq(ezc_transformer_process(t, 1, b, &out, &err), EZC_EDTYPE);
     ck_assert_msg(strstr(err.msg, "concat: port 'a' has float64 data, port 'b' float32"), "%s",
                   err.msg);
     /* the dim on one side only */
-    ck_assert_ptr_null(push(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
+    ck_assert_ptr_null(tc_apply_port(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
     b = tc_dims(stream("cat_b_f64", 100, 0, "pq", ezc_device_cpu()), "time", "feat");
     ck_assert_int_eq(ezc_transformer_process(t, 1, b, &out, &err), EZC_ESHAPE);
     ck_assert_msg(strstr(err.msg, "concat: setting 'axis' = 'ch': port 'a' has that dim and port "
                                   "'b' not (dims: a time, ch; b time, feat)"),
                   "%s", err.msg);
     /* a port running max_lag ahead: its oldest is dropped, and said */
-    ck_assert_ptr_null(push(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
-    ck_assert_ptr_null(push(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
+    ck_assert_ptr_null(tc_apply_port(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
+    ck_assert_ptr_null(tc_apply_port(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
     ck_assert_int_eq(ezc_transformer_process(
                          t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu()), &out, &err),
                      EZC_EINVAL);
@@ -157,7 +149,7 @@ START_TEST(t_concat_errors)
 
     /* assert_identical_shared_axes: other coordinates on a shared dim */
     t = tc_make(&ezc_concat_type, "axis=feature; assert_identical_shared_axes=true");
-    ck_assert_ptr_null(push(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
+    ck_assert_ptr_null(tc_apply_port(t, 0, stream("cat_a_f64", 100, 0, "xyz", ezc_device_cpu())));
     b = stream("cat_c_f64", 100, 0, "xyw", ezc_device_cpu());
     ck_assert_int_eq(ezc_transformer_process(t, 1, b, &out, &err), EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "concat: shared dim 'ch' has other coordinates on port 'a' than "
@@ -531,76 +523,6 @@ END_TEST
 
 /* ---- merge and align: random chunks in random order --------------------- */
 
-/* Sums the samples an error reports dropped. */
-static void count_drops(const char *msg, uint64_t *da, uint64_t *db)
-{
-    const char *p = strstr(msg, "dropped ");
-    unsigned long long x = 0, y = 0;
-    ck_assert_msg(p && sscanf(p, "dropped %llu samples of port 'a' and %llu of port 'b'", &x, &y) ==
-                           2,
-                  "%s", msg);
-    *da += x;
-    *db += y;
-}
-
-/* Feeds a and b (on the host) to t in random chunks, interleaved at random,
- * then an empty chunk of a to read out what the last report held back.
- * Returns the outputs joined along time (on the host). */
-static ezc_array *run_random(ezc_transformer *t, const ezc_array *a, const ezc_array *b,
-                             DLDevice dev, unsigned seed, uint64_t *da, uint64_t *db)
-{
-    ezc_error err = {0};
-    int64_t la[64], lb[64];
-    size_t na = tc_random_chunks(a->shape[0], seed, la, 64);
-    size_t nb = tc_random_chunks(b->shape[0], seed + 77, lb, 64);
-    /* the schedule: both chunk lists merged at random, then the flush */
-    int port_of[130];
-    int64_t len_of[130];
-    size_t ns = 0, ia = 0, ib = 0;
-    unsigned r = seed;
-    while (ia < na || ib < nb) {
-        int port = ia == na ? 1 : ib == nb ? 0 : (int)(rand_r(&r) % 2);
-        port_of[ns] = port;
-        len_of[ns++] = port ? lb[ib++] : la[ia++];
-    }
-    port_of[ns] = 0;
-    len_of[ns++] = 0;
-    int64_t pos[2] = {0, 0};
-    ezc_array *outs[130];
-    size_t nout = 0;
-    *da = *db = 0;
-    for (size_t i = 0; i < ns; i++) {
-        int port = port_of[i];
-        const ezc_array *src = port ? b : a;
-        ezc_array *piece = ezc_array_slice(src, 0, pos[port], pos[port] + len_of[i], &err);
-        ck_assert_msg(piece != NULL, "%s", err.msg);
-        ezc_array *cp = ezc_array_copy(piece, &err); /* a buffer of its own */
-        ezc_array_destroy(&piece);
-        pos[port] += len_of[i];
-        ezc_array *y = NULL;
-        int rc = ezc_transformer_process(t, port, tc_to(cp, dev), &y, &err);
-        if (rc) {
-            ck_assert_int_eq(rc, EZC_EINVAL);
-            count_drops(err.msg, da, db);
-            continue;
-        }
-        if (y)
-            outs[nout++] = tc_host(y);
-    }
-    ck_assert_uint_gt(nout, 0);
-    ezc_array *joined = ezc_array_concat((const ezc_array *const *)outs, nout, 0, &err);
-    ck_assert_msg(joined != NULL, "%s", err.msg);
-    /* the time axis runs on across the outputs */
-    for (size_t i = 1; i < nout; i++)
-        ck_assert_double_eq_tol(outs[i]->axes[0].offset,
-                                outs[i - 1]->axes[0].offset +
-                                    (double)outs[i - 1]->shape[0] * outs[i - 1]->axes[0].gain,
-                                1e-9);
-    for (size_t i = 0; i < nout; i++)
-        ezc_array_destroy(&outs[i]);
-    return joined;
-}
-
 static void merge_case(const ezc_transformer_type *type, const char *settings, const char *bname,
                        const char *want_name, const char *blabels, DLDevice dev, int k)
 {
@@ -616,13 +538,15 @@ static void merge_case(const ezc_transformer_type *type, const char *settings, c
     ezc_array *want = tc_ref("%s", nw);
     for (unsigned seed = 1; seed <= 6; seed++) {
         ezc_transformer *t = tc_make(type, settings);
-        uint64_t da, db;
-        ezc_array *y = run_random(t, a, b, dev, seed, &da, &db);
+        uint64_t drops[2];
+        const unsigned seeds[2] = {seed, seed + 77};
+        static const char *const ports[2] = {"a", "b"};
+        ezc_array *y = tc_run_two_ports(t, a, b, dev, seeds, ports, drops);
         char what[96];
         snprintf(what, sizeof what, "%s %s seed %u", type->name, sfx[k], seed);
         tc_assert_close(y, want, 0, 0, what);
-        ck_assert_int_eq((int)da, (int)skip); /* a's first samples: no partner, said */
-        ck_assert_int_eq((int)db, 0);
+        ck_assert_int_eq((int)drops[0], (int)skip); /* a's first samples: no partner, said */
+        ck_assert_int_eq((int)drops[1], 0);
         ck_assert_int_eq(y->axes[0].kind, EZC_AXIS_LINEAR);
         ck_assert_double_eq_tol(y->axes[0].offset, skip / fs, 1e-12);
         ck_assert_double_eq_tol(y->axes[0].gain, 1 / fs, 1e-15);
@@ -633,14 +557,14 @@ static void merge_case(const ezc_transformer_type *type, const char *settings, c
     ezc_transformer *t = tc_make(type, settings);
     ezc_error err = {0};
     ezc_array *out = NULL;
-    ck_assert_ptr_null(push(t, 1, tc_to(ezc_array_copy(b, &err), dev)));
+    ck_assert_ptr_null(tc_apply_port(t, 1, tc_to(ezc_array_copy(b, &err), dev)));
     ck_assert_int_eq(ezc_transformer_process(t, 0, tc_to(ezc_array_copy(a, &err), dev), &out, &err),
                      EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "dropped 5 samples of port 'a' and 0 of port 'b' without a "
                                   "partner (port 'a' starts before port 'b'; 5 and 0 in all)"),
                   "%s", err.msg);
     ezc_array *flush = ezc_array_slice(a, 0, 40, 40, &err);
-    ezc_array *y = tc_host(push(t, 0, tc_to(ezc_array_copy(flush, &err), dev)));
+    ezc_array *y = tc_host(tc_apply_port(t, 0, tc_to(ezc_array_copy(flush, &err), dev)));
     tc_assert_close(y, want, 0, 0, "whole messages");
     if (type == &ezc_merge_type) {
         const char *lab[5] = {"x_a", "y_a", "z_a", "p_b", "q_b"};
@@ -680,14 +604,14 @@ START_TEST(t_align_drops_errors)
     ezc_array *out = NULL;
     /* buffer_dur bounds what one port holds: the oldest go, counted */
     ezc_transformer *t = tc_make(&ezc_merge_type, "buffer_dur=0.01");
-    ck_assert_ptr_null(push(t, 0, tc_ramp(8, 0, 0, 1000)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, tc_ramp(8, 0, 0, 1000)));
     ck_assert_int_eq(ezc_transformer_process(t, 0, tc_ramp(8, 0.008, 16, 1000), &out, &err),
                      EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "merge: dropped 6 samples of port 'a' and 0 of port 'b' without "
                                   "a partner (port 'a' ran more than buffer_dur = 0.01 s ahead"),
                   "%s", err.msg);
     /* b joins at a's oldest held time (0.006): 10 pairs */
-    ezc_array *y = push(t, 1, tc_ramp(10, 0.006, 100, 1000));
+    ezc_array *y = tc_apply_port(t, 1, tc_ramp(10, 0.006, 100, 1000));
     ck_assert_ptr_nonnull(y);
     ck_assert_int_eq(y->shape[0], 10);
     ck_assert_double_eq_tol(y->axes[0].offset, 0.006, 1e-12);
@@ -695,7 +619,7 @@ START_TEST(t_align_drops_errors)
     ck_assert_double_eq(tc_get(y, 2, 0), 100);
     ezc_array_destroy(&y);
     /* a gap on one port: what it held is dropped and said */
-    ck_assert_ptr_null(push(t, 0, tc_ramp(3, 0.016, 0, 1000)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, tc_ramp(3, 0.016, 0, 1000)));
     ck_assert_int_eq(ezc_transformer_process(t, 0, tc_ramp(3, 0.030, 0, 1000), &out, &err),
                      EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "dropped 3 samples of port 'a' and 0 of port 'b' without a "

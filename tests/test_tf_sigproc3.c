@@ -222,74 +222,6 @@ END_TEST
 
 /* ---- resampleconcat ------------------------------------------------------ */
 
-/* Adds the drops an error reports. */
-static void count_drops(const char *msg, uint64_t *dr, uint64_t *ds)
-{
-    const char *p = strstr(msg, "dropped ");
-    unsigned long long x = 0, y = 0;
-    ck_assert_msg(p && sscanf(p,
-                              "dropped %llu samples of port 'reference' and %llu of port "
-                              "'signal'",
-                              &x, &y) == 2,
-                  "%s", msg);
-    *dr += x;
-    *ds += y;
-}
-
-/* ref and sig (host) through t in seeded random chunks, interleaved at
- * random, then an empty reference chunk (what a report held back). The
- * outputs joined along time, on the host. */
-static ezc_array *rc_random(ezc_transformer *t, const ezc_array *ref, const ezc_array *sig,
-                            DLDevice dev, unsigned seed, uint64_t *dr, uint64_t *ds)
-{
-    ezc_error err = {0};
-    int64_t lens[2][64];
-    size_t nc[2] = {tc_random_chunks(ref->shape[0], seed, lens[0], 64),
-                    tc_random_chunks(sig->shape[0], seed + 91, lens[1], 64)};
-    size_t at[2] = {0, 0}, nout = 0;
-    int64_t pos[2] = {0, 0};
-    ezc_array *outs[140];
-    unsigned r = seed;
-    *dr = *ds = 0;
-    for (;;) {
-        int port;
-        if (at[0] == nc[0] && at[1] == nc[1])
-            port = -1;
-        else
-            port = at[0] == nc[0] ? 1 : at[1] == nc[1] ? 0 : (int)(rand_r(&r) % 2);
-        const ezc_array *src = port == 1 ? sig : ref;
-        int64_t len = port < 0 ? 0 : lens[port][at[port]++];
-        int p = port < 0 ? 0 : port;
-        ezc_array *piece = ezc_array_slice(src, 0, pos[p], pos[p] + len, &err);
-        ck_assert_msg(piece != NULL, "%s", err.msg);
-        ezc_array *cp = ezc_array_copy(piece, &err);
-        ezc_array_destroy(&piece);
-        pos[p] += len;
-        ezc_array *y = NULL;
-        int rc = ezc_transformer_process(t, p, tc_to(cp, dev), &y, &err);
-        if (rc) {
-            ck_assert_int_eq(rc, EZC_EINVAL);
-            count_drops(err.msg, dr, ds);
-        } else if (y) {
-            ck_assert_uint_lt(nout, 140);
-            outs[nout++] = tc_host(y);
-        }
-        if (port < 0)
-            break;
-    }
-    ck_assert_uint_gt(nout, 0);
-    ezc_array *joined = ezc_array_concat((const ezc_array *const *)outs, nout, 0, &err);
-    ck_assert_msg(joined != NULL, "%s", err.msg);
-    for (size_t i = 1; i < nout; i++) /* the time axis runs on across the outputs */
-        ck_assert_double_eq_tol(outs[i]->axes[0].offset,
-                                outs[i - 1]->axes[0].offset +
-                                    (double)outs[i - 1]->shape[0] * outs[i - 1]->axes[0].gain,
-                                1e-9);
-    for (size_t i = 0; i < nout; i++)
-        ezc_array_destroy(&outs[i]);
-    return joined;
-}
-
 START_TEST(t_resampleconcat_values_chunks)
 {
     DLDevice dev = tc_dev(_i);
@@ -306,8 +238,10 @@ START_TEST(t_resampleconcat_values_chunks)
         double tol = k ? 1e-12 : 1e-6;
         for (unsigned seed = 1; seed <= 8; seed++) {
             ezc_transformer *t = tc_make(&ezc_resampleconcat_type, "");
-            uint64_t dr, ds;
-            ezc_array *y = rc_random(t, ref, sig, dev, seed, &dr, &ds);
+            uint64_t drops[2];
+            const unsigned seeds[2] = {seed, seed + 91};
+            static const char *const ports[2] = {"reference", "signal"};
+            ezc_array *y = tc_run_two_ports(t, ref, sig, dev, seeds, ports, drops);
             char what[96];
             snprintf(what, sizeof what, "resampleconcat %s seed %u", sfx[k], seed);
             ck_assert_int_eq(y->dtype, k ? EZC_FLOAT64 : EZC_FLOAT32);
@@ -318,8 +252,8 @@ START_TEST(t_resampleconcat_values_chunks)
                 for (int c = 0; c < 3; c++)
                     ck_assert_double_eq(tc_get(y, (size_t)(i * 5 + c), 0),
                                         tc_get(want, (size_t)(i * 5 + c), 0));
-            ck_assert_int_eq((int)dr, (int)skip); /* reference before the signal: said */
-            ck_assert_int_eq((int)ds, 0);
+            ck_assert_int_eq((int)drops[0], (int)skip); /* reference before the signal: said */
+            ck_assert_int_eq((int)drops[1], 0);
             ck_assert_double_eq_tol(y->axes[0].offset, rt0 + skip / rfs, 1e-12);
             ck_assert_double_eq_tol(y->axes[0].gain, 1 / rfs, 1e-15);
             const char *lab[5] = {"x_a", "y_a", "z_a", "p_b", "q_b"};

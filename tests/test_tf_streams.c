@@ -19,35 +19,27 @@ static ezc_array *msg(double base, uint64_t seq)
     return a;
 }
 
-static ezc_array *push(ezc_transformer *t, int port, ezc_array *in)
-{
-    ezc_error err = {0};
-    ezc_array *out = NULL;
-    ck_assert_msg(ezc_transformer_process(t, port, in, &out, &err) == 0, "%s", err.msg);
-    return out;
-}
-
 START_TEST(t_pairing_in_order)
 {
     DLDevice dev = tc_dev(_i);
     ezc_transformer *t = tc_make(&ezc_add_streams_type, "");
-    ck_assert_ptr_null(push(t, 0, tc_to(msg(10, 1), dev)));      /* a1 waits */
-    ck_assert_ptr_null(push(t, 0, tc_to(msg(20, 2), dev)));      /* a2 waits */
-    ezc_array *y = tc_host(push(t, 1, tc_to(msg(100, 7), dev))); /* b1 completes a1 */
+    ck_assert_ptr_null(tc_apply_port(t, 0, tc_to(msg(10, 1), dev)));      /* a1 waits */
+    ck_assert_ptr_null(tc_apply_port(t, 0, tc_to(msg(20, 2), dev)));      /* a2 waits */
+    ezc_array *y = tc_host(tc_apply_port(t, 1, tc_to(msg(100, 7), dev))); /* b1 completes a1 */
     ck_assert_double_eq(tc_get(y, 0, 0), 10 + 100);
     ck_assert_double_eq(tc_get(y, 4, 0), 14 + 104);
     ck_assert(isnan(tc_get(y, 5, 0)));
     ck_assert_int_eq(y->seq, 1); /* metadata from port a */
     ezc_array_destroy(&y);
-    y = tc_host(push(t, 1, tc_to(msg(200, 8), dev))); /* b2 completes a2 */
+    y = tc_host(tc_apply_port(t, 1, tc_to(msg(200, 8), dev))); /* b2 completes a2 */
     ck_assert_double_eq(tc_get(y, 2, 0), 22 + 202);
     ezc_array_destroy(&y);
-    ck_assert_ptr_null(push(t, 1, tc_to(msg(300, 9), dev))); /* b3 waits */
+    ck_assert_ptr_null(tc_apply_port(t, 1, tc_to(msg(300, 9), dev))); /* b3 waits */
     ezc_transformer_destroy(&t);
 
     t = tc_make(&ezc_difference_streams_type, "");
-    ck_assert_ptr_null(push(t, 1, tc_to(msg(1, 1), dev)));
-    y = tc_host(push(t, 0, tc_to(msg(50, 2), dev)));
+    ck_assert_ptr_null(tc_apply_port(t, 1, tc_to(msg(1, 1), dev)));
+    y = tc_host(tc_apply_port(t, 0, tc_to(msg(50, 2), dev)));
     for (int i = 0; i < 5; i++)
         ck_assert_double_eq(tc_get(y, (size_t)i, 0), 49.0);
     ezc_array_destroy(&y);
@@ -60,14 +52,14 @@ START_TEST(t_lag_and_mismatch)
     ezc_error err = {0};
     ezc_array *out = NULL;
     ezc_transformer *t = tc_make(&ezc_add_streams_type, "max_lag=2");
-    ck_assert_ptr_null(push(t, 0, msg(1, 1)));
-    ck_assert_ptr_null(push(t, 0, msg(2, 2)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, msg(1, 1)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, msg(2, 2)));
     /* a third message on port a: the oldest (seq 1) goes, and it is said */
     ck_assert_int_eq(ezc_transformer_process(t, 0, msg(3, 3), &out, &err), EZC_EINVAL);
     ck_assert_msg(strstr(err.msg, "add_streams: port 'a' is 2 messages ahead of port 'b': "
                                   "dropped its oldest (seq 1)"),
                   "%s", err.msg);
-    ezc_array *y = push(t, 1, msg(0, 9)); /* pairs with seq 2 */
+    ezc_array *y = tc_apply_port(t, 1, msg(0, 9)); /* pairs with seq 2 */
     ck_assert_int_eq(y->seq, 2);
     ck_assert_double_eq(tc_get(y, 0, 0), 2.0);
     ezc_array_destroy(&y);
@@ -80,7 +72,7 @@ START_TEST(t_lag_and_mismatch)
                                   "they must match"),
                   "%s", err.msg);
     /* dtypes too */
-    ck_assert_ptr_null(push(t, 0, msg(1, 4)));
+    ck_assert_ptr_null(tc_apply_port(t, 0, msg(1, 4)));
     int64_t s2[2] = {3, 2};
     double w[6] = {0};
     ck_assert_int_eq(ezc_transformer_process(t, 1, tc_array(EZC_FLOAT32, 2, s2, w), &out, &err),

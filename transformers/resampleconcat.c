@@ -95,6 +95,8 @@ static int rc_init(void **state, const ezc_settings *s, ezc_error *err)
         rc_fini(st);
         return rc;
     }
+    st->al.port[REF] = port_name[REF];
+    st->al.port[SIG] = port_name[SIG];
     /* the join reads "axis" as its dim: here that is concat_axis */
     st->cat.axis = cat_axis;
     st->cat.align_axis = st->al.axis;
@@ -203,34 +205,11 @@ static int rc_process(void *state, int port, ezc_array *in, ezc_array **out, con
     *out = NULL;
     if ((rc = prologue(st, s, &in, &axis, xp, err)))
         return rc;
-    ezc_align_side *sd = &st->al.side[s], *rf = &st->al.side[REF], *sg = &st->al.side[SIG];
-    double gain = in->axes[axis].gain, t0 = in->axes[axis].offset;
+    ezc_align_side *rf = &st->al.side[REF], *sg = &st->al.side[SIG];
     uint64_t lost[2] = {0, 0};
     char why[160] = "";
-    if (sd->held) {
-        double expect = held_t0(sd) + (double)ezc_align_held_len(sd) * gain;
-        if (!ezc_align_same_template(&st->al, sd, in, axis))
-            snprintf(why, sizeof why, "port '%s' changed its dims, dtype or rate", port_name[s]);
-        else if (fabs(t0 - expect) > gain / 2)
-            snprintf(why, sizeof why, "port '%s' jumped from time %.9g to %.9g", port_name[s],
-                     expect, t0);
-        if (why[0] &&
-            (rc = ezc_align_drop_front(&st->al, s, ezc_align_held_len(sd), &lost[s], err))) {
-            ezc_array_destroy(&in);
-            return rc;
-        }
-    }
-    if ((rc = ezc_align_append(&st->al, s, in, axis, err)))
+    if ((rc = ezc_align_take(&st->al, s, in, axis, lost, why, sizeof why, err)))
         return rc;
-    int64_t cap = (int64_t)fmin(llround(st->al.buffer_dur / gain), 9e18);
-    if (ezc_align_held_len(sd) > (cap < 1 ? 1 : cap)) {
-        if ((rc = ezc_align_drop_front(&st->al, s, ezc_align_held_len(sd) - (cap < 1 ? 1 : cap),
-                                       &lost[s], err)))
-            return rc;
-        if (!why[0])
-            snprintf(why, sizeof why, "port '%s' ran more than buffer_dur = %g s ahead",
-                     port_name[s], st->al.buffer_dur);
-    }
     int64_t m = 0;
     if (ezc_align_held_len(rf) && ezc_align_held_len(sg)) {
         /* reference times before the signal's first: nothing to interpolate */
@@ -253,15 +232,8 @@ static int rc_process(void *state, int port, ezc_array *in, ezc_array **out, con
                                                       : (int64_t)k;
         }
     }
-    if (lost[0] || lost[1])
-        return ezc_error_set(err, EZC_EINVAL,
-                             "resampleconcat: dropped %llu samples of port 'reference' and %llu of "
-                             "port 'signal' without a partner (%s; %llu and %llu in all)",
-                             (unsigned long long)lost[0], (unsigned long long)lost[1], why,
-                             (unsigned long long)st->al.dropped[0],
-                             (unsigned long long)st->al.dropped[1]);
-    if (m <= 0)
-        return 0;
+    if ((rc = ezc_align_report(&st->al, lost, why, err)) || m <= 0)
+        return rc;
     ezc_array *a = NULL, *b = NULL;
     if ((rc = reserve(st, (size_t)m, err)))
         return rc;

@@ -6,8 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const port_name[2] = {"a", "b"};
-
 int ezc_stream_align_init(ezc_stream_align *al, const char *tf, const ezc_settings *s,
                           const char *axis_setting, ezc_error *err)
 {
@@ -15,6 +13,8 @@ int ezc_stream_align_init(ezc_stream_align *al, const char *tf, const ezc_settin
     al->tf = tf;
     al->axis_setting = axis_setting;
     al->axis = "time";
+    al->port[0] = "a";
+    al->port[1] = "b";
     al->buffer_dur = 10.0;
     al->gain_rtol = 1e-6;
     ezc_settings_get_string(s, axis_setting, &al->axis);
@@ -150,6 +150,54 @@ static int read_front(ezc_stream_align *al, int s, int64_t n, ezc_array **out, e
     return rc;
 }
 
+int ezc_align_take(ezc_stream_align *al, int s, ezc_array *in, int axis, uint64_t lost[2],
+                   char *why, size_t cap, ezc_error *err)
+{
+    ezc_align_side *sd = &al->side[s];
+    double gain = in->axes[axis].gain, t0 = in->axes[axis].offset;
+    int rc = 0;
+    if (sd->held) {
+        double expect = sd->held->axes[sd->axis].offset + (double)ezc_align_held_len(sd) * gain;
+        int changed = !ezc_align_same_template(al, sd, in, axis);
+        if (changed || fabs(t0 - expect) > gain / 2) {
+            if (!why[0] && changed)
+                snprintf(why, cap, "port '%s' changed its dims, dtype or rate", al->port[s]);
+            else if (!why[0])
+                snprintf(why, cap, "port '%s' jumped from time %.9g to %.9g", al->port[s], expect,
+                         t0);
+            rc = ezc_align_drop_front(al, s, ezc_align_held_len(sd), &lost[s], err);
+        }
+    }
+    if (rc) {
+        ezc_array_destroy(&in);
+        return rc;
+    }
+    if ((rc = ezc_align_append(al, s, in, axis, err)))
+        return rc;
+    int64_t keep = (int64_t)llround(al->buffer_dur / gain);
+    if (keep < 1)
+        keep = 1;
+    if (ezc_align_held_len(sd) <= keep)
+        return 0;
+    if (!why[0])
+        snprintf(why, cap, "port '%s' ran more than buffer_dur = %g s ahead", al->port[s],
+                 al->buffer_dur);
+    return ezc_align_drop_front(al, s, ezc_align_held_len(sd) - keep, &lost[s], err);
+}
+
+int ezc_align_report(const ezc_stream_align *al, const uint64_t lost[2], const char *why,
+                     ezc_error *err)
+{
+    if (!lost[0] && !lost[1])
+        return 0;
+    return ezc_error_set(err, EZC_EINVAL,
+                         "%s: dropped %llu samples of port '%s' and %llu of port '%s' without a "
+                         "partner (%s; %llu and %llu in all)",
+                         al->tf, (unsigned long long)lost[0], al->port[0],
+                         (unsigned long long)lost[1], al->port[1], why,
+                         (unsigned long long)al->dropped[0], (unsigned long long)al->dropped[1]);
+}
+
 int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_array **a,
                           ezc_array **b, ezc_error *err)
 {
@@ -162,7 +210,7 @@ int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_arr
             int rc = ezc_error_set(err, EZC_ENOTFOUND,
                                    "%s: setting '%s' = '%s': the message on port '%s' "
                                    "has no such dim (dims: %s)",
-                                   al->tf, al->axis_setting, al->axis, port_name[s],
+                                   al->tf, al->axis_setting, al->axis, al->port[s],
                                    ezc_array_dims_str(in, dims, sizeof dims));
             ezc_array_destroy(&in);
             return rc;
@@ -177,48 +225,29 @@ int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_arr
         int rc = ezc_error_set(err, EZC_EINVAL,
                                "%s: port '%s': dim '%s' has no linear axis with a gain > 0 (the "
                                "sampling times) to align on",
-                               al->tf, port_name[s], in->dims[axis]);
+                               al->tf, al->port[s], in->dims[axis]);
         ezc_array_destroy(&in);
         return rc;
     }
-    double gain = ax->gain, t0 = ax->offset;
+    double gain = ax->gain;
     uint64_t lost[2] = {0, 0};
     char why[160] = "";
     ezc_align_side *sd = &al->side[s], *od = &al->side[o];
     int rc = 0;
-    if (sd->held) {
-        double expect = sd->held->axes[sd->axis].offset + (double)ezc_align_held_len(sd) * gain;
-        if (!ezc_align_same_template(al, sd, in, axis))
-            snprintf(why, sizeof why, "port '%s' changed its dims, dtype or rate", port_name[s]);
-        else if (fabs(t0 - expect) > gain / 2)
-            snprintf(why, sizeof why, "port '%s' jumped from time %.9g to %.9g", port_name[s],
-                     expect, t0);
-        if (why[0])
-            rc = ezc_align_drop_front(al, s, ezc_align_held_len(sd), &lost[s], err);
-    }
-    if (!rc && od->held) {
+    /* a rate the other port's samples cannot pair with (before the take: this
+     * reason outranks its own) */
+    if (od->held) {
         double g = od->held->axes[od->axis].gain;
         if (fabs(gain - g) > al->gain_rtol * fabs(g)) {
-            snprintf(why, sizeof why, "port '%s' has gain %g, port '%s' %g", port_name[s], gain,
-                     port_name[o], g);
+            snprintf(why, sizeof why, "port '%s' has gain %g, port '%s' %g", al->port[s], gain,
+                     al->port[o], g);
             rc = ezc_align_drop_front(al, o, ezc_align_held_len(od), &lost[o], err);
         }
     }
-    if (!rc)
-        rc = ezc_align_append(al, s, in, axis, err);
-    else
+    if (rc)
         ezc_array_destroy(&in);
-    if (!rc) {
-        int64_t cap = (int64_t)llround(al->buffer_dur / gain);
-        if (cap < 1)
-            cap = 1;
-        if (ezc_align_held_len(sd) > cap) {
-            rc = ezc_align_drop_front(al, s, ezc_align_held_len(sd) - cap, &lost[s], err);
-            if (!why[0])
-                snprintf(why, sizeof why, "port '%s' ran more than buffer_dur = %g s ahead",
-                         port_name[s], al->buffer_dur);
-        }
-    }
+    else
+        rc = ezc_align_take(al, s, in, axis, lost, why, sizeof why, err);
     /* Leading samples of one port older than the other's first: no partner. */
     if (!rc && sd->held && od->held) {
         double ts = sd->held->axes[sd->axis].offset, to = od->held->axes[od->axis].offset;
@@ -228,19 +257,12 @@ int ezc_stream_align_push(ezc_stream_align *al, int port, ezc_array *in, ezc_arr
             rc = ezc_align_drop_front(al, early, (int64_t)fmin(llround(d / gain), 9e18),
                                       &lost[early], err);
             if (!why[0])
-                snprintf(why, sizeof why, "port '%s' starts before port '%s'", port_name[early],
-                         port_name[1 - early]);
+                snprintf(why, sizeof why, "port '%s' starts before port '%s'", al->port[early],
+                         al->port[1 - early]);
         }
     }
-    if (rc)
+    if (rc || (rc = ezc_align_report(al, lost, why, err)))
         return rc;
-    if (lost[0] || lost[1])
-        return ezc_error_set(err, EZC_EINVAL,
-                             "%s: dropped %llu samples of port 'a' and %llu of port 'b' without "
-                             "a partner (%s; %llu and %llu in all)",
-                             al->tf, (unsigned long long)lost[0], (unsigned long long)lost[1], why,
-                             (unsigned long long)al->dropped[0],
-                             (unsigned long long)al->dropped[1]);
     int64_t n = ezc_align_held_len(&al->side[0]) < ezc_align_held_len(&al->side[1])
                     ? ezc_align_held_len(&al->side[0])
                     : ezc_align_held_len(&al->side[1]);

@@ -22,6 +22,7 @@ typedef struct ezc_stream_align {
     const char *tf;
     const char *axis_setting; /* the setting naming it, for messages */
     const char *axis;         /* the alignment dim (NULL or "": the first) */
+    const char *port[2];      /* ports in messages: "a", "b" (renamed after init) */
     double buffer_dur, gain_rtol;
     ezc_align_side side[2];
     int64_t *iota; /* 0, 1, 2, ... for reads */
@@ -57,6 +58,19 @@ int ezc_align_same_template(const ezc_stream_align *al, const ezc_align_side *sd
                             const ezc_array *in, int axis);
 /* Appends in (consumed) to side s's held samples; axis: the alignment dim. */
 int ezc_align_append(ezc_stream_align *al, int s, ezc_array *in, int axis, ezc_error *err);
+/* Buffers `in` (consumed) from port s, its alignment dim at index axis (a
+ * linear axis, checked by the caller): what side s holds is dropped first
+ * when in cannot follow it (other dims, dtype or rate, or a jump in time),
+ * then in is appended, then the oldest samples beyond buffer_dur are
+ * dropped. Dropped samples are added to lost[s]; the reason is written to
+ * why (cap bytes) when why is still empty. 0, or the error of a failed
+ * append or drop (EZC_ENOMEM). */
+int ezc_align_take(ezc_stream_align *al, int s, ezc_array *in, int axis, uint64_t lost[2],
+                   char *why, size_t cap, ezc_error *err);
+/* The error for samples dropped without a partner: EZC_EINVAL saying
+ * lost[] per port, why and the totals (al->dropped); 0 when lost[] is 0. */
+int ezc_align_report(const ezc_stream_align *al, const uint64_t lost[2], const char *why,
+                     ezc_error *err);
 /* Removes the first k held samples of side s (all when k >= its length).
  * With count, they are dropped: added to *count and al->dropped[s];
  * without, they were read. */

@@ -111,11 +111,20 @@ typedef struct ezc_control_node {
     char last_error[EZC_ERROR_MSG_MAX];
 } ezc_control_node;
 
-/* "stats" of graph `name`: *nodes (the caller frees it with free), *n.
+/* What a "stats" reply says of the graph's process as a whole. */
+typedef struct ezc_control_proc {
+    long pid;        /* of the process serving the control socket */
+    double uptime_s; /* seconds since that socket opened */
+} ezc_control_proc;
+
+/* "stats" of graph `name`: *nodes (the caller frees it with free), *n,
+ * and when proc is not NULL the serving process's figures in *proc (each
+ * 0 when the reply lacks it or it is no number; all 0 on error).
  * EZC_ENOTFOUND when no such graph runs, EZC_ETIMEOUT when it does not
- * answer within timeout_ms, EZC_EPROTO on a malformed reply. */
+ * answer within timeout_ms, EZC_EPROTO on a malformed reply (a node's field
+ * of the wrong type included; unknown fields are skipped). */
 int ezc_control_stats(const char *name, int timeout_ms, ezc_control_node **nodes, size_t *n,
-                      ezc_error *err);
+                      ezc_control_proc *proc, ezc_error *err);
 /* A running graph's shape as a "graph" reply gives it. */
 typedef struct ezc_control_gnode {
     char name[EZC_NAME_MAX];

@@ -510,3 +510,79 @@ ezc_array *tc_labelled(const char *name, double fs, double t0, const char *label
     ck_assert_int_eq(ezc_array_set_coord_labels(a, 1, lab, (size_t)a->shape[1], "", &err), 0);
     return a;
 }
+
+void tc_check_steady(ezc_transformer *t, const ezc_array *x)
+{
+    ezc_error err = {0};
+    for (int i = 0; i < 12; i++) {
+        uint64_t before = ezc_buffer_new_count();
+        ezc_array *y = tc_apply(t, ezc_array_clone(x, &err));
+        ezc_array_destroy(&y);
+        if (i >= 2)
+            ck_assert_msg(ezc_buffer_new_count() == before,
+                          "%s: %llu buffers on the steady path (run %d)", t->type->name,
+                          (unsigned long long)(ezc_buffer_new_count() - before), i + 1);
+    }
+}
+
+/* Adds the samples of each port a drop report names to drops[]. */
+static void count_drops(const char *msg, const char *const ports[2], uint64_t drops[2])
+{
+    char fmt[160];
+    snprintf(fmt, sizeof fmt, "dropped %%llu samples of port '%s' and %%llu of port '%s'", ports[0],
+             ports[1]);
+    const char *p = strstr(msg, "dropped ");
+    unsigned long long x = 0, y = 0;
+    ck_assert_msg(p && sscanf(p, fmt, &x, &y) == 2, "%s", msg);
+    drops[0] += x;
+    drops[1] += y;
+}
+
+ezc_array *tc_run_two_ports(ezc_transformer *t, const ezc_array *a, const ezc_array *b,
+                            DLDevice dev, const unsigned seeds[2], const char *const ports[2],
+                            uint64_t drops[2])
+{
+    enum { MAXC = 64 };
+    ezc_error err = {0};
+    const ezc_array *src[2] = {a, b};
+    int64_t lens[2][MAXC], pos[2] = {0, 0};
+    size_t nc[2] = {tc_random_chunks(a->shape[0], seeds[0], lens[0], MAXC),
+                    tc_random_chunks(b->shape[0], seeds[1], lens[1], MAXC)};
+    size_t at[2] = {0, 0}, nout = 0;
+    ezc_array *outs[2 * MAXC + 1];
+    unsigned r = seeds[0];
+    drops[0] = drops[1] = 0;
+    for (int last = 0; !last;) {
+        int p; /* the chunk lists merged at random, then the empty chunk */
+        if (at[0] == nc[0] && at[1] == nc[1])
+            p = 0, last = 1;
+        else
+            p = at[0] == nc[0] ? 1 : at[1] == nc[1] ? 0 : (int)(rand_r(&r) % 2);
+        int64_t len = last ? 0 : lens[p][at[p]++];
+        ezc_array *piece = ezc_array_slice(src[p], 0, pos[p], pos[p] + len, &err);
+        ck_assert_msg(piece != NULL, "%s", err.msg);
+        ezc_array *cp = ezc_array_copy(piece, &err); /* a buffer of its own */
+        ezc_array_destroy(&piece);
+        pos[p] += len;
+        ezc_array *y = NULL;
+        int rc = ezc_transformer_process(t, p, tc_to(cp, dev), &y, &err);
+        if (rc) {
+            ck_assert_int_eq(rc, EZC_EINVAL);
+            count_drops(err.msg, ports, drops);
+        } else if (y) {
+            ck_assert_uint_lt(nout, 2 * MAXC + 1);
+            outs[nout++] = tc_host(y);
+        }
+    }
+    ck_assert_uint_gt(nout, 0);
+    ezc_array *joined = ezc_array_concat((const ezc_array *const *)outs, nout, 0, &err);
+    ck_assert_msg(joined != NULL, "%s", err.msg);
+    for (size_t i = 1; i < nout; i++) /* the time axis runs on across the outputs */
+        ck_assert_double_eq_tol(outs[i]->axes[0].offset,
+                                outs[i - 1]->axes[0].offset +
+                                    (double)outs[i - 1]->shape[0] * outs[i - 1]->axes[0].gain,
+                                1e-9);
+    for (size_t i = 0; i < nout; i++)
+        ezc_array_destroy(&outs[i]);
+    return joined;
+}

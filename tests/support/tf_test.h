@@ -89,6 +89,24 @@ ezc_array *tc_stream_of(const char *name, double fs, double t0, ezc_dtype t, DLD
 void tc_check_chunks(const ezc_transformer_type *type, const char *settings, const char *xname,
                      double fs, DLDevice dev);
 
+/* The steady path allocates nothing: x (not consumed) through t on port 0
+ * twelve times, a clone each time; from the third run on no buffer may be
+ * made (ezc_buffer_new_count). The outputs are dropped. */
+void tc_check_steady(ezc_transformer *t, const ezc_array *x);
+
+/* Two streams through a two-port transformer: a (port 0) and b (port 1),
+ * on the host, cut into random chunks (tc_random_chunks seeded by seeds[0]
+ * and seeds[1]), sent to dev interleaved at random (seeds[0]), then an empty
+ * chunk on port 0 to read out what a drop report held back. A chunk may
+ * only be refused with EZC_EINVAL "dropped N samples of port 'P0' and M of
+ * port 'P1'" (ports[] names them): N and M are summed in drops[]. Asserts
+ * that there is output and that its linear time axis runs on from one
+ * output to the next; returns the outputs joined along dim 0 (the caller
+ * owns it). */
+ezc_array *tc_run_two_ports(ezc_transformer *t, const ezc_array *a, const ezc_array *b,
+                            DLDevice dev, const unsigned seeds[2], const char *const ports[2],
+                            uint64_t drops[2]);
+
 /* FILE in this run's scratch folder (made by tc_run_suite before the tests
  * run, removed with what is in it after). Two results may be held at once. */
 const char *tc_tmp_path(const char *file);

@@ -12,7 +12,6 @@
 #include <time.h>
 #include "dash.h"
 #include "ezc/control.h"
-#include "msgpack_reader.h"
 
 #define POLL_S 0.5
 #define CALL_MS 300
@@ -69,144 +68,33 @@ double dash_mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* A str into buf (cut to fit), or -1 when the value is not a str. */
-static int rd_str(mp_cursor *c, char *buf, size_t cap)
-{
-    const char *s;
-    uint32_t len;
-    if (mp_peek(c) != MP_STR || mp_read_str(c, &s, &len))
-        return -1;
-    size_t n = len < cap - 1 ? len : cap - 1;
-    memcpy(buf, s, n);
-    buf[n] = '\0';
-    return 0;
-}
-
-static int rd_num(mp_cursor *c, double *v)
-{
-    return mp_read_number(c, v);
-}
-
-static int call(const char *name, const char *op, void **rep, size_t *rlen)
-{
-    /* {"op": OP}: a fixmap of one, two fixstrs */
-    unsigned char req[40];
-    size_t n = strlen(op);
-    if (n > 30)
-        return -1;
-    req[0] = 0x81;
-    req[1] = 0xa2;
-    memcpy(req + 2, "op", 2);
-    req[4] = (unsigned char)(0xa0 | n);
-    memcpy(req + 5, op, n);
-    ezc_error err;
-    return ezc_control_call(name, req, 5 + n, CALL_MS, rep, rlen, &err);
-}
-
-static int read_node(mp_cursor *c, gnode *o)
-{
-    uint32_t n;
-    if (mp_peek(c) != MP_MAP || mp_read_map(c, &n))
-        return -1;
-    memset(o, 0, sizeof *o);
-    o->st.latency_p50_us = o->st.latency_p99_us = o->st.cpu_pct = -1;
-    for (uint32_t i = 0; i < n; i++) {
-        const char *k;
-        uint32_t kl;
-        double v = 0;
-        if (mp_peek(c) != MP_STR || mp_read_str(c, &k, &kl))
-            return -1;
-        mp_cursor at = *c;
-        if (mp_skip(c, 4))
-            return -1;
-        int isnum = mp_peek(&at) == MP_UINT || mp_peek(&at) == MP_INT || mp_peek(&at) == MP_FLOAT;
-        if (isnum && rd_num(&at, &v))
-            return -1;
-        if (mp_str_eq(k, kl, "name"))
-            rd_str(&at, o->st.name, sizeof o->st.name);
-        else if (mp_str_eq(k, kl, "type"))
-            rd_str(&at, o->st.type, sizeof o->st.type);
-        else if (mp_str_eq(k, kl, "state"))
-            rd_str(&at, o->st.state, sizeof o->st.state);
-        else if (mp_str_eq(k, kl, "last_error"))
-            rd_str(&at, o->st.last_error, sizeof o->st.last_error);
-        else if (!isnum)
-            continue;
-        else if (mp_str_eq(k, kl, "messages"))
-            o->st.messages = (uint64_t)v;
-        else if (mp_str_eq(k, kl, "bytes"))
-            o->st.bytes = (uint64_t)v;
-        else if (mp_str_eq(k, kl, "drops"))
-            o->st.drops = (uint64_t)v;
-        else if (mp_str_eq(k, kl, "errors"))
-            o->st.errors = (uint64_t)v;
-        else if (mp_str_eq(k, kl, "restarts"))
-            o->st.restarts = (uint64_t)v;
-        else if (mp_str_eq(k, kl, "msg_s"))
-            o->st.msg_s = v;
-        else if (mp_str_eq(k, kl, "mb_s"))
-            o->st.mb_s = v;
-        else if (mp_str_eq(k, kl, "latency_p50_us"))
-            o->st.latency_p50_us = v;
-        else if (mp_str_eq(k, kl, "latency_p99_us"))
-            o->st.latency_p99_us = v;
-        else if (mp_str_eq(k, kl, "cpu_pct"))
-            o->st.cpu_pct = v;
-    }
-    return 0;
-}
-
 /* "stats" into rec (nodes replaced, groups kept by name). */
 static int poll_stats(graph_rec *rec)
 {
-    void *rep = NULL;
-    size_t rlen = 0;
-    if (call(rec->name, "stats", &rep, &rlen))
+    ezc_control_node *st = NULL;
+    ezc_control_proc proc;
+    size_t n = 0;
+    ezc_error err;
+    if (ezc_control_stats(rec->name, CALL_MS, &st, &n, &proc, &err))
         return -1;
-    mp_cursor c;
-    mp_init(&c, rep, rlen);
-    uint32_t n, nn;
-    int ok = 0;
-    gnode *nodes = NULL;
-    size_t count = 0;
-    if (mp_peek(&c) != MP_MAP || mp_read_map(&c, &n))
-        goto out;
-    for (uint32_t i = 0; i < n; i++) {
-        const char *k;
-        uint32_t kl;
-        if (mp_peek(&c) != MP_STR || mp_read_str(&c, &k, &kl))
-            goto out;
-        double v;
-        if (mp_str_eq(k, kl, "pid") && !rd_num(&c, &v))
-            rec->pid = (long)v;
-        else if (mp_str_eq(k, kl, "uptime_s") && !rd_num(&c, &v))
-            rec->uptime_s = v;
-        else if (mp_str_eq(k, kl, "nodes") && mp_peek(&c) == MP_ARRAY) {
-            if (mp_read_array(&c, &nn) || nn > NODES_MAX)
-                goto out;
-            free(nodes);
-            nodes = calloc(nn ? nn : 1, sizeof *nodes);
-            if (!nodes)
-                goto out;
-            for (count = 0; count < nn; count++)
-                if (read_node(&c, &nodes[count]))
-                    goto out;
-        } else if (mp_skip(&c, 8))
-            goto out;
+    gnode *nodes = n <= NODES_MAX ? calloc(n ? n : 1, sizeof *nodes) : NULL;
+    if (!nodes) {
+        free(st);
+        return -1;
     }
-    for (size_t i = 0; i < count; i++) /* groups come from "graph" */
-        for (size_t j = 0; j < rec->nn; j++)
-            if (!strcmp(rec->nodes[j].st.name, nodes[i].st.name))
+    for (size_t i = 0; i < n; i++) {
+        nodes[i].st = st[i];
+        for (size_t j = 0; j < rec->nn; j++) /* groups come from "graph" */
+            if (!strcmp(rec->nodes[j].st.name, st[i].name))
                 memcpy(nodes[i].group, rec->nodes[j].group, sizeof nodes[i].group);
+    }
+    free(st);
     free(rec->nodes);
     rec->nodes = nodes;
-    rec->nn = count;
-    nodes = NULL;
-    ok = 1;
-out:
-    free(nodes);
-    free(rep);
-    return ok ? 0 : -1;
+    rec->nn = n;
+    rec->pid = proc.pid;
+    rec->uptime_s = proc.uptime_s;
+    return 0;
 }
 
 /* "graph": groups and edges, asked once per graph. */

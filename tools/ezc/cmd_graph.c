@@ -259,7 +259,7 @@ static int print_live(const char *name, const char *format, FILE *f)
     ezc_control_node *st = NULL;
     size_t nn = 0, ne = 0, ns = 0;
     if (ezc_control_graph(name, 2000, &gn, &nn, &ge, &ne, &err) ||
-        ezc_control_stats(name, 2000, &st, &ns, &err)) {
+        ezc_control_stats(name, 2000, &st, &ns, NULL, &err)) {
         fprintf(stderr, "ezc graph: %s\n", err.msg);
         free(gn);
         free(ge);

@@ -42,7 +42,7 @@ static int show_graph(const char *name, FILE *out, int quiet_missing)
     ezc_control_node *nodes = NULL;
     size_t n = 0;
     ezc_error err;
-    int rc = ezc_control_stats(name, 2000, &nodes, &n, &err);
+    int rc = ezc_control_stats(name, 2000, &nodes, &n, NULL, &err);
     if (rc) {
         if (!quiet_missing)
             fprintf(stderr, "ezc top: %s\n", err.msg);
