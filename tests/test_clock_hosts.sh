@@ -28,8 +28,10 @@ if [ "$mode" = netns ]; then
   inB() { ip netns exec "$B" env EZC_RUN_DIR="$dir/b" EZC_PEERS=$addr_a "$@"; }
 else
   addr_a=127.0.0.1
-  inA() { env EZC_RUN_DIR="$dir/a" EZC_PEERS=127.0.0.1 "$@"; }
-  inB() { env EZC_RUN_DIR="$dir/b" EZC_PEERS=127.0.0.1 "$@"; }
+  # Only ever called in a subshell (& or $(...)): exec, so that $! is the
+  # program itself and killing it ends it.
+  inA() { exec env EZC_RUN_DIR="$dir/a" EZC_PEERS=127.0.0.1 "$@"; }
+  inB() { exec env EZC_RUN_DIR="$dir/b" EZC_PEERS=127.0.0.1 "$@"; }
 fi
 mkdir -m 700 "$dir/a" "$dir/b"
 export EZC_PY="$src/tools/python"
