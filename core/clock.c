@@ -376,15 +376,7 @@ static void *track_main(void *arg)
         }
         t->est.sent = sent;
         t->est.answered = answered;
-        int ms = beat < 2 ? soon_ms[beat] : t->interval_ms;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += ms / 1000;
-        until.tv_nsec += (long)(ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        struct timespec until = ezc_deadline_ms(beat < 2 ? soon_ms[beat] : t->interval_ms);
         while (!atomic_load(&t->stop) &&
                pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT) {
         }
@@ -412,11 +404,7 @@ int ezc_clock_tracker_new(const char *host, int port, int interval_ms, ezc_clock
     snprintf(t->host, sizeof t->host, "%s", host);
     t->port = port;
     t->interval_ms = interval_ms ? interval_ms : EZC_CLOCK_INTERVAL_MS;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&t->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    ezc_cond_init_monotonic(&t->cv);
     pthread_mutex_init(&t->mu, NULL);
     int e = pthread_create(&t->thread, NULL, track_main, t);
     if (e) {

@@ -29,6 +29,7 @@
 #include "ezc/dtype.h"
 #include "ezc/interrupt.h"
 #include "ezc/log.h"
+#include "pubsub_internal.h"
 
 #define MAGIC "ezc-beacon 1\n"
 #define SLICE_MS 100 /* a wait looks at the stop flag this often */
@@ -514,16 +515,8 @@ static void *announce_main(void *arg)
         a->changed = 0;
         pthread_mutex_unlock(&a->mu);
         send_all(a, &si);
-        int ms = beat < 2 ? soon_ms[beat] : a->c.interval_ms;
+        struct timespec until = ezc_deadline_ms(beat < 2 ? soon_ms[beat] : a->c.interval_ms);
         beat++;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += ms / 1000;
-        until.tv_nsec += (long)(ms % 1000) * 1000000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
         pthread_mutex_lock(&a->mu);
         while (!a->stop && !a->changed &&
                pthread_cond_timedwait(&a->cv, &a->mu, &until) != ETIMEDOUT) {
@@ -570,11 +563,7 @@ int ezc_announcer_new(const ezc_discovery_config *c, const ezc_stream_info *si, 
         return ezc_error_set(err, EZC_EIO, "discovery: stream '%s': cannot make a UDP socket: %s",
                              si->name, strerror(e));
     }
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&a->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    ezc_cond_init_monotonic(&a->cv);
     pthread_mutex_init(&a->mu, NULL);
     int rc = pthread_create(&a->thread, NULL, announce_main, a);
     if (rc) {

@@ -6,6 +6,7 @@
 #ifndef EZC_PUBSUB_INTERNAL_H
 #define EZC_PUBSUB_INTERNAL_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 #include "ezc/array.h"
@@ -50,6 +51,24 @@ static inline int64_t ezc_clock_ns(clockid_t clk)
     struct timespec ts;
     clock_gettime(clk, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A condition variable whose timed waits run on CLOCK_MONOTONIC (a wall
+ * clock step neither shortens nor stretches them), and such a wait's
+ * deadline ms from now. */
+static inline void ezc_cond_init_monotonic(pthread_cond_t *cv)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(cv, &ca);
+    pthread_condattr_destroy(&ca);
+}
+
+static inline struct timespec ezc_deadline_ms(int ms)
+{
+    int64_t t = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)ms * 1000000;
+    return (struct timespec){(time_t)(t / 1000000000), (long)(t % 1000000000)};
 }
 
 /* Random 64 bits (getrandom, else clock and pid mixed). */

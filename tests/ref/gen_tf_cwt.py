@@ -148,14 +148,21 @@ r.put("cwt_x", x)
 cases = [("morl", [4, 8, 12, 20, 30], None), ("mexh", [6, 15], None),
          ("cmor1.5-1.0", [5, 10, 12, 25], None), ("morl", None, [4.0, 16.0, 9.5]),
          ("shan1.5-1.0", [6, 12], None), ("fbsp2-1.0-0.5", [8, 16], None)]
-for i, (name, fr, sc) in enumerate(cases):
-    y, fq = cwt(x, 250.0, name, fr, sc)
-    if np.iscomplexobj(y):
-        r.put(f"cwt{i}_re", y.real)
-        r.put(f"cwt{i}_im", y.imag)
-    else:
-        r.put(f"cwt{i}_y", y)
-    r.put(f"cwt{i}_freq", fq)
+
+
+def put_cases(cases, start):
+    """cwt{i}_y (or _re, _im) and cwt{i}_freq for each case, i from start."""
+    for i, (name, fr, sc) in enumerate(cases, start=start):
+        y, fq = cwt(x, 250.0, name, fr, sc)
+        if np.iscomplexobj(y):
+            r.put(f"cwt{i}_re", y.real)
+            r.put(f"cwt{i}_im", y.imag)
+        else:
+            r.put(f"cwt{i}_y", y)
+        r.put(f"cwt{i}_freq", fq)
+
+
+put_cases(cases, 0)
 # float32: the float32 grid's step and range pick the kernels' indices
 y32, _ = cwt(x.astype(np.float32), 250.0, "morl", [4, 8, 12, 20, 30])
 r.put("cwt0_y_f32", y32)
@@ -198,14 +205,7 @@ r.put("mp_hilbert_sym_y", np.stack([np.stack([sig.lfilter(m, [1.0], x[:, c]) for
 # gaus and cgau (after the rest, whose offsets stay as they were): cases 6..
 gcases = [("gaus1", [5, 12, 30], None), ("gaus4", [8, 20], None), ("gaus8", None, [3.0, 12.0]),
           ("cgau1", [6, 15], None), ("cgau2", [4, 10, 25], None), ("cgau8", [10, 40], None)]
-for i, (name, fr, sc) in enumerate(gcases, start=len(cases)):
-    y, fq = cwt(x, 250.0, name, fr, sc)
-    if np.iscomplexobj(y):
-        r.put(f"cwt{i}_re", y.real)
-        r.put(f"cwt{i}_im", y.imag)
-    else:
-        r.put(f"cwt{i}_y", y)
-    r.put(f"cwt{i}_freq", fq)
+put_cases(gcases, len(cases))
 # psi of every gaus and cgau at every 8th point of its 2^10-point grid,
 # [re, im] per point; and the central frequency's margin (the top |DFT|
 # bin over the runner-up outside its mirror: a near tie could fold either
