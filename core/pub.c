@@ -61,6 +61,7 @@ struct ezc_pub {
     ezc_ipc_claim *claim;     /* the lock on an ipc:// path, released after ipc_file */
     int64_t first_wait_until; /* CLOCK_MONOTONIC ns; 0 once the first send is past */
     int stall_timeout_ms;     /* 0 = off */
+    int stall_option_ms;      /* the options' stall limit, in force again when not lossy */
     int64_t shed_until;       /* CLOCK_MONOTONIC ns: full queues overflow at once until then */
     int64_t blocked_since;    /* when the sends began to find a full queue; 0 = not blocked */
     int64_t blocked_last;     /* when a send last gave up (timeout) while blocked */
@@ -149,6 +150,7 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
     p->linger_ms = opt->linger_ms;
     p->lossy = opt->lossy;
     p->stall_timeout_ms = opt->lossy ? 0 : opt->stall_timeout_ms;
+    p->stall_option_ms = opt->stall_timeout_ms;
     p->id = opt->id ? opt->id : opt->name ? ezc_names_stream_id(opt->name) : ezc_random_u64();
     p->start_ns = ezc_clock_now_ns();
     /* The name first: a second publisher of it fails before touching the endpoint. */
@@ -700,6 +702,29 @@ int ezc_pub_set_next_seq(ezc_pub *p, const char *topic, uint64_t seq, ezc_error 
         return EZC_ENOMEM;
     t->next_seq = seq;
     return 0;
+}
+
+/* NODROP is read by ZeroMQ at each send: changing it between two sends
+ * changes the policy from the next one on, nothing queued is touched. */
+int ezc_pub_set_lossy(ezc_pub *p, int lossy, ezc_error *err)
+{
+    if (!p)
+        return ezc_error_set(err, EZC_EINVAL, "pub: set_lossy needs a publisher");
+    lossy = lossy != 0;
+    if (lossy == p->lossy)
+        return 0;
+    if (set_int(p, ZMQ_XPUB_NODROP, !lossy, "ZMQ_XPUB_NODROP", err))
+        return EZC_EIO;
+    p->lossy = lossy;
+    p->nodrop_off = 0;
+    p->stall_timeout_ms = lossy ? 0 : p->stall_option_ms;
+    p->shed_until = p->blocked_since = p->blocked_last = 0;
+    return 0;
+}
+
+int ezc_pub_lossy(const ezc_pub *p)
+{
+    return p && p->lossy;
 }
 
 uint64_t ezc_pub_next_seq(const ezc_pub *p, const char *topic)

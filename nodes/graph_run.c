@@ -23,6 +23,7 @@
 #include "graph_resume.h"
 #include "msgpack_reader.h"
 #include "node_kind.h"
+#include "pubsub_internal.h"
 
 #define POLL_MS 100
 
@@ -99,7 +100,8 @@ struct ezc_node_ctx {
     atomic_int running, failed;
     atomic_int ended; /* its stream ended and the marker went on: finished, no restart */
     atomic_uint_fast64_t messages, bytes, qdrops, errors, restarts, behind;
-    pthread_mutex_t lock; /* last_error, lat, live, pending, set_error */
+    pthread_mutex_t lock;        /* last_error, lat, live, pending, set_error */
+    pthread_cond_t applied_cond; /* applied_gen moved (with lock): a waiting set's answer */
     char last_error[EZC_ERROR_MSG_MAX];
     uint32_t lat[EZC_GRAPH_LATENCY_WINDOW]; /* µs since the source, a ring */
     size_t nlat, latpos;
@@ -114,7 +116,9 @@ struct ezc_node_ctx {
     atomic_int applied_kept, applied_rc;
     char set_error[EZC_ERROR_MSG_MAX];
     unsigned reset_logged; /* re-creations so far (the first is a warning, the rest info) */
-    atomic_int cpu_known;  /* cpu_clock is the CPU clock of the node's own thread */
+    int out_kind;          /* 1 + the index in outs of the publisher the kind's wire added */
+    atomic_uint_fast64_t gaps_closed; /* gaps of subscribers replaced live (resubscribe) */
+    atomic_int cpu_known;             /* cpu_clock is the CPU clock of the node's own thread */
     clockid_t cpu_clock;
 };
 
@@ -279,14 +283,23 @@ static void pass_losses_on(const node_rt *nr, out_pub *o)
     o->lost_passed = nr->in_lost;
 }
 
+/* Sequence gaps of the node's subscriber, and of those it replaced. */
+static uint64_t sub_gaps(const node_rt *nr)
+{
+    return ezc_sub_gaps(nr->sub) + atomic_load_explicit(&nr->gaps_closed, memory_order_relaxed);
+}
+
 /* What the node's inputs lost so far: gaps and queue-policy drops. */
 static uint64_t inputs_lost(node_rt *nr)
 {
-    return ezc_sub_gaps(nr->sub) + atomic_load_explicit(&nr->qdrops, memory_order_relaxed);
+    return sub_gaps(nr) + atomic_load_explicit(&nr->qdrops, memory_order_relaxed);
 }
 
+static void take_settings(node_rt *nr);
+
 /* Sends a on every outgoing publisher; a blocking edge retries (its send
- * timeout is short so that a stop is seen). */
+ * timeout is short so that a stop is seen, and a sink's live change: its
+ * message is consumed already, only its sending waits). */
 static int send_all(node_rt *nr, ezc_array *a, ezc_error *err)
 {
     int rc = wait_subscribers(nr, err);
@@ -304,7 +317,9 @@ static int send_all(node_rt *nr, ezc_array *a, ezc_error *err)
             note_numbering(nr, &nr->outs[i]);
         while ((rc = ezc_pub_send(nr->outs[i].pub, nr->outs[i].topic, a, err)) == EZC_ETIMEOUT &&
                !stopping(nr))
-            ;
+            if (nr->c.ops && nr->c.ops->update &&
+                atomic_load_explicit(&nr->has_pending, memory_order_acquire))
+                take_settings(nr); /* a sink held up by a full reader: `lossy=true` is for this */
         if (rc == EZC_ETIMEOUT || (rc == EZC_EINTR && stopping(nr)))
             return 0;            /* stopping: the message in hand goes nowhere */
         if (rc == EZC_EDEVICE) { /* data this endpoint cannot carry: count, go on */
@@ -520,7 +535,7 @@ int ezc_node_ctx_emit(ezc_node_ctx *nr, ezc_array *a, int from_input, ezc_error 
         nr->t0_ns = wall_ns();
     nr->in_src = a->src;
     nr->in_seq = a->seq;
-    nr->in_lost = nr->sub ? ezc_sub_gaps(nr->sub) : 0;
+    nr->in_lost = sub_gaps(nr);
     return forward(nr, a, err);
 }
 
@@ -546,6 +561,30 @@ int ezc_node_ctx_subscribe(ezc_node_ctx *nr, const char *endpoint, const char *t
     return 0;
 }
 
+int ezc_node_ctx_subscriber_new(ezc_node_ctx *nr, const char *endpoint, const char *topic,
+                                ezc_sub **out, ezc_error *err)
+{
+    ezc_sub_options so;
+    ezc_sub_options_init(&so);
+    ezc_graph_security_sub(nr->rt->g, &so); /* as the first one */
+    if (!(*out = ezc_sub_new(endpoint, topic, &so, err)))
+        return err->code ? err->code : EZC_EIO;
+    return 0;
+}
+
+void ezc_node_ctx_resubscribe(ezc_node_ctx *nr, ezc_sub **sub)
+{
+    /* stats reads the subscriber from another thread: swapped under the
+     * lock it takes for that, closed outside it */
+    pthread_mutex_lock(&nr->lock);
+    atomic_store_explicit(&nr->gaps_closed, sub_gaps(nr), memory_order_relaxed);
+    ezc_sub *old = nr->sub;
+    nr->sub = *sub;
+    *sub = NULL;
+    pthread_mutex_unlock(&nr->lock);
+    ezc_sub_destroy(&old);
+}
+
 void ezc_node_ctx_refuse(ezc_node_ctx *nr, int code, const ezc_error *e)
 {
     count_error(nr, e, &nr->c.logged, code);
@@ -567,6 +606,7 @@ static ezc_settings *node_settings(node_rt *nr, ezc_error *err)
         atomic_store(&nr->applied_kept, 0);
         atomic_store(&nr->applied_rc, 0);
         atomic_store(&nr->applied_gen, atomic_load(&nr->set_gen));
+        pthread_cond_broadcast(&nr->applied_cond);
     }
     if (nr->live)
         s = ezc_settings_copy(nr->live, err);
@@ -575,11 +615,16 @@ static ezc_settings *node_settings(node_rt *nr, ezc_error *err)
 }
 
 /* A transformer takes new settings through its update hook (keeping its
- * state) or is made again with them. */
-static int apply_transformer(void *arg, const ezc_settings *s, int *kept, ezc_error *err)
+ * state) or is made again with them; a sink through its kind's update
+ * hook (ezc_graph_runtime_set lets a change through only when it has one). */
+static int apply_consumer(void *arg, const ezc_settings *s, int *kept, ezc_error *err)
 {
     node_rt *nr = arg;
-    return nr->c.t ? ezc_transformer_update(nr->c.t, s, kept, err) : 0;
+    if (nr->c.t)
+        return ezc_transformer_update(nr->c.t, s, kept, err);
+    if (nr->c.ops && nr->c.ops->update)
+        return nr->c.ops->update(nr->c.state, nr, s, kept, err);
+    return 0;
 }
 
 /* A settings change waits: taken here, between two messages, by the
@@ -617,12 +662,15 @@ static int take_with(node_rt *nr, ezc_node_settings_fn apply, void *arg)
     atomic_store(&nr->applied_kept, kept);
     atomic_store(&nr->applied_rc, rc);
     atomic_store_explicit(&nr->applied_gen, gen, memory_order_release);
+    pthread_mutex_lock(&nr->lock); /* the waiting `set` answers now (set_wait) */
+    pthread_cond_broadcast(&nr->applied_cond);
+    pthread_mutex_unlock(&nr->lock);
     return !rc;
 }
 
 static void take_settings(node_rt *nr)
 {
-    take_with(nr, apply_transformer, nr);
+    take_with(nr, apply_consumer, nr);
 }
 
 int ezc_node_ctx_settings(ezc_node_ctx *nr, ezc_node_settings_fn apply, void *arg)
@@ -630,6 +678,41 @@ int ezc_node_ctx_settings(ezc_node_ctx *nr, ezc_node_settings_fn apply, void *ar
     if (!atomic_load_explicit(&nr->has_pending, memory_order_acquire))
         return 0;
     return take_with(nr, apply, arg);
+}
+
+/* A set waits for the source or for an open node fused after it: nodes
+ * this thread runs, and between two messages while it waits. */
+static int chain_pending(const node_rt *nr)
+{
+    for (const node_rt *d = nr; d; d = d->next)
+        if ((d == nr || d->c.open) && atomic_load_explicit(&d->has_pending, memory_order_relaxed))
+            return 1;
+    return 0;
+}
+
+/* The pacer's stop test, also true while a set waits: the wait ends to take it. */
+static int pace_break(void *arg)
+{
+    node_rt *nr = arg;
+    return stopping(nr) || chain_pending(nr);
+}
+
+/* The thread is idle until the message is due: a change for the source,
+ * or for a transformer or sink fused after it, is taken at the pacer's next
+ * look (at most 50 ms away), so that `set` answers — a refusal with its
+ * message — even when messages are seconds apart, and the change is in the
+ * next message (a check before the wait would leave it for the one after). */
+int ezc_node_ctx_pace(ezc_node_ctx *nr, ezc_pacer *p, int64_t samples, ezc_node_settings_fn apply,
+                      void *arg)
+{
+    int rc;
+    while ((rc = ezc_pacer_wait(p, samples, pace_break, nr)) && !stopping(nr)) {
+        ezc_node_ctx_settings(nr, apply, arg);
+        for (node_rt *d = nr->next; d; d = d->next)
+            if (d->c.open && atomic_load_explicit(&d->has_pending, memory_order_acquire))
+                take_settings(d);
+    } /* then the rest of the wait */
+    return rc;
 }
 
 /* Opens what a transformer or sink node needs (its transformer, the
@@ -1082,9 +1165,22 @@ int ezc_node_ctx_add_output(ezc_node_ctx *nr, const char *endpoint, const char *
     char what[160];
     snprintf(what, sizeof what, "%s %s", nr->n->kind->name, nr->n->name);
     int rc = add_out(nr, endpoint, topic, lossy, 0, 1, 1, stable_id(nr->g, what), err);
-    if (!rc)
+    if (!rc) {
         nr->outs[nr->nouts - 1].drop_empty = !keep_empty;
+        nr->out_kind = nr->nouts;
+    }
     return rc;
+}
+
+int ezc_node_ctx_output_update(ezc_node_ctx *nr, int lossy, int keep_empty, ezc_error *err)
+{
+    if (!nr->out_kind)
+        return ezc_error_set(err, EZC_EINVAL, "%s: no publisher of its own", nr->n->type);
+    out_pub *o = &nr->outs[nr->out_kind - 1];
+    if (ezc_pub_set_lossy(o->pub, lossy, err))
+        return err->code;
+    o->drop_empty = !keep_empty;
+    return 0;
 }
 
 static int add_in(node_rt *nr, const char *endpoint, const char *topic, int port, ezc_queue q,
@@ -1218,6 +1314,7 @@ ezc_graph_runtime *ezc_graph_runtime_start(const ezc_graph *g, const ezc_graph_r
         nr->n = &g->nodes[i];
         nr->index = (int)i;
         pthread_mutex_init(&nr->lock, NULL);
+        ezc_cond_init_monotonic(&nr->applied_cond);
         /* Device backends load from configuration, here, never because of a
          * message (a cuda_ipc header cannot make us dlopen anything). A
          * failure shows on the node's first message, naming the device. */
@@ -1296,6 +1393,7 @@ int ezc_graph_runtime_stop(ezc_graph_runtime **rtp, ezc_error *err)
         ezc_sub_destroy(&nr->sub);
         ezc_settings_destroy(&nr->live);
         ezc_settings_destroy(&nr->pending);
+        pthread_cond_destroy(&nr->applied_cond);
         pthread_mutex_destroy(&nr->lock);
     }
     free(rt->nodes);
@@ -1341,7 +1439,11 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
     out->behind = atomic_load(&nr->behind);
     /* Sequence gaps are counted by the subscriber, owned by the node's
      * thread; its counters are plain words read here without a lock: a
-     * display value that may lag by one message. */
+     * display value that may lag by one message. The lock keeps a
+     * subscriber replaced live (a `subscribe` source's new endpoint) from
+     * being closed meanwhile. */
+    pthread_mutex_lock(&nr->lock);
+    out->drops += atomic_load_explicit(&nr->gaps_closed, memory_order_relaxed);
     if (nr->sub) {
         ezc_sub_stats st;
         ezc_sub_stats_get(nr->sub, &st);
@@ -1349,6 +1451,7 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
         if (nr->remote_in) /* read as the counters are: it may lag a message */
             snprintf(out->in_path, sizeof out->in_path, "%s", ezc_sub_path(nr->sub));
     }
+    pthread_mutex_unlock(&nr->lock);
     uint32_t lat[EZC_GRAPH_LATENCY_WINDOW];
     size_t nlat;
     pthread_mutex_lock(&nr->lock);
@@ -1370,27 +1473,33 @@ void ezc_graph_runtime_stats(ezc_graph_runtime *rt, size_t i, ezc_graph_node_sta
 
 /* ---- live settings ---- */
 
+/* Waits for the node's thread to take change gen: woken by take_with the
+ * moment it is taken (a poll here would cost the node's thread a core on a
+ * busy host while the change waits), in slices that see a stop. */
 static int set_wait(node_rt *nr, uint64_t gen, int wait_ms, ezc_graph_set_result *res,
                     ezc_error *err)
 {
-    int64_t until = mono_ms() + (wait_ms > 0 ? wait_ms : 0);
-    for (;;) {
-        if (atomic_load_explicit(&nr->applied_gen, memory_order_acquire) >= gen) {
-            res->applied = 1;
-            res->kept = atomic_load(&nr->applied_kept);
-            if (!atomic_load(&nr->applied_rc))
-                return 0;
-            pthread_mutex_lock(&nr->lock);
-            int rc = ezc_error_set(err, EZC_EINVAL, "%s", nr->set_error);
+    int64_t end_ns = ezc_clock_ns(CLOCK_MONOTONIC) + (int64_t)(wait_ms > 0 ? wait_ms : 0) * 1000000;
+    pthread_mutex_lock(&nr->lock);
+    while (atomic_load_explicit(&nr->applied_gen, memory_order_acquire) < gen) {
+        int64_t left = end_ns - ezc_clock_ns(CLOCK_MONOTONIC);
+        if (left <= 0 || stopping(nr)) {
             pthread_mutex_unlock(&nr->lock);
-            ezc_error_prefix(err, "node '%s'", nr->n->name);
-            return rc;
-        }
-        if (mono_ms() >= until || stopping(nr))
             return 0; /* taken with the node's next message */
-        struct timespec ts = {0, 20000};
-        nanosleep(&ts, NULL);
+        }
+        int ms = left < (int64_t)POLL_MS * 1000000 ? (int)((left + 999999) / 1000000) : POLL_MS;
+        struct timespec ts = ezc_deadline_ms(ms);
+        pthread_cond_timedwait(&nr->applied_cond, &nr->lock, &ts);
     }
+    res->applied = 1;
+    res->kept = atomic_load(&nr->applied_kept);
+    int rc = 0;
+    if (atomic_load(&nr->applied_rc)) {
+        rc = ezc_error_set(err, EZC_EINVAL, "%s", nr->set_error);
+        ezc_error_prefix(err, "node '%s'", nr->n->name);
+    }
+    pthread_mutex_unlock(&nr->lock);
+    return rc;
 }
 
 int ezc_graph_runtime_set(ezc_graph_runtime *rt, const char *node, const char *const *names,
@@ -1408,10 +1517,10 @@ int ezc_graph_runtime_set(ezc_graph_runtime *rt, const char *node, const char *c
     if (!nr)
         return ezc_error_set(err, EZC_ENOTFOUND, "no node '%s' in %s", node, rt->g->file);
     const ezc_node_kind *kind = nr->n->ttype ? NULL : nr->n->kind;
-    if (!nr->n->ttype && !(kind && kind->ops && kind->ops->live))
+    if (!nr->n->ttype && !(kind && kind->ops && (kind->ops->live || kind->ops->update)))
         return ezc_error_set(err, EZC_EINVAL,
-                             "node '%s' is a %s (%s): live settings are for transformer nodes and "
-                             "the synthetic sources",
+                             "node '%s' is a %s (%s) that takes no live settings: restart the "
+                             "graph with new ones",
                              node, nr->n->role == EZC_ROLE_SOURCE ? "source" : "sink", nr->n->type);
     if (atomic_load(&nr->ended) || atomic_load(&nr->failed))
         return ezc_error_set(err, EZC_EINVAL, "node '%s' has %s: nothing to change", node,

@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 #include "ezc/graph.h"
+#include "ezc/pacer.h"
 #include "ezc/sub.h"
 
 /* The running node, as a kind's hooks see it (graph_run.c). */
@@ -65,6 +66,16 @@ typedef struct ezc_node_kind_ops {
     /* Sources: 1 when run takes live settings (`ezc set`, docs/control.md)
      * with ezc_node_ctx_settings between messages; 0: `set` is refused. */
     int live;
+
+    /* Sinks, optional: live settings (`ezc set`). Without it a `set` is
+     * refused. The runtime calls it on the node's thread between two
+     * consume calls, with the whole new set (checked against the schema;
+     * s is the caller's for the call only: copy what state keeps). Take
+     * it (0; *kept = 1 when nothing of the stream was reset), or refuse
+     * with err naming the kind and the setting and why, not the node (the
+     * runtime prefixes it); the old settings and state stay as they were:
+     * refuse before changing anything. */
+    int (*update)(void *state, ezc_node_ctx *ctx, const ezc_settings *s, int *kept, ezc_error *err);
 } ezc_node_kind_ops;
 
 /* ---- what hooks may ask of the runtime (graph_run.c) ---- */
@@ -82,6 +93,14 @@ int ezc_node_ctx_stopping(const ezc_node_ctx *ctx);
  * `ezc set`). 1: a change was taken; 0: none waited or it was refused. */
 typedef int (*ezc_node_settings_fn)(void *arg, const ezc_settings *s, int *kept, ezc_error *err);
 int ezc_node_ctx_settings(ezc_node_ctx *ctx, ezc_node_settings_fn apply, void *arg);
+/* A real-time source's wait for its next message (ezc_pacer_wait until
+ * `samples` are due) that takes an `ezc set` coming meanwhile at once, as
+ * ezc_node_ctx_settings does (and one for a node fused after the source,
+ * which this thread runs), so that the change is in the next message and
+ * its sender gets its answer without waiting for the message. 0 when due;
+ * EZC_EINTR when stopping. */
+int ezc_node_ctx_pace(ezc_node_ctx *ctx, ezc_pacer *p, int64_t samples, ezc_node_settings_fn apply,
+                      void *arg);
 /* Waits until every edge the node feeds has its subscriber (0), so that
  * nothing sent first is lost; returns early (0) when stopping. emit waits
  * too; a source calls this to start its clock after the wait. */
@@ -103,6 +122,17 @@ void ezc_node_ctx_set_behind(ezc_node_ctx *ctx, uint64_t behind);
  * the node's drops). Owned by the runtime. */
 int ezc_node_ctx_subscribe(ezc_node_ctx *ctx, const char *endpoint, const char *topic,
                            ezc_sub **out, ezc_error *err);
+/* A live change of the node's publisher (a `subscribe` source's new
+ * endpoint, ezc_node_ctx_settings): a subscriber made as by
+ * ezc_node_ctx_subscribe, not yet the node's (*out: the caller's until
+ * ezc_node_ctx_resubscribe; on error nothing changed, and the message,
+ * ezc_sub_new's, does not name the node). */
+int ezc_node_ctx_subscriber_new(ezc_node_ctx *ctx, const char *endpoint, const char *topic,
+                                ezc_sub **out, ezc_error *err);
+/* Makes *sub the node's subscriber (taken; *sub set to NULL) and closes
+ * the old one; the gaps it counted stay in the node's drops. The node's
+ * thread, between two messages. */
+void ezc_node_ctx_resubscribe(ezc_node_ctx *ctx, ezc_sub **sub);
 /* A sink's message it could not take: counted as the node's error, logged
  * once per kind of code. */
 void ezc_node_ctx_refuse(ezc_node_ctx *ctx, int code, const ezc_error *e);
@@ -112,5 +142,12 @@ void ezc_node_ctx_refuse(ezc_node_ctx *ctx, int code, const ezc_error *e);
  * messages without data. */
 int ezc_node_ctx_add_output(ezc_node_ctx *ctx, const char *endpoint, const char *topic, int lossy,
                             int keep_empty, ezc_error *err);
+/* That publisher's lossy and keep_empty changed from the next message on
+ * (ezc_pub_set_lossy); its endpoint and topic stay. On the thread that
+ * sends the node's messages: its open and update hooks. EZC_EINVAL when
+ * wire added none; EZC_EIO from the socket (nothing changed). The message
+ * does not name the node (an update hook's never does: the runtime adds
+ * it). */
+int ezc_node_ctx_output_update(ezc_node_ctx *ctx, int lossy, int keep_empty, ezc_error *err);
 
 #endif

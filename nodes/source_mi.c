@@ -10,7 +10,10 @@
  * cue times are whole samples of one schedule, so a `signal` node and an
  * `events` node with the same settings agree by construction: the markers
  * are the signal's truth. (A source has one output port, hence two nodes.)
- * Both are paced at fs * `speed` from the moment their edges are ready. */
+ * Both are paced at fs * `speed` from the moment their edges are ready.
+ * Live (`ezc set`): what the signal looks like (freq, amplitude, erd,
+ * jitter, noise, and seed for the noise), never its shape, rate or
+ * schedule, which the events node shares (source_synth.c's rule). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,11 +180,6 @@ static size_t next_class(uint64_t *rng, size_t nclasses)
     return (size_t)(uniform01(rng) * (double)nclasses); /* the high bits: the best ones */
 }
 
-static int pacer_stop(void *ctx)
-{
-    return ezc_node_ctx_stopping(ctx);
-}
-
 /* The EEG: per channel mu (damped on the cued class's channel during
  * imagery, scaled per trial by a log-normal factor) plus white noise. */
 typedef struct mi_signal {
@@ -190,7 +188,7 @@ typedef struct mi_signal {
     int64_t n;     /* samples so far */
     int64_t trial; /* the trial whose gains are in gain[], -1 before the first cue */
     size_t cls;    /* its class */
-    double *gain;  /* per channel, this trial's mu amplitude */
+    double *gain;  /* per channel, this trial's factor on amplitude (jitter; 1 before a cue) */
     double *phase; /* per channel, the mu's phase at sample 0 */
     ezc_coords *labels;
     ezc_buffer *cache; /* the chunks' data, reused once downstream lets go */
@@ -218,7 +216,7 @@ static int mi_signal_init(mi_signal *g, const mi_options *o, ezc_error *err)
     const char **ptrs = malloc(nc * sizeof *ptrs);
     int rc = g->gain && g->phase && names && ptrs ? 0 : EZC_ENOMEM;
     for (size_t c = 0; !rc && c < nc; c++) {
-        g->gain[c] = o->amplitude;
+        g->gain[c] = 1;
         g->phase[c] = 2.0 * M_PI * uniform01(&g->nrng);
         snprintf(names[c], sizeof names[c], "ch%zu", c);
         ptrs[c] = names[c];
@@ -267,10 +265,10 @@ static ezc_array *mi_signal_next(mi_signal *g, ezc_error *err)
             g->trial = k;
             g->cls = next_class(&g->crng, o->nclasses);
             for (int64_t c = 0; c < o->channels; c++)
-                g->gain[c] = o->amplitude * exp(o->jitter * gaussian(&g->nrng));
+                g->gain[c] = exp(o->jitter * gaussian(&g->nrng));
         }
         for (int64_t c = 0; c < o->channels; c++) {
-            double amp = g->gain[c];
+            double amp = o->amplitude * g->gain[c];
             if (im && (size_t)c == g->cls)
                 amp *= o->erd;
             double x = amp * sin(w * (double)n + g->phase[c]) + o->noise * gaussian(&g->nrng);
@@ -288,7 +286,74 @@ static ezc_array *mi_signal_next(mi_signal *g, ezc_error *err)
     return a;
 }
 
-static int run_signal(ezc_node_ctx *ctx, const mi_options *o, ezc_error *err)
+/* A live change (ezc_node_ctx_settings): the settings that shape the
+ * stream or the schedule both nodes share are refused by name; the others
+ * are taken into *o, which the stream reads at each sample. */
+typedef struct mi_live {
+    const char *name;
+    mi_options *o;
+    mi_signal *g; /* NULL: the events node (nothing of it changes) */
+} mi_live;
+
+static const char *mi_fixed(const mi_options *a, const mi_options *b)
+{
+    if (a->events != b->events)
+        return "output";
+    if (a->fs != b->fs)
+        return "fs";
+    if (a->channels != b->channels)
+        return "channels";
+    if (a->chunk != b->chunk)
+        return "chunk";
+    if (a->trial != b->trial)
+        return "trial";
+    if (a->imagery != b->imagery)
+        return "imagery";
+    if (a->trials != b->trials)
+        return "trials";
+    if (a->speed != b->speed)
+        return "speed";
+    if (strcmp(a->key, b->key))
+        return "key";
+    int same = a->nclasses == b->nclasses;
+    for (size_t i = 0; same && i < a->nclasses; i++)
+        same = !strcmp(a->classes[i], b->classes[i]);
+    return same ? NULL : "classes";
+}
+
+static int mi_apply(void *arg, const ezc_settings *s, int *kept, ezc_error *err)
+{
+    mi_live *l = arg;
+    mi_options n;
+    int rc = mi_options_get(s, l->name, &n, err);
+    if (rc)
+        return rc;
+    const char *fixed = mi_fixed(l->o, &n);
+    if (fixed)
+        return ezc_error_set(err, EZC_EINVAL,
+                             "synth_mi: setting '%s' cannot change while it runs (it shapes the "
+                             "stream or the trial schedule: restart the graph with it); freq, "
+                             "amplitude, erd, jitter, noise and seed can",
+                             fixed);
+    mi_signal *g = l->g;
+    if (g && n.freq != l->o->freq) { /* the same phase at the next sample: no jump */
+        double dw = 2.0 * M_PI * (l->o->freq - n.freq) / n.fs;
+        for (int64_t c = 0; c < n.channels; c++)
+            g->phase[c] = fmod(g->phase[c] + dw * (double)g->n, 2.0 * M_PI);
+    }
+    if (g && n.seed != l->o->seed) /* the noise from here; the classes keep theirs */
+        g->nrng = seed_of(n.seed, 0x0015Eull);
+    l->o->freq = n.freq;
+    l->o->amplitude = n.amplitude;
+    l->o->erd = n.erd;
+    l->o->jitter = n.jitter; /* drawn at each cue: from the next trial */
+    l->o->noise = n.noise;
+    l->o->seed = n.seed;
+    *kept = 1;
+    return 0;
+}
+
+static int run_signal(ezc_node_ctx *ctx, mi_options *o, ezc_error *err)
 {
     mi_signal g;
     int rc = mi_signal_init(&g, o, err);
@@ -301,10 +366,12 @@ static int run_signal(ezc_node_ctx *ctx, const mi_options *o, ezc_error *err)
     int64_t end = o->first_n + o->trials * o->period_n; /* with `trials`: the last trial's end */
     ezc_pacer pacer;
     ezc_pacer_init(&pacer, ezc_node_ctx_name(ctx), o->fs * o->speed, o->chunk);
+    mi_live live = {ezc_node_ctx_name(ctx), o, &g};
     while (!ezc_node_ctx_stopping(ctx) && (!o->trials || g.n < end)) {
-        if (ezc_pacer_wait(&pacer, g.n, pacer_stop, ctx))
+        if (ezc_node_ctx_pace(ctx, &pacer, g.n, mi_apply, &live))
             break;
         ezc_node_ctx_set_behind(ctx, ezc_pacer_behind(&pacer));
+        ezc_node_ctx_settings(ctx, mi_apply, &live); /* between two messages */
         ezc_array *a = mi_signal_next(&g, err);
         if (!a) {
             rc = err->code ? err->code : EZC_ENOMEM;
@@ -321,7 +388,7 @@ static int run_signal(ezc_node_ctx *ctx, const mi_options *o, ezc_error *err)
 
 /* The markers: one events message per cue, sent when the cue's sample is
  * due (with the signal chunk that holds it), time = that sample's time. */
-static int run_events(ezc_node_ctx *ctx, const mi_options *o, ezc_error *err)
+static int run_events(ezc_node_ctx *ctx, mi_options *o, ezc_error *err)
 {
     uint64_t crng = seed_of(o->seed, 0xC1A55E5ull);
     int rc = ezc_node_ctx_ready(ctx, err);
@@ -329,9 +396,10 @@ static int run_events(ezc_node_ctx *ctx, const mi_options *o, ezc_error *err)
         return rc;
     ezc_pacer pacer;
     ezc_pacer_init(&pacer, ezc_node_ctx_name(ctx), o->fs * o->speed, o->period_n);
+    mi_live live = {ezc_node_ctx_name(ctx), o, NULL}; /* takes a set meant for both nodes */
     for (int64_t k = 0; !ezc_node_ctx_stopping(ctx) && (!o->trials || k < o->trials); k++) {
         int64_t cue = o->first_n + k * o->period_n;
-        if (ezc_pacer_wait(&pacer, cue, pacer_stop, ctx))
+        if (ezc_node_ctx_pace(ctx, &pacer, cue, mi_apply, &live))
             break;
         ezc_node_ctx_set_behind(ctx, ezc_pacer_behind(&pacer));
         double t = (double)cue / o->fs;
@@ -369,7 +437,7 @@ static void mi_check(ezc_graph *g, const ezc_graph_node *n, const ezc_settings *
                             n->name, err.msg);
 }
 
-static const ezc_node_kind_ops ops = {.run = mi_run, .check = mi_check};
+static const ezc_node_kind_ops ops = {.run = mi_run, .check = mi_check, .live = 1};
 
 const ezc_node_kind ezc_source_synth_mi = {
     "synth_mi",

@@ -81,11 +81,6 @@ static const char *kind_of(const ezc_graph_node *n)
     return n->kind->name;
 }
 
-static int pacer_stop(void *ctx)
-{
-    return ezc_node_ctx_stopping(ctx);
-}
-
 /* What a live `ezc set` may change while the stream runs: the signal
  * (freq, amplitude, seed), not its shape, rate or length. */
 typedef struct synth_live {
@@ -139,12 +134,13 @@ static int synth_run(ezc_node_ctx *ctx, const ezc_settings *s, ezc_error *err)
     ezc_pacer_init(&pacer, name, o.fs, o.chunk);
     synth_live live = {kind_of(ezc_node_ctx_node(ctx)), name, &syn, o, realtime, count};
     for (int64_t i = 0; !ezc_node_ctx_stopping(ctx) && (!count || i < count); i++) {
-        ezc_node_ctx_settings(ctx, synth_apply, &live); /* an `ezc set` between messages */
-        if (realtime) {
-            if (ezc_pacer_wait(&pacer, (int64_t)ezc_synth_samples(syn), pacer_stop, ctx))
+        if (realtime) { /* a set that comes while it waits is taken then */
+            if (ezc_node_ctx_pace(ctx, &pacer, (int64_t)ezc_synth_samples(syn), synth_apply, &live))
                 break;
             ezc_node_ctx_set_behind(ctx, ezc_pacer_behind(&pacer));
         }
+        /* an `ezc set` between messages, just before the next: in it */
+        ezc_node_ctx_settings(ctx, synth_apply, &live);
         ezc_array *a = ezc_synth_next(syn, err);
         if (!a) {
             rc = err->code ? err->code : EZC_EINVAL;

@@ -4,7 +4,8 @@
 # folder (EZC_RUN_DIR), `ezc top --once` lists its nodes, `ezc set` changes
 # a butterworth's cutoff mid-stream (a Python reader sees the power above
 # the new cutoff drop, and no sequence gap on the way), refused changes
-# (a bad value, an unknown setting, a cutoff above Nyquist, a source) leave
+# (a bad value, an unknown setting, a cutoff above Nyquist, a source's rate,
+# a publish sink's endpoint) leave
 # the output as it was, hostile requests get errors and no crash, a second
 # graph of the same name is refused, and `ezc stop` ends the run with exit
 # status 0 and no socket or lock file left. A file's own `name: lab1` names
@@ -108,8 +109,9 @@ check("a source's rate cannot change live", r.returncode == 1 and
       "noise: fs, channels, chunk, dtype, realtime, count and key cannot change while it runs"
       in r.stderr, r.stderr)
 r = subprocess.run([ezc, "set", "g/out", "endpoint=ipc:///tmp/x"], capture_output=True, text=True)
-check("a sink refused", r.returncode == 1 and
-      "live settings are for transformer nodes and the synthetic sources" in r.stderr, r.stderr)
+check("a publisher cannot move live", r.returncode == 1 and
+      "node 'out': publish: setting 'endpoint' cannot change while it runs (restart the graph "
+      "to move a publisher" in r.stderr, r.stderr)
 take(10)  # anything in flight
 b = take(150)
 rc, out = ezc_set("cutoff=20")

@@ -139,8 +139,11 @@ int ezc_graph_runtime_failed(const ezc_graph_runtime *rt);
 int ezc_graph_runtime_ended(const ezc_graph_runtime *rt);
 
 /* Live settings (docs/control.md; `ezc set`). Changes settings names[i]
- * to values[i] (text, as in a graph file; a list as "[1, 2]") of the
- * transformer node called `node`, the others staying as they are. Checked
+ * to values[i] (text, as in a graph file; a list as "[1, 2]") of the node
+ * called `node` (a transformer, or a source or sink whose kind takes live
+ * settings: its own hook takes or refuses them, as a transformer's update
+ * hook does; docs/control.md has what each kind changes live), the others
+ * staying as they are. Checked
  * first as `ezc validate` checks a file (the schema, then a trial instance:
  * what init refuses), with its messages: "node 'bw': butterworth: setting
  * 'cutoff' = 'abc': expected a number (float)"; refused, nothing changes.
@@ -153,8 +156,8 @@ int ezc_graph_runtime_ended(const ezc_graph_runtime *rt);
  * A change the node's hook refuses (what only the stream can tell, e.g. a
  * cutoff above Nyquist at its rate) returns EZC_EINVAL with its message if
  * it came within wait_ms, else it is logged; the old settings stay.
- * Errors: EZC_ENOTFOUND (no such node here), EZC_EINVAL (not a transformer
- * node, ended or failed, refused), EZC_ENOMEM. Any thread; one change at a
+ * Errors: EZC_ENOTFOUND (no such node here), EZC_EINVAL (a kind without
+ * live settings, ended or failed, refused), EZC_ENOMEM. Any thread; one change at a
  * time per node wins (a second replaces one not yet taken). */
 typedef struct ezc_graph_set_result {
     int applied; /* the node took it within wait_ms */

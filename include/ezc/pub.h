@@ -235,6 +235,15 @@ int ezc_pub_set_next_seq(ezc_pub *p, const char *topic, uint64_t seq, ezc_error 
  * for a topic not used yet. */
 uint64_t ezc_pub_next_seq(const ezc_pub *p, const char *topic);
 
+/* Makes p lossy (1: full subscribers miss messages) or blocking (0: the
+ * sender waits, the stall limit of its options applies again) from its
+ * next send on, as ezc_pub_options.lossy at ezc_pub_new would have; what
+ * is queued already stays. The sending thread, between two sends (a graph
+ * `publish` sink's live `lossy`, docs/control.md). 0, EZC_EINVAL (p NULL)
+ * or EZC_EIO (the socket refused the option). ezc_pub_lossy: which. */
+int ezc_pub_set_lossy(ezc_pub *p, int lossy, ezc_error *err);
+int ezc_pub_lossy(const ezc_pub *p);
+
 /* An ezc_array_cow_fn (ezc/array.h) for publisher `pub` (an ezc_pub *): a
  * loaned slot of nbytes when pub has subscribers reading shared memory, so
  * that a copy-on-write made while computing its next message is that

@@ -203,7 +203,14 @@ static int group_settings_load(ezc_graph *g, const char *dir, const char *group,
     size_t cap = 0;
     int rc = 0, taken = 0;
     while (!rc && getline(&line, &cap, f) > 0) {
-        char *node = strtok(line, " \n"), *name = strtok(NULL, " \n"), *val = strtok(NULL, " \n");
+        /* split by hand: a value may be empty ("s endpoint \n": a subscribe
+         * node moved to a stream), which strtok would skip */
+        char *node = line, *name = strchr(line, ' '), *val = name ? strchr(name + 1, ' ') : NULL;
+        if (val) {
+            *name++ = '\0';
+            *val++ = '\0';
+            val[strcspn(val, "\n")] = '\0';
+        }
         int i = node && name && val && !get_field(node) && !get_field(name) && !get_field(val)
                     ? ezc_graph_node_index(g, node)
                     : -1;

@@ -9,19 +9,29 @@
 static void help(FILE *f)
 {
     fprintf(f, "usage: ezc set GRAPH/NODE KEY=VALUE... [--timeout MS]\n"
-               "Changes settings of transformer node NODE of the running graph GRAPH (`ezc\n"
-               "top` lists them); the others stay. The new set is checked first as `ezc\n"
-               "validate` checks a file, with its messages; a refused one changes nothing.\n"
+               "Changes settings of node NODE of the running graph GRAPH (`ezc top` lists\n"
+               "them); the others stay. The new set is checked first as `ezc validate`\n"
+               "checks a file, with its messages; a refused one changes nothing.\n"
                "The node takes it between two messages, never inside one: a transformer\n"
                "that can keeps its state (butterworth: a new cutoff, the same delay line),\n"
                "any other is made again with the new settings, its state reset (logged by\n"
-               "the graph). A list value is written as in a graph file: taps=[1, 2, 3].\n"
+               "the graph). Sources and sinks take what can change without a restart and\n"
+               "refuse the rest, naming the setting (docs/control.md has the table):\n"
+               "  sine noise counter  freq amplitude seed\n"
+               "  synth_mi            freq amplitude erd jitter noise seed\n"
+               "  subscribe           endpoint stream topic (moves to that publisher)\n"
+               "  print               every values\n"
+               "  publish             lossy keep_empty (not endpoint, topic)\n"
+               "  record              path (a new file, the old one closed whole) topic\n"
+               "A list value is written as in a graph file: taps=[1, 2, 3]; an empty one\n"
+               "as KEY= (subscribe: stream=emg/env endpoint=).\n"
                "Exit status: 0 taken (or accepted, for an idle node: taken with its next\n"
                "message); 1 refused, no such graph or node, or no answer; 2 usage.\n\n"
                "  --timeout MS     how long to wait for the graph's answer (default 3000)\n\n"
                "examples:\n"
                "  ezc set demo/bw cutoff=40\n"
-               "  ezc set demo/bw cuton=8 cutoff=30 order=4\n");
+               "  ezc set demo/bw cuton=8 cutoff=30 order=4\n"
+               "  ezc set demo/rec path=/data/run2.ezr\n");
 }
 
 int cmd_set(int argc, char **argv)
