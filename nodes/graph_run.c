@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "ezc/clock.h"
 #include "ezc/control.h"
 #include "ezc/graph_run.h"
 #include "ezc/interrupt.h"
@@ -200,9 +201,7 @@ static int64_t mono_ms(void)
 
 static int64_t wall_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    return ezc_clock_now_ns(); /* the clock stamps are made on (ezc/clock.h) */
 }
 
 /* Records how long ago the message's source made it (when stamped). */

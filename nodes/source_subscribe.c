@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include "ezc/graph_run.h"
 #include "ezc/log.h"
 #include "ezc/names.h"
 #include "ezc/sub.h"
@@ -46,23 +47,44 @@ static void where_read(const ezc_settings *s, const char **endpoint, const char 
 
 /* The endpoint to connect to: the `endpoint` setting, or the one registered
  * for `stream`, waited for up to wait_ms (a graph may start before its
- * publisher). */
+ * publisher); *si its entry (zeroed for an endpoint). */
 static int subscribe_endpoint(const ezc_settings *s, int wait_ms, char *buf, size_t cap,
-                              const char **out, ezc_error *err)
+                              const char **out, ezc_stream_info *si, ezc_error *err)
 {
     const char *endpoint, *stream;
     where_read(s, &endpoint, &stream);
+    memset(si, 0, sizeof *si);
     if (!stream) {
         *out = endpoint;
         return 0;
     }
-    ezc_stream_info si;
-    int rc = ezc_names_wait(stream, wait_ms, &si, err);
+    int rc = ezc_names_wait(stream, wait_ms, si, err);
     if (rc)
         return ezc_error_prefix(err, "subscribe");
-    snprintf(buf, cap, "%s", si.endpoint);
+    snprintf(buf, cap, "%s", si->endpoint);
     *out = buf;
     return 0;
+}
+
+/* A graph of another host stamped its source time (t0) on its clock: onto
+ * ours, as the subscriber maps ts, so that latency since the source holds
+ * across hosts. */
+static void to_local_t0(ezc_sub *sub, ezc_array *a)
+{
+    ezc_clock_estimate e;
+    const ezc_attr *t0 = ezc_array_attr(a, EZC_GRAPH_T0_ATTR);
+    if (t0 && t0->type == EZC_ATTR_INT && ezc_sub_clock(sub, &e, NULL, 0) == 0)
+        ezc_array_attr_set_int(a, EZC_GRAPH_T0_ATTR, t0->v.i - e.offset_ns, NULL);
+}
+
+/* Another host's stream: its host's clock measured and the stamps mapped
+ * onto ours (docs/pubsub.md "Clocks across hosts"); else nothing. */
+static void track_clock(ezc_node_ctx *ctx, ezc_sub *sub, const ezc_stream_info *si)
+{
+    ezc_error e;
+    if (sub && ezc_sub_clock_track(sub, si, 1, &e))
+        ezc_log(EZC_LOG_WARN, "node '%s': stamps of '%s' stay on %s's clock: %s",
+                ezc_node_ctx_name(ctx), si->name, si->host, e.msg);
 }
 
 /* What a live change compares with, and the subscriber it made. */
@@ -120,7 +142,8 @@ static int sub_apply(void *arg, const ezc_settings *s, int *kept, ezc_error *err
         return ezc_error_set(err, EZC_EINVAL, "subscribe: setting 'stream': %s", e.msg);
     char buf[512];
     const char *ep = NULL;
-    if (subscribe_endpoint(s, 0, buf, sizeof buf, &ep, err)) /* there now, or refused */
+    ezc_stream_info si;
+    if (subscribe_endpoint(s, 0, buf, sizeof buf, &ep, &si, err)) /* there now, or refused */
         return err->code;
     struct stat st; /* a path nothing serves: no publisher to move to */
     if (!strncmp(ep, "ipc://", 6) && ep[6] != '@' && (stat(ep + 6, &st) || !S_ISSOCK(st.st_mode)))
@@ -131,6 +154,7 @@ static int sub_apply(void *arg, const ezc_settings *s, int *kept, ezc_error *err
     ezc_sub *next = NULL;
     if (ezc_node_ctx_subscriber_new(l->ctx, ep, topic, &next, err))
         return ezc_error_prefix(err, "subscribe");
+    track_clock(l->ctx, next, &si);
     if (live_keep(l, endpoint, stream, topic)) {
         ezc_sub_destroy(&next);
         return ezc_error_set(err, EZC_ENOMEM, "subscribe: out of memory");
@@ -174,12 +198,13 @@ static int subscribe_run(ezc_node_ctx *ctx, const ezc_settings *s, ezc_error *er
     if (live_keep(&live, endpoint, stream, topic))
         return ezc_error_set(err, EZC_ENOMEM, "node '%s': out of memory", ezc_node_ctx_name(ctx));
     ezc_sub *sub = NULL;
+    ezc_stream_info si;
     int rc = subscribe_endpoint(s, wait_ms < 0 ? -1 : (int)wait_ms, resolved, sizeof resolved,
-                                &endpoint, err);
+                                &endpoint, &si, err);
     if (rc)
         ezc_error_prefix(err, "node '%s'", ezc_node_ctx_name(ctx));
-    if (!rc)
-        rc = ezc_node_ctx_subscribe(ctx, endpoint, topic, &sub, err);
+    if (!rc && !(rc = ezc_node_ctx_subscribe(ctx, endpoint, topic, &sub, err)))
+        track_clock(ctx, sub, &si);
     if (!rc)
         rc = ezc_node_ctx_ready(ctx, err);
     while (!rc && !ezc_node_ctx_stopping(ctx)) {
@@ -198,6 +223,7 @@ static int subscribe_run(ezc_node_ctx *ctx, const ezc_settings *s, ezc_error *er
         }
         if (rc)
             break;
+        to_local_t0(sub, a);
         rc = ezc_node_ctx_emit(ctx, a, 1, err);
     }
     live_free(&live);

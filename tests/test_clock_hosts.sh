@@ -95,6 +95,39 @@ PY
   wait "$p" 2>/dev/null
 }
 
+# A graph's `subscribe` node on another host's graph output: the source
+# time that graph stamped (on a clock 1234.5 ms behind) is mapped too, so
+# the latency since the source that `ezc top` shows is the true one, not
+# 1.2 s.
+graph_case() {
+  local p q out lat
+  printf '%s\n' "nodes:" \
+    "  sig: {type: sine, settings: {fs: 1000, chunk: 10, channels: 2}}" \
+    "  out: {type: publish, settings: {endpoint: \"tcp://$addr_a:0\"}}" \
+    "edges:" "  - sig -> out" >"$dir/clkg.yaml"
+  printf '%s\n' "nodes:" \
+    "  in: {type: subscribe, settings: {stream: clkg/out}}" \
+    "  mag: {type: abs}" \
+    "  out: {type: publish, settings: {endpoint: \"ipc://$dir/b/out\"}}" \
+    "edges:" "  - in -> mag" "  - mag -> out" >"$dir/clkh.yaml"
+  inA env EZC_CLOCK_SKEW_MS=-1234.5 "$ezc" run "$dir/clkg.yaml" --quiet >"$dir/g.txt" 2>&1 &
+  p=$!
+  pids+=($p)
+  inB "$ezc" run "$dir/clkh.yaml" --quiet >"$dir/h.txt" 2>&1 &
+  q=$!
+  pids+=($q)
+  sleep 4
+  out=$(inB "$ezc" top clkh --once 2>&1)
+  lat=$(awk '$2 == "mag" {print $10}' <<<"$out")
+  check "graph: latency since the other host's source is the true one (< 50 ms)" \
+    $([[ "$lat" == *us ]] || { [[ "$lat" == *ms ]] && awk -v v="${lat%ms}" 'BEGIN { exit !(v < 50) }'; }
+      echo $?) "$out $(cat "$dir/g.txt" "$dir/h.txt")"
+  echo "$mode: graph across hosts, source clock 1234.5 ms behind: latency p50 at mag $lat"
+  kill "$q" "$p"
+  wait "$q" "$p" 2>/dev/null
+}
+
 skewed 2500 clk/ahead
 skewed -1234.5 clk/behind
+graph_case
 finish
