@@ -311,6 +311,28 @@ static int take_slot(ezc_shm_sub *s, uint32_t *slot, ezc_shm_slot_head *h, const
     return 0;
 }
 
+uint64_t ezc_shm_sub_skip(ezc_shm_sub *s, uint64_t keep)
+{
+    ezc_shm_reader *r = s->me;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (tail - head <= keep || tail - head > EZC_SHM_RING)
+        return 0;
+    uint64_t n = tail - head - keep;
+    for (uint64_t i = 0; i < n; i++) {
+        /* each entry's reference is ours: handed back unread (a forged
+         * entry, as in take_slot, gives nothing back) */
+        ezc_shm_entry e = r->ring[(head + i) & (EZC_SHM_RING - 1)];
+        if (e.slot >= EZC_SHM_SLOTS)
+            continue;
+        uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);
+        if (EZC_SHM_GEN(st) == e.gen && EZC_SHM_REFS(st) > 0)
+            atomic_fetch_sub(&s->ctl->slot_state[e.slot], 1);
+    }
+    atomic_store(&r->head, head + n);
+    return n;
+}
+
 int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap,
                      ezc_wire_stamp *stamp, ezc_error *err)
 {

@@ -253,6 +253,14 @@ int ezc_sub_clock(ezc_sub *s, ezc_clock_estimate *out, char *host, size_t cap)
     return ezc_clock_tracker_get(s->clock, out);
 }
 
+uint64_t ezc_sub_skip_queued(ezc_sub *s, uint64_t keep)
+{
+    uint64_t n = 0;
+    for (int i = 0; s && i < s->nshm; i++)
+        n += ezc_shm_sub_skip(s->shm[i].sub, keep);
+    return n;
+}
+
 uint64_t ezc_sub_gaps(const ezc_sub *s)
 {
     return s ? s->stats.gaps : 0;

@@ -152,7 +152,8 @@ try:
               and f["rows"] == 2 and f["cols"] == 200 and len(f["values"]) == 2 * 200 * 2
               and f["labels"] == ["ch0", "ch1"] and abs(f["dx"] - 0.01) < 1e-12
               and -2.0 <= f["x0"] < -1.98 and f["unit"] == "s"
-              and 0 < f["sent_ns"] - f["src_ts_ns"] < 5e9, {k: v for k, v in f.items()
+              and 0 < f["sent_ns"] - f["src_ts_ns"] < 5e9
+              and f["received"] > 0 and f["missed"] == 0, {k: v for k, v in f.items()
                                                            if k != "values"})
         check("min/max = the amplitude 3 within 1e-6", abs(mx - 3) < 1e-6 and abs(mn + 3) < 1e-6,
               (mn, mx))
@@ -369,6 +370,20 @@ try:
     g = ws.recv_until(lambda m: m["type"] == "graphs" and any(
         x["name"] == "dtest" and x["state"] == "stopped" for x in m["graphs"]), 5)
     check("the graph shows as stopped", True, g)
+
+    # ---- faster than real time: the plot reads part, and says what it skips ----
+    fast = subprocess.Popen([ezc, "pub", "--name", "dfast", "--channels", "64", "--chunk", "100",
+                             "--fast"], env=env, cwd=tmp, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    ws.send_json({"op": "subscribe", "stream": "dfast", "window_s": 2, "columns": 200})
+    fr = [f for f in ws.frames(3.0) if f["stream"] == "dfast"]
+    last = {k: v for k, v in fr[-1].items() if k != "values"} if fr else {}
+    check("faster than real time: frames come, and count what the plot skipped",
+          len(fr) >= 10 and last["received"] > 0 and last["missed"] > last["received"], last)
+    fast.kill()
+    fast.wait()
+    ws.send_json({"op": "unsubscribe"})
 
     # ---- SIGTERM: a clean exit, no recorder left ----
     pub = subprocess.Popen([ezc, "pub", "--name", "dtest2", "--channels", "2", "--fs", "1000"],

@@ -5,7 +5,8 @@
  * by the subscriber as one gap of exactly that many. The same publisher
  * with an ordinary subscriber that stops reading waits on the first
  * message that does not fit (here its 0.3 s send timeout): the flag is what
- * makes the difference. */
+ * makes the difference. And a subscriber that fell behind skips what is
+ * queued but the newest (ezc_sub_skip_queued), counted as a gap. */
 #include <check.h>
 #include <stdio.h>
 #include <time.h>
@@ -123,6 +124,37 @@ START_TEST(t_ordinary_reader_holds_it)
 }
 END_TEST
 
+/* A monitor that fell behind catches up: all but the newest queued
+ * message handed back unread, counted as a gap, their slots free again. */
+START_TEST(t_skip_queued)
+{
+    endpoint("c");
+    ezc_error err;
+    ezc_pub *p = ezc_pub_new(ep, NULL, &err);
+    ck_assert_msg(p != NULL, "%s", err.msg);
+    ezc_sub *s = ezc_sub_new(ep, "", NULL, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_int_eq(send_value(p, 0, &err), 0);
+    ck_assert_double_eq(recv_value(s), 0);
+    for (int i = 1; i <= 100; i++)
+        ck_assert_int_eq(send_value(p, i, &err), 0);
+    ezc_pub_stats ps;
+    ezc_pub_stats_get(p, &ps);
+    ck_assert_uint_eq(ps.shm_held, 100);
+    ck_assert_uint_eq(ezc_sub_skip_queued(s, 1), 99);
+    ck_assert_uint_eq(ezc_sub_skip_queued(s, 1), 0); /* one left: nothing more */
+    ezc_pub_stats_get(p, &ps);
+    ck_assert_uint_eq(ps.shm_held, 1);
+    ck_assert_double_eq(recv_value(s), 100);
+    ezc_sub_stats st;
+    ezc_sub_stats_get(s, &st);
+    ck_assert_uint_eq(st.gaps, 99);
+    ck_assert_uint_eq(st.received, 2);
+    ezc_sub_destroy(&s);
+    ezc_pub_destroy(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("shm_lossy");
@@ -130,6 +162,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, t_lossy_reader_never_holds_the_publisher);
     tcase_add_test(tc, t_ordinary_reader_holds_it);
+    tcase_add_test(tc, t_skip_queued);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -33,6 +33,7 @@
 #define READ_BUDGET 16e6
 #define READ_FLOOR 1e6
 #define READ_REAL_X 2.0
+#define SKIP_S 0.5 /* over the limit, the queue is skipped to its newest this often at most */
 #define LABELS_MAX 4096
 
 typedef struct layout {
@@ -72,6 +73,8 @@ struct stream {
     char *labels; /* a JSON array */
     char unit[EZC_NAME_MAX];
     int64_t src_ts_ns;
+    _Atomic uint64_t received, missed; /* by this stream's subscriber: messages taken, and
+                                          sequence gaps (skipped past the read limit, or lost) */
     double *conv; /* a message in float64 when it is not float32/64 or must be reordered */
     size_t conv_cap;
 };
@@ -383,7 +386,8 @@ static void *stream_main(void *arg)
      * Where that is not allowed, the default priority stays. */
     (void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 10);
     ezc_sub *sub = NULL;
-    double woke = 0, retry = 0, budget = s->ss->budget, tokens = 0, filled = dash_mono_s();
+    double woke = 0, retry = 0, budget = s->ss->budget, tokens = 0, filled = dash_mono_s(),
+           skipped = 0;
     ezc_error err;
     while (!atomic_load(&s->quit)) {
         if (!sub) {
@@ -410,6 +414,10 @@ static void *stream_main(void *arg)
         int rc = ezc_sub_recv(sub, &a, RECV_MS, &err);
         if (rc == 0) {
             take(s, a);
+            ezc_sub_stats st;
+            ezc_sub_stats_get(sub, &st);
+            atomic_store_explicit(&s->received, st.received, memory_order_relaxed);
+            atomic_store_explicit(&s->missed, st.gaps, memory_order_relaxed);
             double t = dash_mono_s();
             if (budget < 0) /* by the stream's real rate */
                 budget = real_budget(a);
@@ -423,6 +431,14 @@ static void *stream_main(void *arg)
                     double wait = -tokens / budget;
                     struct timespec ts = {0, (long)((wait < 0.1 ? wait : 0.1) * 1e9)};
                     nanosleep(&ts, NULL);
+                    /* What queued meanwhile grows old: the plot goes on from
+                     * the newest (the skip counts as missed), at most every
+                     * SKIP_S, since each skip lets the publisher copy a
+                     * queue's worth again. */
+                    if (t - skipped >= SKIP_S) {
+                        ezc_sub_skip_queued(sub, 1);
+                        skipped = t;
+                    }
                 }
             }
             ezc_array_destroy(&a);
@@ -644,6 +660,9 @@ int dash_plot_frame(dash_plot *p, dash_buf *b, size_t pre, uint64_t seq)
     dash_buf_num(b, fi.dx);
     dash_buf_printf(b, ",\"unit\":");
     dash_buf_str(b, s->unit);
+    dash_buf_printf(b, ",\"received\":%llu,\"missed\":%llu",
+                    (unsigned long long)atomic_load_explicit(&s->received, memory_order_relaxed),
+                    (unsigned long long)atomic_load_explicit(&s->missed, memory_order_relaxed));
     dash_buf_printf(b, ",\"src_ts_ns\":%lld,\"sent_ns\":%lld}", (long long)s->src_ts_ns,
                     (long long)dash_now_ns());
     size_t h = b->len - h0;

@@ -1318,6 +1318,12 @@
         (h.mode === 'traces' || h.mode === 'heatmap' ? ' · ' + h.window_s + ' s' : '') + ' · #' + h.seq;
       const idle = (now - plot.lastFrameAt) / 1000;
       if (idle > 2) info += ' · no new data for ' + idle.toFixed(0) + ' s';
+      if (h.missed > 0) { // faster than real time, or lost upstream: say so, never silently
+        const all = h.received + h.missed;
+        info += ' · shows ' + fmtCount(h.received) + ' of ' + fmtCount(all) + ' messages (' +
+          (100 * h.received / all).toFixed(h.received / all > 0.1 ? 0 : 1) +
+          ' %; the plot reads at most twice the real rate)';
+      }
       if (plot.paused) info += ' · paused';
     } else if (plot.stream) {
       info = 'waiting for data…';
