@@ -7,7 +7,9 @@
 the graphs list with growing counters, plot frames whose min/max are the
 sine's amplitude (3.0, then 1.0 after a live set) within 1e-6 at <= 30
 frames/s, a node's schema, a refused set with its validation message,
-a recording written and readable, a stop shown as "stopped". Then hostile
+a recording written and readable, a stop shown as "stopped", a stream
+published faster than real time whose frames count what the plot skipped
+(missed > received; 0 missed at real time). Then hostile
 clients: no or a wrong token, a foreign Origin, 20 tabs at once, tabs that
 vanish or never read, malformed HTTP and WebSocket input; a healthy tab
 must keep getting frames throughout. Then SIGTERM: exit 0 within 2 s,
