@@ -193,7 +193,15 @@ def body(run, tmp, vmsg):
     check("refusals change nothing", abs(a_after - want20) < 0.03 * want20, (a_after, want20))
 
     # A graph that does not answer (stopped by SIGSTOP) never hangs the caller.
+    # kill() returns before the process is stopped: wait until it is ("T"),
+    # or a request sent at once may still be answered.
     os.kill(run.pid, signal.SIGSTOP)
+    t = time.monotonic()
+    while time.monotonic() - t < 2:
+        with open(f"/proc/{run.pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "T":
+                break
+        time.sleep(0.005)
     t = time.monotonic()
     try:
         ezc_control.stats("lab", timeout=0.5)
