@@ -414,10 +414,8 @@ static void *stream_main(void *arg)
         int rc = ezc_sub_recv(sub, &a, RECV_MS, &err);
         if (rc == 0) {
             take(s, a);
-            ezc_sub_stats st;
-            ezc_sub_stats_get(sub, &st);
-            atomic_store_explicit(&s->received, st.received, memory_order_relaxed);
-            atomic_store_explicit(&s->missed, st.gaps, memory_order_relaxed);
+            atomic_fetch_add_explicit(&s->received, 1, memory_order_relaxed);
+            atomic_store_explicit(&s->missed, ezc_sub_gaps(sub), memory_order_relaxed);
             double t = dash_mono_s();
             if (budget < 0) /* by the stream's real rate */
                 budget = real_budget(a);
