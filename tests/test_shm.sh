@@ -47,9 +47,14 @@ check "mixed: inline subscriber" "$([ "$(field received "$o2")" = 3000 ] && [ "$
 
 # 4. kill -9 of a subscriber mid-stream: the publisher and the other
 # subscriber go on; the dead one's slots come back (reclaims 1, held 0).
+# The publisher first: its pool is there when the subscribers connect, so
+# both read shared memory from their first message (a subscriber that
+# connected before would move to the pool only while receiving, and the
+# slow one might still be inline when it is killed: nothing to reclaim).
+"$helper" pub "ipc://$dir/k" 20000 1000 2 >"$dir/pubk" 2>&1 & pids+=($!); pp=$!
+for _ in $(seq 100); do [ -e "$dir/k.shm" ] && break; sleep 0.02; done
 "$helper" sub "ipc://$dir/k" 20000 >"$dir/subk1" 2>&1 & pids+=($!); s1=$!
 "$helper" sub "ipc://$dir/k" 20000 2000 >"$dir/subk2" 2>&1 & pids+=($!); s2=$!
-"$helper" pub "ipc://$dir/k" 20000 1000 2 >"$dir/pubk" 2>&1 & pids+=($!); pp=$!
 sleep 1; kill -9 $s2
 wait $pp; st_p=$?; wait $s1; st1=$?
 o1=$(cat "$dir/subk1"); pub=$(cat "$dir/pubk")
