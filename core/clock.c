@@ -314,6 +314,20 @@ static int burst(int fd, int probes, int timeout_ms, const _Atomic int *stop, ez
     return 0;
 }
 
+int ezc_clock_endpoint_host(const char *endpoint, char *host, size_t cap)
+{
+    if (host && cap)
+        host[0] = '\0';
+    if (!endpoint || !host || strncmp(endpoint, "tcp://", 6))
+        return 0;
+    const char *colon = strrchr(endpoint + 6, ':');
+    if (!colon || colon == endpoint + 6 || (size_t)(colon - endpoint - 6) >= cap)
+        return 0;
+    memcpy(host, endpoint + 6, (size_t)(colon - endpoint - 6));
+    host[colon - endpoint - 6] = '\0';
+    return 1;
+}
+
 int ezc_clock_measure(const char *host, int port, int probes, int timeout_ms,
                       ezc_clock_estimate *out, ezc_error *err)
 {

@@ -193,8 +193,9 @@ int ezc_shm_sub_dead(ezc_shm_sub *s);
 int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap,
                      ezc_wire_stamp *stamp, ezc_error *err);
 /* Hands back all but the newest `keep` queued messages unread (a monitor
- * catching up); the next one taken shows the skip as a sequence gap.
- * Returns how many. */
+ * catching up); the next one taken shows the skip as a sequence gap. Stops
+ * at an end-of-stream marker (it and what follows stay queued). Returns how
+ * many. */
 uint64_t ezc_shm_sub_skip(ezc_shm_sub *s, uint64_t keep);
 /* Before sleeping on the doorbell: 1 when something is queued already (do
  * not sleep). After waking, ezc_shm_sub_disarm. */

@@ -311,6 +311,28 @@ static int take_slot(ezc_shm_sub *s, uint32_t *slot, ezc_shm_slot_head *h, const
     return 0;
 }
 
+/* Whether queued entry e (its reference still the ring's) is a valid
+ * end-of-stream marker; a forged or malformed entry is not (take_slot
+ * refuses it). */
+static int entry_is_eos(ezc_shm_sub *s, ezc_shm_entry e)
+{
+    if (e.slot >= EZC_SHM_SLOTS)
+        return 0;
+    uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);
+    uint32_t k = 0, n = atomic_load_explicit(&s->nmapped, memory_order_relaxed);
+    while (k < n && e.slot >= s->first[k] + s->count[k])
+        k++;
+    if (EZC_SHM_GEN(st) != e.gen || EZC_SHM_REFS(st) == 0 || k == n)
+        return 0;
+    const unsigned char *at = s->base[k] + (uint64_t)(e.slot - s->first[k]) * s->slot_bytes[k];
+    ezc_shm_slot_head h;
+    memcpy(&h, at, sizeof h);
+    ezc_wire_stamp stamp;
+    return h.gen == e.gen && h.data_len == 0 && h.topic_len <= EZC_SHM_HEAD - sizeof h &&
+           h.hdr_len <= EZC_SHM_HEAD - sizeof h - h.topic_len &&
+           ezc_wire_eos_stamp(at + sizeof h + h.topic_len, h.hdr_len, &stamp);
+}
+
 uint64_t ezc_shm_sub_skip(ezc_shm_sub *s, uint64_t keep)
 {
     ezc_shm_reader *r = s->me;
@@ -319,10 +341,15 @@ uint64_t ezc_shm_sub_skip(ezc_shm_sub *s, uint64_t keep)
     if (tail - head <= keep || tail - head > EZC_SHM_RING)
         return 0;
     uint64_t n = tail - head - keep;
+    map_new(s); /* to read the entries' heads: an end of stream stops the skip */
     for (uint64_t i = 0; i < n; i++) {
         /* each entry's reference is ours: handed back unread (a forged
          * entry, as in take_slot, gives nothing back) */
         ezc_shm_entry e = r->ring[(head + i) & (EZC_SHM_RING - 1)];
+        if (entry_is_eos(s, e)) {
+            n = i; /* it and what follows stay queued */
+            break;
+        }
         if (e.slot >= EZC_SHM_SLOTS)
             continue;
         uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);

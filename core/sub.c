@@ -225,13 +225,9 @@ void ezc_sub_destroy(ezc_sub **sp)
 int ezc_sub_clock_track(ezc_sub *s, const ezc_stream_info *si, int map, ezc_error *err)
 {
     char host[256];
-    const char *ep = si ? si->endpoint : "";
-    const char *colon = strrchr(ep, ':');
-    if (!s || !si || !si->host[0] || si->time_port <= 0 || strncmp(ep, "tcp://", 6) || !colon ||
-        colon - ep - 6 <= 0 || (size_t)(colon - ep - 6) >= sizeof host)
+    if (!s || !si || !si->host[0] || si->time_port <= 0 ||
+        !ezc_clock_endpoint_host(si->endpoint, host, sizeof host))
         return 0; /* this host's stream, or nothing to measure with */
-    memcpy(host, ep + 6, (size_t)(colon - ep - 6));
-    host[colon - ep - 6] = '\0';
     ezc_clock_tracker *t;
     int rc = ezc_clock_tracker_new(host, si->time_port, 0, &t, err);
     if (rc)

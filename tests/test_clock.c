@@ -246,6 +246,34 @@ START_TEST(t_tracker)
 }
 END_TEST
 
+/* A stream's tcp endpoint to the host whose clock is measured. */
+START_TEST(t_endpoint_host)
+{
+    char h[16];
+    ck_assert_int_eq(ezc_clock_endpoint_host("tcp://127.0.0.1:5555", h, sizeof h), 1);
+    ck_assert_str_eq(h, "127.0.0.1");
+    ck_assert_int_eq(ezc_clock_endpoint_host("tcp://[::1]:5555", h, sizeof h), 1);
+    ck_assert_str_eq(h, "[::1]");
+    const char *none[] = {"tcp://:5555",
+                          "ipc:///tmp/x",
+                          "tcp://hostname-without-port",
+                          "tcp://a-host-name-too-long:5555",
+                          "",
+                          NULL};
+    for (int i = 0; i < (int)(sizeof none / sizeof *none); i++) {
+        memcpy(h, "junk", 5);
+        ck_assert_msg(ezc_clock_endpoint_host(none[i], h, sizeof h) == 0, "%s",
+                      none[i] ? none[i] : "NULL");
+        ck_assert_str_eq(h, "");
+    }
+    /* exactly cap - 1 characters fit, cap do not */
+    ck_assert_int_eq(ezc_clock_endpoint_host("tcp://abc:1", h, 4), 1);
+    ck_assert_str_eq(h, "abc");
+    ck_assert_int_eq(ezc_clock_endpoint_host("tcp://abcd:1", h, 4), 0);
+    ck_assert_str_eq(h, "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("clock");
@@ -257,6 +285,7 @@ int main(void)
     tcase_add_test(tc, t_junk_dropped);
     tcase_add_test(tc, t_no_server);
     tcase_add_test(tc, t_tracker);
+    tcase_add_test(tc, t_endpoint_host);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

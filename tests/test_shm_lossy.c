@@ -155,6 +155,37 @@ START_TEST(t_skip_queued)
 }
 END_TEST
 
+/* Skipping stops at an end of stream: the marker stays queued and is
+ * received, the messages before it counted as a gap. */
+START_TEST(t_skip_keeps_eos)
+{
+    endpoint("d");
+    ezc_error err;
+    ezc_pub *p = ezc_pub_new(ep, NULL, &err);
+    ck_assert_msg(p != NULL, "%s", err.msg);
+    ezc_sub *s = ezc_sub_new(ep, "", NULL, &err);
+    ck_assert_msg(s != NULL, "%s", err.msg);
+    ck_assert_int_eq(send_value(p, 0, &err), 0);
+    ck_assert_double_eq(recv_value(s), 0);
+    for (int i = 1; i <= 10; i++)
+        ck_assert_int_eq(send_value(p, i, &err), 0);
+    ck_assert_msg(ezc_pub_send_eos(p, "t", &err) == 0, "%s", err.msg);
+    ck_assert_uint_eq(ezc_sub_skip_queued(s, 0), 10);
+    ck_assert_uint_eq(ezc_sub_skip_queued(s, 0), 0); /* the marker is next: nothing more */
+    ezc_pub_stats ps;
+    ezc_pub_stats_get(p, &ps);
+    ck_assert_uint_eq(ps.shm_held, 1);
+    ezc_array *a = NULL;
+    ck_assert_int_eq(ezc_sub_recv(s, &a, 5000, &err), EZC_EEOS);
+    ck_assert_ptr_null(a);
+    ezc_sub_stats st;
+    ezc_sub_stats_get(s, &st);
+    ck_assert_uint_eq(st.gaps, 10);
+    ezc_sub_destroy(&s);
+    ezc_pub_destroy(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *su = suite_create("shm_lossy");
@@ -163,6 +194,7 @@ int main(void)
     tcase_add_test(tc, t_lossy_reader_never_holds_the_publisher);
     tcase_add_test(tc, t_ordinary_reader_holds_it);
     tcase_add_test(tc, t_skip_queued);
+    tcase_add_test(tc, t_skip_keeps_eos);
     suite_add_tcase(su, tc);
     SRunner *sr = srunner_create(su);
     srunner_run_all(sr, CK_NORMAL);

@@ -286,6 +286,20 @@ static int parse_gauss(cwt_state *st, const char *w, ezc_error *err)
     return 0;
 }
 
+/* cmorB-C and shanB-C: B and C from what follows the 4-letter family name
+ * (`name`) into st; an empty rest leaves st's defaults. 0, or EZC_EINVAL. */
+static int parse_bc(cwt_state *st, const char *w, const char *name, ezc_error *err)
+{
+    char tail;
+    if (w[4] && (sscanf(w + 4, "%lf-%lf%c", &st->B, &st->C, &tail) != 2 || !(st->B > 0) ||
+                 !(st->C > 0) || !isfinite(st->B) || !isfinite(st->C)))
+        return ezc_error_set(err, EZC_EINVAL,
+                             "cwt: setting 'wavelet' = '%s': expected %sB-C with B and C > 0 "
+                             "(e.g. %s1.5-1.0)",
+                             w, name, name);
+    return 0;
+}
+
 static int parse_wavelet(cwt_state *st, const char *w, ezc_error *err)
 {
     st->lb = -8, st->ub = 8;
@@ -298,23 +312,11 @@ static int parse_wavelet(cwt_state *st, const char *w, ezc_error *err)
     else if (!strncmp(w, "cmor", 4)) {
         st->fam = WAV_CMOR;
         st->B = 1, st->C = 0.5;
-        char tail;
-        if (w[4] && (sscanf(w + 4, "%lf-%lf%c", &st->B, &st->C, &tail) != 2 || !(st->B > 0) ||
-                     !(st->C > 0) || !isfinite(st->B) || !isfinite(st->C)))
-            return ezc_error_set(err, EZC_EINVAL,
-                                 "cwt: setting 'wavelet' = '%s': expected cmorB-C with B and C > 0 "
-                                 "(e.g. cmor1.5-1.0)",
-                                 w);
+        return parse_bc(st, w, "cmor", err);
     } else if (!strncmp(w, "shan", 4)) {
         st->fam = WAV_SHAN;
         st->lb = -20, st->ub = 20, st->B = 0.5, st->C = 1;
-        char tail;
-        if (w[4] && (sscanf(w + 4, "%lf-%lf%c", &st->B, &st->C, &tail) != 2 || !(st->B > 0) ||
-                     !(st->C > 0) || !isfinite(st->B) || !isfinite(st->C)))
-            return ezc_error_set(err, EZC_EINVAL,
-                                 "cwt: setting 'wavelet' = '%s': expected shanB-C with B and C > 0 "
-                                 "(e.g. shan1.5-1.0)",
-                                 w);
+        return parse_bc(st, w, "shan", err);
     } else if (!strncmp(w, "fbsp", 4)) {
         st->fam = WAV_FBSP;
         st->lb = -20, st->ub = 20, st->M = 2, st->B = 1, st->C = 0.5;

@@ -105,6 +105,15 @@ void ezc_clock_server_destroy(ezc_clock_server **s);
 int ezc_clock_measure(const char *host, int port, int probes, int timeout_ms,
                       ezc_clock_estimate *out, ezc_error *err);
 
+/* The host of a "tcp://HOST:PORT" endpoint (what a stream of another host
+ * announces), to measure its clock: everything between "tcp://" and the
+ * last ':', as written ("tcp://[::1]:5555" gives "[::1]"). 1 with host
+ * (the caller's, cap bytes) NUL-terminated; 0 with host "" (when cap > 0)
+ * when endpoint is NULL, not tcp://, has no ':' after "tcp://", an empty
+ * host, or a host that does not fit in cap. No error otherwise; any
+ * thread. */
+int ezc_clock_endpoint_host(const char *endpoint, char *host, size_t cap);
+
 typedef struct ezc_clock_tracker ezc_clock_tracker;
 
 /* Measures host:port's clock continuously from a thread of its own: a

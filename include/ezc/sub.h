@@ -168,9 +168,11 @@ int ezc_sub_clock(ezc_sub *s, ezc_clock_estimate *out, char *host, size_t cap);
 /* For a monitor that fell behind (a plot): hands back, unread, all but the
  * newest `keep` messages queued for s in shared memory by each publisher,
  * so that the next one received is recent. What is skipped shows as a
- * sequence gap (counted, as any loss). Messages queued on the socket are
- * not touched. Returns how many were skipped. Not concurrently with a
- * receive. */
+ * sequence gap (counted, as any loss). Skipping stops at an end-of-stream
+ * marker: it and whatever is queued after it stay queued, so a reader that
+ * skips still receives the end of stream (EZC_EEOS). Messages queued on the
+ * socket are not touched. Returns how many were skipped. Not concurrently
+ * with a receive. */
 uint64_t ezc_sub_skip_queued(ezc_sub *s, uint64_t keep);
 
 /* How the data arrives: "shm" (every ipc endpoint through shared memory),

@@ -133,14 +133,11 @@ static void print_streams(const ezc_stream_info *v, size_t n, const double *rate
 static void remote_clock(const ezc_stream_info *si, char *out, size_t cap)
 {
     char host[256];
-    const char *colon = strrchr(si->endpoint, ':');
     ezc_clock_estimate e;
     ezc_error err;
     snprintf(out, cap, "-");
-    if (si->time_port <= 0 || strncmp(si->endpoint, "tcp://", 6) || !colon ||
-        (size_t)(colon - si->endpoint - 6) >= sizeof host)
+    if (si->time_port <= 0 || !ezc_clock_endpoint_host(si->endpoint, host, sizeof host))
         return;
-    snprintf(host, sizeof host, "%.*s", (int)(colon - si->endpoint - 6), si->endpoint + 6);
     if (ezc_clock_measure(host, si->time_port, 4, 100, &e, &err) == 0)
         snprintf(out, cap, "%+.3fms", (double)e.offset_ns * 1e-6);
 }
