@@ -1,5 +1,7 @@
 """shm_python.py — a Python subscriber reads an ezc publisher's shared memory
-without copying (tests/test_shm.sh). usage: shm_python.py ENDPOINT N
+without copying (tests/test_shm.sh). usage: shm_python.py ENDPOINT N|hold
+(EZC_SHM_BACKEND: python or libezc; "hold": keep the first message and
+sleep, printing "holding", until killed)
 Checks every message as shm_helper's pub makes them (value i of message k =
 k * 1e6 + i, attr "sum"), that each array lies in a /dev/shm/ezc-* mapping
 of this process (zero-copy) and is read-only, and prints
@@ -24,11 +26,12 @@ def shm_ranges():
 
 
 def main():
-    endpoint, n = sys.argv[1], int(sys.argv[2])
+    endpoint, hold = sys.argv[1], sys.argv[2] == "hold"
+    n = 1 if hold else int(sys.argv[2])
     sub = None
     for _ in range(200):  # the publisher may not be up yet
         try:
-            sub = ezc_wire.ShmSubscriber(endpoint)
+            sub = ezc_wire.ShmSubscriber(endpoint, backend=os.environ.get("EZC_SHM_BACKEND"))
             break
         except ezc_wire.WireError:
             import time
@@ -40,6 +43,10 @@ def main():
     got = inplace = corrupt = 0
     while got < n:
         msg = sub.recv(timeout_ms=20000)
+        if hold and msg is not None:
+            print("holding", sub.backend, flush=True)
+            import time
+            time.sleep(3600)
         if msg is None:
             break
         if msg.eos:

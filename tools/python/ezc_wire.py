@@ -37,9 +37,10 @@ curve_server_pub="amp.pub"), with `ezc keygen` files (docs/pubsub.md,
 "Security").
 
 Shared memory: ShmSubscriber reads an ezc publisher on ipc:// of this host
-through its shared-memory pool instead of the socket, through libezc (found
-by EZC_LIB, next to this file's build, or on the library path). msg.data is
-a read-only numpy view of the publisher's slot: no byte is copied, and the
+through its shared-memory pool instead of the socket: itself (mmap and
+GCC's libatomic, Debian's libatomic1), or through libezc with
+backend="libezc" (found by EZC_LIB or on the library path). msg.data is a
+read-only numpy view of the publisher's slot: no byte is copied, and the
 slot goes back when the last view of it is gone (keep arrays short-lived,
 or np.copy them).
 
@@ -1133,8 +1134,274 @@ def _load_libezc(path=None):
     raise OSError(f"libezc not found (tried {', '.join(tried)}): set EZC_LIB to its path")
 
 
-class _ShmMsg:
-    pass
+# The pool's layout (docs/wire-format.md, "Shared memory between processes
+# of one host"): every offset and size a reader relies on.
+_SHM_VERSION, _SHM_READERS, _SHM_RING, _SHM_SLOTS, _SHM_SEGS, _SHM_HEAD = 2, 64, 1024, 4096, 64, 4096
+_SHM_CTL_BYTES = 1639488
+_SHM_SEG_AT, _SHM_SEG_BYTES = 64, 80
+_SHM_STATE_AT = 5184
+_SHM_READER_AT, _SHM_READER_BYTES = 37952, 25024
+_R_STATE, _R_PID, _R_WAITING, _R_TOPIC_LEN, _R_TOPIC, _R_DOOR, _R_FLAGS = 0, 4, 8, 12, 16, 272, 312
+_R_HEAD, _R_TAIL, _R_DROPPED, _R_RING, _R_HOLDS = 320, 384, 392, 448, 16832
+_SHM_DOOR = 40
+_ACQUIRE, _RELEASE, _SEQ_CST = 2, 3, 5
+_SHM_ENTRY = struct.Struct("<IIQ")       # a ring entry: slot, reserved, generation
+_SHM_SLOT_HEAD = struct.Struct("<QIIQ")  # a slot's head: generation, topic, header, data lengths
+
+
+_atomics = None
+
+
+def _load_atomics():
+    """The few atomic operations a reader needs, from GCC's libatomic
+    (Debian's libatomic1, installed with gcc): lock-free instructions on
+    the shared words, as the C side's <stdatomic.h> does."""
+    global _atomics
+    if _atomics is not None:
+        return _atomics
+    import ctypes
+    import ctypes.util
+    last = None
+    for cand in (ctypes.util.find_library("atomic"), "libatomic.so.1"):
+        if not cand:
+            continue
+        try:
+            lib = ctypes.CDLL(cand)
+            break
+        except OSError as e:
+            last = e
+    else:
+        raise OSError(f"libatomic not found ({last}): install libatomic1")
+    u16, u32, u64, p, i = ctypes.c_uint16, ctypes.c_uint32, ctypes.c_uint64, ctypes.c_void_p, ctypes.c_int
+    ops = {}
+    for name, sym, res, args in (("load4", "load_4", u32, [p, i]), ("load8", "load_8", u64, [p, i]),
+                                 ("store4", "store_4", None, [p, u32, i]),
+                                 ("store8", "store_8", None, [p, u64, i]),
+                                 ("add2", "fetch_add_2", u16, [p, u16, i]),
+                                 ("sub2", "fetch_sub_2", u16, [p, u16, i]),
+                                 ("sub8", "fetch_sub_8", u64, [p, u64, i]),
+                                 ("cas4", "compare_exchange_4", ctypes.c_bool, [p, p, u32, i, i])):
+        f = getattr(lib, "__atomic_" + sym)
+        f.restype, f.argtypes = res, args
+        ops[name] = f
+    import types
+    _atomics = types.SimpleNamespace(**ops)
+    return _atomics
+
+
+class _ShmPool:
+    """A reader entry in an ezc publisher's pool, in Python (no libezc):
+    the steps of docs/wire-format.md, "Reading". Everything read from the
+    pool is checked first; what fails the checks is refused (WireError from
+    take()) or, at open, makes the caller fall back to the socket."""
+
+    def __init__(self, path, topic, flags=0):
+        import ctypes
+        self._ct = ctypes
+        self.A = _load_atomics()
+        self.fd = -1
+        self.door = None
+        self.me = self.entry = None
+        self.segs = []  # [mmap, address, first slot, count, slot_bytes]
+        self.pub_id = 0
+        tb = topic.encode()
+        if len(tb) > 256:
+            raise WireError(f"shm: topic prefix of {len(tb)} bytes (at most 256)")
+        name = self._pool_name(path)
+        try:
+            self.fd = os.open("/dev/shm/" + name[1:], os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
+            st = os.fstat(self.fd)
+            _need(stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid()
+                  and st.st_size >= _SHM_CTL_BYTES, f"shm: {name} is not a pool of ours")
+            _need(not self._lock_free(), f"shm: the publisher of {name} is gone")
+            import mmap
+            self.ctl = mmap.mmap(self.fd, _SHM_CTL_BYTES, mmap.MAP_SHARED,
+                                 mmap.PROT_READ | mmap.PROT_WRITE)
+            self._ctl_np = np.frombuffer(self.ctl, np.uint8)  # pins the mapping, gives its address
+            self.base = self._ctl_np.ctypes.data
+            c = self.ctl
+            _need(c[0:8] == b"EZCSHM1\0"
+                  and struct.unpack_from("<6I", c, 8) == (_SHM_VERSION, _SHM_READERS, _SHM_RING,
+                                                          _SHM_SLOTS, _SHM_SEGS, _SHM_HEAD)
+                  and struct.unpack_from("<I", c, 44)[0] == os.geteuid(),
+                  f"shm: {name}: not a version {_SHM_VERSION} pool of this user")
+            self.pub_id = struct.unpack_from("<Q", c, 32)[0]
+            self.door = socket.socket(socket.AF_UNIX,
+                                      socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
+            self.door.bind("")  # the kernel names it (autobind, abstract)
+            door = self.door.getsockname()
+            _need(isinstance(door, bytes) and 1 < len(door) < _SHM_DOOR + 1 and door[0] == 0,
+                  "shm: the doorbell socket has no abstract name")
+            want = ctypes.c_uint32(0)
+            for i in range(_SHM_READERS):
+                at = _SHM_READER_AT + i * _SHM_READER_BYTES
+                want.value = 0  # FREE -> CLAIMING
+                if self.A.cas4(self.base + at, ctypes.byref(want), 1,
+                                                      _SEQ_CST, _SEQ_CST):
+                    self.me = self.entry = at
+                    break
+            _need(self.me is not None, f"shm: {name}: every reader entry is taken")
+            r = self.me
+            struct.pack_into("<iII", c, r + _R_PID, os.getpid(), 0, len(tb))
+            c[r + _R_TOPIC:r + _R_TOPIC + 256] = tb.ljust(256, b"\0")
+            c[r + _R_DOOR:r + _R_DOOR + _SHM_DOOR] = door[1:].ljust(_SHM_DOOR, b"\0")
+            struct.pack_into("<I", c, r + _R_FLAGS, flags)
+            self.A.store8(self.base + r + _R_DROPPED, 0, _SEQ_CST)
+            self.head = self.A.load8(self.base + r + _R_TAIL, _ACQUIRE)
+            self.A.store8(self.base + r + _R_HEAD, self.head, _SEQ_CST)
+            self.A.store4(self.base + r + _R_STATE, 2, _SEQ_CST)  # ACTIVE
+        except BaseException:
+            self.close()
+            raise
+
+    @staticmethod
+    def _pool_name(path):
+        """The control segment named in PATH.shm, when that is a file of ours."""
+        try:
+            fd = os.open(path + ".shm", os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError as e:
+            raise WireError(f"shm: no pool at {path} ({e.strerror})") from None
+        try:
+            st = os.fstat(fd)
+            _need(stat.S_ISREG(st.st_mode) and st.st_uid == os.geteuid(),
+                  f"shm: {path}.shm is not a file of ours")
+            line = os.read(fd, 159).decode(errors="replace").split()
+        finally:
+            os.close(fd)
+        mine = f"/ezc-{os.geteuid()}-"
+        _need(len(line) == 3 and line[0] == "ezc-shm" and line[1] == str(_SHM_VERSION)
+              and line[2].startswith(mine) and "/" not in line[2][1:] and len(line[2]) < 64,
+              f"shm: {path}.shm does not name a version {_SHM_VERSION} pool of this user")
+        return line[2]
+
+    def _lock_free(self):
+        """True when the publisher's lock is free: it is gone."""
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        return True
+
+    def _u64(self, at):
+        return self.A.load8(self.base + at, _ACQUIRE)
+
+    def _map_new(self):
+        """Maps the data segments described since last time (checked as
+        the C reader checks them); False for a malformed description."""
+        import mmap
+        n = self.A.load4(self.base + 48, _ACQUIRE)
+        if n > _SHM_SEGS:
+            return False
+        while len(self.segs) < n:
+            k = len(self.segs)
+            at = _SHM_SEG_AT + k * _SHM_SEG_BYTES
+            name = bytes(self.ctl[at:at + 63]).split(b"\0", 1)[0].decode(errors="replace")
+            slot_bytes, first, count = struct.unpack_from("<QII", self.ctl, at + 64)
+            prev_end = self.segs[-1][2] + self.segs[-1][3] if self.segs else 0
+            if (not name.startswith("/ezc-") or "/" in name[1:] or slot_bytes < _SHM_HEAD
+                    or slot_bytes % 4096 or first != prev_end or count == 0
+                    or count > _SHM_SLOTS - first):
+                return False
+            try:
+                fd = os.open("/dev/shm/" + name[1:], os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+            except OSError:
+                return False
+            try:
+                st = os.fstat(fd)
+                size = count * slot_bytes
+                if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid() or st.st_size < size:
+                    return False
+                m = mmap.mmap(fd, size, mmap.MAP_SHARED, mmap.PROT_READ)
+            except (OSError, ValueError):
+                return False
+            finally:
+                os.close(fd)
+            pin = np.frombuffer(m, np.uint8)
+            self.segs.append([m, pin.ctypes.data, first, count, slot_bytes, pin])
+        return True
+
+    def release(self, slot):
+        """Hands a slot back (step 4): its hold, then its reference."""
+        r = self.base + self.entry  # still ours after close(): the publisher frees it at holds 0
+        self.A.sub2(r + _R_HOLDS + 2 * slot, 1, _SEQ_CST)
+        self.A.sub8(self.base + _SHM_STATE_AT + 8 * slot, 1, _SEQ_CST)
+
+    def take(self):
+        """The next queued message: (slot, topic bytes, header bytes, data
+        address, data length) with the slot held, None when the ring is
+        empty; WireError for an entry refused (its reference handed back
+        when it had one)."""
+        A, base, r = self.A, self.base, self.me
+        head = self.head  # written by us only
+        if head == A.load8(base + r + _R_TAIL, _ACQUIRE):
+            return None
+        slot, _, gen = _SHM_ENTRY.unpack_from(self.ctl, r + _R_RING + 16 * (head % _SHM_RING))
+        # Map new segments before the entry is taken: see the C reader.
+        mapped = A.load4(base + 48, _ACQUIRE) == len(self.segs) or self._map_new()
+        self.head = head + 1
+        A.store8(base + r + _R_HEAD, head + 1, _SEQ_CST)
+        _need(slot < _SHM_SLOTS, f"shm: slot {slot} out of range")
+        st = A.load8(base + _SHM_STATE_AT + 8 * slot, _ACQUIRE)
+        _need(st >> 16 == gen and st & 0xFFFF,
+              f"shm: slot {slot} is not the one queued (generation {gen}, now {st >> 16})")
+        A.add2(base + r + _R_HOLDS + 2 * slot, 1, _SEQ_CST)
+        seg = None
+        for g in self.segs:  # in slot order
+            if slot < g[2] + g[3]:
+                seg = g
+                break
+        if not mapped or seg is None:
+            self.release(slot)
+            raise WireError(f"shm: slot {slot}: its data segment is missing or malformed")
+        m, addr, first, _, slot_bytes, _ = seg
+        at = (slot - first) * slot_bytes
+        hgen, tlen, hlen, dlen = _SHM_SLOT_HEAD.unpack_from(m, at)
+        if (hgen != gen or tlen > _SHM_HEAD - 24 or hlen > _SHM_HEAD - 24 - tlen
+                or dlen > slot_bytes - _SHM_HEAD):
+            self.release(slot)
+            raise WireError(f"shm: slot {slot} has a malformed head")
+        return (slot, m[at + 24:at + 24 + tlen], m[at + 24 + tlen:at + 24 + tlen + hlen],
+                addr + at + _SHM_HEAD, dlen)
+
+    def dropped(self):
+        return self._u64(self.me + _R_DROPPED) if self.me is not None else 0
+
+    def wait(self, timeout_ms):
+        """Sleeps on the doorbell (step 5) until something is queued or
+        timeout_ms passed; False when the publisher is gone and nothing is
+        left to take."""
+        r = self.base + self.me
+        self.A.store4(r + _R_WAITING, 1, _SEQ_CST)
+        try:
+            if self._u64(self.me + _R_HEAD) != self._u64(self.me + _R_TAIL):
+                return True
+            if self._lock_free():
+                return False
+            import select
+            select.select([self.door], [], [], max(timeout_ms, 0) / 1000)
+            return True
+        finally:
+            self.A.store4(r + _R_WAITING, 0, _SEQ_CST)
+            try:
+                while self.door.recv(64):
+                    pass
+            except BlockingIOError:
+                pass
+
+    def close(self):
+        """Leaves the pool (step 6); mappings stay until the last array
+        over them is gone."""
+        if self.me is not None:
+            self.A.store4(self.base + self.me + _R_STATE, 3, _SEQ_CST)  # LEAVING
+            self.A.store4(self.base + 52, 1, _SEQ_CST)  # gc_hint
+            self.me = None
+        if self.door is not None:
+            self.door.close()
+            self.door = None
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 class ShmSubscriber:
@@ -1142,13 +1409,41 @@ class ShmSubscriber:
     same user). Raises WireError when the endpoint has no pool (then use
     Subscriber: the same messages come through the socket). recv() returns a
     Message whose data is a read-only view of the publisher's slot, an
-    EndOfStream, or None after timeout_ms; messages the publisher missed for
-    us show as gaps in seq, as on the socket."""
+    EndOfStream, or None after timeout_ms (or once the publisher is gone
+    and nothing is left); messages the publisher missed for us show as gaps
+    in seq, as on the socket. A message the pool gives malformed is skipped
+    and counted (stats()["malformed"]).
 
-    def __init__(self, endpoint, topic="", lib=None, report=None):
+    backend: "python" reads the pool itself (mmap and GCC's libatomic, no
+    libezc: docs/wire-format.md's steps), "libezc" through libezc (lib=, or
+    EZC_LIB, or the library path); None picks "python" unless lib is given
+    or libatomic is missing."""
+
+    def __init__(self, endpoint, topic="", lib=None, report=None, backend=None):
         import ctypes
         self._ct = ctypes
         self.tracker = _Tracker(report)
+        self.endpoint = endpoint
+        self.malformed = 0
+        self._pool = None
+        self._h = None
+        if backend is None:
+            backend = "libezc" if lib else "python"
+            if backend == "python":
+                try:
+                    _load_atomics()
+                except OSError:
+                    backend = "libezc"
+        if backend not in ("python", "libezc"):
+            raise ValueError(f"ShmSubscriber: backend {backend!r} (expected 'python' or 'libezc')")
+        self.backend = backend
+        if backend == "python":
+            if not endpoint.startswith("ipc://"):
+                raise WireError(f"shm: '{endpoint}' is not an ipc:// endpoint")
+            if os.environ.get("EZC_SHM", "") in ("0", "off", "inline"):
+                raise WireError(f"shm: turned off (EZC_SHM={os.environ['EZC_SHM']})")
+            self._pool = _ShmPool(endpoint[6:], topic)
+            return
         self._lib = _load_libezc(lib)
 
         class Err(ctypes.Structure):
@@ -1172,9 +1467,24 @@ class ShmSubscriber:
         if L.ezc_shm_reader_open(endpoint.encode(), topic.encode(), ctypes.byref(self._h),
                                  ctypes.byref(err)):
             raise WireError(err.msg.decode(errors="replace"))
-        self.endpoint = endpoint
 
-    def recv(self, timeout_ms=-1):
+    def _next_python(self, timeout_ms):
+        """(slot, topic, header, address, length, release) or None."""
+        p = self._pool
+        deadline = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        while True:
+            try:
+                got = p.take()
+            except WireError:
+                self.malformed += 1
+                continue
+            if got is not None:
+                return got + (p.release,)
+            left = 100.0 if deadline is None else min(100.0, (deadline - time.monotonic()) * 1000)
+            if left <= 0 or not p.wait(left):
+                return None
+
+    def _next_libezc(self, timeout_ms):
         ct, L = self._ct, self._lib
         m, err = self._Msg(), self._Err()
         while True:
@@ -1182,32 +1492,53 @@ class ShmSubscriber:
             if rc == -9 or rc == -14:  # EZC_ETIMEOUT, EZC_EEOS (the publisher is gone)
                 return None
             if rc == -7:  # EZC_EPROTO: a refused message, skipped
+                self.malformed += 1
                 continue
             if rc:
                 raise WireError(err.msg.decode(errors="replace"))
-            break
-        topic = ct.string_at(m.topic, m.topic_len)
-        header = ct.string_at(m.header, m.header_len)
-        if m.data_len:
-            buf = (ct.c_char * m.data_len).from_address(m.data)
-            # The slot goes back when the last numpy view of buf is gone.
-            import weakref
-            weakref.finalize(buf, L.ezc_shm_reader_release, self._h.value, m.slot)
-            view = memoryview(buf).cast("B")
-        else:
-            L.ezc_shm_reader_release(self._h, m.slot)
-            view = b""
-        msg = decode(header, view, topic)
-        if not getattr(msg, "eos", False):
-            msg.data.flags.writeable = False
-        return self.tracker.take(msg)
+            return (m.slot, ct.string_at(m.topic, m.topic_len),
+                    ct.string_at(m.header, m.header_len), m.data, m.data_len,
+                    lambda slot, h=self._h.value: L.ezc_shm_reader_release(h, slot))
+
+    def recv(self, timeout_ms=-1):
+        import weakref
+        ct = self._ct
+        deadline = None if timeout_ms < 0 else time.monotonic() + timeout_ms / 1000
+        while True:
+            left = -1 if deadline is None else max(0, int((deadline - time.monotonic()) * 1000))
+            got = (self._next_python if self._pool else self._next_libezc)(left)
+            if got is None:
+                return None
+            slot, topic, header, addr, n, release = got
+            if n:
+                buf = (ct.c_char * n).from_address(addr)
+                # The slot goes back when the last numpy view of buf is gone.
+                weakref.finalize(buf, release, slot)
+                view = memoryview(buf).cast("B").toreadonly()
+            else:
+                release(slot)
+                view = buf = b""
+            try:
+                msg = decode(header, view, topic)
+            except WireError:
+                self.malformed += 1
+                del view, buf
+                continue
+            return self.tracker.take(msg)
+
+    def dropped(self):
+        """Messages the publisher could not queue for this reader (its
+        ring stayed full): they also show as gaps."""
+        return self._pool.dropped() if self._pool else None
 
     def stats(self):
-        """As Subscriber.stats()."""
-        return self.tracker.stats()
+        """As Subscriber.stats(), with malformed: messages refused."""
+        return dict(self.tracker.stats(), malformed=self.malformed)
 
     def close(self):
-        if self._h:
+        if self._pool:
+            self._pool.close()
+        elif self._h:
             self._lib.ezc_shm_reader_close(self._ct.byref(self._h))
 
 
