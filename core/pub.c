@@ -260,7 +260,10 @@ void ezc_pub_destroy(ezc_pub **pp)
     ezc_pub *p = *pp;
     *pp = NULL;
     ezc_names_unregister(&p->names); /* first: nobody resolves a closing stream */
+    ezc_ipc_drain *drain =
+        strncmp(p->endpoint, "ipc://", 6) == 0 ? ezc_ipc_drain_begin(p->endpoint + 6) : NULL;
     ezc_zmq_socket_close(p->sock, p->shared_ctx);
+    ezc_ipc_drain_finish(&drain, p->linger_ms);
     ezc_shm_pool_linger(p->shm, p->linger_ms);
     ezc_shm_pool_destroy(&p->shm);
     ezc_curve_server_release(&p->curve); /* after the socket: no handshake asks for it */

@@ -92,4 +92,16 @@ void ezc_ipc_file_note(ezc_ipc_file *f, const char *requested, const char *endpo
  * closing the socket. Idempotent; async-signal-safe (lstat, unlink). */
 void ezc_ipc_file_remove(ezc_ipc_file *f);
 
+/* A closing ipc:// publisher's connections, held open until their
+ * receivers have read every byte (ipc_drain.c says why: a libzmq bug loses
+ * the tail otherwise). ezc_ipc_drain_begin(path), with the path the socket
+ * is bound to, before zmq_close: NULL when it has no connection (or on any
+ * failure: nothing is held then). ezc_ipc_drain_finish after zmq_close
+ * waits until ZeroMQ has written out each connection's queue and the
+ * receiver has read it, at most linger_ms (-1: no limit), then lets go;
+ * NULL-safe. Neither is thread-safe on one drain. */
+typedef struct ezc_ipc_drain ezc_ipc_drain;
+ezc_ipc_drain *ezc_ipc_drain_begin(const char *path);
+void ezc_ipc_drain_finish(ezc_ipc_drain **d, int linger_ms);
+
 #endif

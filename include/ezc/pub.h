@@ -184,6 +184,8 @@ ezc_pub *ezc_pub_new(const char *endpoint, const ezc_pub_options *opt, ezc_error
 /* Unregisters its name (first, so nobody resolves a closing stream), closes
  * the socket; queued messages keep going for up to linger_ms. On the
  * default context the process's exit waits for them (see ezc_zmq_context).
+ * On ipc:// it returns once every subscriber has read what was sent to it,
+ * or after linger_ms (docs/pubsub.md, "Exit").
  * Removes the ipc:// socket file the publisher bound (not a wildcard's,
  * which ZeroMQ removes itself; not one another process has bound since).
  * Sets *p to NULL; NULL-safe. */

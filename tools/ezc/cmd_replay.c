@@ -299,7 +299,10 @@ int cmd_replay(int argc, char **argv)
         fprintf(stderr, "ezc replay: %llu messages, %.3f MB of data in %.2f s from %s%s\n",
                 (unsigned long long)sent, (double)bytes / 1e6, (double)(mono_ns() - t0) * 1e-9,
                 path, cli_stop ? " (stopped)" : "");
+    /* held until slow subscribers have read the end (core/ipc_drain.c) */
+    ezc_ipc_drain *drain = strncmp(bound, "ipc://", 6) == 0 ? ezc_ipc_drain_begin(bound + 6) : NULL;
     ezc_zmq_socket_close(sock, 1);
+    ezc_ipc_drain_finish(&drain, LINGER_MS);
     ezc_ipc_file_remove(&ipc_file);
     ezc_ipc_claim_release(&claim);
     ezc_recording_close(&r);

@@ -425,6 +425,7 @@ class Publisher:
             self.sock.setsockopt(zmq.XPUB_NODROP, 1)
             self.sock.setsockopt(zmq.XPUB_VERBOSE, 1)
             self.sock.setsockopt(zmq.LINGER, linger_ms)
+            self.linger_ms = linger_ms
             if self._curve:  # before the bind: ZeroMQ copies them into the listener
                 self._curve.attach(self.sock)
             self.sock.bind(endpoint)
@@ -480,16 +481,83 @@ class Publisher:
                                             start_ns=self.start_ns))
 
     def close(self):
-        """Closes the socket (queued messages still go, up to linger_ms)
-        and removes an ipc:// socket file it bound. Idempotent."""
+        """Closes the socket (queued messages still go, up to linger_ms:
+        on ipc:// it returns when its subscribers have read them) and
+        removes an ipc:// socket file it bound. Idempotent."""
         if self.sock.closed:
             return
+        drain = _IpcDrain(self.endpoint[6:]) if self.endpoint.startswith("ipc://") else None
         self.sock.close()
+        if drain:
+            drain.finish(self.linger_ms)
         if self.claim:
             self.claim.release()
         if self._curve:  # after the socket: no handshake asks for it any more
             self._curve.release()
         atexit.unregister(self.close)
+
+
+class _IpcDrain:
+    """A closing ipc:// publisher's connections, held open until their
+    receivers have read every byte, as core/ipc_drain.c does for ezc's:
+    libzmq loses what is still in the kernel's buffer when the sender
+    closes while the receiver's queue is full (zeromq/libzmq#4660), so a
+    slow subscriber lost a finite stream's last messages and its end."""
+
+    def __init__(self, path):
+        self.conns = []  # (ZeroMQ's fd, its socket inode, our dup as a socket)
+        try:
+            names = os.listdir("/proc/self/fd")
+        except OSError:
+            return
+        for name in names:
+            try:
+                d = os.dup(int(name))
+            except (OSError, ValueError):
+                continue
+            try:
+                st = os.fstat(d)
+                s = socket.socket(fileno=d) if stat.S_ISSOCK(st.st_mode) else None
+            except OSError:
+                s = None
+            if s is None:
+                os.close(d)
+                continue
+            try:
+                ours = (s.family == socket.AF_UNIX
+                        and not s.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+                        and s.getsockname() in (path, path.encode()))
+            except OSError:
+                ours = False
+            if ours:
+                self.conns.append((int(name), st.st_ino, s))
+            else:
+                s.close()
+
+    def finish(self, linger_ms):
+        import array
+        deadline = time.monotonic() + (linger_ms if linger_ms >= 0 else 1e12) / 1000
+        while self.conns and time.monotonic() < deadline:
+            left = []
+            for fd, ino, s in self.conns:
+                try:
+                    zmq_has_it = os.readlink(f"/proc/self/fd/{fd}") == f"socket:[{ino}]"
+                except OSError:
+                    zmq_has_it = False
+                q = array.array("i", [0])
+                try:
+                    fcntl.ioctl(s.fileno(), 0x5411, q, True)  # SIOCOUTQ: bytes not yet read
+                except OSError:
+                    q[0] = 0
+                if zmq_has_it or q[0] > 0:
+                    left.append((fd, ino, s))
+                else:
+                    s.close()
+            self.conns = left
+            if left:
+                time.sleep(0.001)
+        for _, _, s in self.conns:
+            s.close()
 
 
 # ---- CURVE server side: the ZAP handler (RFC 27), as core/curve.c ----
@@ -1116,7 +1184,7 @@ class Subscriber:
         self.sock.close()
 
 
-# ---- shared memory (through libezc; docs/wire-format.md "Shared memory") ----
+# ---- shared memory (docs/wire-format.md "Shared memory between processes") ----
 
 def _load_libezc(path=None):
     import ctypes
