@@ -50,6 +50,7 @@
 enum {
     M_DGRAM,
     M_DGRAM_ZMQ,
+    M_DGRAM_ZFD,
     M_FUTEX,
     M_EVENTFD,
     M_EVENTFD_ZMQ,
@@ -60,8 +61,10 @@ enum {
     M_SLEEP = NMECH
 };
 static const char *mech_name[NMECH + 1] = {
-    "dgram", "dgram+zmq_poll", "futex", "eventfd",      "eventfd+zmq_poll",
-    "pipe",  "raw zmq",        "spin",  "(sleep only)",
+    "dgram",        "dgram+zmq_poll", "dgram+ZMQ_FD poll",
+    "futex",        "eventfd",        "eventfd+zmq_poll",
+    "pipe",         "raw zmq",        "spin",
+    "(sleep only)",
 };
 
 /* The shared region: the page the two sides talk through, then the child's
@@ -159,7 +162,7 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t val, const struct tim
 
 static int uses_dgram(int m)
 {
-    return m == M_DGRAM || m == M_DGRAM_ZMQ;
+    return m == M_DGRAM || m == M_DGRAM_ZMQ || m == M_DGRAM_ZFD;
 }
 
 static int uses_eventfd(int m)
@@ -170,7 +173,7 @@ static int uses_eventfd(int m)
 /* waits in zmq_poll beside an idle SUB socket, as ezc's subscriber does */
 static int uses_sub(int m)
 {
-    return m == M_DGRAM_ZMQ || m == M_EVENTFD_ZMQ;
+    return m == M_DGRAM_ZMQ || m == M_EVENTFD_ZMQ || m == M_DGRAM_ZFD;
 }
 
 static void zmq_check(side_ctx *c, int rc, const char *what)
@@ -281,6 +284,24 @@ static void sleep_on(side_ctx *c, uint32_t v)
             fail(c, "zmq_poll", zmq_strerror(zmq_errno()));
         return;
     }
+    case M_DGRAM_ZFD: {
+        /* What zmq_poll does, once: the socket's events (which also
+         * re-arms its edge-triggered descriptor), then one poll() on that
+         * descriptor beside the doorbell, then the events again. */
+        int ev = 0, zfd = -1;
+        size_t len = sizeof ev;
+        zmq_getsockopt(c->zsub, ZMQ_EVENTS, &ev, &len);
+        if (ev & ZMQ_POLLIN)
+            return;
+        len = sizeof zfd;
+        zmq_getsockopt(c->zsub, ZMQ_FD, &zfd, &len);
+        struct pollfd two[2] = {{zfd, POLLIN, 0}, {c->door, POLLIN, 0}};
+        if (poll(two, 2, 1000) < 0 && errno != EINTR)
+            fail(c, "poll", strerror(errno));
+        len = sizeof ev;
+        zmq_getsockopt(c->zsub, ZMQ_EVENTS, &ev, &len);
+        return;
+    }
     case M_FUTEX: {
         struct timespec ts = {1, 0};
         if (futex(&c->sh->seq[c->side], FUTEX_WAIT, v, &ts) != 0 && errno != EAGAIN &&
@@ -302,6 +323,7 @@ static void drain(side_ctx *c)
     switch (c->mech) {
     case M_DGRAM:
     case M_DGRAM_ZMQ:
+    case M_DGRAM_ZFD:
         while (recv(c->door, buf, sizeof buf, MSG_DONTWAIT) > 0) {
         }
         break;
@@ -377,6 +399,7 @@ static int64_t send_msg(side_ctx *c, uint32_t n)
     switch (c->mech) {
     case M_DGRAM:
     case M_DGRAM_ZMQ:
+    case M_DGRAM_ZFD:
         sendto(c->out, &one, 1, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&c->peer_addr,
                c->peer_len);
         break;

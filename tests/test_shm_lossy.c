@@ -126,18 +126,27 @@ END_TEST
 
 /* A monitor that fell behind catches up: all but the newest queued
  * message handed back unread, counted as a gap, their slots free again. */
+/* A publisher on endpoint `name` and a subscriber that has received value
+ * 0 (so it reads shared memory), with values 1..n then queued for it. */
+static void queued_pair(const char *name, int n, ezc_pub **p, ezc_sub **s)
+{
+    endpoint(name);
+    ezc_error err;
+    *p = ezc_pub_new(ep, NULL, &err);
+    ck_assert_msg(*p != NULL, "%s", err.msg);
+    *s = ezc_sub_new(ep, "", NULL, &err);
+    ck_assert_msg(*s != NULL, "%s", err.msg);
+    ck_assert_int_eq(send_value(*p, 0, &err), 0);
+    ck_assert_double_eq(recv_value(*s), 0);
+    for (int i = 1; i <= n; i++)
+        ck_assert_int_eq(send_value(*p, i, &err), 0);
+}
+
 START_TEST(t_skip_queued)
 {
-    endpoint("c");
-    ezc_error err;
-    ezc_pub *p = ezc_pub_new(ep, NULL, &err);
-    ck_assert_msg(p != NULL, "%s", err.msg);
-    ezc_sub *s = ezc_sub_new(ep, "", NULL, &err);
-    ck_assert_msg(s != NULL, "%s", err.msg);
-    ck_assert_int_eq(send_value(p, 0, &err), 0);
-    ck_assert_double_eq(recv_value(s), 0);
-    for (int i = 1; i <= 100; i++)
-        ck_assert_int_eq(send_value(p, i, &err), 0);
+    ezc_pub *p;
+    ezc_sub *s;
+    queued_pair("c", 100, &p, &s);
     ezc_pub_stats ps;
     ezc_pub_stats_get(p, &ps);
     ck_assert_uint_eq(ps.shm_held, 100);
@@ -159,16 +168,10 @@ END_TEST
  * received, the messages before it counted as a gap. */
 START_TEST(t_skip_keeps_eos)
 {
-    endpoint("d");
+    ezc_pub *p;
+    ezc_sub *s;
     ezc_error err;
-    ezc_pub *p = ezc_pub_new(ep, NULL, &err);
-    ck_assert_msg(p != NULL, "%s", err.msg);
-    ezc_sub *s = ezc_sub_new(ep, "", NULL, &err);
-    ck_assert_msg(s != NULL, "%s", err.msg);
-    ck_assert_int_eq(send_value(p, 0, &err), 0);
-    ck_assert_double_eq(recv_value(s), 0);
-    for (int i = 1; i <= 10; i++)
-        ck_assert_int_eq(send_value(p, i, &err), 0);
+    queued_pair("d", 10, &p, &s);
     ck_assert_msg(ezc_pub_send_eos(p, "t", &err) == 0, "%s", err.msg);
     ck_assert_uint_eq(ezc_sub_skip_queued(s, 0), 10);
     ck_assert_uint_eq(ezc_sub_skip_queued(s, 0), 0); /* the marker is next: nothing more */
