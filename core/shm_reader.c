@@ -260,6 +260,36 @@ static void data_free(void *data, void *ctx)
     sub_unref(s);
 }
 
+/* Whether entry e's reference is there: its slot is under e's generation
+ * with a reference (a forged entry has none, and gives nothing back). */
+static int entry_live(ezc_shm_sub *s, ezc_shm_entry e)
+{
+    if (e.slot >= EZC_SHM_SLOTS)
+        return 0;
+    uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);
+    return EZC_SHM_GEN(st) == e.gen && EZC_SHM_REFS(st) > 0;
+}
+
+/* Entry e's slot in the mapped segments and its head page, checked: 0
+ * with *at and *h, 1 when its segment is not mapped, 2 for a head that is
+ * not e's generation or does not fit the slot. */
+static int slot_head(ezc_shm_sub *s, ezc_shm_entry e, const unsigned char **at,
+                     ezc_shm_slot_head *h)
+{
+    uint32_t k = 0, n = atomic_load_explicit(&s->nmapped, memory_order_relaxed);
+    while (k < n && e.slot >= s->first[k] + s->count[k])
+        k++;
+    if (k == n)
+        return 1;
+    *at = s->base[k] + (uint64_t)(e.slot - s->first[k]) * s->slot_bytes[k];
+    memcpy(h, *at, sizeof *h);
+    if (h->gen != e.gen || h->topic_len > EZC_SHM_HEAD - sizeof *h ||
+        h->hdr_len > EZC_SHM_HEAD - sizeof *h - h->topic_len ||
+        h->data_len > s->slot_bytes[k] - EZC_SHM_HEAD)
+        return 2;
+    return 0;
+}
+
 /* Takes the next queued entry and checks its slot: 0 with the slot held
  * (holds + the ring's reference) and *h / *at describing it, 1 when the
  * ring is empty, 3 for an entry refused (nothing held). */
@@ -278,34 +308,22 @@ static int take_slot(ezc_shm_sub *s, uint32_t *slot, ezc_shm_slot_head *h, const
     atomic_store(&r->head, head + 1);
     if (e.slot >= EZC_SHM_SLOTS)
         return ezc_error_set(err, EZC_EPROTO, "shm: slot %u out of range", e.slot), 3;
-    /* The publisher's reference for this entry is there only when the slot
-     * is under the entry's generation; a forged entry gives nothing back. */
-    uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);
-    if (EZC_SHM_GEN(st) != e.gen || EZC_SHM_REFS(st) == 0)
-        return ezc_error_set(err, EZC_EPROTO,
-                             "shm: slot %u is not the one queued (generation %llu, now %llu)",
-                             e.slot, (unsigned long long)e.gen,
-                             (unsigned long long)EZC_SHM_GEN(st)),
+    if (!entry_live(s, e))
+        return ezc_error_set(
+                   err, EZC_EPROTO,
+                   "shm: slot %u is not the one queued (generation %llu, now %llu)", e.slot,
+                   (unsigned long long)e.gen,
+                   (unsigned long long)EZC_SHM_GEN(atomic_load(&s->ctl->slot_state[e.slot]))),
                3;
     atomic_fetch_add(&r->holds[e.slot], 1);
-    uint32_t k = 0, n = atomic_load_explicit(&s->nmapped, memory_order_relaxed);
-    while (k < n && e.slot >= s->first[k] + s->count[k])
-        k++;
-    if (mapped != 0 || k == n) {
+    int bad = mapped != 0 ? 1 : slot_head(s, e, at, h);
+    if (bad) {
         slot_release(s, e.slot);
         return ezc_error_set(err, EZC_EPROTO,
-                             "shm: slot %u: its data segment is missing or "
-                             "malformed",
+                             bad == 1 ? "shm: slot %u: its data segment is missing or malformed"
+                                      : "shm: slot %u has a malformed head",
                              e.slot),
                3;
-    }
-    *at = s->base[k] + (uint64_t)(e.slot - s->first[k]) * s->slot_bytes[k];
-    memcpy(h, *at, sizeof *h);
-    if (h->gen != e.gen || h->topic_len > EZC_SHM_HEAD - sizeof *h ||
-        h->hdr_len > EZC_SHM_HEAD - sizeof *h - h->topic_len ||
-        h->data_len > s->slot_bytes[k] - EZC_SHM_HEAD) {
-        slot_release(s, e.slot);
-        return ezc_error_set(err, EZC_EPROTO, "shm: slot %u has a malformed head", e.slot), 3;
     }
     *slot = e.slot;
     return 0;
@@ -316,20 +334,10 @@ static int take_slot(ezc_shm_sub *s, uint32_t *slot, ezc_shm_slot_head *h, const
  * refuses it). */
 static int entry_is_eos(ezc_shm_sub *s, ezc_shm_entry e)
 {
-    if (e.slot >= EZC_SHM_SLOTS)
-        return 0;
-    uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);
-    uint32_t k = 0, n = atomic_load_explicit(&s->nmapped, memory_order_relaxed);
-    while (k < n && e.slot >= s->first[k] + s->count[k])
-        k++;
-    if (EZC_SHM_GEN(st) != e.gen || EZC_SHM_REFS(st) == 0 || k == n)
-        return 0;
-    const unsigned char *at = s->base[k] + (uint64_t)(e.slot - s->first[k]) * s->slot_bytes[k];
+    const unsigned char *at;
     ezc_shm_slot_head h;
-    memcpy(&h, at, sizeof h);
     ezc_wire_stamp stamp;
-    return h.gen == e.gen && h.data_len == 0 && h.topic_len <= EZC_SHM_HEAD - sizeof h &&
-           h.hdr_len <= EZC_SHM_HEAD - sizeof h - h.topic_len &&
+    return entry_live(s, e) && slot_head(s, e, &at, &h) == 0 && h.data_len == 0 &&
            ezc_wire_eos_stamp(at + sizeof h + h.topic_len, h.hdr_len, &stamp);
 }
 
@@ -350,10 +358,7 @@ uint64_t ezc_shm_sub_skip(ezc_shm_sub *s, uint64_t keep)
             n = i; /* it and what follows stay queued */
             break;
         }
-        if (e.slot >= EZC_SHM_SLOTS)
-            continue;
-        uint64_t st = atomic_load(&s->ctl->slot_state[e.slot]);
-        if (EZC_SHM_GEN(st) == e.gen && EZC_SHM_REFS(st) > 0)
+        if (entry_live(s, e))
             atomic_fetch_sub(&s->ctl->slot_state[e.slot], 1);
     }
     atomic_store(&r->head, head + n);
