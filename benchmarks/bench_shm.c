@@ -7,9 +7,12 @@
  * (CLOCK_REALTIME at send, in the message, to after receive+decode; a hop
  * that cannot carry 1 kHz is paced at a third of its rate), and CPU per
  * message (user+sys) on each side. Then a 3-process chain of pass-through
- * nodes (pub -> fwd -> sub), end-to-end latency at 1 kHz; and the same
- * chain with the middle node writing in place, its copy-on-write made into
- * its output's slot (one copy per hop) or on the heap (two).
+ * nodes (pub -> fwd -> sub), end-to-end latency at 1 kHz, the middle node
+ * forwarding the slot it received against copying it (EZC_SHM_FORWARD=0 in
+ * the middle process), three rounds alternating; and the same chain with
+ * the middle node writing on each message: in place and forwarded (it
+ * holds the slot alone), against its copy-on-write made into its output's
+ * slot (one copy per hop) or on the heap (two).
  * Paths: "shm" (default ezc on ipc), "shm-loan" (the producer fills a
  * loaned slot: no copy at all), "loan-head" (a loaned slot of which the
  * producer writes the first value only: the transport's own cost, what a
@@ -158,12 +161,14 @@ static void send_raw(int mode, size_t bytes, int64_t period, int count, const ch
     free(data);
 }
 
-/* The middle node's work: CHAIN_PASS forwards what it receives; the others
- * write on it in place (negate, as scale or abs would), its copy-on-write
- * made into the output's slot (CHAIN_WRITE: what a graph node's loop does,
- * ezc_array_cow_target) or on the heap and copied again at the send
- * (CHAIN_WRITE_HEAP: without it). */
-enum { CHAIN_NONE, CHAIN_PASS, CHAIN_WRITE, CHAIN_WRITE_HEAP };
+/* The middle node's work: CHAIN_PASS sends on what it receives (the slot
+ * forwarded; CHAIN_PASS_COPY: copied, forwarding off); the others write on
+ * it (negate, as scale or abs would) through ezc_array_cow_target, what a
+ * graph node's loop does: in place and forwarded (CHAIN_WRITE), or with
+ * forwarding off its copy-on-write made into the output's slot
+ * (CHAIN_WRITE_COW) or, without the cow target, on the heap and copied
+ * again at the send (CHAIN_WRITE_HEAP). */
+enum { CHAIN_NONE, CHAIN_PASS, CHAIN_PASS_COPY, CHAIN_WRITE, CHAIN_WRITE_COW, CHAIN_WRITE_HEAP };
 
 /* A node: receive on IN, publish on OUT, until "end". */
 static void forward(const char *in, const char *out, int path, int work)
@@ -176,6 +181,8 @@ static void forward(const char *in, const char *out, int path, int work)
     ezc_pub_options_init(&po);
     po.inline_only = path == P_INLINE;
     po.linger_ms = -1;
+    if (work == CHAIN_PASS_COPY || work == CHAIN_WRITE_COW || work == CHAIN_WRITE_HEAP)
+        setenv("EZC_SHM_FORWARD", "0", 1);
     ezc_sub *s = ezc_sub_new(in, "", &so, &err);
     ezc_pub *p = s ? ezc_pub_new(out, &po, &err) : NULL;
     if (!p || ezc_pub_wait_subscribers(p, 1, 20000, &err))
@@ -186,8 +193,8 @@ static void forward(const char *in, const char *out, int path, int work)
         if (ezc_sub_recv_topic(s, &a, topic, sizeof topic, 30000, &err) ||
             ezc_array_attr_set_int(a, "t0", a->ts_ns, &err))
             die("fwd", err.msg);
-        if (work != CHAIN_PASS) {
-            if (work == CHAIN_WRITE)
+        if (work >= CHAIN_WRITE) {
+            if (work != CHAIN_WRITE_HEAP)
                 ezc_array_cow_target(ezc_pub_cow_buffer, p);
             if (ezc_array_make_writable(a, &err))
                 die("fwd", err.msg);
@@ -404,23 +411,42 @@ int main(int argc, char **argv)
                memcpy_gbs(sizes[s]));
     }
     printf("\n3-process chain pub -> fwd -> sub, %s, 1 kHz, end to end:\n", names[0]);
-    for (int p = 0; p < NPATH - 1; p++) {
-        if (p == P_LOAN || p == P_LOAN_HEAD)
-            continue;
-        result l = measure(p, M_LAT, sizes[0], 1000000, LAT_COUNT, CHAIN_PASS);
-        printf("  %-9s p50 %8.1f us  p99 %8.1f us\n", path_name[p], l.p50, l.p99);
+    double fw[3], cp[3];
+    for (int r = 0; r < 3; r++) {
+        result f = measure(P_SHM, M_LAT, sizes[0], 1000000, LAT_COUNT, CHAIN_PASS);
+        result c = measure(P_SHM, M_LAT, sizes[0], 1000000, LAT_COUNT, CHAIN_PASS_COPY);
+        fw[r] = f.p50;
+        cp[r] = c.p50;
+        printf("  round %d: shm forwarded p50 %7.1f us p99 %8.1f us | shm copied p50 %7.1f us "
+               "p99 %8.1f us\n",
+               r + 1, f.p50, f.p99, c.p50, c.p99);
+        fflush(stdout);
     }
-    /* The middle node writes on each message: one copy per hop with the
-     * copy-on-write made into the output slot, two without. */
-    printf("\n3-process chain, the middle node writing in place (negate), shm, end to end:\n");
+    result il = measure(P_INLINE, M_LAT, sizes[0], 1000000, LAT_COUNT, CHAIN_PASS);
+    double mf = bench_median(fw, 3), mc = bench_median(cp, 3);
+    printf("  median p50: forwarded %.1f us, copied %.1f us (%.2fx); inline p50 %.1f us p99 %.1f "
+           "us\n",
+           mf, mc, mc / mf, il.p50, il.p99);
+    /* At 16 MiB the copy a forward saves is most of a hop. */
+    result f16 = measure(P_SHM, M_LAT, sizes[1], 50000000, 150, CHAIN_PASS);
+    result c16 = measure(P_SHM, M_LAT, sizes[1], 50000000, 150, CHAIN_PASS_COPY);
+    printf("  %s, 20 Hz: shm forwarded p50 %.1f us p99 %.1f us | shm copied p50 %.1f us p99 %.1f "
+           "us (%.2fx)\n",
+           names[1], f16.p50, f16.p99, c16.p50, c16.p99, c16.p50 / f16.p50);
+    /* The middle node writes on each message: in place and forwarded (no
+     * copy), or with forwarding off, its copy-on-write made into the
+     * output slot (one copy per hop) or on the heap (two). */
+    printf("\n3-process chain, the middle node writing on each message (negate), shm, end to "
+           "end:\n");
     for (int s = 0; s < 2; s++) {
         int64_t period = s ? 50000000 : 1000000; /* 1 kHz; 20 Hz for 16 MiB */
         int count = s ? 150 : LAT_COUNT;
         result w = measure(P_SHM, M_LAT, sizes[s], period, count, CHAIN_WRITE);
+        result c = measure(P_SHM, M_LAT, sizes[s], period, count, CHAIN_WRITE_COW);
         result h = measure(P_SHM, M_LAT, sizes[s], period, count, CHAIN_WRITE_HEAP);
-        printf("  %-21s cow into the slot p50 %8.1f us p99 %8.1f us | heap copy + send copy "
-               "p50 %8.1f us p99 %8.1f us  (%.0f Hz)\n",
-               names[s], w.p50, w.p99, h.p50, h.p99, 1e9 / (double)period);
+        printf("  %-21s in place, forwarded p50 %8.1f p99 %8.1f | cow into the slot p50 %8.1f "
+               "p99 %8.1f | heap + send copy p50 %8.1f p99 %8.1f us  (%.0f Hz)\n",
+               names[s], w.p50, w.p99, c.p50, c.p99, h.p50, h.p99, 1e9 / (double)period);
         fflush(stdout);
     }
     return 0;

@@ -775,6 +775,7 @@ void ezc_pub_stats_get(const ezc_pub *p, ezc_pub_stats *st)
     st->shm_bytes = sh.bytes;
     st->shm_reclaims = sh.reclaims;
     st->shm_zero_copy = sh.zero_copy;
+    st->shm_forwarded = sh.forwarded;
 }
 
 ezc_buffer *ezc_pub_cow_buffer(void *pub, size_t nbytes, ezc_error *err)

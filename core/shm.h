@@ -32,7 +32,7 @@
 #include "ezc/wire.h"
 
 #define EZC_SHM_MAGIC "EZCSHM1"
-#define EZC_SHM_VERSION 2  /* 2: readers have flags */
+#define EZC_SHM_VERSION 3  /* 2: readers have flags; 3: forwarded messages (origins) */
 #define EZC_SHM_READERS 64 /* reader entries per pool */
 #define EZC_SHM_RING 1024  /* queued messages per reader (a power of 2) */
 #define EZC_SHM_SLOTS 4096 /* slots per pool, all segments together */
@@ -40,12 +40,17 @@
 #define EZC_SHM_HEAD 4096  /* a slot's head page: topic and wire header */
 #define EZC_SHM_NAME 64    /* segment names, with the NUL */
 #define EZC_SHM_DOOR 40    /* doorbell address, abstract, without the leading NUL */
+#define EZC_SHM_ORIGINS 16 /* pools whose slots this pool forwards */
 
 enum { EZC_SHM_FREE = 0, EZC_SHM_CLAIMING = 1, EZC_SHM_ACTIVE = 2, EZC_SHM_LEAVING = 3 };
-/* A reader's flags, set before it turns ACTIVE: */
-#define EZC_SHM_READER_LOSSY                                                                       \
-    1u /* a full ring drops for this reader at once, whatever the send's
-                                   policy (a dashboard: it may miss, never hold the sender) */
+/* A reader's flags, set before it turns ACTIVE. LOSSY: a full ring drops
+ * for this reader at once, whatever the send's policy (a dashboard: it may
+ * miss, never hold the sender). FWD: it may be queued forwarded messages
+ * (their data in an origin pool). SIDE: never queued to; it holds slots a
+ * forwarding pool handed on. */
+#define EZC_SHM_READER_LOSSY 1u
+#define EZC_SHM_READER_FWD 2u
+#define EZC_SHM_READER_SIDE 4u
 
 /* A ring entry: the slot and the generation it was published under. */
 typedef struct ezc_shm_entry {
@@ -83,6 +88,17 @@ typedef struct ezc_shm_seg {
     uint32_t count;
 } ezc_shm_seg;
 
+/* An entry of the origin table. Entries are reused (a restarted upstream
+ * has a new pool): the publisher retires one no forwarded message refers
+ * to (state 2; readers let go of it and zero their fwd_mapped), renames
+ * it once every reader has, and counts gen up, so a reader that sees a
+ * gen it has not attached to attaches again. */
+typedef struct ezc_shm_origin {
+    char name[EZC_SHM_NAME]; /* the origin pool's control segment */
+    _Atomic uint32_t state;  /* 0 unused, 1 named (after name and gen), 2 retiring */
+    _Atomic uint32_t gen;    /* counts the names this entry has had */
+} ezc_shm_origin;
+
 typedef struct ezc_shm_ctl {
     char magic[8];
     uint32_t version, readers, ring, slots, segs, head;
@@ -95,6 +111,15 @@ typedef struct ezc_shm_ctl {
     ezc_shm_seg seg[EZC_SHM_SEGS];
     _Atomic uint64_t slot_state[EZC_SHM_SLOTS]; /* generation << 16 | references */
     ezc_shm_reader reader[EZC_SHM_READERS];
+    /* Forwarding (version 3): a message whose data is a slot of another
+     * pool (one this publisher received it from) is queued as a head-only
+     * slot naming that origin. A reader is forwarded to only once it has
+     * mapped the origin (fwd_mapped: how many of its segments), holding
+     * the slot there itself through a SIDE entry of its own. */
+    _Atomic uint32_t norigins;
+    uint32_t pad;
+    ezc_shm_origin origin[EZC_SHM_ORIGINS];
+    _Atomic uint32_t fwd_mapped[EZC_SHM_READERS][EZC_SHM_ORIGINS]; /* written by each reader */
 } ezc_shm_ctl;
 
 /* The head page of a slot. */
@@ -102,7 +127,17 @@ typedef struct ezc_shm_slot_head {
     uint64_t gen;
     uint32_t topic_len, hdr_len;
     uint64_t data_len;
+    /* origin 0: the data follows the head page; k: it is slot origin_slot
+     * of origin[k - 1], under origin_gen */
+    uint32_t origin;
+    uint32_t origin_slot;
+    uint64_t origin_gen;
 } ezc_shm_slot_head;
+_Static_assert(sizeof(ezc_shm_slot_head) == 40 && offsetof(ezc_shm_ctl, reader) == 37952 &&
+                   offsetof(ezc_shm_ctl, norigins) == 1639488 &&
+                   offsetof(ezc_shm_ctl, origin) == 1639496 &&
+                   offsetof(ezc_shm_ctl, fwd_mapped) == 1640648 && sizeof(ezc_shm_ctl) == 1644800,
+               "shm control segment layout");
 
 #define EZC_SHM_REFS(st) ((uint32_t)((st)&0xffff))
 #define EZC_SHM_GEN(st) ((st) >> 16)
@@ -116,6 +151,7 @@ typedef struct ezc_shm_pool_stats {
     uint64_t nospace;   /* messages no slot could take (pool at its limit): inline only */
     uint64_t reclaims;  /* dead readers whose slots were handed back */
     uint64_t zero_copy; /* messages sent from a loaned slot: no copy */
+    uint64_t forwarded; /* messages sent on a slot received from another pool: no copy */
     uint32_t readers;   /* active readers */
     uint32_t slots;     /* slots made so far */
     uint32_t held;      /* of them, in use */
@@ -147,7 +183,10 @@ typedef struct ezc_shm_send {
 
 /* Queues one message (topic, encoded wire header, data) for every active
  * reader whose prefix matches. The data is copied into a slot unless it
- * already lives in one of this pool's loaned slots. 0 (queued or nobody to
+ * already lives in one of this pool's loaned slots, or in a slot received
+ * from another pool that every such reader has mapped (then it is
+ * forwarded: a head-only slot names it, and the pool holds a reference to
+ * how->own until the readers have taken their own). 0 (queued or nobody to
  * queue for), EZC_ETIMEOUT (lossless, a ring stayed full), EZC_EINTR,
  * EZC_ENOSPC-like EZC_EIO when no slot can be had (counted in nospace). */
 int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_t hlen,
@@ -202,7 +241,23 @@ uint64_t ezc_shm_sub_skip(ezc_shm_sub *s, uint64_t keep);
 int ezc_shm_sub_arm(ezc_shm_sub *s);
 void ezc_shm_sub_disarm(ezc_shm_sub *s);
 
+/* Where a buffer a reader of ours received lies, when it is a whole
+ * slot's data from its start (nbytes of it): the pool's control segment
+ * name (valid while b lives), the slot, its generation and its segment's
+ * index. 0, or -1 when b is not such a buffer. */
+typedef struct ezc_shm_src {
+    const char *pool;
+    uint32_t slot, seg;
+    uint64_t gen;
+} ezc_shm_src;
+int ezc_shm_sub_source(const ezc_buffer *b, const void *data, size_t nbytes, ezc_shm_src *src);
+
 /* Shared memory is on unless EZC_SHM=0 (or "off", "inline"). */
 int ezc_shm_enabled(void);
+/* Forwarding is on unless EZC_SHM_FORWARD=0 (or "off"): then a publisher
+ * copies every message into a slot of its own, and a reader neither takes
+ * forwarded messages nor writes on a slot it holds alone (for debugging,
+ * and the benchmark's baseline). */
+int ezc_shm_forward_enabled(void);
 
 #endif

@@ -4,7 +4,14 @@
  * first, so a steady stream keeps reusing the same few (warm in cache, and
  * the segment's untouched tail never gets pages). A slot's pages are
  * reserved (fallocate) the first time it is used, never a whole segment at
- * once, so a full /dev/shm is an error at that moment, not a SIGBUS later. */
+ * once, so a full /dev/shm is an error at that moment, not a SIGBUS later.
+ *
+ * Forwarding: a message whose data is a slot this process received from
+ * another pool goes out as a head-only slot (EZC_SHM_HEAD bytes, in
+ * segments of their own) naming that slot; the pool keeps a reference to
+ * the received buffer until every reader has handed the head back (each
+ * took its own reference on the origin's slot by then), checked in order
+ * at each send (fwd_collect). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -46,13 +53,61 @@ struct ezc_shm_pool {
     uint64_t bytes, max_bytes;
     int door; /* unbound datagram socket that rings readers' doorbells */
     int64_t next_liveness;
-    uint64_t dropped, nospace, reclaims, zero_copy;
+    uint64_t dropped, nospace, reclaims, zero_copy, forwarded;
+    /* Forwarded heads: the buffer each holds, and the heads in the order
+     * sent with the generation they went under (a stale one is skipped). */
+    ezc_buffer *fwd[EZC_SHM_SLOTS];
+    uint64_t fwd_gen[EZC_SHM_SLOTS];
+    struct {
+        uint32_t slot;
+        uint64_t gen;
+    } fwd_q[2 * EZC_SHM_SLOTS];
+    uint64_t fwd_head, fwd_tail;
+    uint32_t nfwd;
+    int forward; /* EZC_SHM_FORWARD is not 0 */
+    /* Origins: the one each forwarded head names, how many heads name
+     * each, and when each was last used (to retire the oldest). */
+    uint8_t fwd_origin[EZC_SHM_SLOTS];
+    uint32_t origin_heads[EZC_SHM_ORIGINS];
+    uint64_t origin_used[EZC_SHM_ORIGINS], origin_tick;
 };
+
+/* Lets go of forwarded head s's buffer (its readers have their own
+ * references on the origin's slot by now). */
+static void fwd_drop(ezc_shm_pool *p, uint32_t s)
+{
+    if (p->fwd[s]) {
+        ezc_buffer_unref(&p->fwd[s]);
+        p->nfwd--;
+        p->origin_heads[p->fwd_origin[s]]--;
+    }
+}
+
+/* Drops the forwarded heads every reader has handed back, oldest first
+ * (all of them with `all`: the pool is going). */
+static void fwd_collect(ezc_shm_pool *p, int all)
+{
+    for (; p->fwd_head != p->fwd_tail; p->fwd_head++) {
+        uint32_t s = p->fwd_q[p->fwd_head % (2 * EZC_SHM_SLOTS)].slot;
+        uint64_t gen = p->fwd_q[p->fwd_head % (2 * EZC_SHM_SLOTS)].gen;
+        if (!p->fwd[s] || p->fwd_gen[s] != gen)
+            continue; /* dropped when the slot was taken again */
+        if (!all && EZC_SHM_REFS(atomic_load(&p->ctl->slot_state[s])))
+            break;
+        fwd_drop(p, s);
+    }
+}
 
 int ezc_shm_enabled(void)
 {
     const char *e = getenv("EZC_SHM");
     return !(e && (strcmp(e, "0") == 0 || strcmp(e, "off") == 0 || strcmp(e, "inline") == 0));
+}
+
+int ezc_shm_forward_enabled(void)
+{
+    const char *e = getenv("EZC_SHM_FORWARD");
+    return !(e && (strcmp(e, "0") == 0 || strcmp(e, "off") == 0));
 }
 
 static void pool_unref(ezc_shm_pool *p)
@@ -157,6 +212,7 @@ ezc_shm_pool *ezc_shm_pool_new(const char *path, uint64_t pub_id, ezc_error *err
     }
     atomic_init(&p->refs, 1);
     p->ctl_fd = p->door = -1;
+    p->forward = ezc_shm_forward_enabled();
     for (int k = 0; k < EZC_SHM_SEGS; k++)
         p->seg_fd[k] = -1;
     p->max_bytes = (uint64_t)1 << 30;
@@ -217,6 +273,7 @@ void ezc_shm_pool_destroy(ezc_shm_pool **pp)
         return;
     ezc_shm_pool *p = *pp;
     *pp = NULL;
+    fwd_collect(p, 1);
     if (p->sidecar[0]) {
         /* Only our own line: a publisher that took the path after us wrote its own. */
         char line[128] = "", want[128];
@@ -281,8 +338,16 @@ static void reader_release(ezc_shm_pool *p, ezc_shm_reader *r, int dead)
         p->reclaims++;
     if (!held) {
         atomic_store(&r->waiting, 0);
+        for (int k = 0; k < EZC_SHM_ORIGINS; k++)
+            atomic_store(&p->ctl->fwd_mapped[r - p->ctl->reader][k], 0);
         atomic_store(&r->state, EZC_SHM_FREE);
     }
+}
+
+/* An active reader that is queued to (not a SIDE entry). */
+static int queued_to(const ezc_shm_reader *r)
+{
+    return atomic_load(&r->state) == EZC_SHM_ACTIVE && !(r->flags & EZC_SHM_READER_SIDE);
 }
 
 /* Readers that left (their entry frees when they hold nothing more) and,
@@ -321,7 +386,7 @@ int ezc_shm_pool_readers(ezc_shm_pool *p)
     maybe_collect(p);
     int n = 0;
     for (int i = 0; i < EZC_SHM_READERS; i++)
-        n += atomic_load(&p->ctl->reader[i].state) == EZC_SHM_ACTIVE;
+        n += queued_to(&p->ctl->reader[i]);
     return n;
 }
 
@@ -398,10 +463,11 @@ static unsigned char *slot_ptr(const ezc_shm_pool *p, uint32_t s)
     return p->seg_base[k] + (uint64_t)(s - g->first) * g->slot_bytes;
 }
 
-/* A free slot with room for nbytes of data, taken (one reference, a new
- * generation): its index, or -1 when none is free (err untouched) or -2
- * with err set (the pool cannot grow, the system has no pages). */
-static int64_t slot_take(ezc_shm_pool *p, size_t nbytes, int may_grow, ezc_error *err)
+/* A free slot with room for nbytes of data (exactly that room with
+ * `exact`: a forwarded head's), taken (one reference, a new generation):
+ * its index, or -1 when none is free (err untouched) or -2 with err set
+ * (the pool cannot grow, the system has no pages). */
+static int64_t slot_take(ezc_shm_pool *p, size_t nbytes, int may_grow, int exact, ezc_error *err)
 {
     ezc_shm_ctl *c = p->ctl;
     uint64_t need = EZC_SHM_HEAD + (uint64_t)nbytes;
@@ -411,12 +477,13 @@ static int64_t slot_take(ezc_shm_pool *p, size_t nbytes, int may_grow, ezc_error
         uint32_t n = atomic_load(&c->nsegs);
         for (uint32_t k = 0; k < n; k++) {
             ezc_shm_seg *g = &c->seg[k];
-            if (g->slot_bytes < need)
+            if (g->slot_bytes < need || (exact && g->slot_bytes != need))
                 continue;
             for (uint32_t s = g->first; s < g->first + g->count; s++) {
                 uint64_t st = atomic_load_explicit(&c->slot_state[s], memory_order_relaxed);
                 if (EZC_SHM_REFS(st) || p->loaned[s])
                     continue;
+                fwd_drop(p, s); /* a forwarded head every reader handed back */
                 uint64_t next = ((EZC_SHM_GEN(st) + 1) << 16) | 1;
                 if (!atomic_compare_exchange_strong(&c->slot_state[s], &st, next))
                     continue;
@@ -443,7 +510,7 @@ static int64_t slot_take(ezc_shm_pool *p, size_t nbytes, int may_grow, ezc_error
         ezc_error gerr = {0, ""};
         if (add_segment(p, need, &gerr)) {
             for (uint32_t k = 0; k < n; k++)
-                if (c->seg[k].slot_bytes >= need)
+                if (c->seg[k].slot_bytes >= need && (!exact || c->seg[k].slot_bytes == need))
                     return -1;
             if (err)
                 *err = gerr;
@@ -473,7 +540,7 @@ static void loan_free(void *data, void *ctx)
 
 ezc_buffer *ezc_shm_pool_loan(ezc_shm_pool *p, size_t nbytes, ezc_error *err)
 {
-    int64_t s = slot_take(p, nbytes, 1, err);
+    int64_t s = slot_take(p, nbytes, 1, 0, err);
     if (s == -1)
         ezc_error_set(err, EZC_EIO, "shm: every slot is in use");
     if (s < 0)
@@ -542,6 +609,74 @@ static void ring(ezc_shm_pool *p, ezc_shm_reader *r)
            (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
 }
 
+/* Whether a reader still has origin k mapped. */
+static int origin_mapped(ezc_shm_pool *p, int k)
+{
+    for (int i = 0; i < EZC_SHM_READERS; i++)
+        if (atomic_load(&p->ctl->reader[i].state) != EZC_SHM_FREE &&
+            atomic_load(&p->ctl->fwd_mapped[i][k]))
+            return 1;
+    return 0;
+}
+
+/* The index of origin pool `name` in our table, named there when new (its
+ * readers map it from their next take on), or -1 while the table has no
+ * room: then the entry used longest ago that no queued message names is
+ * retired, to be named again once every reader has let go of it. */
+static int origin_index(ezc_shm_pool *p, const char *name)
+{
+    ezc_shm_ctl *c = p->ctl;
+    int k, unused = -1, retired = -1, oldest = -1;
+    if (strlen(name) >= EZC_SHM_NAME)
+        return -1;
+    for (k = 0; k < EZC_SHM_ORIGINS; k++) {
+        uint32_t st = atomic_load_explicit(&c->origin[k].state, memory_order_relaxed);
+        if (st == 1 && strncmp(c->origin[k].name, name, EZC_SHM_NAME) == 0) {
+            p->origin_used[k] = ++p->origin_tick;
+            return k;
+        }
+        if (st == 0 && unused < 0)
+            unused = k;
+        else if (st == 2 && retired < 0 && !origin_mapped(p, k))
+            retired = k;
+        else if (st == 1 && !p->origin_heads[k] &&
+                 (oldest < 0 || p->origin_used[k] < p->origin_used[oldest]))
+            oldest = k;
+    }
+    k = unused >= 0 ? unused : retired;
+    if (k < 0) {
+        if (oldest >= 0)
+            atomic_store(&c->origin[oldest].state, 2);
+        return -1;
+    }
+    memcpy(c->origin[k].name, name, strlen(name) + 1);
+    atomic_fetch_add(&c->origin[k].gen, 1);
+    atomic_store(&c->origin[k].state, 1);
+    if ((uint32_t)k >= atomic_load(&c->norigins))
+        atomic_store(&c->norigins, (uint32_t)k + 1);
+    p->origin_used[k] = ++p->origin_tick;
+    return k;
+}
+
+/* Whether data (how->own, received from another pool) can be forwarded to
+ * every one of `targets`: each takes forwarded messages and has mapped the
+ * slot's segment in that origin. *k: the origin's index. */
+static int can_forward(ezc_shm_pool *p, uint64_t targets, const ezc_shm_send *how, const void *data,
+                       size_t nbytes, ezc_shm_src *src, int *k)
+{
+    if (!p->forward || !how->own || ezc_shm_sub_source(how->own, data, nbytes, src) ||
+        p->fwd_tail - p->fwd_head >= 2 * EZC_SHM_SLOTS || (*k = origin_index(p, src->pool)) < 0)
+        return 0;
+    for (int i = 0; i < EZC_SHM_READERS; i++) {
+        const ezc_shm_reader *r = &p->ctl->reader[i];
+        if ((targets >> i & 1) &&
+            (!(r->flags & EZC_SHM_READER_FWD) ||
+             atomic_load_explicit(&p->ctl->fwd_mapped[i][*k], memory_order_acquire) <= src->seg))
+            return 0;
+    }
+    return 1;
+}
+
 int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_t hlen,
                       const void *data, size_t nbytes, const ezc_shm_send *how, ezc_error *err)
 {
@@ -550,11 +685,13 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
      * then finds sent == 0 is sure to be queued every message (shm_reader.c). */
     atomic_fetch_add(&c->sent, 1);
     maybe_collect(p);
+    if (p->nfwd)
+        fwd_collect(p, 0);
     size_t tlen = strlen(topic);
     uint64_t targets = 0;
     for (int i = 0; i < EZC_SHM_READERS; i++) {
         ezc_shm_reader *r = &c->reader[i];
-        if (atomic_load(&r->state) == EZC_SHM_ACTIVE && topic_matches(r, topic, tlen))
+        if (queued_to(r) && topic_matches(r, topic, tlen))
             targets |= (uint64_t)1 << i;
     }
     /* A reader that would drop this one anyway (lossy, its ring full: a
@@ -581,8 +718,23 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
                              tlen + hlen, EZC_SHM_HEAD);
     }
     int64_t s = loaned_slot(p, how->own, data);
-    int own = s >= 0 && p->loaned[s];
-    if (own) {
+    int own = s >= 0 && p->loaned[s], k = 0, origin = 0; /* origin: k + 1 when forwarded */
+    ezc_shm_src src = {0};
+    if (!own && can_forward(p, targets, how, data, nbytes, &src, &k) &&
+        (s = slot_take(p, 0, 1, 1, NULL)) >= 0) {
+        uint64_t gen = EZC_SHM_GEN(atomic_load(&c->slot_state[s]));
+        p->fwd[s] = ezc_buffer_ref((ezc_buffer *)how->own);
+        p->fwd_gen[s] = gen;
+        p->fwd_q[p->fwd_tail % (2 * EZC_SHM_SLOTS)].slot = (uint32_t)s;
+        p->fwd_q[p->fwd_tail % (2 * EZC_SHM_SLOTS)].gen = gen;
+        p->fwd_tail++;
+        p->nfwd++;
+        p->fwd_origin[s] = (uint8_t)k;
+        p->origin_heads[k]++;
+        p->forwarded++;
+        ((ezc_buffer *)how->own)->readonly = 1; /* readers see it now: no more writes */
+        origin = k + 1;
+    } else if (own) {
         atomic_fetch_add(&c->slot_state[s], 1); /* the send's own reference */
         p->loaned[s] = 0;
         ((ezc_buffer *)how->own)->readonly = 1; /* readers see it now: no more writes */
@@ -590,7 +742,7 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
     } else {
         int64_t start = now_ns(), checked = start;
         for (;;) {
-            s = slot_take(p, nbytes, 1, err);
+            s = slot_take(p, nbytes, 1, 0, err);
             if (s >= 0)
                 break;
             int rc = s == -2 || how->lossy ? 1 : wait_step(p, start, how, &checked, err);
@@ -611,7 +763,11 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
     }
     unsigned char *at = slot_ptr(p, (uint32_t)s);
     uint64_t gen = EZC_SHM_GEN(atomic_load(&c->slot_state[s]));
-    ezc_shm_slot_head h = {gen, (uint32_t)tlen, (uint32_t)hlen, nbytes};
+    ezc_shm_slot_head h = {gen, (uint32_t)tlen, (uint32_t)hlen, nbytes, (uint32_t)origin, 0, 0};
+    if (origin) {
+        h.origin_slot = src.slot;
+        h.origin_gen = src.gen;
+    }
     memcpy(at, &h, sizeof h);
     memcpy(at + sizeof h, topic, tlen);
     memcpy(at + sizeof h + tlen, hdr, hlen);
@@ -662,11 +818,12 @@ void ezc_shm_pool_linger(ezc_shm_pool *p, int linger_ms)
     int64_t until = now_ns() + (int64_t)linger_ms * 1000000;
     for (;;) {
         readers_collect(p, 1);
-        int queued = 0;
+        /* ... and have their own references on what was forwarded */
+        fwd_collect(p, 0);
+        int queued = p->nfwd != 0;
         for (int i = 0; i < EZC_SHM_READERS && !queued; i++) {
             ezc_shm_reader *r = &p->ctl->reader[i];
-            queued = atomic_load(&r->state) == EZC_SHM_ACTIVE &&
-                     atomic_load(&r->head) != atomic_load(&r->tail);
+            queued = queued_to(r) && atomic_load(&r->head) != atomic_load(&r->tail);
         }
         if (!queued || (linger_ms > 0 && now_ns() >= until))
             return;
@@ -680,16 +837,18 @@ void ezc_shm_pool_stats_get(ezc_shm_pool *p, ezc_shm_pool_stats *st)
     memset(st, 0, sizeof *st);
     if (!p)
         return;
+    maybe_collect(p); /* what is held: after those that left or died handed back */
     ezc_shm_ctl *c = p->ctl;
     st->sent = atomic_load(&c->sent);
     st->dropped = p->dropped;
     st->nospace = p->nospace;
     st->zero_copy = p->zero_copy;
+    st->forwarded = p->forwarded;
     st->reclaims = p->reclaims;
     st->slots = p->nslots;
     st->bytes = p->bytes;
     for (uint32_t s = 0; s < p->nslots; s++)
         st->held += EZC_SHM_REFS(atomic_load(&c->slot_state[s])) != 0;
     for (int i = 0; i < EZC_SHM_READERS; i++)
-        st->readers += atomic_load(&c->reader[i].state) == EZC_SHM_ACTIVE;
+        st->readers += queued_to(&c->reader[i]);
 }

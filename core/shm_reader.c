@@ -8,7 +8,16 @@
  * readonly so writers copy first); the slot goes back to the publisher
  * when the last such array is released, from whatever thread releases it.
  * The reader object lives until then too, so its mappings stay valid
- * after ezc_shm_sub_detach. */
+ * after ezc_shm_sub_detach.
+ *
+ * Forwarded messages (a publisher sending on a slot it received from
+ * another pool, the origin) name that slot in their head. A reader with
+ * EZC_SHM_READER_FWD keeps a SIDE entry in each origin its pool names,
+ * maps it, and says how much it has mapped (fwd_mapped); taking such a
+ * message, it takes its own reference on the origin's slot through the
+ * side entry, then hands the head slot back at once. So the data stays
+ * held by this process alone, wherever it came from, and a dead reader's
+ * holds are reclaimed by the pool that owns the slot. */
 #include <errno.h>
 #include <poll.h>
 #include <fcntl.h>
@@ -38,6 +47,11 @@ struct ezc_shm_sub {
     uint64_t size[EZC_SHM_SEGS];
     uint64_t slot_bytes[EZC_SHM_SEGS];
     uint32_t first[EZC_SHM_SEGS], count[EZC_SHM_SEGS];
+    uint32_t flags;                     /* EZC_SHM_READER_*: ours, not the pool's copy */
+    uint32_t me_idx;                    /* our entry's index */
+    char name[EZC_SHM_NAME];            /* the control segment */
+    ezc_shm_sub *side[EZC_SHM_ORIGINS]; /* our SIDE entries in the origins (NULL: none) */
+    uint32_t side_gen[EZC_SHM_ORIGINS]; /* the origin entry's gen each was attached under */
 };
 
 static void sub_unref(ezc_shm_sub *s)
@@ -55,7 +69,17 @@ static void sub_unref(ezc_shm_sub *s)
     free(s);
 }
 
-/* "ezc-shm 1 /ezc-UID-..." from PATH.shm, when it is a regular file of ours. */
+/* Whether name is a control segment name of this user's: "/ezc-UID-...",
+ * no further '/', room for its NUL. */
+static int name_ours(const char *name)
+{
+    char mine[32];
+    snprintf(mine, sizeof mine, "/ezc-%u-", (unsigned)geteuid());
+    return strnlen(name, EZC_SHM_NAME) < EZC_SHM_NAME && strncmp(name, mine, strlen(mine)) == 0 &&
+           !strchr(name + 1, '/');
+}
+
+/* "ezc-shm 3 /ezc-UID-..." from PATH.shm, when it is a regular file of ours. */
 int ezc_shm_pool_name(const char *path, char *name, size_t cap)
 {
     char side[560];
@@ -74,11 +98,9 @@ int ezc_shm_pool_name(const char *path, char *name, size_t cap)
         return -1;
     line[n] = '\0';
     int version;
-    char fmt[32], mine[32];
+    char fmt[32];
     snprintf(fmt, sizeof fmt, "ezc-shm %%d %%%zus", cap - 1);
-    snprintf(mine, sizeof mine, "/ezc-%u-", (unsigned)geteuid());
-    if (sscanf(line, fmt, &version, name) != 2 || version != EZC_SHM_VERSION ||
-        strncmp(name, mine, strlen(mine)) != 0 || strchr(name + 1, '/'))
+    if (sscanf(line, fmt, &version, name) != 2 || version != EZC_SHM_VERSION || !name_ours(name))
         return -1;
     return 0;
 }
@@ -90,21 +112,22 @@ static int ctl_valid(const ezc_shm_ctl *c)
            c->segs == EZC_SHM_SEGS && c->head == EZC_SHM_HEAD && c->uid == (uint32_t)geteuid();
 }
 
-int ezc_shm_sub_attach(const char *path, const char *topic, uint32_t flags, ezc_shm_sub **out,
+/* Attaches to the pool whose control segment is `name`: 0 with *out or
+ * with *out NULL (not ours to map: inline), or EZC_ENOMEM. A SIDE entry
+ * gets no doorbell: nothing is ever queued to it. */
+static int attach_name(const char *name, const char *topic, uint32_t flags, ezc_shm_sub **out,
                        ezc_error *err)
 {
-    *out = NULL;
-    if (!ezc_shm_enabled())
-        return 0;
-    char name[EZC_SHM_NAME];
-    size_t tlen = strlen(topic ? topic : "");
-    if (tlen > sizeof(((ezc_shm_reader *)0)->topic) || ezc_shm_pool_name(path, name, sizeof name))
+    size_t tlen = strlen(topic);
+    if (tlen > sizeof(((ezc_shm_reader *)0)->topic) || !name_ours(name))
         return 0;
     ezc_shm_sub *s = calloc(1, sizeof *s);
     if (!s)
         return ezc_error_set(err, EZC_ENOMEM, "shm: out of memory");
     atomic_init(&s->refs, 1);
     s->door = -1;
+    s->flags = flags;
+    memcpy(s->name, name, strlen(name) + 1);
     s->ctl_fd = shm_open(name, O_RDWR | O_CLOEXEC, 0);
     struct stat st;
     if (s->ctl_fd < 0 || fstat(s->ctl_fd, &st) != 0 || st.st_uid != geteuid() ||
@@ -121,32 +144,39 @@ int ezc_shm_sub_attach(const char *path, const char *topic, uint32_t flags, ezc_
     if (!ctl_valid(s->ctl))
         goto inline_only;
     s->pub_id = s->ctl->pub_id;
-    /* The doorbell: an abstract datagram socket the kernel names (autobind). */
-    s->door = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     struct sockaddr_un a = {.sun_family = AF_UNIX};
     socklen_t alen = sizeof(sa_family_t);
-    if (s->door < 0 || bind(s->door, (struct sockaddr *)&a, alen) != 0)
-        goto inline_only;
-    alen = sizeof a;
-    if (getsockname(s->door, (struct sockaddr *)&a, &alen) != 0 ||
-        alen <= offsetof(struct sockaddr_un, sun_path) + 1 ||
-        alen - offsetof(struct sockaddr_un, sun_path) - 1 >= EZC_SHM_DOOR)
-        goto inline_only;
+    if (!(flags & EZC_SHM_READER_SIDE)) {
+        /* The doorbell: an abstract datagram socket the kernel names (autobind). */
+        s->door = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (s->door < 0 || bind(s->door, (struct sockaddr *)&a, alen) != 0)
+            goto inline_only;
+        alen = sizeof a;
+        if (getsockname(s->door, (struct sockaddr *)&a, &alen) != 0 ||
+            alen <= offsetof(struct sockaddr_un, sun_path) + 1 ||
+            alen - offsetof(struct sockaddr_un, sun_path) - 1 >= EZC_SHM_DOOR)
+            goto inline_only;
+    }
     for (int i = 0; i < EZC_SHM_READERS && !s->me; i++) {
         ezc_shm_reader *r = &s->ctl->reader[i];
         uint32_t free_ = EZC_SHM_FREE;
-        if (atomic_compare_exchange_strong(&r->state, &free_, EZC_SHM_CLAIMING))
+        if (atomic_compare_exchange_strong(&r->state, &free_, EZC_SHM_CLAIMING)) {
             s->me = r;
+            s->me_idx = (uint32_t)i;
+        }
     }
     if (!s->me)
         goto inline_only; /* every entry taken: this subscriber goes inline */
     ezc_shm_reader *r = s->me;
     r->pid = (int32_t)getpid();
     r->topic_len = (uint32_t)tlen;
-    memcpy(r->topic, topic ? topic : "", tlen);
+    memcpy(r->topic, topic, tlen);
     memset(r->door, 0, sizeof r->door);
-    memcpy(r->door, a.sun_path + 1, alen - offsetof(struct sockaddr_un, sun_path) - 1);
+    if (s->door >= 0)
+        memcpy(r->door, a.sun_path + 1, alen - offsetof(struct sockaddr_un, sun_path) - 1);
     r->flags = flags;
+    for (int k = 0; k < EZC_SHM_ORIGINS; k++)
+        atomic_store(&s->ctl->fwd_mapped[s->me_idx][k], 0);
     atomic_store(&r->waiting, 0);
     atomic_store(&r->dropped, 0);
     atomic_store(&r->head, atomic_load(&r->tail));
@@ -160,6 +190,16 @@ inline_only:
     return 0;
 }
 
+int ezc_shm_sub_attach(const char *path, const char *topic, uint32_t flags, ezc_shm_sub **out,
+                       ezc_error *err)
+{
+    *out = NULL;
+    char name[EZC_SHM_NAME];
+    if (!ezc_shm_enabled() || ezc_shm_pool_name(path, name, sizeof name))
+        return 0;
+    return attach_name(name, topic ? topic : "", flags & ~EZC_SHM_READER_SIDE, out, err);
+}
+
 int ezc_shm_sub_fresh(const ezc_shm_sub *s)
 {
     return s && atomic_load(&s->ctl->sent) == 0;
@@ -171,6 +211,8 @@ void ezc_shm_sub_detach(ezc_shm_sub **sp)
         return;
     ezc_shm_sub *s = *sp;
     *sp = NULL;
+    for (uint32_t k = 0; k < EZC_SHM_ORIGINS; k++)
+        ezc_shm_sub_detach(&s->side[k]); /* arrays over their slots keep them mapped */
     atomic_store(&s->me->state, EZC_SHM_LEAVING);
     atomic_store(&s->ctl->gc_hint, 1);
     sub_unref(s);
@@ -215,7 +257,9 @@ static int map_new(ezc_shm_sub *s)
             g.count == 0 || g.count > EZC_SHM_SLOTS - g.first ||
             g.count > UINT64_MAX / g.slot_bytes)
             return -1;
-        int fd = shm_open(g.name, O_RDONLY | O_CLOEXEC, 0);
+        /* A reader that forwards may write on a slot it holds alone. */
+        int rw = (s->flags & EZC_SHM_READER_FWD) != 0;
+        int fd = shm_open(g.name, (rw ? O_RDWR : O_RDONLY) | O_CLOEXEC, 0);
         struct stat st;
         uint64_t size = g.count * g.slot_bytes;
         if (fd < 0)
@@ -224,7 +268,7 @@ static int map_new(ezc_shm_sub *s)
             close(fd);
             return -1;
         }
-        void *base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+        void *base = mmap(NULL, size, rw ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
         close(fd);
         if (base == MAP_FAILED)
             return -1;
@@ -272,7 +316,8 @@ static int entry_live(ezc_shm_sub *s, ezc_shm_entry e)
 
 /* Entry e's slot in the mapped segments and its head page, checked: 0
  * with *at and *h, 1 when its segment is not mapped, 2 for a head that is
- * not e's generation or does not fit the slot. */
+ * not e's generation or does not fit the slot (or names an origin, to a
+ * reader that does not take forwarded messages). */
 static int slot_head(ezc_shm_sub *s, ezc_shm_entry e, const unsigned char **at,
                      ezc_shm_slot_head *h)
 {
@@ -284,10 +329,118 @@ static int slot_head(ezc_shm_sub *s, ezc_shm_entry e, const unsigned char **at,
     *at = s->base[k] + (uint64_t)(e.slot - s->first[k]) * s->slot_bytes[k];
     memcpy(h, *at, sizeof *h);
     if (h->gen != e.gen || h->topic_len > EZC_SHM_HEAD - sizeof *h ||
-        h->hdr_len > EZC_SHM_HEAD - sizeof *h - h->topic_len ||
-        h->data_len > s->slot_bytes[k] - EZC_SHM_HEAD)
+        h->hdr_len > EZC_SHM_HEAD - sizeof *h - h->topic_len)
         return 2;
+    if (!h->origin)
+        return h->data_len > s->slot_bytes[k] - EZC_SHM_HEAD ? 2 : 0;
+    /* Forwarded: its data is checked against the origin's slot (origin_hold). */
+    int fwd_ok = (s->flags & EZC_SHM_READER_FWD) && h->origin <= EZC_SHM_ORIGINS && h->data_len;
+    return fwd_ok ? 0 : 2;
+}
+
+/* Keeps our SIDE entries in step with the origin table: attaches one in
+ * each origin named since last time (or renamed: a new gen), lets go of
+ * those retired, maps what they have added, and tells the publisher how
+ * much of each we have mapped: it forwards us only slots we can reach. */
+static void sides_update(ezc_shm_sub *s)
+{
+    uint32_t n = atomic_load_explicit(&s->ctl->norigins, memory_order_acquire);
+    for (uint32_t k = 0; k < n && k < EZC_SHM_ORIGINS; k++) {
+        ezc_shm_origin *o = &s->ctl->origin[k];
+        _Atomic uint32_t *mapped = &s->ctl->fwd_mapped[s->me_idx][k];
+        uint32_t st = atomic_load_explicit(&o->state, memory_order_acquire);
+        uint32_t gen = atomic_load_explicit(&o->gen, memory_order_acquire);
+        if (st != 1 || gen != s->side_gen[k]) {
+            ezc_shm_sub_detach(&s->side[k]);
+            if (atomic_load_explicit(mapped, memory_order_relaxed))
+                atomic_store(mapped, 0);
+            if (st != 1)
+                continue; /* retiring: the publisher names it again once we let go */
+            char name[EZC_SHM_NAME];
+            memcpy(name, o->name, sizeof name);
+            name[sizeof name - 1] = '\0';
+            s->side_gen[k] = gen;
+            attach_name(name, "", EZC_SHM_READER_SIDE, &s->side[k], NULL);
+            /* Renamed while we read the name: attach again next time. */
+            if (atomic_load(&o->gen) != gen || atomic_load(&o->state) != 1) {
+                ezc_shm_sub_detach(&s->side[k]);
+                s->side_gen[k] = 0;
+            }
+        }
+        if (!s->side[k])
+            continue;
+        map_new(s->side[k]);
+        uint32_t m = atomic_load_explicit(&s->side[k]->nmapped, memory_order_relaxed);
+        if (atomic_load_explicit(mapped, memory_order_relaxed) != m)
+            atomic_store(mapped, m);
+    }
+}
+
+/* A forwarded message's data (head h): a reference and hold of our own on
+ * its slot in the origin, through our side entry there. 0 with *owner
+ * (the side reader now holding it), *slot and *data; 3 when it cannot be
+ * had (nothing held). */
+static int origin_hold(ezc_shm_sub *s, const ezc_shm_slot_head *h, ezc_shm_sub **owner,
+                       uint32_t *slot, const unsigned char **data, ezc_error *err)
+{
+    uint32_t k = h->origin - 1, i = h->origin_slot, g = 0;
+    /* The entry renamed since we attached (a stale fwd_mapped of ours let
+     * the publisher forward from the new origin): attach to that first. */
+    if (atomic_load(&s->ctl->origin[k].gen) != s->side_gen[k])
+        sides_update(s);
+    ezc_shm_sub *o = s->side_gen[k] == atomic_load(&s->ctl->origin[k].gen) ? s->side[k] : NULL;
+    if (!o)
+        return ezc_error_set(err, EZC_EPROTO,
+                             "shm: a message forwarded from origin %u, "
+                             "which this reader has not mapped",
+                             h->origin),
+               3;
+    uint32_t n = atomic_load_explicit(&o->nmapped, memory_order_relaxed);
+    while (g < n && i >= o->first[g] + o->count[g])
+        g++;
+    if (i >= EZC_SHM_SLOTS || g == n || h->data_len > o->slot_bytes[g] - EZC_SHM_HEAD)
+        return ezc_error_set(err, EZC_EPROTO,
+                             "shm: a forwarded message names slot %u of origin %u, which "
+                             "cannot hold its %llu bytes",
+                             i, h->origin, (unsigned long long)h->data_len),
+               3;
+    /* The forwarder holds the slot while the head is ours, so this only
+     * fails for a forged head or a forwarder that died and was reclaimed. */
+    uint64_t st = atomic_load(&o->ctl->slot_state[i]);
+    do {
+        if (EZC_SHM_GEN(st) != h->origin_gen || EZC_SHM_REFS(st) == 0 || EZC_SHM_REFS(st) == 0xffff)
+            return ezc_error_set(err, EZC_EPROTO,
+                                 "shm: slot %u of origin %u is no longer generation %llu", i,
+                                 h->origin, (unsigned long long)h->origin_gen),
+                   3;
+    } while (!atomic_compare_exchange_weak(&o->ctl->slot_state[i], &st, st + 1));
+    atomic_fetch_add(&o->me->holds[i], 1);
+    *owner = o;
+    *slot = i;
+    *data = o->base[g] + (uint64_t)(i - o->first[g]) * o->slot_bytes[g] + EZC_SHM_HEAD;
     return 0;
+}
+
+int ezc_shm_sub_source(const ezc_buffer *b, const void *data, size_t nbytes, ezc_shm_src *src)
+{
+    if (!b || b->free_fn != data_free || data != b->data || nbytes == 0 || nbytes > b->nbytes)
+        return -1;
+    ezc_shm_sub *s = b->free_ctx;
+    const unsigned char *at = (const unsigned char *)data - EZC_SHM_HEAD;
+    uint32_t n = atomic_load_explicit(&s->nmapped, memory_order_acquire);
+    for (uint32_t k = 0; k < n; k++) {
+        if (at < s->base[k] || at >= s->base[k] + s->size[k])
+            continue;
+        uint64_t off = (uint64_t)(at - s->base[k]);
+        if (off % s->slot_bytes[k])
+            return -1;
+        src->pool = s->name;
+        src->slot = s->first[k] + (uint32_t)(off / s->slot_bytes[k]);
+        src->seg = k;
+        src->gen = EZC_SHM_GEN(atomic_load(&s->ctl->slot_state[src->slot]));
+        return 0;
+    }
+    return -1;
 }
 
 /* Takes the next queued entry and checks its slot: 0 with the slot held
@@ -297,6 +450,8 @@ static int take_slot(ezc_shm_sub *s, uint32_t *slot, ezc_shm_slot_head *h, const
                      ezc_error *err)
 {
     ezc_shm_reader *r = s->me;
+    if (s->flags & EZC_SHM_READER_FWD)
+        sides_update(s);
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     if (head == atomic_load_explicit(&r->tail, memory_order_acquire))
         return 1;
@@ -380,23 +535,39 @@ int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap,
         memcpy(topic, at + sizeof h, n);
         topic[n] = '\0';
     }
+    /* The data's slot: this one, or the origin's for a forwarded message
+     * (then the head slot goes back once the header is read). */
+    ezc_shm_sub *owner = s;
+    uint32_t dslot = slot;
+    const unsigned char *data = at + EZC_SHM_HEAD;
+    if (h.origin && origin_hold(s, &h, &owner, &dslot, &data, err)) {
+        slot_release(s, slot);
+        return 3;
+    }
     ezc_buffer *buf = NULL;
     if (h.data_len) {
-        atomic_fetch_add(&s->refs, 1);
-        buf = ezc_buffer_wrap((void *)(at + EZC_SHM_HEAD), h.data_len, ezc_device_cpu(), data_free,
-                              s, err);
+        atomic_fetch_add(&owner->refs, 1);
+        buf = ezc_buffer_wrap((void *)data, h.data_len, ezc_device_cpu(), data_free, owner, err);
         if (!buf) {
-            sub_unref(s);
-            slot_release(s, slot);
+            sub_unref(owner);
+            slot_release(owner, dslot);
+            if (owner != s)
+                slot_release(s, slot);
             return EZC_ENOMEM;
         }
-        buf->readonly = 1;
+        /* Held by us alone (the publisher done queueing it, every other
+         * reader done with it): ours to write on in place, and to forward
+         * then. Nobody else can take a reference on it any more. */
+        buf->readonly = !(owner == s && (s->flags & EZC_SHM_READER_FWD) &&
+                          EZC_SHM_REFS(atomic_load(&s->ctl->slot_state[slot])) == 1);
     }
     const unsigned char *hdr = at + sizeof h + h.topic_len;
     rc = ezc_wire_decode_stamp(hdr, h.hdr_len, buf, NULL, NULL, out, stamp, err);
+    /* The head slot goes back now unless the array's buffer is over it. */
+    int head_in_buf = buf && owner == s;
     if (buf)
         ezc_buffer_unref(&buf); /* the array holds it now, or nobody: the slot goes back */
-    else
+    if (!head_in_buf)
         slot_release(s, slot);
     if (rc == EZC_EEOS)
         return 2;

@@ -169,7 +169,8 @@ ezc_sub *ezc_sub_new(const char *endpoint, const char *topic, const ezc_sub_opti
     snprintf(s->endpoint, sizeof s->endpoint, "%s", endpoint ? endpoint : "(null)");
     s->conflate = opt->conflate;
     s->inline_only = opt->inline_only || (topic && strlen(topic) >= sizeof s->topic);
-    s->shm_flags = opt->lossy ? EZC_SHM_READER_LOSSY : 0;
+    s->shm_flags = (ezc_shm_forward_enabled() ? EZC_SHM_READER_FWD : 0) |
+                   (opt->lossy ? EZC_SHM_READER_LOSSY : 0);
     snprintf(s->topic, sizeof s->topic, "%s", topic ? topic : "");
     s->shared_ctx = opt->zmq_context == NULL;
     s->sock = ezc_zmq_socket_open(opt->zmq_context, ZMQ_SUB);

@@ -7,7 +7,8 @@
  *       and prints "pub sent N shm_readers R slots S held H dropped D
  *       reclaims C".
  *   shm_helper fwd IN OUT N    receives from IN and publishes each message
- *       on OUT unchanged (a pass-through node), N messages, then ends OUT.
+ *       on OUT unchanged (a pass-through node), N messages, then ends OUT;
+ *       prints "fwd sent N forwarded F" (F: sent on the received slot).
  *   shm_helper sub ENDPOINT N [slow_us]
  *       receives until the end of stream, checks every message, prints
  *       "sub received R shm S corrupt C gaps G duplicates D path P".
@@ -105,8 +106,12 @@ static int run_fwd(char **argv)
         ezc_array_destroy(&a);
     }
     ezc_pub_send_eos(p, "d", NULL);
+    ezc_pub_stats st;
+    ezc_pub_stats_get(p, &st);
     ezc_pub_destroy(&p);
     ezc_sub_destroy(&s);
+    printf("fwd sent %llu forwarded %llu\n", (unsigned long long)st.sent,
+           (unsigned long long)st.shm_forwarded);
     return 0;
 }
 
@@ -128,9 +133,9 @@ static int run_sub(int argc, char **argv)
         if (rc)
             return fprintf(stderr, "sub: %s\n", err.msg), 1;
         corrupt += (uint64_t)intact(a);
-        ezc_array_destroy(&a);
-        if (slow_us)
+        if (slow_us) /* holding the message meanwhile */
             usleep((useconds_t)slow_us);
+        ezc_array_destroy(&a);
     }
     ezc_sub_stats st;
     ezc_sub_stats_get(s, &st);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 static ezc_array *make_2d(int64_t t, int64_t c)
@@ -294,9 +295,5 @@ int main(void)
     tcase_add_test(tc, t_buffer_wrap_frees_once);
     tcase_add_test(tc, t_error_helpers);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(s);
 }

@@ -5,6 +5,7 @@
 #include <check.h>
 #include <math.h>
 #include <string.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 /* (10 time, 3 ch) float64 with value 10 * t + c; time linear (gain 0.01 s,
@@ -231,9 +232,5 @@ int main(void)
     tcase_add_test(tc, t_permute);
     tcase_add_test(tc, t_iter);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(s);
 }

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "ezc/clock.h"
 
 static double mono_ms(void)
@@ -287,9 +288,5 @@ int main(void)
     tcase_add_test(tc, t_tracker);
     tcase_add_test(tc, t_endpoint_host);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ezc_check_run(s);
 }

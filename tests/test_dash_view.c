@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check_run.h"
 #include "dash_view.h"
 
 /* fs chosen so that no sample lands near a column boundary (fs * width is
@@ -313,9 +314,5 @@ int main(void)
     tcase_add_test(tc, t_scalars);
     tcase_add_test(tc, t_limits);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(s);
 }

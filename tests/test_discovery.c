@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "ezc/discovery.h"
 #include "ezc/pub.h"
 #include "ezc/sub.h"
@@ -284,9 +285,5 @@ int main(void)
     tcase_add_test(tc, t_announce_listen);
     tcase_add_test(tc, t_resolve_remote);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ezc_check_run(su);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 #include "ezc/graph.h"
 #include "../learn/model_file.h"
@@ -772,9 +773,5 @@ int main(void)
     tcase_set_timeout(big, 120);
     tcase_add_test(big, t_long_chain);
     suite_add_tcase(s, big);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ezc_check_run(s);
 }

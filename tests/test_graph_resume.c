@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "../nodes/graph_resume.h"
 
 static char dir[64];
@@ -119,9 +120,5 @@ int main(void)
     tcase_add_test(tc, t_successor_finds_the_numbering);
     tcase_add_test(tc, t_foreign_files_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ezc_check_run(s);
 }

@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "pubsub_sample.h"
 
 static void *interrupt_later(void *arg)
@@ -210,9 +211,5 @@ int main(void)
     tcase_add_test(tc, t_wait_subscribers_is_interrupted);
     tcase_add_test(tc, t_ipc_file_removed_by_its_binder_only);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ezc_check_run(su);
 }

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "pubsub_sample.h"
 
 static char run_dir[128];
@@ -259,9 +260,5 @@ int main(void)
     tcase_add_test(tc, t_named_publisher);
     tcase_add_test(tc, t_long_run_dir);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ezc_check_run(su);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 static char *fixture(const char *name)
@@ -139,9 +140,5 @@ int main(void)
     tcase_add_test(tc, t_refused);
     tcase_add_test(tc, t_round_trip_and_numpy);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(s);
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
+#include "check_run.h"
 #include "pubsub_sample.h"
 
 #define WAIT_MS 5000
@@ -1030,9 +1031,5 @@ int main(void)
     tcase_add_test(tc, t_restart_numbering);
     tcase_add_test(tc, t_bad_arguments);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(su);
 }

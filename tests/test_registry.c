@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 START_TEST(t_builtins)
@@ -107,9 +108,5 @@ int main(void)
     tcase_add_test(tc, t_plugin_loads_and_runs);
     tcase_add_test(tc, t_bad_plugins_refused);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(s);
 }

@@ -3,6 +3,7 @@
 #include <check.h>
 #include <math.h>
 #include <string.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 static const ezc_setting_spec schema[] = {
@@ -131,9 +132,5 @@ int main(void)
     tcase_add_test(tc, t_errors_name_the_setting);
     tcase_add_test(tc, t_inf_bounds_and_copy);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(s);
 }

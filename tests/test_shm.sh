@@ -25,6 +25,11 @@ check "chain: the pool used shared memory" "$([ "$(field slots "$pub")" -gt 0 ];
 check "chain: no slot leaked" "$([ "$(field held "$pub")" = 0 ] && [ "$(field dropped "$pub")" = 0 ]; echo $?)" "$pub"
 check "chain: no segment left in /dev/shm" "$([ "$(shm_files "$pp-")" = 0 ] && [ "$(shm_files "$fp-")" = 0 ]; echo $?)" "$(ls /dev/shm)"
 check "chain: no sidecar left" "$([ ! -e "$dir/a.shm" ] && [ ! -e "$dir/b.shm" ]; echo $?)" "$(ls "$dir")"
+# The pass-through node sent each message on the slot it received it in
+# (only the first few, before the last reader had mapped the origin, copied).
+fwd=$(cat "$dir/fwd1")
+check "chain: the pass-through node forwarded the slots, no copy" \
+  "$([ "$(field sent "$fwd")" -ge "$n" ] && [ "$(field forwarded "$fwd")" -ge $((n - 2000)) ]; echo $?)" "$fwd"
 
 # 2. Loaned buffers: the producer writes into the slot itself.
 "$helper" sub "ipc://$dir/l" 1000 >"$dir/subl" 2>&1 & pids+=($!); sp=$!
@@ -75,6 +80,35 @@ o=$(cat "$dir/subr")
 check "kill pub: the subscriber took the new publisher" "$([ "$st_p" = 0 ] && [ "$st_s" = 0 ] && [ "$(field corrupt "$o")" = 0 ]; echo $?)" "$o / $(cat "$dir/pubr")"
 check "kill pub: dead publisher's segments removed" "$([ "$(shm_files "$dead-")" = 0 ]; echo $?)" "$(ls /dev/shm)"
 
+# 5b. kill -9 around a forwarding node. A reader of forwarded messages that
+# dies holding one: the pool that owns the slot (not the forwarder's) finds
+# its side entry dead and takes the slot back; the other reader gets all.
+"$helper" sub "ipc://$dir/fb" 0 >"$dir/subfb1" 2>&1 & pids+=($!); s1=$!
+"$helper" sub "ipc://$dir/fb" 0 3000 >"$dir/subfb2" 2>&1 & pids+=($!); s2=$!
+for _ in $(seq 250); do grep -q ready "$dir/subfb1" && grep -q ready "$dir/subfb2" && break; sleep 0.02; done
+"$helper" fwd "ipc://$dir/fa" "ipc://$dir/fb" 0 >"$dir/fwdf" 2>&1 & pids+=($!); fp=$!
+"$helper" pub "ipc://$dir/fa" 20000 1000 1 >"$dir/pubf" 2>&1 & pids+=($!); pp=$!
+sleep 1.5; kill -9 $s2
+wait $pp; st_p=$?; wait $fp; st_f=$?; wait $s1; st1=$?
+pub=$(cat "$dir/pubf"); fwd=$(cat "$dir/fwdf"); o1=$(cat "$dir/subfb1")
+check "kill -9 forwarded reader: the others finished" "$((st_p + st_f + st1))" "$pub / $fwd / $o1"
+check "kill -9 forwarded reader: the other reader got all, intact" \
+  "$([ "$(field received "$o1")" = 20000 ] && [ "$(field corrupt "$o1")" = 0 ] && [ "$(field gaps "$o1")" = 0 ]; echo $?)" "$o1"
+check "kill -9 forwarded reader: forwarded, the origin reclaimed it, nothing held" \
+  "$([ "$(field forwarded "$fwd")" -gt 0 ] && [ "$(field reclaims "$pub")" = 1 ] && [ "$(field held "$pub")" = 0 ]; echo $?)" "$pub / $fwd"
+# The forwarder itself killed: the origin takes back every slot it held
+# for its readers; its reader lives on and reads nothing corrupt.
+"$helper" sub "ipc://$dir/gb" 0 1000 >"$dir/subgb" 2>&1 & pids+=($!); sp=$!
+for _ in $(seq 250); do grep -q ready "$dir/subgb" && break; sleep 0.02; done
+"$helper" fwd "ipc://$dir/ga" "ipc://$dir/gb" 0 >/dev/null 2>&1 & pids+=($!); fp=$!
+"$helper" pub "ipc://$dir/ga" 20000 1000 1 >"$dir/pubg" 2>&1 & pids+=($!); pp=$!
+sleep 1; kill -9 $fp
+wait $pp; st_p=$?; pub=$(cat "$dir/pubg")
+check "kill -9 forwarder: the origin finished, reclaimed it, nothing held" \
+  "$([ "$st_p" = 0 ] && [ "$(field reclaims "$pub")" = 1 ] && [ "$(field held "$pub")" = 0 ]; echo $?)" "$pub"
+check "kill -9 forwarder: its reader is still running" "$(kill -0 $sp; echo $?)" "$(cat "$dir/subgb")"
+kill $sp; wait $sp 2>/dev/null
+
 # 6. EZC_SHM=0 on the publisher: no pool, no sidecar, data inline.
 EZC_SHM=0 "$helper" pub "ipc://$dir/o" 100 10 1 >"$dir/pubo" 2>&1 & pids+=($!); pp=$!
 out=$("$helper" sub "ipc://$dir/o" 100 2>&1); wait $pp
@@ -96,6 +130,21 @@ for be in $backends; do
   wait $pp
   check "python ($be): every message in place, read-only, intact" "$st" "$out / $(cat "$dir/pubpy")"
 done
+# Through a pass-through node: the Python reader takes forwarded messages
+# (a side entry in the origin pool, the data held there), so the node
+# copies only those it sent before the reader had mapped the origin (a
+# fraction of a millisecond's worth). The publisher first: the node's
+# subscriber then reads pool a from its first message, not the socket.
+EZC_SHM_BACKEND=python timeout 60 "$py" "$src/tests/shm_python.py" "ipc://$dir/pyf-b" 1000 >"$dir/pyf" 2>&1 & pids+=($!); sp=$!
+"$helper" pub "ipc://$dir/pyf-a" 1000 5000 1 >"$dir/pubpyf" 2>&1 & pids+=($!); pp=$!
+for _ in $(seq 100); do [ -e "$dir/pyf-a.shm" ] && break; sleep 0.02; done
+"$helper" fwd "ipc://$dir/pyf-a" "ipc://$dir/pyf-b" 1000 >"$dir/fwdpy" 2>&1 & pids+=($!); fp=$!
+wait $pp; st_p=$?; wait $fp; st_f=$?; wait $sp; st_s=$?
+out=$(cat "$dir/pyf"); fwd=$(cat "$dir/fwdpy"); pub=$(cat "$dir/pubpyf")
+check "python through a forwarder: every message in place, read-only, intact" \
+  "$((st_p + st_f + st_s))" "$out / $fwd / $pub"
+check "python through a forwarder: forwarded, not copied (all but the first few)" \
+  "$([ "$(field forwarded "$fwd")" -ge 800 ] && [ "$(field held "$pub")" = 0 ]; echo $?)" "$out / $fwd / $pub"
 # kill -9 of a Python reader holding a slot with its ring full: the
 # publisher finds it dead by pid, hands its slots back and finishes.
 "$helper" pub "ipc://$dir/pk" 5000 1000 2 >"$dir/pubpk" 2>&1 & pids+=($!); pp=$!

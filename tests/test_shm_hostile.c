@@ -3,40 +3,12 @@
  * crashes or reads outside its mappings, and takes the next honest message.
  * The pool is a real one (ezc_pub on ipc://) mapped here a second time and
  * corrupted between sends, structure by structure: ring entries, slot
- * states and heads, segment descriptors, and the wire header in a slot. */
+ * states and heads, segment descriptors, the wire header in a slot, and
+ * heads that claim their data was forwarded from another pool. */
 #include <check.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <unistd.h>
-#include "ezc/ezc.h"
-#include "shm.h"
-
-static char ep[160], path[128];
-static ezc_pub *pub;
-static ezc_sub *sub;
-static ezc_shm_ctl *ctl;
-static unsigned char *seg0;
-static size_t seg0_size;
-
-static ezc_array *sample(double v)
-{
-    const int64_t shape[1] = {16};
-    ezc_array *a = ezc_array_new(EZC_FLOAT64, 1, shape, NULL, ezc_device_cpu(), NULL);
-    double *d = ezc_array_data(a);
-    for (int i = 0; i < 16; i++)
-        d[i] = v + i;
-    return a;
-}
-
-static void send(double v)
-{
-    ezc_error err;
-    ezc_array *a = sample(v);
-    ck_assert_msg(ezc_pub_send(pub, "t", a, &err) == 0, "%s", err.msg);
-    ezc_array_destroy(&a);
-}
+#include "check_run.h"
+#include "shm_fixture.h"
 
 /* The next message must be the honest one sent with value v. */
 static void recv_value(double v)
@@ -44,61 +16,18 @@ static void recv_value(double v)
     ezc_error err;
     ezc_array *a;
     ck_assert_msg(ezc_sub_recv(sub, &a, 5000, &err) == 0, "%s", err.msg);
-    ck_assert_double_eq(((const double *)ezc_array_data(a))[0], v);
-    ck_assert(!ezc_array_is_writable(a));
+    ck_assert(intact(a, v));
     ezc_array_destroy(&a);
-}
-
-static uint64_t malformed(void)
-{
-    ezc_sub_stats st;
-    ezc_sub_stats_get(sub, &st);
-    return st.malformed;
-}
-
-/* The active reader entry (the subscriber's). */
-static ezc_shm_reader *reader(void)
-{
-    for (int i = 0; i < EZC_SHM_READERS; i++)
-        if (atomic_load(&ctl->reader[i].state) == EZC_SHM_ACTIVE)
-            return &ctl->reader[i];
-    ck_abort_msg("no active reader");
-    return NULL;
 }
 
 static void setup(void)
 {
-    snprintf(path, sizeof path, "/tmp/ezc-shm-hostile-%d", (int)getpid());
-    snprintf(ep, sizeof ep, "ipc://%s", path);
-    ezc_error err;
-    pub = ezc_pub_new(ep, NULL, &err);
-    ck_assert_msg(pub != NULL, "%s", err.msg);
-    sub = ezc_sub_new(ep, "", NULL, &err);
-    ck_assert_msg(sub != NULL, "%s", err.msg);
-    send(0); /* makes the first segment */
-    recv_value(0);
-    ck_assert_str_eq(ezc_sub_path(sub), "shm");
-    char name[EZC_SHM_NAME];
-    ck_assert_int_eq(ezc_shm_pool_name(path, name, sizeof name), 0);
-    int fd = shm_open(name, O_RDWR, 0);
-    ck_assert_int_ge(fd, 0);
-    ctl = mmap(NULL, sizeof *ctl, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    ck_assert(ctl != MAP_FAILED);
-    fd = shm_open(ctl->seg[0].name, O_RDWR, 0);
-    ck_assert_int_ge(fd, 0);
-    seg0_size = ctl->seg[0].count * ctl->seg[0].slot_bytes;
-    seg0 = mmap(NULL, seg0_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    close(fd);
-    ck_assert(seg0 != MAP_FAILED);
+    shm_fixture_open("hostile");
 }
 
 static void teardown(void)
 {
-    munmap(seg0, seg0_size);
-    munmap(ctl, sizeof *ctl);
-    ezc_sub_destroy(&sub);
-    ezc_pub_destroy(&pub);
+    shm_fixture_close();
 }
 
 /* Puts a forged entry on the subscriber's ring, as if the publisher had. */
@@ -175,6 +104,85 @@ START_TEST(t_wire_header_garbage)
 }
 END_TEST
 
+/* The head of the message just queued (its slot in *slot). */
+static ezc_shm_slot_head *last_head(uint32_t *slot)
+{
+    ezc_shm_reader *r = reader();
+    uint64_t tail = atomic_load(&r->tail);
+    *slot = r->ring[(tail - 1) & (EZC_SHM_RING - 1)].slot;
+    return (ezc_shm_slot_head *)(seg0 + *slot * ctl->seg[0].slot_bytes);
+}
+
+START_TEST(t_forwarded_head_lies)
+{
+    uint32_t slot;
+    ezc_shm_slot_head *h;
+    /* An origin the pool never named: the reader has no side entry there. */
+    uint64_t m = malformed();
+    send(40);
+    h = last_head(&slot);
+    h->origin = 1;
+    h->origin_slot = slot;
+    h->origin_gen = h->gen;
+    send(41);
+    recv_value(41);
+    ck_assert_uint_eq(malformed(), m + 1);
+    /* Past the table. */
+    send(42);
+    h = last_head(&slot);
+    h->origin = EZC_SHM_ORIGINS + 1;
+    send(43);
+    recv_value(43);
+    ck_assert_uint_eq(malformed(), m + 2);
+    /* The pool names itself as origin 1: the reader attaches a side entry
+     * to it at its next take, and forwarded heads are checked there. */
+    memcpy(ctl->origin[0].name, pool_name, sizeof pool_name);
+    atomic_store(&ctl->origin[0].gen, 1);
+    atomic_store(&ctl->origin[0].state, 1);
+    atomic_store(&ctl->norigins, 1);
+    send(44);
+    recv_value(44);
+    uint64_t free_state = atomic_load(&ctl->slot_state[7]); /* never used: refs 0 */
+    struct {
+        uint32_t slot;
+        uint64_t gen, len;
+    } lie[] = {
+        {5000, 1, 128},                    /* past the slots */
+        {0xffffffffu, 1, 128},             /* far past */
+        {7, EZC_SHM_GEN(free_state), 128}, /* a slot nobody holds */
+        {0, 999, 128},                     /* a held slot, not that generation */
+        {0, 0, 1},                         /* generation 0: filled in below */
+    };
+    for (size_t i = 0; i < sizeof lie / sizeof lie[0]; i++) {
+        send(50 + (double)i);
+        h = last_head(&slot);
+        h->origin = 1;
+        h->origin_slot = lie[i].slot == 0 ? slot : lie[i].slot;
+        h->origin_gen = lie[i].gen ? lie[i].gen : h->gen;
+        /* the last: its own slot, honestly, but more bytes than a slot holds */
+        h->data_len = lie[i].len == 1 ? ctl->seg[0].slot_bytes : lie[i].len;
+        send(60 + (double)i);
+        recv_value(60 + (double)i);
+        ck_assert_uint_eq(malformed(), m + 3 + i);
+    }
+    ck_assert_uint_eq(atomic_load(&ctl->slot_state[7]), free_state); /* nothing taken */
+    /* And an honest forward through the side entry: the head names its own
+     * slot, as a forwarder's head would name the origin's. It arrives, and
+     * every reference (the head's, the side entry's) comes back. */
+    send(70);
+    h = last_head(&slot);
+    h->origin = 1;
+    h->origin_slot = slot;
+    h->origin_gen = h->gen;
+    recv_value(70);
+    ck_assert_uint_eq(malformed(), m + 7);
+    ck_assert_uint_eq(EZC_SHM_REFS(atomic_load(&ctl->slot_state[slot])), 0);
+    for (int i = 0; i < EZC_SHM_READERS; i++)
+        ck_assert_uint_eq(atomic_load(&ctl->reader[i].holds[slot]), 0);
+    atomic_store(&ctl->norigins, 0);
+}
+END_TEST
+
 START_TEST(t_segment_descriptor_lies)
 {
     /* A second segment described with more slots than its file holds: the
@@ -208,10 +216,7 @@ int main(void)
     tcase_add_test(tc, t_slot_head_lies);
     tcase_add_test(tc, t_wire_header_garbage);
     tcase_add_test(tc, t_segment_descriptor_lies);
+    tcase_add_test(tc, t_forwarded_head_lies);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(su);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 #define RING 1024 /* a reader's queue (core/shm.h EZC_SHM_RING) */
@@ -199,9 +200,5 @@ int main(void)
     tcase_add_test(tc, t_skip_queued);
     tcase_add_test(tc, t_skip_keeps_eos);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ezc_check_run(su);
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 #define N 40
@@ -120,9 +121,5 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, t_socket_wakes_a_reader_of_both);
     suite_add_tcase(su, tc);
-    SRunner *sr = srunner_create(su);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return ezc_check_run(su);
 }

@@ -2,6 +2,7 @@
 #include <check.h>
 #include <math.h>
 #include <string.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 START_TEST(t_sine_values_and_axes)
@@ -163,9 +164,5 @@ int main(void)
     tcase_add_test(tc, t_counter_int16_and_noise_stats);
     tcase_add_test(tc, t_bad_options);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(s);
 }

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include "check_run.h"
 #include "ezc/ezc.h"
 
 #define NCHUNK 20
@@ -225,9 +226,5 @@ int main(void)
     tcase_add_test(tc, t_no_hook_recreates);
     tcase_add_test(tc, t_abi1_table_read_short);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int nf = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return nf ? 1 : 0;
+    return ezc_check_run(s);
 }

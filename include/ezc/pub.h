@@ -162,6 +162,8 @@ typedef struct ezc_pub_stats {
     uint64_t shm_reclaims;  /* subscribers found dead whose slots were taken back */
     uint64_t shm_zero_copy; /* messages sent from a loaned slot (ezc_pub_loan, a
                                copy-on-write into ezc_pub_cow_buffer): no copy */
+    uint64_t shm_forwarded; /* messages sent on the slot they were received in from another
+                               pool (a pass-through node): no copy */
 } ezc_pub_stats;
 
 void ezc_pub_options_init(ezc_pub_options *o);

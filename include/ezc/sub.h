@@ -31,9 +31,11 @@
  * "Security").
  * Shared memory: an ipc:// endpoint whose ezc publisher has a pool
  * (pub.h) is read from shared memory instead of the socket: the array's
- * buffer is the publisher's slot, mapped read-only (readonly buffer: write
- * through ezc_array_make_writable), handed back when the array is
- * released, from any thread. Arrays stay valid after ezc_sub_destroy. A
+ * buffer is the publisher's slot, read-only (readonly buffer: write
+ * through ezc_array_make_writable) unless this subscriber is its only
+ * holder: then it may be written in place, and a publisher sending it on
+ * to readers of shared memory forwards the slot itself, no copy (pub.h).
+ * The slot is handed back when the array is released, from any thread. Arrays stay valid after ezc_sub_destroy. A
  * subscriber that connects before its publisher exists moves to the pool
  * when it appears (while receiving; docs/pubsub.md "Shared memory").
  * EZC_SHM=0 or options.inline_only keep everything on the socket.

@@ -1221,17 +1221,26 @@ def _load_libezc(path=None):
 
 # The pool's layout (docs/wire-format.md, "Shared memory between processes
 # of one host"): every offset and size a reader relies on.
-_SHM_VERSION, _SHM_READERS, _SHM_RING, _SHM_SLOTS, _SHM_SEGS, _SHM_HEAD = 2, 64, 1024, 4096, 64, 4096
-_SHM_CTL_BYTES = 1639488
+_SHM_VERSION, _SHM_READERS, _SHM_RING, _SHM_SLOTS, _SHM_SEGS, _SHM_HEAD = 3, 64, 1024, 4096, 64, 4096
+_SHM_CTL_BYTES = 1644800  # version 3: origin records and fwd_mapped after the reader table
 _SHM_SEG_AT, _SHM_SEG_BYTES = 64, 80
 _SHM_STATE_AT = 5184
 _SHM_READER_AT, _SHM_READER_BYTES = 37952, 25024
-_R_STATE, _R_PID, _R_WAITING, _R_TOPIC_LEN, _R_TOPIC, _R_DOOR, _R_FLAGS = 0, 4, 8, 12, 16, 272, 312
+_R_STATE, _R_PID, _R_WAITING, _R_TOPIC, _R_DOOR, _R_FLAGS = 0, 4, 8, 16, 272, 312
 _R_HEAD, _R_TAIL, _R_DROPPED, _R_RING, _R_HOLDS = 320, 384, 392, 448, 16832
 _SHM_DOOR = 40
-_ACQUIRE, _RELEASE, _SEQ_CST = 2, 3, 5
+# Version 3: the origin pools this one forwards from, and how much of each
+# every reader has mapped (a forwarded message is queued only past that).
+_SHM_NORIGINS, _SHM_ORIGIN_AT, _SHM_ORIGIN_BYTES, _SHM_ORIGINS = 1639488, 1639496, 72, 16
+_O_STATE, _O_GEN = 64, 68
+_SHM_FWD_MAPPED = 1640648  # u32 [reader][origin]
+_SHM_LOSSY, _SHM_FWD, _SHM_SIDE = 1, 2, 4  # reader flags
+_RELAXED, _ACQUIRE, _SEQ_CST = 0, 2, 5
 _SHM_ENTRY = struct.Struct("<IIQ")       # a ring entry: slot, reserved, generation
-_SHM_SLOT_HEAD = struct.Struct("<QIIQ")  # a slot's head: generation, topic, header, data lengths
+# A slot's head: generation, topic, header, data lengths, then origin, its
+# slot and generation (version 3: origin k > 0 is a message forwarded from
+# pool origins[k - 1], its data in that pool's slot).
+_SHM_SLOT_HEAD = struct.Struct("<QIIQIIQ")
 
 
 _atomics = None
@@ -1265,7 +1274,8 @@ def _load_atomics():
                                  ("add2", "fetch_add_2", u16, [p, u16, i]),
                                  ("sub2", "fetch_sub_2", u16, [p, u16, i]),
                                  ("sub8", "fetch_sub_8", u64, [p, u64, i]),
-                                 ("cas4", "compare_exchange_4", ctypes.c_bool, [p, p, u32, i, i])):
+                                 ("cas4", "compare_exchange_4", ctypes.c_bool, [p, p, u32, i, i]),
+                                 ("cas8", "compare_exchange_8", ctypes.c_bool, [p, p, u64, i, i])):
         f = getattr(lib, "__atomic_" + sym)
         f.restype, f.argtypes = res, args
         ops[name] = f
@@ -1278,21 +1288,31 @@ class _ShmPool:
     """A reader entry in an ezc publisher's pool, in Python (no libezc):
     the steps of docs/wire-format.md, "Reading". Everything read from the
     pool is checked first; what fails the checks is refused (WireError from
-    take()) or, at open, makes the caller fall back to the socket."""
+    take()) or, at open, makes the caller fall back to the socket.
 
-    def __init__(self, path, topic, flags=0):
+    With flag FWD it also takes forwarded messages: it keeps a SIDE entry
+    (a _ShmPool opened by control-segment name, flags SIDE, no doorbell) in
+    each origin pool the publisher names, and holds their data there."""
+
+    def __init__(self, path, topic, flags=_SHM_FWD, name=None):
         import ctypes
         self._ct = ctypes
         self.A = _load_atomics()
         self.fd = -1
         self.door = None
         self.me = self.entry = None
+        self.flags = flags
         self.segs = []  # [mmap, address, first slot, count, slot_bytes]
+        self.sides = [None] * _SHM_ORIGINS  # our SIDE entries in the origins (FWD)
+        self.side_gen = [0] * _SHM_ORIGINS  # the origin's gen each was attached under
         self.pub_id = 0
         tb = topic.encode()
         if len(tb) > 256:
             raise WireError(f"shm: topic prefix of {len(tb)} bytes (at most 256)")
-        name = self._pool_name(path)
+        if name is None:
+            name = self._pool_name(path)
+        else:
+            _need(self._ours(name), f"shm: {name!r} does not name a pool of this user")
         try:
             self.fd = os.open("/dev/shm/" + name[1:], os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW)
             st = os.fstat(self.fd)
@@ -1311,12 +1331,14 @@ class _ShmPool:
                   and struct.unpack_from("<I", c, 44)[0] == os.geteuid(),
                   f"shm: {name}: not a version {_SHM_VERSION} pool of this user")
             self.pub_id = struct.unpack_from("<Q", c, 32)[0]
-            self.door = socket.socket(socket.AF_UNIX,
-                                      socket.SOCK_DGRAM | socket.SOCK_NONBLOCK | socket.SOCK_CLOEXEC)
-            self.door.bind("")  # the kernel names it (autobind, abstract)
-            door = self.door.getsockname()
-            _need(isinstance(door, bytes) and 1 < len(door) < _SHM_DOOR + 1 and door[0] == 0,
-                  "shm: the doorbell socket has no abstract name")
+            door = b"\0"  # a SIDE entry is never queued to: no doorbell
+            if not flags & _SHM_SIDE:
+                self.door = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_NONBLOCK
+                                          | socket.SOCK_CLOEXEC)
+                self.door.bind("")  # the kernel names it (autobind, abstract)
+                door = self.door.getsockname()
+                _need(isinstance(door, bytes) and 1 < len(door) < _SHM_DOOR + 1 and door[0] == 0,
+                      "shm: the doorbell socket has no abstract name")
             want = ctypes.c_uint32(0)
             for i in range(_SHM_READERS):
                 at = _SHM_READER_AT + i * _SHM_READER_BYTES
@@ -1324,6 +1346,7 @@ class _ShmPool:
                 if self.A.cas4(self.base + at, ctypes.byref(want), 1,
                                                       _SEQ_CST, _SEQ_CST):
                     self.me = self.entry = at
+                    self.index = i
                     break
             _need(self.me is not None, f"shm: {name}: every reader entry is taken")
             r = self.me
@@ -1331,6 +1354,8 @@ class _ShmPool:
             c[r + _R_TOPIC:r + _R_TOPIC + 256] = tb.ljust(256, b"\0")
             c[r + _R_DOOR:r + _R_DOOR + _SHM_DOOR] = door[1:].ljust(_SHM_DOOR, b"\0")
             struct.pack_into("<I", c, r + _R_FLAGS, flags)
+            for k in range(_SHM_ORIGINS):  # a previous owner's counts are not ours
+                self.A.store4(self._fwd_mapped(k), 0, _SEQ_CST)
             self.A.store8(self.base + r + _R_DROPPED, 0, _SEQ_CST)
             self.head = self.A.load8(self.base + r + _R_TAIL, _ACQUIRE)
             self.A.store8(self.base + r + _R_HEAD, self.head, _SEQ_CST)
@@ -1353,11 +1378,15 @@ class _ShmPool:
             line = os.read(fd, 159).decode(errors="replace").split()
         finally:
             os.close(fd)
-        mine = f"/ezc-{os.geteuid()}-"
         _need(len(line) == 3 and line[0] == "ezc-shm" and line[1] == str(_SHM_VERSION)
-              and line[2].startswith(mine) and "/" not in line[2][1:] and len(line[2]) < 64,
+              and _ShmPool._ours(line[2]),
               f"shm: {path}.shm does not name a version {_SHM_VERSION} pool of this user")
         return line[2]
+
+    @staticmethod
+    def _ours(name):
+        """Whether name is a control segment name of this user's (no path)."""
+        return name.startswith(f"/ezc-{os.geteuid()}-") and "/" not in name[1:] and len(name) < 64
 
     def _lock_free(self):
         """True when the publisher's lock is free: it is gone."""
@@ -1370,6 +1399,91 @@ class _ShmPool:
 
     def _u64(self, at):
         return self.A.load8(self.base + at, _ACQUIRE)
+
+    def _fwd_mapped(self, k):
+        return self.base + _SHM_FWD_MAPPED + 4 * (_SHM_ORIGINS * self.index + k)
+
+    def _seg(self, slot):
+        """The mapped segment holding slot, or None."""
+        for g in self.segs:  # in slot order
+            if slot < g[2] + g[3]:
+                return g
+        return None
+
+    def _side_drop(self, k):
+        """Lets go of our side entry in origin k (arrays over its slots keep
+        its mappings)."""
+        if self.sides[k] is not None:
+            self.sides[k].close()
+            self.sides[k] = None
+
+    def _sides_update(self):
+        """Keeps our SIDE entries in step with the origin table, as the C
+        reader's sides_update: attaches in each origin named since last
+        time (or renamed: a new gen), lets go of those retired, maps what
+        they added and says how much in fwd_mapped: the publisher forwards
+        us only slots we can reach."""
+        A, base = self.A, self.base
+        n = A.load4(base + _SHM_NORIGINS, _ACQUIRE)
+        for k in range(min(n, _SHM_ORIGINS)):
+            o = _SHM_ORIGIN_AT + _SHM_ORIGIN_BYTES * k
+            mapped = self._fwd_mapped(k)
+            st = A.load4(base + o + _O_STATE, _ACQUIRE)
+            gen = A.load4(base + o + _O_GEN, _ACQUIRE)
+            if st != 1 or gen != self.side_gen[k]:
+                self._side_drop(k)
+                if A.load4(mapped, _RELAXED):
+                    A.store4(mapped, 0, _SEQ_CST)
+                if st != 1:
+                    continue  # retiring: the publisher names it again once we let go
+                name = bytes(self.ctl[o:o + 63]).split(b"\0", 1)[0].decode(errors="replace")
+                self.side_gen[k] = gen
+                try:
+                    self.sides[k] = _ShmPool(None, "", _SHM_SIDE, name=name)
+                except (OSError, ValueError):
+                    pass  # not ours to map: its messages come copied
+                # Renamed while we read the name: attach again next time.
+                if A.load4(base + o + _O_GEN, _SEQ_CST) != gen or A.load4(base + o + _O_STATE,
+                                                                          _SEQ_CST) != 1:
+                    self._side_drop(k)
+                    self.side_gen[k] = 0
+            side = self.sides[k]
+            if side is None:
+                continue
+            side._map_new()
+            if A.load4(mapped, _RELAXED) != len(side.segs):
+                A.store4(mapped, len(side.segs), _SEQ_CST)
+
+    def _origin_hold(self, origin, i, ogen, dlen):
+        """A forwarded message's data: a reference and hold of our own on
+        slot i of origin `origin`, through our side entry there, as the C
+        reader's origin_hold. (side pool, its slot, data address); WireError
+        with nothing held when it cannot be had."""
+        A, k = self.A, origin - 1
+        gen_at = self.base + _SHM_ORIGIN_AT + _SHM_ORIGIN_BYTES * k + _O_GEN
+        # Renamed since we attached (a stale fwd_mapped of ours let the
+        # publisher forward from the new origin): attach to that first.
+        if A.load4(gen_at, _SEQ_CST) != self.side_gen[k]:
+            self._sides_update()
+        o = self.sides[k] if self.side_gen[k] == A.load4(gen_at, _SEQ_CST) else None
+        _need(o is not None, f"shm: a message forwarded from origin {origin}, "
+                             "which this reader has not mapped")
+        g = o._seg(i)
+        _need(i < _SHM_SLOTS and g is not None and dlen <= g[4] - _SHM_HEAD,
+              f"shm: a forwarded message names slot {i} of origin {origin}, "
+              f"which cannot hold its {dlen} bytes")
+        # The forwarder holds the slot while the head is ours: this fails
+        # only for a forged head or a forwarder that died and was reclaimed.
+        at = o.base + _SHM_STATE_AT + 8 * i
+        st = self._ct.c_uint64(A.load8(at, _SEQ_CST))
+        while True:
+            v = st.value
+            _need(v >> 16 == ogen and 0 < v & 0xFFFF < 0xFFFF,
+                  f"shm: slot {i} of origin {origin} is no longer generation {ogen}")
+            if A.cas8(at, self._ct.byref(st), v + 1, _SEQ_CST, _SEQ_CST):
+                break
+        A.add2(o.base + o.entry + _R_HOLDS + 2 * i, 1, _SEQ_CST)
+        return o, i, g[1] + (i - g[2]) * g[4] + _SHM_HEAD
 
     def _map_new(self):
         """Maps the data segments described since last time (checked as
@@ -1414,10 +1528,13 @@ class _ShmPool:
 
     def take(self):
         """The next queued message: (slot, topic bytes, header bytes, data
-        address, data length) with the slot held, None when the ring is
-        empty; WireError for an entry refused (its reference handed back
-        when it had one)."""
+        address, data length, release) with the data's slot held (release(slot)
+        hands it back: ours, or an origin's for a forwarded message), None
+        when the ring is empty; WireError for an entry refused (what it took
+        handed back)."""
         A, base, r = self.A, self.base, self.me
+        if self.flags & _SHM_FWD:
+            self._sides_update()
         head = self.head  # written by us only
         if head == A.load8(base + r + _R_TAIL, _ACQUIRE):
             return None
@@ -1431,23 +1548,29 @@ class _ShmPool:
         _need(st >> 16 == gen and st & 0xFFFF,
               f"shm: slot {slot} is not the one queued (generation {gen}, now {st >> 16})")
         A.add2(base + r + _R_HOLDS + 2 * slot, 1, _SEQ_CST)
-        seg = None
-        for g in self.segs:  # in slot order
-            if slot < g[2] + g[3]:
-                seg = g
-                break
+        seg = self._seg(slot)
         if not mapped or seg is None:
             self.release(slot)
             raise WireError(f"shm: slot {slot}: its data segment is missing or malformed")
         m, addr, first, _, slot_bytes, _ = seg
         at = (slot - first) * slot_bytes
-        hgen, tlen, hlen, dlen = _SHM_SLOT_HEAD.unpack_from(m, at)
-        if (hgen != gen or tlen > _SHM_HEAD - 24 or hlen > _SHM_HEAD - 24 - tlen
-                or dlen > slot_bytes - _SHM_HEAD):
+        hgen, tlen, hlen, dlen, origin, oslot, ogen = _SHM_SLOT_HEAD.unpack_from(m, at)
+        hs = _SHM_SLOT_HEAD.size
+        # origin k: the data is in origin k's slot, checked there (_origin_hold).
+        if (hgen != gen or tlen > _SHM_HEAD - hs or hlen > _SHM_HEAD - hs - tlen
+                or (dlen > slot_bytes - _SHM_HEAD if origin == 0 else
+                    not (self.flags & _SHM_FWD and origin <= _SHM_ORIGINS and dlen))):
             self.release(slot)
             raise WireError(f"shm: slot {slot} has a malformed head")
-        return (slot, m[at + 24:at + 24 + tlen], m[at + 24 + tlen:at + 24 + tlen + hlen],
-                addr + at + _SHM_HEAD, dlen)
+        t = at + hs
+        topic, header = m[t:t + tlen], m[t + tlen:t + tlen + hlen]
+        if origin == 0:
+            return (slot, topic, header, addr + at + _SHM_HEAD, dlen, self.release)
+        try:
+            side, dslot, data = self._origin_hold(origin, oslot, ogen, dlen)
+        finally:
+            self.release(slot)  # the head goes back at once: topic and header are copied
+        return (dslot, topic, header, data, dlen, side.release)
 
     def dropped(self):
         return self._u64(self.me + _R_DROPPED) if self.me is not None else 0
@@ -1475,8 +1598,10 @@ class _ShmPool:
                 pass
 
     def close(self):
-        """Leaves the pool (step 6); mappings stay until the last array
-        over them is gone."""
+        """Leaves the pool (step 6), and the origins we have side entries
+        in; mappings stay until the last array over them is gone."""
+        for k in range(_SHM_ORIGINS):
+            self._side_drop(k)
         if self.me is not None:
             self.A.store4(self.base + self.me + _R_STATE, 3, _SEQ_CST)  # LEAVING
             self.A.store4(self.base + 52, 1, _SEQ_CST)  # gc_hint
@@ -1564,7 +1689,7 @@ class ShmSubscriber:
                 self.malformed += 1
                 continue
             if got is not None:
-                return got + (p.release,)
+                return got
             left = 100.0 if deadline is None else min(100.0, (deadline - time.monotonic()) * 1000)
             if left <= 0 or not p.wait(left):
                 return None
