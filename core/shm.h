@@ -222,6 +222,8 @@ int ezc_shm_sub_fd(const ezc_shm_sub *s);
 int ezc_shm_sub_fresh(const ezc_shm_sub *s);
 /* Messages the publisher could not queue to this reader (full ring, no slot). */
 uint64_t ezc_shm_sub_dropped(const ezc_shm_sub *s);
+/* Messages taken whose data was forwarded (held in an origin pool). */
+uint64_t ezc_shm_sub_forwarded(const ezc_shm_sub *s);
 /* True when the publisher is gone (its lock is free). */
 int ezc_shm_sub_dead(ezc_shm_sub *s);
 /* The next queued message: 0 with *out and the topic (NUL-terminated,

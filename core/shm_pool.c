@@ -609,6 +609,16 @@ static void ring(ezc_shm_pool *p, ezc_shm_reader *r)
            (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n));
 }
 
+/* Rings the doorbells of the readers in *pending, and clears it. */
+static void ring_pending(ezc_shm_pool *p, uint64_t *pending)
+{
+    for (int i = 0; *pending; i++)
+        if (*pending >> i & 1) {
+            ring(p, &p->ctl->reader[i]);
+            *pending &= ~((uint64_t)1 << i);
+        }
+}
+
 /* Whether a reader still has origin k mapped. */
 static int origin_mapped(ezc_shm_pool *p, int k)
 {
@@ -771,7 +781,12 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
     memcpy(at, &h, sizeof h);
     memcpy(at + sizeof h, topic, tlen);
     memcpy(at + sizeof h + tlen, hdr, hlen);
+    /* Sleeping readers are woken once the send's own reference is gone,
+     * so one that takes the message at once can find itself its only
+     * holder (and write on it in place, forward it); a send that has to
+     * wait for a full ring wakes those queued so far first. */
     int rc = 0;
+    uint64_t pending = 0;
     for (int i = 0; i < EZC_SHM_READERS && rc == 0; i++) {
         if (!(targets >> i & 1))
             continue;
@@ -783,11 +798,13 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
                 r->ring[tail & (EZC_SHM_RING - 1)] = (ezc_shm_entry){(uint32_t)s, 0, gen};
                 atomic_fetch_add(&c->slot_state[s], 1);
                 atomic_store(&r->tail, tail + 1);
-                ring(p, r);
+                pending |= (uint64_t)1 << i;
                 break;
             }
-            if (!start)
+            if (!start) {
                 start = checked = now_ns();
+                ring_pending(p, &pending);
+            }
             int stalled = how->stall_ms > 0 && now_ns() - start >= (int64_t)how->stall_ms * 1000000;
             int w = how->lossy || stalled || (r->flags & EZC_SHM_READER_LOSSY)
                         ? 1
@@ -806,6 +823,7 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
         }
     }
     atomic_fetch_sub(&c->slot_state[s], 1); /* the send's reference */
+    ring_pending(p, &pending);
     if (rc == EZC_ETIMEOUT)
         ezc_error_set(err, rc, "shm: a subscriber's queue stayed full (%d messages)", EZC_SHM_RING);
     return rc;

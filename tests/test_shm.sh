@@ -164,6 +164,12 @@ check "kill -9 python reader: reclaimed, nothing held" \
 "$ezc" pub "ipc://$dir/h" --count 3000 --fast --wait-subs 1 >/dev/null 2>&1 & pids+=($!); pp=$!
 out=$(timeout 20 "$ezc" hz "ipc://$dir/h" 2>&1); wait $pp
 check "ezc hz: path shm" "$([[ "$out" == *"path shm"* ]]; echo $?)" "$out"
+# Behind a node that writes in place on what it alone holds (scale), the
+# slot is forwarded: hz says so, and the node's output is the scaled data.
+"$ezc" pub "ipc://$dir/h1" --count 400 --rate 5000 --wait-subs 1 >/dev/null 2>&1 & pids+=($!); pp=$!
+"$ezc" node scale --set scale=2 --in "ipc://$dir/h1" --out "ipc://$dir/h2" --count 400 >/dev/null 2>&1 & pids+=($!); np=$!
+out=$(timeout 20 "$ezc" hz "ipc://$dir/h2" 2>&1 | head -3); kill $pp $np 2>/dev/null; wait $pp $np 2>/dev/null
+check "ezc hz: behind an in-place node the slots are forwarded" "$([[ "$out" == *"path shm (forwarded"* ]]; echo $?)" "$out"
 
 # 9. A graph's runtime: {shm: false} keeps its ipc:// edges and outputs on
 # the socket; `ezc run` says how each node's input from another group came.

@@ -95,10 +95,12 @@ typedef struct ezc_sub_stats {
     uint64_t ends;                      /* end-of-stream markers reported (EZC_EEOS) */
     char last_error[EZC_ERROR_MSG_MAX]; /* why the latest malformed one was rejected */
     uint64_t shm_received;              /* of received, those read from shared memory */
-    uint64_t duplicates;                /* copies dropped: messages of a publisher whose shared
+    uint64_t shm_forwarded; /* of those, forwarded: read where a publisher upstream of this
+                               one wrote them (pub.h, shm_forwarded) */
+    uint64_t duplicates;    /* copies dropped: messages of a publisher whose shared
                                            memory we moved to that still came through the
                                            socket (never delivered twice) */
-    int64_t restart_lost; /* messages lost across the latest restart (counted in gaps too):
+    int64_t restart_lost;   /* messages lost across the latest restart (counted in gaps too):
                              exact when the new instance went on with the numbering; -1 =
                              unknown (it numbered from the start again: one gap counted);
                              0 before any */

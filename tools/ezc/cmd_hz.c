@@ -71,7 +71,9 @@ static void help(FILE *f)
                "`ezc pub` does; \"unknown\" when it started over); after a gap without\n"
                "restart \"last gap: silent S s\". \"path\" says how the data arrives: shm (shared\n"
                "memory: an ipc:// publisher on this host, docs/pubsub.md), inline (through\n"
-               "the socket) or shm+inline.\n" CLI_NAME_ARG_HELP "\n"
+               "the socket) or shm+inline; \"(forwarded P%%)\" after it: the share of messages\n"
+               "read where a publisher further upstream wrote them (a node between that\n"
+               "passed them on without copying).\n" CLI_NAME_ARG_HELP "\n"
                "  --topic T       topic prefix (default: all)\n"
                "  --window S      sliding window in seconds (default 5)\n"
                "  --duration S    stop after S seconds (default: until Ctrl-C or the end of\n"
@@ -220,12 +222,16 @@ int cmd_hz(int argc, char **argv)
         else if (st.gap_silence_ns)
             snprintf(silent, sizeof silent, "  last gap: silent %.3f s",
                      (double)st.gap_silence_ns * 1e-9);
+        char fwd[48] = "";
+        if (st.shm_forwarded)
+            snprintf(fwd, sizeof fwd, " (forwarded %.0f%%)",
+                     100.0 * (double)st.shm_forwarded / (double)st.shm_received);
         printf("rate %.1f msg/s  bw %.3f MB/s  gaps %llu  malformed %llu  latency p50 %.0f us p99 "
-               "%.0f us  (n=%zu, window %.0f s)%s  path %s\n",
+               "%.0f us  (n=%zu, window %.0f s)%s  path %s%s\n",
                span > 0 ? (double)count / span : 0.0, span > 0 ? (double)bytes / span / 1e6 : 0.0,
                (unsigned long long)(st.gaps - st0.gaps), (unsigned long long)st.malformed,
                count ? lat[count / 2] * 1e6 : 0.0, count ? lat[(count * 99) / 100] * 1e6 : 0.0,
-               count, window, silent, ezc_sub_path(s));
+               count, window, silent, ezc_sub_path(s), fwd);
         char clock[320];
         cli_stream_clock_line(s, clock, sizeof clock);
         if (clock[0])
