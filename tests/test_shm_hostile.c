@@ -113,17 +113,25 @@ static ezc_shm_slot_head *last_head(uint32_t *slot)
     return (ezc_shm_slot_head *)(seg0 + *slot * ctl->seg[0].slot_bytes);
 }
 
+/* Sends v and makes its head a forward of its own slot (as a forwarder's
+ * head names the origin's): honest once the pool names itself as origin 1. */
+static ezc_shm_slot_head *send_self_forward(double v, uint32_t *slot)
+{
+    send(v);
+    ezc_shm_slot_head *h = last_head(slot);
+    h->origin = 1;
+    h->origin_slot = *slot;
+    h->origin_gen = h->gen;
+    return h;
+}
+
 START_TEST(t_forwarded_head_lies)
 {
     uint32_t slot;
     ezc_shm_slot_head *h;
     /* An origin the pool never named: the reader has no side entry there. */
     uint64_t m = malformed();
-    send(40);
-    h = last_head(&slot);
-    h->origin = 1;
-    h->origin_slot = slot;
-    h->origin_gen = h->gen;
+    send_self_forward(40, &slot);
     send(41);
     recv_value(41);
     ck_assert_uint_eq(malformed(), m + 1);
@@ -169,11 +177,7 @@ START_TEST(t_forwarded_head_lies)
     /* And an honest forward through the side entry: the head names its own
      * slot, as a forwarder's head would name the origin's. It arrives, and
      * every reference (the head's, the side entry's) comes back. */
-    send(70);
-    h = last_head(&slot);
-    h->origin = 1;
-    h->origin_slot = slot;
-    h->origin_gen = h->gen;
+    send_self_forward(70, &slot);
     recv_value(70);
     ck_assert_uint_eq(malformed(), m + 7);
     ck_assert_uint_eq(EZC_SHM_REFS(atomic_load(&ctl->slot_state[slot])), 0);

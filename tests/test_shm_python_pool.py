@@ -40,6 +40,18 @@ SLOT_BYTES, NSLOTS = 8192, 16
 failures = 0
 
 
+def next_arrives(pool, sub):
+    """Publishes an honest message (3, in slot 5) and receives: whether it
+    arrived intact (after a refused one, the reader must go on)."""
+    hdr, data = pool.message(3)
+    pool.publish(5, hdr, data)
+    m = sub.recv(timeout_ms=1000)
+    got = m is not None and np.array_equal(m.data, data)
+    del m
+    gc.collect()
+    return got
+
+
 def check(name, cond, detail=""):
     global failures
     print(("ok   " if cond else "FAIL ") + name + ("" if cond else f": {detail}"), flush=True)
@@ -291,12 +303,7 @@ def pool_checks(tmp):
             before = sub.stats()["malformed"]
             hdr, data = pool.message(2)
             pool.publish(slot, hdr, data, **forge)
-            hdr2, data2 = pool.message(3)
-            pool.publish(5, hdr2, data2)
-            m = sub.recv(timeout_ms=1000)
-            got = m is not None and np.array_equal(m.data, data2)
-            del m
-            gc.collect()
+            got = next_arrives(pool, sub)
             after = sub.stats()["malformed"]
             refs = pool.refs(slot) if slot < NSLOTS else 0
             check(f"refused: {name}; the next message arrives; refs {expect_refs}",
@@ -547,12 +554,7 @@ def forward_checks(tmp):
         def fwd_refused(name, expect_refs=1, oslot=3, **forge):
             before = sub.stats()["malformed"]
             forward(oslot, data, **forge)
-            hdr2, data2 = pool.message(3)
-            pool.publish(5, hdr2, data2)
-            m = sub.recv(timeout_ms=1000)
-            got = m is not None and np.array_equal(m.data, data2)
-            del m
-            gc.collect()
+            got = next_arrives(pool, sub)
             after = sub.stats()["malformed"]
             check(f"forwarded refused: {name}; nothing left taken",
                   got and after == before + 1 and held_none() and origin.refs(oslot) == expect_refs
