@@ -222,17 +222,16 @@ int ezc_shm_sub_fd(const ezc_shm_sub *s);
 int ezc_shm_sub_fresh(const ezc_shm_sub *s);
 /* Messages the publisher could not queue to this reader (full ring, no slot). */
 uint64_t ezc_shm_sub_dropped(const ezc_shm_sub *s);
-/* Messages taken whose data was forwarded (held in an origin pool). */
-uint64_t ezc_shm_sub_forwarded(const ezc_shm_sub *s);
 /* True when the publisher is gone (its lock is free). */
 int ezc_shm_sub_dead(ezc_shm_sub *s);
 /* The next queued message: 0 with *out and the topic (NUL-terminated,
  * truncated to cap), 1 when the ring is empty, 2 for an end of stream,
  * 3 for a message refused (err says why; counted by the caller),
  * EZC_ENOMEM. For 0 and 2, *stamp (when non-NULL) has the header's stamps
- * (src, seq, ts, start). */
+ * (src, seq, ts, start). For 0, *forwarded (when non-NULL) says whether
+ * the data was forwarded (it lies in an origin pool). */
 int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap,
-                     ezc_wire_stamp *stamp, ezc_error *err);
+                     ezc_wire_stamp *stamp, int *forwarded, ezc_error *err);
 /* Hands back all but the newest `keep` queued messages unread (a monitor
  * catching up); the next one taken shows the skip as a sequence gap. Stops
  * at an end-of-stream marker (it and what follows stay queued). Returns how

@@ -55,9 +55,9 @@ struct ezc_shm_pool {
     int64_t next_liveness;
     uint64_t dropped, nospace, reclaims, zero_copy, forwarded;
     /* Forwarded heads: the buffer each holds, and the heads in the order
-     * sent with the generation they went under (a stale one is skipped). */
+     * sent with the generation they went under (one whose slot has been
+     * taken again since is skipped). */
     ezc_buffer *fwd[EZC_SHM_SLOTS];
-    uint64_t fwd_gen[EZC_SHM_SLOTS];
     struct {
         uint32_t slot;
         uint64_t gen;
@@ -90,9 +90,10 @@ static void fwd_collect(ezc_shm_pool *p, int all)
     for (; p->fwd_head != p->fwd_tail; p->fwd_head++) {
         uint32_t s = p->fwd_q[p->fwd_head % (2 * EZC_SHM_SLOTS)].slot;
         uint64_t gen = p->fwd_q[p->fwd_head % (2 * EZC_SHM_SLOTS)].gen;
-        if (!p->fwd[s] || p->fwd_gen[s] != gen)
+        uint64_t st = atomic_load(&p->ctl->slot_state[s]);
+        if (!p->fwd[s] || EZC_SHM_GEN(st) != gen)
             continue; /* dropped when the slot was taken again */
-        if (!all && EZC_SHM_REFS(atomic_load(&p->ctl->slot_state[s])))
+        if (!all && EZC_SHM_REFS(st))
             break;
         fwd_drop(p, s);
     }
@@ -734,7 +735,6 @@ int ezc_shm_pool_send(ezc_shm_pool *p, const char *topic, const void *hdr, size_
         (s = slot_take(p, 0, 1, 1, NULL)) >= 0) {
         uint64_t gen = EZC_SHM_GEN(atomic_load(&c->slot_state[s]));
         p->fwd[s] = ezc_buffer_ref((ezc_buffer *)how->own);
-        p->fwd_gen[s] = gen;
         p->fwd_q[p->fwd_tail % (2 * EZC_SHM_SLOTS)].slot = (uint32_t)s;
         p->fwd_q[p->fwd_tail % (2 * EZC_SHM_SLOTS)].gen = gen;
         p->fwd_tail++;

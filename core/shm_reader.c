@@ -52,7 +52,6 @@ struct ezc_shm_sub {
     char name[EZC_SHM_NAME];            /* the control segment */
     ezc_shm_sub *side[EZC_SHM_ORIGINS]; /* our SIDE entries in the origins (NULL: none) */
     uint32_t side_gen[EZC_SHM_ORIGINS]; /* the origin entry's gen each was attached under */
-    uint64_t forwarded;                 /* messages taken whose data was forwarded */
 };
 
 static void sub_unref(ezc_shm_sub *s)
@@ -240,11 +239,6 @@ int ezc_shm_sub_dead(ezc_shm_sub *s)
 uint64_t ezc_shm_sub_dropped(const ezc_shm_sub *s)
 {
     return s ? atomic_load(&s->me->dropped) : 0;
-}
-
-uint64_t ezc_shm_sub_forwarded(const ezc_shm_sub *s)
-{
-    return s ? s->forwarded : 0;
 }
 
 /* Maps the segments the publisher has described since last time. */
@@ -527,7 +521,7 @@ uint64_t ezc_shm_sub_skip(ezc_shm_sub *s, uint64_t keep)
 }
 
 int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap,
-                     ezc_wire_stamp *stamp, ezc_error *err)
+                     ezc_wire_stamp *stamp, int *forwarded, ezc_error *err)
 {
     *out = NULL;
     uint32_t slot;
@@ -550,7 +544,8 @@ int ezc_shm_sub_take(ezc_shm_sub *s, ezc_array **out, char *topic, size_t cap,
         slot_release(s, slot);
         return 3;
     }
-    s->forwarded += h.origin != 0;
+    if (forwarded)
+        *forwarded = h.origin != 0;
     ezc_buffer *buf = NULL;
     if (h.data_len) {
         atomic_fetch_add(&owner->refs, 1);

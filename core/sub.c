@@ -599,8 +599,8 @@ static int shm_take(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
         int i = (int)((s->shm_next + (unsigned)n) % (unsigned)s->nshm);
         ezc_wire_stamp stamp;
         ezc_error terr = {0, ""};
-        uint64_t fwd = ezc_shm_sub_forwarded(s->shm[i].sub);
-        int rc = ezc_shm_sub_take(s->shm[i].sub, out, topic, sizeof topic, &stamp, &terr);
+        int fwd = 0;
+        int rc = ezc_shm_sub_take(s->shm[i].sub, out, topic, sizeof topic, &stamp, &fwd, &terr);
         if (rc == 1)
             continue;
         s->shm_next = (unsigned)i + 1;
@@ -608,7 +608,7 @@ static int shm_take(ezc_sub *s, ezc_array **out, char *topic_out, size_t cap, in
         if (rc == 0) {
             track(s, *out, th, stamp.start_ns);
             s->stats.shm_received++;
-            s->stats.shm_forwarded += ezc_shm_sub_forwarded(s->shm[i].sub) != fwd;
+            s->stats.shm_forwarded += (uint64_t)fwd;
         } else if (rc == 2) {
             track_eos(s, &stamp, th);
         } else if (rc == 3) {

@@ -223,8 +223,9 @@ int ezc_pub_send(ezc_pub *p, const char *topic, const ezc_array *a, ezc_error *e
 int ezc_pub_send_eos(ezc_pub *p, const char *topic, ezc_error *err);
 
 /* Waits until at least n subscriptions have arrived since the publisher was
- * created (each subscriber's topic counts once, reconnections again; the
- * count never goes down). ZeroMQ subscriptions travel asynchronously:
+ * created (each subscriber's topic counts once, reconnections again, and
+ * so does a subscriber that subscribed on the socket and then moved to
+ * shared memory: both count; the count never goes down). ZeroMQ subscriptions travel asynchronously:
  * messages sent before a subscription arrived are not seen by that peer.
  * timeout_ms -1 = forever; EZC_ETIMEOUT names how many arrived; EZC_EINTR
  * when a stop was requested (ezc/interrupt.h) before enough arrived. */
